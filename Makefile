@@ -1,0 +1,66 @@
+# standby — the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+APT    := $(shell command -v apt-get 2>/dev/null)
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run demo test lint typecheck unit integration e2e bench schemas compose-check sysdeps-test clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# System packages the tests drive: Chromium for the console, promtool for the alert rules.
+sysdeps-test:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	if [ -n "$$missing" ]; then \
+	  if [ -n "$(APT)" ]; then echo "installing system packages:$$missing"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "apt-get not found; tests needing$$missing will skip"; fi; \
+	fi
+
+run: $(STAMP)
+	$(BIN)/standby run
+
+demo: $(STAMP)
+	$(BIN)/standby demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy services schemas
+
+test: $(STAMP) sysdeps-test lint typecheck
+	$(BIN)/pytest -q
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+integration: $(STAMP)
+	$(BIN)/pytest -q tests/integration
+
+e2e: $(STAMP) sysdeps-test
+	$(BIN)/pytest -q tests/e2e
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+schemas: $(STAMP)
+	$(BIN)/standby schemas export schemas/jsonschema
+
+compose-check:
+	@if docker compose version >/dev/null 2>&1; then docker compose config --quiet; \
+	elif command -v docker-compose >/dev/null 2>&1; then docker-compose config --quiet; \
+	else $(SUDO) apt-get install -y -qq docker-compose >/dev/null && docker-compose config --quiet; fi
+	@echo "docker-compose.yml is valid"
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,112 @@
+"""`hazards.v1`: one normalised report of a natural hazard from one source."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar
+
+from pydantic import AwareDatetime, Field, StringConstraints, field_validator
+
+from schemas.base import Contract, Message
+from schemas.topics import HAZARDS
+
+ISO3 = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+class Source(StrEnum):
+    GDACS = "gdacs"
+    RELIEFWEB = "reliefweb"
+
+
+class HazardType(StrEnum):
+    """Hazard types, in GDACS's two-letter codes where GDACS has one."""
+
+    EARTHQUAKE = "EQ"
+    TROPICAL_CYCLONE = "TC"
+    FLOOD = "FL"
+    VOLCANO = "VO"
+    DROUGHT = "DR"
+    WILDFIRE = "WF"
+    TSUNAMI = "TS"
+    FLASH_FLOOD = "FF"
+    LANDSLIDE = "LS"
+    STORM = "ST"
+    EPIDEMIC = "EP"
+    COLD_WAVE = "CW"
+    HEAT_WAVE = "HT"
+    OTHER = "OT"
+
+
+class AlertLevel(StrEnum):
+    GREEN = "green"
+    ORANGE = "orange"
+    RED = "red"
+
+    @property
+    def rank(self) -> int:
+        return {"green": 1, "orange": 2, "red": 3}[self.value]
+
+
+class Measure(Contract):
+    """A quantity as the source states it: a number, its unit and the source's own wording."""
+
+    value: float | None = None
+    unit: str | None = None
+    text: str | None = None
+
+
+class Link(Contract):
+    rel: str = Field(description="What the link is: report, map, cap, details, reliefweb, …")
+    url: str
+
+
+class HazardEvent(Message):
+    """One version of one event as one source reports it."""
+
+    topic: ClassVar[str] = HAZARDS
+
+    source: Source
+    source_id: str = Field(
+        min_length=1, description="Stable id of the event at its source, e.g. `EQ:1052901`."
+    )
+    version: str = Field(
+        min_length=1,
+        description="Version of the event at the source (GDACS episode id, ReliefWeb change date).",
+    )
+    hazard_type: HazardType
+    title: str
+    description: str | None = None
+    countries: list[ISO3] = Field(default_factory=list, description="ISO 3166-1 alpha-3 codes.")
+    country_names: list[str] = Field(default_factory=list)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    bbox: tuple[float, float, float, float] | None = Field(
+        default=None, description="min lon, min lat, max lon, max lat"
+    )
+    alert_level: AlertLevel | None = None
+    alert_score: float | None = None
+    episode_alert_level: AlertLevel | None = None
+    severity: Measure | None = None
+    population: Measure | None = None
+    population_exposed: int | None = Field(default=None, ge=0)
+    glide: str | None = None
+    status: str | None = Field(
+        default=None, description="Source status, e.g. ReliefWeb `alert`, `current`, `past`."
+    )
+    is_current: bool | None = None
+    event_time: AwareDatetime
+    end_time: AwareDatetime | None = None
+    links: list[Link] = Field(default_factory=list)
+    extras: dict[str, Any] = Field(
+        default_factory=dict, description="Source fields with no place above, kept verbatim."
+    )
+
+    @field_validator("glide")
+    @classmethod
+    def _blank_glide_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def key(self) -> str:
+        """Name the event across versions, e.g. `gdacs:EQ:1052901`."""
+        return f"{self.source.value}:{self.source_id}"

@@ -1,0 +1,36 @@
+"""`pages.v1`: duty asks for a duty officer to be paged about an activation."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import Field
+
+from schemas.activations import IncidentSummary, Level
+from schemas.base import Contract, Message
+from schemas.topics import PAGES
+
+
+class PageTarget(Contract):
+    officer_id: str
+    name: str
+    language: str = "en"
+    email: str | None = None
+    apprise_urls: list[str] = Field(default_factory=list)
+
+
+class Page(Message):
+    """One page to one officer at one step of an escalation."""
+
+    topic: ClassVar[str] = PAGES
+
+    page_id: UUID
+    activation_id: UUID
+    incident_id: UUID
+    level: Level
+    step: int = Field(ge=0, description="Escalation step: 0 is the on-duty officer.")
+    target: PageTarget
+    summary: IncidentSummary
+    ack_url: str | None = Field(default=None, description="Signed link to the confirm page.")
+    console_url: str | None = None

@@ -1,0 +1,1 @@
+"""What every service shares: settings, logging, metrics, database, broker and messaging helpers."""

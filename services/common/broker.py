@@ -1,0 +1,222 @@
+"""The one broker factory, the consumer wrapper, and the wait for a broker that is not up yet."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any, TypeVar
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from schemas.base import Message
+from schemas.dlq import DeadLetter
+from schemas.topics import dlq
+from services.common import metrics
+from services.common.logs import get_logger
+from services.common.settings import KafkaSettings
+
+log = get_logger(__name__)
+
+M = TypeVar("M", bound=Message)
+Handler = Callable[[M], Awaitable[None]]
+
+
+def make_broker(kafka: KafkaSettings, service: str) -> KafkaBroker:
+    """Build the service's FastStream broker on aiokafka."""
+    return KafkaBroker(
+        kafka.bootstrap_servers,
+        client_id=f"{kafka.client_id_prefix}-{service}",
+        acks=kafka.acks,
+        enable_idempotence=kafka.enable_idempotence,
+        linger_ms=kafka.linger_ms,
+        request_timeout_ms=kafka.request_timeout_ms,
+        graceful_timeout=10.0,
+    )
+
+
+def group_id(service: str) -> str:
+    return f"standby-{service}"
+
+
+class Routes:
+    """The topics a service consumes and the handler of each, served by one group consumer.
+
+    One subscriber over all of a service's topics means one consumer-group join at start
+    (the embedded broker holds each join ~5 s), and one place that decides between retry,
+    dead-letter and commit.
+    """
+
+    def __init__(self, kafka: KafkaSettings, service: str) -> None:
+        self.kafka = kafka
+        self.consumer = group_id(service)
+        self._routes: dict[str, tuple[type[Message], Handler[Any]]] = {}
+
+    def add(self, topic: str, model: type[M], handler: Handler[M]) -> None:
+        if topic in self._routes:
+            raise ValueError(f"{topic} already has a handler")
+        self._routes[topic] = (model, handler)
+
+    @property
+    def topics(self) -> list[str]:
+        return list(self._routes)
+
+    def attach(self, broker: KafkaBroker) -> None:
+        """Register the one subscriber on the broker (before it starts)."""
+        if not self._routes:
+            return
+        broker.subscriber(
+            *self._routes,
+            group_id=self.consumer,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=self.kafka.fetch_max_wait_ms,
+            heartbeat_interval_ms=self.kafka.heartbeat_interval_ms,
+            session_timeout_ms=self.kafka.session_timeout_ms,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+        )(partial(self.dispatch, broker))
+
+    async def dispatch(self, broker: KafkaBroker, message: KafkaMessage) -> None:
+        """Validate and handle one record; dead-letter it when it cannot be taken."""
+        raw = message.raw_message
+        record = raw[0] if isinstance(raw, tuple) else raw
+        topic: str = record.topic
+        body: bytes = message.body
+        model, handler = self._routes[topic]
+        try:
+            payload = model.model_validate_json(body)
+        except ValidationError as err:
+            await _dead_letter(broker, topic, self.consumer, record, body, err, attempts=1)
+            return
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.kafka.handler_attempts),
+                wait=wait_exponential_jitter(initial=0.1, max=2.0),
+                reraise=True,
+                before_sleep=_log_retry(topic),
+            ):
+                with attempt:
+                    await handler(payload)
+        except Exception as err:
+            metrics.HANDLER_ERRORS.labels(topic, "dead_lettered").inc()
+            log.exception("handler_failed", topic=topic, message_id=str(payload.id))
+            await _dead_letter(
+                broker,
+                topic,
+                self.consumer,
+                record,
+                body,
+                err,
+                attempts=self.kafka.handler_attempts,
+            )
+            return
+        metrics.MESSAGES_CONSUMED.labels(topic).inc()
+
+
+def _log_retry(topic: str) -> Callable[[RetryCallState], None]:
+    def before_sleep(state: RetryCallState) -> None:
+        metrics.HANDLER_ERRORS.labels(topic, "retried").inc()
+        error = state.outcome.exception() if state.outcome else None
+        log.warning("handler_retry", topic=topic, attempt=state.attempt_number, error=str(error))
+
+    return before_sleep
+
+
+async def _dead_letter(
+    broker: KafkaBroker,
+    topic: str,
+    consumer: str,
+    record: Any,
+    body: bytes,
+    err: BaseException,
+    *,
+    attempts: int,
+) -> None:
+    letter = DeadLetter(
+        original_topic=topic,
+        consumer=consumer,
+        partition=getattr(record, "partition", None),
+        offset=getattr(record, "offset", None),
+        key=_decode(getattr(record, "key", None)),
+        payload=body.decode("utf-8", errors="replace"),
+        error_type=type(err).__name__,
+        error=str(err)[:4000],
+        attempts=attempts,
+    )
+    await broker.publish(letter.model_dump_json().encode(), dlq(topic))
+    metrics.DEAD_LETTERS.labels(topic).inc()
+    log.warning(
+        "message_dead_lettered", topic=topic, error_type=letter.error_type, error=letter.error[:300]
+    )
+
+
+def _decode(key: bytes | str | None) -> str | None:
+    if key is None or isinstance(key, str):
+        return key
+    return key.decode("utf-8", errors="replace")
+
+
+async def publish_raw(broker: KafkaBroker, payload: bytes, topic: str, key: bytes | None) -> None:
+    """Publish an already-serialised message (what the outbox holds)."""
+    await broker.publish(payload, topic, key=key, headers={"content-type": "application/json"})
+
+
+async def wait_for_broker(bootstrap_servers: str, *, timeout_s: float = 300) -> None:
+    """Wait, with backoff and a log line per try, until the broker answers."""
+
+    def say_waiting(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "waiting_for_broker",
+            bootstrap_servers=bootstrap_servers,
+            attempt=state.attempt_number,
+            error=str(error),
+        )
+
+    async for attempt in AsyncRetrying(
+        stop=stop_after_delay(timeout_s),
+        wait=wait_exponential_jitter(initial=0.2, max=5.0),
+        retry=retry_if_exception_type((KafkaError, OSError, asyncio.TimeoutError)),
+        before_sleep=say_waiting,
+        reraise=True,
+    ):
+        with attempt:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=bootstrap_servers, request_timeout_ms=3000
+            )
+            try:
+                await producer.start()
+            finally:
+                await producer.stop()
+
+
+async def ensure_topics(
+    bootstrap_servers: str, topics: tuple[str, ...], *, partitions: int = 1
+) -> None:
+    """Create the topics that do not exist yet (idempotent)."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if missing:
+            await admin.create_topics(
+                [NewTopic(name=t, num_partitions=partitions, replication_factor=1) for t in missing]
+            )
+            log.info("topics_created", topics=missing)
+    finally:
+        await admin.close()

@@ -1,0 +1,77 @@
+"""Load a YAML configuration file into a pydantic model, with errors that name file, line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from services.common.errors import ConfigError
+
+T = TypeVar("T", bound=BaseModel)
+
+
+def load_yaml_model(path: Path, model: type[T], *, context: dict[str, Any] | None = None) -> T:
+    """Read `path` and validate it as `model`; raise ConfigError naming file:line:column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read: {err.strerror or err}") from err
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(err, "problem", None) or str(err)
+        raise ConfigError(f"{where}: invalid YAML: {problem}") from err
+    if data is None:
+        data = {}
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as err:
+        raise ConfigError(_describe(path, root, err)) from err
+
+
+def _describe(path: Path, root: yaml.Node | None, err: ValidationError) -> str:
+    lines = [f"{path}: {err.error_count()} error(s)"]
+    for error in err.errors():
+        loc = [p for p in error["loc"] if not isinstance(p, str) or not p.startswith("function-")]
+        node = _locate(root, loc)
+        where = (
+            f"{path}:{node.start_mark.line + 1}:{node.start_mark.column + 1}" if node else str(path)
+        )
+        field = ".".join(str(p) for p in loc) or "(document)"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        lines.append(f"  {where}: {field}: {message}")
+    return "\n".join(lines)
+
+
+def _locate(node: yaml.Node | None, loc: list[Any]) -> yaml.Node | None:
+    """Walk the YAML node tree along a pydantic error location; stop at the deepest match."""
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next(
+                (
+                    (k, v)
+                    for k, v in node.value
+                    if isinstance(k, yaml.ScalarNode) and k.value == str(part)
+                ),
+                None,
+            )
+            if match is None:
+                return node
+            key_node, value_node = match
+            # An unknown key is best pointed at by the key itself.
+            node = value_node if part != loc[-1] else key_node
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            node = node.value[part]
+        else:
+            return node
+    return node

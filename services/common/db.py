@@ -1,0 +1,107 @@
+"""The one database layer: an async engine and session factory per service, migrated by Alembic.
+
+SQLite (a file per service under `var/`) by default; PostgreSQL when `STANDBY_DATABASE_URL`
+names one, each service then keeping its tables in a schema of its own name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from services.common.logs import get_logger
+
+log = get_logger(__name__)
+
+_SERVICES_DIR = Path(__file__).resolve().parent.parent
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class Database:
+    """An engine, its session factory, and the migrations of one service."""
+
+    def __init__(self, url: str, service: str, *, schema: str | None = None) -> None:
+        self.url = url
+        self.service = service
+        self.is_sqlite = url.startswith("sqlite")
+        self.schema = None if self.is_sqlite else (schema or service)
+        if self.schema is not None and not _SCHEMA_NAME.match(self.schema):
+            raise ValueError(f"invalid schema name {self.schema!r}")
+        connect_args: dict[str, Any] = {}
+        if self.is_sqlite:
+            path = url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            connect_args["timeout"] = 30
+        else:
+            connect_args["server_settings"] = {"search_path": self.schema}
+        self.engine: AsyncEngine = create_async_engine(url, connect_args=connect_args)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """Open a session inside one transaction; commit on success, roll back on error."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def migrate(self) -> None:
+        """Bring the service's tables to the newest revision."""
+        if self.schema is not None:
+            async with self.engine.begin() as conn:
+                await conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+        async with self.engine.begin() as conn:
+            await conn.run_sync(self._upgrade)
+        log.info("database_migrated", service=self.service, schema=self.schema)
+
+    def _upgrade(self, connection: Connection) -> None:
+        cfg = alembic_config(self.service)
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "heads")
+
+    async def drop_schema(self) -> None:
+        """Drop the service's PostgreSQL schema (tests use a throwaway schema each)."""
+        if self.schema is not None:
+            async with self.engine.begin() as conn:
+                await conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def alembic_config(service: str) -> Config:
+    """Build the Alembic configuration of a service: the common tables plus its own."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_SERVICES_DIR / "common" / "migrations"))
+    locations = [_SERVICES_DIR / "common" / "migrations" / "versions"]
+    own = _SERVICES_DIR / service / "migrations"
+    if own.is_dir():
+        locations.append(own)
+    cfg.set_main_option("version_locations", " ".join(str(p) for p in locations))
+    cfg.set_main_option("path_separator", "space")
+    return cfg
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
+    # WAL lets the console read while the consumer writes; NORMAL sync is durable across
+    # process crashes, which is the failure this project guards against.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

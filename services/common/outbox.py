@@ -1,0 +1,231 @@
+"""Inbox and outbox: idempotent consume and publish-after-commit.
+
+A handler records the id of the message it consumed (inbox) and the messages it wants to
+publish (outbox) in the same transaction as its state change. A relay then publishes the
+outbox to the broker. A crash anywhere loses nothing: an unrelayed row is relayed after the
+restart, and a redelivered message finds its id in the inbox and changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas.base import Message, utcnow
+from services.common import metrics
+from services.common.db import Database
+from services.common.logs import get_logger
+
+log = get_logger(__name__)
+
+metadata = MetaData()
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("message_id", String(36), primary_key=True),
+    Column("topic", String(200), nullable=False),
+    Column("processed_at", DateTime(timezone=True), nullable=False),
+)
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", String(36), nullable=False, unique=True),
+    Column("topic", String(200), nullable=False),
+    Column("key", String(500)),
+    Column("payload", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True)),
+)
+kv = Table(
+    "kv",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+Publish = Callable[[bytes, str, bytes | None], Awaitable[None]]
+
+
+async def claim(session: AsyncSession, message_id: UUID, topic: str) -> bool:
+    """Record a consumed message; return False when it was processed before."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(inbox)
+        .values(message_id=str(message_id), topic=topic, processed_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["message_id"])
+    )
+    result = await session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def enqueue(session: AsyncSession, *messages: Message, key: str | None = None) -> None:
+    """Add messages to the outbox, inside the caller's transaction."""
+    if not messages:
+        return
+    now = utcnow()
+    await session.execute(
+        outbox.insert(),
+        [
+            {
+                "message_id": str(m.id),
+                "topic": m.topic,
+                "key": key,
+                "payload": m.model_dump_json().encode(),
+                "created_at": now,
+            }
+            for m in messages
+        ],
+    )
+
+
+async def kv_get(session: AsyncSession, key: str) -> str | None:
+    return (await session.execute(select(kv.c.value).where(kv.c.key == key))).scalar_one_or_none()
+
+
+async def kv_set(session: AsyncSession, key: str, value: str) -> None:
+    await session.execute(delete(kv).where(kv.c.key == key))
+    await session.execute(kv.insert().values(key=key, value=value))
+
+
+class OutboxRelay:
+    """Publish committed outbox rows to the broker, in order, at least once."""
+
+    def __init__(
+        self,
+        db: Database,
+        publish: Publish,
+        *,
+        epoch: str = "",
+        replay_window: timedelta = timedelta(hours=6),
+        batch_size: int = 500,
+        idle_interval_s: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.publish = publish
+        self.epoch = epoch
+        self.replay_window = replay_window
+        self.batch_size = batch_size
+        self.idle_interval_s = idle_interval_s
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def kick(self) -> None:
+        """Wake the relay: a transaction with outbox rows just committed."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        await self._recover_after_broker_restart()
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        # Last chance to hand over what is committed; a failure leaves rows for next start.
+        with contextlib.suppress(Exception):
+            await self.relay_once()
+
+    async def _recover_after_broker_restart(self) -> None:
+        """Mark recently relayed rows unpublished when the broker is a new (empty) one."""
+        if not self.epoch:
+            return
+        async with self.db.transaction() as session:
+            previous = await kv_get(session, "broker_epoch")
+            if previous is not None and previous != self.epoch:
+                since = utcnow() - self.replay_window
+                result = await session.execute(
+                    update(outbox)
+                    .where(outbox.c.published_at.is_not(None), outbox.c.published_at >= since)
+                    .values(published_at=None)
+                )
+                log.warning(
+                    "broker_restarted_replaying_outbox",
+                    rows=result.rowcount,  # type: ignore[attr-defined]
+                    previous_epoch=previous,
+                    epoch=self.epoch,
+                )
+            await kv_set(session, "broker_epoch", self.epoch)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                relayed = await self.relay_once()
+            except Exception as err:
+                log.warning("outbox_relay_failed", error=str(err))
+                relayed = 0
+                await asyncio.sleep(min(self.idle_interval_s, 1.0))
+            if relayed >= self.batch_size:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.idle_interval_s)
+
+    async def relay_once(self) -> int:
+        """Publish one batch of pending rows; return how many were published."""
+        async with self.db.sessions() as session:
+            rows: Sequence[Any] = (
+                await session.execute(
+                    select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.payload)
+                    .where(outbox.c.published_at.is_(None))
+                    .order_by(outbox.c.id)
+                    .limit(self.batch_size)
+                )
+            ).all()
+        if not rows:
+            metrics.OUTBOX_DEPTH.set(0)
+            return 0
+        # Sends are issued together so the producer batches them; order per partition holds
+        # because the producer appends in call order.
+        await asyncio.gather(
+            *(
+                self.publish(payload, topic, key.encode() if key else None)
+                for _, topic, key, payload in rows
+            )
+        )
+        now = utcnow()
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(outbox).where(outbox.c.id.in_([r[0] for r in rows])).values(published_at=now)
+            )
+            await session.execute(
+                delete(outbox).where(
+                    outbox.c.published_at.is_not(None),
+                    outbox.c.published_at < now - self.replay_window,
+                )
+            )
+            depth = (
+                await session.execute(
+                    select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+                )
+            ).scalar_one()
+        metrics.OUTBOX_DEPTH.set(depth)
+        for _, topic, _, _ in rows:
+            metrics.OUTBOX_PUBLISHED.labels(topic).inc()
+        return len(rows)

