@@ -110,9 +110,16 @@ def _register_service_tools() -> None:
     from services.duty.cli import register as register_duty
     from services.ingester.cli import register as register_ingester
     from services.notifier.cli import register as register_notifier
+    from services.tools import register as register_tools
     from services.triage.cli import register as register_triage
 
-    for register in (register_ingester, register_triage, register_notifier, register_duty):
+    for register in (
+        register_ingester,
+        register_triage,
+        register_notifier,
+        register_duty,
+        register_tools,
+    ):
         register(app)
 
 

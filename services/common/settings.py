@@ -81,7 +81,6 @@ class SmtpSettings(Section):
 
 class NotifierSettings(Section):
     metrics_port: int = 9103
-    members_file: Path = Path("deploy/members.example.yaml")
     smtp: SmtpSettings = SmtpSettings()
     concurrency: int = Field(default=50, ge=1)
     max_attempts: int = Field(default=5, ge=1)
@@ -116,6 +115,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
     var_dir: Path = Path("var")
+    members_file: Path = Field(
+        default=Path("deploy/members.example.yaml"),
+        description="The member directory: read by triage (presence) and the notifier (recipients).",
+    )
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy async URL. Unset: one SQLite file per service under var_dir. "
