@@ -185,14 +185,18 @@ async def wait_for_broker(bootstrap_servers: str, *, timeout_s: float = 300) -> 
             error=str(error),
         )
 
+    host, _, port = bootstrap_servers.split(",")[0].rpartition(":")
     async for attempt in AsyncRetrying(
         stop=stop_after_delay(timeout_s),
-        wait=wait_exponential_jitter(initial=0.2, max=5.0),
+        wait=wait_exponential_jitter(initial=0.1, max=5.0),
         retry=retry_if_exception_type((KafkaError, OSError, asyncio.TimeoutError)),
         before_sleep=say_waiting,
         reraise=True,
     ):
         with attempt:
+            # A plain connect first: aiokafka logs an error of its own for every refused try.
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), 3)
+            writer.close()
             producer = AIOKafkaProducer(
                 bootstrap_servers=bootstrap_servers, request_timeout_ms=3000
             )

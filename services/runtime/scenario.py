@@ -77,7 +77,9 @@ def gdacs_rss(events: list[ScenarioEvent], *, self_url: str = "http://127.0.0.1/
     return text.encode("utf-8")
 
 
-def red_earthquake(event_id: int, when: datetime, *, episode_id: int | None = None) -> ScenarioEvent:
+def red_earthquake(
+    event_id: int, when: datetime, *, episode_id: int | None = None
+) -> ScenarioEvent:
     """A red earthquake in the Philippines, millions exposed."""
     return ScenarioEvent(
         event_type="EQ",

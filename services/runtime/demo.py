@@ -1,0 +1,112 @@
+"""`standby demo`: the whole path from a feed to emails and a duty page, offline, in a minute."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import time
+from datetime import UTC, datetime
+
+from schemas import DeliveryKind, DeliveryStatus, Level
+from services.common.settings import Settings
+from services.runtime.feed_server import FeedServer
+from services.runtime.scenario import demo_events, gdacs_rss
+from services.runtime.supervisor import Supervisor, mail_files, run_system
+from services.runtime.watch import Observed, follow
+
+DEADLINE_S = 60.0
+QUIET_S = 2.0
+
+
+def scenario_complete(observed: Observed, expected_events: int) -> bool:
+    """All feed events seen, every paging activation paged, and deliveries settled."""
+    if len(observed.hazards) < expected_events:
+        return False
+    paging = [a for a in observed.activations if a.level >= Level.STANDBY]
+    if not observed.activations or len(observed.pages) < len(paging):
+        return False
+    finals = observed.final_deliveries().values()
+    pages_done = sum(
+        1 for d in finals if d.kind is DeliveryKind.PAGE and d.status is not DeliveryStatus.PENDING
+    )
+    settled = time.monotonic() - observed.last_arrival > QUIET_S
+    return pages_done >= len(observed.pages) and settled
+
+
+def summary(observed: Observed, sup: Supervisor, feed_url: str, elapsed: float) -> str:
+    lines = [f"standby demo: scenario served at {feed_url}", ""]
+    lines.append(f"feed events published on hazards.v1: {len(observed.hazards)}")
+    for h in observed.hazards:
+        lines.append(f"  - {h.key:<22} {h.alert_level or '-':<7} {h.title[:80]}")
+    lines.append(f"activations on activations.v1: {len(observed.activations)}")
+    for a in observed.activations:
+        lines.append(
+            f"  - {a.level.value.upper():<9} score {a.score:5.1f}  {a.summary.title[:70]}"
+            f" [{','.join(a.summary.countries)}]"
+        )
+        lines.extend(f"      · {r.sentence}" for r in a.reasons)
+    counts = observed.delivery_counts()
+    lines.append("deliveries on deliveries.v1 (latest state per contact and channel):")
+    for (kind, status), n in sorted(counts.items()):
+        lines.append(f"  - {kind:<13} {status:<9} {n}")
+    lines.append(f"duty pages on pages.v1: {len(observed.pages)}")
+    for p in observed.pages:
+        lines.append(f"  - step {p.step} → {p.target.name} ({p.level.value})")
+    first_hazard = min((h.produced_at for h in observed.hazards), default=None)
+    sent = [
+        d.produced_at
+        for d in observed.final_deliveries().values()
+        if d.kind is DeliveryKind.MEMBER_ALERT and d.status is DeliveryStatus.SENT
+    ]
+    if first_hazard and sent:
+        lines.append(
+            f"first member mail accepted {(min(sent) - first_hazard).total_seconds():.2f} s after the"
+            " first feed event was published"
+        )
+    lines.append(f"mail folder: {sup.mail_dir} ({len(mail_files(sup.mail_dir))} .eml files)")
+    lines.append(f"duty console: {sup.settings.duty.public_url}")
+    lines.append(f"done in {elapsed:.1f} s")
+    return "\n".join(lines)
+
+
+async def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
+    """Run the scenario; return 0 when it completed within the deadline."""
+    demo_settings = settings.model_copy(update={"var_dir": settings.var_dir / "demo"})
+    shutil.rmtree(demo_settings.var_dir, ignore_errors=True)
+    events = demo_events(datetime.now(UTC))
+    outcome = {"code": 1}
+    with FeedServer() as feeds:
+        url = feeds.put("/xml/rss.xml", gdacs_rss(events))
+        env = {
+            "STANDBY_INGESTER__GDACS_RSS_URL": url,
+            "STANDBY_INGESTER__GDACS_RSS_INTERVAL_S": "2",
+        }
+
+        async def watch(sup: Supervisor) -> None:
+            started = time.monotonic()
+            observed = Observed()
+            stop = asyncio.Event()
+            follower = asyncio.create_task(follow(sup.bootstrap, observed, stop))
+            try:
+                while time.monotonic() - started < DEADLINE_S:
+                    if scenario_complete(observed, len(events)):
+                        outcome["code"] = 0
+                        break
+                    if follower.done():
+                        follower.result()
+                    await asyncio.sleep(0.2)
+                print(summary(observed, sup, url, time.monotonic() - started), flush=True)
+                if outcome["code"]:
+                    print(
+                        f"demo incomplete after {DEADLINE_S:.0f} s; see {sup.log_dir}", flush=True
+                    )
+            finally:
+                stop.set()
+                with contextlib.suppress(Exception):
+                    await follower
+            if keep_running:
+                await sup.stopping.wait()
+
+        await run_system(demo_settings, extra_env=env, on_ready=watch)
+    return outcome["code"]
