@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaProducer
@@ -86,7 +85,13 @@ class Routes:
             heartbeat_interval_ms=self.kafka.heartbeat_interval_ms,
             session_timeout_ms=self.kafka.session_timeout_ms,
             ack_policy=AckPolicy.NACK_ON_ERROR,
-        )(partial(self.dispatch, broker))
+        )(self._handler_for(broker))
+
+    def _handler_for(self, broker: KafkaBroker) -> Callable[[KafkaMessage], Awaitable[None]]:
+        async def on_message(message: KafkaMessage) -> None:
+            await self.dispatch(broker, message)
+
+        return on_message
 
     async def dispatch(self, broker: KafkaBroker, message: KafkaMessage) -> None:
         """Validate and handle one record; dead-letter it when it cannot be taken."""
@@ -103,7 +108,7 @@ class Routes:
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.kafka.handler_attempts),
-                wait=wait_exponential_jitter(initial=0.1, max=2.0),
+                wait=wait_exponential_jitter(multiplier=0.1, max=2.0, jitter=0.1),
                 reraise=True,
                 before_sleep=_log_retry(topic),
             ):
@@ -188,7 +193,7 @@ async def wait_for_broker(bootstrap_servers: str, *, timeout_s: float = 300) -> 
     host, _, port = bootstrap_servers.split(",")[0].rpartition(":")
     async for attempt in AsyncRetrying(
         stop=stop_after_delay(timeout_s),
-        wait=wait_exponential_jitter(initial=0.1, max=5.0),
+        wait=wait_exponential_jitter(multiplier=0.1, max=5.0, jitter=0.2),
         retry=retry_if_exception_type((KafkaError, OSError, asyncio.TimeoutError)),
         before_sleep=say_waiting,
         reraise=True,

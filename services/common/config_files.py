@@ -39,7 +39,7 @@ def _describe(path: Path, root: yaml.Node | None, err: ValidationError) -> str:
     lines = [f"{path}: {err.error_count()} error(s)"]
     for error in err.errors():
         loc = [p for p in error["loc"] if not isinstance(p, str) or not p.startswith("function-")]
-        node = _locate(root, loc)
+        node = _locate(root, loc, at_key=error["type"] == "extra_forbidden")
         where = (
             f"{path}:{node.start_mark.line + 1}:{node.start_mark.column + 1}" if node else str(path)
         )
@@ -51,7 +51,7 @@ def _describe(path: Path, root: yaml.Node | None, err: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def _locate(node: yaml.Node | None, loc: list[Any]) -> yaml.Node | None:
+def _locate(node: yaml.Node | None, loc: list[Any], *, at_key: bool) -> yaml.Node | None:
     """Walk the YAML node tree along a pydantic error location; stop at the deepest match."""
     for part in loc:
         if isinstance(node, yaml.MappingNode):
@@ -67,7 +67,7 @@ def _locate(node: yaml.Node | None, loc: list[Any]) -> yaml.Node | None:
                 return node
             key_node, value_node = match
             # An unknown key is best pointed at by the key itself.
-            node = value_node if part != loc[-1] else key_node
+            node = key_node if at_key and part == loc[-1] else value_node
         elif (
             isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
         ):

@@ -90,7 +90,7 @@ def alembic_config(service: str) -> Config:
     cfg.set_main_option("script_location", str(_SERVICES_DIR / "common" / "migrations"))
     locations = [_SERVICES_DIR / "common" / "migrations" / "versions"]
     own = _SERVICES_DIR / service / "migrations"
-    if own.is_dir():
+    if service != "common" and own.is_dir():
         locations.append(own)
     cfg.set_main_option("version_locations", " ".join(str(p) for p in locations))
     cfg.set_main_option("path_separator", "space")

@@ -1,0 +1,60 @@
+"""Configuration errors name the file, the line, the column and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from schemas.members import MemberDirectory
+from services.common.config_files import load_yaml_model
+from services.common.errors import ConfigError
+
+GOOD = """\
+organisations:
+  - id: peace-winds
+    name_ja: ピースウィンズ
+    name_en: Peace Winds
+    kind: ngo
+    countries: [PHL]
+    contacts:
+      - id: tanaka
+        name: 田中
+        email: tanaka@example.jp
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "members.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_valid_members_file_loads(tmp_path: Path) -> None:
+    directory = load_yaml_model(write(tmp_path, GOOD), MemberDirectory)
+    assert directory.organisations[0].contacts[0].email == "tanaka@example.jp"
+
+
+def test_unknown_key_is_an_error_naming_line_column_and_field(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("        email:", "        emial:"))
+    with pytest.raises(ConfigError) as info:
+        load_yaml_model(path, MemberDirectory)
+    message = str(info.value)
+    assert f"{path}:10:9: organisations.0.contacts.0.emial: unknown key" in message
+
+
+def test_wrong_value_points_at_the_value(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace("kind: ngo", "kind: pirate"))
+    with pytest.raises(ConfigError, match=r"members.yaml:5:11: organisations.0.kind"):
+        load_yaml_model(path, MemberDirectory)
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "organisations:\n  - id: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"members.yaml:3:1: invalid YAML"):
+        load_yaml_model(path, MemberDirectory)
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_yaml_model(tmp_path / "absent.yaml", MemberDirectory)
