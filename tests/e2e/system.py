@@ -1,0 +1,121 @@
+"""Run the whole system as processes (`standby run`) in a throwaway folder, for e2e tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import TypeVar
+
+from tests.conftest import free_port
+
+T = TypeVar("T")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def wait_for(check: Callable[[], T], *, timeout: float, what: str, every: float = 0.2) -> T:
+    """Poll `check` until it returns something truthy, or fail naming what was awaited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(every)
+
+
+class System:
+    """`standby run` as a child process with its own ports and var folder."""
+
+    def __init__(self, var_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.var_dir = var_dir
+        self.mail_dir = var_dir / "mail"
+        self.console_port = free_port()
+        self.metrics_ports = {
+            name: free_port() for name in ("ingester", "triage", "notifier", "duty")
+        }
+        self.smtp_port = free_port()
+        self.env = {
+            **os.environ,
+            "STANDBY_VAR_DIR": str(var_dir),
+            "STANDBY_NOTIFIER__SMTP__PORT": str(self.smtp_port),
+            "STANDBY_DUTY__CONSOLE_PORT": str(self.console_port),
+            "STANDBY_DUTY__PUBLIC_URL": f"http://127.0.0.1:{self.console_port}",
+            "STANDBY_LOG_FORMAT": "json",
+            **{f"STANDBY_{n.upper()}__METRICS_PORT": str(p) for n, p in self.metrics_ports.items()},
+            **(env or {}),
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> System:
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "services", "run"],
+            cwd=REPO,
+            env=self.env,
+            stdout=(self.var_dir / "run.out").open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def stop(self, timeout: float = 40) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                return self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise
+        return self.proc.returncode
+
+    def mails(self) -> list[EmailMessage]:
+        out = []
+        for path in sorted(self.mail_dir.glob("*.eml")):
+            msg = message_from_bytes(path.read_bytes(), policy=policy.default)
+            assert isinstance(msg, EmailMessage)
+            out.append(msg)
+        return out
+
+    def logs(self) -> str:
+        parts = []
+        for path in sorted((self.var_dir / "logs").glob("*.log")):
+            parts.append(f"--- {path.name}\n{path.read_text(errors='replace')[-4000:]}")
+        return "\n".join(parts)
+
+    def processes(self) -> list[int]:
+        """Pids of every process that belongs to this system (found by its var folder)."""
+        marker = f"STANDBY_VAR_DIR={self.var_dir}".encode()
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                environ = (entry / "environ").read_bytes()
+            except OSError:
+                continue
+            if marker in environ.split(b"\0"):
+                pids.append(int(entry.name))
+        return pids
+
+
+def child_pid(system: System, name: str) -> int | None:
+    """Pid of the system's child running `standby <name>` (or the broker), if alive."""
+    for pid in system.processes():
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if name == "broker" and argv and b"tansu" in argv[0]:
+            return pid
+        if len(argv) >= 3 and argv[1:3] == [b"-m", b"services"] and argv[3:4] == [name.encode()]:
+            return pid
+    return None

@@ -1,0 +1,114 @@
+"""The supervisor: restarts what dies, recovers from a broker restart, leaves no orphans."""
+
+from __future__ import annotations
+
+import os
+import signal
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from services.runtime.feed_server import FeedServer
+from services.runtime.scenario import gdacs_rss, red_earthquake
+from tests.e2e.system import System, child_pid, wait_for
+
+pytestmark = pytest.mark.broker
+
+MEMBERS = """\
+organisations:
+  - id: everything-ngo
+    name_ja: なんでもNGO
+    name_en: Everything NGO
+    kind: ngo
+    contacts:
+      - {id: lee, name: Kim Lee, language: en, email: lee@everything.example.org}
+    subscription: {min_level: standby}
+"""
+
+
+def member_mails(system: System) -> int:
+    return sum(
+        1 for m in system.mails() if m["To"].addresses[0].addr_spec == "lee@everything.example.org"
+    )
+
+
+def test_a_killed_service_is_restarted_and_stopping_leaves_no_process(tmp_path: Path) -> None:
+    system = System(
+        tmp_path / "var", {"STANDBY_INGESTER__GDACS_RSS_URL": "http://127.0.0.1:9/none"}
+    )
+    system.start()
+    try:
+        first = wait_for(lambda: child_pid(system, "triage"), timeout=30, what="triage to start")
+        os.kill(first, signal.SIGKILL)
+        second = wait_for(
+            lambda: (p := child_pid(system, "triage")) and p != first and p,
+            timeout=30,
+            what="triage to be restarted",
+        )
+        assert second != first
+    finally:
+        assert system.stop() == 0
+    assert system.processes() == []
+
+
+def test_a_killed_supervisor_takes_its_children_with_it(tmp_path: Path) -> None:
+    system = System(
+        tmp_path / "var", {"STANDBY_INGESTER__GDACS_RSS_URL": "http://127.0.0.1:9/none"}
+    )
+    system.start()
+    wait_for(lambda: child_pid(system, "duty"), timeout=30, what="duty to start")
+    assert system.proc is not None
+    system.proc.kill()
+    system.proc.wait()
+    wait_for(lambda: system.processes() == [], timeout=20, what="children to exit")
+
+
+def test_after_a_broker_restart_the_system_recovers_and_alerts_again(tmp_path: Path) -> None:
+    members = tmp_path / "members.yaml"
+    members.write_text(MEMBERS, encoding="utf-8")
+    now = datetime.now(UTC)
+    with FeedServer() as feeds:
+        url = feeds.put(
+            "/xml/rss.xml", gdacs_rss([red_earthquake(9_200_001, now - timedelta(days=20))])
+        )
+        system = System(
+            tmp_path / "var",
+            {
+                "STANDBY_MEMBERS_FILE": str(members),
+                "STANDBY_INGESTER__GDACS_RSS_URL": url,
+                "STANDBY_INGESTER__GDACS_RSS_INTERVAL_S": "1",
+            },
+        ).start()
+        try:
+            try:
+                wait_for(lambda: member_mails(system) == 1, timeout=90, what="the first alert")
+                broker = child_pid(system, "broker")
+                assert broker is not None
+                os.kill(broker, signal.SIGKILL)
+                wait_for(
+                    lambda: (p := child_pid(system, "broker")) and p != broker,
+                    timeout=30,
+                    what="a new broker",
+                )
+                # A second, unrelated disaster after the restart must still reach the member.
+                feeds.put(
+                    "/xml/rss.xml",
+                    gdacs_rss(
+                        [
+                            red_earthquake(9_200_001, now - timedelta(days=20)),
+                            red_earthquake(9_200_002, now - timedelta(minutes=5)),
+                        ]
+                    ),
+                )
+                wait_for(
+                    lambda: member_mails(system) >= 2, timeout=90, what="the alert after restart"
+                )
+            except AssertionError:
+                print(system.logs())
+                raise
+            wait_for(lambda: True, timeout=1, what="settle")
+            assert member_mails(system) == 2
+        finally:
+            assert system.stop() == 0
+    assert system.processes() == []
