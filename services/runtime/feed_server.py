@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -16,6 +17,7 @@ class FeedServer:
         self._docs: dict[str, tuple[bytes, str, str, str]] = {}
         self._lock = threading.Lock()
         self.requests = 0
+        self.first_served: dict[str, float] = {}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -39,6 +41,7 @@ class FeedServer:
                 self.send_header("Last-Modified", modified)
                 self.end_headers()
                 self.wfile.write(body)
+                server.first_served.setdefault(etag, time.time())
 
             def log_message(self, format: str, *args: Any) -> None:
                 return
@@ -60,6 +63,11 @@ class FeedServer:
         with self._lock:
             self._docs[path] = (body, content_type, etag, formatdate(usegmt=True))
         return self.base_url + path
+
+    def etag(self, path: str) -> str:
+        """Return the ETag of the document now served at `path`."""
+        with self._lock:
+            return self._docs[path][2]
 
     def __enter__(self) -> FeedServer:
         self.thread.start()
