@@ -12,6 +12,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
+from structlog.contextvars import bound_contextvars
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -105,29 +106,41 @@ class Routes:
         except ValidationError as err:
             await _dead_letter(broker, topic, self.consumer, record, body, err, attempts=1)
             return
-        try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self.kafka.handler_attempts),
-                wait=wait_exponential_jitter(multiplier=0.1, max=2.0, jitter=0.1),
-                reraise=True,
-                before_sleep=_log_retry(topic),
-            ):
-                with attempt:
-                    await handler(payload)
-        except Exception as err:
-            metrics.HANDLER_ERRORS.labels(topic, "dead_lettered").inc()
-            log.exception("handler_failed", topic=topic, message_id=str(payload.id))
-            await _dead_letter(
-                broker,
-                topic,
-                self.consumer,
-                record,
-                body,
-                err,
-                attempts=self.kafka.handler_attempts,
-            )
-            return
-        metrics.MESSAGES_CONSUMED.labels(topic).inc()
+        # Every log line written while handling a message about an activation names it.
+        with bound_contextvars(**_correlation(payload)):
+            try:
+                async for attempt in AsyncRetrying(
+                    stop=stop_after_attempt(self.kafka.handler_attempts),
+                    wait=wait_exponential_jitter(multiplier=0.1, max=2.0, jitter=0.1),
+                    reraise=True,
+                    before_sleep=_log_retry(topic),
+                ):
+                    with attempt:
+                        await handler(payload)
+            except Exception as err:
+                metrics.HANDLER_ERRORS.labels(topic, "dead_lettered").inc()
+                log.exception("handler_failed", topic=topic, message_id=str(payload.id))
+                await _dead_letter(
+                    broker,
+                    topic,
+                    self.consumer,
+                    record,
+                    body,
+                    err,
+                    attempts=self.kafka.handler_attempts,
+                )
+                return
+            metrics.MESSAGES_CONSUMED.labels(topic).inc()
+
+
+def _correlation(payload: Message) -> dict[str, str]:
+    """Pick the activation and incident ids a message carries, to bind to its log lines."""
+    ids = {}
+    for name in ("activation_id", "incident_id"):
+        value = getattr(payload, name, None)
+        if value is not None:
+            ids[name] = str(value)
+    return ids
 
 
 def _log_retry(topic: str) -> Callable[[RetryCallState], None]:

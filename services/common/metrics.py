@@ -1,21 +1,42 @@
 """The one metrics module: every metric standby exports, with bounded label sets.
 
 Labels never carry ids, emails or titles: only sources, reasons, levels, hazards, channels,
-outcomes, steps and topics, each drawn from a small closed set.
+outcomes, steps and topics, each drawn from a small closed set. The service a series comes
+from is not a metric label: Prometheus adds it as the `service` target label when scraping
+(see deploy/prometheus/).
+
+Label values that come from a closed vocabulary are created at zero when a service starts
+(`prime`), so dashboards and alert ratios show 0 rather than "no data" before the first event,
+and `rate()`/`increase()` see the first increment.
 """
 
 from __future__ import annotations
 
+import platform
+from collections.abc import Iterable
+
 from prometheus_client import Counter, Gauge, Histogram, Info, start_http_server
 
+from schemas.acks import AckState, AckVia
+from schemas.activations import Level
+from schemas.deliveries import Channel, DeliveryKind
+from schemas.hazards import HazardType
 from services.common.logs import get_logger
 
 log = get_logger(__name__)
 
+# The closed vocabularies of label values (documented here so every service counts alike).
+POLL_OUTCOMES = ("ok", "not_modified", "failed")
+"""SOURCE_POLLS{outcome}: a good fetch, a 304, or a failure (also counted in SOURCE_FAILURES)."""
+DELIVERY_OUTCOMES = ("sent", "retrying", "failed")
+"""DELIVERIES{outcome}: accepted by the channel, scheduled for another try, failed for good."""
+HANDLER_OUTCOMES = ("retried", "dead_lettered")
+PAGED_LEVELS = (Level.STANDBY, Level.ACTIVATE)
+
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 # --- every service ----------------------------------------------------------------------
-BUILD_INFO = Info("standby_build", "Version of the running service.")
+BUILD_INFO = Info("standby_build", "Version of the running service and its Python.")
 HANDLER_ERRORS = Counter(
     "standby_handler_errors_total", "Handler failures by topic and outcome.", ["topic", "outcome"]
 )
@@ -23,7 +44,14 @@ MESSAGES_CONSUMED = Counter("standby_messages_consumed_total", "Messages handled
 DEAD_LETTERS = Counter("standby_dead_letters_total", "Messages sent to a DLQ.", ["topic"])
 OUTBOX_DEPTH = Gauge("standby_outbox_depth", "Outbox rows not yet relayed to the broker.")
 OUTBOX_PUBLISHED = Counter("standby_outbox_published_total", "Outbox rows relayed.", ["topic"])
-CONSUMER_LAG = Gauge("standby_consumer_lag", "Messages behind the end of the topic.", ["topic"])
+CONSUMER_LAG = Gauge(
+    "standby_consumer_lag",
+    "Messages of a consumed topic not yet committed by this service's consumer group.",
+    ["topic"],
+)
+LAG_SCRAPE_ERRORS = Counter(
+    "standby_consumer_lag_errors_total", "Consumer-lag measurements that failed."
+)
 
 # --- ingester -----------------------------------------------------------------------------
 SOURCE_POLLS = Counter("standby_source_polls_total", "Feed polls.", ["source", "outcome"])
@@ -68,7 +96,12 @@ SEND_LATENCY = Histogram(
 
 # --- duty ---------------------------------------------------------------------------------
 PAGES_SENT = Counter("standby_pages_total", "Pages issued.", ["level"])
-ESCALATIONS = Counter("standby_escalations_total", "Escalations by step.", ["step"])
+ESCALATIONS = Counter(
+    "standby_escalations_total",
+    "Escalations past the first page (the escalation time ran out unacknowledged), by step"
+    " number: 1 is the first escalation.",
+    ["step"],
+)
 ACK_TRANSITIONS = Counter("standby_duty_transitions_total", "Duty transitions.", ["state", "via"])
 TIME_TO_ACK = Histogram(
     "standby_time_to_ack_seconds",
@@ -78,9 +111,47 @@ TIME_TO_ACK = Histogram(
 OPEN_UNACKED = Gauge("standby_open_unacknowledged", "Activations paged and not acknowledged.")
 
 
-def start_metrics(service: str, port: int, version: str) -> None:
-    """Serve `/metrics` for this process on its own port."""
-    BUILD_INFO.info({"service": service, "version": version})
+def prime(service: str, topics: Iterable[str] = ()) -> None:
+    """Create the zero-valued series of a service's closed label vocabularies."""
+    for topic in topics:
+        MESSAGES_CONSUMED.labels(topic)
+        DEAD_LETTERS.labels(topic)
+        CONSUMER_LAG.labels(topic)
+        for outcome in HANDLER_OUTCOMES:
+            HANDLER_ERRORS.labels(topic, outcome)
+    if service == "triage":
+        for level in Level:
+            ACTIVATIONS_PUBLISHED.labels(level.value)
+            for hazard in HazardType:
+                DECISIONS.labels(level.value, hazard.value)
+    elif service == "notifier":
+        for channel in Channel:
+            DELIVERY_RETRIES.labels(channel.value)
+            SEND_LATENCY.labels(channel.value)
+            for kind in DeliveryKind:
+                for outcome in DELIVERY_OUTCOMES:
+                    DELIVERIES.labels(channel.value, kind.value, outcome)
+    elif service == "duty":
+        for level in PAGED_LEVELS:
+            PAGES_SENT.labels(level.value)
+        for state in AckState:
+            for via in AckVia:
+                ACK_TRANSITIONS.labels(state.value, via.value)
+
+
+def prime_source(source: str) -> None:
+    """Create the zero-valued series of one polled source (call once per configured source)."""
+    for outcome in POLL_OUTCOMES:
+        SOURCE_POLLS.labels(source, outcome)
+    ITEMS_PARSED.labels(source)
+    EVENTS_PUBLISHED.labels(source)
+    FETCH_LATENCY.labels(source)
+
+
+def start_metrics(service: str, port: int, version: str, *, host: str = "127.0.0.1") -> None:
+    """Serve `/metrics` for this process on its own port (0: do not serve)."""
+    BUILD_INFO.info({"version": version, "python": platform.python_version()})
+    prime(service)
     if port:
-        start_http_server(port, addr="127.0.0.1" if port else "0.0.0.0")
-        log.info("metrics_serving", port=port)
+        start_http_server(port, addr=host)
+        log.info("metrics_serving", host=host, port=port)

@@ -29,6 +29,7 @@ from services.common.broker import (
     wait_for_broker,
 )
 from services.common.db import Database
+from services.common.lag import LagMonitor
 from services.common.logs import configure_logging, get_logger
 from services.common.outbox import OutboxRelay, claim, enqueue
 from services.common.settings import ServiceName, Settings
@@ -119,6 +120,16 @@ async def running(ctx: ServiceContext) -> AsyncIterator[ServiceContext]:
     tasks = [
         asyncio.create_task(job(), name=getattr(job, "__name__", "job")) for job in ctx.background
     ]
+    helpers: list[asyncio.Task[None]] = []
+    if ctx.routes.topics and ctx.settings.kafka.lag_interval_s > 0:
+        lag = LagMonitor(
+            ctx.settings.kafka.bootstrap_servers,
+            ctx.routes.consumer,
+            ctx.routes.topics,
+            interval_s=ctx.settings.kafka.lag_interval_s,
+        )
+        # Not among the awaited jobs: the lag job never ends on its own.
+        helpers.append(asyncio.create_task(lag.run(), name="consumer_lag"))
     try:
         yield ctx
         if tasks:
@@ -126,9 +137,9 @@ async def running(ctx: ServiceContext) -> AsyncIterator[ServiceContext]:
             for task in done:
                 task.result()
     finally:
-        for task in tasks:
+        for task in tasks + helpers:
             task.cancel()
-        for task in tasks:
+        for task in tasks + helpers:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await ctx.relay.stop()
@@ -141,7 +152,9 @@ async def serve(
 ) -> None:
     """Run one service in the foreground until SIGINT or SIGTERM."""
     configure_logging(name, level=settings.log_level, fmt=settings.log_format)
-    metrics.start_metrics(name, settings.metrics_port_for(name), package_version())
+    metrics.start_metrics(
+        name, settings.metrics_port_for(name), package_version(), host=settings.metrics_host
+    )
     ctx = build_context(name, settings)
     await setup(ctx)
     stop = asyncio.Event()

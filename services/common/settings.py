@@ -41,6 +41,9 @@ class KafkaSettings(Section):
         " services re-publish their recent outbox so nothing in flight is lost.",
     )
     replay_window_s: int = Field(default=6 * 3600, ge=0)
+    lag_interval_s: float = Field(
+        default=5.0, ge=0, description="Seconds between lag measurements; 0 turns them off."
+    )
 
 
 class IngesterSettings(Section):
@@ -114,6 +117,10 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Address the services' /metrics listen on; 0.0.0.0 in containers.",
+    )
     var_dir: Path = Path("var")
     members_file: Path = Field(
         default=Path("deploy/members.example.yaml"),
