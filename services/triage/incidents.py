@@ -1,0 +1,209 @@
+"""Incidents: the reports of one disaster, from different sources and episodes, held together.
+
+A report joins an incident when it is a new version of a report the incident holds, else
+when it shares a GLIDE number, else when it is the same kind of hazard in a shared country,
+within the time window and, where both have coordinates, within the distance. Two different
+events of the same source never merge on proximity alone: a source that tells them apart
+knows better than a radius does.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from uuid import UUID, uuid5
+
+from schemas.activations import Level
+from schemas.hazards import HazardEvent, HazardType, Source
+
+#: Namespace of incident and activation ids, so a replay derives the same ids.
+NAMESPACE = UUID("6b1f3c8e-4a51-5e0c-9d8a-3f2b7c1e9a40")
+
+# Sources name some hazards differently: a flash flood is a flood, a storm may be the cyclone.
+_FAMILY = {HazardType.FLASH_FLOOD: HazardType.FLOOD, HazardType.STORM: HazardType.TROPICAL_CYCLONE}
+_GLIDE = re.compile(r"^([A-Z]{2})-(\d{4})-(\d{6})")
+_EARTH_RADIUS_KM = 6371.0
+
+
+def hazard_family(hazard: HazardType) -> HazardType:
+    """Group hazard types that sources report for the same disaster."""
+    return _FAMILY.get(hazard, hazard)
+
+
+def glide_key(glide: str | None) -> str | None:
+    """Reduce a GLIDE number to its event part: `FL-2024-000199-ESP` → `FL-2024-000199`.
+
+    One multi-country disaster carries one GLIDE event number with a country suffix each.
+    """
+    if not glide:
+        return None
+    match = _GLIDE.match(glide.strip().upper())
+    return "-".join(match.groups()) if match else None
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * _EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def newer(candidate: HazardEvent, current: HazardEvent) -> bool:
+    """Whether a report is a later version than the one held (numbers compare as numbers)."""
+    a, b = candidate.version, current.version
+    if a.isdigit() and b.isdigit():
+        return int(a) >= int(b)
+    return a >= b
+
+
+@dataclass
+class Incident:
+    """One disaster as triage knows it: its reports, and what has been decided and told."""
+
+    id: UUID
+    family: HazardType
+    reports: dict[str, HazardEvent] = field(default_factory=dict)
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    level: Level = Level.NONE
+    score: float = 0.0
+    alerted_level: Level = Level.NONE
+    acked_level: Level = Level.NONE
+    countries: set[str] = field(default_factory=set)
+    glides: set[str] = field(default_factory=set)
+    points: list[tuple[float, float]] = field(default_factory=list)
+    sources: set[Source] = field(default_factory=set)
+
+    @classmethod
+    def start(cls, event: HazardEvent) -> Incident:
+        """Open an incident named after its first report."""
+        incident = cls(id=uuid5(NAMESPACE, event.key), family=hazard_family(event.hazard_type))
+        incident.absorb(event)
+        return incident
+
+    def absorb(self, event: HazardEvent) -> bool:
+        """Take a report (or a newer version of one); return False for a stale version."""
+        held = self.reports.get(event.key)
+        if held is not None and not newer(event, held):
+            return False
+        self.reports[event.key] = event
+        when = event.event_time
+        self.first_seen = when if self.first_seen is None else min(self.first_seen, when)
+        self.last_seen = when if self.last_seen is None else max(self.last_seen, when)
+        self.countries.update(event.countries)
+        key = glide_key(event.glide)
+        if key:
+            self.glides.add(key)
+        if event.lat is not None and event.lon is not None:
+            point = (event.lat, event.lon)
+            if point not in self.points:
+                self.points.append(point)
+        self.sources.add(event.source)
+        return True
+
+    @property
+    def source_keys(self) -> list[str]:
+        return sorted(self.reports)
+
+    @property
+    def notice_floor(self) -> Level:
+        """The level at or below which nothing more is broadcast: told, launched or stood down."""
+        return max(self.alerted_level, self.acked_level)
+
+
+@dataclass(frozen=True)
+class MergePolicy:
+    window: timedelta = timedelta(hours=72)
+    distance_km: float = 500.0
+
+
+class IncidentBook:
+    """The incidents triage holds, indexed for merging: by report, GLIDE, hazard and country."""
+
+    def __init__(self, policy: MergePolicy | None = None) -> None:
+        self.policy = policy or MergePolicy()
+        self.incidents: dict[UUID, Incident] = {}
+        self._by_key: dict[str, Incident] = {}
+        self._by_glide: dict[str, Incident] = {}
+        self._by_place: dict[tuple[HazardType, str], list[Incident]] = {}
+
+    def add(self, incident: Incident) -> None:
+        """Hold an incident (new, or loaded from storage) and index it."""
+        self.incidents[incident.id] = incident
+        self._index(incident)
+
+    def _index(self, incident: Incident) -> None:
+        for key in incident.reports:
+            self._by_key[key] = incident
+        for glide in incident.glides:
+            self._by_glide.setdefault(glide, incident)
+        for iso3 in incident.countries:
+            bucket = self._by_place.setdefault((incident.family, iso3), [])
+            if incident not in bucket:
+                bucket.append(incident)
+
+    def match(self, event: HazardEvent) -> Incident | None:
+        """Find the incident a report belongs to, or None for a new disaster."""
+        held = self._by_key.get(event.key)
+        if held is not None:
+            return held
+        glide = glide_key(event.glide)
+        if glide is not None and glide in self._by_glide:
+            return self._by_glide[glide]
+        family = hazard_family(event.hazard_type)
+        best: tuple[float, Incident] | None = None
+        for iso3 in event.countries:
+            bucket = self._by_place.get((family, iso3))
+            if not bucket:
+                continue
+            for incident in list(bucket):
+                gap = self._time_gap(incident, event)
+                if gap is None:
+                    continue
+                if gap < 0:  # ended long before this report: time order means it is done
+                    bucket.remove(incident)
+                    continue
+                if self._compatible(incident, event, glide) and (best is None or gap < best[0]):
+                    best = (gap, incident)
+        return best[1] if best else None
+
+    def file(self, event: HazardEvent) -> tuple[Incident, bool, bool]:
+        """Put a report into its incident; return (incident, created, changed)."""
+        incident = self.match(event)
+        if incident is None:
+            incident = Incident.start(event)
+            self.add(incident)
+            return incident, True, True
+        changed = incident.absorb(event)
+        if changed:
+            self._index(incident)
+        return incident, False, changed
+
+    def _time_gap(self, incident: Incident, event: HazardEvent) -> float | None:
+        """Hours outside the incident's span; None if beyond the window, <0 if stale for good."""
+        assert incident.first_seen is not None and incident.last_seen is not None
+        window = self.policy.window
+        when = event.event_time
+        if when > incident.last_seen + window:
+            # Reports arrive roughly in time order; anything this old cannot match again
+            # within the window, so a negative gap lets the caller drop it from the index.
+            return -1.0 if when > incident.last_seen + 2 * window else None
+        if when < incident.first_seen - window:
+            return None
+        if incident.first_seen <= when <= incident.last_seen:
+            return 0.0
+        edge = incident.last_seen if when > incident.last_seen else incident.first_seen
+        return abs((when - edge).total_seconds()) / 3600
+
+    def _compatible(self, incident: Incident, event: HazardEvent, glide: str | None) -> bool:
+        if event.source in incident.sources:
+            return False
+        if glide is not None and incident.glides and glide not in incident.glides:
+            return False
+        if event.lat is None or event.lon is None or not incident.points:
+            return True
+        limit = self.policy.distance_km
+        return any(distance_km(lat, lon, event.lat, event.lon) <= limit for lat, lon in incident.points)
