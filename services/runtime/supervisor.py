@@ -34,6 +34,7 @@ log = get_logger(__name__)
 
 _RESTART_BACKOFF_MAX_S = 30.0
 _HEALTHY_AFTER_S = 60.0
+CONFIG_ERROR_EXIT = 2
 
 
 class RuntimeStartError(StandbyError):
@@ -83,6 +84,7 @@ class Supervisor:
         self.extra_env = extra_env or {}
         self.stopping = asyncio.Event()
         self.ready = asyncio.Event()
+        self.fatal: str | None = None
         url = f"tcp://127.0.0.1:{self.broker_port}"
         self.broker = Child(
             "broker",
@@ -168,7 +170,14 @@ class Supervisor:
                 child = waiters.get(task)
                 if child is None:
                     continue
-                await self._restart(child, task.result())
+                code = task.result()
+                if code == CONFIG_ERROR_EXIT and child in self.services:
+                    # Restarting cannot fix a bad configuration file: stop and say where.
+                    self.fatal = f"{child.name} refused its configuration; see {self.log_dir / child.name}.log"
+                    log.error("configuration_error", process=child.name)
+                    self.stopping.set()
+                    break
+                await self._restart(child, code)
         stop_task.cancel()
 
     async def _restart(self, child: Child, code: int) -> None:
@@ -249,6 +258,9 @@ async def run_system(
         await supervising
     finally:
         await sup.shutdown()
+    if sup.fatal:
+        print(f"error: {sup.fatal}", flush=True)
+        return CONFIG_ERROR_EXIT
     return 0
 
 
