@@ -15,7 +15,7 @@ import pytest
 from services.common.db import Database
 
 SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-PG_URL = os.environ.get("STANDBY_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get("PG_TEST_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 
 def free_port() -> int:

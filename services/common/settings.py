@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -55,8 +56,13 @@ class IngesterSettings(Section):
     reliefweb_url: str | None = None
     reliefweb_appname: str | None = None
     reliefweb_interval_s: float = Field(default=600, gt=0)
+    reliefweb_page_size: int = Field(default=100, ge=1, le=1000)
+    reliefweb_max_pages: int = Field(
+        default=5, ge=1, description="Pages followed per poll while they still hold news."
+    )
     timeout_s: float = Field(default=20, gt=0)
     max_document_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    backoff_initial_s: float = Field(default=5, gt=0)
     backoff_max_s: float = Field(default=900, gt=0)
     user_agent: str = "standby/0.1 (+https://github.com/standby-alerting/standby)"
 
@@ -144,6 +150,20 @@ class Settings(BaseSettings):
             and self.duty.signing_key.get_secret_value() == _PLACEHOLDER_KEY
         ):
             raise ValueError("STANDBY_DUTY__SIGNING_KEY must be set to a real secret in production")
+        return self
+
+    @model_validator(mode="after")
+    def _no_unknown_variables(self) -> Settings:
+        # Nested sections already refuse unknown keys; a misspelt top-level name would
+        # otherwise be ignored in silence and the default used instead.
+        unknown = sorted(
+            name
+            for name in os.environ
+            if name.upper().startswith("STANDBY_")
+            and name[len("STANDBY_") :].split("__", 1)[0].lower() not in type(self).model_fields
+        )
+        if unknown:
+            raise ValueError(f"unknown setting(s) in the environment: {', '.join(unknown)}")
         return self
 
     def database_url_for(self, service: str) -> str:
