@@ -63,9 +63,7 @@ class Test(Strict):
     @model_validator(mode="after")
     def _not_empty(self) -> Test:
         if not self.operands():
-            fields = ", ".join(
-                info.alias or name for name, info in type(self).model_fields.items()
-            )
+            fields = ", ".join(info.alias or name for name, info in type(self).model_fields.items())
             raise ValueError(f"give at least one of: {fields}")
         return self
 
@@ -130,7 +128,9 @@ class SeverityTest(NumberTest):
         if value is None:
             return False
         number, unit = value
-        return unit is not None and unit.casefold() == self.unit.casefold() and super().check(number)
+        return (
+            unit is not None and unit.casefold() == self.unit.casefold() and super().check(number)
+        )
 
     @model_validator(mode="after")
     def _has_bound(self) -> SeverityTest:

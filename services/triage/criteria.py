@@ -86,7 +86,8 @@ class Criteria(Strict):
         default_factory=list, description="UN M49 regions or sub-regions the platform prioritises."
     )
     home_countries: list[KnownCountry] = Field(
-        default_factory=list, description="Countries whose events are domestic (the `domestic` fact)."
+        default_factory=list,
+        description="Countries whose events are domestic (the `domestic` fact).",
     )
     rules: list[Rule] = Field(min_length=1)
 
@@ -125,7 +126,9 @@ def display_operand(value: Any) -> Any:
     if isinstance(value, list):
         return ", ".join(str(display_operand(v)) for v in value)
     if isinstance(value, StrEnum):
-        return value.value.capitalize() if value.value in ("green", "orange", "red") else value.value
+        return (
+            value.value.capitalize() if value.value in ("green", "orange", "red") else value.value
+        )
     return value
 
 

@@ -126,7 +126,9 @@ def incident_facts(
         "hazard": lead.hazard_type,
         "alert_level": alert,
         "alert_score": max(scores) if scores else None,
-        "severity": (severity.value, severity.unit) if severity and severity.value is not None else None,
+        "severity": (severity.value, severity.unit)
+        if severity and severity.value is not None
+        else None,
         "population_exposed": max(people) if people else None,
         "countries": countries,
         "regions": regions,

@@ -13,6 +13,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 from uuid import UUID, uuid5
 
 from schemas.activations import Level
@@ -59,6 +60,14 @@ def newer(candidate: HazardEvent, current: HazardEvent) -> bool:
     return a >= b
 
 
+class _LevelsRow(Protocol):
+    id: str
+    family: str
+    level: str
+    alerted_level: str
+    acked_level: str
+
+
 @dataclass
 class Incident:
     """One disaster as triage knows it: its reports, and what has been decided and told."""
@@ -103,6 +112,17 @@ class Incident:
                 self.points.append(point)
         self.sources.add(event.source)
         return True
+
+    @classmethod
+    def from_row_levels(cls, row: _LevelsRow) -> Incident:
+        """Rebuild just the levels of a stored incident (enough to apply a duty call)."""
+        return cls(
+            id=UUID(row.id),
+            family=HazardType(row.family),
+            level=Level(row.level),
+            alerted_level=Level(row.alerted_level),
+            acked_level=Level(row.acked_level),
+        )
 
     @property
     def source_keys(self) -> list[str]:
@@ -206,4 +226,6 @@ class IncidentBook:
         if event.lat is None or event.lon is None or not incident.points:
             return True
         limit = self.policy.distance_km
-        return any(distance_km(lat, lon, event.lat, event.lon) <= limit for lat, lon in incident.points)
+        return any(
+            distance_km(lat, lon, event.lat, event.lon) <= limit for lat, lon in incident.points
+        )

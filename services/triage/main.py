@@ -1,9 +1,44 @@
-"""Composition root of the triage service."""
+"""Composition root of the triage service: criteria and members in, activations out."""
 
 from __future__ import annotations
 
+from schemas.acks import AckEvent
+from schemas.hazards import HazardEvent
+from schemas.members import MemberDirectory
+from schemas.topics import ACKS, HAZARDS
+from services.common.config_files import load_yaml_model
+from services.common.logs import get_logger
 from services.common.service import ServiceContext
+from services.triage.criteria import load_criteria
+from services.triage.facts import FactContext, Presence
+from services.triage.handlers import TriageHandlers, merge_policy
+
+log = get_logger(__name__)
 
 
 async def setup(ctx: ServiceContext) -> None:
     """Register the triage's handlers and background tasks."""
+    settings = ctx.settings
+    criteria = load_criteria(settings.triage.criteria_file)
+    members = load_yaml_model(settings.members_file, MemberDirectory)
+    context = FactContext(
+        priority_regions=frozenset(criteria.priority_regions),
+        home_countries=frozenset(criteria.home_countries),
+        presence=Presence.from_directory(members),
+    )
+    handlers = TriageHandlers(
+        ctx,
+        criteria,
+        context,
+        merge_policy(settings.triage.incident_window_hours, settings.triage.incident_distance_km),
+    )
+    ctx.subscribe(HAZARDS, HazardEvent, handlers.on_hazard)
+    ctx.subscribe(ACKS, AckEvent, handlers.on_ack)
+    ctx.background.append(handlers.gauge_open_incidents)
+    log.info(
+        "triage_configured",
+        criteria=str(settings.triage.criteria_file),
+        rules=len(criteria.rules),
+        members=str(settings.members_file),
+        organisations=len(members.organisations),
+    )

@@ -14,7 +14,7 @@ import csv
 import sys
 from importlib.metadata import version
 
-from hdx.location.country import Country  # type: ignore[import-not-found]
+from hdx.location.country import Country
 
 COLUMNS = (
     "iso3",

@@ -1,0 +1,122 @@
+"""Triage's message handlers: thin shells around the pure engine, one transaction each."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+import structlog
+
+from schemas.acks import AckEvent
+from schemas.hazards import HazardEvent
+from services.common import metrics
+from services.common.logs import get_logger
+from services.common.service import ServiceContext
+from services.triage.criteria import Criteria
+from services.triage.engine import Triage, apply_ack
+from services.triage.facts import FactContext
+from services.triage.incidents import Incident, MergePolicy
+from services.triage.models import IncidentRow
+from services.triage.store import count_open, load_candidates, save_outcome
+
+log = get_logger(__name__)
+
+
+class TriageHandlers:
+    """What triage does with a hazard report and with a duty officer's call."""
+
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        criteria: Criteria,
+        context: FactContext,
+        policy: MergePolicy,
+        *,
+        gauge_interval_s: float = 15.0,
+    ) -> None:
+        self.ctx = ctx
+        self.criteria = criteria
+        self.context = context
+        self.policy = policy
+        self.gauge_interval_s = gauge_interval_s
+
+    async def on_hazard(self, event: HazardEvent) -> None:
+        """Merge a report into its incident, decide, and broadcast a new or higher level."""
+        started = time.perf_counter()
+        async with self.ctx.consuming(event) as session:
+            if session is None:
+                return
+            loaded = await load_candidates(session, event, self.policy)
+            outcome = Triage(self.criteria, self.context, book=loaded.book).process(event)
+            await save_outcome(session, loaded, outcome, event.id)
+            activation = outcome.activation
+            if activation is not None:
+                await self.ctx.publish(session, activation, key=str(outcome.incident.id))
+        decision = outcome.decision
+        metrics.DECISIONS.labels(decision.level.value, event.hazard_type.value).inc()
+        metrics.DECISION_LATENCY.observe(time.perf_counter() - started)
+        with structlog.contextvars.bound_contextvars(incident_id=str(outcome.incident.id)):
+            if activation is not None:
+                metrics.ACTIVATIONS_PUBLISHED.labels(activation.level.value).inc()
+                log.info(
+                    "activation_published",
+                    activation_id=str(activation.activation_id),
+                    level=activation.level.value,
+                    previous_level=activation.previous_level.value,
+                    score=activation.score,
+                    rules=list(decision.rules),
+                    source_event=event.key,
+                )
+            else:
+                log.info(
+                    "decision_recorded",
+                    level=decision.level.value,
+                    score=decision.score,
+                    rules=list(decision.rules),
+                    source_event=event.key,
+                    created=outcome.created,
+                    stale=outcome.stale,
+                    downgrade=outcome.downgraded,
+                )
+
+    async def on_ack(self, ack: AckEvent) -> None:
+        """Remember a launch or stand-down so the incident is not re-alerted at that level."""
+        async with self.ctx.consuming(ack) as session:
+            if session is None:
+                return
+            row = await session.get(IncidentRow, str(ack.incident_id))
+            if row is None:
+                log.warning(
+                    "ack_for_unknown_incident",
+                    incident_id=str(ack.incident_id),
+                    activation_id=str(ack.activation_id),
+                    state=ack.state.value,
+                )
+                return
+            incident = Incident.from_row_levels(row)
+            if apply_ack(incident, ack.state, ack.level):
+                row.acked_level = incident.acked_level.value
+                row.ack_state = ack.state.value
+                log.info(
+                    "duty_call_recorded",
+                    incident_id=row.id,
+                    activation_id=str(ack.activation_id),
+                    state=ack.state.value,
+                    no_realert_through=row.acked_level,
+                )
+
+    async def gauge_open_incidents(self) -> None:
+        """Keep the open-incidents gauge current (runs for the life of the service)."""
+        while True:
+            try:
+                async with self.ctx.db.sessions() as session:
+                    metrics.INCIDENTS_OPEN.set(await count_open(session, self.policy.window))
+            except Exception as err:  # the gauge must never take the service down
+                log.warning("incidents_gauge_failed", error=str(err))
+            await asyncio.sleep(self.gauge_interval_s)
+
+
+def merge_policy(window_hours: float, distance_km: float) -> MergePolicy:
+    """Build the merge policy from settings."""
+    return MergePolicy(window=timedelta(hours=window_hours), distance_km=distance_km)

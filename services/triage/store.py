@@ -1,0 +1,190 @@
+"""Load the incidents a report may belong to, and write back what the engine decided."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas.activations import Level
+from schemas.base import utcnow
+from schemas.hazards import HazardEvent, HazardType
+from services.triage.engine import Outcome
+from services.triage.incidents import (
+    Incident,
+    IncidentBook,
+    MergePolicy,
+    glide_key,
+    hazard_family,
+)
+from services.triage.models import ActivationRow, DecisionRow, IncidentMemberRow, IncidentRow
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+@dataclass
+class LoadedBook:
+    """An incident book holding only the incidents a report could join, and their rows."""
+
+    book: IncidentBook
+    rows: dict[UUID, IncidentRow] = field(default_factory=dict)
+    members: dict[str, IncidentMemberRow] = field(default_factory=dict)
+
+
+async def load_candidates(
+    session: AsyncSession, event: HazardEvent, policy: MergePolicy
+) -> LoadedBook:
+    """Load every incident the report could merge into: same report, GLIDE, or hazard nearby in time."""
+    glide = glide_key(event.glide)
+    by_member = IncidentMemberRow.source_key == event.key
+    if glide is not None:
+        by_member = or_(by_member, IncidentMemberRow.glide_key == glide)
+    when = _utc(event.event_time)
+    # The window is measured from the incident's span; reports can arrive out of order.
+    window = policy.window
+    nearby = (
+        select(IncidentRow.id)
+        .where(IncidentRow.family == hazard_family(event.hazard_type).value)
+        .where(IncidentRow.last_seen >= when - window)
+        .where(IncidentRow.first_seen <= when + window)
+    )
+    ids = set(
+        (await session.execute(select(IncidentMemberRow.incident_id).where(by_member))).scalars()
+    )
+    ids.update((await session.execute(nearby)).scalars())
+    loaded = LoadedBook(IncidentBook(policy))
+    if not ids:
+        return loaded
+    rows = (await session.execute(select(IncidentRow).where(IncidentRow.id.in_(ids)))).scalars()
+    members = (
+        await session.execute(
+            select(IncidentMemberRow).where(IncidentMemberRow.incident_id.in_(ids))
+        )
+    ).scalars()
+    by_incident: dict[str, list[IncidentMemberRow]] = {}
+    for member in members:
+        by_incident.setdefault(member.incident_id, []).append(member)
+        loaded.members[member.source_key] = member
+    for row in rows:
+        incident = Incident(
+            id=UUID(row.id),
+            family=HazardType(row.family),
+            level=Level(row.level),
+            score=row.score,
+            alerted_level=Level(row.alerted_level),
+            acked_level=Level(row.acked_level),
+        )
+        reports = sorted(
+            (HazardEvent.model_validate_json(m.event) for m in by_incident.get(row.id, [])),
+            key=lambda e: e.event_time,
+        )
+        for report in reports:
+            incident.absorb(report)
+        if not incident.reports:
+            continue
+        loaded.rows[incident.id] = row
+        loaded.book.add(incident)
+    return loaded
+
+
+async def save_outcome(
+    session: AsyncSession, loaded: LoadedBook, outcome: Outcome, message_id: UUID
+) -> None:
+    """Write the incident, its report, the decision and any activation in the caller's transaction."""
+    incident, event, decision = outcome.incident, outcome.event, outcome.decision
+    now = utcnow()
+    row = loaded.rows.get(incident.id)
+    if row is None:
+        row = IncidentRow(id=str(incident.id), created_at=now, ack_state=None)
+        session.add(row)
+        loaded.rows[incident.id] = row
+    assert incident.first_seen is not None and incident.last_seen is not None
+    lead = max(
+        incident.reports.values(),
+        key=lambda e: (e.alert_level.rank if e.alert_level else 0, e.population_exposed or 0),
+    )
+    row.family = incident.family.value
+    row.title = lead.title
+    row.countries = sorted(incident.countries)
+    row.level = incident.level.value
+    row.level_rank = incident.level.rank
+    row.score = incident.score
+    row.alerted_level = incident.alerted_level.value
+    row.acked_level = incident.acked_level.value
+    row.first_seen = _utc(incident.first_seen)
+    row.last_seen = _utc(incident.last_seen)
+    row.updated_at = now
+    if not outcome.stale:
+        member = loaded.members.get(event.key)
+        if member is None:
+            member = IncidentMemberRow(source_key=event.key)
+            session.add(member)
+            loaded.members[event.key] = member
+        member.incident_id = str(incident.id)
+        member.source = event.source.value
+        member.version = event.version
+        member.glide_key = glide_key(event.glide)
+        member.event_time = _utc(event.event_time)
+        member.event = event.model_dump_json()
+        member.updated_at = now
+    # The incident row must exist before rows that reference it.
+    await session.flush()
+    activation = outcome.activation
+    session.add(
+        DecisionRow(
+            incident_id=str(incident.id),
+            message_id=str(message_id),
+            source_key=event.key,
+            version=event.version,
+            level=decision.level.value,
+            previous_level=outcome.previous_level.value,
+            score=decision.score,
+            reasons=[r.model_dump(mode="json") for r in decision.reasons],
+            outcome=outcome_name(outcome),
+            activation_id=str(activation.activation_id) if activation else None,
+            decided_at=now,
+        )
+    )
+    if activation is not None:
+        session.add(
+            ActivationRow(
+                activation_id=str(activation.activation_id),
+                incident_id=str(incident.id),
+                level=activation.level.value,
+                previous_level=activation.previous_level.value,
+                score=activation.score,
+                message_id=str(activation.id),
+                payload=activation.model_dump_json(),
+                created_at=now,
+            )
+        )
+
+
+def outcome_name(outcome: Outcome) -> str:
+    """Say in one word what a decision led to."""
+    if outcome.activation is not None:
+        return "broadcast"
+    if outcome.stale:
+        return "stale"
+    if outcome.downgraded:
+        return "downgrade"
+    return "recorded"
+
+
+async def count_open(session: AsyncSession, since: timedelta) -> int:
+    """Count incidents at watch or above seen within the merge window."""
+    cutoff = utcnow() - since
+    return int(
+        (
+            await session.execute(
+                select(func.count())
+                .select_from(IncidentRow)
+                .where(IncidentRow.level_rank >= Level.WATCH.rank, IncidentRow.last_seen >= cutoff)
+            )
+        ).scalar_one()
+    )
