@@ -2,8 +2,56 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from services.common.errors import ConfigError
 
 
 def register(app: typer.Typer) -> None:
     """Add the duty's commands to the `standby` command."""
+
+    @app.command("duty-hash-password")
+    def hash_password_command(
+        password: Annotated[
+            str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+        ],
+    ) -> None:
+        """Print an argon2 hash of a console password, for an officer's `password_hash` in rota.yaml."""
+        from services.duty.console.auth import hash_password
+
+        typer.echo(hash_password(password))
+
+    @app.command("duty-on-call")
+    def on_call_command(
+        rota_file: Annotated[
+            Path | None, typer.Option(help="Rota file (default: STANDBY_DUTY__ROTA_FILE).")
+        ] = None,
+        at: Annotated[
+            datetime | None, typer.Option(help="Instant to ask about, with offset (default: now).")
+        ] = None,
+    ) -> None:
+        """Show who is on duty and the escalation chain a page would follow."""
+        from schemas.base import utcnow
+        from services.cli import load_settings
+        from services.duty.rota import load_rota
+
+        path = rota_file or load_settings().duty.rota_file
+        try:
+            rota = load_rota(path)
+        except ConfigError as err:
+            typer.echo(f"error: {err}", err=True)
+            raise typer.Exit(2) from err
+        instant = at or utcnow()
+        if instant.tzinfo is None:
+            instant = instant.replace(tzinfo=rota.zone)
+        local = instant.astimezone(rota.zone)
+        typer.echo(f"at {local:%Y-%m-%d %H:%M %Z} ({rota.timezone})")
+        for step in rota.chain_at(instant):
+            names = ", ".join(
+                f"{o.name} <{o.id}>" for i in step.officer_ids if (o := rota.officer(i))
+            )
+            typer.echo(f"  step {step.step} +{step.at_s / 60:g} min  {step.target.value:<10} {names}")

@@ -1,9 +1,67 @@
-"""Composition root of the duty service."""
+"""Composition root of the duty service: page on activations, keep deliveries, escalate, serve the console."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from schemas.activations import Activation
+from schemas.base import utcnow
+from schemas.deliveries import Delivery
+from schemas.topics import ACTIVATIONS, DELIVERIES
 from services.common.service import ServiceContext
+from services.duty.console.app import ConsoleDeps, create_app, serve_console
+from services.duty.escalator import Escalator
+from services.duty.paging import Duty, Links
+from services.duty.rota_source import RotaSource
+from services.duty.store import record_delivery
+from services.duty.tokens import LinkSigner
 
 
 async def setup(ctx: ServiceContext) -> None:
     """Register the duty's handlers and background tasks."""
+    settings = ctx.settings.duty
+    rota = RotaSource(settings.rota_file)
+    signer = LinkSigner(
+        settings.signing_key.get_secret_value(), timedelta(hours=settings.link_ttl_hours)
+    )
+    duty = Duty(rota, Links(settings.public_url, signer))
+    escalator = Escalator(ctx.db, duty, ctx.transaction, utcnow, settings.escalation_tick_s)
+
+    async def on_activation(activation: Activation) -> None:
+        async with ctx.consuming(activation) as session:
+            if session is None:
+                return
+            # Paging happens in the same transaction that stores the activation.
+            outcome = await duty.record_activation(session, activation, utcnow())
+            await ctx.publish(session, *outcome.messages, key=str(activation.incident_id))
+        outcome.committed()
+        escalator.kick()
+
+    async def on_delivery(delivery: Delivery) -> None:
+        async with ctx.consuming(delivery) as session:
+            if session is None:
+                return
+            await record_delivery(session, delivery)
+
+    ctx.subscribe(ACTIVATIONS, Activation, on_activation)
+    ctx.subscribe(DELIVERIES, Delivery, on_delivery)
+
+    app = create_app(
+        ConsoleDeps(
+            db=ctx.db,
+            duty=duty,
+            signer=signer,
+            rota=rota,
+            settings=settings,
+            transaction=ctx.transaction,
+        )
+    )
+
+    async def console() -> None:
+        await serve_console(app, settings.console_host, settings.console_port)
+
+    async def escalations() -> None:
+        await escalator.run()
+
+    ctx.background.append(escalations)
+    ctx.background.append(console)

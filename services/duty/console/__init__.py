@@ -1,0 +1,1 @@
+"""The duty console: server-rendered pages, a JSON API, and the confirm page of signed links."""

@@ -1,0 +1,203 @@
+"""Build the console's FastAPI app and serve it with uvicorn inside the duty service."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.middleware.sessions import SessionMiddleware
+
+from schemas.base import utcnow
+from services.common.db import Database
+from services.common.logs import get_logger
+from services.common.settings import DutySettings
+from services.duty.console.auth import (
+    CsrfError,
+    LoginLimiter,
+    NotLoggedInError,
+    csrf_token,
+    session_officer,
+)
+from services.duty.console.i18n import choose_language, translator
+from services.duty.paging import Duty
+from services.duty.rota import Rota
+from services.duty.tokens import LinkSigner
+
+log = get_logger(__name__)
+
+_HERE = Path(__file__).resolve().parent
+_SECURITY_HEADERS = {
+    "content-security-policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    # Confirm-page URLs carry a token: never leak them in a Referer header.
+    "referrer-policy": "no-referrer",
+}
+
+
+@dataclass
+class ConsoleDeps:
+    """What the console needs from the duty service (built in its composition root)."""
+
+    db: Database
+    duty: Duty
+    signer: LinkSigner
+    rota: Callable[[], Rota]
+    settings: DutySettings
+    transaction: Callable[[], AbstractAsyncContextManager[AsyncSession]]
+    clock: Callable[[], datetime] = utcnow
+    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+
+
+def session_secret(signing_key: str) -> str:
+    """Derive the cookie-signing key from the duty key, so one secret is configured."""
+    return hmac.new(
+        signing_key.encode(), b"standby.duty.console-session", hashlib.sha256
+    ).hexdigest()
+
+
+def create_app(deps: ConsoleDeps) -> FastAPI:
+    """Assemble the console: pages, confirm links, JSON API, static files, middleware."""
+    from services.duty.console import api, links, pages
+
+    app = FastAPI(
+        title="standby duty console API",
+        version="1",
+        description="Activations, their timelines and deliveries; duty actions by logged-in officers.",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.deps = deps
+    app.state.templates = _templates()
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(deps.settings.signing_key.get_secret_value()),
+        session_cookie="standby_session",
+        max_age=12 * 3600,
+        # Lax, not Strict: a link opened from a mail client must still find the session.
+        same_site="lax",
+        https_only=deps.settings.public_url.startswith("https://"),
+    )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        for name, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(NotLoggedInError)
+    async def to_login(request: Request, _: NotLoggedInError) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    @app.exception_handler(CsrfError)
+    async def csrf_failed(request: Request, _: CsrfError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "CSRF token missing or wrong"}, status_code=403)
+        return render(request, "message.html", {"message_key": "csrf_failed"}, status_code=403)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/lang/{language}", include_in_schema=False)
+    async def set_language(request: Request, language: str) -> Response:
+        back = request.query_params.get("next", "/")
+        response = RedirectResponse(safe_next(back), status_code=303)
+        if language in ("ja", "en"):
+            response.set_cookie(
+                "lang", language, max_age=365 * 86400, samesite="lax", httponly=True
+            )
+        return response
+
+    app.include_router(pages.router)
+    app.include_router(links.router)
+    app.include_router(api.router)
+    app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
+    return app
+
+
+def safe_next(target: str | None) -> str:
+    """Allow only local redirect targets (no open redirect through `next`)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=_HERE / "templates")
+    # Feed titles are hostile input: every value is escaped unless a template says otherwise.
+    templates.env.autoescape = True
+    return templates
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], *, status_code: int = 200
+) -> HTMLResponse:
+    """Render a page with the request's language, officer, CSRF token and time zone."""
+    deps: ConsoleDeps = request.app.state.deps
+    rota = deps.rota()
+    officer_id = session_officer(request)
+    officer = rota.officer(officer_id) if officer_id else None
+    language = choose_language(request, officer.language.value if officer else None)
+    words = translator(language)
+    zone = rota.zone
+
+    def local(value: datetime | None) -> str:
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z") if value else "—"
+
+    full = {
+        "request": request,
+        "t": words,
+        "lang": language,
+        "officer": officer,
+        "csrf": csrf_token(request),
+        "local": local,
+        "now": deps.clock(),
+        **context,
+    }
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, name, full, status_code=status_code
+    )
+    return response
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its signal handlers: the duty service owns SIGINT/SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve_console(app: FastAPI, host: str, port: int) -> None:
+    """Serve the console until cancelled, then shut uvicorn down gracefully."""
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, access_log=False, lifespan="off"
+    )
+    server = _Server(config)
+    task = asyncio.create_task(server.serve(), name="console")
+    log.info("console_serving", host=host, port=port)
+    try:
+        await asyncio.shield(task)
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=10)

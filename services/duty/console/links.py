@@ -1,0 +1,100 @@
+"""The signed-link confirm page: GET shows it and changes nothing; only its POST acknowledges."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+
+from schemas.acks import AckVia
+from services.common.outbox import enqueue
+from services.duty import queries
+from services.duty.console.app import ConsoleDeps, render
+from services.duty.console.auth import check_csrf
+from services.duty.models import SpentToken
+from services.duty.paging import ActivationNotFoundError
+from services.duty.states import Action, TransitionError
+from services.duty.store import spend_token
+from services.duty.tokens import Grant, Refusal, TokenRefusedError
+
+router = APIRouter(include_in_schema=False)
+
+
+def _refused(request: Request, reason: Refusal, status_code: int = 403) -> Response:
+    return render(request, "refused.html", {"reason": reason.value}, status_code=status_code)
+
+
+@router.get("/a/{token}")
+async def confirm_page(request: Request, token: str) -> Response:
+    """Show what the link would do; mail scanners that prefetch it change nothing."""
+    deps: ConsoleDeps = request.app.state.deps
+    now = deps.clock()
+    try:
+        grant = deps.signer.check(token, now=now, action=Action.ACKNOWLEDGE)
+    except TokenRefusedError as err:
+        return _refused(request, err.reason)
+    async with deps.db.sessions() as session:
+        if await session.get(SpentToken, grant.nonce) is not None:
+            return _refused(request, Refusal.SPENT, status_code=410)
+        if grant.officer_id not in await queries.paged_officers(session, grant.activation_id):
+            return _refused(request, Refusal.WRONG_OFFICER)
+        detail = await queries.activation_detail(session, grant.activation_id)
+    if detail is None:
+        return _refused(request, Refusal.WRONG_ACTIVATION, status_code=404)
+    officer = deps.rota().officer(grant.officer_id)
+    return render(
+        request,
+        "confirm.html",
+        {
+            "a": detail,
+            "token": token,
+            "grant_officer": officer.name if officer else grant.officer_id,
+        },
+    )
+
+
+@router.post("/a/{token}")
+async def confirm(
+    request: Request, token: str, csrf: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
+    """Acknowledge as the officer the link names: checked, spent and applied in one transaction."""
+    check_csrf(request, csrf)
+    deps: ConsoleDeps = request.app.state.deps
+    now = deps.clock()
+    grant: Grant | None = None
+    try:
+        async with deps.transaction() as session:
+            grant = deps.signer.read(token)
+            grant = deps.signer.check(
+                token,
+                now=now,
+                action=Action.ACKNOWLEDGE,
+                activation_id=grant.activation_id,
+                officers=await queries.paged_officers(session, grant.activation_id),
+            )
+            await spend_token(session, grant, now)
+            outcome = await deps.duty.act(
+                session, grant.activation_id, Action.ACKNOWLEDGE, grant.officer_id, AckVia.LINK, now
+            )
+            await enqueue(session, *outcome.messages, key=outcome.key)
+    except TokenRefusedError as err:
+        return _refused(
+            request, err.reason, status_code=410 if err.reason is Refusal.SPENT else 403
+        )
+    except ActivationNotFoundError:
+        return _refused(request, Refusal.WRONG_ACTIVATION, status_code=404)
+    except TransitionError:
+        # Someone else acknowledged first; the link stays unspent (the transaction rolled back).
+        return render(
+            request,
+            "message.html",
+            {"message_key": "not_allowed", "activation": grant.activation_id if grant else None},
+            status_code=409,
+        )
+    outcome.committed()
+    assert grant is not None
+    return render(
+        request,
+        "message.html",
+        {"message_key": "acknowledged_by_you", "activation": grant.activation_id},
+    )

@@ -1,0 +1,129 @@
+"""The console's HTML pages: login, activations, one activation, its members, duty actions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from schemas.acks import AckVia
+from services.common.outbox import enqueue
+from services.duty import queries
+from services.duty.console.app import ConsoleDeps, render, safe_next
+from services.duty.console.auth import (
+    OfficerDep,
+    check_csrf,
+    start_session,
+    verify_password,
+)
+from services.duty.paging import ActivationNotFoundError
+from services.duty.states import Action, TransitionError
+
+router = APIRouter(include_in_schema=False)
+
+
+def _deps(request: Request) -> ConsoleDeps:
+    deps: ConsoleDeps = request.app.state.deps
+    return deps
+
+
+@router.get("/login")
+async def login_form(request: Request, next: str = "/") -> Response:
+    return render(request, "login.html", {"next": safe_next(next), "error": None})
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    officer_id: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    deps = _deps(request)
+    check_csrf(request, csrf)
+    client = request.client.host if request.client else "unknown"
+    keys = [f"ip:{client}", f"officer:{officer_id.strip().lower()}"]
+    wait = deps.limiter.retry_after(keys)
+    if wait:
+        response = render(
+            request,
+            "login.html",
+            {"next": safe_next(next), "error": "rate_limited"},
+            status_code=429,
+        )
+        response.headers["retry-after"] = str(wait)
+        return response
+    officer = verify_password(deps.rota(), officer_id.strip(), password)
+    if officer is None:
+        deps.limiter.failed(keys)
+        return render(
+            request,
+            "login.html",
+            {"next": safe_next(next), "error": "login_failed"},
+            status_code=401,
+        )
+    deps.limiter.succeeded(keys)
+    start_session(request, officer)
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+async def logout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    check_csrf(request, csrf)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/")
+async def activations(request: Request, officer: OfficerDep) -> Response:
+    async with _deps(request).db.sessions() as session:
+        items = await queries.list_activations(session)
+    return render(request, "list.html", {"items": items})
+
+
+@router.get("/activations/{activation_id}")
+async def activation(request: Request, activation_id: UUID, officer: OfficerDep) -> Response:
+    async with _deps(request).db.sessions() as session:
+        detail = await queries.activation_detail(session, activation_id)
+    if detail is None:
+        return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
+    error = request.query_params.get("error")
+    return render(request, "detail.html", {"a": detail, "error": error})
+
+
+@router.get("/activations/{activation_id}/members")
+async def members(request: Request, activation_id: UUID, officer: OfficerDep) -> Response:
+    async with _deps(request).db.sessions() as session:
+        detail = await queries.activation_detail(session, activation_id)
+    if detail is None:
+        return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
+    return render(request, "members.html", {"a": detail})
+
+
+@router.post("/activations/{activation_id}/{action}")
+async def act(
+    request: Request,
+    activation_id: UUID,
+    action: Action,
+    officer: OfficerDep,
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    check_csrf(request, csrf)
+    deps = _deps(request)
+    target = f"/activations/{activation_id}"
+    try:
+        async with deps.transaction() as session:
+            outcome = await deps.duty.act(
+                session, activation_id, action, officer, AckVia.CONSOLE, deps.clock(), note or None
+            )
+            await enqueue(session, *outcome.messages, key=outcome.key)
+    except ActivationNotFoundError:
+        return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
+    except TransitionError:
+        return RedirectResponse(f"{target}?error=not_allowed", status_code=303)
+    outcome.committed()
+    return RedirectResponse(target, status_code=303)

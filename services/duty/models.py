@@ -1,0 +1,134 @@
+"""The duty service's tables: activations it owns, their audit trail, pages, timers, deliveries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp on every backend (SQLite hands back naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime refused: store aware UTC timestamps")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class DutyActivation(Base):
+    """One activation as duty knows it: its state, the snapshotted chain and the live timer."""
+
+    __tablename__ = "duty_activations"
+
+    activation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(36), index=True)
+    level: Mapped[str] = mapped_column(String(20))
+    previous_level: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float] = mapped_column(Float)
+    title: Mapped[str] = mapped_column(Text)
+    summary: Mapped[dict[str, Any]]
+    reasons: Mapped[list[Any]]
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    chain: Mapped[list[Any]] = mapped_column(
+        doc="The escalation chain as it stood when paging started (PlannedStep dicts)."
+    )
+    occurred_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    paged_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    closed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+    timer_id: Mapped[str | None] = mapped_column(
+        String(36), doc="The one timer allowed to escalate; any other that fires is stale."
+    )
+    superseded_by: Mapped[str | None] = mapped_column(String(36))
+
+
+class DutyTransition(Base):
+    """The audit trail: every state change, by whom, how and why."""
+
+    __tablename__ = "duty_transitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    activation_id: Mapped[str] = mapped_column(String(36), index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    officer_id: Mapped[str | None] = mapped_column(String(64))
+    via: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class DutyPage(Base):
+    """A page issued to one officer at one step."""
+
+    __tablename__ = "duty_pages"
+
+    page_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    activation_id: Mapped[str] = mapped_column(String(36), index=True)
+    step: Mapped[int] = mapped_column(Integer)
+    officer_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]
+
+
+class DutyTimer(Base):
+    """A scheduled escalation; survives restarts because it lives here, not in memory."""
+
+    __tablename__ = "duty_timers"
+    __table_args__ = (Index("ix_duty_timers_pending", "status", "due_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    activation_id: Mapped[str] = mapped_column(String(36), index=True)
+    step: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20))  # pending | fired | cancelled | stale
+    settled_at: Mapped[datetime | None]
+
+
+class DutyDelivery(Base):
+    """The latest known state of one delivery (from `deliveries.v1`), for the timeline."""
+
+    __tablename__ = "duty_deliveries"
+
+    delivery_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    activation_id: Mapped[str] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[str | None] = mapped_column(String(64))
+    contact_id: Mapped[str] = mapped_column(String(130))
+    channel: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime]
+
+
+class SpentToken(Base):
+    """Nonces of link tokens already used: a link acts once."""
+
+    __tablename__ = "duty_spent_tokens"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime]
+    spent_at: Mapped[datetime]

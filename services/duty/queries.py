@@ -1,0 +1,222 @@
+"""The console's read side: open activations, one activation's timeline, who was told."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+from sqlalchemy import case, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas.activations import IncidentSummary, Level, Reason
+from services.duty.models import DutyActivation, DutyDelivery, DutyPage, DutyTimer, DutyTransition
+from services.duty.rota import PlannedStep
+from services.duty.states import Action, DutyState, allowed_actions
+
+
+class ActivationItem(BaseModel):
+    activation_id: UUID
+    incident_id: UUID
+    level: Level
+    state: DutyState
+    step: int
+    title: str
+    score: float
+    hazard_type: str
+    countries: list[str]
+    received_at: datetime
+    paged_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    next_escalation_at: datetime | None
+    superseded_by: UUID | None
+    actions: list[Action]
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    kind: Literal["report", "decision", "page", "transition", "delivery"]
+    state: str | None = None
+    step: int | None = None
+    officer_id: str | None = None
+    via: str | None = None
+    channel: str | None = None
+    contact: str | None = None
+    text: str | None = None
+
+
+class DeliveryRow(BaseModel):
+    kind: str
+    organisation_id: str | None
+    contact_id: str
+    channel: str
+    status: str
+    attempts: int
+    error: str | None
+    at: datetime
+
+
+class ActivationDetail(ActivationItem):
+    summary: IncidentSummary
+    reasons: list[Reason]
+    chain: list[PlannedStep]
+    timeline: list[TimelineEntry]
+    deliveries: list[DeliveryRow] = Field(default_factory=list)
+
+
+def _item(row: DutyActivation, due: datetime | None) -> dict[str, Any]:
+    state = DutyState(row.state)
+    summary = row.summary
+    return {
+        "activation_id": row.activation_id,
+        "incident_id": row.incident_id,
+        "level": row.level,
+        "state": state,
+        "step": row.step,
+        "title": row.title,
+        "score": row.score,
+        "hazard_type": summary.get("hazard_type", ""),
+        "countries": summary.get("countries", []),
+        "received_at": row.received_at,
+        "paged_at": row.paged_at,
+        "acknowledged_at": row.acknowledged_at,
+        "acknowledged_by": row.acknowledged_by,
+        "next_escalation_at": due,
+        "superseded_by": row.superseded_by,
+        "actions": [] if row.superseded_by else allowed_actions(state),
+    }
+
+
+async def list_activations(session: AsyncSession, *, limit: int = 200) -> list[ActivationItem]:
+    """List activations: open ones first, newest on top, then the closed and the watch-only."""
+    open_first = case((DutyActivation.state.in_(_OPEN_STATES), 0), else_=1)
+    rows = await session.execute(
+        select(DutyActivation, DutyTimer.due_at)
+        .outerjoin(DutyTimer, DutyTimer.id == DutyActivation.timer_id)
+        .order_by(
+            DutyActivation.superseded_by.is_not(None),
+            open_first,
+            DutyActivation.received_at.desc(),
+        )
+        .limit(limit)
+    )
+    return [ActivationItem.model_validate(_item(row, due)) for row, due in rows.all()]
+
+
+_OPEN_STATES = [s.value for s in DutyState if s.is_open]
+
+
+async def activation_detail(session: AsyncSession, activation_id: UUID) -> ActivationDetail | None:
+    """Gather one activation with its timeline (reports, decision, pages, transitions, deliveries)."""
+    found = (
+        await session.execute(
+            select(DutyActivation, DutyTimer.due_at)
+            .outerjoin(DutyTimer, DutyTimer.id == DutyActivation.timer_id)
+            .where(DutyActivation.activation_id == str(activation_id))
+        )
+    ).first()
+    if found is None:
+        return None
+    row, due = found
+    key = row.activation_id
+    summary = IncidentSummary.model_validate(row.summary)
+    reasons = [Reason.model_validate(r) for r in row.reasons]
+    timeline = [
+        TimelineEntry(at=summary.event_time, kind="report", text=summary.title),
+        TimelineEntry(
+            at=row.occurred_at,
+            kind="decision",
+            state=row.level,
+            text="; ".join(r.sentence for r in reasons),
+        ),
+    ]
+    for page in (
+        await session.execute(select(DutyPage).where(DutyPage.activation_id == key))
+    ).scalars():
+        timeline.append(
+            TimelineEntry(at=page.at, kind="page", step=page.step, officer_id=page.officer_id)
+        )
+    transitions = await session.execute(
+        select(DutyTransition).where(DutyTransition.activation_id == key)
+    )
+    for t in transitions.scalars():
+        timeline.append(
+            TimelineEntry(
+                at=t.at,
+                kind="transition",
+                state=t.state,
+                step=t.step,
+                officer_id=t.officer_id,
+                via=t.via,
+                text=t.note,
+            )
+        )
+    deliveries = await deliveries_of(session, activation_id)
+    for d in deliveries:
+        timeline.append(
+            TimelineEntry(
+                at=d.at,
+                kind="delivery",
+                state=d.status,
+                channel=d.channel,
+                contact=f"{d.organisation_id}/{d.contact_id}"
+                if d.organisation_id
+                else d.contact_id,
+                text=d.error,
+            )
+        )
+    timeline.sort(key=lambda e: e.at)
+    return ActivationDetail.model_validate(
+        {
+            **_item(row, due),
+            "summary": summary,
+            "reasons": reasons,
+            "chain": [PlannedStep.model_validate(p) for p in row.chain],
+            "timeline": timeline,
+            "deliveries": deliveries,
+        }
+    )
+
+
+async def deliveries_of(session: AsyncSession, activation_id: UUID) -> list[DeliveryRow]:
+    """List what was sent to whom for an activation, failures first."""
+    failed_first = case((DutyDelivery.status == "failed", 0), else_=1)
+    rows = await session.execute(
+        select(DutyDelivery)
+        .where(DutyDelivery.activation_id == str(activation_id))
+        .order_by(failed_first, DutyDelivery.organisation_id, DutyDelivery.contact_id)
+    )
+    return [
+        DeliveryRow(
+            kind=d.kind,
+            organisation_id=d.organisation_id,
+            contact_id=d.contact_id,
+            channel=d.channel,
+            status=d.status,
+            attempts=d.attempts,
+            error=d.error,
+            at=d.occurred_at,
+        )
+        for d in rows.scalars()
+    ]
+
+
+async def count_open_unacknowledged(session: AsyncSession) -> int:
+    """Count activations paged and still waiting for an owner."""
+    rows = await session.execute(
+        select(DutyActivation.activation_id).where(
+            DutyActivation.state.in_([DutyState.PAGED.value, DutyState.ESCALATED.value]),
+            DutyActivation.superseded_by.is_(None),
+        )
+    )
+    return len(rows.all())
+
+
+async def paged_officers(session: AsyncSession, activation_id: UUID) -> set[str]:
+    """Return the officers who have been paged for an activation (the ones its links may name)."""
+    rows = await session.execute(
+        select(DutyPage.officer_id).where(DutyPage.activation_id == str(activation_id))
+    )
+    return set(rows.scalars())

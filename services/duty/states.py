@@ -1,0 +1,79 @@
+"""The duty state of an activation: one status, explicit transitions, no overlapping booleans."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from schemas.acks import AckState
+from services.common.errors import StandbyError
+
+
+class DutyState(StrEnum):
+    RECORDED = "recorded"  # a `watch` activation: kept for the console, nobody paged
+    PAGED = "paged"
+    ESCALATED = "escalated"
+    ACKNOWLEDGED = "acknowledged"
+    LAUNCHED = "launched"
+    STOOD_DOWN = "stood_down"
+
+    @property
+    def awaiting_ack(self) -> bool:
+        return self in (DutyState.PAGED, DutyState.ESCALATED)
+
+    @property
+    def is_open(self) -> bool:
+        return self is not DutyState.STOOD_DOWN and self is not DutyState.RECORDED
+
+    def as_ack_state(self) -> AckState:
+        return AckState(self.value)
+
+
+class Action(StrEnum):
+    """What an officer (or the clock, for `escalate`) can do to an activation."""
+
+    ACKNOWLEDGE = "acknowledge"
+    LAUNCH = "launch"
+    STAND_DOWN = "stand_down"
+    ESCALATE = "escalate"
+
+
+_ALLOWED: dict[DutyState, dict[Action, DutyState]] = {
+    DutyState.PAGED: {
+        Action.ACKNOWLEDGE: DutyState.ACKNOWLEDGED,
+        Action.ESCALATE: DutyState.ESCALATED,
+    },
+    DutyState.ESCALATED: {
+        Action.ACKNOWLEDGE: DutyState.ACKNOWLEDGED,
+        Action.ESCALATE: DutyState.ESCALATED,
+    },
+    DutyState.ACKNOWLEDGED: {
+        Action.LAUNCH: DutyState.LAUNCHED,
+        Action.STAND_DOWN: DutyState.STOOD_DOWN,
+    },
+    # A launched response still ends with a stand-down that tells members to stop.
+    DutyState.LAUNCHED: {Action.STAND_DOWN: DutyState.STOOD_DOWN},
+    DutyState.STOOD_DOWN: {},
+    DutyState.RECORDED: {},
+}
+
+
+class TransitionError(StandbyError):
+    """The action is not allowed in the activation's current state."""
+
+    def __init__(self, state: DutyState, action: Action) -> None:
+        super().__init__(f"cannot {action.value} an activation that is {state.value}")
+        self.state = state
+        self.action = action
+
+
+def next_state(current: DutyState, action: Action) -> DutyState:
+    """Return the state an action leads to; raise TransitionError when it is not allowed."""
+    try:
+        return _ALLOWED[current][action]
+    except KeyError as err:
+        raise TransitionError(current, action) from err
+
+
+def allowed_actions(current: DutyState) -> list[Action]:
+    """List the actions the console offers in a state."""
+    return list(_ALLOWED[current])

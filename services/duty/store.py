@@ -1,0 +1,57 @@
+"""Small writes beside paging: delivery states for the timeline, and spending link tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas.deliveries import Delivery
+from services.duty.models import DutyDelivery, SpentToken
+from services.duty.tokens import Grant, Refusal, TokenRefusedError
+
+
+def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+async def record_delivery(session: AsyncSession, delivery: Delivery) -> None:
+    """Keep the newest state of a delivery; an older report arriving late changes nothing."""
+    values = {
+        "delivery_key": delivery.delivery_key,
+        "activation_id": str(delivery.activation_id),
+        "kind": delivery.kind.value,
+        "organisation_id": delivery.organisation_id,
+        "contact_id": delivery.contact_id,
+        "channel": delivery.channel.value,
+        "status": delivery.status.value,
+        "attempts": delivery.attempts,
+        "error": delivery.error,
+        "occurred_at": delivery.occurred_at,
+    }
+    stmt = _insert(session)(DutyDelivery).values(**values)
+    update = {k: stmt.excluded[k] for k in values if k != "delivery_key"}
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["delivery_key"],
+            set_=update,
+            where=DutyDelivery.occurred_at <= stmt.excluded.occurred_at,
+        )
+    )
+
+
+async def spend_token(session: AsyncSession, grant: Grant, now: datetime) -> None:
+    """Mark a token used; raise TokenRefusedError(SPENT) when it was used before."""
+    # An expired token is refused before it gets here, so its nonce need not be kept.
+    await session.execute(delete(SpentToken).where(SpentToken.expires_at < now))
+    stmt = (
+        _insert(session)(SpentToken)
+        .values(nonce=grant.nonce, expires_at=grant.expires_at, spent_at=now)
+        .on_conflict_do_nothing(index_elements=["nonce"])
+    )
+    result = await session.execute(stmt)
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise TokenRefusedError(Refusal.SPENT)

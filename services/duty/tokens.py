@@ -1,0 +1,110 @@
+"""Signed action links: HMAC-signed, expiring, naming activation, officer and action.
+
+Signing and checking are pure (the clock is passed in); single use is the ledger's job
+(`services.duty.store.spend_token`), so a token is refused when it is forged, altered,
+expired, for another activation, officer or action, or already spent.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from services.common.errors import StandbyError
+from services.duty.states import Action
+
+_MAX_TOKEN_CHARS = 1024
+
+
+class Refusal(StrEnum):
+    FORGED = "forged"
+    EXPIRED = "expired"
+    WRONG_ACTIVATION = "wrong_activation"
+    WRONG_OFFICER = "wrong_officer"
+    WRONG_ACTION = "wrong_action"
+    SPENT = "spent"
+
+
+class TokenRefusedError(StandbyError):
+    """A link token cannot be used; `reason` says why (shown to the person, never the key)."""
+
+    def __init__(self, reason: Refusal) -> None:
+        super().__init__(f"link refused: {reason.value}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a valid token allows: one action, by one officer, on one activation, until a time."""
+
+    activation_id: UUID
+    officer_id: str
+    action: Action
+    nonce: str
+    expires_at: datetime
+
+
+class LinkSigner:
+    """Issue and check action tokens with one secret key."""
+
+    def __init__(self, key: str, ttl: timedelta) -> None:
+        if not key:
+            raise ValueError("the signing key must not be empty")
+        self._serializer = URLSafeSerializer(key, salt="standby.duty.action-link")
+        self.ttl = ttl
+
+    def issue(self, activation_id: UUID, officer_id: str, action: Action, now: datetime) -> str:
+        """Sign a token for one action by one officer on one activation."""
+        payload = {
+            "a": str(activation_id),
+            "o": officer_id,
+            "x": action.value,
+            "n": secrets.token_urlsafe(12),
+            "e": int((now + self.ttl).timestamp()),
+        }
+        token: str = self._serializer.dumps(payload)
+        return token
+
+    def check(
+        self,
+        token: str,
+        *,
+        now: datetime,
+        action: Action,
+        activation_id: UUID | None = None,
+        officers: Collection[str] | None = None,
+    ) -> Grant:
+        """Return the grant of a token; raise TokenRefusedError when it must not be honoured."""
+        grant = self.read(token)
+        if now.timestamp() >= grant.expires_at.timestamp():
+            raise TokenRefusedError(Refusal.EXPIRED)
+        if activation_id is not None and grant.activation_id != activation_id:
+            raise TokenRefusedError(Refusal.WRONG_ACTIVATION)
+        if grant.action is not action:
+            raise TokenRefusedError(Refusal.WRONG_ACTION)
+        if officers is not None and grant.officer_id not in officers:
+            raise TokenRefusedError(Refusal.WRONG_OFFICER)
+        return grant
+
+    def read(self, token: str) -> Grant:
+        """Verify the signature and decode the grant, without judging expiry or purpose."""
+        if len(token) > _MAX_TOKEN_CHARS:
+            raise TokenRefusedError(Refusal.FORGED)
+        try:
+            payload: Any = self._serializer.loads(token)
+            return Grant(
+                activation_id=UUID(payload["a"]),
+                officer_id=str(payload["o"]),
+                action=Action(payload["x"]),
+                nonce=str(payload["n"]),
+                expires_at=datetime.fromtimestamp(int(payload["e"]), UTC),
+            )
+        except (BadSignature, KeyError, TypeError, ValueError) as err:
+            raise TokenRefusedError(Refusal.FORGED) from err
