@@ -71,6 +71,11 @@ SOURCE_LAST_SUCCESS = Gauge(
 FETCH_LATENCY = Histogram(
     "standby_source_fetch_seconds", "Fetch and parse time.", ["source"], buckets=_LATENCY_BUCKETS
 )
+FIELDS_DROPPED = Counter(
+    "standby_fields_dropped_total",
+    "Implausible item fields blanked (the item is still published), by field.",
+    ["source", "field"],
+)
 
 # --- triage -------------------------------------------------------------------------------
 DECISIONS = Counter("standby_decisions_total", "Triage decisions.", ["level", "hazard"])

@@ -1,0 +1,82 @@
+"""Is this event worth publishing? New events and changed versions are; repeats are not.
+
+Pure functions over plain values. A "change" is a newer version (GDACS episode, ReliefWeb
+change date) or, within one version, a different alert level, severity, exposed population
+or status. A value a source leaves out (the GDACS API has no population) never counts as a
+change, so two sources reporting one event cannot make it flap.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from schemas.hazards import HazardEvent
+
+TRACKED = ("alert_level", "severity", "population_exposed", "status")
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What was last published of one event."""
+
+    version: str
+    fingerprint: dict[str, Any]
+
+    def dumps(self) -> str:
+        return json.dumps(self.fingerprint, sort_keys=True)
+
+    @classmethod
+    def loads(cls, version: str, fingerprint: str) -> Seen:
+        return cls(version=version, fingerprint=json.loads(fingerprint))
+
+
+@dataclass(frozen=True)
+class Decision:
+    publish: bool
+    why: str
+    seen: Seen | None
+
+
+def fingerprint(event: HazardEvent) -> dict[str, Any]:
+    """Return the values whose change is news."""
+    return {
+        "alert_level": event.alert_level.value if event.alert_level else None,
+        "severity": event.severity.value if event.severity else None,
+        "population_exposed": event.population_exposed,
+        "status": event.status,
+    }
+
+
+def compare_versions(new: str, old: str) -> int:
+    """Order two versions: numbers as numbers, dates as dates; unrelated forms count as newer."""
+    if new == old:
+        return 0
+    if new.isdigit() and old.isdigit():
+        return 1 if int(new) > int(old) else -1
+    try:
+        new_time, old_time = datetime.fromisoformat(new), datetime.fromisoformat(old)
+        return 1 if new_time > old_time else -1
+    except (TypeError, ValueError):
+        return 1
+
+
+def decide(event: HazardEvent, seen: Seen | None) -> Decision:
+    """Decide whether to publish an event given what was published of it before."""
+    current = fingerprint(event)
+    if seen is None:
+        return Decision(True, "new", Seen(event.version, current))
+    order = compare_versions(event.version, seen.version)
+    if order < 0:
+        return Decision(False, "older_version", seen)
+    merged = {**seen.fingerprint, **{k: v for k, v in current.items() if v is not None}}
+    if order > 0:
+        return Decision(True, "new_version", Seen(event.version, merged))
+    changed = [
+        k for k in TRACKED if current.get(k) is not None and current[k] != seen.fingerprint.get(k)
+    ]
+    if changed:
+        return Decision(True, "changed:" + ",".join(changed), Seen(event.version, merged))
+    return Decision(False, "unchanged", seen)

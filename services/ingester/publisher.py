@@ -1,0 +1,43 @@
+"""Publishing a document's new and changed events, with the dedupe record, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from schemas.hazards import HazardEvent
+from services.common.service import ServiceContext
+from services.ingester.changes import decide
+from services.ingester.store import load_seen, record_published
+
+
+class Sink(Protocol):
+    async def publish_new(self, events: Sequence[HazardEvent]) -> int: ...
+
+
+class EventPublisher:
+    """Write each new or changed event to the outbox together with the record that it was sent.
+
+    Both happen in one transaction per document, so a crash either publishes an event and
+    remembers it, or does neither: a restart never re-publishes and never loses one.
+    """
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    async def publish_new(self, events: Sequence[HazardEvent]) -> int:
+        """Publish the events that are new or changed; return how many."""
+        if not events:
+            return 0
+        published = 0
+        async with self.ctx.transaction() as session:
+            seen = await load_seen(session, (e.key for e in events))
+            for event in events:
+                decision = decide(event, seen.get(event.key))
+                if not decision.publish or decision.seen is None:
+                    continue
+                seen[event.key] = decision.seen
+                await record_published(session, event.key, decision.seen)
+                await self.ctx.publish(session, event, key=event.key)
+                published += 1
+        return published

@@ -1,0 +1,92 @@
+"""Feed documents to HazardEvents: one entry point that recognises what it was given.
+
+`parse_document` is what other parts (triage's backtest, the `standby fetch` command) call;
+the poller calls `read_document` for the rejections and dropped fields it counts.
+"""
+
+from __future__ import annotations
+
+import re
+
+from schemas.hazards import HazardEvent
+from services.common.errors import SourceError
+from services.ingester.sources import gdacs_api, gdacs_rss, reliefweb
+from services.ingester.sources.base import (
+    DocumentReason,
+    ItemReason,
+    ParseResult,
+    Rejection,
+    document_error,
+)
+from services.ingester.sources.safety import (
+    DEFAULT_MAX_BYTES,
+    check_size,
+    parse_json,
+    strip_bom,
+)
+
+__all__ = [
+    "DocumentReason",
+    "ItemReason",
+    "ParseResult",
+    "Rejection",
+    "SourceError",
+    "parse_document",
+    "read_document",
+]
+
+_HTML = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body)", re.IGNORECASE)
+
+
+def parse_document(
+    data: bytes, *, name: str = "", max_bytes: int = DEFAULT_MAX_BYTES
+) -> list[HazardEvent]:
+    """Normalise a saved or fetched feed document; raise SourceError when it cannot be read."""
+    return read_document(data, name=name, max_bytes=max_bytes).events
+
+
+def read_document(
+    data: bytes, *, name: str = "", max_bytes: int = DEFAULT_MAX_BYTES
+) -> ParseResult:
+    """Recognise a GDACS RSS, GDACS GeoJSON or ReliefWeb JSON document and normalise it."""
+    try:
+        return _read(data, max_bytes)
+    except SourceError as err:
+        if name:
+            raise SourceError(err.reason, f"{name}: {err.detail}") from err
+        raise
+    except RecursionError as err:
+        raise document_error(
+            DocumentReason.MALFORMED, f"{name or 'document'}: nested too deeply"
+        ) from err
+
+
+def _read(data: bytes, max_bytes: int) -> ParseResult:
+    check_size(data, max_bytes)
+    body = strip_bom(data)
+    head = body[:1024].lstrip()
+    if not head:
+        raise document_error(DocumentReason.EMPTY, "the document is empty")
+    if _HTML.match(head):
+        raise document_error(DocumentReason.NOT_A_FEED, "an HTML page, not a feed")
+    if head.startswith(b"<"):
+        return gdacs_rss.parse(body)
+    # JSON's decoder also recognises UTF-16/32, whose first bytes are not `{`.
+    if (
+        head[:1] in (b"{", b"[")
+        or head.startswith((b"\xff\xfe", b"\xfe\xff"))
+        or b"\x00" in head[:4]
+    ):
+        return _read_json(body)
+    raise document_error(DocumentReason.NOT_A_FEED, f"starts with {head[:20]!r}")
+
+
+def _read_json(body: bytes) -> ParseResult:
+    document = parse_json(body)
+    if gdacs_api.looks_like(document):
+        return gdacs_api.parse(document)
+    if reliefweb.looks_like(document):
+        return reliefweb.parse(document)
+    raise document_error(
+        DocumentReason.NOT_A_FEED, "JSON that is neither GDACS GeoJSON nor a ReliefWeb response"
+    )

@@ -1,0 +1,269 @@
+"""GDACS JSON (GeoJSON) to HazardEvents.
+
+Reads the API's `geteventlist` FeatureCollection, its `geteventdata` / `getepisodedata`
+Feature, `getgeometry` collections, and the xml-feed GeoJSON (`gdacs.geojson`,
+`archive.geojson`), whose properties spell some fields differently. One event per
+(eventtype, eventid): the centroid feature when there is one, polygons are geometry only.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from schemas.hazards import HazardEvent, Link, Measure, Source
+from services.ingester.sources.base import (
+    DocumentReason,
+    ItemError,
+    ItemReason,
+    ParseResult,
+    Rejection,
+    alert_level,
+    document_error,
+    hazard_type,
+    iso3_list,
+    parse_datetime,
+    plausible_coordinate,
+    plausible_population,
+    require_datetime,
+    text_or_none,
+    to_float,
+)
+
+KIND = "gdacs-api"
+
+_EPISODE_IN_LINK = re.compile(r"episodeid=(\d+)")
+_CENTROID = "Point_Centroid"
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class AffectedCountry(_Loose):
+    iso3: str | None = None
+    countryname: str | None = None
+
+
+class SeverityData(_Loose):
+    severity: float | None = None
+    severitytext: str | None = None
+    severityunit: str | None = None
+
+
+class EventProperties(_Loose):
+    """The properties of a GDACS feature, in the API's and the xml-feed's spellings."""
+
+    eventtype: str = Field(min_length=2, max_length=4)
+    eventid: int
+    episodeid: int | None = None
+    name: str | None = None
+    eventname: str | None = None
+    description: str | None = None
+    htmldescription: str | None = None
+    alertlevel: str | None = None
+    alertscore: float | None = None
+    episodealertlevel: str | None = None
+    alertlevelepisode: str | None = None
+    glide: str | None = None
+    country: str | None = None
+    countrylist: str | None = None
+    iso3: str | None = None
+    affectedcountries: list[AffectedCountry] = Field(default_factory=list)
+    fromdate: str | None = None
+    todate: str | None = None
+    datemodified: str | None = None
+    iscurrent: bool | None = None
+    severitydata: SeverityData | None = None
+    severity: float | None = None
+    population: Any = None
+    latitude: Any = None
+    longitude: Any = None
+    link: str | None = None
+    url: dict[str, Any] | None = None
+    class_: str | None = Field(default=None, alias="Class")
+
+    @field_validator("alertscore", "severity", mode="before")
+    @classmethod
+    def _blank_number_is_none(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+    @field_validator("iscurrent", mode="before")
+    @classmethod
+    def _text_bool(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+    @field_validator("episodeid", mode="before")
+    @classmethod
+    def _blank_episode_is_none(cls, value: Any) -> Any:
+        return None if value in ("", None) else value
+
+
+_MAPPED = frozenset(EventProperties.model_fields) | {"Class"}
+
+
+def parse(document: Any) -> ParseResult:
+    """Normalise a GDACS GeoJSON Feature or FeatureCollection (already JSON-decoded)."""
+    result = ParseResult(kind=KIND)
+    for index, feature in _event_features(document, result):
+        try:
+            result.events.append(_normalise(feature, result.dropped_fields))
+        except ItemError as err:
+            result.rejections.append(Rejection(err.reason, err.detail, f"feature {index}"))
+    return result
+
+
+def looks_like(document: Any) -> bool:
+    return isinstance(document, dict) and document.get("type") in ("Feature", "FeatureCollection")
+
+
+def _event_features(document: Any, result: ParseResult) -> list[tuple[int, dict[str, Any]]]:
+    if document.get("type") == "Feature":
+        features: Any = [document]
+    else:
+        features = document.get("features")
+    if not isinstance(features, list):
+        raise document_error(DocumentReason.BAD_SHAPE, "`features` is not a list")
+    chosen: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+    for index, feature in enumerate(features):
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        if not isinstance(props, dict):
+            result.rejections.append(
+                Rejection(ItemReason.BAD_VALUE, "feature without properties", f"feature {index}")
+            )
+            continue
+        identity = (str(props.get("eventtype") or ""), str(props.get("eventid") or ""))
+        if not all(identity):
+            if props.get("Class") == _CENTROID or "Class" not in props:
+                result.rejections.append(
+                    Rejection(ItemReason.MISSING_FIELD, "no eventtype/eventid", f"feature {index}")
+                )
+            # An outline polygon without ids belongs to the centroid next to it.
+            continue
+        if identity not in chosen or props.get("Class") == _CENTROID:
+            previous = chosen.get(identity)
+            if previous is None or previous[1]["properties"].get("Class") != _CENTROID:
+                chosen[identity] = (index, feature)
+    return sorted(chosen.values(), key=lambda pair: pair[0])
+
+
+def _normalise(feature: dict[str, Any], dropped: list[str]) -> HazardEvent:
+    raw = feature["properties"]
+    try:
+        props = EventProperties.model_validate(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        reason = ItemReason.MISSING_FIELD if first["type"] == "missing" else ItemReason.BAD_VALUE
+        where = ".".join(str(p) for p in first["loc"])
+        raise ItemError(reason, f"{where}: {first['msg']}") from err
+    event_type = props.eventtype.upper()
+    extras: dict[str, Any] = {
+        k: v for k, v in raw.items() if k not in _MAPPED and not isinstance(v, dict | list)
+    }
+    extras.update({k: v for k, v in raw.items() if k in ("episodes", "sendai", "impacts")})
+    version = props.episodeid
+    if version is None:
+        match = _EPISODE_IN_LINK.search(props.link or "")
+        if match is None:
+            raise ItemError(ItemReason.MISSING_FIELD, "no episodeid")
+        version = int(match[1])
+    lat, lon = _point(feature, props, extras, dropped)
+    names = [c.countryname for c in props.affectedcountries if c.countryname]
+    countries, bad_codes = iso3_list(
+        [c.iso3 for c in props.affectedcountries if c.iso3], props.iso3
+    )
+    if bad_codes:
+        extras["unrecognised_iso3"] = bad_codes
+    try:
+        return HazardEvent(
+            source=Source.GDACS,
+            source_id=f"{event_type}:{props.eventid}",
+            version=str(version),
+            hazard_type=hazard_type(event_type),
+            title=_title(props, event_type),
+            description=text_or_none(props.htmldescription) or text_or_none(props.description),
+            countries=countries,
+            country_names=names or [n for n in [text_or_none(props.country)] if n],
+            lat=lat,
+            lon=lon,
+            bbox=_bbox(feature.get("bbox")),
+            alert_level=alert_level(props.alertlevel),
+            alert_score=props.alertscore,
+            episode_alert_level=alert_level(props.episodealertlevel or props.alertlevelepisode),
+            severity=_severity(props),
+            population_exposed=plausible_population(props.population, extras, dropped)
+            if props.population is not None
+            else None,
+            glide=text_or_none(props.glide),
+            is_current=props.iscurrent,
+            event_time=require_datetime(props.fromdate, props.datemodified),
+            end_time=parse_datetime(props.todate),
+            links=_links(props),
+            extras=extras,
+        )
+    except ValueError as err:
+        raise ItemError(ItemReason.BAD_VALUE, str(err).splitlines()[0]) from err
+
+
+def _title(props: EventProperties, event_type: str) -> str:
+    level = text_or_none(props.alertlevel)
+    name = text_or_none(props.name) or text_or_none(props.description)
+    if name and level:
+        return f"{level} alert: {name}"
+    return name or f"GDACS {event_type} {props.eventid}"
+
+
+def _point(
+    feature: dict[str, Any], props: EventProperties, extras: dict[str, Any], dropped: list[str]
+) -> tuple[float | None, float | None]:
+    geometry = feature.get("geometry")
+    lat_raw: Any = props.latitude
+    lon_raw: Any = props.longitude
+    if isinstance(geometry, dict) and geometry.get("type") == "Point":
+        coordinates = geometry.get("coordinates")
+        if isinstance(coordinates, list) and len(coordinates) >= 2:
+            lon_raw, lat_raw = coordinates[0], coordinates[1]
+    return (
+        plausible_coordinate("lat", lat_raw, 90, extras, dropped),
+        plausible_coordinate("lon", lon_raw, 180, extras, dropped),
+    )
+
+
+def _bbox(value: Any) -> tuple[float, float, float, float] | None:
+    if not isinstance(value, list) or len(value) != 4:
+        return None
+    numbers = [to_float(v) for v in value]
+    if any(n is None for n in numbers):
+        return None
+    lon_min, lat_min, lon_max, lat_max = (float(n) for n in numbers if n is not None)
+    return lon_min, lat_min, lon_max, lat_max
+
+
+def _severity(props: EventProperties) -> Measure | None:
+    data = props.severitydata
+    if data is not None:
+        return Measure(
+            value=data.severity,
+            unit=text_or_none(data.severityunit),
+            text=text_or_none(data.severitytext),
+        )
+    if props.severity is not None:
+        return Measure(value=props.severity)
+    return None
+
+
+def _links(props: EventProperties) -> list[Link]:
+    links: list[Link] = []
+    candidates: list[tuple[str, Any]] = [("report", props.link)]
+    candidates += list((props.url or {}).items())
+    for rel, url in candidates:
+        text = text_or_none(url) if isinstance(url, str) else None
+        if (
+            text
+            and text.startswith(("http://", "https://"))
+            and all(link.url != text for link in links)
+        ):
+            links.append(Link(rel=rel, url=text))
+    return links

@@ -1,0 +1,55 @@
+"""Reading and writing the ingester's record of published events, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas.base import utcnow
+from services.ingester.changes import Seen
+from services.ingester.models import SeenEvent
+
+_CHUNK = 500  # well under SQLite's bound-parameter limit
+
+
+async def load_seen(session: AsyncSession, keys: Iterable[str]) -> dict[str, Seen]:
+    """Return what was published before of each of these events."""
+    wanted = sorted(set(keys))
+    found: dict[str, Seen] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        rows = await session.execute(
+            select(SeenEvent.key, SeenEvent.version, SeenEvent.fingerprint).where(
+                SeenEvent.key.in_(wanted[start : start + _CHUNK])
+            )
+        )
+        for key, version, fingerprint in rows:
+            found[key] = Seen.loads(version, fingerprint)
+    return found
+
+
+async def record_published(session: AsyncSession, key: str, seen: Seen) -> None:
+    """Remember the version and values just published for one event."""
+    now = utcnow()
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(SeenEvent).values(
+        key=key,
+        version=seen.version,
+        fingerprint=seen.dumps(),
+        first_seen_at=now,
+        published_at=now,
+        publish_count=1,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[SeenEvent.key],
+        set_={
+            "version": stmt.excluded.version,
+            "fingerprint": stmt.excluded.fingerprint,
+            "published_at": stmt.excluded.published_at,
+            "publish_count": SeenEvent.publish_count + 1,
+        },
+    )
+    await session.execute(stmt)
