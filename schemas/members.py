@@ -82,7 +82,18 @@ class Organisation(Contract):
     subscription: Subscription = Subscription()
 
 
+class Secretariat(Contract):
+    """The platform's duty desk, named in every member message as the contact for questions."""
+
+    name_ja: str = Field(min_length=1)
+    name_en: str = Field(min_length=1)
+    email: Email | None = None
+    phone: str | None = None
+    url: str | None = None
+
+
 class MemberDirectory(Contract):
+    secretariat: Secretariat | None = None
     organisations: list[Organisation] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -99,6 +110,15 @@ class MemberDirectory(Contract):
                     raise ValueError(f"duplicate contact id {key!r}")
                 seen_contacts.add(key)
         return self
+
+    def contact(self, organisation_id: str, contact_id: str) -> tuple[Organisation, Contact] | None:
+        """Find a contact by its organisation and contact ids."""
+        for org in self.organisations:
+            if org.id == organisation_id:
+                for contact in org.contacts:
+                    if contact.id == contact_id:
+                        return org, contact
+        return None
 
     def present_in(self, iso3: str) -> list[Organisation]:
         """Return the organisations with a presence in a country."""

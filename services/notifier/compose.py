@@ -1,0 +1,139 @@
+"""Turn a rendered message and its recipients into jobs: keys, Message-IDs, threads, bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pydantic import SecretStr
+
+from schemas.deliveries import Channel, DeliveryKind
+from schemas.members import Language
+from services.common.errors import DeliveryError
+from services.common.settings import NotifierSettings
+from services.notifier.jobs import Job, chat_body, delivery_key
+from services.notifier.mime import address, build_body, headers, message_id_for
+from services.notifier.rendering import Rendered
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Someone to reach: a member contact or a duty officer, with the channels to use."""
+
+    ref: str
+    organisation_id: str | None
+    contact_id: str
+    name: str
+    language: Language
+    email: str | None
+    apprise_urls: Sequence[SecretStr | str] = ()
+    channels: frozenset[Channel] = frozenset({Channel.EMAIL, Channel.CHAT})
+
+
+@dataclass(slots=True)
+class Batch:
+    """The jobs of one message, the bodies they share, and the threads they start."""
+
+    jobs: list[Job] = field(default_factory=list)
+    bodies: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    new_roots: dict[str, str] = field(default_factory=dict)
+
+
+class Composer:
+    """Build jobs for one kind of message to many targets."""
+
+    def __init__(self, settings: NotifierSettings) -> None:
+        self.settings = settings
+        smtp = settings.smtp
+        self.sender = address(smtp.from_name, smtp.from_address)
+
+    def compose(
+        self,
+        *,
+        scope: str,
+        kind: DeliveryKind,
+        activation_id: str,
+        incident_id: str | None,
+        targets: Sequence[Target],
+        rendered: dict[Language, Rendered],
+        roots: dict[str, str],
+    ) -> Batch:
+        """Make one email job and one chat job per URL for each target."""
+        batch = Batch()
+        mail_bodies = {}
+        chat_bodies = {}
+        for language, message in rendered.items():
+            mail = build_body(message)
+            mail_bodies[language] = (mail.digest, mail.subject)
+            batch.bodies[mail.digest] = (mail.subject, mail.content)
+            chat = chat_body(message.subject, message.chat)
+            chat_id = _digest(chat)
+            chat_bodies[language] = (chat_id, chat)
+            batch.bodies[chat_id] = (message.subject, chat)
+        domain = self.settings.message_id_domain
+        for target in targets:
+            common = {
+                "kind": kind,
+                "activation_id": activation_id,
+                "incident_id": incident_id,
+                "organisation_id": target.organisation_id,
+                "contact_id": target.contact_id,
+            }
+            if target.email and Channel.EMAIL in target.channels:
+                key = delivery_key(scope, target.ref, Channel.EMAIL)
+                message_id = message_id_for(key, domain)
+                root = roots.get(target.ref) or batch.new_roots.get(target.ref)
+                if root is None:
+                    batch.new_roots[target.ref] = root = message_id
+                body_id, subject = mail_bodies[target.language]
+                batch.jobs.append(
+                    Job(
+                        key=key,
+                        channel=Channel.EMAIL,
+                        recipient=target.email,
+                        message_id=message_id,
+                        headers=headers(
+                            sender=self.sender,
+                            recipient=_to(target),
+                            subject=subject,
+                            message_id=message_id,
+                            thread_root=root,
+                            kind=kind.value,
+                        ),
+                        body_id=body_id,
+                        body=batch.bodies[body_id][1],
+                        **common,  # type: ignore[arg-type]
+                    )
+                )
+            if Channel.CHAT in target.channels:
+                chat_id, chat = chat_bodies[target.language]
+                for index, url in enumerate(target.apprise_urls):
+                    batch.jobs.append(
+                        Job(
+                            key=delivery_key(scope, target.ref, Channel.CHAT, index),
+                            channel=Channel.CHAT,
+                            recipient=url.get_secret_value() if isinstance(url, SecretStr) else url,
+                            message_id=None,
+                            headers=b"",
+                            body_id=chat_id,
+                            body=chat,
+                            **common,  # type: ignore[arg-type]
+                        )
+                    )
+        return batch
+
+
+def _to(target: Target) -> str:
+    assert target.email is not None
+    try:
+        return address(target.name, target.email)
+    except DeliveryError:
+        # Keep the job: the dispatcher checks the address again and fails it for good,
+        # which records it and dead-letters it like any other permanent failure.
+        return target.email
+
+
+def _digest(content: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(content).hexdigest()

@@ -1,0 +1,217 @@
+"""The notifier's handlers: activation → member alerts, page → duty officer, ack → follow-ups.
+
+Each handler is one transaction: claim the message, record the new deliveries (one insert),
+remember threads, commit; only then are the jobs handed to the dispatcher, which sends
+them without holding up the consumer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from schemas.acks import AckEvent, AckState
+from schemas.activations import Activation, IncidentSummary
+from schemas.deliveries import Channel, DeliveryKind
+from schemas.members import Language, MemberDirectory
+from schemas.pages import Page
+from services.common.logs import get_logger
+from services.common.service import ServiceContext
+from services.notifier import store
+from services.notifier.compose import Batch, Composer, Target
+from services.notifier.directory import DirectoryFile, regions_of
+from services.notifier.dispatcher import Dispatcher
+from services.notifier.jobs import Job
+from services.notifier.recipients import select_recipients
+from services.notifier.rendering import Rendered, Renderer
+from services.notifier.wording import Notice, language_of
+
+log = get_logger(__name__)
+
+_NOTICES = {AckState.LAUNCHED: Notice.LAUNCHED, AckState.STOOD_DOWN: Notice.STOOD_DOWN}
+
+
+@dataclass
+class Handlers:
+    ctx: ServiceContext
+    directory: DirectoryFile
+    renderer: Renderer
+    composer: Composer
+    dispatcher: Dispatcher
+
+    async def on_activation(self, activation: Activation) -> None:
+        """Alert every subscribed contact of the incident, each in their own language."""
+        directory = self.directory.current()
+        summary = activation.summary
+        recipients = select_recipients(
+            directory,
+            level=activation.level,
+            hazard=summary.hazard_type,
+            countries=summary.countries,
+            regions_of=regions_of,
+        )
+        languages = {r.contact.language for r in recipients}
+        rendered = {
+            lang: self.renderer.member_alert(lang, activation, directory.secretariat)
+            for lang in languages
+        }
+        targets = [
+            Target(
+                ref=r.ref,
+                organisation_id=r.organisation.id,
+                contact_id=r.contact.id,
+                name=_display_name(
+                    r.contact.name,
+                    r.organisation.name_ja,
+                    r.organisation.name_en,
+                    r.contact.language,
+                ),
+                language=r.contact.language,
+                email=r.contact.email,
+                apprise_urls=r.contact.apprise_urls,
+            )
+            for r in recipients
+        ]
+        await self._deliver(
+            activation,
+            scope=f"alert:{activation.activation_id}",
+            kind=DeliveryKind.MEMBER_ALERT,
+            activation_id=str(activation.activation_id),
+            incident_id=str(activation.incident_id),
+            targets=targets,
+            rendered=rendered,
+        )
+
+    async def on_page(self, page: Page) -> None:
+        """Page the duty officer by email and chat, in the officer's language."""
+        language = language_of(page.target.language)
+        target = Target(
+            ref=f"officer:{page.target.officer_id}",
+            organisation_id=None,
+            contact_id=page.target.officer_id,
+            name=page.target.name,
+            language=language,
+            email=page.target.email,
+            apprise_urls=page.target.apprise_urls,
+        )
+        await self._deliver(
+            page,
+            scope=f"page:{page.page_id}",
+            kind=DeliveryKind.PAGE,
+            activation_id=str(page.activation_id),
+            incident_id=str(page.incident_id),
+            targets=[target],
+            rendered={language: self.renderer.page(language, page)},
+        )
+
+    async def on_ack(self, ack: AckEvent) -> None:
+        """Tell the members already told about the incident to deploy or to stand down."""
+        notice = _NOTICES.get(ack.state)
+        if notice is None:
+            async with self.ctx.consuming(ack):
+                return
+        directory = self.directory.current()
+        incident_id = str(ack.incident_id)
+        async with self.ctx.db.sessions() as session:
+            told = await store.told_contacts(session, incident_id)
+            summary: IncidentSummary | None = ack.summary or await store.incident_summary(
+                session, incident_id
+            )
+        targets = _told_targets(directory, told)
+        if summary is None or not targets:
+            log.info(
+                "ack_notice_nobody_to_tell",
+                activation_id=str(ack.activation_id),
+                state=ack.state.value,
+            )
+            async with self.ctx.consuming(ack):
+                return
+        rendered = {
+            lang: self.renderer.notice(lang, notice, summary, directory.secretariat, ack.note)
+            for lang in {t.language for t in targets}
+        }
+        await self._deliver(
+            ack,
+            scope=f"{notice.value}:{ack.activation_id}",
+            kind=DeliveryKind.ACK_NOTICE,
+            activation_id=str(ack.activation_id),
+            incident_id=incident_id,
+            targets=targets,
+            rendered=rendered,
+        )
+
+    async def _deliver(
+        self,
+        message: Activation | Page | AckEvent,
+        *,
+        scope: str,
+        kind: DeliveryKind,
+        activation_id: str,
+        incident_id: str,
+        targets: Sequence[Target],
+        rendered: dict[Language, Rendered],
+    ) -> None:
+        fresh: list[Job] = []
+        held: set[str] = set()
+        try:
+            async with self.ctx.consuming(message) as session:
+                if session is None:
+                    return
+                if isinstance(message, Activation):
+                    await store.save_incident(session, message)
+                roots = await store.thread_roots(session, incident_id)
+                batch: Batch = self.composer.compose(
+                    scope=scope,
+                    kind=kind,
+                    activation_id=activation_id,
+                    incident_id=incident_id,
+                    targets=targets,
+                    rendered=rendered,
+                    roots=roots,
+                )
+                # Hold the keys before the rows are visible to the retry scheduler.
+                held = {j.key for j in batch.jobs} - self.dispatcher.in_flight
+                self.dispatcher.reserve(held)
+                fresh = await store.record_new(session, activation_id, batch.jobs, batch.bodies)
+                await store.add_threads(session, incident_id, batch.new_roots)
+        finally:
+            self.dispatcher.release(held - {j.key for j in fresh})
+        log.info(
+            "deliveries_planned",
+            activation_id=activation_id,
+            kind=kind.value,
+            targets=len(targets),
+            new=len(fresh),
+        )
+        self.dispatcher.submit(fresh)
+
+
+def _display_name(contact: str, org_ja: str, org_en: str, language: Language) -> str:
+    org = org_ja if language is Language.JA else org_en
+    return f"{contact} ({org})"
+
+
+def _told_targets(directory: MemberDirectory, told: list[tuple[str, str, Channel]]) -> list[Target]:
+    channels: dict[tuple[str, str], set[Channel]] = {}
+    for org_id, contact_id, channel in told:
+        channels.setdefault((org_id, contact_id), set()).add(channel)
+    targets = []
+    for (org_id, contact_id), used in channels.items():
+        found = directory.contact(org_id, contact_id)
+        if found is None:
+            log.warning("told_contact_left_directory", organisation=org_id, contact=contact_id)
+            continue
+        org, contact = found
+        targets.append(
+            Target(
+                ref=f"{org.id}/{contact.id}",
+                organisation_id=org.id,
+                contact_id=contact.id,
+                name=_display_name(contact.name, org.name_ja, org.name_en, contact.language),
+                language=contact.language,
+                email=contact.email,
+                apprise_urls=contact.apprise_urls,
+                channels=frozenset(used),
+            )
+        )
+    return targets

@@ -1,0 +1,77 @@
+"""The notifier's tables: the delivery log, shared message bodies, threads, and incidents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class DeliveryRow(Base):
+    """One message to one contact on one channel: its state after the latest attempt.
+
+    `recipient` is the address or Apprise URL the message goes to: the delivery log is as
+    sensitive as `members.yaml` and lives in the notifier's own database.
+    """
+
+    __tablename__ = "deliveries"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(10))
+    activation_id: Mapped[str] = mapped_column(String(36), index=True)
+    incident_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    organisation_id: Mapped[str | None] = mapped_column(String(100))
+    contact_id: Mapped[str] = mapped_column(String(100))
+    recipient: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    headers: Mapped[bytes] = mapped_column(LargeBinary)
+    body_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
+
+
+class BodyRow(Base):
+    """A message body shared by every recipient of one language (content-addressed)."""
+
+    __tablename__ = "bodies"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(Text)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ThreadRow(Base):
+    """The first message a contact received about an incident: later ones reply to it."""
+
+    __tablename__ = "threads"
+
+    incident_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    contact_ref: Mapped[str] = mapped_column(String(200), primary_key=True)
+    root_message_id: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IncidentRow(Base):
+    """The latest summary of an incident, for follow-ups whose event carries none."""
+
+    __tablename__ = "incidents"
+
+    incident_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    activation_id: Mapped[str] = mapped_column(String(36))
+    level: Mapped[str] = mapped_column(String(12))
+    summary: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,195 @@
+"""Render member alerts, duty pages and follow-up notices from Jinja2 templates, per language.
+
+One render per language and message, not per contact: the per-contact part of an email is
+only its headers (see `mime.py`), which keeps 5,000 recipients as cheap as 5.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+
+from schemas.activations import Activation, IncidentSummary, Level
+from schemas.members import Language, Secretariat
+from schemas.pages import Page
+from services.common.errors import StandbyError
+from services.notifier.wording import (
+    ASKS,
+    HAZARD_WORDS,
+    LEVEL_WORDS,
+    NOTICE_ASKS,
+    NOTICE_WORDS,
+    PAGE_WORD,
+    Notice,
+)
+
+TEMPLATES = Path(__file__).parent / "templates"
+_TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+class RenderError(StandbyError):
+    """A template could not be rendered (a bug in a template, never bad member input)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """One message in one language: subject, plain text, HTML, and the short chat text."""
+
+    language: Language
+    subject: str
+    text: str
+    html: str
+    chat: str
+
+
+def subject_line(language: Language, word: str, summary: IncidentSummary) -> str:
+    """Build a subject that sorts by level, hazard, country, date in a mail client."""
+    hazard = (
+        summary.hazard_type.value
+        if language is Language.EN
+        else HAZARD_WORDS[language][summary.hazard_type]
+    )
+    countries = ",".join(summary.countries) or "---"
+    day = summary.event_time.astimezone(UTC).date().isoformat()
+    title = " ".join(summary.title.split())
+    return f"[standby] {word} | {hazard} | {countries} | {day} | {title}"
+
+
+class Renderer:
+    """The template environment and the context every message shares."""
+
+    def __init__(self, templates: Path = TEMPLATES) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(templates),
+            autoescape=lambda name: name is not None and ".html" in name,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+
+    def member_alert(
+        self, language: Language, activation: Activation, secretariat: Secretariat | None
+    ) -> Rendered:
+        """Render the alert a member receives when an incident reaches a level."""
+        word = LEVEL_WORDS[language][activation.level]
+        upgraded_from = (
+            LEVEL_WORDS[language][activation.previous_level]
+            if activation.previous_level > Level.NONE
+            else None
+        )
+        context = self._facts(language, activation.summary) | {
+            "kind": "alert",
+            "level": activation.level.value,
+            "level_word": word,
+            "upgraded_from": upgraded_from,
+            "score": round(activation.score),
+            "reasons": [r.sentence for r in activation.reasons],
+            "ask": ASKS[language][activation.level],
+            "secretariat": _secretariat(language, secretariat),
+        }
+        return self._render(
+            "alert", language, subject_line(language, word, activation.summary), context
+        )
+
+    def page(self, language: Language, page: Page) -> Rendered:
+        """Render the page a duty officer receives."""
+        word = f"{PAGE_WORD[language]} {LEVEL_WORDS[language][page.level]}"
+        context = self._facts(language, page.summary) | {
+            "kind": "page",
+            "level": page.level.value,
+            "level_word": LEVEL_WORDS[language][page.level],
+            "officer": page.target.name,
+            "step": page.step,
+            "ack_url": page.ack_url,
+            "console_url": page.console_url,
+        }
+        return self._render("page", language, subject_line(language, word, page.summary), context)
+
+    def notice(
+        self,
+        language: Language,
+        notice: Notice,
+        summary: IncidentSummary,
+        secretariat: Secretariat | None,
+        note: str | None,
+    ) -> Rendered:
+        """Render a follow-up (launch, stand down) in an incident's thread."""
+        word = NOTICE_WORDS[language][notice]
+        context = self._facts(language, summary) | {
+            "kind": "notice",
+            "notice": notice.value,
+            "level_word": word,
+            "ask": NOTICE_ASKS[language][notice],
+            "note": note,
+            "secretariat": _secretariat(language, secretariat),
+        }
+        return self._render("notice", language, subject_line(language, word, summary), context)
+
+    def _render(
+        self, name: str, language: Language, subject: str, context: dict[str, Any]
+    ) -> Rendered:
+        context = context | {"subject": subject, "lang": language.value}
+        try:
+            text = self.env.get_template(f"{name}.{language.value}.txt.j2").render(context)
+            html = self.env.get_template(f"{name}.{language.value}.html.j2").render(context)
+            chat = self.env.get_template(f"chat.{language.value}.txt.j2").render(context)
+        except TemplateError as err:
+            raise RenderError(f"template {name}.{language.value}: {err}") from err
+        return Rendered(language, subject, text, html, chat.strip())
+
+    def _facts(self, language: Language, summary: IncidentSummary) -> dict[str, Any]:
+        """Describe the incident: what, where, when, how bad, and where to read more."""
+        names = summary.country_names or []
+        places = [
+            f"{names[i]} ({code})" if i < len(names) else code
+            for i, code in enumerate(summary.countries)
+        ] or list(names)
+        severity = None
+        if summary.severity is not None:
+            severity = summary.severity.text or " ".join(
+                str(p) for p in (summary.severity.value, summary.severity.unit) if p is not None
+            )
+        return {
+            "title": summary.title,
+            "hazard": HAZARD_WORDS[language][summary.hazard_type],
+            "hazard_code": summary.hazard_type.value,
+            "places": places,
+            "event_time_utc": _when(summary.event_time, UTC, language),
+            "event_time_jst": _when(summary.event_time, _TOKYO, language),
+            "alert_level": summary.alert_level.value if summary.alert_level else None,
+            "severity": severity or None,
+            "population": (
+                f"{summary.population_exposed:,}"
+                if summary.population_exposed is not None
+                else None
+            ),
+            "glide": summary.glide,
+            "lat": summary.lat,
+            "lon": summary.lon,
+            "links": [{"rel": link.rel, "url": link.url} for link in summary.links],
+        }
+
+
+def _when(moment: datetime, zone: Any, language: Language) -> str:
+    local = moment.astimezone(zone)
+    label = "UTC" if zone is UTC else "JST"
+    if language is Language.JA:
+        return f"{local:%Y年%m月%d日 %H:%M} ({label})"
+    return f"{local:%Y-%m-%d %H:%M} {label}"
+
+
+def _secretariat(language: Language, secretariat: Secretariat | None) -> dict[str, Any] | None:
+    if secretariat is None:
+        return None
+    return {
+        "name": secretariat.name_ja if language is Language.JA else secretariat.name_en,
+        "email": secretariat.email,
+        "phone": secretariat.phone,
+        "url": secretariat.url,
+    }

@@ -1,0 +1,138 @@
+"""A bounded pool of reusable SMTP connections, and what an SMTP failure means for a retry."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+import aiosmtplib
+
+from services.common.errors import DeliveryError
+from services.common.logs import get_logger
+from services.common.settings import SmtpSettings
+
+log = get_logger(__name__)
+
+# An idle connection older than this is probed with NOOP before use: servers drop idle
+# clients, and a send on a dead socket would cost a retry with backoff.
+_IDLE_PROBE_S = 10.0
+
+
+def classify(err: BaseException) -> DeliveryError:
+    """Decide whether an SMTP failure is worth retrying (4xx, network) or final (5xx)."""
+    if isinstance(err, DeliveryError):
+        return err
+    if isinstance(err, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in err.recipients]
+        detail = "; ".join(f"{r.code} {r.message}" for r in err.recipients)
+        return DeliveryError(f"recipient refused: {detail}", permanent=any(c >= 500 for c in codes))
+    if isinstance(err, aiosmtplib.SMTPResponseException):
+        return DeliveryError(f"{err.code} {err.message}", permanent=err.code >= 500)
+    if isinstance(err, TimeoutError | aiosmtplib.SMTPTimeoutError):
+        return DeliveryError("timed out waiting for the mail server", permanent=False)
+    if isinstance(err, aiosmtplib.SMTPServerDisconnected):
+        return DeliveryError(f"mail server disconnected: {err}", permanent=False)
+    if isinstance(err, aiosmtplib.SMTPException | OSError):
+        return DeliveryError(f"{type(err).__name__}: {err}", permanent=False)
+    raise TypeError(f"not an SMTP failure: {err!r}") from err
+
+
+class _Conn:
+    __slots__ = ("client", "last_used")
+
+    def __init__(self, client: aiosmtplib.SMTP) -> None:
+        self.client = client
+        self.last_used = time.monotonic()
+
+
+class SmtpPool:
+    """Up to `pool_size` open connections, each carrying one message at a time."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self._slots = asyncio.Semaphore(settings.pool_size)
+        self._idle: list[_Conn] = []
+        self._closed = False
+
+    async def warm(self, count: int | None = None) -> int:
+        """Open connections ahead of the first message; return how many opened."""
+        wanted = min(count or self.settings.pool_size, self.settings.pool_size) - len(self._idle)
+        results = await asyncio.gather(
+            *(self._open() for _ in range(max(wanted, 0))), return_exceptions=True
+        )
+        opened = [c for c in results if isinstance(c, _Conn)]
+        self._idle.extend(opened)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            log.warning(
+                "smtp_warmup_incomplete",
+                opened=len(opened),
+                failed=len(failures),
+                error=str(classify(failures[0])),
+            )
+        return len(opened)
+
+    async def send(self, sender: str, recipient: str, message: bytes) -> None:
+        """Send one message to one recipient; raise DeliveryError saying if a retry may help."""
+        timeout = self.settings.timeout_s
+        async with self._slots:
+            conn: _Conn | None = None
+            try:
+                conn = await self._take()
+                await asyncio.wait_for(
+                    conn.client.sendmail(sender, [recipient], message, timeout=timeout),
+                    timeout * 2,
+                )
+            except BaseException as err:
+                if conn is not None:
+                    await self._discard(conn)
+                if isinstance(err, asyncio.CancelledError | KeyboardInterrupt):
+                    raise
+                raise classify(err) from err
+            conn.last_used = time.monotonic()
+            if self._closed or len(self._idle) >= self.settings.pool_size:
+                await self._discard(conn)
+            else:
+                self._idle.append(conn)
+
+    async def close(self) -> None:
+        """Say QUIT on every idle connection."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        await asyncio.gather(*(self._discard(c, polite=True) for c in idle))
+
+    async def _take(self) -> _Conn:
+        while self._idle:
+            conn = self._idle.pop()
+            if not conn.client.is_connected:
+                continue
+            if time.monotonic() - conn.last_used > _IDLE_PROBE_S:
+                try:
+                    await conn.client.noop(timeout=self.settings.timeout_s)
+                except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                    await self._discard(conn)
+                    continue
+            return conn
+        return await self._open()
+
+    async def _open(self) -> _Conn:
+        s = self.settings
+        client = aiosmtplib.SMTP(
+            hostname=s.host,
+            port=s.port,
+            timeout=s.timeout_s,
+            use_tls=s.use_tls,
+            start_tls=s.starttls if not s.use_tls else False,
+            validate_certs=s.validate_certs,
+            username=s.username,
+            password=s.password.get_secret_value() if s.password else None,
+        )
+        await asyncio.wait_for(client.connect(), s.timeout_s * 2)
+        return _Conn(client)
+
+    async def _discard(self, conn: _Conn, *, polite: bool = False) -> None:
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+            if polite and conn.client.is_connected:
+                await conn.client.quit(timeout=2)
+        conn.client.close()

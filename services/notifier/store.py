@@ -1,0 +1,212 @@
+"""The delivery log: which messages exist, their bodies, threads, and their latest state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas.activations import Activation, IncidentSummary
+from schemas.base import utcnow
+from schemas.deliveries import Channel, DeliveryKind, DeliveryStatus
+from services.notifier.jobs import Job, Outcome
+from services.notifier.models import BodyRow, DeliveryRow, IncidentRow, ThreadRow
+
+OPEN_STATUSES = (DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value)
+
+
+def _insert(session: AsyncSession, table: type[BodyRow] | type[ThreadRow]):  # type: ignore[no-untyped-def]
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+async def record_new(
+    session: AsyncSession,
+    activation_id: str,
+    jobs: Sequence[Job],
+    bodies: dict[str, tuple[str, bytes]],
+) -> list[Job]:
+    """Store the jobs not stored before (one insert); return them. Existing keys are skipped."""
+    if bodies:
+        now = utcnow()
+        await session.execute(
+            _insert(session, BodyRow).on_conflict_do_nothing(index_elements=["id"]),
+            [
+                {"id": body_id, "subject": subject, "content": content, "created_at": now}
+                for body_id, (subject, content) in bodies.items()
+            ],
+        )
+    existing = set(
+        (
+            await session.execute(
+                select(DeliveryRow.key).where(DeliveryRow.activation_id == activation_id)
+            )
+        ).scalars()
+    )
+    fresh = [job for job in jobs if job.key not in existing]
+    if fresh:
+        now = utcnow()
+        await session.execute(
+            insert(DeliveryRow),
+            [
+                {
+                    "key": j.key,
+                    "kind": j.kind.value,
+                    "channel": j.channel.value,
+                    "activation_id": j.activation_id,
+                    "incident_id": j.incident_id,
+                    "organisation_id": j.organisation_id,
+                    "contact_id": j.contact_id,
+                    "recipient": j.recipient,
+                    "message_id": j.message_id,
+                    "headers": j.headers,
+                    "body_id": j.body_id,
+                    "status": DeliveryStatus.PENDING.value,
+                    "attempts": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                    "next_attempt_at": now,
+                }
+                for j in fresh
+            ],
+        )
+    return fresh
+
+
+async def thread_roots(session: AsyncSession, incident_id: str) -> dict[str, str]:
+    """Return each contact's thread root for an incident."""
+    rows = await session.execute(
+        select(ThreadRow.contact_ref, ThreadRow.root_message_id).where(
+            ThreadRow.incident_id == incident_id
+        )
+    )
+    return {ref: root for ref, root in rows.tuples()}
+
+
+async def add_threads(session: AsyncSession, incident_id: str, roots: dict[str, str]) -> None:
+    """Remember the first message of each new thread."""
+    if not roots:
+        return
+    now = utcnow()
+    await session.execute(
+        _insert(session, ThreadRow).on_conflict_do_nothing(
+            index_elements=["incident_id", "contact_ref"]
+        ),
+        [
+            {
+                "incident_id": incident_id,
+                "contact_ref": ref,
+                "root_message_id": root,
+                "created_at": now,
+            }
+            for ref, root in roots.items()
+        ],
+    )
+
+
+async def save_incident(session: AsyncSession, activation: Activation) -> None:
+    """Keep the latest summary of the activation's incident."""
+    incident_id = str(activation.incident_id)
+    row = await session.get(IncidentRow, incident_id)
+    values = {
+        "activation_id": str(activation.activation_id),
+        "level": activation.level.value,
+        "summary": activation.summary.model_dump_json(),
+        "updated_at": utcnow(),
+    }
+    if row is None:
+        session.add(IncidentRow(incident_id=incident_id, **values))
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+
+
+async def incident_summary(session: AsyncSession, incident_id: str) -> IncidentSummary | None:
+    row = await session.get(IncidentRow, incident_id)
+    return IncidentSummary.model_validate_json(row.summary) if row else None
+
+
+async def told_contacts(session: AsyncSession, incident_id: str) -> list[tuple[str, str, Channel]]:
+    """List the (organisation, contact, channel) that were or are being told about an incident."""
+    rows = await session.execute(
+        select(DeliveryRow.organisation_id, DeliveryRow.contact_id, DeliveryRow.channel)
+        .where(
+            DeliveryRow.incident_id == incident_id,
+            DeliveryRow.kind == DeliveryKind.MEMBER_ALERT.value,
+            DeliveryRow.status != DeliveryStatus.FAILED.value,
+            DeliveryRow.organisation_id.is_not(None),
+        )
+        .distinct()
+        .order_by(DeliveryRow.organisation_id, DeliveryRow.contact_id)
+    )
+    return [(str(org), contact, Channel(channel)) for org, contact, channel in rows.tuples()]
+
+
+async def due_jobs(
+    session: AsyncSession, now: datetime, *, exclude: Iterable[str], limit: int = 500
+) -> list[Job]:
+    """Load open deliveries whose next attempt is due, with their bodies."""
+    skip = set(exclude)
+    rows = (
+        await session.execute(
+            select(DeliveryRow, BodyRow.content)
+            .join(BodyRow, BodyRow.id == DeliveryRow.body_id)
+            .where(DeliveryRow.status.in_(OPEN_STATUSES), DeliveryRow.next_attempt_at <= now)
+            .order_by(DeliveryRow.next_attempt_at)
+            .limit(limit + len(skip))
+        )
+    ).tuples()
+    jobs = [
+        Job(
+            key=row.key,
+            kind=DeliveryKind(row.kind),
+            channel=Channel(row.channel),
+            activation_id=row.activation_id,
+            incident_id=row.incident_id,
+            organisation_id=row.organisation_id,
+            contact_id=row.contact_id,
+            recipient=row.recipient,
+            message_id=row.message_id,
+            headers=row.headers,
+            body_id=row.body_id,
+            body=content,
+            attempts=row.attempts,
+        )
+        for row, content in rows
+        if row.key not in skip
+    ]
+    return jobs[:limit]
+
+
+async def next_due(session: AsyncSession) -> datetime | None:
+    """Return when the earliest open delivery is due, if any."""
+    return (
+        await session.execute(
+            select(func.min(DeliveryRow.next_attempt_at)).where(
+                DeliveryRow.status.in_(OPEN_STATUSES)
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def apply_outcomes(session: AsyncSession, outcomes: Sequence[Outcome]) -> None:
+    """Write a batch of outcomes in one statement (executemany by primary key)."""
+    await session.execute(
+        update(DeliveryRow),
+        [
+            {
+                "key": o.job.key,
+                "status": o.status.value,
+                "attempts": o.job.attempts,
+                "error": o.error,
+                "updated_at": o.at,
+                "next_attempt_at": o.next_attempt_at,
+                "sent_at": o.at if o.status is DeliveryStatus.SENT else None,
+            }
+            for o in outcomes
+        ],
+    )

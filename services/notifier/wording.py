@@ -1,0 +1,137 @@
+"""The fixed words of member messages in each language: levels, hazards, asks, notices.
+
+Kept apart from the templates so subjects, chat lines and bodies use the same words, and a
+translator reviews one table instead of hunting through markup.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from schemas.activations import Level
+from schemas.hazards import HazardType
+from schemas.members import Language
+
+
+class Notice(StrEnum):
+    """What a follow-up message in an incident's thread announces."""
+
+    LAUNCHED = "launched"
+    STOOD_DOWN = "stood_down"
+
+
+LEVEL_WORDS: dict[Language, dict[Level, str]] = {
+    Language.EN: {
+        Level.NONE: "NONE",
+        Level.WATCH: "WATCH",
+        Level.STANDBY: "STANDBY",
+        Level.ACTIVATE: "ACTIVATE",
+    },
+    Language.JA: {
+        Level.NONE: "対象外",
+        Level.WATCH: "注視",
+        Level.STANDBY: "待機",
+        Level.ACTIVATE: "出動",
+    },
+}
+
+NOTICE_WORDS: dict[Language, dict[Notice, str]] = {
+    Language.EN: {Notice.LAUNCHED: "DEPLOY", Notice.STOOD_DOWN: "STAND DOWN"},
+    Language.JA: {Notice.LAUNCHED: "派遣開始", Notice.STOOD_DOWN: "待機解除"},
+}
+
+PAGE_WORD: dict[Language, str] = {Language.EN: "PAGE", Language.JA: "呼出"}
+
+HAZARD_WORDS: dict[Language, dict[HazardType, str]] = {
+    Language.EN: {
+        HazardType.EARTHQUAKE: "Earthquake",
+        HazardType.TROPICAL_CYCLONE: "Tropical cyclone",
+        HazardType.FLOOD: "Flood",
+        HazardType.VOLCANO: "Volcano",
+        HazardType.DROUGHT: "Drought",
+        HazardType.WILDFIRE: "Wildfire",
+        HazardType.TSUNAMI: "Tsunami",
+        HazardType.FLASH_FLOOD: "Flash flood",
+        HazardType.LANDSLIDE: "Landslide",
+        HazardType.STORM: "Storm",
+        HazardType.EPIDEMIC: "Epidemic",
+        HazardType.COLD_WAVE: "Cold wave",
+        HazardType.HEAT_WAVE: "Heat wave",
+        HazardType.OTHER: "Other hazard",
+    },
+    Language.JA: {
+        HazardType.EARTHQUAKE: "地震",
+        HazardType.TROPICAL_CYCLONE: "熱帯低気圧",
+        HazardType.FLOOD: "洪水",
+        HazardType.VOLCANO: "火山噴火",
+        HazardType.DROUGHT: "干ばつ",
+        HazardType.WILDFIRE: "林野火災",
+        HazardType.TSUNAMI: "津波",
+        HazardType.FLASH_FLOOD: "鉄砲水",
+        HazardType.LANDSLIDE: "地すべり",
+        HazardType.STORM: "暴風",
+        HazardType.EPIDEMIC: "感染症",
+        HazardType.COLD_WAVE: "寒波",
+        HazardType.HEAT_WAVE: "熱波",
+        HazardType.OTHER: "その他の災害",
+    },
+}
+
+# What a member is asked to do at each level: the heart of the message.
+ASKS: dict[Language, dict[Level, str]] = {
+    Language.EN: {
+        Level.WATCH: "No action needed yet. The secretariat is watching this event.",
+        Level.STANDBY: (
+            "Please stand by: check your country team and partners, review your standby plan, "
+            "and tell the secretariat within 24 hours whether you could respond."
+        ),
+        Level.ACTIVATE: (
+            "Please activate your initial response now: confirm staff safety, start needs "
+            "assessment with your partners, and send the secretariat your response intention "
+            "(ready / on the ground / not available) as soon as possible."
+        ),
+        Level.NONE: "No action needed.",
+    },
+    Language.JA: {
+        Level.WATCH: "現時点で対応は不要です。事務局が状況を注視しています。",
+        Level.STANDBY: (
+            "待機をお願いします。現地事務所・パートナーの状況と待機計画をご確認のうえ、"
+            "24時間以内に対応可否を事務局へお知らせください。"
+        ),
+        Level.ACTIVATE: (
+            "初動対応を開始してください。職員の安全確認、パートナーとのニーズ調査を進め、"
+            "対応意向（派遣可能／現地で対応中／対応不可）をできるだけ早く事務局へお知らせください。"
+        ),
+        Level.NONE: "対応は不要です。",
+    },
+}
+
+NOTICE_ASKS: dict[Language, dict[Notice, str]] = {
+    Language.EN: {
+        Notice.LAUNCHED: (
+            "The duty officer has launched the response. Deploy according to your plan and "
+            "report your deployment to the secretariat."
+        ),
+        Notice.STOOD_DOWN: (
+            "The duty officer has stood down this activation. No further action is needed; "
+            "thank you for standing by."
+        ),
+    },
+    Language.JA: {
+        Notice.LAUNCHED: (
+            "当番責任者が対応の開始を決定しました。計画に沿って派遣を開始し、事務局へ派遣状況を"
+            "ご報告ください。"
+        ),
+        Notice.STOOD_DOWN: (
+            "当番責任者がこの発動を解除しました。これ以上の対応は不要です。ご待機ありがとうございました。"
+        ),
+    },
+}
+
+
+def language_of(code: str | None) -> Language:
+    """Read a language code, falling back to English for anything unknown."""
+    try:
+        return Language((code or "").lower()[:2])
+    except ValueError:
+        return Language.EN
