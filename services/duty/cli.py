@@ -54,4 +54,6 @@ def register(app: typer.Typer) -> None:
             names = ", ".join(
                 f"{o.name} <{o.id}>" for i in step.officer_ids if (o := rota.officer(i))
             )
-            typer.echo(f"  step {step.step} +{step.at_s / 60:g} min  {step.target.value:<10} {names}")
+            typer.echo(
+                f"  step {step.step} +{step.at_s / 60:g} min  {step.target.value:<10} {names}"
+            )

@@ -7,6 +7,7 @@ expired, for another activation, officer or action, or already spent.
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -99,6 +100,9 @@ class LinkSigner:
             raise TokenRefusedError(Refusal.FORGED)
         try:
             payload: Any = self._serializer.loads(token)
+            # One grant, one spelling: a re-encoded token (padding bits, case) is not a new link.
+            if not hmac.compare_digest(self._serializer.dumps(payload), token):
+                raise BadSignature("token is not in canonical form")
             return Grant(
                 activation_id=UUID(payload["a"]),
                 officer_id=str(payload["o"]),

@@ -1,0 +1,252 @@
+"""Paging, escalation timers and transitions as stored, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+import pytest
+from sqlalchemy import select
+
+from schemas.acks import AckEvent, AckState, AckVia
+from schemas.activations import Level
+from schemas.deliveries import Channel, Delivery, DeliveryKind, DeliveryStatus
+from schemas.pages import Page
+from services.common.db import Database
+from services.duty import queries
+from services.duty.models import DutyTimer, DutyTransition
+from services.duty.paging import ChainExhaustedError, Duty, Links
+from services.duty.rota import Rota
+from services.duty.states import Action, DutyState, TransitionError
+from services.duty.store import record_delivery
+from services.duty.tokens import LinkSigner
+from tests.integration.duty.factories import NOW, activation, rota_dict
+
+SERVICE = "duty"
+
+
+@pytest.fixture
+def duty() -> Duty:
+    rota = Rota.model_validate(rota_dict())
+    signer = LinkSigner("k" * 32, timedelta(hours=24))
+    return Duty(lambda: rota, Links("https://duty.example.org/", signer))
+
+
+async def test_an_activate_level_pages_the_on_duty_officer_in_the_same_transaction(
+    database: Database, duty: Duty
+) -> None:
+    incoming = activation(Level.ACTIVATE)
+    async with database.transaction() as session:
+        outcome = await duty.record_activation(session, incoming, NOW)
+    pages = [m for m in outcome.messages if isinstance(m, Page)]
+    acks = [m for m in outcome.messages if isinstance(m, AckEvent)]
+    assert [(p.step, p.target.officer_id, p.target.email) for p in pages] == [
+        (0, "aoki", "aoki@example.org")
+    ]
+    assert pages[0].ack_url and pages[0].ack_url.startswith("https://duty.example.org/a/")
+    assert pages[0].console_url == f"https://duty.example.org/activations/{incoming.activation_id}"
+    assert [(a.state, a.step, a.summary) for a in acks] == [(AckState.PAGED, 0, incoming.summary)]
+    async with database.sessions() as session:
+        detail = await queries.activation_detail(session, incoming.activation_id)
+    assert detail is not None
+    assert detail.state is DutyState.PAGED
+    assert detail.next_escalation_at == NOW + timedelta(minutes=5)
+    assert [s.officer_ids for s in detail.chain] == [["aoki"], ["sato"], ["ito"]]
+
+
+async def test_a_watch_activation_is_recorded_but_nobody_is_paged(
+    database: Database, duty: Duty
+) -> None:
+    incoming = activation(Level.WATCH)
+    async with database.transaction() as session:
+        outcome = await duty.record_activation(session, incoming, NOW)
+    assert outcome.messages == []
+    async with database.sessions() as session:
+        items = await queries.list_activations(session)
+        timers = (await session.execute(select(DutyTimer))).scalars().all()
+    assert [(i.state, i.actions) for i in items] == [(DutyState.RECORDED, [])]
+    assert timers == []
+
+
+async def test_a_redelivered_activation_pages_nobody_twice(database: Database, duty: Duty) -> None:
+    incoming = activation()
+    async with database.transaction() as session:
+        await duty.record_activation(session, incoming, NOW)
+    async with database.transaction() as session:
+        again = await duty.record_activation(session, incoming, NOW)
+    assert again.messages == []
+
+
+async def test_a_due_timer_escalates_to_the_backup_and_schedules_the_next_step(
+    database: Database, duty: Duty
+) -> None:
+    incoming = activation()
+    async with database.transaction() as session:
+        await duty.record_activation(session, incoming, NOW)
+    later = NOW + timedelta(minutes=5, seconds=1)
+    async with database.sessions() as session:
+        assert await duty.due_timers(session, NOW + timedelta(minutes=4)) == []
+        due = await duty.due_timers(session, later)
+    async with database.transaction() as session:
+        outcome = await duty.fire_timer(session, due[0], later)
+    pages = [m for m in outcome.messages if isinstance(m, Page)]
+    acks = [m for m in outcome.messages if isinstance(m, AckEvent)]
+    assert [(p.step, p.target.officer_id) for p in pages] == [(1, "sato")]
+    assert [(a.state, a.step, a.via) for a in acks] == [(AckState.ESCALATED, 1, AckVia.TIMER)]
+    async with database.sessions() as session:
+        detail = await queries.activation_detail(session, incoming.activation_id)
+    assert detail is not None and detail.state is DutyState.ESCALATED and detail.step == 1
+    assert detail.next_escalation_at == later + timedelta(minutes=10)
+
+
+async def test_acknowledging_cancels_the_timer_and_a_stale_timer_returns_early(
+    database: Database, duty: Duty
+) -> None:
+    incoming = activation()
+    async with database.transaction() as session:
+        await duty.record_activation(session, incoming, NOW)
+    async with database.sessions() as session:
+        (timer_id,) = await duty.due_timers(session, NOW + timedelta(hours=1))
+    async with database.transaction() as session:
+        outcome = await duty.act(
+            session, incoming.activation_id, Action.ACKNOWLEDGE, "aoki", AckVia.CONSOLE, NOW
+        )
+    assert [
+        (m.state, m.officer_id, m.via) for m in outcome.messages if isinstance(m, AckEvent)
+    ] == [(AckState.ACKNOWLEDGED, "aoki", AckVia.CONSOLE)]
+    async with database.transaction() as session:
+        stale = await duty.fire_timer(session, timer_id, NOW + timedelta(hours=1))
+    assert stale.messages == []
+    async with database.sessions() as session:
+        assert await duty.due_timers(session, NOW + timedelta(days=1)) == []
+        timer = await session.get(DutyTimer, timer_id)
+        detail = await queries.activation_detail(session, incoming.activation_id)
+    assert timer is not None and timer.status == "cancelled"
+    assert detail is not None and detail.acknowledged_by == "aoki"
+    assert detail.next_escalation_at is None
+
+
+async def test_launch_and_stand_down_are_published_with_the_summary_and_audited(
+    database: Database, duty: Duty
+) -> None:
+    incoming = activation()
+    async with database.transaction() as session:
+        await duty.record_activation(session, incoming, NOW)
+    events: list[AckEvent] = []
+    for minute, action in enumerate((Action.ACKNOWLEDGE, Action.LAUNCH, Action.STAND_DOWN)):
+        async with database.transaction() as session:
+            outcome = await duty.act(
+                session,
+                incoming.activation_id,
+                action,
+                "aoki",
+                AckVia.API,
+                NOW + timedelta(minutes=minute),
+                note=f"{action} note",
+            )
+        events += [m for m in outcome.messages if isinstance(m, AckEvent)]
+    assert [e.state for e in events] == [
+        AckState.ACKNOWLEDGED,
+        AckState.LAUNCHED,
+        AckState.STOOD_DOWN,
+    ]
+    assert all(e.summary == incoming.summary for e in events)
+    async with database.sessions() as session:
+        audit = (
+            await session.execute(
+                select(DutyTransition.state, DutyTransition.officer_id, DutyTransition.via)
+                .where(DutyTransition.activation_id == str(incoming.activation_id))
+                .order_by(DutyTransition.id)
+            )
+        ).all()
+    assert [tuple(row) for row in audit] == [
+        ("paged", None, "timer"),
+        ("acknowledged", "aoki", "api"),
+        ("launched", "aoki", "api"),
+        ("stood_down", "aoki", "api"),
+    ]
+
+
+async def test_an_action_out_of_order_changes_nothing(database: Database, duty: Duty) -> None:
+    incoming = activation()
+    async with database.transaction() as session:
+        await duty.record_activation(session, incoming, NOW)
+    with pytest.raises(TransitionError):
+        async with database.transaction() as session:
+            await duty.act(session, incoming.activation_id, Action.LAUNCH, "aoki", AckVia.API, NOW)
+    async with database.sessions() as session:
+        detail = await queries.activation_detail(session, incoming.activation_id)
+    assert detail is not None and detail.state is DutyState.PAGED
+
+
+async def test_escalate_now_walks_the_chain_until_it_runs_out(
+    database: Database, duty: Duty
+) -> None:
+    incoming = activation()
+    async with database.transaction() as session:
+        await duty.record_activation(session, incoming, NOW)
+    paged: list[str] = []
+    for _ in range(2):
+        async with database.transaction() as session:
+            outcome = await duty.act(
+                session, incoming.activation_id, Action.ESCALATE, "aoki", AckVia.CONSOLE, NOW
+            )
+        paged += [m.target.officer_id for m in outcome.messages if isinstance(m, Page)]
+    assert paged == ["sato", "ito"]
+    with pytest.raises(ChainExhaustedError):
+        async with database.transaction() as session:
+            await duty.act(
+                session, incoming.activation_id, Action.ESCALATE, "aoki", AckVia.CONSOLE, NOW
+            )
+
+
+async def test_an_upgrade_supersedes_the_open_activation_and_its_timer(
+    database: Database, duty: Duty
+) -> None:
+    standby = activation(Level.STANDBY)
+    upgrade = activation(Level.ACTIVATE, incident_id=standby.incident_id)
+    async with database.transaction() as session:
+        await duty.record_activation(session, standby, NOW)
+    async with database.transaction() as session:
+        await duty.record_activation(session, upgrade, NOW + timedelta(minutes=1))
+    async with database.sessions() as session:
+        items = await queries.list_activations(session)
+        due = await duty.due_timers(session, NOW + timedelta(minutes=5, seconds=30))
+    assert [(i.activation_id, i.superseded_by) for i in items] == [
+        (upgrade.activation_id, None),
+        (standby.activation_id, upgrade.activation_id),
+    ]
+    assert due == []
+
+
+async def test_a_late_delivery_report_does_not_overwrite_a_newer_one(
+    database: Database, duty: Duty
+) -> None:
+    incoming = activation()
+    async with database.transaction() as session:
+        await duty.record_activation(session, incoming, NOW)
+
+    def report(status: DeliveryStatus, minute: int, error: str | None = None) -> Delivery:
+        return Delivery(
+            occurred_at=NOW + timedelta(minutes=minute),
+            delivery_key=f"{incoming.activation_id}:jpf/tanaka:email",
+            kind=DeliveryKind.MEMBER_ALERT,
+            activation_id=incoming.activation_id,
+            organisation_id="jpf",
+            contact_id="tanaka",
+            channel=Channel.EMAIL,
+            status=status,
+            attempts=minute,
+            error=error,
+        )
+
+    for message in (
+        report(DeliveryStatus.RETRYING, 1, "421 busy"),
+        report(DeliveryStatus.FAILED, 3, "550 no such user"),
+        report(DeliveryStatus.RETRYING, 2, "421 busy"),
+    ):
+        async with database.transaction() as session:
+            await record_delivery(session, message)
+    async with database.sessions() as session:
+        rows = await queries.deliveries_of(session, UUID(str(incoming.activation_id)))
+    assert [(r.status, r.attempts, r.error) for r in rows] == [("failed", 3, "550 no such user")]
