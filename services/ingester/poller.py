@@ -21,7 +21,7 @@ from services.common.logs import get_logger
 from services.ingester.fetch import Fetched, Fetcher
 from services.ingester.publisher import Sink
 from services.ingester.sources import read_document
-from services.ingester.sources.base import DocumentReason, ParseResult
+from services.ingester.sources.base import DocumentReason, ItemReason, ParseResult
 
 log = get_logger(__name__)
 
@@ -91,10 +91,14 @@ class Poller:
         self.sink = sink
         self.max_bytes = max_bytes
         self.backoff = backoff
+        # Every reason's series exists from the start, so an alert on a ratio sees 0, not "no data".
+        metrics.prime_source(spec.name)
         self._rejected = {
             reason: metrics.SOURCE_FAILURES.labels(spec.name, reason.value)
             for reason in DocumentReason
         }
+        for item_reason in ItemReason:
+            metrics.ITEMS_REJECTED.labels(spec.name, item_reason.value)
 
     async def run(self) -> None:
         """Poll until cancelled; nothing a source sends can end this loop."""

@@ -6,6 +6,7 @@ the poller calls `read_document` for the rejections and dropped fields it counts
 
 from __future__ import annotations
 
+import json
 import re
 
 from schemas.hazards import HazardEvent
@@ -71,14 +72,20 @@ def _read(data: bytes, max_bytes: int) -> ParseResult:
         raise document_error(DocumentReason.NOT_A_FEED, "an HTML page, not a feed")
     if head.startswith(b"<"):
         return gdacs_rss.parse(body)
-    # JSON's decoder also recognises UTF-16/32, whose first bytes are not `{`.
-    if (
-        head[:1] in (b"{", b"[")
-        or head.startswith((b"\xff\xfe", b"\xfe\xff"))
-        or b"\x00" in head[:4]
-    ):
+    if head[:1] in (b"{", b"[") or _utf16_or_32_json(head):
         return _read_json(body)
     raise document_error(DocumentReason.NOT_A_FEED, f"starts with {head[:20]!r}")
+
+
+def _utf16_or_32_json(head: bytes) -> bool:
+    # JSON may come in UTF-16/32, whose first byte is not `{`; json.loads detects those.
+    if b"\x00" not in head[:4] and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    try:
+        text = head[:64].decode(json.detect_encoding(head), errors="ignore")
+    except LookupError:
+        return False
+    return text.lstrip("\ufeff \t\r\n\x00")[:1] in ("{", "[")
 
 
 def _read_json(body: bytes) -> ParseResult:

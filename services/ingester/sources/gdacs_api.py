@@ -155,7 +155,8 @@ def _normalise(feature: dict[str, Any], dropped: list[str]) -> HazardEvent:
         props = EventProperties.model_validate(raw)
     except ValidationError as err:
         first = err.errors()[0]
-        reason = ItemReason.MISSING_FIELD if first["type"] == "missing" else ItemReason.BAD_VALUE
+        missing = first["type"] == "missing" or first.get("input", "") is None
+        reason = ItemReason.MISSING_FIELD if missing else ItemReason.BAD_VALUE
         where = ".".join(str(p) for p in first["loc"])
         raise ItemError(reason, f"{where}: {first['msg']}") from err
     event_type = props.eventtype.upper()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from time import struct_time
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -127,7 +126,9 @@ def _normalise(item: Element, entry: Any, dropped: list[str]) -> HazardEvent:
     gdacs = gdacs_elements(item)
     event_type, event_id = _identity(gdacs, entry, item)
     extras: dict[str, Any] = {}
-    published = _struct_to_iso(entry.get("published_parsed")) or entry.get("published")
+    # The raw pubDate, not feedparser's lenient reading of it (which turns month 13 into
+    # next January).
+    published = entry.get("published")
     version = _text(gdacs, "episodeid")
     if version is None:
         # No episode id: the modification time still tells versions apart.
@@ -190,12 +191,6 @@ def _normalise(item: Element, entry: Any, dropped: list[str]) -> HazardEvent:
         )
     except ValueError as err:
         raise ItemError(ItemReason.BAD_VALUE, str(err).splitlines()[0]) from err
-
-
-def _struct_to_iso(value: struct_time | None) -> str | None:
-    if value is None:
-        return None
-    return "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}+00:00".format(*value[:6])
 
 
 def _point(

@@ -127,7 +127,8 @@ def _normalise(item: Any) -> HazardEvent:
         fields = DisasterFields.model_validate(raw)
     except ValidationError as err:
         first = err.errors()[0]
-        reason = ItemReason.MISSING_FIELD if first["type"] == "missing" else ItemReason.BAD_VALUE
+        missing = first["type"] == "missing" or first.get("input", "") is None
+        reason = ItemReason.MISSING_FIELD if missing else ItemReason.BAD_VALUE
         raise ItemError(reason, f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from err
     extras: dict[str, Any] = {
         k: v for k, v in raw.items() if k not in _MAPPED and not isinstance(v, dict | list)
