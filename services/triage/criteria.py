@@ -91,6 +91,14 @@ class Criteria(Strict):
     )
     rules: list[Rule] = Field(min_length=1)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_extension_keys(cls, data: Any) -> Any:
+        # As in docker compose, top-level `x-…` keys hold YAML anchors for reuse in rules.
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not str(k).startswith("x-")}
+        return data
+
     @model_validator(mode="after")
     def _unique_rule_names(self) -> Criteria:
         seen: set[str] = set()

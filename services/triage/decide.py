@@ -70,7 +70,7 @@ class RuleBook:
             )
 
     def decide(self, facts: dict[str, Any]) -> Decision:
-        """Apply every rule to the facts; combine levels (highest raise, lowest cap) and points."""
+        """Apply every rule to the facts: the highest raise, held down by the lowest cap that binds."""
         fired = [
             c
             for c in self._rules
@@ -78,24 +78,18 @@ class RuleBook:
             and not (c.unless and all(test.check(facts[fact]) for fact, test in c.unless))
         ]
         display = display_values(facts, self.context)
-        if not fired:
-            reason = Reason(
-                rule=NO_CRITERION,
-                sentence=render(_NO_CRITERION_SENTENCE, display),
-                level=Level.NONE,
-                values={"hazard": facts["hazard"].value, "countries": sorted(facts["countries"])},
-            )
-            return Decision(Level.NONE, 0.0, (reason,))
-        level = Level.NONE
-        ceiling = Level.ACTIVATE
+        raised = [c for c in fired if c.rule.effect is Effect.RAISE]
+        level = max((c.rule.level for c in raised), default=Level.NONE)
+        # A cap counts (and explains) only when it holds the recommendation down.
+        caps = [c for c in fired if c.rule.effect is Effect.CAP and c.rule.level < level]
+        ceiling = min((c.rule.level for c in caps), default=level)
+        applied = raised + caps
+        if not applied:
+            return self._no_criterion(facts, display)
         points = 0.0
         reasons = []
-        for c in fired:
+        for c in applied:
             rule = c.rule
-            if rule.effect is Effect.CAP:
-                ceiling = min(ceiling, rule.level)
-            else:
-                level = max(level, rule.level)
             points += rule.weight
             values = {fact: json_value(facts[fact]) for fact, _ in c.when}
             values.update(c.operands)
@@ -109,6 +103,16 @@ class RuleBook:
                 )
             )
         return Decision(min(level, ceiling), max(0.0, min(100.0, points)), tuple(reasons))
+
+    @staticmethod
+    def _no_criterion(facts: dict[str, Any], display: dict[str, Any]) -> Decision:
+        reason = Reason(
+            rule=NO_CRITERION,
+            sentence=render(_NO_CRITERION_SENTENCE, display),
+            level=Level.NONE,
+            values={"hazard": facts["hazard"].value, "countries": sorted(facts["countries"])},
+        )
+        return Decision(Level.NONE, 0.0, (reason,))
 
 
 def render(template: str, values: dict[str, Any]) -> str:

@@ -26,7 +26,7 @@ FACTS: dict[str, str] = {
     "members_present": "member organisations present in an affected country",
     "source_count": "independent sources reporting the incident",
     "sources": "the sources reporting the incident (gdacs, reliefweb)",
-    "reliefweb_status": "ReliefWeb disaster status (alert, current, past)",
+    "reliefweb_status": "ReliefWeb's own disaster status (alert, ongoing, past, alert-archive)",
     "is_current": "a source still reports the event as current",
 }
 #: Facts a sentence may name besides those above.
@@ -119,7 +119,16 @@ def incident_facts(
     known = [c for c in (ctx.countries.get(iso3) for iso3 in countries) if c is not None]
     regions = frozenset(name for c in known for name in c.region_names)
     sources = frozenset(e.source for e in reports)
-    relief = [e.status for e in reports if e.source is Source.RELIEFWEB and e.status]
+    # The contract maps ReliefWeb's own status words (`ongoing`) to three; rules may use either.
+    relief = [
+        status
+        for status in (
+            e.extras.get("reliefweb_status") or e.status
+            for e in reports
+            if e.source is Source.RELIEFWEB
+        )
+        if status
+    ]
     current = [e.is_current for e in reports if e.is_current is not None]
     severity = lead.severity or next((e.severity for e in reports if e.severity), None)
     return {

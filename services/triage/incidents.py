@@ -26,6 +26,7 @@ NAMESPACE = UUID("6b1f3c8e-4a51-5e0c-9d8a-3f2b7c1e9a40")
 _FAMILY = {HazardType.FLASH_FLOOD: HazardType.FLOOD, HazardType.STORM: HazardType.TROPICAL_CYCLONE}
 _GLIDE = re.compile(r"^([A-Z]{2})-(\d{4})-(\d{6})")
 _EARTH_RADIUS_KM = 6371.0
+_MONTH = timedelta(days=31)
 
 
 def hazard_family(hazard: HazardType) -> HazardType:
@@ -50,6 +51,21 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * _EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def event_span(event: HazardEvent) -> tuple[datetime, datetime] | None:
+    """When a report says the event happened, as a span when the source dates it loosely.
+
+    ReliefWeb dates some disasters only by the month in their name: such a report may be
+    any day of that month. A report dated only by year is too vague to place: it joins an
+    incident only by GLIDE number.
+    """
+    precision = event.extras.get("event_time_precision")
+    if precision == "month":
+        return event.event_time, event.event_time + _MONTH
+    if precision == "year":
+        return None
+    return event.event_time, event.event_time
 
 
 def newer(candidate: HazardEvent, current: HazardEvent) -> bool:
@@ -85,6 +101,7 @@ class Incident:
     glides: set[str] = field(default_factory=set)
     points: list[tuple[float, float]] = field(default_factory=list)
     sources: set[Source] = field(default_factory=set)
+    precise: bool = False
 
     @classmethod
     def start(cls, event: HazardEvent) -> Incident:
@@ -99,9 +116,7 @@ class Incident:
         if held is not None and not newer(event, held):
             return False
         self.reports[event.key] = event
-        when = event.event_time
-        self.first_seen = when if self.first_seen is None else min(self.first_seen, when)
-        self.last_seen = when if self.last_seen is None else max(self.last_seen, when)
+        self._extend_times(event)
         self.countries.update(event.countries)
         key = glide_key(event.glide)
         if key:
@@ -112,6 +127,19 @@ class Incident:
                 self.points.append(point)
         self.sources.add(event.source)
         return True
+
+    def _extend_times(self, event: HazardEvent) -> None:
+        # First/last seen come from precisely dated reports once there is one: a disaster
+        # ReliefWeb dates "Nov 2020" did not start on the 1st.
+        span = event_span(event)
+        precise = span is not None and span[0] == span[1]
+        when = event.event_time
+        if precise and not self.precise:
+            self.precise = True
+            self.first_seen = self.last_seen = when
+        elif precise or not self.precise:
+            self.first_seen = when if self.first_seen is None else min(self.first_seen, when)
+            self.last_seen = when if self.last_seen is None else max(self.last_seen, when)
 
     @classmethod
     def from_row_levels(cls, row: _LevelsRow) -> Incident:
@@ -203,20 +231,30 @@ class IncidentBook:
         return incident, False, changed
 
     def _time_gap(self, incident: Incident, event: HazardEvent) -> float | None:
-        """Hours outside the incident's span; None if beyond the window, <0 if stale for good."""
-        assert incident.first_seen is not None and incident.last_seen is not None
-        window = self.policy.window
-        when = event.event_time
-        if when > incident.last_seen + window:
-            # Reports arrive roughly in time order; anything this old cannot match again
-            # within the window, so a negative gap lets the caller drop it from the index.
-            return -1.0 if when > incident.last_seen + 2 * window else None
-        if when < incident.first_seen - window:
+        """Hours between the report and the incident; None if they cannot be one event.
+
+        Only incidents with a precisely dated report are placed in time: two loose dates
+        prove nothing. A loosely dated report (a month) joins an incident that began within
+        that month; the window is for clocks that disagree by hours, not for guessing. A
+        negative gap marks an incident so far in the past that, with reports in time
+        order, nothing can join it any more.
+        """
+        span = event_span(event)
+        if span is None or not incident.precise:
             return None
-        if incident.first_seen <= when <= incident.last_seen:
+        assert incident.first_seen is not None and incident.last_seen is not None
+        start, end = span
+        window = self.policy.window
+        if start != end:
+            return 0.0 if start <= incident.first_seen <= end else None
+        if start > incident.last_seen + 2 * window:
+            return -1.0
+        if start > incident.last_seen + window or start < incident.first_seen - window:
+            return None
+        if incident.first_seen <= start <= incident.last_seen:
             return 0.0
-        edge = incident.last_seen if when > incident.last_seen else incident.first_seen
-        return abs((when - edge).total_seconds()) / 3600
+        edge = incident.last_seen if start > incident.last_seen else incident.first_seen
+        return abs((start - edge).total_seconds()) / 3600
 
     def _compatible(self, incident: Incident, event: HazardEvent, glide: str | None) -> bool:
         if event.source in incident.sources:

@@ -17,6 +17,7 @@ from services.triage.incidents import (
     Incident,
     IncidentBook,
     MergePolicy,
+    event_span,
     glide_key,
     hazard_family,
 )
@@ -39,24 +40,35 @@ class LoadedBook:
 async def load_candidates(
     session: AsyncSession, event: HazardEvent, policy: MergePolicy
 ) -> LoadedBook:
-    """Load every incident the report could merge into: same report, GLIDE, or hazard nearby in time."""
+    """Load every incident the report could join: same report, same GLIDE, or same hazard in time."""
     glide = glide_key(event.glide)
     by_member = IncidentMemberRow.source_key == event.key
     if glide is not None:
         by_member = or_(by_member, IncidentMemberRow.glide_key == glide)
-    when = _utc(event.event_time)
-    # The window is measured from the incident's span; reports can arrive out of order.
-    window = policy.window
-    nearby = (
-        select(IncidentRow.id)
-        .where(IncidentRow.family == hazard_family(event.hazard_type).value)
-        .where(IncidentRow.last_seen >= when - window)
-        .where(IncidentRow.first_seen <= when + window)
-    )
+    family = IncidentRow.family == hazard_family(event.hazard_type).value
+    span = event_span(event)
+    if span is None:
+        nearby = None  # dated only by year: joins by report or GLIDE only
+    elif span[0] == span[1]:
+        when = _utc(span[0])
+        nearby = select(IncidentRow.id).where(
+            family,
+            IncidentRow.precise.is_(True),
+            IncidentRow.last_seen >= when - policy.window,
+            IncidentRow.first_seen <= when + policy.window,
+        )
+    else:
+        nearby = select(IncidentRow.id).where(
+            family,
+            IncidentRow.precise.is_(True),
+            IncidentRow.first_seen >= _utc(span[0]),
+            IncidentRow.first_seen <= _utc(span[1]),
+        )
     ids = set(
         (await session.execute(select(IncidentMemberRow.incident_id).where(by_member))).scalars()
     )
-    ids.update((await session.execute(nearby)).scalars())
+    if nearby is not None:
+        ids.update((await session.execute(nearby)).scalars())
     loaded = LoadedBook(IncidentBook(policy))
     if not ids:
         return loaded
@@ -118,6 +130,7 @@ async def save_outcome(
     row.acked_level = incident.acked_level.value
     row.first_seen = _utc(incident.first_seen)
     row.last_seen = _utc(incident.last_seen)
+    row.precise = incident.precise
     row.updated_at = now
     if not outcome.stale:
         member = loaded.members.get(event.key)

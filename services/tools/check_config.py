@@ -1,0 +1,75 @@
+"""`standby check-config`: validate criteria, member directory and rota before they go live."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from services.common.errors import ConfigError
+
+
+def _check_criteria(path: Path) -> str:
+    from services.triage.criteria import load_criteria
+
+    criteria = load_criteria(path)
+    caps = sum(1 for r in criteria.rules if r.effect.value == "cap")
+    return f"{len(criteria.rules)} rules ({caps} caps)"
+
+
+def _check_members(path: Path) -> str:
+    from schemas.members import MemberDirectory
+    from services.common.config_files import load_yaml_model
+
+    directory = load_yaml_model(path, MemberDirectory)
+    contacts = sum(len(o.contacts) for o in directory.organisations)
+    return f"{len(directory.organisations)} organisations, {contacts} contacts"
+
+
+def _check_rota(path: Path) -> str:
+    # The duty service owns the rota's model; imported here only when asked for.
+    from services.duty.rota import load_rota
+
+    rota = load_rota(path)
+    return f"{len(rota.officers)} officers, {len(rota.escalation)} escalation steps"
+
+
+def check_config(
+    criteria: Annotated[
+        Path | None, typer.Option(help="Criteria file [default: STANDBY_TRIAGE__CRITERIA_FILE].")
+    ] = None,
+    members: Annotated[
+        Path | None, typer.Option(help="Member directory [default: STANDBY_MEMBERS_FILE].")
+    ] = None,
+    rota: Annotated[
+        Path | None, typer.Option(help="Duty rota [default: STANDBY_DUTY__ROTA_FILE].")
+    ] = None,
+) -> None:
+    """Validate the criteria, members and rota files; report errors with file, line and column."""
+    from services.cli import load_settings
+
+    settings = load_settings()
+    checks: list[tuple[str, Path, Callable[[Path], str]]] = [
+        ("criteria", criteria or settings.triage.criteria_file, _check_criteria),
+        ("members", members or settings.members_file, _check_members),
+        ("rota", rota or settings.duty.rota_file, _check_rota),
+    ]
+    failed = 0
+    for label, path, check in checks:
+        try:
+            summary = check(path)
+        except ConfigError as err:
+            failed += 1
+            typer.secho(f"FAIL {label:<9} {path}", fg=typer.colors.RED, err=True)
+            typer.echo(_indent(str(err)), err=True)
+            continue
+        typer.echo(f"ok   {label:<9} {path}: {summary}")
+    if failed:
+        typer.echo(f"{failed} of {len(checks)} files invalid", err=True)
+        raise typer.Exit(1)
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"     {line}" for line in text.splitlines())
