@@ -145,11 +145,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_in_production(self) -> Settings:
-        if (
-            self.environment == "production"
-            and self.duty.signing_key.get_secret_value() == _PLACEHOLDER_KEY
-        ):
-            raise ValueError("STANDBY_DUTY__SIGNING_KEY must be set to a real secret in production")
+        key = self.duty.signing_key.get_secret_value()
+        # An empty or short key is as guessable as the placeholder (compose passes "" when unset).
+        if self.environment == "production" and (key == _PLACEHOLDER_KEY or len(key) < 32):
+            raise ValueError(
+                "STANDBY_DUTY__SIGNING_KEY must be set to a real secret of at least 32 characters"
+                " in production (e.g. `openssl rand -hex 32`)"
+            )
         return self
 
     @model_validator(mode="after")
