@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from tenacity import AsyncRetrying, RetryCallState, wait_exponential_jitter
+from tenacity import AsyncRetrying, RetryCallState, wait_exponential, wait_random
 
 from schemas.base import Message, utcnow
 from schemas.deliveries import Channel, DeliveryStatus
@@ -59,22 +59,20 @@ class Dispatcher:
         *,
         smtp: SmtpPool,
         chat: ChatChannel,
-        sender: str,
         report: Callable[[Outcome], None],
     ) -> None:
         self.settings = settings
         self.smtp = smtp
         self.chat = chat
-        self.sender = sender
         self.report = report
         self.in_flight: set[str] = set()
         self._limit = asyncio.Semaphore(settings.concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._wait = wait_exponential_jitter(
-            initial=settings.backoff_initial_s,
-            max=settings.backoff_max_s,
-            jitter=settings.backoff_initial_s,
-        )
+        # Exponential from backoff_initial_s, capped, plus up to one initial step of jitter so
+        # contacts that failed together do not retry in lockstep.
+        self._wait = wait_exponential(
+            multiplier=settings.backoff_initial_s, max=settings.backoff_max_s
+        ) + wait_random(0, settings.backoff_initial_s)
         self._sender_address = settings.smtp.from_address
 
     def reserve(self, keys: Iterable[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from schemas.acks import AckEvent
 from schemas.activations import Activation
@@ -22,8 +23,38 @@ from services.notifier.smtp_pool import SmtpPool
 log = get_logger(__name__)
 
 
-async def setup(ctx: ServiceContext) -> None:
-    """Register the notifier's handlers and background tasks."""
+@dataclass
+class Notifier:
+    """The notifier's parts, built once per process."""
+
+    handlers: Handlers
+    dispatcher: Dispatcher
+    writer: OutcomeWriter
+    scheduler: RetryScheduler
+    smtp: SmtpPool
+    directory: DirectoryFile
+    drain_timeout_s: float
+
+    async def run(self) -> None:
+        """Warm the SMTP pool, write outcomes and retry due jobs until cancelled."""
+        try:
+            await asyncio.gather(self._warm(), self.writer.run(), self.scheduler.run())
+        finally:
+            await self.dispatcher.drain(timeout_s=self.drain_timeout_s)
+            await self.writer.flush()
+            await self.smtp.close()
+
+    async def _warm(self) -> None:
+        opened = await self.smtp.warm()
+        log.info(
+            "notifier_ready",
+            smtp_connections=opened,
+            organisations=len(self.directory.current().organisations),
+        )
+
+
+def build(ctx: ServiceContext) -> Notifier:
+    """Build the notifier from its settings; no I/O beyond reading the member directory."""
     settings = ctx.settings.notifier
     directory = DirectoryFile(ctx.settings.members_file)
     composer = Composer(settings)
@@ -40,29 +71,25 @@ async def setup(ctx: ServiceContext) -> None:
         settings,
         smtp=smtp,
         chat=ChatChannel(timeout_s=settings.smtp.timeout_s),
-        sender=composer.sender,
         report=writer.put,
     )
     scheduler = RetryScheduler(ctx.db.sessions, dispatcher)
     handlers = Handlers(ctx, directory, Renderer(), composer, dispatcher)
-    ctx.subscribe(ACTIVATIONS, Activation, handlers.on_activation)
-    ctx.subscribe(PAGES, Page, handlers.on_page)
-    ctx.subscribe(ACKS, AckEvent, handlers.on_ack)
+    return Notifier(
+        handlers=handlers,
+        dispatcher=dispatcher,
+        writer=writer,
+        scheduler=scheduler,
+        smtp=smtp,
+        directory=directory,
+        drain_timeout_s=settings.smtp.timeout_s,
+    )
 
-    async def warm() -> None:
-        opened = await smtp.warm()
-        log.info(
-            "notifier_ready",
-            smtp_connections=opened,
-            organisations=len(directory.current().organisations),
-        )
 
-    async def deliver() -> None:
-        try:
-            await asyncio.gather(warm(), writer.run(), scheduler.run())
-        finally:
-            await dispatcher.drain(timeout_s=settings.smtp.timeout_s)
-            await writer.flush()
-            await smtp.close()
-
-    ctx.background.append(deliver)
+async def setup(ctx: ServiceContext) -> None:
+    """Register the notifier's handlers and background tasks."""
+    notifier = build(ctx)
+    ctx.subscribe(ACTIVATIONS, Activation, notifier.handlers.on_activation)
+    ctx.subscribe(PAGES, Page, notifier.handlers.on_page)
+    ctx.subscribe(ACKS, AckEvent, notifier.handlers.on_ack)
+    ctx.background.append(notifier.run)

@@ -123,6 +123,7 @@ class Renderer:
         word = NOTICE_WORDS[language][notice]
         context = self._facts(language, summary) | {
             "kind": "notice",
+            "level": None,
             "notice": notice.value,
             "level_word": word,
             "ask": NOTICE_ASKS[language][notice],

@@ -84,7 +84,7 @@ async def thread_roots(session: AsyncSession, incident_id: str) -> dict[str, str
             ThreadRow.incident_id == incident_id
         )
     )
-    return {ref: root for ref, root in rows.tuples()}
+    return {ref: root for ref, root in rows}
 
 
 async def add_threads(session: AsyncSession, incident_id: str, roots: dict[str, str]) -> None:
@@ -143,7 +143,7 @@ async def told_contacts(session: AsyncSession, incident_id: str) -> list[tuple[s
         .distinct()
         .order_by(DeliveryRow.organisation_id, DeliveryRow.contact_id)
     )
-    return [(str(org), contact, Channel(channel)) for org, contact, channel in rows.tuples()]
+    return [(str(org), contact, Channel(channel)) for org, contact, channel in rows]
 
 
 async def due_jobs(
@@ -159,7 +159,7 @@ async def due_jobs(
             .order_by(DeliveryRow.next_attempt_at)
             .limit(limit + len(skip))
         )
-    ).tuples()
+    ).all()
     jobs = [
         Job(
             key=row.key,

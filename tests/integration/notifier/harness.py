@@ -1,0 +1,148 @@
+"""Build a notifier on a real database, without the broker: handlers are called directly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import select
+
+from schemas.activations import Activation, IncidentSummary, Level, Reason
+from schemas.hazards import AlertLevel, HazardType, Link, Measure
+from services.common.db import Database
+from services.common.outbox import outbox
+from services.common.service import build_context
+from services.common.settings import Settings
+from services.notifier.main import Notifier, build
+from services.notifier.models import DeliveryRow
+
+EVENT_TIME = datetime(2026, 11, 23, 3, 14, tzinfo=UTC)
+
+
+def summary(hazard: HazardType = HazardType.EARTHQUAKE, country: str = "PHL") -> IncidentSummary:
+    return IncidentSummary(
+        title="Red earthquake alert (Magnitude 7.4M, Depth:10km) in Philippines",
+        hazard_type=hazard,
+        countries=[country],
+        country_names=["Philippines"],
+        event_time=EVENT_TIME,
+        lat=9.8,
+        lon=126.4,
+        alert_level=AlertLevel.RED,
+        severity=Measure(value=7.4, unit="M", text="Magnitude 7.4M, Depth:10km"),
+        population_exposed=2_100_000,
+        links=[Link(rel="report", url="https://www.gdacs.org/report.aspx?eventid=1&eventtype=EQ")],
+        sources=["gdacs:EQ:1"],
+    )
+
+
+def activation(
+    level: Level = Level.ACTIVATE,
+    *,
+    incident_id: Any = None,
+    previous: Level = Level.NONE,
+    hazard: HazardType = HazardType.EARTHQUAKE,
+) -> Activation:
+    return Activation(
+        activation_id=uuid4(),
+        incident_id=incident_id or uuid4(),
+        level=level,
+        previous_level=previous,
+        score=87.5,
+        reasons=[
+            Reason(rule="gdacs_red", sentence="GDACS alert level Red", level=Level.ACTIVATE),
+            Reason(rule="population", sentence="2.1 M people within 100 km"),
+        ],
+        summary=summary(hazard),
+    )
+
+
+def directory_yaml(contacts: list[tuple[str, str, str]], *, min_level: str = "standby") -> str:
+    """One organisation per (id, language, email) contact, all subscribed to everything."""
+    lines = [
+        "secretariat:",
+        "  name_ja: テスト事務局",
+        "  name_en: Test Secretariat",
+        "  email: desk@example.jp",
+        "organisations:",
+    ]
+    for cid, lang, email in contacts:
+        lines += [
+            f"  - id: org-{cid}",
+            f"    name_ja: 団体{cid}",
+            f"    name_en: Organisation {cid}",
+            "    kind: ngo",
+            f"    subscription: {{min_level: {min_level}}}",
+            "    contacts:",
+            f"      - {{id: {cid}, name: Person {cid}, language: {lang}, email: '{email}'}}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def settings_for(tmp_path: Path, smtp_port: int, members: str, **notifier: Any) -> Settings:
+    path = tmp_path / "members.yaml"
+    path.write_text(members, encoding="utf-8")
+    smtp = {"host": "127.0.0.1", "port": smtp_port, "timeout_s": 0.5, "pool_size": 4}
+    smtp.update(notifier.pop("smtp", {}))
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        members_file=path,
+        var_dir=tmp_path,
+        notifier={
+            "smtp": smtp,
+            "backoff_initial_s": 0.05,
+            "backoff_max_s": 0.2,
+            "max_attempts": 4,
+            **notifier,
+        },
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_notifier(settings: Settings, database: Database) -> AsyncIterator[Notifier]:
+    """Build the notifier on `database` and run its background work for the block."""
+    ctx = build_context("notifier", settings, db=database)
+    notifier = build(ctx)
+    task = asyncio.create_task(notifier.run())
+    try:
+        yield notifier
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def rows(database: Database) -> dict[str, DeliveryRow]:
+    async with database.sessions() as session:
+        return {r.key: r for r in (await session.execute(select(DeliveryRow))).scalars()}
+
+
+async def published(database: Database, topic: str) -> list[dict[str, Any]]:
+    async with database.sessions() as session:
+        payloads = (
+            await session.execute(
+                select(outbox.c.payload).where(outbox.c.topic == topic).order_by(outbox.c.id)
+            )
+        ).scalars()
+        return [json.loads(p) for p in payloads]
+
+
+async def until(check: Callable[[], Any], *, timeout: float = 10.0, what: str = "condition") -> Any:
+    """Poll an async or sync check until it returns something truthy, or fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.02)

@@ -1,0 +1,134 @@
+"""Real aiosmtpd servers that misbehave on purpose, chosen per recipient by its local part.
+
+- `ok…`        accepts
+- `reject…`    550 at RCPT (a permanent failure)
+- `tempfail…`  451 to the first two DATA, then accepts
+- `busy…`      421 and closes the connection on the first DATA, then accepts
+- `hang…`      never answers the first DATA (the client times out), then accepts
+- `drop…`      closes the connection in the middle of the first DATA, then accepts
+- `slow…`      waits a quarter of a second (half the client timeout) before accepting
+Each server counts the messages it actually accepted per recipient.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+class Behaviours:
+    """The handler: decides per recipient and attempt, and records what it accepted."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.attempts: Counter[str] = Counter()
+        self.accepted: Counter[str] = Counter()
+        self.messages: list[EmailMessage] = []
+
+    def count(self, rcpt: str) -> int:
+        with self.lock:
+            self.attempts[rcpt] += 1
+            return self.attempts[rcpt]
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if address.startswith("reject"):
+            return "550 5.1.1 <%s>: mailbox unavailable" % address
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        rcpt = envelope.rcpt_tos[0]
+        n = self.count(rcpt)
+        if rcpt.startswith("tempfail") and n <= 2:
+            return "451 4.3.0 try again later"
+        if rcpt.startswith("busy") and n <= 1:
+            server.transport.close()  # type: ignore[union-attr]
+            return "421 4.3.2 service not available, closing"
+        if rcpt.startswith("hang") and n <= 1:
+            await asyncio.sleep(3600)
+        if rcpt.startswith("slow"):
+            await asyncio.sleep(0.25)
+        with self.lock:
+            self.accepted[rcpt] += 1
+            raw = envelope.original_content or b""
+            self.messages.append(message_from_bytes(raw, policy=policy.default))  # type: ignore[arg-type]
+        return "250 2.0.0 accepted"
+
+    def messages_to(self, rcpt: str) -> list[EmailMessage]:
+        with self.lock:
+            return [m for m in self.messages if rcpt in str(m["To"])]
+
+
+class DroppingSMTP(SMTP):
+    """Close the connection halfway through the first DATA of a `drop…` recipient."""
+
+    async def smtp_DATA(self, arg: str) -> None:  # noqa: N802
+        envelope = self.envelope
+        rcpt = envelope.rcpt_tos[0] if envelope and envelope.rcpt_tos else ""
+        handler: Behaviours = self.event_handler
+        if rcpt.startswith("drop") and handler.attempts[rcpt] == 0:
+            handler.count(rcpt)
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            await self._reader.readline()  # type: ignore[attr-defined]
+            self.transport.close()  # type: ignore[union-attr]
+            return
+        await super().smtp_DATA(arg)
+
+
+class _Controller(Controller):
+    def factory(self) -> SMTP:
+        return DroppingSMTP(self.handler, hostname="misbehaving", data_size_limit=None)
+
+
+@contextlib.contextmanager
+def smtp_server(port: int) -> Iterator[Behaviours]:
+    """Run a misbehaving SMTP server in its own thread and event loop."""
+    behaviours = Behaviours()
+    controller = _Controller(behaviours, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield behaviours
+    finally:
+        controller.stop(no_assert=True)
+
+
+@contextlib.contextmanager
+def silent_server(port: int) -> Iterator[None]:
+    """A TCP server that accepts connections and never says a word (no SMTP greeting)."""
+    import socket
+
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(50)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        sock.settimeout(0.1)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                conn, _ = sock.accept()
+                held.append(conn)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        sock.close()

@@ -1,0 +1,112 @@
+"""A restarted notifier finishes what it stored and sends nothing twice; incidents are threads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from uuid import uuid4
+
+from schemas.acks import AckEvent, AckState, AckVia
+from schemas.activations import Level
+from schemas.deliveries import DeliveryStatus
+from services.common.db import Database
+from services.notifier.jobs import Job
+from services.notifier.mime import message_id_for
+from tests.conftest import free_port
+from tests.integration.notifier.harness import (
+    activation,
+    directory_yaml,
+    rows,
+    running_notifier,
+    settings_for,
+    until,
+)
+from tests.integration.notifier.smtp_servers import smtp_server
+
+SERVICE = "notifier"
+
+CONTACTS = [
+    ("ok1", "en", "ok1@members.example.org"),
+    ("ok2", "ja", "ok2@members.example.jp"),
+    ("ok3", "en", "ok3@members.example.org"),
+]
+
+
+async def _all_sent(database: Database, count: int) -> bool:
+    found = await rows(database)
+    return len(found) == count and all(
+        r.status == DeliveryStatus.SENT.value for r in found.values()
+    )
+
+
+async def test_a_notifier_that_died_after_recording_sends_the_stored_mails_once_on_restart(
+    tmp_path: Path, database: Database
+) -> None:
+    port = free_port()
+    settings = settings_for(tmp_path, port, directory_yaml(CONTACTS))
+    alert = activation()
+    with smtp_server(port) as server:
+        async with running_notifier(settings, database) as crashed:
+            # The process dies between the commit and the first send.
+            def lost(jobs: object) -> None:
+                assert isinstance(jobs, list) and all(isinstance(j, Job) for j in jobs)
+
+            crashed.dispatcher.submit = lost  # type: ignore[method-assign]
+            await crashed.handlers.on_activation(alert)
+        assert sum(server.accepted.values()) == 0
+        assert {r.status for r in (await rows(database)).values()} == {"pending"}
+
+        async with running_notifier(settings, database) as restarted:
+            await until(lambda: _all_sent(database, len(CONTACTS)), what="stored mails sent")
+            # The broker redelivers the activation after the restart: nothing more goes out.
+            await restarted.handlers.on_activation(alert)
+            await restarted.handlers.on_activation(alert.model_copy(update={"id": uuid4()}))
+            await until(lambda: not restarted.dispatcher.in_flight, what="idle")
+            await restarted.scheduler.run_once()
+            await until(lambda: not restarted.dispatcher.in_flight, what="idle again")
+    assert dict(server.accepted) == {email: 1 for _, _, email in CONTACTS}
+
+
+async def test_upgrade_and_launch_reply_in_the_first_alerts_thread_for_each_contact(
+    tmp_path: Path, database: Database
+) -> None:
+    port = free_port()
+    settings = settings_for(tmp_path, port, directory_yaml(CONTACTS, min_level="standby"))
+    incident = uuid4()
+    standby = activation(Level.STANDBY, incident_id=incident)
+    upgrade = activation(Level.ACTIVATE, incident_id=incident, previous=Level.STANDBY)
+    launch = AckEvent(
+        activation_id=upgrade.activation_id,
+        incident_id=incident,
+        level=Level.ACTIVATE,
+        state=AckState.LAUNCHED,
+        via=AckVia.CONSOLE,
+        officer_id="aoki",
+        note="Deploy the assessment teams.",
+    )
+    with smtp_server(port) as server:
+        async with running_notifier(settings, database) as notifier:
+            await notifier.handlers.on_activation(standby)
+            await until(lambda: _all_sent(database, 3), what="standby alerts")
+            await notifier.handlers.on_activation(upgrade)
+            await until(lambda: _all_sent(database, 6), what="upgrade alerts")
+            await notifier.handlers.on_ack(launch)
+            await until(lambda: _all_sent(database, 9), what="launch notices")
+
+    for cid, lang, email in CONTACTS:
+        first, second, third = server.messages_to(email)
+        root = message_id_for(f"alert:{standby.activation_id}:org-{cid}/{cid}:email", "standby.local")
+        assert first["Message-ID"] == root
+        assert "In-Reply-To" not in first
+        for later in (second, third):
+            assert later["In-Reply-To"] == root
+            assert later["References"] == root
+        if lang == "ja":
+            assert "待機" in str(first["Subject"])
+            assert "出動" in str(second["Subject"])
+            assert "派遣開始" in str(third["Subject"])
+        else:
+            assert str(first["Subject"]).startswith("[standby] STANDBY | EQ | PHL | 2026-11-23 | ")
+            assert str(second["Subject"]).startswith("[standby] ACTIVATE | EQ | PHL | 2026-11-23 | ")
+            assert str(third["Subject"]).startswith("[standby] DEPLOY | EQ | PHL | 2026-11-23 | ")
+            body = third.get_body(("plain",))
+            assert body is not None and "Deploy the assessment teams." in body.get_content()
