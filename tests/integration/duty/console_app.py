@@ -1,0 +1,68 @@
+"""An in-process console over a real database, for the console and API tests."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+from pydantic import SecretStr
+
+from schemas.activations import Activation
+from services.common.db import Database
+from services.common.outbox import enqueue
+from services.common.settings import DutySettings
+from services.duty.console.app import ConsoleDeps, create_app
+from services.duty.paging import Duty, Links
+from services.duty.rota import Rota
+from services.duty.tokens import LinkSigner
+from tests.integration.duty.factories import NOW, PASSWORD, rota_dict
+
+BASE = "http://console.test"
+
+
+@dataclass
+class Console:
+    deps: ConsoleDeps
+    client: httpx.AsyncClient
+
+    async def page(self, activation: Activation, at: datetime = NOW) -> None:
+        """Store and page an activation as the service's handler does."""
+        async with self.deps.transaction() as session:
+            outcome = await self.deps.duty.record_activation(session, activation, at)
+            await enqueue(session, *outcome.messages, key=outcome.key)
+
+    async def login(self, officer_id: str = "aoki", password: str = PASSWORD) -> httpx.Response:
+        form = await self.client.get("/login")
+        return await self.client.post(
+            "/login",
+            data={"officer_id": officer_id, "password": password, "csrf": csrf_of(form.text)},
+        )
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "the page carries no CSRF token"
+    return found.group(1)
+
+
+def console_deps(db: Database, *, clock_now: object = None) -> ConsoleDeps:
+    rota = Rota.model_validate(rota_dict())
+    settings = DutySettings(public_url=BASE, signing_key=SecretStr("s" * 40))
+    signer = LinkSigner(settings.signing_key.get_secret_value(), timedelta(hours=24))
+    return ConsoleDeps(
+        db=db,
+        duty=Duty(lambda: rota, Links(BASE, signer)),
+        signer=signer,
+        rota=lambda: rota,
+        settings=settings,
+        transaction=db.transaction,
+        clock=lambda: NOW + timedelta(minutes=1),
+    )
+
+
+def client_for(deps: ConsoleDeps) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(deps)), base_url=BASE, follow_redirects=False
+    )
