@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from services.common.errors import ConfigError
+from services.common.logs import register_secrets, secret_values
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -30,9 +31,12 @@ def load_yaml_model(path: Path, model: type[T], *, context: dict[str, Any] | Non
     if data is None:
         data = {}
     try:
-        return model.model_validate(data, context=context)
+        loaded = model.model_validate(data, context=context)
     except ValidationError as err:
         raise ConfigError(_describe(path, root, err)) from err
+    # Apprise URLs, password hashes and other secrets of the file must never reach a log line.
+    register_secrets(*secret_values(loaded))
+    return loaded
 
 
 def _describe(path: Path, root: yaml.Node | None, err: ValidationError) -> str:

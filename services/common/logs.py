@@ -4,13 +4,56 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 import structlog
+from pydantic import BaseModel, SecretStr
 
 _SECRET_KEYS = ("password", "secret", "signing_key", "token", "apprise_url", "apprise_urls")
 _MASK = "***"
+# Secret values known to this process (settings, rota and member files): scrubbed from every
+# rendered line, whatever key, message or traceback they hide in.
+_SECRET_VALUES: set[str] = set()
+_MIN_SECRET_LEN = 6  # shorter values would scrub ordinary words
+
+
+def secret_values(value: Any) -> Iterator[str]:
+    """Yield every SecretStr value inside a pydantic model, list, tuple or dict."""
+    if isinstance(value, SecretStr):
+        yield value.get_secret_value()
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from secret_values(getattr(value, name))
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from secret_values(item)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from secret_values(item)
+
+
+def register_secrets(*values: str) -> None:
+    """Never let these values appear in a log line of this process."""
+    _SECRET_VALUES.update(v for v in values if len(v) >= _MIN_SECRET_LEN)
+
+
+def _scrub(text: str) -> str:
+    # Longest first, so a secret that contains another is masked whole.
+    for value in sorted(_SECRET_VALUES, key=len, reverse=True):
+        if value in text:
+            text = text.replace(value, _MASK)
+    return text
+
+
+def _scrubbing(renderer: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap the final renderer so no registered secret survives into the output."""
+
+    def render(logger: Any, name: str, event_dict: MutableMapping[str, Any]) -> Any:
+        rendered = renderer(logger, name, event_dict)
+        return _scrub(rendered) if isinstance(rendered, str) and _SECRET_VALUES else rendered
+
+    return render
 
 
 def _mask_secrets(
@@ -49,7 +92,7 @@ def configure_logging(service: str, *, level: str = "INFO", fmt: str = "auto") -
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             *([structlog.processors.format_exc_info] if json_output else []),
-            renderer,
+            _scrubbing(renderer),
         ],
     )
     handler = logging.StreamHandler(sys.stderr)

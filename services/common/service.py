@@ -30,7 +30,7 @@ from services.common.broker import (
 )
 from services.common.db import Database
 from services.common.lag import LagMonitor
-from services.common.logs import configure_logging, get_logger
+from services.common.logs import configure_logging, get_logger, register_secrets, secret_values
 from services.common.outbox import OutboxRelay, claim, enqueue
 from services.common.settings import ServiceName, Settings
 
@@ -152,6 +152,7 @@ async def serve(
 ) -> None:
     """Run one service in the foreground until SIGINT or SIGTERM."""
     configure_logging(name, level=settings.log_level, fmt=settings.log_format)
+    register_secrets(*secret_values(settings))
     metrics.start_metrics(
         name, settings.metrics_port_for(name), package_version(), host=settings.metrics_host
     )

@@ -1,0 +1,150 @@
+"""Structured logs: JSON in production, ids bound to lines about an activation, no secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import structlog
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+from pydantic import BaseModel, SecretStr
+
+from schemas import ACKS
+from schemas.acks import AckEvent, AckState, AckVia
+from schemas.activations import Level
+from services.common import logs
+from services.common.broker import Routes
+from services.common.config_files import load_yaml_model
+from services.common.logs import configure_logging, get_logger, register_secrets, secret_values
+from services.common.settings import KafkaSettings, Settings
+
+SMTP_PASSWORD = "smtp-pa55word-7f3a91"
+SIGNING_KEY = "signing-key-0b7c4e2d9a8f6e5d4c3b2a1f0e9d8c7b"
+APPRISE_URL = "tgram://123456789:AAH-secret-bot-token/987654"
+
+
+@pytest.fixture(autouse=True)
+def clean_logging() -> Iterator[None]:
+    saved = set(logs._SECRET_VALUES)
+    yield
+    logs._SECRET_VALUES.clear()
+    logs._SECRET_VALUES.update(saved)
+    structlog.reset_defaults()
+    logging.getLogger().handlers.clear()
+
+
+def lines(captured: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in captured.splitlines() if line.strip()]
+
+
+def test_production_logs_are_one_json_object_per_line(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("triage", fmt="auto")  # stderr is not a terminal here
+    get_logger("t").info("decided", level="activate")
+    logging.getLogger("aiokafka.fake").warning("a library speaks")
+    records = lines(capsys.readouterr().err)
+    assert [r["event"] for r in records] == ["decided", "a library speaks"]
+    assert all(r["service"] == "triage" and "timestamp" in r for r in records)
+
+
+def test_settings_secrets_never_reach_a_log_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STANDBY_NOTIFIER__SMTP__PASSWORD", SMTP_PASSWORD)
+    monkeypatch.setenv("STANDBY_DUTY__SIGNING_KEY", SIGNING_KEY)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    configure_logging("notifier", fmt="json")
+    register_secrets(*secret_values(settings))
+    log = get_logger("t")
+    log.info("settings_loaded", settings=repr(settings), dumped=settings.model_dump(mode="json"))
+    log.info("smtp_login", password=SMTP_PASSWORD, detail=f"AUTH PLAIN user {SMTP_PASSWORD}")
+    log.warning(f"signing with {SIGNING_KEY}")
+    try:
+        raise ConnectionError(f"login refused for password {SMTP_PASSWORD}")
+    except ConnectionError:
+        log.exception("smtp_failed")
+    logging.getLogger("mail.log").error("raw secret %s", SIGNING_KEY)
+    out = capsys.readouterr().err
+    assert len(lines(out)) == 5
+    assert SMTP_PASSWORD not in out
+    assert SIGNING_KEY not in out
+    assert "login refused for password ***" in out, "the rest of the line is kept"
+
+
+class Contact(BaseModel):
+    name: str
+    apprise_urls: list[SecretStr]
+
+
+class Contacts(BaseModel):
+    """Shaped like the member directory and the rota: SecretStr Apprise URLs, nested in lists."""
+
+    contacts: list[Contact]
+
+
+def test_apprise_urls_from_a_config_file_are_scrubbed_everywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    contacts = tmp_path / "contacts.yaml"
+    contacts.write_text(f"contacts:\n  - name: A One\n    apprise_urls: ['{APPRISE_URL}']\n")
+    loaded = load_yaml_model(contacts, Contacts)
+    assert loaded.contacts[0].apprise_urls[0].get_secret_value() == APPRISE_URL
+    configure_logging("notifier", fmt="console")
+    log = get_logger("t")
+    log.info("chat_sent", url=APPRISE_URL)
+    log.info(f"apprise said: notification to {APPRISE_URL} failed")
+    logging.getLogger("apprise").warning("Sending to %s", APPRISE_URL)
+    out = capsys.readouterr().err
+    assert "chat_sent" in out
+    assert APPRISE_URL not in out
+    assert "AAH-secret-bot-token" not in out
+
+
+def test_short_values_are_not_treated_as_secrets(capsys: pytest.CaptureFixture[str]) -> None:
+    register_secrets("ab", "")
+    configure_logging("duty", fmt="json")
+    get_logger("t").info("about ab and cd")
+    assert lines(capsys.readouterr().err)[0]["event"] == "about ab and cd"
+
+
+async def test_lines_logged_while_handling_a_message_name_its_activation_and_incident(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("notifier", fmt="json")
+    log = get_logger("handler")
+    activation_id, incident_id = uuid.uuid4(), uuid.uuid4()
+    broker = KafkaBroker()
+    routes = Routes(KafkaSettings(handler_attempts=2), "unit")
+    failures = {"left": 1}
+
+    async def handle(event: AckEvent) -> None:
+        log.info("telling_members", state=event.state)
+        if failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("smtp busy")
+
+    routes.add(ACKS, AckEvent, handle)
+    routes.attach(broker)
+    event = AckEvent(
+        activation_id=activation_id,
+        incident_id=incident_id,
+        level=Level.ACTIVATE,
+        state=AckState.LAUNCHED,
+        via=AckVia.CONSOLE,
+        occurred_at=datetime(2026, 11, 23, tzinfo=UTC),
+    )
+    async with TestKafkaBroker(broker) as br:
+        await br.publish(event.model_dump_json().encode(), ACKS)
+    get_logger("after").info("unrelated")
+    records = lines(capsys.readouterr().err)
+    about = [r for r in records if r["event"] in {"telling_members", "handler_retry"}]
+    assert [r["event"] for r in about] == ["telling_members", "handler_retry", "telling_members"]
+    for record in about:
+        assert record["activation_id"] == str(activation_id)
+        assert record["incident_id"] == str(incident_id)
+    unrelated = next(r for r in records if r["event"] == "unrelated")
+    assert "activation_id" not in unrelated, "ids are unbound once the message is handled"
