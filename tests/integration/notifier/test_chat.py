@@ -42,7 +42,7 @@ def webhook(port: int) -> Iterator[Webhook]:
     state = Webhook()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with state.lock:
                 state.hits[self.path] += 1

@@ -94,7 +94,9 @@ async def test_upgrade_and_launch_reply_in_the_first_alerts_thread_for_each_cont
 
     for cid, lang, email in CONTACTS:
         first, second, third = server.messages_to(email)
-        root = message_id_for(f"alert:{standby.activation_id}:org-{cid}/{cid}:email", "standby.local")
+        root = message_id_for(
+            f"alert:{standby.activation_id}:org-{cid}/{cid}:email", "standby.local"
+        )
         assert first["Message-ID"] == root
         assert "In-Reply-To" not in first
         for later in (second, third):
@@ -106,7 +108,9 @@ async def test_upgrade_and_launch_reply_in_the_first_alerts_thread_for_each_cont
             assert "派遣開始" in str(third["Subject"])
         else:
             assert str(first["Subject"]).startswith("[standby] STANDBY | EQ | PHL | 2026-11-23 | ")
-            assert str(second["Subject"]).startswith("[standby] ACTIVATE | EQ | PHL | 2026-11-23 | ")
+            assert str(second["Subject"]).startswith(
+                "[standby] ACTIVATE | EQ | PHL | 2026-11-23 | "
+            )
             assert str(third["Subject"]).startswith("[standby] DEPLOY | EQ | PHL | 2026-11-23 | ")
             body = third.get_body(("plain",))
             assert body is not None and "Deploy the assessment teams." in body.get_content()

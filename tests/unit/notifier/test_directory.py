@@ -1,0 +1,58 @@
+"""A broken member directory stops start-up with file, line and field; a broken edit is survived."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from services.common.errors import ConfigError
+from services.notifier.directory import DirectoryFile, load_directory
+
+GOOD = """organisations:
+  - id: one
+    name_ja: 一
+    name_en: One
+    kind: ngo
+    contacts: [{id: a, name: A, email: a@example.org}]
+"""
+
+
+def test_an_unknown_key_names_the_file_line_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "members.yaml"
+    path.write_text(GOOD.replace("    kind: ngo\n", "    kind: ngo\n    colour: blue\n"))
+    with pytest.raises(ConfigError) as err:
+        load_directory(path)
+    assert f"{path}:6:5: organisations.0.colour: unknown key" in str(err.value)
+
+
+def test_an_unknown_region_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "members.yaml"
+    path.write_text(GOOD + "    subscription: {regions: [South-East Asia]}\n")
+    with pytest.raises(ConfigError, match="unknown UN M49 region 'South-East Asia'"):
+        load_directory(path)
+
+
+def test_a_contact_without_any_channel_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "members.yaml"
+    path.write_text(GOOD.replace(", email: a@example.org", ""))
+    with pytest.raises(ConfigError, match="needs an email or at least one apprise URL"):
+        load_directory(path)
+
+
+def test_an_edited_directory_is_picked_up_and_a_broken_edit_keeps_the_last_good_one(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "members.yaml"
+    path.write_text(GOOD)
+    directory = DirectoryFile(path)
+    assert [o.id for o in directory.current().organisations] == ["one"]
+
+    path.write_text(GOOD.replace("id: one", "id: two"))
+    os.utime(path, ns=(1, 1))
+    assert [o.id for o in directory.current().organisations] == ["two"]
+
+    path.write_text("organisations: [")
+    os.utime(path, ns=(2, 2))
+    assert [o.id for o in directory.current().organisations] == ["two"]

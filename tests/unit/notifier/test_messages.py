@@ -1,0 +1,160 @@
+"""Rendering and MIME: bilingual content, escaped HTML, headers every common client decodes."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.header import decode_header, make_header
+from email.message import EmailMessage
+from uuid import uuid4
+
+import pytest
+
+from schemas.activations import Activation, IncidentSummary, Level, Reason
+from schemas.hazards import AlertLevel, HazardType, Link
+from schemas.members import Language, Secretariat
+from schemas.pages import Page, PageTarget
+from services.common.errors import DeliveryError
+from services.notifier.mime import address, build_body, headers, message_id_for
+from services.notifier.rendering import Renderer
+
+SECRETARIAT = Secretariat(name_ja="事務局", name_en="Secretariat", email="desk@example.jp")
+
+
+def _activation(title: str = "Red earthquake alert in Philippines", **kw: object) -> Activation:
+    return Activation(
+        activation_id=uuid4(),
+        incident_id=uuid4(),
+        level=kw.get("level", Level.ACTIVATE),  # type: ignore[arg-type]
+        previous_level=kw.get("previous", Level.NONE),  # type: ignore[arg-type]
+        score=91,
+        reasons=[Reason(rule="gdacs", sentence="GDACS alert level Red")],
+        summary=IncidentSummary(
+            title=title,
+            hazard_type=HazardType.EARTHQUAKE,
+            countries=["PHL"],
+            country_names=["Philippines"],
+            event_time=datetime(2026, 11, 23, 18, 30, tzinfo=UTC),
+            alert_level=AlertLevel.RED,
+            population_exposed=2_100_000,
+            links=[Link(rel="report", url="https://www.gdacs.org/report.aspx?a=1&b=2")],
+        ),
+    )
+
+
+def _mail(rendered_language: Language, activation: Activation, to_name: str) -> EmailMessage:
+    rendered = Renderer().member_alert(rendered_language, activation, SECRETARIAT)
+    body = build_body(rendered)
+    head = headers(
+        sender=address("standby 事務局", "standby@example.jp"),
+        recipient=address(to_name, "member@example.jp"),
+        subject=body.subject,
+        message_id="<x@standby.local>",
+        thread_root=None,
+        kind="member_alert",
+    )
+    raw = head + body.content
+    assert raw.isascii(), "an 8-bit byte would need SMTPUTF8/8BITMIME from every relay"
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def test_japanese_alert_decodes_to_the_same_subject_names_and_body() -> None:
+    activation = _activation()
+    mail = _mail(Language.JA, activation, "山田 太郎 (ジャパン・プラットフォーム)")
+    assert str(mail["Subject"]) == (
+        "[standby] 出動 | 地震 | PHL | 2026-11-23 | Red earthquake alert in Philippines"
+    )
+    # RFC 2047 drops the folding space between adjacent encoded-words, as mail clients do;
+    # the stdlib's structured address parser keeps it, so decode the raw header instead.
+    raw_to = message_from_bytes(bytes(mail), policy=policy.compat32)["To"]
+    assert str(make_header(decode_header(raw_to))) == (
+        "山田 太郎 (ジャパン・プラットフォーム) <member@example.jp>"
+    )
+    assert mail["From"].addresses[0].display_name == "standby 事務局"
+    assert mail.get_content_type() == "multipart/alternative"
+    text = mail.get_body(("plain",))
+    html = mail.get_body(("html",))
+    assert text is not None and html is not None
+    assert text.get_content_charset() == "utf-8" and text["Content-Transfer-Encoding"] == "base64"
+    content = text.get_content()
+    assert "初動対応を開始してください" in content
+    assert "2026年11月24日 03:30 (JST)" in content  # 18:30 UTC is the next morning in Tokyo
+    assert "2,100,000人" in content
+    assert "お問い合わせ：事務局" in content
+    assert '<html lang="ja">' in html.get_content()
+
+
+def test_the_encoded_subject_uses_utf8_encoded_words() -> None:
+    rendered = Renderer().member_alert(Language.JA, _activation(), None)
+    head = headers(
+        sender="a@example.org",
+        recipient="b@example.org",
+        subject=rendered.subject,
+        message_id="<x@y>",
+        thread_root=None,
+        kind="member_alert",
+    ).decode()
+    subject = next(line for line in head.split("\r\n") if line.startswith("Subject:"))
+    assert "=?utf-8?b?" in subject
+    encoded = subject.split("=?utf-8?b?")[1].split("?=")[0]
+    assert "出動" in base64.b64decode(encoded).decode()
+
+
+def test_english_alert_has_a_sortable_subject_and_an_ascii_body() -> None:
+    mail = _mail(Language.EN, _activation(previous=Level.STANDBY), "Maria Reyes (Hope Bridge)")
+    assert str(mail["Subject"]).startswith("[standby] ACTIVATE | EQ | PHL | 2026-11-23 | ")
+    text = mail.get_body(("plain",))
+    assert text is not None
+    content = text.get_content()
+    assert "(upgraded from STANDBY)" in content
+    assert "Please activate your initial response now" in content
+    assert "GDACS alert level Red" in content
+
+
+def test_html_escapes_what_the_feed_says() -> None:
+    rendered = Renderer().member_alert(
+        Language.EN, _activation(title="<script>alert(1)</script> quake"), None
+    )
+    assert "<script>" not in rendered.html
+    assert "&lt;script&gt;" in rendered.html
+    assert 'href="https://www.gdacs.org/report.aspx?a=1&amp;b=2"' in rendered.html
+    assert "<script>alert(1)</script> quake" in rendered.text
+
+
+def test_a_page_carries_the_ack_and_console_links_in_the_officers_language() -> None:
+    activation = _activation()
+    page = Page(
+        page_id=uuid4(),
+        activation_id=activation.activation_id,
+        incident_id=activation.incident_id,
+        level=Level.ACTIVATE,
+        step=1,
+        target=PageTarget(
+            officer_id="aoki", name="青木 葵", language="ja", email="a@duty.example.org"
+        ),
+        summary=activation.summary,
+        ack_url="https://duty.example.org/ack/abc?sig=1",
+        console_url="https://duty.example.org/activations/1",
+    )
+    rendered = Renderer().page(Language.JA, page)
+    assert rendered.subject.startswith("[standby] 呼出 出動 | 地震 | PHL | ")
+    assert "確認リンク：https://duty.example.org/ack/abc?sig=1" in rendered.text
+    assert "エスカレーション段階 1" in rendered.text
+    assert "https://duty.example.org/ack/abc?sig=1" in rendered.chat
+
+
+def test_message_ids_are_stable_per_delivery_key_and_differ_between_keys() -> None:
+    one = message_id_for("alert:1:org/a:email", "standby.local")
+    assert one == message_id_for("alert:1:org/a:email", "standby.local")
+    assert one != message_id_for("alert:1:org/b:email", "standby.local")
+    assert one.startswith("<") and one.endswith("@standby.local>")
+
+
+def test_an_invalid_address_is_a_permanent_failure() -> None:
+    with pytest.raises(DeliveryError) as err:
+        address("x", "not an address@@example")
+    assert err.value.permanent
