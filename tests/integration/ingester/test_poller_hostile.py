@@ -1,0 +1,234 @@
+"""The real poller against a local HTTP server: hostile documents and misbehaving servers.
+
+Each bad answer is counted under its reason, the poller carries on, and a good document
+served right after is still published (to the real outbox, on a real SQLite database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import select
+
+from schemas.hazards import HazardEvent
+from services.common.db import Database
+from services.common.outbox import outbox
+from services.common.service import ServiceContext, build_context
+from services.common.settings import Settings
+from services.ingester.fetch import Fetcher
+from services.ingester.poller import Backoff, Poller, SourceSpec
+from services.ingester.publisher import EventPublisher
+from tests.integration.ingester.feed_server import FeedServer, Reply, feed_server
+from tests.unit.ingester.corpus import CAP, Hostile, good_rss, hostile_corpus
+
+SOURCE = "gdacs"
+CORPUS = hostile_corpus()
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, {"source": SOURCE, **labels}) or 0.0
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with feed_server() as running:
+        yield running
+
+
+@pytest.fixture
+async def ctx(tmp_path: Path) -> AsyncIterator[ServiceContext]:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'ingester.db'}", "ingester")
+    await db.migrate()
+    yield build_context("ingester", Settings(), db=db)
+    await db.dispose()
+
+
+def make_poller(ctx: ServiceContext, url: str, *, timeout_s: float = 0.5) -> Poller:
+    return Poller(
+        SourceSpec(SOURCE, url, interval_s=0.05),
+        Fetcher(timeout_s=timeout_s, max_bytes=CAP, user_agent="standby-tests"),
+        EventPublisher(ctx),
+        max_bytes=CAP,
+        backoff=Backoff(initial_s=0.01, max_s=0.05),
+    )
+
+
+async def outbox_events(ctx: ServiceContext) -> list[HazardEvent]:
+    async with ctx.db.sessions() as session:
+        rows = (await session.execute(select(outbox.c.payload).order_by(outbox.c.id))).scalars()
+        return [HazardEvent.model_validate_json(p) for p in rows]
+
+
+class GoodDocuments:
+    """A fresh red earthquake each time, so every good document is news."""
+
+    def __init__(self) -> None:
+        self.next_id = 50_000_000
+
+    def __call__(self) -> tuple[str, bytes]:
+        self.next_id += 1
+        return f"EQ:{self.next_id}", good_rss(self.next_id)
+
+
+async def test_every_hostile_document_is_counted_and_the_next_good_one_still_published(
+    ctx: ServiceContext, server: FeedServer
+) -> None:
+    poller = make_poller(ctx, server.url)
+    good = GoodDocuments()
+    expected_good: list[str] = []
+    for doc in CORPUS:
+        await _serve_hostile(poller, server, doc)
+        source_id, body = good()
+        server.serve(body)
+        report = await poller.poll_once()
+        assert (report.outcome, report.published) == ("ok", 1), doc.name
+        expected_good.append(source_id)
+    published = [e.source_id for e in await outbox_events(ctx)]
+    assert set(expected_good) <= set(published)
+    assert len(published) == len(set(published)), "nothing was published twice"
+
+
+async def _serve_hostile(poller: Poller, server: FeedServer, doc: Hostile) -> None:
+    server.serve(doc.body, headers={"Content-Type": doc.content_type})
+    reason = doc.refused
+    failures = sample("standby_source_failures_total", reason=reason) if reason else 0.0
+    rejected = sample("standby_items_rejected_total", reason=doc.item) if doc.item else 0.0
+    dropped = sample("standby_fields_dropped_total", field=doc.dropped) if doc.dropped else 0.0
+    report = await poller.poll_once()
+    if reason is not None:
+        assert (report.outcome, report.reason) == ("failed", reason), (doc.name, report.detail)
+        assert sample("standby_source_failures_total", reason=reason) == failures + 1
+        return
+    assert report.outcome == "ok", (doc.name, report.detail)
+    if doc.item is not None:
+        assert report.rejected[doc.item] == 1, doc.name
+        assert sample("standby_items_rejected_total", reason=doc.item) == rejected + 1
+    if doc.dropped is not None:
+        assert sample("standby_fields_dropped_total", field=doc.dropped) >= dropped + 1
+        assert report.published == 1, doc.name
+
+
+def _bomb() -> bytes:
+    return b"<rss>" + b" " * (CAP * 50) + b"</rss>"
+
+
+MISBEHAVIOUR = [
+    ("http-429", Reply(status=429, headers={"Retry-After": "120"}), "rate_limited"),
+    ("http-429-no-retry-after", Reply(status=429), "rate_limited"),
+    ("http-500", Reply(status=500, body=b"<html>boom</html>"), "http_error"),
+    ("http-502", Reply(status=502), "http_error"),
+    ("http-503", Reply(status=503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}), "http_error"),
+    ("http-404", Reply(status=404), "http_error"),
+    ("http-403", Reply(status=403), "http_error"),
+    ("connection-reset", Reply(behaviour="reset"), "connection"),
+    ("never-answers", Reply(behaviour="hang"), "timeout"),
+    ("trickles-forever", Reply(body=good_rss(1), behaviour="trickle"), "timeout"),
+    ("body-shorter-than-declared", Reply(body=good_rss(2), behaviour="lying-length"), "connection"),
+    ("declared-over-cap", Reply(body=b"<rss/>", headers={"Content-Length": str(CAP * 2)}), "too_large"),
+    ("gzip-bomb", Reply(body=_bomb(), behaviour="gzip"), "too_large"),
+    ("not-really-gzip", Reply(body=good_rss(3), headers={"Content-Encoding": "gzip"}), "malformed"),
+    ("redirect-loop", Reply(status=302, headers={"Location": "/rss.xml"}), "connection"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "reply", "reason"), MISBEHAVIOUR, ids=[m[0] for m in MISBEHAVIOUR]
+)
+async def test_a_misbehaving_server_is_counted_and_a_good_document_right_after_is_published(
+    ctx: ServiceContext, server: FeedServer, name: str, reply: Reply, reason: str
+) -> None:
+    poller = make_poller(ctx, server.url, timeout_s=0.4)
+    before = sample("standby_source_failures_total", reason=reason)
+    server.reply = reply
+    report = await poller.poll_once()
+    assert (report.outcome, report.reason) == ("failed", reason), report.detail
+    assert sample("standby_source_failures_total", reason=reason) == before + 1
+    if name == "http-429":
+        assert report.retry_after == 120
+        assert poller.backoff.after_failure(report.retry_after) == poller.backoff.max_s
+    server.release.set()  # let a hung handler go
+    server.serve(good_rss(60_000_000 + MISBEHAVIOUR.index((name, reply, reason))))
+    report = await poller.poll_once()
+    assert (report.outcome, report.published) == ("ok", 1)
+
+
+async def test_an_unreachable_server_is_a_connection_failure(ctx: ServiceContext) -> None:
+    with feed_server() as gone:
+        url = gone.url
+    report = await make_poller(ctx, url).poll_once()
+    assert (report.outcome, report.reason) == ("failed", "connection")
+
+
+async def test_the_loop_outlives_a_run_of_failures_and_then_publishes(
+    ctx: ServiceContext, server: FeedServer
+) -> None:
+    server.script = [
+        Reply(status=503),
+        Reply(behaviour="reset"),
+        Reply(body=b"<html>maintenance</html>"),
+        Reply(body=b'<!DOCTYPE x [<!ENTITY a SYSTEM "file:///etc/passwd">]><rss>&a;</rss>'),
+    ]
+    server.serve(good_rss(70_000_001))
+    poller = make_poller(ctx, server.url)
+    task = asyncio.create_task(poller.run())
+    try:
+        async with asyncio.timeout(10):
+            while not any(e.source_id == "EQ:70000001" for e in await outbox_events(ctx)):
+                assert not task.done()
+                await asyncio.sleep(0.02)
+        assert poller.backoff.failures == 0
+        assert not task.done()
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+async def test_an_unchanged_document_is_fetched_conditionally_and_publishes_nothing(
+    ctx: ServiceContext, server: FeedServer
+) -> None:
+    server.serve(good_rss(80_000_001), etag='"v1"')
+    poller = make_poller(ctx, server.url)
+    assert (await poller.poll_once()).published == 1
+    not_modified = sample("standby_source_polls_total", outcome="not_modified")
+    report = await poller.poll_once()
+    assert report.outcome == "not_modified"
+    assert server.requests[-1].get("If-None-Match") == '"v1"'
+    assert sample("standby_source_polls_total", outcome="not_modified") == not_modified + 1
+    # A new document without validators is read in full, and the same event is not news.
+    server.serve(good_rss(80_000_001))
+    assert (await poller.poll_once()).published == 0
+
+
+async def test_a_document_whose_storage_failed_is_read_again_in_full(
+    ctx: ServiceContext, server: FeedServer
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    class FailingOnce(EventPublisher):
+        failed = False
+
+        async def publish_new(self, events: object) -> int:  # type: ignore[override]
+            if not self.failed:
+                self.failed = True
+                raise OperationalError("INSERT", {}, Exception("database is locked"))
+            return await super().publish_new(events)  # type: ignore[arg-type]
+
+    server.serve(good_rss(90_000_001), etag='"v1"')
+    poller = make_poller(ctx, server.url)
+    poller.sink = FailingOnce(ctx)
+    first = await poller.poll_once()
+    assert (first.outcome, first.reason) == ("failed", "storage")
+    second = await poller.poll_once()
+    assert "If-None-Match" not in server.requests[-1]
+    assert (second.outcome, second.published) == ("ok", 1)
+
+
+async def test_gzip_encoded_feeds_are_read(ctx: ServiceContext, server: FeedServer) -> None:
+    server.serve(good_rss(95_000_001), behaviour="gzip")
+    report = await make_poller(ctx, server.url).poll_once()
+    assert (report.outcome, report.published) == ("ok", 1)
