@@ -1,0 +1,135 @@
+"""The ingester service on the embedded broker: publish once, restart quietly, publish a new episode."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client import REGISTRY
+
+from schemas.hazards import HazardEvent
+from schemas.topics import HAZARDS
+from services.common.service import build_context, running
+from services.common.settings import IngesterSettings, KafkaSettings, Settings
+from services.ingester.main import setup
+from tests.conftest import EmbeddedBroker
+from tests.integration.ingester.feed_server import feed_server
+from tests.unit.ingester.corpus import good_rss
+
+pytestmark = pytest.mark.broker
+
+EVENT_ID = 31_337_001
+SOURCE_ID = f"EQ:{EVENT_ID}"
+
+
+def polls_ok() -> float:
+    return (
+        REGISTRY.get_sample_value(
+            "standby_source_polls_total", {"source": "gdacs", "outcome": "ok"}
+        )
+        or 0.0
+    )
+
+
+async def until(condition: Callable[[], bool], *, timeout_s: float = 20) -> None:
+    async with asyncio.timeout(timeout_s):
+        while not condition():
+            await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def ingester(settings: Settings) -> AsyncIterator[None]:
+    """Run the ingester service (a fresh context on the same database) until the block ends."""
+    ctx = build_context("ingester", settings)
+    await setup(ctx)
+    stop = asyncio.Event()
+
+    async def until_stopped() -> None:
+        await stop.wait()
+
+    ctx.background.append(until_stopped)
+
+    async def serve() -> None:
+        async with running(ctx):
+            pass
+
+    task = asyncio.create_task(serve())
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+class Hazards:
+    """Everything published on hazards.v1 about our event, read from the end of the topic on."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=20
+        )
+        self.seen: list[HazardEvent] = []
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        partition = TopicPartition(HAZARDS, 0)
+        self.consumer.assign([partition])
+        await self.consumer.seek_to_end(partition)
+        await self.consumer.position(partition)
+
+    async def drain(self, seconds: float = 0.3) -> list[HazardEvent]:
+        batches = await self.consumer.getmany(timeout_ms=int(seconds * 1000))
+        for records in batches.values():
+            for record in records:
+                event = HazardEvent.model_validate_json(record.value)
+                if event.source_id == SOURCE_ID:
+                    assert record.key == f"gdacs:{SOURCE_ID}".encode()
+                    self.seen.append(event)
+        return self.seen
+
+    async def wait_for(self, count: int, timeout_s: float = 20) -> list[HazardEvent]:
+        async with asyncio.timeout(timeout_s):
+            while len(await self.drain(0.1)) < count:
+                pass
+        return self.seen
+
+
+async def test_the_service_publishes_an_event_once_across_a_restart_and_again_for_a_new_episode(
+    embedded_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    with feed_server() as server:
+        server.serve(good_rss(EVENT_ID, episode_id=1))
+        settings = Settings(
+            var_dir=tmp_path,
+            kafka=KafkaSettings(bootstrap_servers=embedded_broker.bootstrap),
+            ingester=IngesterSettings(
+                metrics_port=0, gdacs_rss_url=server.url, gdacs_rss_interval_s=0.05
+            ),
+        )
+        hazards = Hazards(embedded_broker.bootstrap)
+        await hazards.start()
+        try:
+            async with ingester(settings):
+                (first,) = await hazards.wait_for(1)
+                polled = polls_ok()
+                await until(lambda: polls_ok() >= polled + 5)
+                assert len(await hazards.drain()) == 1
+            assert (first.version, first.alert_level) == ("1", "red")
+
+            async with ingester(settings):
+                polled = polls_ok()
+                await until(lambda: polls_ok() >= polled + 5)
+                assert len(await hazards.drain()) == 1, "a restart re-published nothing"
+
+                server.serve(good_rss(EVENT_ID, episode_id=2))
+                _, second = await hazards.wait_for(2)
+                polled = polls_ok()
+                await until(lambda: polls_ok() >= polled + 5)
+                assert len(await hazards.drain()) == 2
+            assert second.version == "2"
+        finally:
+            await hazards.consumer.stop()
