@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, SubElement, tostring
 
 import feedparser
 
@@ -62,7 +62,7 @@ def parse(data: bytes) -> ParseResult:
     if _local(root.tag) != "rss":
         raise document_error(DocumentReason.NOT_A_FEED, f"root element is <{_local(root.tag)}>")
     items = root.findall("channel/item")
-    feed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
+    feed = feedparser.parse(_rss_core(items), sanitize_html=True, resolve_relative_uris=False)
     entries = list(feed.entries)
     if len(entries) != len(items):
         # Both readers walk the same well-formed document, so this would be a feedparser
@@ -77,6 +77,22 @@ def parse(data: bytes) -> ParseResult:
             ref = item.findtext("guid") or f"item {index}"
             result.rejections.append(Rejection(err.reason, err.detail, ref))
     return result
+
+
+def _rss_core(items: list[Element]) -> bytes:
+    """Re-serialise only the RSS/GeoRSS elements of each item, for feedparser.
+
+    feedparser walks every element at ~10 µs each and cannot use the ~45 gdacs:* ones (it
+    drops their text); handing it the ~8 it understands keeps parsing faster than feedparser
+    alone on the raw document, while the gdacs:* elements come from the tree already built.
+    """
+    channel = Element("channel")
+    for item in items:
+        core = SubElement(channel, "item")
+        core.extend(c for c in item if isinstance(c.tag, str) and "gdacs" not in c.tag)
+    rss = Element("rss", version="2.0")
+    rss.append(channel)
+    return tostring(rss, encoding="utf-8")
 
 
 def _local(tag: str) -> str:
