@@ -115,7 +115,10 @@ async def running(ctx: ServiceContext) -> AsyncIterator[ServiceContext]:
     await wait_for_broker(ctx.settings.kafka.bootstrap_servers)
     await ensure_topics(ctx.settings.kafka.bootstrap_servers, ALL_TOPICS)
     ctx.routes.attach(ctx.broker)
-    await ctx.broker.start()
+    # Producer, relay and jobs first, consumers last: a consumer-group join takes 5-18 s on the
+    # embedded broker after a crash, and nothing already decided (an outbox row, a duty
+    # escalation falling due) should wait for it.
+    await ctx.broker.connect()
     await ctx.relay.start()
     tasks = [
         asyncio.create_task(job(), name=getattr(job, "__name__", "job")) for job in ctx.background
@@ -131,6 +134,7 @@ async def running(ctx: ServiceContext) -> AsyncIterator[ServiceContext]:
         # Not among the awaited jobs: the lag job never ends on its own.
         helpers.append(asyncio.create_task(lag.run(), name="consumer_lag"))
     try:
+        await ctx.broker.start()
         yield ctx
         if tasks:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)

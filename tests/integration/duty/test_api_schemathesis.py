@@ -97,7 +97,7 @@ def test_the_api_honours_its_openapi_document(
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
         def conforms(case: schemathesis.Case) -> None:
             response = case.call_and_validate(headers=officer_headers)
-            seen.add((operation.label, response.status_code))
+            seen.add((case.operation.label, response.status_code))
 
         conforms()
     # The generated calls got past the login into the handlers, not only to 401s.
