@@ -7,6 +7,7 @@ served right after is still published (to the real outbox, on a real SQLite data
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -232,3 +233,28 @@ async def test_gzip_encoded_feeds_are_read(ctx: ServiceContext, server: FeedServ
     server.serve(good_rss(95_000_001), behaviour="gzip")
     report = await make_poller(ctx, server.url).poll_once()
     assert (report.outcome, report.published) == ("ok", 1)
+
+
+async def test_reliefweb_pages_are_followed_while_they_hold_news(
+    ctx: ServiceContext, server: FeedServer
+) -> None:
+    from tests.unit.ingester.corpus import reliefweb, reliefweb_item
+
+    def page(first: int, next_url: str | None) -> bytes:
+        body = json.loads(reliefweb(*(reliefweb_item(first + i) for i in range(3))))
+        if next_url:
+            body["links"] = {"next": {"href": next_url}}
+        return json.dumps(body).encode()
+
+    pages = [page(1, f"{server.url}?offset=3"), page(4, f"{server.url}?offset=6"), page(7, None)]
+    server.script = [Reply(body=p) for p in pages]
+    poller = make_poller(ctx, server.url)
+    poller.spec = SourceSpec("reliefweb", server.url, interval_s=60, max_pages=2)
+    report = await poller.poll_once()
+    assert (report.documents, report.published) == (2, 6), "stops at max_pages"
+    assert server.requests[1] and len(server.requests) == 2
+    # Nothing new on the first page: the older pages are not fetched again.
+    server.script = [Reply(body=pages[0])]
+    report = await poller.poll_once()
+    assert (report.documents, report.published) == (1, 0)
+    assert len(server.requests) == 3

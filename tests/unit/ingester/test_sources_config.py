@@ -1,0 +1,51 @@
+"""Which sources the service polls, and the ReliefWeb query it sends."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from services.common.errors import ConfigError
+from services.common.settings import IngesterSettings
+from services.ingester.main import RELIEFWEB_FIELDS, reliefweb_url, source_specs
+
+
+def test_by_default_only_the_gdacs_rss_feed_is_polled() -> None:
+    (spec,) = source_specs(IngesterSettings())
+    assert (spec.name, spec.url) == ("gdacs", "https://www.gdacs.org/xml/rss.xml")
+
+
+def test_every_configured_source_gets_its_own_poller_and_interval() -> None:
+    settings = IngesterSettings(
+        gdacs_api_url="https://www.gdacs.org/gdacsapi/api/events/geteventlist/SEARCH",
+        gdacs_api_interval_s=120,
+        reliefweb_url="https://api.reliefweb.int/v2/disasters",
+        reliefweb_appname="standby-test",
+        reliefweb_max_pages=3,
+    )
+    specs = {s.name: s for s in source_specs(settings)}
+    assert set(specs) == {"gdacs", "gdacs-api", "reliefweb"}
+    assert specs["gdacs-api"].interval_s == 120
+    assert specs["reliefweb"].max_pages == 3
+
+
+def test_reliefweb_without_an_appname_stops_start_up_with_the_setting_named() -> None:
+    with pytest.raises(ConfigError, match="RELIEFWEB_APPNAME"):
+        source_specs(IngesterSettings(reliefweb_url="https://api.reliefweb.int/v2/disasters"))
+
+
+def test_the_reliefweb_query_asks_for_the_newest_changes_and_only_the_fields_used() -> None:
+    url = reliefweb_url(
+        IngesterSettings(
+            reliefweb_url="https://api.reliefweb.int/v2/disasters?preset=latest",
+            reliefweb_appname="standby-test",
+            reliefweb_page_size=50,
+        )
+    )
+    assert url is not None
+    params = httpx.URL(url).params
+    assert params["appname"] == "standby-test"
+    assert params["preset"] == "latest"
+    assert params["limit"] == "50"
+    assert params["sort[]"] == "date.changed:desc"
+    assert params.get_list("fields[include][]") == list(RELIEFWEB_FIELDS)
