@@ -6,6 +6,7 @@ a fact's value and which operands it used, so a fired rule can say exactly why i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -15,6 +16,8 @@ from schemas.hazards import AlertLevel, HazardType, Source
 from services.triage.countries import Income, country_table
 
 T = TypeVar("T")
+
+_ALERT_RANK = {AlertLevel.GREEN: 1, AlertLevel.ORANGE: 2, AlertLevel.RED: 3}
 
 #: A test bound to its fact: returns whether the fact's value passes.
 Check = Callable[[Any], bool]
@@ -60,6 +63,10 @@ class Test(Strict):
     def check(self, value: Any) -> bool:  # pragma: no cover - every subclass overrides
         raise NotImplementedError
 
+    def compile(self) -> Check:
+        """Return a fast predicate equivalent to `check` (decisions run it on every report)."""
+        return self.check
+
     @model_validator(mode="after")
     def _not_empty(self) -> Test:
         if not self.operands():
@@ -87,6 +94,11 @@ class NumberTest(Test):
             return False
         return not (self.at_most is not None and value > self.at_most)
 
+    def compile(self) -> Check:
+        low = -math.inf if self.at_least is None else self.at_least
+        high = math.inf if self.at_most is None else self.at_most
+        return lambda value: value is not None and low <= value <= high
+
 
 class CountTest(NumberTest):
     """A count (people, organisations, sources): never negative."""
@@ -108,12 +120,13 @@ class AlertTest(Test):
         return self
 
     def check(self, value: Any) -> bool:
-        if value is None:
-            return False
-        rank = AlertLevel(value).rank
-        if self.at_least is not None and rank < self.at_least.rank:
-            return False
-        return not (self.at_most is not None and rank > self.at_most.rank)
+        return self.compile()(value)
+
+    def compile(self) -> Check:
+        low = _ALERT_RANK[self.at_least] if self.at_least else 1
+        high = _ALERT_RANK[self.at_most] if self.at_most else 3
+        allowed = frozenset(level for level, rank in _ALERT_RANK.items() if low <= rank <= high)
+        return allowed.__contains__
 
 
 class SeverityTest(NumberTest):
@@ -125,12 +138,21 @@ class SeverityTest(NumberTest):
         return _operands(self)
 
     def check(self, value: Any) -> bool:
-        if value is None:
-            return False
-        number, unit = value
-        return (
-            unit is not None and unit.casefold() == self.unit.casefold() and super().check(number)
-        )
+        return self.compile()(value)
+
+    def compile(self) -> Check:
+        in_bounds = NumberTest.compile(self)
+        unit = self.unit.casefold()
+
+        def check(value: Any) -> bool:
+            return (
+                value is not None
+                and value[1] is not None
+                and value[1].casefold() == unit
+                and in_bounds(value[0])
+            )
+
+        return check
 
     @model_validator(mode="after")
     def _has_bound(self) -> SeverityTest:
@@ -156,11 +178,18 @@ class ChoiceTest(Test, Generic[T]):
         return {("in" if k == "in_" else k): v for k, v in _operands(self).items()}
 
     def check(self, value: Any) -> bool:
-        if value is None:
-            return False
-        if self.in_ and value not in self.in_:
-            return False
-        return not (self.not_in and value in self.not_in)
+        return self.compile()(value)
+
+    def compile(self) -> Check:
+        allowed = frozenset(self.in_) if self.in_ else None
+        refused = frozenset(self.not_in)
+
+        def check(value: Any) -> bool:
+            if value is None or value in refused:
+                return False
+            return allowed is None or value in allowed
+
+        return check
 
 
 class SetTest(Test, Generic[T]):
@@ -181,16 +210,25 @@ class SetTest(Test, Generic[T]):
         return self
 
     def check(self, value: Any) -> bool:
-        values: frozenset[Any] = value
-        if not values:
-            return False
-        if self.any_of and values.isdisjoint(self.any_of):
-            return False
-        if self.all_of and not values.issuperset(self.all_of):
-            return False
-        if self.none_of and not values.isdisjoint(self.none_of):
-            return False
-        return not (self.only and not values <= frozenset(self.only))
+        return self.compile()(value)
+
+    def compile(self) -> Check:
+        any_of, all_of = frozenset(self.any_of), frozenset(self.all_of)
+        none_of, only = frozenset(self.none_of), frozenset(self.only)
+
+        def check(value: Any) -> bool:
+            values: frozenset[Any] = value
+            if not values:
+                return False
+            if any_of and values.isdisjoint(any_of):
+                return False
+            if all_of and not values >= all_of:
+                return False
+            if none_of and not values.isdisjoint(none_of):
+                return False
+            return not (only and not values <= only)
+
+        return check
 
 
 class FlagTest(Test):
@@ -200,6 +238,10 @@ class FlagTest(Test):
 
     def check(self, value: Any) -> bool:
         return value is not None and bool(value) is self.equals
+
+    def compile(self) -> Check:
+        expected = self.equals
+        return lambda value: value is not None and bool(value) is expected
 
     def operands(self) -> dict[str, Any]:
         return {"equals": self.equals}

@@ -34,11 +34,8 @@ class Country:
     intermediate_region: str
     income: Income | None
     reliefweb_id: int | None
-
-    @property
-    def region_names(self) -> tuple[str, ...]:
-        """Name every M49 grouping the country belongs to, widest first."""
-        return tuple(n for n in (self.region, self.sub_region, self.intermediate_region) if n)
+    #: Every M49 grouping the country belongs to, widest first.
+    region_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +70,9 @@ def country_table() -> CountryTable:
                 intermediate_region=row["intermediate_region"],
                 income=Income(row["income"]) if row["income"] else None,
                 reliefweb_id=int(row["reliefweb_id"]) if row["reliefweb_id"] else None,
+                region_names=tuple(
+                    row[k] for k in ("region", "sub_region", "intermediate_region") if row[k]
+                ),
             )
             for row in rows
         }

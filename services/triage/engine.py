@@ -17,6 +17,8 @@ from services.triage.decide import Decision, RuleBook
 from services.triage.facts import FactContext, incident_facts, lead_report
 from services.triage.incidents import NAMESPACE, Incident, IncidentBook, MergePolicy
 
+_RANK = {level: level.rank for level in Level}
+
 
 def activation_id(incident_id: UUID, level: Level) -> UUID:
     """Name an incident's activation at a level: the same on every replay and retry."""
@@ -62,7 +64,8 @@ class Triage:
         incident.level = decision.level
         incident.score = decision.score
         activation = None
-        if changed and decision.level > Level.NONE and decision.level > incident.notice_floor:
+        rank = _RANK[decision.level]
+        if changed and rank > 0 and rank > _RANK[incident.notice_floor]:
             activation = build_activation(incident, decision, previous=incident.alerted_level)
             incident.alerted_level = decision.level
         return Outcome(event, incident, created, not changed, previous, decision, activation)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 from schemas.hazards import HazardEvent, Source
 from schemas.members import MemberDirectory
 from services.triage.countries import CountryTable, country_table
+from services.triage.incidents import ALERT_RANK
 
 #: Every fact a rule may test or a sentence may name, with what it means.
 FACTS: dict[str, str] = {
@@ -92,96 +93,135 @@ class FactContext:
     countries: CountryTable = field(default_factory=country_table)
 
 
+def _alarm(e: HazardEvent) -> tuple[int, int, bool]:
+    return (ALERT_RANK[e.alert_level], e.population_exposed or 0, e.source is Source.GDACS)
+
+
 def lead_report(reports: Iterable[HazardEvent]) -> HazardEvent:
     """Pick the most alarming report: highest alert level, then most people exposed."""
-    return max(
-        reports,
-        key=lambda e: (
-            e.alert_level.rank if e.alert_level else 0,
-            e.population_exposed or 0,
-            e.source is Source.GDACS,
-        ),
-    )
+    return max(reports, key=_alarm)
+
+
+def _reliefweb_status(e: HazardEvent) -> str | None:
+    # The contract maps ReliefWeb's own status words (`ongoing`) to three; rules may use either.
+    if e.source is not Source.RELIEFWEB:
+        return None
+    status: str | None = e.extras.get("reliefweb_status") or e.status
+    return status
 
 
 def incident_facts(
     reports: list[HazardEvent], countries: frozenset[str], ctx: FactContext
 ) -> dict[str, Any]:
     """Derive the testable facts of an incident from its latest reports."""
-    lead = lead_report(reports)
-    alert = max(
-        (e.alert_level for e in reports if e.alert_level is not None),
-        key=lambda a: a.rank,
-        default=None,
-    )
-    scores = [e.alert_score for e in reports if e.alert_score is not None]
-    people = [e.population_exposed for e in reports if e.population_exposed is not None]
-    known = [c for c in (ctx.countries.get(iso3) for iso3 in countries) if c is not None]
+    # Runs for every report replayed, so it stays lean; most incidents hold one report.
+    if len(reports) == 1:
+        lead = reports[0]
+        alert_score = lead.alert_score
+        population = lead.population_exposed
+        sources = frozenset((lead.source,))
+        status = _reliefweb_status(lead)
+        current = lead.is_current
+    else:
+        lead = lead_report(reports)
+        scores = [e.alert_score for e in reports if e.alert_score is not None]
+        alert_score = max(scores) if scores else None
+        people = [e.population_exposed for e in reports if e.population_exposed is not None]
+        population = max(people) if people else None
+        sources = frozenset(e.source for e in reports)
+        relief = [s for s in map(_reliefweb_status, reports) if s]
+        status = relief[-1] if relief else None
+        flags = [e.is_current for e in reports if e.is_current is not None]
+        current = any(flags) if flags else None
+    alert = lead.alert_level
+    table = ctx.countries.countries
+    known = [table[iso3] for iso3 in countries if iso3 in table]
     regions = frozenset(name for c in known for name in c.region_names)
-    sources = frozenset(e.source for e in reports)
-    # The contract maps ReliefWeb's own status words (`ongoing`) to three; rules may use either.
-    relief = [
-        status
-        for status in (
-            e.extras.get("reliefweb_status") or e.status
-            for e in reports
-            if e.source is Source.RELIEFWEB
-        )
-        if status
-    ]
-    current = [e.is_current for e in reports if e.is_current is not None]
-    severity = lead.severity or next((e.severity for e in reports if e.severity), None)
+    severity = lead.severity
+    if severity is None or severity.value is None:
+        severity = next((e.severity for e in reports if e.severity and e.severity.value), None)
+    by_country = ctx.presence.by_country
+    present = {name for iso3 in countries for name in by_country.get(iso3, ())}
     return {
         "hazard": lead.hazard_type,
         "alert_level": alert,
-        "alert_score": max(scores) if scores else None,
-        "severity": (severity.value, severity.unit)
-        if severity and severity.value is not None
-        else None,
-        "population_exposed": max(people) if people else None,
+        "alert_score": alert_score,
+        "severity": (severity.value, severity.unit) if severity is not None else None,
+        "population_exposed": population,
         "countries": countries,
         "regions": regions,
         "income": frozenset(c.income for c in known if c.income is not None),
-        "priority_region": bool(regions & ctx.priority_regions),
-        "domestic": bool(countries & ctx.home_countries),
-        "members_present": len(ctx.presence.organisations(sorted(countries))),
+        "priority_region": not regions.isdisjoint(ctx.priority_regions),
+        "domestic": not countries.isdisjoint(ctx.home_countries),
+        "members_present": len(present),
         "source_count": len(sources),
         "sources": sources,
-        "reliefweb_status": relief[-1] if relief else None,
-        "is_current": any(current) if current else None,
-        # Display-only facts, kept cheap: sentences are rendered only for rules that fire.
+        "reliefweb_status": status,
+        "is_current": current,
         "_lead": lead,
-        "_reports": reports,
     }
 
 
-def display_values(facts: dict[str, Any], ctx: FactContext) -> dict[str, Any]:
-    """Turn facts into what a sentence shows: words and plain numbers."""
+class Display(dict[str, Any]):
+    """What sentences show, computed on first use: most reports fire no rule that needs it."""
+
+    def __init__(self, facts: dict[str, Any], ctx: FactContext) -> None:
+        super().__init__()
+        self.facts = facts
+        self.ctx = ctx
+
+    def __missing__(self, name: str) -> Any:
+        if name in _DERIVED:
+            value = _DERIVED[name](self.facts, self.ctx)
+        elif name in FACTS:
+            value = _display(self.facts[name])
+        else:
+            raise KeyError(name)
+        self[name] = value
+        return value
+
+
+def _lead(facts: dict[str, Any]) -> HazardEvent:
     lead: HazardEvent = facts["_lead"]
-    out: dict[str, Any] = {}
-    for name in FACTS:
-        out[name] = _display(facts[name])
-    severity = lead.severity
-    out["alert_level"] = facts["alert_level"].value.capitalize() if facts["alert_level"] else "none"
-    out["severity"] = (
-        f"{_number(facts['severity'][0])} {facts['severity'][1] or ''}".strip()
-        if facts["severity"]
-        else "unknown"
-    )
-    out["title"] = lead.title
-    out["hazard_name"] = HAZARD_NAMES.get(lead.hazard_type.value, "hazard")
+    return lead
+
+
+def _severity_words(facts: dict[str, Any], _: FactContext) -> str:
+    severity = facts["severity"]
+    return f"{_number(severity[0])} {severity[1] or ''}".strip() if severity else "unknown"
+
+
+def _country_names(facts: dict[str, Any], ctx: FactContext) -> str:
     names = [
         c.name for c in (ctx.countries.get(iso3) for iso3 in sorted(facts["countries"])) if c
-    ] or lead.country_names
-    out["country_names"] = ", ".join(names) if names else "no country"
-    out["severity_value"] = severity.value if severity and severity.value is not None else 0
-    out["severity_unit"] = (severity.unit if severity else None) or ""
-    out["severity_text"] = (severity.text if severity else None) or out["severity"]
-    out["matched_regions"] = ", ".join(sorted(facts["regions"] & ctx.priority_regions)) or "none"
-    out["members"] = ", ".join(ctx.presence.organisations(sorted(facts["countries"]))) or "none"
-    if out["population_exposed"] == "unknown":
-        out["population_exposed"] = 0
-    return out
+    ] or _lead(facts).country_names
+    return ", ".join(names) if names else "no country"
+
+
+def _severity_field(facts: dict[str, Any], attribute: str, default: Any) -> Any:
+    severity = _lead(facts).severity
+    value = getattr(severity, attribute, None) if severity else None
+    return default if value is None else value
+
+
+_DERIVED: dict[str, Callable[[dict[str, Any], FactContext], Any]] = {
+    "alert_level": lambda f, _: f["alert_level"].value.capitalize() if f["alert_level"] else "none",
+    "severity": _severity_words,
+    "population_exposed": lambda f, _: f["population_exposed"] or 0,
+    "title": lambda f, _: _lead(f).title,
+    "hazard_name": lambda f, _: HAZARD_NAMES.get(_lead(f).hazard_type.value, "hazard"),
+    "country_names": _country_names,
+    "severity_value": lambda f, _: _severity_field(f, "value", 0),
+    "severity_unit": lambda f, _: _severity_field(f, "unit", ""),
+    "severity_text": lambda f, c: _severity_field(f, "text", None) or _severity_words(f, c),
+    "matched_regions": lambda f, c: ", ".join(sorted(f["regions"] & c.priority_regions)) or "none",
+    "members": lambda f, c: ", ".join(c.presence.organisations(sorted(f["countries"]))) or "none",
+}
+
+
+def display_values(facts: dict[str, Any], ctx: FactContext) -> Display:
+    """Turn facts into what a sentence shows: words and plain numbers, on demand."""
+    return Display(facts, ctx)
 
 
 def json_value(value: Any) -> Any:

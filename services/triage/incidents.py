@@ -17,7 +17,7 @@ from typing import Protocol
 from uuid import UUID, uuid5
 
 from schemas.activations import Level
-from schemas.hazards import HazardEvent, HazardType, Source
+from schemas.hazards import AlertLevel, HazardEvent, HazardType, Source
 
 #: Namespace of incident and activation ids, so a replay derives the same ids.
 NAMESPACE = UUID("6b1f3c8e-4a51-5e0c-9d8a-3f2b7c1e9a40")
@@ -26,7 +26,12 @@ NAMESPACE = UUID("6b1f3c8e-4a51-5e0c-9d8a-3f2b7c1e9a40")
 _FAMILY = {HazardType.FLASH_FLOOD: HazardType.FLOOD, HazardType.STORM: HazardType.TROPICAL_CYCLONE}
 _GLIDE = re.compile(r"^([A-Z]{2})-(\d{4})-(\d{6})")
 _EARTH_RADIUS_KM = 6371.0
-_MONTH = timedelta(days=31)
+ALERT_RANK: dict[AlertLevel | None, int] = {
+    None: 0,
+    AlertLevel.GREEN: 1,
+    AlertLevel.ORANGE: 2,
+    AlertLevel.RED: 3,
+}
 
 
 def hazard_family(hazard: HazardType) -> HazardType:
@@ -62,10 +67,18 @@ def event_span(event: HazardEvent) -> tuple[datetime, datetime] | None:
     """
     precision = event.extras.get("event_time_precision")
     if precision == "month":
-        return event.event_time, event.event_time + _MONTH
+        start = event.event_time
+        following = (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+        return start, following - timedelta(microseconds=1)
     if precision == "year":
         return None
     return event.event_time, event.event_time
+
+
+def _alarm(incident: Incident) -> tuple[int, int]:
+    alert = max((ALERT_RANK[r.alert_level] for r in incident.reports.values()), default=0)
+    people = max((r.population_exposed or 0 for r in incident.reports.values()), default=0)
+    return alert, people
 
 
 def newer(candidate: HazardEvent, current: HazardEvent) -> bool:
@@ -84,7 +97,7 @@ class _LevelsRow(Protocol):
     acked_level: str
 
 
-@dataclass
+@dataclass(eq=False)
 class Incident:
     """One disaster as triage knows it: its reports, and what has been decided and told."""
 
@@ -104,18 +117,20 @@ class Incident:
     precise: bool = False
 
     @classmethod
-    def start(cls, event: HazardEvent) -> Incident:
+    def start(cls, event: HazardEvent, key: str | None = None) -> Incident:
         """Open an incident named after its first report."""
-        incident = cls(id=uuid5(NAMESPACE, event.key), family=hazard_family(event.hazard_type))
-        incident.absorb(event)
+        key = key or event.key
+        incident = cls(id=uuid5(NAMESPACE, key), family=hazard_family(event.hazard_type))
+        incident.absorb(event, key)
         return incident
 
-    def absorb(self, event: HazardEvent) -> bool:
+    def absorb(self, event: HazardEvent, key: str | None = None) -> bool:
         """Take a report (or a newer version of one); return False for a stale version."""
-        held = self.reports.get(event.key)
+        key = key or event.key
+        held = self.reports.get(key)
         if held is not None and not newer(event, held):
             return False
-        self.reports[event.key] = event
+        self.reports[key] = event
         self._extend_times(event)
         self.countries.update(event.countries)
         key = glide_key(event.glide)
@@ -193,16 +208,26 @@ class IncidentBook:
             if incident not in bucket:
                 bucket.append(incident)
 
-    def match(self, event: HazardEvent) -> Incident | None:
+    def _index_report(self, incident: Incident, event: HazardEvent, key: str) -> None:
+        self._by_key[key] = incident
+        glide = glide_key(event.glide)
+        if glide is not None:
+            self._by_glide.setdefault(glide, incident)
+        for iso3 in event.countries:
+            bucket = self._by_place.setdefault((incident.family, iso3), [])
+            if incident not in bucket:
+                bucket.append(incident)
+
+    def match(self, event: HazardEvent, key: str | None = None) -> Incident | None:
         """Find the incident a report belongs to, or None for a new disaster."""
-        held = self._by_key.get(event.key)
+        held = self._by_key.get(key or event.key)
         if held is not None:
             return held
         glide = glide_key(event.glide)
         if glide is not None and glide in self._by_glide:
             return self._by_glide[glide]
         family = hazard_family(event.hazard_type)
-        best: tuple[float, Incident] | None = None
+        candidates: list[tuple[float, Incident]] = []
         for iso3 in event.countries:
             bucket = self._by_place.get((family, iso3))
             if not bucket:
@@ -214,20 +239,43 @@ class IncidentBook:
                 if gap < 0:  # ended long before this report: time order means it is done
                     bucket.remove(incident)
                     continue
-                if self._compatible(incident, event, glide) and (best is None or gap < best[0]):
-                    best = (gap, incident)
-        return best[1] if best else None
+                if self._compatible(incident, event, glide) and all(
+                    incident is not c for _, c in candidates
+                ):
+                    candidates.append((gap, incident))
+        return self._choose(event, candidates)
+
+    @staticmethod
+    def _choose(event: HazardEvent, candidates: list[tuple[float, Incident]]) -> Incident | None:
+        """Pick the incident a report joins among those that fit, or none if it is a guess.
+
+        A report placed by the hour and the kilometre joins the closest in time. One without
+        coordinates or dated only by month (ReliefWeb's) describes a disaster significant
+        enough for an editor to open a page: it joins the most alarming candidate, and joins
+        none when two are equally alarming.
+        """
+        if len(candidates) <= 1:
+            return candidates[0][1] if candidates else None
+        span = event_span(event)
+        placed = event.lat is not None and event.lon is not None
+        if placed and span is not None and span[0] == span[1]:
+            return min(candidates, key=lambda c: c[0])[1]
+        ranked = sorted(candidates, key=lambda c: _alarm(c[1]), reverse=True)
+        if _alarm(ranked[0][1])[0] == _alarm(ranked[1][1])[0]:
+            return None
+        return ranked[0][1]
 
     def file(self, event: HazardEvent) -> tuple[Incident, bool, bool]:
         """Put a report into its incident; return (incident, created, changed)."""
-        incident = self.match(event)
+        key = event.key
+        incident = self.match(event, key)
         if incident is None:
-            incident = Incident.start(event)
+            incident = Incident.start(event, key)
             self.add(incident)
             return incident, True, True
-        changed = incident.absorb(event)
+        changed = incident.absorb(event, key)
         if changed:
-            self._index(incident)
+            self._index_report(incident, event, key)
         return incident, False, changed
 
     def _time_gap(self, incident: Incident, event: HazardEvent) -> float | None:
