@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -145,4 +146,6 @@ def publish(bootstrap: str, *messages: Message) -> None:
         finally:
             await producer.stop()
 
-    asyncio.run(send())
+    # A thread of its own: callers may already run an event loop (Playwright's sync API does).
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        worker.submit(asyncio.run, send()).result(timeout=60)
