@@ -107,11 +107,9 @@ class Poller:
                 report = await self.poll_once()
                 if report.outcome == "failed":
                     delay = self.backoff.after_failure(report.retry_after)
-                    log.warning(
-                        "source_poll_failed",
+                    log.info(
+                        "source_backing_off",
                         source=self.spec.name,
-                        reason=report.reason,
-                        detail=report.detail,
                         failures=self.backoff.failures,
                         next_poll_in_s=round(delay, 2),
                     )
@@ -150,6 +148,7 @@ class Poller:
         report.detail = detail
         known = _REASONS.get(reason, DocumentReason.INTERNAL)
         self._rejected[known].inc()
+        log.warning("source_poll_failed", source=self.spec.name, reason=reason, detail=detail)
 
     async def _poll(self, report: PollReport) -> None:
         url: str | None = self.spec.url

@@ -258,3 +258,25 @@ async def test_reliefweb_pages_are_followed_while_they_hold_news(
     report = await poller.poll_once()
     assert (report.documents, report.published) == (1, 0)
     assert len(server.requests) == 3
+
+
+async def test_every_failure_is_logged_with_its_reason(
+    ctx: ServiceContext, server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from services.common.logs import configure_logging
+
+    configure_logging("ingester", fmt="json")
+    poller = make_poller(ctx, server.url)
+    for reply in (Reply(status=503), Reply(body=b"<html>oops</html>"), Reply(body=b"")):
+        server.reply = reply
+        await poller.poll_once()
+    lines = [
+        json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")
+    ]
+    failures = [line for line in lines if line["event"] == "source_poll_failed"]
+    assert [(f["source"], f["reason"]) for f in failures] == [
+        (SOURCE, "http_error"),
+        (SOURCE, "not_a_feed"),
+        (SOURCE, "empty"),
+    ]
+    assert all(f["detail"] for f in failures)
