@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -45,6 +46,9 @@ def make_broker(kafka: KafkaSettings, service: str) -> KafkaBroker:
         linger_ms=kafka.linger_ms,
         request_timeout_ms=kafka.request_timeout_ms,
         graceful_timeout=10.0,
+        # FastStream's own logger prints its own format to stdout; this one goes through the
+        # structlog handler (JSON in production) at the level configure_logging gives FastStream.
+        logger=logging.getLogger("faststream.standby"),
     )
 
 

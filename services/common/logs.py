@@ -109,7 +109,11 @@ def configure_logging(service: str, *, level: str = "INFO", fmt: str = "auto") -
         "apprise",
         "faststream",
     ):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+        library = logging.getLogger(noisy)
+        library.setLevel(max(logging.WARNING, root.level))
+        # FastStream installs its own handler and stops propagation: take its lines back.
+        library.handlers.clear()
+        library.propagate = True
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service=service)
 

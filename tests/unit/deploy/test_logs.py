@@ -148,3 +148,23 @@ async def test_lines_logged_while_handling_a_message_name_its_activation_and_inc
         assert record["incident_id"] == str(incident_id)
     unrelated = next(r for r in records if r["event"] == "unrelated")
     assert "activation_id" not in unrelated, "ids are unbound once the message is handled"
+
+
+def test_faststream_lines_come_out_as_json_warnings_only(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from faststream._internal.logger.logging import logger as faststream_module_logger
+
+    from services.common.broker import make_broker
+
+    make_broker(KafkaSettings(), "unit")
+    configure_logging("triage", fmt="json")
+    faststream_module_logger.warning("faststream itself warns")
+    logging.getLogger("faststream.standby").info("Received")  # per-message noise: hidden
+    logging.getLogger("faststream.standby").error("consumer crashed")
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert [r["event"] for r in lines(captured.err)] == [
+        "faststream itself warns",
+        "consumer crashed",
+    ]
