@@ -26,6 +26,9 @@ NAMESPACE = UUID("6b1f3c8e-4a51-5e0c-9d8a-3f2b7c1e9a40")
 _FAMILY = {HazardType.FLASH_FLOOD: HazardType.FLOOD, HazardType.STORM: HazardType.TROPICAL_CYCLONE}
 _GLIDE = re.compile(r"^([A-Z]{2})-(\d{4})-(\d{6})")
 _EARTH_RADIUS_KM = 6371.0
+# How long past its window an incident stays indexed in a replay: a report dated only by
+# its month is replayed at the month's end and must still find the month's incidents.
+_RETAIN = timedelta(days=32)
 ALERT_RANK: dict[AlertLevel | None, int] = {
     None: 0,
     AlertLevel.GREEN: 1,
@@ -295,7 +298,7 @@ class IncidentBook:
         window = self.policy.window
         if start != end:
             return 0.0 if start <= incident.first_seen <= end else None
-        if start > incident.last_seen + 2 * window:
+        if start > incident.last_seen + window + _RETAIN:
             return -1.0
         if start > incident.last_seen + window or start < incident.first_seen - window:
             return None

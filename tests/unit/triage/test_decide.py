@@ -1,0 +1,198 @@
+"""Decisions under the shipped criteria: the walking skeleton's rules, coping capacity, reasons."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas.activations import Level
+from schemas.hazards import AlertLevel, HazardEvent, HazardType, Source
+from services.triage.decide import NO_CRITERION, Decision
+from services.triage.engine import Triage
+from services.triage.facts import Presence
+from tests.unit.triage.builders import context, directory, report, shipped
+
+
+def decide(*events: HazardEvent, presence: Presence | None = None) -> Decision:
+    criteria = shipped()
+    ctx = context(criteria)
+    if presence is not None:
+        ctx = type(ctx)(ctx.priority_regions, ctx.home_countries, presence)
+    triage = Triage(criteria, ctx)
+    outcome = None
+    for event in events:
+        outcome = triage.process(event)
+    assert outcome is not None
+    return outcome.decision
+
+
+def red_earthquake_in_the_philippines() -> HazardEvent:
+    return report(
+        "EQ:9000001",
+        alert=AlertLevel.RED,
+        people=2_114_000,
+        severity=(7.4, "M"),
+        lat=9.7,
+        lon=126.2,
+    )
+
+
+def test_a_red_earthquake_in_the_philippines_with_millions_exposed_activates() -> None:
+    decision = decide(red_earthquake_in_the_philippines())
+    assert decision.level is Level.ACTIVATE
+    assert "gdacs-red" in decision.rules and "population-large" in decision.rules
+    sentences = [r.sentence for r in decision.reasons]
+    assert "GDACS alert level Red" in sentences
+    assert "2,114,000 people exposed ≥ 1,000,000" in sentences
+
+
+def test_a_reason_carries_the_values_that_made_it_fire() -> None:
+    decision = decide(red_earthquake_in_the_philippines())
+    population = next(r for r in decision.reasons if r.rule == "population-large")
+    assert population.values == {
+        "alert_level": "red",
+        "population_exposed": 2_114_000,
+        "alert_level_at_least": "orange",
+        "population_exposed_at_least": 1_000_000,
+    }
+    assert population.level is Level.STANDBY and population.weight == 20
+    assert isinstance(population.values["population_exposed_at_least"], int)
+
+
+def test_an_orange_cyclone_in_the_philippines_means_standby() -> None:
+    cyclone = report(
+        "TC:9000002",
+        alert=AlertLevel.ORANGE,
+        people=450_000,
+        severity=(148, "km/h"),
+        lat=13.1,
+        lon=124.6,
+    )
+    decision = decide(cyclone)
+    assert decision.level is Level.STANDBY
+    assert "orange-in-priority-region" in decision.rules
+    assert any("priority region (South-eastern Asia)" in r.sentence for r in decision.reasons)
+
+
+def test_a_green_flood_activates_nobody_and_still_says_why() -> None:
+    decision = decide(report("FL:9000003", alert=AlertLevel.GREEN, countries=("BGD",), people=0))
+    assert decision.level is Level.NONE
+    assert decision.rules == (NO_CRITERION,)
+    assert decision.reasons[0].sentence == (
+        "No criterion met: flood in Bangladesh, source alert level Green"
+    )
+
+
+def test_a_red_alert_in_a_high_income_country_is_held_at_standby() -> None:
+    decision = decide(
+        report("EQ:9000004", alert=AlertLevel.RED, countries=("USA",), lat=37.0, lon=-120.0)
+    )
+    assert decision.level is Level.STANDBY
+    cap = next(r for r in decision.reasons if r.rule == "coping-capacity")
+    assert cap.sentence == (
+        "Held at standby: United States of America (World Bank income high) usually copes alone"
+    )
+    assert decision.score == 25  # 45 for the red alert, 20 taken away by the cap
+
+
+def test_a_cap_that_holds_nothing_down_is_not_a_reason() -> None:
+    decision = decide(report("WF:9000005", alert=AlertLevel.GREEN, countries=("AUS",)))
+    assert decision.rules == (NO_CRITERION,)
+
+
+def test_a_red_earthquake_in_japan_is_not_tempered_by_coping_capacity() -> None:
+    decision = decide(
+        report(
+            "EQ:9000006",
+            alert=AlertLevel.RED,
+            countries=("JPN",),
+            severity=(7.1, "M"),
+            lat=38.0,
+            lon=142.0,
+        )
+    )
+    assert decision.level is Level.ACTIVATE
+    assert "coping-capacity" not in decision.rules
+    assert {"domestic-alert", "domestic-strong-earthquake"} <= set(decision.rules)
+
+
+def test_a_strong_green_earthquake_in_japan_still_means_standby() -> None:
+    decision = decide(
+        report(
+            "EQ:9000007",
+            alert=AlertLevel.GREEN,
+            countries=("JPN",),
+            severity=(6.4, "M"),
+            people=50_000,
+        )
+    )
+    assert decision.level is Level.STANDBY
+    assert "Domestic earthquake of magnitude 6.4 in Japan" in [r.sentence for r in decision.reasons]
+
+
+def test_an_orange_alert_where_members_operate_names_them() -> None:
+    presence = Presence.from_directory(
+        directory(**{"kizuna-water": ["KEN"], "hope-bridge": ["KEN", "PHL"]})
+    )
+    decision = decide(
+        report("FL:9000008", alert=AlertLevel.ORANGE, countries=("KEN",), lat=0.5, lon=38.0),
+        presence=presence,
+    )
+    assert decision.level is Level.STANDBY
+    members = next(r for r in decision.reasons if r.rule == "orange-where-members-operate")
+    assert members.sentence.endswith(
+        "where 2 member organisation(s) operate: Kizuna Water, Hope Bridge"
+    )
+    assert members.values["members_present"] == 2
+
+
+def test_a_reliefweb_alert_for_a_rapid_onset_disaster_means_standby_but_an_epidemic_does_not() -> (
+    None
+):
+    flood = report(
+        "51000",
+        source=Source.RELIEFWEB,
+        hazard=HazardType.FLOOD,
+        alert=None,
+        countries=("GTM",),
+        status="alert",
+        lat=None,
+        lon=None,
+    )
+    assert decide(flood).level is Level.STANDBY
+    outbreak = report(
+        "51001",
+        source=Source.RELIEFWEB,
+        hazard=HazardType.EPIDEMIC,
+        alert=None,
+        countries=("TGO",),
+        status="alert",
+        lat=None,
+        lon=None,
+    )
+    assert decide(outbreak).level is Level.NONE
+
+
+def test_corroboration_by_a_second_source_adds_weight_and_says_so() -> None:
+    gdacs = report(
+        "TC:9000009", alert=AlertLevel.ORANGE, glide="TC-2026-000321-PHL", people=450_000
+    )
+    relief = report(
+        "52000",
+        source=Source.RELIEFWEB,
+        hazard=HazardType.TROPICAL_CYCLONE,
+        alert=None,
+        glide="TC-2026-000321-PHL",
+        status="current",
+        lat=None,
+        lon=None,
+    )
+    alone, together = decide(gdacs), decide(gdacs, relief)
+    assert together.score == alone.score + 10 + 10  # corroborated, and ReliefWeb tracks it
+    assert "Reported by 2 independent sources (gdacs, reliefweb)" in [
+        r.sentence for r in together.reasons
+    ]
+
+
+def test_a_decision_without_reasons_cannot_exist() -> None:
+    with pytest.raises(ValueError, match="at least one reason"):
+        Decision(Level.WATCH, 10, ())
