@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.utils import format_datetime
 
 from pydantic import SecretStr
 
+from schemas.base import utcnow
 from schemas.deliveries import Channel, DeliveryKind
 from schemas.members import Language
 from services.common.errors import DeliveryError
@@ -45,7 +49,7 @@ class Composer:
     def __init__(self, settings: NotifierSettings) -> None:
         self.settings = settings
         smtp = settings.smtp
-        self.sender = address(smtp.from_name, smtp.from_address)
+        self.sender = Address(display_name=smtp.from_name, addr_spec=smtp.from_address)
 
     def compose(
         self,
@@ -63,14 +67,15 @@ class Composer:
         mail_bodies = {}
         chat_bodies = {}
         for language, message in rendered.items():
-            mail = build_body(message)
-            mail_bodies[language] = (mail.digest, mail.subject)
+            mail = build_body(message, self.sender)
+            mail_bodies[language] = mail.digest
             batch.bodies[mail.digest] = (mail.subject, mail.content)
             chat = chat_body(message.subject, message.chat)
             chat_id = _digest(chat)
             chat_bodies[language] = (chat_id, chat)
             batch.bodies[chat_id] = (message.subject, chat)
         domain = self.settings.message_id_domain
+        date = format_datetime(utcnow())
         for target in targets:
             common = {
                 "kind": kind,
@@ -85,7 +90,7 @@ class Composer:
                 root = roots.get(target.ref) or batch.new_roots.get(target.ref)
                 if root is None:
                     batch.new_roots[target.ref] = root = message_id
-                body_id, subject = mail_bodies[target.language]
+                body_id = mail_bodies[target.language]
                 batch.jobs.append(
                     Job(
                         key=key,
@@ -93,12 +98,11 @@ class Composer:
                         recipient=target.email,
                         message_id=message_id,
                         headers=headers(
-                            sender=self.sender,
                             recipient=_to(target),
-                            subject=subject,
                             message_id=message_id,
                             thread_root=root,
                             kind=kind.value,
+                            date=date,
                         ),
                         body_id=body_id,
                         body=batch.bodies[body_id][1],
@@ -134,6 +138,4 @@ def _to(target: Target) -> str:
 
 
 def _digest(content: bytes) -> str:
-    import hashlib
-
     return hashlib.sha256(content).hexdigest()

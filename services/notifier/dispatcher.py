@@ -36,7 +36,7 @@ from services.common.settings import NotifierSettings
 from services.notifier import store
 from services.notifier.chat import ChatChannel
 from services.notifier.jobs import Job, Outcome, chat_parts
-from services.notifier.mime import address
+from services.notifier.mime import check_address
 from services.notifier.smtp_pool import SmtpPool
 
 log = get_logger(__name__)
@@ -113,7 +113,7 @@ class Dispatcher:
 
     async def _send(self, job: Job) -> None:
         if job.channel is Channel.EMAIL:
-            address(None, job.recipient)
+            check_address(job.recipient)
             await self.smtp.send(self._sender_address, job.recipient, job.payload)
         else:
             title, text = chat_parts(job.body)

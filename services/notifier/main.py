@@ -45,6 +45,7 @@ class Notifier:
             await self.smtp.close()
 
     async def _warm(self) -> None:
+        self.handlers.renderer.preload()
         opened = await self.smtp.warm()
         log.info(
             "notifier_ready",

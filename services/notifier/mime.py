@@ -1,31 +1,35 @@
-"""Build email bytes: a shared MIME body per language, and per-contact headers in front of it.
+"""Build email bytes: a shared MIME part per language, and per-contact headers in front of it.
 
-The body (multipart/alternative, plain text + HTML, UTF-8) is serialised once per language;
-each contact's message is its own header block followed by those bytes. Headers go through
-the stdlib's SMTP policy, so Japanese names and subjects are RFC 2047 encoded-words that
-every common client decodes, and lines are folded and CRLF-terminated.
+The shared part (From, Subject, MIME-Version and the multipart/alternative body, plain text
++ HTML in UTF-8) is serialised once per language through the stdlib's SMTP policy, so
+Japanese subjects are RFC 2047 encoded-words, folded, CRLF-terminated. Each contact's
+message is its own few header lines followed by those bytes: the stdlib's header objects
+cost ~2 ms a message, which for 5,000 members would be 10 s before the first mail.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from email import policy
-from email.errors import HeaderParseError
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr
 
 from schemas.base import utcnow
 from services.common.errors import DeliveryError
 from services.notifier.rendering import Rendered
 
 _POLICY = policy.SMTP
+# The same shape the member directory accepts (schemas.members.Email), plain ASCII.
+_ADDRESS = re.compile(r"^[^@\s<>\"(),;:\\\[\]]+@[^@\s<>\"(),;:\\\[\]]+\.[^@\s<>\"(),;:\\\[\]]+$")
 
 
 @dataclass(frozen=True, slots=True)
 class MailBody:
-    """A rendered message's MIME body and the headers that describe it."""
+    """The headers and body every recipient of one rendered message shares."""
 
     subject: str
     content: bytes
@@ -40,54 +44,53 @@ def message_id_for(key: str, domain: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
 
 
-def thread_root_id(incident_id: str, contact_ref: str, domain: str) -> str:
-    """Name the root of an incident's thread for one contact."""
-    return message_id_for(f"thread:{incident_id}:{contact_ref}", domain)
+def check_address(email: str) -> str:
+    """Return the address if it is one a mail server can take; raise a permanent error if not."""
+    if not email.isascii() or not _ADDRESS.match(email):
+        raise DeliveryError(f"invalid email address {email!r}", permanent=True)
+    return email
 
 
-def build_body(rendered: Rendered) -> MailBody:
-    """Serialise the MIME body (text + HTML alternatives) once for every recipient."""
+def address(name: str | None, email: str) -> str:
+    """Format a display name and address for a header (RFC 2047 for non-ASCII names)."""
+    check_address(email)
+    if not name:
+        return email
+    if name.isascii():
+        return formataddr((name, email))
+    encoded = Header(name, "utf-8", header_name="To").encode(linesep="\r\n")
+    return f"{encoded} <{email}>"
+
+
+def build_body(rendered: Rendered, sender: Address) -> MailBody:
+    """Serialise the shared part (From, Subject, text + HTML alternatives) once."""
     message = EmailMessage(policy=_POLICY)
+    message["From"] = sender
+    message["Subject"] = rendered.subject
     message["MIME-Version"] = "1.0"
+    message["Content-Language"] = rendered.language.value
     cte = "7bit" if rendered.text.isascii() else "base64"
     message.set_content(rendered.text, subtype="plain", charset="utf-8", cte=cte)
     html_cte = "7bit" if rendered.html.isascii() else "base64"
     message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte=html_cte)
-    message["Content-Language"] = rendered.language.value
     return MailBody(subject=rendered.subject, content=message.as_bytes(policy=_POLICY))
-
-
-def address(name: str | None, email: str) -> str:
-    """Format a display name and address for a header; raise a permanent error if invalid."""
-    try:
-        return str(Address(display_name=name or "", addr_spec=email))
-    except (HeaderParseError, ValueError, IndexError) as err:
-        raise DeliveryError(f"invalid email address {email!r}", permanent=True) from err
 
 
 def headers(
     *,
-    sender: str,
     recipient: str,
-    subject: str,
     message_id: str,
     thread_root: str | None,
     kind: str,
+    date: str | None = None,
 ) -> bytes:
-    """Build one contact's header block; the message is this followed by the shared body."""
-    fields = [
-        ("From", sender),
-        ("To", recipient),
-        ("Subject", subject),
-        ("Date", format_datetime(utcnow())),
-        ("Message-ID", message_id),
+    """Build one contact's header lines; the message is these followed by the shared part."""
+    lines = [
+        f"To: {recipient}",
+        f"Date: {date or format_datetime(utcnow())}",
+        f"Message-ID: {message_id}",
     ]
     if thread_root is not None and thread_root != message_id:
-        fields += [("In-Reply-To", thread_root), ("References", thread_root)]
-    fields += [
-        ("Auto-Submitted", "auto-generated"),
-        ("X-Standby-Kind", kind),
-    ]
-    return "".join(
-        _POLICY.header_factory(name, value).fold(policy=_POLICY) for name, value in fields
-    ).encode("ascii")
+        lines += [f"In-Reply-To: {thread_root}", f"References: {thread_root}"]
+    lines += ["Auto-Submitted: auto-generated", f"X-Standby-Kind: {kind}", ""]
+    return "\r\n".join(lines).encode("ascii")

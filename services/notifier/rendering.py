@@ -73,6 +73,13 @@ class Renderer:
             keep_trailing_newline=True,
         )
 
+    def preload(self) -> int:
+        """Compile every template now, so the first alert does not pay for it."""
+        names = self.env.list_templates(filter_func=lambda n: n.endswith(".j2"))
+        for name in names:
+            self.env.get_template(name)
+        return len(names)
+
     def member_alert(
         self, language: Language, activation: Activation, secretariat: Secretariat | None
     ) -> Rendered:

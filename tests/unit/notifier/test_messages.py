@@ -6,6 +6,7 @@ import base64
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.header import decode_header, make_header
+from email.headerregistry import Address
 from email.message import EmailMessage
 from uuid import uuid4
 
@@ -45,11 +46,9 @@ def _activation(title: str = "Red earthquake alert in Philippines", **kw: object
 
 def _mail(rendered_language: Language, activation: Activation, to_name: str) -> EmailMessage:
     rendered = Renderer().member_alert(rendered_language, activation, SECRETARIAT)
-    body = build_body(rendered)
+    body = build_body(rendered, Address("standby 事務局", addr_spec="standby@example.jp"))
     head = headers(
-        sender=address("standby 事務局", "standby@example.jp"),
         recipient=address(to_name, "member@example.jp"),
-        subject=body.subject,
         message_id="<x@standby.local>",
         thread_root=None,
         kind="member_alert",
@@ -90,14 +89,7 @@ def test_japanese_alert_decodes_to_the_same_subject_names_and_body() -> None:
 
 def test_the_encoded_subject_uses_utf8_encoded_words() -> None:
     rendered = Renderer().member_alert(Language.JA, _activation(), None)
-    head = headers(
-        sender="a@example.org",
-        recipient="b@example.org",
-        subject=rendered.subject,
-        message_id="<x@y>",
-        thread_root=None,
-        kind="member_alert",
-    ).decode()
+    head = build_body(rendered, Address(addr_spec="a@example.org")).content.decode()
     subject = next(line for line in head.split("\r\n") if line.startswith("Subject:"))
     assert "=?utf-8?b?" in subject
     encoded = subject.split("=?utf-8?b?")[1].split("?=")[0]
