@@ -1,0 +1,81 @@
+"""`standby check-config`: criteria, members and rota validated together, errors at file:line:column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from services.cli import app
+from tests.unit.triage.builders import REPO, SHIPPED_CRITERIA
+
+runner = CliRunner()
+MEMBERS = REPO / "deploy" / "members.example.yaml"
+ROTA = REPO / "deploy" / "rota.example.yaml"
+
+
+def check(
+    criteria: Path = SHIPPED_CRITERIA, members: Path = MEMBERS, rota: Path = ROTA
+) -> list[str]:
+    return [
+        "check-config",
+        "--criteria",
+        str(criteria),
+        "--members",
+        str(members),
+        "--rota",
+        str(rota),
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _shipped_examples_exist() -> None:
+    assert MEMBERS.is_file() and ROTA.is_file(), (
+        "the example member directory and rota ship in deploy/"
+    )
+
+
+def test_the_shipped_files_are_valid() -> None:
+    result = runner.invoke(app, check())
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert [line.split()[:2] for line in lines] == [
+        ["ok", "criteria"],
+        ["ok", "members"],
+        ["ok", "rota"],
+    ]
+    assert "16 rules (1 caps)" in lines[0]
+
+
+def test_a_criteria_error_names_file_line_and_column_and_fails(tmp_path: Path) -> None:
+    broken = tmp_path / "criteria.yaml"
+    broken.write_text(
+        SHIPPED_CRITERIA.read_text(encoding="utf-8").replace(
+            "alert_level: {at_least: red}\n", "alert_level: {at_least: crimson}\n", 1
+        ),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, check(criteria=broken))
+    assert result.exit_code == 1
+    assert "FAIL criteria" in result.stderr
+    line = next(
+        i + 1
+        for i, text in enumerate(broken.read_text(encoding="utf-8").splitlines())
+        if "crimson" in text
+    )
+    assert (
+        f"criteria.yaml:{line}:" in result.stderr
+        and "rules.0.when.alert_level.at_least" in result.stderr
+    )
+    assert "ok   members" in result.stdout and "ok   rota" in result.stdout
+
+
+def test_unknown_keys_in_members_and_a_missing_rota_are_reported_together(tmp_path: Path) -> None:
+    members = tmp_path / "members.yaml"
+    members.write_text("organisations: []\norganisatoins: []\n", encoding="utf-8")
+    result = runner.invoke(app, check(members=members, rota=tmp_path / "absent.yaml"))
+    assert result.exit_code == 1
+    assert "members.yaml:2:1: organisatoins: unknown key" in result.stderr
+    assert "absent.yaml: cannot read" in result.stderr
+    assert "2 of 3 files invalid" in result.stderr
