@@ -11,6 +11,7 @@ from services.common.settings import IngesterSettings
 from services.ingester.fetch import Fetcher
 from services.ingester.poller import Backoff, Poller, SourceSpec
 from services.ingester.publisher import EventPublisher
+from services.ingester.situation_reports import SituationReports, reports_url
 
 log = get_logger(__name__)
 
@@ -62,6 +63,23 @@ def source_specs(settings: IngesterSettings) -> list[SourceSpec]:
     return specs
 
 
+def situation_reports(
+    settings: IngesterSettings, fetcher: Fetcher, publisher: EventPublisher
+) -> SituationReports | None:
+    """Look up the reports of newly alerted ReliefWeb disasters, unless switched off."""
+    if not (settings.reliefweb_url and settings.reliefweb_appname):
+        return None
+    if settings.reliefweb_reports_per_alert <= 0:
+        return None
+    return SituationReports(
+        fetcher=fetcher,
+        sink=publisher,
+        url=reports_url(settings.reliefweb_url),
+        appname=settings.reliefweb_appname,
+        per_disaster=settings.reliefweb_reports_per_alert,
+    )
+
+
 def make_fetcher(settings: IngesterSettings) -> Fetcher:
     return Fetcher(
         timeout_s=settings.timeout_s,
@@ -78,12 +96,15 @@ async def setup(ctx: ServiceContext) -> None:
     if not specs:
         log.warning("no_sources_configured")
     for spec in specs:
+        fetcher = make_fetcher(settings)
+        reports = situation_reports(settings, fetcher, publisher)
         poller = Poller(
             spec,
-            make_fetcher(settings),
+            fetcher,
             publisher,
             max_bytes=settings.max_document_bytes,
             backoff=Backoff(settings.backoff_initial_s, settings.backoff_max_s),
+            enrich=reports if spec.name == "reliefweb" else None,
         )
         ctx.background.append(poller.run)
         log.info("source_configured", source=spec.name, url=spec.url, interval_s=spec.interval_s)

@@ -10,11 +10,12 @@ import asyncio
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from schemas.hazards import HazardEvent
 from services.common import metrics
 from services.common.errors import SourceError
 from services.common.logs import get_logger
@@ -26,6 +27,9 @@ from services.ingester.sources.base import DocumentReason, ItemReason, ParseResu
 log = get_logger(__name__)
 
 _REASONS = {reason.value: reason for reason in DocumentReason}
+
+Enricher = Callable[[list[HazardEvent]], Awaitable[list[HazardEvent]]]
+"""Adds to a document's events before they are published (e.g. situation reports)."""
 
 
 @dataclass(frozen=True)
@@ -85,8 +89,10 @@ class Poller:
         *,
         max_bytes: int,
         backoff: Backoff,
+        enrich: Enricher | None = None,
     ) -> None:
         self.spec = spec
+        self.enrich = enrich
         self.fetcher = fetcher
         self.sink = sink
         self.max_bytes = max_bytes
@@ -174,7 +180,8 @@ class Poller:
         result = await asyncio.to_thread(
             read_document, fetched.body, name=fetched.url, max_bytes=self.max_bytes
         )
-        published = await self.sink.publish_new(result.events)
+        events = await self.enrich(result.events) if self.enrich else result.events
+        published = await self.sink.publish_new(events)
         self.fetcher.remember(fetched)
         self._count(result, published)
         return published, result

@@ -12,6 +12,8 @@ from services.ingester.store import load_seen, record_published
 
 
 class Sink(Protocol):
+    async def news(self, events: Sequence[HazardEvent]) -> list[HazardEvent]: ...
+
     async def publish_new(self, events: Sequence[HazardEvent]) -> int: ...
 
 
@@ -24,6 +26,12 @@ class EventPublisher:
 
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
+
+    async def news(self, events: Sequence[HazardEvent]) -> list[HazardEvent]:
+        """Return the events that would be published now (a read; nothing is recorded)."""
+        async with self.ctx.db.sessions() as session:
+            seen = await load_seen(session, (e.key for e in events))
+        return [e for e in events if decide(e, seen.get(e.key)).publish]
 
     async def publish_new(self, events: Sequence[HazardEvent]) -> int:
         """Publish the events that are new or changed; return how many."""

@@ -280,3 +280,95 @@ async def test_every_failure_is_logged_with_its_reason(
         (SOURCE, "empty"),
     ]
     assert all(f["detail"] for f in failures)
+
+
+def reports_page(*titles: str) -> bytes:
+    return json.dumps(
+        {
+            "totalCount": len(titles),
+            "data": [
+                {
+                    "id": str(i),
+                    "fields": {
+                        "title": title,
+                        "url_alias": f"https://reliefweb.int/report/chad/{i}",
+                        "date": {"created": "2026-11-21T08:00:00+00:00"},
+                        "source": [{"shortname": "OCHA"}],
+                    },
+                }
+                for i, title in enumerate(titles)
+            ]
+            + [{"id": "bad", "fields": {"title": None}}],
+        }
+    ).encode()
+
+
+def reliefweb_poller(ctx: ServiceContext, server: FeedServer) -> Poller:
+    from services.ingester.situation_reports import SituationReports
+
+    poller = make_poller(ctx, server.url)
+    poller.spec = SourceSpec("reliefweb", server.url, interval_s=60)
+    poller.enrich = SituationReports(
+        fetcher=poller.fetcher,
+        sink=poller.sink,
+        url=server.url.replace("rss.xml", "v2/reports"),
+        appname="standby-tests",
+        per_disaster=2,
+    )
+    return poller
+
+
+async def test_a_newly_alerted_reliefweb_disaster_carries_its_latest_situation_reports(
+    ctx: ServiceContext, server: FeedServer
+) -> None:
+    from tests.unit.ingester.corpus import reliefweb, reliefweb_item
+
+    page = reliefweb(reliefweb_item(501, status="alert"), reliefweb_item(502, status="past"))
+    server.script = [Reply(body=page), Reply(body=reports_page("Flash Update 1", "Sitrep 2"))]
+    report = await reliefweb_poller(ctx, server).poll_once()
+    assert (report.outcome, report.published) == ("ok", 2)
+    assert len(server.requests) == 2, "one report lookup, for the alerted disaster only"
+    alerted = next(e for e in await outbox_events(ctx) if e.source_id == "501")
+    situation = [link.url for link in alerted.links if link.rel == "situation_report"]
+    assert situation == [
+        "https://reliefweb.int/report/chad/0",
+        "https://reliefweb.int/report/chad/1",
+    ]
+    assert alerted.extras["situation_reports"][0]["title"] == "Flash Update 1"
+    assert alerted.extras["situation_reports"][0]["sources"] == ["OCHA"]
+
+
+async def test_a_known_alerted_disaster_is_not_looked_up_again(
+    ctx: ServiceContext, server: FeedServer
+) -> None:
+    from tests.unit.ingester.corpus import reliefweb, reliefweb_item
+
+    page = reliefweb(reliefweb_item(601, status="alert"))
+    poller = reliefweb_poller(ctx, server)
+    server.script = [Reply(body=page), Reply(body=reports_page("Flash Update 1"))]
+    await poller.poll_once()
+    server.script = [Reply(body=page)]
+    report = await poller.poll_once()
+    assert (report.outcome, report.published, len(server.requests)) == ("ok", 0, 3)
+
+
+async def test_a_failed_report_lookup_still_publishes_the_alert_and_counts_the_failure(
+    ctx: ServiceContext, server: FeedServer
+) -> None:
+    from tests.unit.ingester.corpus import reliefweb, reliefweb_item
+
+    before = (
+        REGISTRY.get_sample_value(
+            "standby_source_failures_total", {"source": "reliefweb", "reason": "http_error"}
+        )
+        or 0.0
+    )
+    server.script = [Reply(body=reliefweb(reliefweb_item(701, status="alert"))), Reply(status=500)]
+    report = await reliefweb_poller(ctx, server).poll_once()
+    assert (report.outcome, report.published) == ("ok", 1)
+    (event,) = [e for e in await outbox_events(ctx) if e.source_id == "701"]
+    assert "situation_reports" not in event.extras
+    after = REGISTRY.get_sample_value(
+        "standby_source_failures_total", {"source": "reliefweb", "reason": "http_error"}
+    )
+    assert after == before + 1

@@ -49,3 +49,31 @@ def test_the_reliefweb_query_asks_for_the_newest_changes_and_only_the_fields_use
     assert params["limit"] == "50"
     assert params["sort[]"] == "date.changed:desc"
     assert params.get_list("fields[include][]") == list(RELIEFWEB_FIELDS)
+
+
+def test_the_reports_endpoint_sits_next_to_the_disasters_endpoint() -> None:
+    from services.ingester.situation_reports import reports_url
+
+    assert reports_url("https://api.reliefweb.int/v2/disasters?preset=latest") == (
+        "https://api.reliefweb.int/v2/reports"
+    )
+    assert (
+        reports_url("http://127.0.0.1:8000/rw/v1/disasters/")
+        == "http://127.0.0.1:8000/rw/v1/reports"
+    )
+
+
+def test_situation_reports_are_looked_up_only_when_reliefweb_is_on() -> None:
+    from unittest.mock import sentinel
+
+    from services.ingester.main import situation_reports
+
+    assert situation_reports(IngesterSettings(), sentinel.fetcher, sentinel.publisher) is None
+    on = IngesterSettings(
+        reliefweb_url="https://api.reliefweb.int/v2/disasters", reliefweb_appname="standby-test"
+    )
+    lookup = situation_reports(on, sentinel.fetcher, sentinel.publisher)
+    assert lookup is not None and lookup.per_disaster == 3
+    assert "filter%5Bvalue%5D=52104" in lookup.query("52104")
+    off = on.model_copy(update={"reliefweb_reports_per_alert": 0})
+    assert situation_reports(off, sentinel.fetcher, sentinel.publisher) is None
