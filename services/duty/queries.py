@@ -85,8 +85,15 @@ def _item(row: DutyActivation, due: datetime | None) -> dict[str, Any]:
         "acknowledged_by": row.acknowledged_by,
         "next_escalation_at": due,
         "superseded_by": row.superseded_by,
-        "actions": [] if row.superseded_by else allowed_actions(state),
+        "actions": _actions(row, state),
     }
+
+
+def _actions(row: DutyActivation, state: DutyState) -> list[Action]:
+    if row.superseded_by:
+        return []
+    last_step = row.step + 1 >= len(row.chain)
+    return [a for a in allowed_actions(state) if not (a is Action.ESCALATE and last_step)]
 
 
 async def list_activations(session: AsyncSession, *, limit: int = 200) -> list[ActivationItem]:

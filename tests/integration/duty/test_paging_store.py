@@ -6,6 +6,7 @@ from datetime import timedelta
 from uuid import UUID
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from schemas.acks import AckEvent, AckState, AckVia
@@ -193,6 +194,9 @@ async def test_escalate_now_walks_the_chain_until_it_runs_out(
             )
         paged += [m.target.officer_id for m in outcome.messages if isinstance(m, Page)]
     assert paged == ["sato", "ito"]
+    async with database.sessions() as session:
+        detail = await queries.activation_detail(session, incoming.activation_id)
+    assert detail is not None and Action.ESCALATE not in detail.actions
     with pytest.raises(ChainExhaustedError):
         async with database.transaction() as session:
             await duty.act(
@@ -250,3 +254,43 @@ async def test_a_late_delivery_report_does_not_overwrite_a_newer_one(
     async with database.sessions() as session:
         rows = await queries.deliveries_of(session, UUID(str(incoming.activation_id)))
     assert [(r.status, r.attempts, r.error) for r in rows] == [("failed", 3, "550 no such user")]
+
+
+async def test_pages_escalations_and_acknowledgements_are_counted_once_committed(
+    database: Database, duty: Duty
+) -> None:
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = (
+        sample("standby_pages_total", level="activate"),
+        sample("standby_escalations_total", step="1"),
+        sample("standby_duty_transitions_total", state="acknowledged", via="link"),
+        sample("standby_time_to_ack_seconds_count"),
+    )
+    incoming = activation()
+    async with database.transaction() as session:
+        paged = await duty.record_activation(session, incoming, NOW)
+    async with database.transaction() as session:
+        escalated = await duty.act(
+            session, incoming.activation_id, Action.ESCALATE, None, AckVia.CONSOLE, NOW
+        )
+    async with database.transaction() as session:
+        acked = await duty.act(
+            session,
+            incoming.activation_id,
+            Action.ACKNOWLEDGE,
+            "sato",
+            AckVia.LINK,
+            NOW + timedelta(seconds=90),
+        )
+    assert sample("standby_pages_total", level="activate") == before[0]  # not before commit
+    for outcome in (paged, escalated, acked):
+        outcome.committed()
+    after = (
+        sample("standby_pages_total", level="activate"),
+        sample("standby_escalations_total", step="1"),
+        sample("standby_duty_transitions_total", state="acknowledged", via="link"),
+        sample("standby_time_to_ack_seconds_count"),
+    )
+    assert [a - b for a, b in zip(after, before, strict=True)] == [2, 1, 1, 1]
