@@ -105,6 +105,12 @@ class Dispatcher:
                 await self._send(job)
             except DeliveryError as err:
                 outcome = self._failed(job, err)
+            except Exception as err:
+                # A bug must not strand the job in flight: record it and let it retry.
+                log.exception("delivery_crashed", key=job.key, activation_id=job.activation_id)
+                outcome = self._failed(
+                    job, DeliveryError(f"{type(err).__name__}: {err}", permanent=False)
+                )
             else:
                 outcome = Outcome(job, DeliveryStatus.SENT, utcnow())
             metrics.SEND_LATENCY.labels(job.channel.value).observe(time.perf_counter() - started)

@@ -71,7 +71,7 @@ def directory_yaml(contacts: list[tuple[str, str, str]], *, min_level: str = "st
         "  name_ja: テスト事務局",
         "  name_en: Test Secretariat",
         "  email: desk@example.jp",
-        "organisations:",
+        "organisations:" if contacts else "organisations: []",
     ]
     for cid, lang, email in contacts:
         lines += [
