@@ -1,0 +1,63 @@
+"""The metrics module: bounded labels, primed vocabularies, the /metrics endpoint."""
+
+from __future__ import annotations
+
+import httpx
+from prometheus_client import REGISTRY, generate_latest
+from prometheus_client.metrics import MetricWrapperBase
+
+from services.common import metrics
+from tests.conftest import free_port
+
+ALLOWED_LABELS = {"topic", "outcome", "source", "reason", "field", "level", "hazard"} | {
+    "channel",
+    "kind",
+    "step",
+    "state",
+    "via",
+}
+
+
+def standby_metrics() -> list[MetricWrapperBase]:
+    return [
+        value
+        for value in vars(metrics).values()
+        if isinstance(value, MetricWrapperBase) and value._name.startswith("standby_")
+    ]
+
+
+def exposition() -> str:
+    return generate_latest(REGISTRY).decode()
+
+
+def test_labels_come_only_from_small_closed_sets_never_ids_or_addresses() -> None:
+    for metric in standby_metrics():
+        unbounded = set(metric._labelnames) - ALLOWED_LABELS
+        assert not unbounded, f"{metric._name} has unbounded labels {unbounded}"
+
+
+def test_priming_a_service_exports_zeros_for_its_vocabulary() -> None:
+    metrics.prime("notifier", ["activations.v1"])
+    metrics.prime("duty")
+    text = exposition()
+    assert 'standby_deliveries_total{channel="chat",kind="page",outcome="failed"} 0.0' in text
+    assert (
+        'standby_handler_errors_total{outcome="dead_lettered",topic="activations.v1"} 0.0' in text
+    )
+    assert 'standby_duty_transitions_total{state="acknowledged",via="link"} 0.0' in text
+    assert 'standby_consumer_lag{topic="activations.v1"} 0.0' in text
+
+
+def test_priming_a_source_exports_its_poll_outcomes() -> None:
+    metrics.prime_source("unit-feed")
+    text = exposition()
+    for outcome in metrics.POLL_OUTCOMES:
+        assert f'standby_source_polls_total{{outcome="{outcome}",source="unit-feed"}} 0.0' in text
+
+
+def test_a_service_serves_its_metrics_with_build_info_on_the_configured_address() -> None:
+    port = free_port()
+    metrics.start_metrics("triage", port, "9.9.9", host="127.0.0.1")
+    body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    assert 'standby_build_info{python="' in body and 'version="9.9.9"' in body
+    assert 'standby_decisions_total{hazard="EQ",level="activate"} 0.0' in body
