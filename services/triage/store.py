@@ -115,6 +115,9 @@ async def save_outcome(
         row = IncidentRow(id=str(incident.id), created_at=now, ack_state=None)
         session.add(row)
         loaded.rows[incident.id] = row
+        # No ORM relationship orders the inserts: the incident must be written before its
+        # members reference it (SQLite enforces the foreign key).
+        await session.flush()
     assert incident.first_seen is not None and incident.last_seen is not None
     lead = max(
         incident.reports.values(),
