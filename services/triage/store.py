@@ -115,9 +115,6 @@ async def save_outcome(
         row = IncidentRow(id=str(incident.id), created_at=now, ack_state=None)
         session.add(row)
         loaded.rows[incident.id] = row
-        # No ORM relationship orders the inserts: the incident must be written before its
-        # members reference it (SQLite enforces the foreign key).
-        await session.flush()
     assert incident.first_seen is not None and incident.last_seen is not None
     lead = max(
         incident.reports.values(),
@@ -135,6 +132,9 @@ async def save_outcome(
     row.last_seen = _utc(incident.last_seen)
     row.precise = incident.precise
     row.updated_at = now
+    # The incident row must exist before rows that reference it (no ORM relationships
+    # order the inserts for us).
+    await session.flush()
     if not outcome.stale:
         member = loaded.members.get(event.key)
         if member is None:
@@ -148,7 +148,6 @@ async def save_outcome(
         member.event_time = _utc(event.event_time)
         member.event = event.model_dump_json()
         member.updated_at = now
-    # The incident row must exist before rows that reference it.
     await session.flush()
     activation = outcome.activation
     session.add(
