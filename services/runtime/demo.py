@@ -53,19 +53,21 @@ def summary(observed: Observed, sup: Supervisor, feed_url: str, elapsed: float) 
     lines.append(f"duty pages on pages.v1: {len(observed.pages)}")
     for p in observed.pages:
         lines.append(f"  - step {p.step} → {p.target.name} ({p.level.value})")
-    first_hazard = min((h.produced_at for h in observed.hazards), default=None)
-    sent = [
-        d.produced_at
-        for d in observed.final_deliveries().values()
-        if d.kind is DeliveryKind.MEMBER_ALERT and d.status is DeliveryStatus.SENT
-    ]
-    if first_hazard and sent:
-        lines.append(
-            f"first member mail accepted {(min(sent) - first_hazard).total_seconds():.2f} s after the"
-            " first feed event was published"
-        )
+    for a in observed.activations:
+        sent = [
+            d.produced_at
+            for d in observed.final_deliveries().values()
+            if d.activation_id == a.activation_id
+            and d.kind is DeliveryKind.MEMBER_ALERT
+            and d.status is DeliveryStatus.SENT
+        ]
+        if sent:
+            lines.append(
+                f"{a.level.value} alert: first member mail accepted"
+                f" {(min(sent) - a.produced_at).total_seconds() * 1000:.0f} ms after the decision"
+            )
     lines.append(f"mail folder: {sup.mail_dir} ({len(mail_files(sup.mail_dir))} .eml files)")
-    lines.append(f"duty console: {sup.settings.duty.public_url}")
+    lines.append(f"duty console: {sup.console_url}")
     lines.append(f"done in {elapsed:.1f} s")
     return "\n".join(lines)
 

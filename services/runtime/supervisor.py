@@ -112,6 +112,13 @@ class Supervisor:
         )
         self.services = [Child(name, python_child(name)) for name in SERVICES]
 
+    @property
+    def console_url(self) -> str:
+        """Where officers reach the console: the configured public URL, else the local port."""
+        if "STANDBY_DUTY__PUBLIC_URL" in {**os.environ, **self.extra_env}:
+            return self.settings.duty.public_url
+        return f"http://{self.settings.duty.console_host}:{self.settings.duty.console_port}"
+
     # --- environment --------------------------------------------------------------------
     def child_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -119,6 +126,7 @@ class Supervisor:
         env["STANDBY_KAFKA__BOOTSTRAP_SERVERS"] = self.bootstrap
         env["STANDBY_KAFKA__EPOCH"] = self.epoch
         env["STANDBY_VAR_DIR"] = str(self.var_dir)
+        env["STANDBY_DUTY__PUBLIC_URL"] = self.console_url
         env.setdefault("STANDBY_LOG_FORMAT", "json")
         return env
 
@@ -219,7 +227,7 @@ class Supervisor:
             [
                 "",
                 "standby is running (Ctrl-C stops everything)",
-                f"  duty console   {s.duty.public_url}",
+                f"  duty console   {self.console_url}",
                 f"  metrics        http://127.0.0.1:<port>/metrics  ({ports})",
                 f"  mail folder    {self.mail_dir}  (every email, as .eml)",
                 f"  logs           {self.log_dir}",
