@@ -85,6 +85,12 @@ class Handlers:
     async def on_page(self, page: Page) -> None:
         """Page the duty officer by email and chat, in the officer's language."""
         language = language_of(page.target.language)
+        if not page.target.email and not page.target.apprise_urls:
+            log.error(
+                "page_target_unreachable",
+                activation_id=str(page.activation_id),
+                officer=page.target.officer_id,
+            )
         target = Target(
             ref=f"officer:{page.target.officer_id}",
             organisation_id=None,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from uuid import uuid4
 
+from prometheus_client import REGISTRY
+
 from schemas.deliveries import DeliveryStatus
 from schemas.topics import DELIVERIES, dlq
 from services.common.db import Database
@@ -32,6 +34,11 @@ def _contacts() -> list[tuple[str, str, str]]:
     ]
 
 
+def _counted(outcome: str) -> float:
+    labels = {"channel": "email", "kind": "member_alert", "outcome": outcome}
+    return REGISTRY.get_sample_value("standby_deliveries_total", labels) or 0.0
+
+
 async def _settled(database: Database, count: int) -> bool:
     found = await rows(database)
     final = {DeliveryStatus.SENT.value, DeliveryStatus.FAILED.value}
@@ -43,6 +50,7 @@ async def test_each_contact_gets_exactly_one_mail_whatever_the_server_does(
 ) -> None:
     port = free_port()
     settings = settings_for(tmp_path, port, directory_yaml(_contacts()))
+    before = {outcome: _counted(outcome) for outcome in ("sent", "retrying", "failed")}
     with smtp_server(port) as server:
         async with running_notifier(settings, database) as notifier:
             alert = activation()
@@ -80,6 +88,8 @@ async def test_each_contact_gets_exactly_one_mail_whatever_the_server_does(
     assert sum(1 for _, s in statuses if s == "sent") == len(BEHAVIOURS) - 1
     letters = await published(database, dlq(DELIVERIES))
     assert [letter["key"] for letter in letters] == [by_contact["reject"].key]
+    counted = {outcome: _counted(outcome) - before[outcome] for outcome in before}
+    assert counted == {"sent": len(BEHAVIOURS) - 1, "retrying": 5, "failed": 1}
     assert '"contact_id":"reject"' in letters[0]["payload"]
 
 
