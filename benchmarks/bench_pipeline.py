@@ -15,6 +15,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from email.parser import BytesHeaderParser
+from email.utils import parseaddr
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -58,7 +59,7 @@ def accepted_at(path: Path) -> float:
 
 def recipient(path: Path) -> str:
     with path.open("rb") as fh:
-        return str(BytesHeaderParser().parse(fh).get("To", ""))
+        return parseaddr(str(BytesHeaderParser().parse(fh).get("To", "")))[1]
 
 
 async def raw_hop_ms(bootstrap: str, n: int = 50) -> list[float]:

