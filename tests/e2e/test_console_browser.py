@@ -6,9 +6,11 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
+from schemas.deliveries import Channel, Delivery, DeliveryKind, DeliveryStatus
 from tests.conftest import EmbeddedBroker
 from tests.integration.duty.factories import PASSWORD, activation, write_rota
 from tests.integration.duty.process import DutyProcess, publish, wait_for
@@ -52,6 +54,23 @@ def browser() -> Iterator[object]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+def delivery(
+    activation_id: UUID, contact: str, status: DeliveryStatus, error: str | None = None
+) -> Delivery:
+    """A delivery report as the notifier publishes it."""
+    return Delivery(
+        delivery_key=f"{activation_id}:jpf/{contact}:email",
+        kind=DeliveryKind.MEMBER_ALERT,
+        activation_id=activation_id,
+        organisation_id="jpf",
+        contact_id=contact,
+        channel=Channel.EMAIL,
+        status=status,
+        attempts=1,
+        error=error,
+    )
 
 
 def ack_url_of(duty: DutyProcess, activation_id: object) -> str:
@@ -132,8 +151,22 @@ def test_an_officer_sees_a_new_activation_and_acknowledges_it_through_the_confir
 
     page.get_by_test_id("action-launch").click()
     expect(page.get_by_test_id("state")).to_have_text("Launched")
+    publish(
+        embedded_broker.bootstrap,
+        delivery(incoming.activation_id, "tanaka", DeliveryStatus.SENT),
+        delivery(incoming.activation_id, "suzuki", DeliveryStatus.FAILED, "550 5.1.1 no such user"),
+    )
     page.get_by_test_id("member-view").click()
     expect(page.locator("h1")).to_have_text("Member view")
+    failed = page.locator("[data-testid=delivery][data-contact=suzuki]")
+
+    def reported() -> bool:
+        page.reload()
+        return failed.count() == 1
+
+    wait_for(reported, timeout=30, every=0.5, what="the notifier's delivery reports")
+    expect(failed).to_contain_text("550 5.1.1 no such user")
+    expect(page.locator("[data-testid=delivery][data-contact=tanaka]")).to_contain_text("sent")
     page.screenshot(path=SCREENSHOTS / "07-members.png", full_page=True)
     console.close()
     phone.close()

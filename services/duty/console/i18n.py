@@ -83,6 +83,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "hazard": "Hazard",
         "links": "Links",
         "logged_in_as": "Logged in as",
+        "kind": "Kind",
+        "delivery_member_alert": "Member alert",
+        "delivery_page": "Duty page",
+        "delivery_ack_notice": "Deploy / stand-down notice",
     },
     "ja": {
         "app": "standby 当番コンソール",
@@ -160,6 +164,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "hazard": "災害種別",
         "links": "リンク",
         "logged_in_as": "ログイン中",
+        "kind": "種類",
+        "delivery_member_alert": "会員への警報",
+        "delivery_page": "当番呼び出し",
+        "delivery_ack_notice": "出動・待機解除の通知",
     },
 }
 

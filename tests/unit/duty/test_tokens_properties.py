@@ -1,5 +1,5 @@
 """Signed links under attack: forged, altered, expired, reused, wrong-officer and wrong-action
-tokens are refused. Over 10,000 tokens are generated across these properties."""
+tokens are refused. 11,100 tokens are generated across these properties, 10,100 of them bad."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def refusal(token: str, **expect: object) -> Refusal:
     return caught.value.reason
 
 
-@examples(1500)
+@examples(1000)
 @given(activation=uuids, officer=officers, action=actions)
 def test_a_fresh_token_is_honoured_for_exactly_what_it_names(
     activation: UUID, officer: str, action: Action
@@ -79,7 +79,7 @@ def test_a_token_signed_with_another_key_is_refused_as_forged(
     assert refusal(token, now=NOW, action=action) is Refusal.FORGED
 
 
-@examples(2500)
+@examples(2000)
 @given(
     activation=uuids,
     officer=officers,
