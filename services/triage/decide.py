@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import string
-from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from schemas.activations import Level, Reason
+from schemas.hazards import AlertLevel
 from services.triage.conditions import Check, Test
 from services.triage.criteria import Criteria, Effect, Rule, operand_key
 from services.triage.facts import FactContext, display_values, json_value
@@ -40,50 +40,62 @@ class Decision:
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     rule: Rule
+    cap: bool
+    rank: int
+    facts: tuple[str, ...]
     when: tuple[tuple[str, Check], ...]
     unless: tuple[tuple[str, Check], ...]
     operands: dict[str, Any]
     display_operands: dict[str, Any]
 
 
+_ALERTS: tuple[AlertLevel | None, ...] = (None, *AlertLevel)
+_RANK = {level: level.rank for level in Level}
+_LEVELS = {level.rank: level for level in Level}
+
+
 class RuleBook:
-    """Criteria compiled for speed: the tests of each rule in a flat tuple."""
+    """Criteria compiled for speed: rules sorted by the source alert level they can fire at."""
 
     def __init__(self, criteria: Criteria, context: FactContext) -> None:
-        from services.triage.criteria import display_operand
-
         self.criteria = criteria
         self.context = context
-        self._rules: list[_Compiled] = []
         self._quiet: dict[tuple[Any, ...], Decision] = {}
-        for rule in criteria.rules:
-            operands: dict[str, Any] = {}
-            for fact, test in rule.when.tests().items():
-                for op, value in test.operands().items():
-                    operands[operand_key(fact, op)] = value
-            self._rules.append(
-                _Compiled(
-                    rule=rule,
-                    when=_compiled(rule.when.tests()),
-                    unless=_compiled(rule.unless.tests()) if rule.unless else (),
-                    operands={k: json_value(v) for k, v in operands.items()},
-                    display_operands={k: display_operand(v) for k, v in operands.items()},
-                )
-            )
+        compiled = [_compile(rule) for rule in criteria.rules]
+        # Most rules test the alert level first: settle that test once per level, here.
+        self._by_alert: dict[
+            AlertLevel | None, list[tuple[_Compiled, tuple[tuple[str, Check], ...]]]
+        ] = {
+            alert: [
+                (c, tuple((f, check) for f, check in c.when if f != "alert_level"))
+                for c in compiled
+                if all(check(alert) for f, check in c.when if f == "alert_level")
+            ]
+            for alert in _ALERTS
+        }
 
     def decide(self, facts: dict[str, Any]) -> Decision:
         """Apply every rule to the facts: the highest raise, held down by the lowest cap that binds."""
-        fired = [
-            c
-            for c in self._rules
-            if _holds(c.when, facts) and not (c.unless and _holds(c.unless, facts))
-        ]
+        fired: list[_Compiled] = []
+        # Plain loops: this runs for every report, and generators cost a frame per rule.
+        for c, checks in self._by_alert[facts["alert_level"]]:
+            for fact, check in checks:
+                if not check(facts[fact]):
+                    break
+            else:
+                if c.unless:
+                    for fact, check in c.unless:
+                        if not check(facts[fact]):
+                            break
+                    else:
+                        continue
+                fired.append(c)
         display = display_values(facts, self.context)
-        raised = [c for c in fired if c.rule.effect is Effect.RAISE]
-        level = max((c.rule.level for c in raised), default=Level.NONE)
+        raised = [c for c in fired if not c.cap]
+        level = max((c.rank for c in raised), default=0)
         # A cap counts (and explains) only when it holds the recommendation down.
-        caps = [c for c in fired if c.rule.effect is Effect.CAP and c.rule.level < level]
-        ceiling = min((c.rule.level for c in caps), default=level)
+        caps = [c for c in fired if c.cap and c.rank < level]
+        ceiling = min((c.rank for c in caps), default=level)
         applied = raised + caps
         if not applied:
             return self._no_criterion(facts, display)
@@ -92,9 +104,12 @@ class RuleBook:
         for c in applied:
             rule = c.rule
             points += rule.weight
-            values = {fact: json_value(facts[fact]) for fact, _ in c.when}
+            values = {fact: json_value(facts[fact]) for fact in c.facts}
             values.update(c.operands)
-            sentence = render(rule.sentence, ChainMap(c.display_operands, display))
+            # A sentence names only its own rule's operands (checked at load), so one shared
+            # mapping serves every rule in turn.
+            display.update(c.display_operands)
+            sentence = render(rule.sentence, display)
             # Built without re-validation: every field is valid by construction (rule names
             # and levels were validated at load; a sentence that renders empty says the rule).
             reasons.append(
@@ -106,7 +121,7 @@ class RuleBook:
                     values=values,
                 )
             )
-        return Decision(min(level, ceiling), max(0.0, min(100.0, points)), tuple(reasons))
+        return Decision(_LEVELS[min(level, ceiling)], max(0.0, min(100.0, points)), tuple(reasons))
 
     def _no_criterion(self, facts: dict[str, Any], display: Mapping[str, Any]) -> Decision:
         # Most reports meet no criterion, and they say the same few things: reuse the decision.
@@ -143,12 +158,23 @@ def _compiled(tests: dict[str, Test]) -> tuple[tuple[str, Check], ...]:
     return tuple((fact, test.compile()) for fact, test in ordered)
 
 
-def _holds(checks: tuple[tuple[str, Check], ...], facts: dict[str, Any]) -> bool:
-    # A plain loop: all() over a generator costs a frame per rule on the hot path.
-    for fact, check in checks:  # noqa: SIM110
-        if not check(facts[fact]):
-            return False
-    return True
+def _compile(rule: Rule) -> _Compiled:
+    from services.triage.criteria import display_operand
+
+    operands: dict[str, Any] = {}
+    for fact, test in rule.when.tests().items():
+        for op, value in test.operands().items():
+            operands[operand_key(fact, op)] = value
+    return _Compiled(
+        rule=rule,
+        cap=rule.effect is Effect.CAP,
+        rank=_RANK[rule.level],
+        facts=tuple(rule.when.tests()),
+        when=_compiled(rule.when.tests()),
+        unless=_compiled(rule.unless.tests()) if rule.unless else (),
+        operands={k: json_value(v) for k, v in operands.items()},
+        display_operands={k: display_operand(v) for k, v in operands.items()},
+    )
 
 
 def render(template: str, values: Mapping[str, Any]) -> str:

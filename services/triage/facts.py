@@ -243,7 +243,7 @@ def _display(value: Any) -> Any:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, frozenset | set):
-        return ", ".join(sorted(str(_display(v)) for v in value))
+        return ", ".join(sorted(v.value if isinstance(v, Enum) else str(v) for v in value))
     if isinstance(value, Enum):
         return str(value.value)
     if isinstance(value, tuple):

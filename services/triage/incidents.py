@@ -9,12 +9,14 @@ knows better than a radius does.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from schemas.activations import Level
 from schemas.hazards import AlertLevel, HazardEvent, HazardType, Source
@@ -37,11 +39,18 @@ ALERT_RANK: dict[AlertLevel | None, int] = {
 }
 
 
+def incident_id(first_report: str) -> UUID:
+    """Name an incident after its first report: a replay derives the same id (RFC 4122 v5)."""
+    digest = hashlib.sha1(NAMESPACE.bytes + first_report.encode(), usedforsecurity=False).digest()
+    return UUID(bytes=digest[:16], version=5)
+
+
 def hazard_family(hazard: HazardType) -> HazardType:
     """Group hazard types that sources report for the same disaster."""
     return _FAMILY.get(hazard, hazard)
 
 
+@lru_cache(maxsize=65_536)
 def glide_key(glide: str | None) -> str | None:
     """Reduce a GLIDE number to its event part: `FL-2024-000199-ESP` → `FL-2024-000199`.
 
@@ -123,7 +132,7 @@ class Incident:
     def start(cls, event: HazardEvent, key: str | None = None) -> Incident:
         """Open an incident named after its first report."""
         key = key or event.key
-        incident = cls(id=uuid5(NAMESPACE, key), family=hazard_family(event.hazard_type))
+        incident = cls(id=incident_id(key), family=hazard_family(event.hazard_type))
         incident.absorb(event, key)
         return incident
 
