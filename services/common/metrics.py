@@ -32,6 +32,9 @@ DELIVERY_OUTCOMES = ("sent", "retrying", "failed")
 """DELIVERIES{outcome}: accepted by the channel, scheduled for another try, failed for good."""
 HANDLER_OUTCOMES = ("retried", "dead_lettered")
 PAGED_LEVELS = (Level.STANDBY, Level.ACTIVATE)
+# ESCALATIONS{step}: steps 1..5 cover the rota's usual chains (the default has 3 escalations);
+# a later step still counts, from its first escalation on.
+PRIMED_ESCALATION_STEPS = 5
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -139,6 +142,8 @@ def prime(service: str, topics: Iterable[str] = ()) -> None:
     elif service == "duty":
         for level in PAGED_LEVELS:
             PAGES_SENT.labels(level.value)
+        for step in range(1, PRIMED_ESCALATION_STEPS + 1):
+            ESCALATIONS.labels(str(step))
         for state in AckState:
             for via in AckVia:
                 ACK_TRANSITIONS.labels(state.value, via.value)

@@ -325,12 +325,27 @@ def test_every_dashboard_query_returns_data_and_every_alert_is_in_its_expected_s
     acknowledge_the_activate_level_activation(demo.console)
     publish_a_malformed_hazard(demo.bootstrap)
 
+    seen: dict[str, Any] = {}
+
     def expected_alerts_firing() -> dict[str, list[dict[str, Any]]] | None:
         states = alert_states(prometheus)
-        firing = {name for name, alerts in states.items() if alerts}
-        return states if firing >= FIRING else None
+        seen["firing"] = sorted(name for name, alerts in states.items() if alerts)
+        return states if set(seen["firing"]) >= FIRING else None
 
-    states = wait_for("the expected alerts to fire", expected_alerts_firing, 90, every_s=1)
+    try:
+        states = wait_for("the expected alerts to fire", expected_alerts_firing, 90, every_s=1)
+    except pytest.fail.Exception:
+        probes = {
+            expr: query(prometheus, expr)
+            for expr in (
+                "standby_open_unacknowledged",
+                "standby_escalations_total",
+                "standby_dead_letters_total",
+                "standby_source_polls_total",
+                "up",
+            )
+        }
+        pytest.fail(f"firing {seen.get('firing')}, expected {sorted(FIRING)}; series: {probes}")
     assert set(states) == FIRING | QUIET, "every rule of rules.yml is accounted for"
     firing = {name for name, alerts in states.items() if alerts}
     assert firing == FIRING, f"unexpected alerts firing: {firing - FIRING}"
