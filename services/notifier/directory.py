@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+import yaml
+
 from schemas.members import MemberDirectory
 from services.common.config_files import load_yaml_model
 from services.common.errors import ConfigError
@@ -21,18 +23,39 @@ def regions_of(iso3: str) -> Iterable[str]:
 
 
 def load_directory(path: Path) -> MemberDirectory:
-    """Read and check a member directory; raise ConfigError naming the file and the field."""
+    """Read and check a member directory; raise ConfigError naming the file, line and field."""
     directory = load_yaml_model(path, MemberDirectory)
     known = country_table().region_names
     problems = [
-        f"  {path}: organisations.{i}.subscription.regions: unknown UN M49 region {region!r}"
+        (i, j, region)
         for i, org in enumerate(directory.organisations)
-        for region in org.subscription.regions
+        for j, region in enumerate(org.subscription.regions)
         if region not in known
     ]
     if problems:
-        raise ConfigError(f"{path}: {len(problems)} error(s)\n" + "\n".join(problems))
+        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        lines = [
+            f"  {_where(path, root, ['organisations', i, 'subscription', 'regions', j])}: "
+            f"organisations.{i}.subscription.regions.{j}: unknown UN M49 region {region!r}"
+            for i, j, region in problems
+        ]
+        raise ConfigError(f"{path}: {len(lines)} error(s)\n" + "\n".join(lines))
     return directory
+
+
+def _where(path: Path, node: yaml.Node | None, loc: list[str | int]) -> str:
+    """Name the file:line:column of a value in the YAML tree."""
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            node = node.value[part] if part < len(node.value) else None
+        else:
+            node = None
+        if node is None:
+            return str(path)
+    assert node is not None
+    return f"{path}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
 
 
 class DirectoryFile:

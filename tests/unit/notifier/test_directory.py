@@ -30,8 +30,12 @@ def test_an_unknown_key_names_the_file_line_and_field(tmp_path: Path) -> None:
 def test_an_unknown_region_is_refused_by_name(tmp_path: Path) -> None:
     path = tmp_path / "members.yaml"
     path.write_text(GOOD + "    subscription: {regions: [South-East Asia]}\n")
-    with pytest.raises(ConfigError, match="unknown UN M49 region 'South-East Asia'"):
+    with pytest.raises(ConfigError) as err:
         load_directory(path)
+    assert (
+        f"{path}:7:30: organisations.0.subscription.regions.0: "
+        "unknown UN M49 region 'South-East Asia'"
+    ) in str(err.value)
 
 
 def test_a_contact_without_any_channel_is_refused(tmp_path: Path) -> None:
