@@ -95,9 +95,11 @@ class NotifierSettings(Section):
     metrics_port: int = 9103
     smtp: SmtpSettings = SmtpSettings()
     concurrency: int = Field(default=50, ge=1)
-    max_attempts: int = Field(default=5, ge=1)
+    # 10 tries 1 s apart doubling up to 5 min span ~8.5 min: a member alert outlives a short
+    # mail-server outage instead of being dead-lettered within seconds.
+    max_attempts: int = Field(default=10, ge=1)
     backoff_initial_s: float = Field(default=1.0, gt=0)
-    backoff_max_s: float = Field(default=60.0, gt=0)
+    backoff_max_s: float = Field(default=300.0, gt=0)
     message_id_domain: str = "standby.local"
 
 
