@@ -200,9 +200,13 @@ async def test_an_unchanged_document_is_fetched_conditionally_and_publishes_noth
     assert report.outcome == "not_modified"
     assert server.requests[-1].get("If-None-Match") == '"v1"'
     assert sample("standby_source_polls_total", outcome="not_modified") == not_modified + 1
-    # A new document without validators is read in full, and the same event is not news.
+    # A server that ignores validators and sends the same bytes: just as unchanged.
     server.serve(good_rss(80_000_001))
-    assert (await poller.poll_once()).published == 0
+    assert (await poller.poll_once()).outcome == "not_modified"
+    # Different bytes, same event: read in full, and not news.
+    server.serve(good_rss(80_000_001) + b"\n")
+    report = await poller.poll_once()
+    assert (report.outcome, report.published) == ("ok", 0)
 
 
 async def test_a_document_whose_storage_failed_is_read_again_in_full(
@@ -253,8 +257,8 @@ async def test_reliefweb_pages_are_followed_while_they_hold_news(
     report = await poller.poll_once()
     assert (report.documents, report.published) == (2, 6), "stops at max_pages"
     assert server.requests[1] and len(server.requests) == 2
-    # Nothing new on the first page: the older pages are not fetched again.
-    server.script = [Reply(body=pages[0])]
+    # Nothing new on the first page (other bytes, same disasters): older pages are not fetched.
+    server.script = [Reply(body=pages[0] + b"\n")]
     report = await poller.poll_once()
     assert (report.documents, report.published) == (1, 0)
     assert len(server.requests) == 3
@@ -347,7 +351,7 @@ async def test_a_known_alerted_disaster_is_not_looked_up_again(
     poller = reliefweb_poller(ctx, server)
     server.script = [Reply(body=page), Reply(body=reports_page("Flash Update 1"))]
     await poller.poll_once()
-    server.script = [Reply(body=page)]
+    server.script = [Reply(body=page + b"\n")]  # re-served, same disaster
     report = await poller.poll_once()
     assert (report.outcome, report.published, len(server.requests)) == ("ok", 0, 3)
 

@@ -27,11 +27,13 @@ SOURCE_ID = f"EQ:{EVENT_ID}"
 
 
 def polls_ok() -> float:
-    return (
+    """Count the polls that reached the feed (an unchanged document is one too)."""
+    return sum(
         REGISTRY.get_sample_value(
-            "standby_source_polls_total", {"source": "gdacs", "outcome": "ok"}
+            "standby_source_polls_total", {"source": "gdacs", "outcome": outcome}
         )
         or 0.0
+        for outcome in ("ok", "not_modified")
     )
 
 
