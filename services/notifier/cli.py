@@ -58,6 +58,35 @@ def register(app: typer.Typer) -> None:
             f"organisation(s) of {len(directory.organisations)}"
         )
 
+    @app.command("notifier-deliveries")
+    def deliveries_command(
+        activation: Annotated[
+            str | None, typer.Argument(help="Activation id (or its first characters).")
+        ] = None,
+        status: Annotated[
+            str | None, typer.Option(help="Only pending, retrying, sent or failed.")
+        ] = None,
+        limit: Annotated[int, typer.Option(help="At most this many rows, newest first.")] = 50,
+    ) -> None:
+        """Show what happened to the notifier's deliveries, newest first."""
+        import asyncio
+
+        from services.cli import load_settings
+        from services.common.db import Database
+        from services.notifier.report import delivery_lines
+
+        settings = load_settings()
+
+        async def read() -> list[str]:
+            db = Database(settings.database_url_for("notifier"), "notifier")
+            try:
+                return await delivery_lines(db, activation=activation, status=status, limit=limit)
+            finally:
+                await db.dispose()
+
+        for line in asyncio.run(read()):
+            typer.echo(line)
+
     @app.command("notifier-preview")
     def preview_command(
         language: Annotated[str, typer.Option(help="ja or en.")] = "ja",

@@ -11,6 +11,7 @@ from schemas.deliveries import DeliveryStatus
 from services.common.db import Database
 from services.notifier.jobs import Job
 from services.notifier.mime import message_id_for
+from services.notifier.report import delivery_lines
 from tests.conftest import free_port
 from tests.integration.notifier.harness import (
     activation,
@@ -64,6 +65,11 @@ async def test_a_notifier_that_died_after_recording_sends_the_stored_mails_once_
             await restarted.scheduler.run_once()
             await until(lambda: not restarted.dispatcher.in_flight, what="idle again")
     assert dict(server.accepted) == {email: 1 for _, _, email in CONTACTS}
+    report = await delivery_lines(
+        database, activation=str(alert.activation_id)[:8], status="sent", limit=10
+    )
+    assert len(report) == 3 and all(" sent " in line and " 1x " in line for line in report)
+    assert not any("@" in line for line in report)
 
 
 async def test_upgrade_and_launch_reply_in_the_first_alerts_thread_for_each_contact(
