@@ -52,8 +52,9 @@ class Triage:
         *,
         book: IncidentBook | None = None,
         policy: MergePolicy | None = None,
+        rules: RuleBook | None = None,
     ) -> None:
-        self.rules = RuleBook(criteria, context)
+        self.rules = rules or RuleBook(criteria, context)
         self.book = book or IncidentBook(policy)
 
     def process(self, event: HazardEvent) -> Outcome:

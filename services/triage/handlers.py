@@ -14,6 +14,7 @@ from services.common import metrics
 from services.common.logs import get_logger
 from services.common.service import ServiceContext
 from services.triage.criteria import Criteria
+from services.triage.decide import RuleBook
 from services.triage.engine import Triage, apply_ack
 from services.triage.facts import FactContext
 from services.triage.incidents import Incident, MergePolicy
@@ -40,6 +41,8 @@ class TriageHandlers:
         self.context = context
         self.policy = policy
         self.gauge_interval_s = gauge_interval_s
+        # Compiled once: each message runs the engine on the incidents it loads.
+        self.rules = RuleBook(criteria, context)
 
     async def on_hazard(self, event: HazardEvent) -> None:
         """Merge a report into its incident, decide, and broadcast a new or higher level."""
@@ -48,7 +51,8 @@ class TriageHandlers:
             if session is None:
                 return
             loaded = await load_candidates(session, event, self.policy)
-            outcome = Triage(self.criteria, self.context, book=loaded.book).process(event)
+            triage = Triage(self.criteria, self.context, book=loaded.book, rules=self.rules)
+            outcome = triage.process(event)
             await save_outcome(session, loaded, outcome, event.id)
             activation = outcome.activation
             if activation is not None:
