@@ -46,7 +46,7 @@ def backtest(
     ],
     criteria: Annotated[
         Path | None,
-        typer.Option(help="Criteria to decide with [default: STANDBY_TRIAGE__CRITERIA_FILE]."),
+        typer.Option(help="Criteria to decide with (default: STANDBY_TRIAGE__CRITERIA_FILE)."),
     ] = None,
     diff: Annotated[
         Path | None,
@@ -55,13 +55,13 @@ def backtest(
     output: Annotated[Format, typer.Option("--format", help="table or jsonl.")] = Format.TABLE,
     members: Annotated[
         Path | None,
-        typer.Option(help="Member directory for presence facts [default: STANDBY_MEMBERS_FILE]."),
+        typer.Option(help="Member directory for presence facts (default: STANDBY_MEMBERS_FILE)."),
     ] = None,
     broadcasts_only: Annotated[
         bool, typer.Option("--broadcasts-only", help="Show only decisions that would broadcast.")
     ] = False,
     progress: Annotated[
-        bool | None, typer.Option(help="Show a progress bar [default: on long runs at a terminal].")
+        bool | None, typer.Option(help="Show a progress bar (default: on long runs at a terminal).")
     ] = None,
 ) -> None:
     """Replay saved feed documents through the triage engine, offline, and print each decision."""

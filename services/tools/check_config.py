@@ -38,13 +38,13 @@ def _check_rota(path: Path) -> str:
 
 def check_config(
     criteria: Annotated[
-        Path | None, typer.Option(help="Criteria file [default: STANDBY_TRIAGE__CRITERIA_FILE].")
+        Path | None, typer.Option(help="Criteria file (default: STANDBY_TRIAGE__CRITERIA_FILE).")
     ] = None,
     members: Annotated[
-        Path | None, typer.Option(help="Member directory [default: STANDBY_MEMBERS_FILE].")
+        Path | None, typer.Option(help="Member directory (default: STANDBY_MEMBERS_FILE).")
     ] = None,
     rota: Annotated[
-        Path | None, typer.Option(help="Duty rota [default: STANDBY_DUTY__ROTA_FILE].")
+        Path | None, typer.Option(help="Duty rota (default: STANDBY_DUTY__ROTA_FILE).")
     ] = None,
 ) -> None:
     """Validate the criteria, members and rota files; report errors with file, line and column."""
