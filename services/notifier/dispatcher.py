@@ -176,6 +176,7 @@ class OutcomeWriter:
         self.batch_size = batch_size
         self.linger_s = linger_s
         self._queue: asyncio.Queue[Outcome] = asyncio.Queue()
+        self._current: list[Outcome] = []
 
     def put(self, outcome: Outcome) -> None:
         self._queue.put_nowait(outcome)
@@ -187,10 +188,16 @@ class OutcomeWriter:
             # A short linger turns a burst of 200 sends into a handful of transactions.
             await asyncio.sleep(self.linger_s)
             batch.extend(self._take(self.batch_size - 1))
+            # Kept until written: a cancel mid-write must not lose the only record of a send.
+            self._current = batch
             await self._write_until_done(batch)
+            self._current = []
 
     async def flush(self) -> None:
-        """Write everything queued now (at shutdown)."""
+        """Write everything queued now, including a batch a cancel interrupted (at shutdown)."""
+        if self._current:
+            batch, self._current = self._current, []
+            await self._write_until_done(batch)
         while not self._queue.empty():
             await self._write_until_done(self._take(self.batch_size))
 

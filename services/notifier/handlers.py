@@ -159,6 +159,7 @@ class Handlers:
     ) -> None:
         fresh: list[Job] = []
         held: set[str] = set()
+        committed = False
         try:
             async with self.ctx.consuming(message) as session:
                 if session is None:
@@ -180,8 +181,10 @@ class Handlers:
                 self.dispatcher.reserve(held)
                 fresh = await store.record_new(session, activation_id, batch.jobs, batch.bodies)
                 await store.add_threads(session, incident_id, batch.new_roots)
+            committed = True
         finally:
-            self.dispatcher.release(held - {j.key for j in fresh})
+            # Keys of rows that now exist stay held until their outcome is stored.
+            self.dispatcher.release(held - {j.key for j in fresh} if committed else held)
         log.info(
             "deliveries_planned",
             activation_id=activation_id,

@@ -120,3 +120,24 @@ async def test_upgrade_and_launch_reply_in_the_first_alerts_thread_for_each_cont
             assert str(third["Subject"]).startswith("[standby] DEPLOY | EQ | PHL | 2026-11-23 | ")
             body = third.get_body(("plain",))
             assert body is not None and "Deploy the assessment teams." in body.get_content()
+
+
+async def test_stopping_while_mails_are_on_the_wire_records_them_so_a_restart_sends_nothing_again(
+    tmp_path: Path, database: Database
+) -> None:
+    port = free_port()
+    slow = [(f"slow{i}", "en", f"slow{i}@members.example.org") for i in range(4)]
+    settings = settings_for(tmp_path, port, directory_yaml(slow))
+    alert = activation()
+    with smtp_server(port) as server:
+        async with running_notifier(settings, database) as notifier:
+            await notifier.handlers.on_activation(alert)
+            assert notifier.dispatcher.in_flight  # stopping now, mid-send
+        assert sum(server.accepted.values()) == len(slow)
+        assert {r.status for r in (await rows(database)).values()} == {"sent"}
+
+        async with running_notifier(settings, database) as restarted:
+            await restarted.scheduler.run_once()
+            await restarted.handlers.on_activation(alert.model_copy(update={"id": uuid4()}))
+            await until(lambda: not restarted.dispatcher.in_flight, what="idle")
+    assert dict(server.accepted) == {email: 1 for _, _, email in slow}
