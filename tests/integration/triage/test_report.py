@@ -1,0 +1,92 @@
+"""`standby triage-incidents` and `triage-explain`: what triage decided, and why, from its database."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from schemas.hazards import AlertLevel
+from services.cli import app
+from services.common.db import Database
+from services.common.service import build_context
+from services.common.settings import Settings, TriageSettings
+from services.triage.backtest import fact_context
+from services.triage.handlers import TriageHandlers, merge_policy
+from services.triage.report import explain_lines, incident_lines
+from tests.unit.triage.builders import SHIPPED_CRITERIA, report, shipped
+
+SERVICE = "triage"
+NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+
+
+async def fill(db: Database, tmp_path: Path) -> None:
+    settings = Settings(var_dir=tmp_path, triage=TriageSettings(criteria_file=SHIPPED_CRITERIA))
+    criteria = shipped()
+    handlers = TriageHandlers(
+        build_context("triage", settings, db=db),
+        criteria,
+        fact_context(criteria),
+        merge_policy(72, 500),
+    )
+    for version, alert in (("1", AlertLevel.ORANGE), ("2", AlertLevel.RED)):
+        await handlers.on_hazard(
+            report(
+                "TC:5500001",
+                version=version,
+                alert=alert,
+                people=450_000,
+                at=NOW,
+                title="Typhoon KAJIKI-26",
+            )
+        )
+    await handlers.on_hazard(
+        report("FL:5500002", alert=AlertLevel.GREEN, countries=("BGD",), at=NOW)
+    )
+
+
+async def test_incidents_are_listed_by_level_and_explained_decision_by_decision(
+    database: Database, tmp_path: Path
+) -> None:
+    await fill(database, tmp_path)
+    header, *rows = await incident_lines(database)
+    assert header.split()[:2] == ["incident", "last"]
+    assert len(rows) == 1 and "activate" in rows[0] and "Typhoon KAJIKI-26" in rows[0]
+    assert (
+        len(
+            await incident_lines(
+                database, at_least=__import__("schemas.activations").activations.Level.NONE
+            )
+        )
+        == 3
+    )
+    incident = rows[0].split()[0]
+    text = "\n".join(await explain_lines(database, incident[:8]))
+    assert "gdacs:TC:5500001 version 2" in text
+    assert "none → standby (score 35), broadcast" in text
+    assert "standby → activate (score 55), broadcast" in text
+    assert "- GDACS alert level Red  [gdacs-red]" in text
+    assert "activate (after standby)" in text
+    assert (await explain_lines(database, "ffffffff")) == ["no incident matches 'ffffffff'"]
+
+
+def test_the_commands_read_the_service_database(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'triage.db'}"
+
+    async def prepare() -> None:
+        db = Database(url, "triage")
+        await db.migrate()
+        await fill(db, tmp_path)
+        await db.dispose()
+
+    asyncio.run(prepare())
+    runner = CliRunner()
+    env = {"STANDBY_DATABASE_URL": url}
+    listed = runner.invoke(app, ["triage-incidents", "--level", "standby"], env=env)
+    assert listed.exit_code == 0, listed.output
+    incident = listed.stdout.splitlines()[1].split()[0]
+    explained = runner.invoke(app, ["triage-explain", incident], env=env)
+    assert explained.exit_code == 0, explained.output
+    assert explained.stdout.startswith(f"incident {incident}: Typhoon KAJIKI-26")
