@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.activations import Level
@@ -46,13 +46,18 @@ async def load_candidates(
     if glide is not None:
         by_member = or_(by_member, IncidentMemberRow.glide_key == glide)
     family = IncidentRow.family == hazard_family(event.hazard_type).value
+    # Countries are stored as a JSON list of ISO3 codes ([A-Z]{3}: nothing for LIKE to misread).
+    shares_country = or_(
+        *(cast(IncidentRow.countries, Text).like(f'%"{iso3}"%') for iso3 in event.countries)
+    )
     span = event_span(event)
-    if span is None:
-        nearby = None  # dated only by year: joins by report or GLIDE only
+    if span is None or not event.countries:
+        nearby = None  # dated only by year, or nowhere: joins by report or GLIDE only
     elif span[0] == span[1]:
         when = _utc(span[0])
         nearby = select(IncidentRow.id).where(
             family,
+            shares_country,
             IncidentRow.precise.is_(True),
             IncidentRow.last_seen >= when - policy.window,
             IncidentRow.first_seen <= when + policy.window,
@@ -60,6 +65,7 @@ async def load_candidates(
     else:
         nearby = select(IncidentRow.id).where(
             family,
+            shares_country,
             IncidentRow.precise.is_(True),
             IncidentRow.first_seen >= _utc(span[0]),
             IncidentRow.first_seen <= _utc(span[1]),
