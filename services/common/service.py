@@ -57,9 +57,20 @@ class ServiceContext:
     relay: OutboxRelay
     routes: Routes
     background: list[Background] = field(default_factory=list)
+    side_routes: dict[str, Routes] = field(default_factory=dict)
 
-    def subscribe(self, topic: str, model: type[M], handler: Handler[M]) -> None:
-        self.routes.add(topic, model, handler)
+    def subscribe(
+        self, topic: str, model: type[M], handler: Handler[M], *, side_group: str | None = None
+    ) -> None:
+        """Route a topic to a handler; `side_group` gives a bulky, low-priority topic a consumer
+        group of its own, joined after the main one, so it never delays the others."""
+        if side_group is None:
+            self.routes.add(topic, model, handler)
+            return
+        name = f"{self.name}-{side_group}"
+        self.side_routes.setdefault(name, Routes(self.settings.kafka, name)).add(
+            topic, model, handler
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -115,6 +126,8 @@ async def running(ctx: ServiceContext) -> AsyncIterator[ServiceContext]:
     await wait_for_broker(ctx.settings.kafka.bootstrap_servers)
     await ensure_topics(ctx.settings.kafka.bootstrap_servers, ALL_TOPICS)
     ctx.routes.attach(ctx.broker)
+    for side in ctx.side_routes.values():
+        side.attach(ctx.broker)  # subscribers start in order: the main group joins first
     # Producer, relay and jobs first, consumers last: a consumer-group join takes 5-18 s on the
     # embedded broker after a crash, and nothing already decided (an outbox row, a duty
     # escalation falling due) should wait for it.
@@ -124,15 +137,16 @@ async def running(ctx: ServiceContext) -> AsyncIterator[ServiceContext]:
         asyncio.create_task(job(), name=getattr(job, "__name__", "job")) for job in ctx.background
     ]
     helpers: list[asyncio.Task[None]] = []
-    if ctx.routes.topics and ctx.settings.kafka.lag_interval_s > 0:
-        lag = LagMonitor(
-            ctx.settings.kafka.bootstrap_servers,
-            ctx.routes.consumer,
-            ctx.routes.topics,
-            interval_s=ctx.settings.kafka.lag_interval_s,
-        )
-        # Not among the awaited jobs: the lag job never ends on its own.
-        helpers.append(asyncio.create_task(lag.run(), name="consumer_lag"))
+    for routes in (ctx.routes, *ctx.side_routes.values()):
+        if routes.topics and ctx.settings.kafka.lag_interval_s > 0:
+            lag = LagMonitor(
+                ctx.settings.kafka.bootstrap_servers,
+                routes.consumer,
+                routes.topics,
+                interval_s=ctx.settings.kafka.lag_interval_s,
+            )
+            # Not among the awaited jobs: the lag job never ends on its own.
+            helpers.append(asyncio.create_task(lag.run(), name=f"consumer_lag:{routes.consumer}"))
     try:
         await ctx.broker.start()
         yield ctx
