@@ -335,7 +335,10 @@ def activation_funnel() -> dict[str, Any]:
         "How many hazard events became decisions, activations, delivered alerts and acknowledged pages.",
     )
     stages: list[Query] = [
-        (f"sum(increase(standby_events_published_total[{RANGE}]))", "1 hazard events"),
+        # Counted where triage decides, not where the ingester publishes: a freshly started
+        # ingester publishes its first burst before Prometheus first scrapes it, and
+        # increase() cannot see a counter's first value.
+        (f"sum(increase(standby_decisions_total[{RANGE}]))", "1 hazard events triaged"),
         (
             f'sum(increase(standby_decisions_total{{level=~"standby|activate"}}[{RANGE}]))',
             "2 decisions at standby or activate",

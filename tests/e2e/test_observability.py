@@ -379,6 +379,26 @@ def test_every_dashboard_query_returns_data_and_every_alert_is_in_its_expected_s
     )
     assert len(dashboard_targets()) >= 40
 
+    # The funnel shows the scenario's flow: every stage counted something, ending with the ack.
+    funnel = json.loads((DEPLOY / "grafana" / "dashboards" / "standby-funnel.json").read_text())
+    stages = next(p for p in funnel["panels"] if p["title"] == "Activation funnel")["targets"]
+
+    def stage_values() -> dict[str, float]:
+        return {
+            t["legendFormat"]: float(query(prometheus, expand_macros(t["expr"]))[0]["value"][1])
+            for t in stages
+        }
+
+    def counted() -> dict[str, float] | None:
+        seen["funnel"] = stage_values()
+        return seen["funnel"] if min(seen["funnel"].values()) > 0 else None
+
+    try:
+        values = wait_for("every funnel stage to count the scenario", counted, 30, every_s=1)
+    except pytest.fail.Exception:
+        pytest.fail(f"funnel stages: {seen['funnel']}")
+    assert values["1 hazard events triaged"] >= 3, values
+
     # Logs: one JSON object per line from every service (production format), the ids of an
     # activation on the lines about it, and no secret anywhere.
     for name in SERVICES:

@@ -130,7 +130,7 @@ def test_the_funnel_goes_from_hazard_event_to_acknowledgement() -> None:
         if p["title"] == "Activation funnel"
     )
     stages = [next(iter(metric_names(t["expr"]))) for t in funnel["targets"]]
-    assert stages[0] == "standby_events_published_total"
+    assert stages[0] == "standby_decisions_total"
     assert "standby_decisions_total" in stages
     assert "standby_deliveries_total" in stages
     assert 'state="acknowledged"' in funnel["targets"][-1]["expr"]
