@@ -21,6 +21,7 @@ from schemas.acks import AckState, AckVia
 from schemas.activations import Level
 from schemas.deliveries import Channel, DeliveryKind
 from schemas.hazards import HazardType
+from schemas.topics import DELIVERIES as DELIVERIES_TOPIC
 from services.common.logs import get_logger
 
 log = get_logger(__name__)
@@ -133,6 +134,8 @@ def prime(service: str, topics: Iterable[str] = ()) -> None:
             for hazard in HazardType:
                 DECISIONS.labels(level.value, hazard.value)
     elif service == "notifier":
+        # Permanent delivery failures are dead-lettered by the notifier itself, not by Routes.
+        DEAD_LETTERS.labels(DELIVERIES_TOPIC)
         for channel in Channel:
             DELIVERY_RETRIES.labels(channel.value)
             SEND_LATENCY.labels(channel.value)

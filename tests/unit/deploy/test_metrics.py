@@ -47,6 +47,7 @@ def test_priming_a_service_exports_zeros_for_its_vocabulary() -> None:
     assert 'standby_duty_transitions_total{state="acknowledged",via="link"} 0.0' in text
     assert 'standby_escalations_total{step="1"} 0.0' in text, "a first escalation must count"
     assert 'standby_consumer_lag{topic="activations.v1"} 0.0' in text
+    assert 'standby_dead_letters_total{topic="deliveries.v1"} 0.0' in text
 
 
 def test_priming_a_source_exports_its_poll_outcomes() -> None:
