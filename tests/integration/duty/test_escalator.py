@@ -1,0 +1,54 @@
+"""The escalation clock over a real database: due timers fire once, the gauge follows."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from prometheus_client import REGISTRY
+from sqlalchemy import select
+
+from schemas.pages import Page
+from services.common.db import Database
+from services.common.outbox import outbox
+from services.duty.escalator import Escalator
+from services.duty.paging import Duty, Links
+from services.duty.rota import Rota
+from services.duty.tokens import LinkSigner
+from tests.integration.duty.factories import NOW, activation, rota_dict
+
+SERVICE = "duty"
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_due_timers_fire_once_and_the_open_unacknowledged_gauge_counts(
+    database: Database,
+) -> None:
+    rota = Rota.model_validate(rota_dict())
+    duty = Duty(lambda: rota, Links("http://x", LinkSigner("k" * 32, timedelta(hours=1))))
+    clock = Clock(NOW)
+    escalator = Escalator(database, duty, database.transaction, clock, tick_s=1)
+    first, second = activation(), activation()
+    for incoming in (first, second):
+        async with database.transaction() as session:
+            await duty.record_activation(session, incoming, NOW)
+
+    assert await escalator.fire_due() == 0
+    clock.now = NOW + timedelta(minutes=5)
+    assert await escalator.fire_due() == 2
+    assert await escalator.fire_due() == 0  # fired timers do not fire again
+    await escalator.refresh_gauge()
+    assert REGISTRY.get_sample_value("standby_open_unacknowledged") == 2
+
+    async with database.sessions() as session:
+        payloads = (
+            await session.execute(select(outbox.c.payload).where(outbox.c.topic == "pages.v1"))
+        ).scalars()
+        steps = sorted(Page.model_validate_json(p).step for p in payloads)
+    assert steps == [1, 1]  # the escalator relays what it fired (step 0 went with the handler)
