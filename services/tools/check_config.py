@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import BaseModel, ConfigDict
 
 from services.common.errors import ConfigError
+from services.triage.conditions import KnownCountry
 
 
 def _check_criteria(path: Path) -> str:
@@ -25,7 +27,21 @@ def _check_members(path: Path) -> str:
 
     directory = load_yaml_model(path, MemberDirectory)
     contacts = sum(len(o.contacts) for o in directory.organisations)
+    # ISO3-shaped is not enough: a typo (PHI for PHL) would hide the members from triage.
+    load_yaml_model(path, _MemberCountries)
     return f"{len(directory.organisations)} organisations, {contacts} contacts"
+
+
+class _MemberOrganisation(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    countries: list[KnownCountry] = []
+
+
+class _MemberCountries(BaseModel):
+    """Only the members' countries, checked against the country table triage decides with."""
+
+    model_config = ConfigDict(extra="allow")
+    organisations: list[_MemberOrganisation] = []
 
 
 def _check_rota(path: Path) -> str:

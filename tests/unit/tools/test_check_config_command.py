@@ -79,3 +79,23 @@ def test_unknown_keys_in_members_and_a_missing_rota_are_reported_together(tmp_pa
     assert "members.yaml:2:1: organisatoins: unknown key" in result.stderr
     assert "absent.yaml: cannot read" in result.stderr
     assert "2 of 3 files invalid" in result.stderr
+
+
+def test_a_member_country_code_that_names_no_country_is_an_error(tmp_path: Path) -> None:
+    members = tmp_path / "members.yaml"
+    members.write_text(
+        "organisations:\n"
+        "  - id: typo-ngo\n"
+        "    name_ja: 誤記\n"
+        "    name_en: Typo NGO\n"
+        "    kind: ngo\n"
+        "    countries: [PHL, PHI]\n"
+        "    contacts: [{id: desk, name: Desk, email: desk@typo.example}]\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, check(members=members))
+    assert result.exit_code == 1
+    assert (
+        "members.yaml:6:22: organisations.0.countries.1: Value error, unknown ISO3 country code 'PHI'"
+        in result.stderr
+    )
