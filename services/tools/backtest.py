@@ -287,7 +287,7 @@ def _summary(documents: int, events: int, stats: _Stats, elapsed: float) -> str:
     text = (
         f"{events:,} reports from {documents:,} documents → {len(stats.incidents):,} incidents\n"
         f"decisions: {levels}\n"
-        f"activations that would be published: {told}\n"
+        f"activations that would be published (marked !): {told}\n"
     )
     if stats.diffing:
         other = ", ".join(

@@ -259,6 +259,7 @@ class Conditions(Strict):
 
     hazard: ChoiceTest[HazardType] | None = None
     alert_level: AlertTest | None = None
+    episode_alert_level: AlertTest | None = None
     alert_score: NumberTest | None = None
     severity: SeverityTest | None = None
     population_exposed: CountTest | None = None

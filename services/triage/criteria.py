@@ -143,6 +143,7 @@ def display_operand(value: Any) -> Any:
 _SAMPLE_DISPLAY: dict[str, Any] = {
     "hazard": "EQ",
     "alert_level": "Red",
+    "episode_alert_level": "Orange",
     "alert_score": 2.5,
     "severity": "7.4 M",
     "population_exposed": 2_100_000,

@@ -16,6 +16,7 @@ from services.triage.incidents import ALERT_RANK
 FACTS: dict[str, str] = {
     "hazard": "hazard type code (EQ, TC, FL, …)",
     "alert_level": "highest source alert level among the reports (green < orange < red)",
+    "episode_alert_level": "GDACS alert level of the latest episode alone (the event's may be higher)",
     "alert_score": "highest source alert score",
     "severity": "severity value and unit of the most alarming report (magnitude M, wind km/h, …)",
     "population_exposed": "largest population exposed any report states",
@@ -145,6 +146,7 @@ def incident_facts(
     return {
         "hazard": lead.hazard_type,
         "alert_level": alert,
+        "episode_alert_level": lead.episode_alert_level,
         "alert_score": alert_score,
         "severity": (severity.value, severity.unit) if severity is not None else None,
         "population_exposed": population,
@@ -206,6 +208,9 @@ def _severity_field(facts: dict[str, Any], attribute: str, default: Any) -> Any:
 
 _DERIVED: dict[str, Callable[[dict[str, Any], FactContext], Any]] = {
     "alert_level": lambda f, _: f["alert_level"].value.capitalize() if f["alert_level"] else "none",
+    "episode_alert_level": lambda f, _: (
+        f["episode_alert_level"].value.capitalize() if f["episode_alert_level"] else "none"
+    ),
     "severity": _severity_words,
     "population_exposed": lambda f, _: f["population_exposed"] or 0,
     "title": lambda f, _: _lead(f).title,

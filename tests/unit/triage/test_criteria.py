@@ -132,3 +132,16 @@ def test_extension_keys_carry_anchors_that_rules_reuse(tmp_path: Path) -> None:
     criteria = load_criteria(write(tmp_path, text))
     hazard = criteria.rules[0].when.hazard
     assert hazard is not None and [h.value for h in hazard.in_] == ["EQ", "TC"]
+
+
+def test_every_documented_fact_can_be_tested_and_named_in_a_sentence(tmp_path: Path) -> None:
+    from services.triage.conditions import Conditions
+    from services.triage.facts import FACTS
+
+    assert set(Conditions.model_fields) == set(FACTS)
+    text = GOOD_RULE.replace(
+        "alert_level: {at_least: red}", "episode_alert_level: {at_least: orange}"
+    ).replace(
+        '"GDACS alert level {alert_level}"', '"episode {episode_alert_level}, event {alert_level}"'
+    )
+    assert load_criteria(write(tmp_path, text)).rules[0].when.episode_alert_level is not None
