@@ -150,7 +150,14 @@ def test_an_officer_sees_a_new_activation_and_acknowledges_it_through_the_confir
     page.screenshot(path=SCREENSHOTS / "06-activation-acknowledged.png", full_page=True)
 
     page.get_by_test_id("action-launch").click()
+    expect(page.get_by_test_id("consequence")).to_contain_text("told to deploy")
+    page.get_by_test_id("note").fill("JPF members with staff in Miyagi deploy")
+    page.screenshot(path=SCREENSHOTS / "07-confirm-launch.png", full_page=True)
+    page.get_by_test_id("confirm-launch").click()
     expect(page.get_by_test_id("state")).to_have_text("Launched")
+    expect(page.get_by_test_id("timeline")).to_contain_text(
+        "JPF members with staff in Miyagi deploy"
+    )
     publish(
         embedded_broker.bootstrap,
         delivery(incoming.activation_id, "tanaka", DeliveryStatus.SENT),
@@ -167,6 +174,6 @@ def test_an_officer_sees_a_new_activation_and_acknowledges_it_through_the_confir
     wait_for(reported, timeout=30, every=0.5, what="the notifier's delivery reports")
     expect(failed).to_contain_text("550 5.1.1 no such user")
     expect(page.locator("[data-testid=delivery][data-contact=tanaka]")).to_contain_text("sent")
-    page.screenshot(path=SCREENSHOTS / "07-members.png", full_page=True)
+    page.screenshot(path=SCREENSHOTS / "08-members.png", full_page=True)
     console.close()
     phone.close()

@@ -103,6 +103,19 @@ async def members(request: Request, activation_id: UUID, officer: OfficerDep) ->
     return render(request, "members.html", {"a": detail})
 
 
+@router.get("/activations/{activation_id}/{action}/confirm")
+async def confirm_action(
+    request: Request, activation_id: UUID, action: Action, officer: OfficerDep
+) -> Response:
+    async with _deps(request).db.sessions() as session:
+        detail = await queries.activation_detail(session, activation_id)
+    if detail is None:
+        return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
+    if action not in detail.actions:
+        return RedirectResponse(f"/activations/{activation_id}?error=not_allowed", status_code=303)
+    return render(request, "confirm_action.html", {"a": detail, "action": action.value})
+
+
 @router.post("/activations/{activation_id}/{action}")
 async def act(
     request: Request,

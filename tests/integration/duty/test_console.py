@@ -169,3 +169,25 @@ async def test_responses_carry_security_headers(console: Console) -> None:
     response = await console.client.get("/login")
     assert response.headers["referrer-policy"] == "no-referrer"
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+async def test_launch_asks_for_confirmation_with_its_consequence_before_acting(
+    console: Console,
+) -> None:
+    incoming = activation()
+    await console.page(incoming)
+    await console.login()
+    base = f"/activations/{incoming.activation_id}"
+    too_early = await console.client.get(f"{base}/launch/confirm")
+    assert too_early.status_code == 303 and too_early.headers["location"].endswith(
+        "error=not_allowed"
+    )
+    page = await console.client.get(base)
+    await console.client.post(f"{base}/acknowledge", data={"csrf": csrf_of(page.text)})
+    confirm = await console.client.get(f"{base}/launch/confirm")
+    assert "told to deploy" in confirm.text and 'data-testid="state">Acknowledged' in confirm.text
+    await console.client.post(
+        f"{base}/launch", data={"csrf": csrf_of(confirm.text), "note": "deploy <now>"}
+    )
+    html = (await console.client.get(base)).text
+    assert 'data-testid="state">Launched' in html and "deploy &lt;now&gt;" in html
