@@ -21,7 +21,7 @@ from services.common.errors import SourceError
 from services.common.logs import get_logger
 from services.ingester.fetch import Fetched, Fetcher
 from services.ingester.publisher import Sink
-from services.ingester.sources import read_document
+from services.ingester.sources import ItemMemo, read_document
 from services.ingester.sources.base import DocumentReason, ItemReason, ParseResult
 
 log = get_logger(__name__)
@@ -93,6 +93,7 @@ class Poller:
     ) -> None:
         self.spec = spec
         self.enrich = enrich
+        self.memo = ItemMemo()
         self.fetcher = fetcher
         self.sink = sink
         self.max_bytes = max_bytes
@@ -178,7 +179,11 @@ class Poller:
         # Parsing is CPU work (feedparser ~2 ms an item): a thread keeps the relay and the
         # other pollers running meanwhile.
         result = await asyncio.to_thread(
-            read_document, fetched.body, name=fetched.url, max_bytes=self.max_bytes
+            read_document,
+            fetched.body,
+            name=fetched.url,
+            max_bytes=self.max_bytes,
+            memo=self.memo,
         )
         events = await self.enrich(result.events) if self.enrich else result.events
         published = await self.sink.publish_new(events)

@@ -19,6 +19,7 @@ from services.ingester.sources.base import (
     Rejection,
     document_error,
 )
+from services.ingester.sources.gdacs_rss import ItemMemo
 from services.ingester.sources.safety import (
     DEFAULT_MAX_BYTES,
     check_size,
@@ -28,6 +29,7 @@ from services.ingester.sources.safety import (
 
 __all__ = [
     "DocumentReason",
+    "ItemMemo",
     "ItemReason",
     "ParseResult",
     "Rejection",
@@ -47,11 +49,19 @@ def parse_document(
 
 
 def read_document(
-    data: bytes, *, name: str = "", max_bytes: int = DEFAULT_MAX_BYTES
+    data: bytes,
+    *,
+    name: str = "",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    memo: ItemMemo | None = None,
 ) -> ParseResult:
-    """Recognise a GDACS RSS, GDACS GeoJSON or ReliefWeb JSON document and normalise it."""
+    """Recognise a GDACS RSS, GDACS GeoJSON or ReliefWeb JSON document and normalise it.
+
+    A poller passes its `memo` so that RSS items unchanged since its last document are not
+    parsed again.
+    """
     try:
-        return _read(data, max_bytes)
+        return _read(data, max_bytes, memo)
     except SourceError as err:
         if name:
             raise SourceError(err.reason, f"{name}: {err.detail}") from err
@@ -62,7 +72,7 @@ def read_document(
         ) from err
 
 
-def _read(data: bytes, max_bytes: int) -> ParseResult:
+def _read(data: bytes, max_bytes: int, memo: ItemMemo | None) -> ParseResult:
     check_size(data, max_bytes)
     body = strip_bom(data)
     head = body[:1024].lstrip()
@@ -71,7 +81,7 @@ def _read(data: bytes, max_bytes: int) -> ParseResult:
     if _HTML.match(head):
         raise document_error(DocumentReason.NOT_A_FEED, "an HTML page, not a feed")
     if head.startswith(b"<"):
-        return gdacs_rss.parse(body)
+        return gdacs_rss.parse(body, memo)
     if head[:1] in (b"{", b"[") or _utf16_or_32_json(head):
         return _read_json(body)
     raise document_error(DocumentReason.NOT_A_FEED, f"starts with {head[:20]!r}")

@@ -8,13 +8,16 @@ core it was made for (sanitised description, dates, GeoRSS `where`, enclosures).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
+from uuid import uuid4
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 import feedparser
 
+from schemas.base import utcnow
 from schemas.hazards import HazardEvent, Link, Measure, Source
 from services.ingester.sources.base import (
     DocumentReason,
@@ -56,12 +59,65 @@ class GdacsElement:
     attrib: dict[str, str]
 
 
-def parse(data: bytes) -> ParseResult:
-    """Normalise every item of a GDACS RSS document."""
+class ItemMemo:
+    """The events of the previous document's items, by each item's exact bytes.
+
+    A poller reads rss.xml every minute and nearly all of it is what it read last time;
+    an item that has not changed by a byte is not handed to feedparser again, which keeps
+    the time from fetch to publish at milliseconds for the one item that is new.
+    """
+
+    def __init__(self) -> None:
+        self.previous: dict[bytes, HazardEvent] = {}
+
+    @staticmethod
+    def key(item: Element) -> bytes:
+        # Every tag, attribute and text of the item; ~20x cheaper than serialising it.
+        digest = hashlib.blake2b(digest_size=16)
+        for element in item.iter():
+            digest.update(f"{element.tag}\x00{element.attrib}\x00{element.text}\x00".encode())
+        return digest.digest()
+
+    def recall(self, key: bytes) -> HazardEvent | None:
+        event = self.previous.get(key)
+        if event is None:
+            return None
+        now = utcnow()
+        # A fresh message: same facts, new id and times.
+        return event.model_copy(update={"id": uuid4(), "occurred_at": now, "produced_at": now})
+
+
+def parse(data: bytes, memo: ItemMemo | None = None) -> ParseResult:
+    """Normalise every item of a GDACS RSS document (reusing the memo's unchanged items)."""
     root = parse_xml(data)
     if _local(root.tag) != "rss":
         raise document_error(DocumentReason.NOT_A_FEED, f"root element is <{_local(root.tag)}>")
     items = root.findall("channel/item")
+    keys = [ItemMemo.key(item) for item in items] if memo is not None else []
+    known = {i: e for i, k in enumerate(keys) if memo and (e := memo.recall(k)) is not None}
+    fresh_entries = iter(_entries([item for i, item in enumerate(items) if i not in known]))
+    result = ParseResult(kind=KIND)
+    remembered: dict[bytes, HazardEvent] = {}
+    for index, item in enumerate(items):
+        event = known.get(index)
+        if event is None:
+            try:
+                event = _normalise(item, next(fresh_entries), result.dropped_fields)
+            except ItemError as err:
+                ref = item.findtext("guid") or f"item {index}"
+                result.rejections.append(Rejection(err.reason, err.detail, ref))
+                continue
+        result.events.append(event)
+        if memo is not None:
+            remembered[keys[index]] = event
+    if memo is not None:
+        memo.previous = remembered
+    return result
+
+
+def _entries(items: list[Element]) -> list[Any]:
+    if not items:
+        return []
     feed = feedparser.parse(_rss_core(items), sanitize_html=True, resolve_relative_uris=False)
     entries = list(feed.entries)
     if len(entries) != len(items):
@@ -69,14 +125,7 @@ def parse(data: bytes) -> ParseResult:
         # quirk; pair by guid rather than publish one item's alert under another's id.
         by_guid = {e.get("id"): e for e in entries}
         entries = [by_guid.get(item.findtext("guid"), {}) for item in items]
-    result = ParseResult(kind=KIND)
-    for index, (item, entry) in enumerate(zip(items, entries, strict=True)):
-        try:
-            result.events.append(_normalise(item, entry, result.dropped_fields))
-        except ItemError as err:
-            ref = item.findtext("guid") or f"item {index}"
-            result.rejections.append(Rejection(err.reason, err.detail, ref))
-    return result
+    return entries
 
 
 def _rss_core(items: list[Element]) -> bytes:

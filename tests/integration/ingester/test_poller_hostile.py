@@ -114,7 +114,7 @@ async def _serve_hostile(poller: Poller, server: FeedServer, doc: Hostile) -> No
 
 
 def _bomb() -> bytes:
-    return b"<rss>" + b" " * (CAP * 50) + b"</rss>"
+    return b"<rss>" + b" " * (CAP * 4) + b"</rss>"
 
 
 MISBEHAVIOUR = [
