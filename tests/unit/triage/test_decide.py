@@ -139,9 +139,9 @@ def test_an_orange_alert_where_members_operate_names_them() -> None:
     )
     assert decision.level is Level.STANDBY
     members = next(r for r in decision.reasons if r.rule == "orange-where-members-operate")
-    assert members.sentence.endswith(
-        "where 2 member organisation(s) operate: Kizuna Water, Hope Bridge"
-    )
+    assert members.sentence == "GDACS alert level Orange where 2 member organisation(s) operate"
+    named = next(r for r in decision.reasons if r.rule == "members-present")
+    assert named.sentence == "Member organisations present in Kenya: Kizuna Water, Hope Bridge"
     assert members.values["members_present"] == 2
 
 
