@@ -48,7 +48,7 @@ async def ctx(tmp_path: Path) -> AsyncIterator[ServiceContext]:
     await db.dispose()
 
 
-def make_poller(ctx: ServiceContext, url: str, *, timeout_s: float = 0.5) -> Poller:
+def make_poller(ctx: ServiceContext, url: str, *, timeout_s: float = 2.0) -> Poller:
     return Poller(
         SourceSpec(SOURCE, url, interval_s=0.05),
         Fetcher(timeout_s=timeout_s, max_bytes=CAP, user_agent="standby-tests"),
@@ -142,7 +142,7 @@ MISBEHAVIOUR = [
 async def test_a_misbehaving_server_is_counted_and_a_good_document_right_after_is_published(
     ctx: ServiceContext, server: FeedServer, name: str, reply: Reply, reason: str
 ) -> None:
-    poller = make_poller(ctx, server.url, timeout_s=0.4)
+    poller = make_poller(ctx, server.url, timeout_s=1.0)
     before = sample("standby_source_failures_total", reason=reason)
     server.reply = reply
     report = await poller.poll_once()
