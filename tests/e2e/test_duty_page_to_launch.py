@@ -1,0 +1,132 @@
+"""The whole system as processes: a red quake pages the on-duty officer, the page mail's link
+acknowledges (only after its confirm page), and a launch from the console tells members to deploy."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.runtime.feed_server import FeedServer
+from services.runtime.scenario import gdacs_rss, red_earthquake
+from tests.e2e.system import System, wait_for
+
+pytestmark = pytest.mark.broker
+
+DEMO_PASSWORD = "standby-demo"  # the example rota's console password
+MEMBERS = """\
+organisations:
+  - id: everything-ngo
+    name_ja: なんでもNGO
+    name_en: Everything NGO
+    kind: ngo
+    contacts:
+      - {id: yamada, name: 山田 太郎, language: ja, email: yamada@everything.example.jp}
+      - {id: lee, name: Kim Lee, language: en, email: lee@everything.example.org}
+    subscription: {min_level: standby}
+"""
+MEMBER_ADDRESSES = {"yamada@everything.example.jp", "lee@everything.example.org"}
+
+
+def recipient(mail: EmailMessage) -> str:
+    return str(mail["To"].addresses[0].addr_spec)
+
+
+def text_of(mail: EmailMessage) -> str:
+    body = mail.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, html[:500]
+    return found.group(1)
+
+
+def duty_state(system: System) -> list[tuple[str, str | None]]:
+    with sqlite3.connect(system.var_dir / "duty.db") as db:
+        return db.execute("SELECT state, acknowledged_by FROM duty_activations").fetchall()
+
+
+def test_a_page_is_acknowledged_from_its_mail_and_a_launch_tells_members_to_deploy(
+    tmp_path: Path,
+) -> None:
+    members = tmp_path / "members.yaml"
+    members.write_text(MEMBERS, encoding="utf-8")
+    quake = red_earthquake(9_500_001, datetime.now(UTC) - timedelta(minutes=10))
+    with FeedServer() as feeds:
+        url = feeds.put("/xml/rss.xml", gdacs_rss([quake]))
+        system = System(
+            tmp_path / "var",
+            {
+                "STANDBY_MEMBERS_FILE": str(members),
+                "STANDBY_INGESTER__GDACS_RSS_URL": url,
+                "STANDBY_INGESTER__GDACS_RSS_INTERVAL_S": "1",
+            },
+        ).start()
+        console = f"http://127.0.0.1:{system.console_port}"
+        try:
+            page_mail = wait_for(
+                lambda: next(
+                    (m for m in system.mails() if recipient(m).endswith("@duty.example.org")), None
+                ),
+                timeout=90,
+                what="the duty page mail",
+            )
+            officer = recipient(page_mail).split("@")[0]
+            link = re.search(r"(http://\S+/a/\S+)", text_of(page_mail))
+            assert link, text_of(page_mail)
+
+            with httpx.Client(timeout=10) as phone:
+                for _ in range(2):  # a mail scanner, then the officer, open the link
+                    confirm = phone.get(link.group(1))
+                    assert confirm.status_code == 200
+                assert duty_state(system) == [("paged", None)]
+                done = phone.post(link.group(1), data={"csrf": csrf_of(confirm.text)})
+                assert 'data-key="acknowledged_by_you"' in done.text
+            assert duty_state(system) == [("acknowledged", officer)]
+
+            with httpx.Client(base_url=console, timeout=10) as browser:
+                login = browser.get("/login")
+                browser.post(
+                    "/login",
+                    data={
+                        "officer_id": officer,
+                        "password": DEMO_PASSWORD,
+                        "csrf": csrf_of(login.text),
+                    },
+                )
+                activations = browser.get("/api/v1/activations").json()
+                assert [a["state"] for a in activations] == ["acknowledged"]
+                base = f"/activations/{activations[0]['activation_id']}"
+                confirm = browser.get(f"{base}/launch/confirm")
+                launched = browser.post(
+                    f"{base}/launch", data={"csrf": csrf_of(confirm.text), "note": "deploy"}
+                )
+                assert launched.status_code == 303
+            assert duty_state(system) == [("launched", officer)]
+
+            def told_to_deploy() -> list[EmailMessage]:
+                notices = [
+                    m
+                    for m in system.mails()
+                    if recipient(m) in MEMBER_ADDRESSES
+                    and ("Deploy" in text_of(m) or "派遣を開始" in text_of(m))
+                ]
+                return notices if {recipient(m) for m in notices} == MEMBER_ADDRESSES else []
+
+            try:
+                wait_for(told_to_deploy, timeout=30, what="the members' deploy notices")
+            except AssertionError:
+                print(system.logs())
+                raise
+        finally:
+            code = system.stop()
+    assert code == 0
+    assert system.processes() == []
