@@ -21,6 +21,7 @@ from services.triage.backtest import (
     DecisionLine,
     Unreadable,
     find_documents,
+    in_time_order,
     read_events,
     replay,
 )
@@ -116,7 +117,9 @@ def _read(documents: list[Path], err: Console, *, show: bool | None) -> list[Haz
     def report(bad: Unreadable) -> None:
         err.print(f"[yellow]skipped[/] {bad.path}: {bad.error}")
 
-    if show is False or (show is None and len(documents) < 20):
+    if show is None:
+        show = len(documents) >= 20 and err.is_terminal
+    if not show:
         return read_events(documents, on_error=report)
     events: list[HazardEvent] = []
     with _bar(err) as bar:
@@ -124,8 +127,6 @@ def _read(documents: list[Path], err: Console, *, show: bool | None) -> list[Haz
         for doc in documents:
             events.extend(read_events([doc], on_error=report))
             bar.advance(task)
-    from services.triage.backtest import in_time_order
-
     return in_time_order(events)
 
 
