@@ -54,6 +54,9 @@ class Reason(Contract):
 
     rule: str = Field(min_length=1)
     sentence: str = Field(min_length=1, description="Human sentence, e.g. `GDACS alert level Red`.")
+    sentence_ja: str | None = Field(
+        default=None, description="The same sentence in Japanese, when the criteria give one."
+    )
     level: Level = Level.NONE
     weight: float = 0
     values: dict[str, Any] = Field(default_factory=dict)

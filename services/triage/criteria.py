@@ -39,13 +39,16 @@ class Rule(Strict):
     when: Conditions
     unless: Conditions | None = None
     sentence: str = Field(min_length=1, description="str.format template over facts/operands.")
+    sentence_ja: str | None = Field(
+        default=None, min_length=1, description="The sentence in Japanese, for Japanese readers."
+    )
 
-    @field_validator("sentence")
+    @field_validator("sentence", "sentence_ja")
     @classmethod
-    def _sentence_names_known_values(cls, sentence: str, info: ValidationInfo) -> str:
+    def _sentence_names_known_values(cls, sentence: str | None, info: ValidationInfo) -> str | None:
         when = info.data.get("when")
-        if not isinstance(when, Conditions):
-            return sentence  # `when` itself is invalid and reported
+        if sentence is None or not isinstance(when, Conditions):
+            return sentence  # absent, or `when` itself is invalid and reported
         allowed = sentence_names(when)
         try:
             fields = [f for _, f, _, _ in string.Formatter().parse(sentence) if f is not None]

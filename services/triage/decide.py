@@ -15,6 +15,7 @@ from services.triage.facts import FactContext, display_values, json_value
 
 NO_CRITERION = "no-criterion-met"
 _NO_CRITERION_SENTENCE = "No criterion met: {hazard_name} in {country_names}"
+_NO_CRITERION_JA = "基準に該当なし（{country_names}、{hazard_name}）"
 _NO_CRITERION_ALERT = ", source alert level {alert_level}"
 
 
@@ -110,12 +111,14 @@ class RuleBook:
             # mapping serves every rule in turn.
             display.update(c.display_operands)
             sentence = render(rule.sentence, display)
+            sentence_ja = render(rule.sentence_ja, display).strip() if rule.sentence_ja else None
             # Built without re-validation: every field is valid by construction (rule names
             # and levels were validated at load; a sentence that renders empty says the rule).
             reasons.append(
                 Reason.model_construct(
                     rule=rule.name,
                     sentence=sentence.strip() or rule.name,
+                    sentence_ja=sentence_ja or None,
                     level=rule.level,
                     weight=rule.weight,
                     values=values,
@@ -135,6 +138,7 @@ class RuleBook:
             reason = Reason(
                 rule=NO_CRITERION,
                 sentence=sentence,
+                sentence_ja=render(_NO_CRITERION_JA, display),
                 level=Level.NONE,
                 values={"hazard": facts["hazard"].value, "countries": sorted(facts["countries"])},
             )

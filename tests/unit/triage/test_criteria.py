@@ -145,3 +145,12 @@ def test_every_documented_fact_can_be_tested_and_named_in_a_sentence(tmp_path: P
         '"GDACS alert level {alert_level}"', '"episode {episode_alert_level}, event {alert_level}"'
     )
     assert load_criteria(write(tmp_path, text)).rules[0].when.episode_alert_level is not None
+
+
+def test_a_japanese_sentence_is_checked_like_the_english_one(tmp_path: Path) -> None:
+    text = GOOD_RULE.replace(
+        '    sentence: "GDACS alert level {alert_level}"\n',
+        '    sentence: "GDACS alert level {alert_level}"\n    sentence_ja: "警報 {alart_level}"\n',
+    )
+    message = error_of(tmp_path, text)
+    assert "rules.0.sentence_ja" in message and "{alart_level}" in message

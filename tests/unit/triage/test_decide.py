@@ -196,3 +196,12 @@ def test_corroboration_by_a_second_source_adds_weight_and_says_so() -> None:
 def test_a_decision_without_reasons_cannot_exist() -> None:
     with pytest.raises(ValueError, match="at least one reason"):
         Decision(Level.WATCH, 10, ())
+
+
+def test_reasons_carry_a_japanese_sentence_for_japanese_members() -> None:
+    decision = decide(red_earthquake_in_the_philippines())
+    by_rule = {r.rule: r for r in decision.reasons}
+    assert by_rule["gdacs-red"].sentence_ja == "GDACS警報レベル Red"
+    assert by_rule["population-large"].sentence_ja == "影響人口 2,114,000人（基準 1,000,000人以上）"
+    quiet = decide(report("FL:9000010", alert=AlertLevel.GREEN, countries=("BGD",)))
+    assert quiet.reasons[0].sentence_ja == "基準に該当なし（Bangladesh、flood）"
