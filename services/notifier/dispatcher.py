@@ -168,7 +168,7 @@ class OutcomeWriter:
         *,
         on_written: Callable[[list[Outcome]], None],
         batch_size: int = 1000,
-        linger_s: float = 0.005,
+        linger_s: float = 0.02,
     ) -> None:
         self.transaction = transaction
         self.consumer = consumer
@@ -260,6 +260,8 @@ class RetryScheduler:
         self.dispatcher = dispatcher
         self.max_idle_s = max_idle_s
         self._wake = asyncio.Event()
+        # Rows a previous process recorded but never attempted are due at once after a start.
+        self._recovering = True
 
     def wake(self) -> None:
         self._wake.set()
@@ -280,8 +282,11 @@ class RetryScheduler:
         """Submit the jobs due now; return how long to sleep before looking again."""
         now = utcnow()
         async with self.sessions() as session:
-            jobs = await store.due_jobs(session, now, exclude=self.dispatcher.in_flight)
+            jobs = await store.due_jobs(
+                session, now, exclude=self.dispatcher.in_flight, all_pending=self._recovering
+            )
             upcoming = await store.next_due(session)
+        self._recovering = self._recovering and bool(jobs)
         if jobs:
             log.info("due_deliveries_submitted", count=len(jobs))
             self.dispatcher.submit(jobs)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -17,6 +17,7 @@ from services.notifier.jobs import Job, Outcome
 from services.notifier.models import BodyRow, DeliveryRow, IncidentRow, ThreadRow
 
 OPEN_STATUSES = (DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value)
+HOT_LEASE = timedelta(minutes=5)
 
 
 def _insert(session: AsyncSession, table: type[BodyRow] | type[ThreadRow]):  # type: ignore[no-untyped-def]
@@ -29,6 +30,8 @@ async def record_new(
     activation_id: str,
     jobs: Sequence[Job],
     bodies: dict[str, tuple[str, bytes]],
+    *,
+    lease: timedelta = HOT_LEASE,
 ) -> list[Job]:
     """Store the jobs not stored before (one insert); return them. Existing keys are skipped."""
     if bodies:
@@ -69,7 +72,9 @@ async def record_new(
                     "attempts": 0,
                     "created_at": now,
                     "updated_at": now,
-                    "next_attempt_at": now,
+                    # The dispatcher sends these right away; the scheduler looks at them
+                    # only if they are still open when the lease ends (or after a restart).
+                    "next_attempt_at": now + lease,
                 }
                 for j in fresh
             ],
@@ -147,15 +152,23 @@ async def told_contacts(session: AsyncSession, incident_id: str) -> list[tuple[s
 
 
 async def due_jobs(
-    session: AsyncSession, now: datetime, *, exclude: Iterable[str], limit: int = 500
+    session: AsyncSession,
+    now: datetime,
+    *,
+    exclude: Iterable[str],
+    limit: int = 500,
+    all_pending: bool = False,
 ) -> list[Job]:
-    """Load open deliveries whose next attempt is due, with their bodies."""
+    """Load open deliveries whose next attempt is due (or never made), with their bodies."""
     skip = set(exclude)
+    due = DeliveryRow.next_attempt_at <= now
+    if all_pending:
+        due = due | (DeliveryRow.status == DeliveryStatus.PENDING.value)
     rows = (
         await session.execute(
             select(DeliveryRow, BodyRow.content)
             .join(BodyRow, BodyRow.id == DeliveryRow.body_id)
-            .where(DeliveryRow.status.in_(OPEN_STATUSES), DeliveryRow.next_attempt_at <= now)
+            .where(DeliveryRow.status.in_(OPEN_STATUSES), due)
             .order_by(DeliveryRow.next_attempt_at)
             .limit(limit + len(skip))
         )
