@@ -133,6 +133,7 @@ class OutboxRelay:
         self.idle_interval_s = idle_interval_s
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def kick(self) -> None:
         """Wake the relay: a transaction with outbox rows just committed."""
@@ -140,13 +141,22 @@ class OutboxRelay:
 
     async def start(self) -> None:
         await self._recover_after_broker_restart()
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float = 10.0) -> None:
+        """Let the batch in progress finish, then relay what is left once more."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Cancelling mid-batch would publish rows without marking them, and the final
+            # pass below would publish them again: ask the loop to end between batches.
+            self._stopping = True
+            self._wake.set()
+            try:
+                await asyncio.wait_for(self._task, grace_s)
+            except (TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None
         # Last chance to hand over what is committed; a failure leaves rows for next start.
         with contextlib.suppress(Exception):
@@ -174,14 +184,14 @@ class OutboxRelay:
             await kv_set(session, "broker_epoch", self.epoch)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 relayed = await self.relay_once()
             except Exception as err:
                 log.warning("outbox_relay_failed", error=str(err))
                 relayed = 0
                 await asyncio.sleep(min(self.idle_interval_s, 1.0))
-            if relayed >= self.batch_size:
+            if relayed >= self.batch_size or self._stopping:
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
