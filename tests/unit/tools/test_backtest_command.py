@@ -63,7 +63,10 @@ def test_the_demo_scenario_activates_stands_by_and_ignores_the_green_flood(
     assert by_hazard["TC"]["level"] == "standby" and by_hazard["TC"]["broadcast"] is True
     assert by_hazard["FL"]["broadcast"] is False
     assert "3 reports from 1 documents → 3 incidents" in result.stderr
-    assert "activations that would be published (marked !): watch 0, standby 1, activate 1" in result.stderr
+    assert (
+        "activations that would be published (marked !): watch 0, standby 1, activate 1"
+        in result.stderr
+    )
 
 
 def test_the_table_shows_one_line_per_decision(feeds: Path, members: Path) -> None:
