@@ -18,6 +18,7 @@ from schemas.activations import Activation, IncidentSummary, Level
 from schemas.members import Language, Secretariat
 from schemas.pages import Page
 from services.common.errors import StandbyError
+from services.notifier.countries import country_name
 from services.notifier.wording import (
     ASKS,
     HAZARD_WORDS,
@@ -155,7 +156,7 @@ class Renderer:
         """Describe the incident: what, where, when, how bad, and where to read more."""
         names = summary.country_names or []
         places = [
-            f"{names[i]} ({code})" if i < len(names) else code
+            f"{country_name(code, language, names[i] if i < len(names) else None)} ({code})"
             for i, code in enumerate(summary.countries)
         ] or list(names)
         severity = None

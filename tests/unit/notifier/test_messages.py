@@ -83,6 +83,7 @@ def test_japanese_alert_decodes_to_the_same_subject_names_and_body() -> None:
     assert "初動対応を開始してください" in content
     assert "2026年11月24日 03:30 (JST)" in content  # 18:30 UTC is the next morning in Tokyo
     assert "2,100,000人" in content
+    assert "場所：フィリピン (PHL)" in content
     assert "お問い合わせ：事務局" in content
     assert '<html lang="ja">' in html.get_content()
 
