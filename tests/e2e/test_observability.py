@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 SIGNING_KEY = "e2e-signing-key-5d1f0c9b7a3e4f2d8c6b0a9e1f3d5c7b"
 SMTP_PASSWORD = "e2e-smtp-password-93a7c1"
-DEMO_PASSWORD = "standby-demo"  # the example rota's console password
+CONSOLE_PASSWORD = "e2e-console-password"
 FIRING = {
     "StandbySourceFailing",
     "StandbyDeadLettersGrowing",
@@ -88,10 +88,15 @@ class Ports:
 
 
 def short_escalation_rota(path: Path) -> Path:
-    """The example rota, escalating every 3 s instead of every few minutes."""
+    """The example rota, escalating every 3 s instead of every few minutes, our password."""
+    from services.duty.console.auth import hash_password
+
     rota = yaml.safe_load((DEPLOY / "rota.example.yaml").read_text(encoding="utf-8"))
     for step in rota["escalation"][1:]:
         step["after_minutes"] = 0.05
+    password_hash = hash_password(CONSOLE_PASSWORD)
+    for officer in rota["officers"]:
+        officer["password_hash"] = password_hash
     path.write_text(yaml.safe_dump(rota, allow_unicode=True), encoding="utf-8")
     return path
 
@@ -258,7 +263,7 @@ def acknowledge_the_activate_level_activation(console: str) -> str:
         rota = yaml.safe_load((DEPLOY / "rota.example.yaml").read_text(encoding="utf-8"))
         officer = rota["officers"][0]["id"]
         login = client.post(
-            "/login", data={"officer_id": officer, "password": DEMO_PASSWORD, "csrf": csrf[1]}
+            "/login", data={"officer_id": officer, "password": CONSOLE_PASSWORD, "csrf": csrf[1]}
         )
         assert login.status_code == 303, login.text[:2000]
         token = client.get("/api/v1/me").json()["csrf_token"]
@@ -410,6 +415,7 @@ def test_every_dashboard_query_returns_data_and_every_alert_is_in_its_expected_s
     logs = demo.logs()
     assert SIGNING_KEY not in logs
     assert SMTP_PASSWORD not in logs
+    assert CONSOLE_PASSWORD not in logs
     about_activations = [
         line for line in logs.splitlines() if line.startswith("{") and '"activation_id"' in line
     ]
