@@ -31,6 +31,7 @@ from services.common.errors import StandbyError
 from services.common.logs import configure_logging, get_logger
 from services.common.settings import SERVICES, Settings
 from services.runtime.processes import python_child, spawn, stop
+from services.tools.check_config import check_files
 
 log = get_logger(__name__)
 
@@ -136,6 +137,10 @@ class Supervisor:
 
     # --- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
+        problems = [err for _, _, _, err in check_files(self.settings) if err is not None]
+        if problems:
+            # Nothing starts on a configuration a service would refuse: say where, once.
+            raise RuntimeStartError("invalid configuration:\n" + "\n".join(problems))
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.mail_dir.mkdir(parents=True, exist_ok=True)
         smtp = self.settings.notifier.smtp

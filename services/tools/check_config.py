@@ -10,6 +10,7 @@ import typer
 from pydantic import BaseModel, ConfigDict
 
 from services.common.errors import ConfigError
+from services.common.settings import Settings
 from services.triage.conditions import KnownCountry
 
 
@@ -67,24 +68,40 @@ def check_config(
     from services.cli import load_settings
 
     settings = load_settings()
+    failed = 0
+    results = check_files(settings, criteria=criteria, members=members, rota=rota)
+    for label, path, summary, error in results:
+        if error is not None:
+            failed += 1
+            typer.secho(f"FAIL {label:<9} {path}", fg=typer.colors.RED, err=True)
+            typer.echo(_indent(error), err=True)
+            continue
+        typer.echo(f"ok   {label:<9} {path}: {summary}")
+    if failed:
+        typer.echo(f"{failed} of {len(results)} files invalid", err=True)
+        raise typer.Exit(1)
+
+
+def check_files(
+    settings: Settings,
+    *,
+    criteria: Path | None = None,
+    members: Path | None = None,
+    rota: Path | None = None,
+) -> list[tuple[str, Path, str | None, str | None]]:
+    """Check each configuration file: (label, path, summary if valid, error if not)."""
     checks: list[tuple[str, Path, Callable[[Path], str]]] = [
         ("criteria", criteria or settings.triage.criteria_file, _check_criteria),
         ("members", members or settings.members_file, _check_members),
         ("rota", rota or settings.duty.rota_file, _check_rota),
     ]
-    failed = 0
+    results: list[tuple[str, Path, str | None, str | None]] = []
     for label, path, check in checks:
         try:
-            summary = check(path)
+            results.append((label, path, check(path), None))
         except ConfigError as err:
-            failed += 1
-            typer.secho(f"FAIL {label:<9} {path}", fg=typer.colors.RED, err=True)
-            typer.echo(_indent(str(err)), err=True)
-            continue
-        typer.echo(f"ok   {label:<9} {path}: {summary}")
-    if failed:
-        typer.echo(f"{failed} of {len(checks)} files invalid", err=True)
-        raise typer.Exit(1)
+            results.append((label, path, None, str(err)))
+    return results
 
 
 def _indent(text: str) -> str:

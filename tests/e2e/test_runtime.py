@@ -112,3 +112,15 @@ def test_after_a_broker_restart_the_system_recovers_and_alerts_again(tmp_path: P
         finally:
             assert system.stop() == 0
     assert system.processes() == []
+
+
+def test_an_invalid_config_file_stops_start_up_naming_file_line_and_field(tmp_path: Path) -> None:
+    members = tmp_path / "members.yaml"
+    members.write_text(MEMBERS.replace("    kind: ngo", "    kind: ngo\n    colour: red"))
+    system = System(tmp_path / "var", {"STANDBY_MEMBERS_FILE": str(members)}).start()
+    assert system.proc is not None
+    assert system.proc.wait(timeout=30) == 2
+    output = (system.var_dir / "run.out").read_text()
+    assert f"{members}:6:5: organisations.0.colour: unknown key" in output
+    assert system.processes() == []
+    assert not (system.var_dir / "logs").exists()
