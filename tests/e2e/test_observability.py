@@ -161,23 +161,29 @@ def stop(proc: subprocess.Popen[bytes], grace_s: float = 30) -> None:
         proc.wait()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def ports() -> Ports:
     return Ports.pick()
 
 
-@pytest.fixture
-def prometheus(tmp_path: Path, ports: Ports) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One directory for the module's system (the tests share one running demo)."""
+    return tmp_path_factory.mktemp("observability")
+
+
+@pytest.fixture(scope="module")
+def prometheus(workdir: Path, ports: Ports) -> Iterator[str]:
     binary = shutil.which("prometheus")
     if binary is None:
         pytest.skip("prometheus not installed (Debian package `prometheus`; `make sysdeps-test`)")
-    config = prometheus_files(tmp_path, ports)
-    log = (tmp_path / "prometheus.log").open("wb")
+    config = prometheus_files(workdir, ports)
+    log = (workdir / "prometheus.log").open("wb")
     proc = subprocess.Popen(
         [
             binary,
             f"--config.file={config}",
-            f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--storage.tsdb.path={workdir / 'tsdb'}",
             f"--web.listen-address=127.0.0.1:{ports.prometheus}",
             "--log.level=warn",
         ],
@@ -189,7 +195,7 @@ def prometheus(tmp_path: Path, ports: Ports) -> Iterator[str]:
     try:
 
         def ready() -> bool:
-            assert proc.poll() is None, (tmp_path / "prometheus.log").read_text()
+            assert proc.poll() is None, (workdir / "prometheus.log").read_text()
             try:
                 return httpx.get(f"{url}/-/ready", timeout=1).status_code == 200
             except httpx.HTTPError:
@@ -219,15 +225,15 @@ class Demo:
         return "\n".join(texts)
 
 
-@pytest.fixture
-def demo(tmp_path: Path, ports: Ports, prometheus: str) -> Iterator[Demo]:
-    output = tmp_path / "demo.out"
+@pytest.fixture(scope="module")
+def demo(workdir: Path, ports: Ports, prometheus: str) -> Iterator[Demo]:
+    output = workdir / "demo.out"
     sink = output.open("wb")
     standby = Path(sys.executable).with_name("standby")
     proc = subprocess.Popen(
         [str(standby), "demo", "--keep-running"],
         cwd=ROOT,
-        env=system_env(tmp_path, ports),
+        env=system_env(workdir, ports),
         stdout=sink,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -245,7 +251,7 @@ def demo(tmp_path: Path, ports: Ports, prometheus: str) -> Iterator[Demo]:
         assert bootstrap, text
         yield Demo(
             output=output,
-            var=tmp_path / "var",
+            var=workdir / "var",
             console=f"http://127.0.0.1:{ports.console}",
             bootstrap=bootstrap[1],
         )
@@ -324,12 +330,18 @@ def dashboard_targets() -> list[tuple[str, str, str]]:
     return found
 
 
-def test_every_dashboard_query_returns_data_and_every_alert_is_in_its_expected_state(
-    demo: Demo, prometheus: str
-) -> None:
+@pytest.fixture(scope="module")
+def system(demo: Demo, prometheus: str) -> tuple[Demo, str]:
+    """The running demo after an officer acknowledged one activation and a bad message came in."""
     acknowledge_the_activate_level_activation(demo.console)
     publish_a_malformed_hazard(demo.bootstrap)
+    return demo, prometheus
 
+
+def test_alerts_fire_for_a_failing_source_a_dead_letter_an_unacked_activation_and_a_down_service(
+    system: tuple[Demo, str],
+) -> None:
+    _, prometheus = system
     seen: dict[str, Any] = {}
 
     def expected_alerts_firing() -> dict[str, list[dict[str, Any]]] | None:
@@ -361,7 +373,9 @@ def test_every_dashboard_query_returns_data_and_every_alert_is_in_its_expected_s
         ("triage", "hazards.v1")
     }
 
-    # The quiet alerts are quiet because things are fine, not because their series are missing.
+
+def test_quiet_alerts_are_quiet_over_series_that_exist(system: tuple[Demo, str]) -> None:
+    _, prometheus = system
     rules = yaml.safe_load((DEPLOY / "prometheus" / "rules.yml").read_text())["groups"][0]["rules"]
     missing = [
         (rule["alert"], name)
@@ -370,8 +384,13 @@ def test_every_dashboard_query_returns_data_and_every_alert_is_in_its_expected_s
         if not query(prometheus, f"count({name})")
     ]
     assert not missing, f"alert rules read series Prometheus does not have: {missing}"
+    firing = {name for name, alerts in alert_states(prometheus).items() if alerts}
+    assert not firing & QUIET
 
-    # Every query of every dashboard panel returns data.
+
+def test_every_dashboard_panel_query_returns_data(system: tuple[Demo, str]) -> None:
+    _, prometheus = system
+    assert len(dashboard_targets()) >= 40
     empty: list[tuple[str, str, str]] = []
     deadline = time.monotonic() + 30
     while True:
@@ -382,20 +401,21 @@ def test_every_dashboard_query_returns_data_and_every_alert_is_in_its_expected_s
     assert not empty, "panel queries without data:\n" + "\n".join(
         f"  {board} / {title}: {expr}" for board, title, expr in empty
     )
-    assert len(dashboard_targets()) >= 40
 
-    # The funnel shows the scenario's flow: every stage counted something, ending with the ack.
+
+def test_the_funnel_counts_every_stage_of_the_scenario_down_to_the_acknowledgement(
+    system: tuple[Demo, str],
+) -> None:
+    _, prometheus = system
     funnel = json.loads((DEPLOY / "grafana" / "dashboards" / "standby-funnel.json").read_text())
     stages = next(p for p in funnel["panels"] if p["title"] == "Activation funnel")["targets"]
+    seen: dict[str, dict[str, float]] = {}
 
-    def stage_values() -> dict[str, float]:
-        return {
+    def counted() -> dict[str, float] | None:
+        seen["funnel"] = {
             t["legendFormat"]: float(query(prometheus, expand_macros(t["expr"]))[0]["value"][1])
             for t in stages
         }
-
-    def counted() -> dict[str, float] | None:
-        seen["funnel"] = stage_values()
         return seen["funnel"] if min(seen["funnel"].values()) > 0 else None
 
     try:
@@ -404,8 +424,11 @@ def test_every_dashboard_query_returns_data_and_every_alert_is_in_its_expected_s
         pytest.fail(f"funnel stages: {seen['funnel']}")
     assert values["1 hazard events triaged"] >= 3, values
 
-    # Logs: one JSON object per line from every service (production format), the ids of an
-    # activation on the lines about it, and no secret anywhere.
+
+def test_service_logs_are_json_name_their_activation_and_hold_no_secret(
+    system: tuple[Demo, str],
+) -> None:
+    demo, _ = system
     for name in SERVICES:
         for number, line in enumerate((demo.logs_dir / f"{name}.log").read_text().splitlines()):
             try:
