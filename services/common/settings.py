@@ -61,7 +61,9 @@ class IngesterSettings(Section):
         default=5, ge=1, description="Pages followed per poll while they still hold news."
     )
     reliefweb_reports_per_alert: int = Field(
-        default=3, ge=0, description="Situation reports attached to a newly alerted disaster (0: off)."
+        default=3,
+        ge=0,
+        description="Situation reports attached to a newly alerted disaster (0: off).",
     )
     timeout_s: float = Field(default=20, gt=0)
     max_document_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
