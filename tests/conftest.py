@@ -71,9 +71,12 @@ class EmbeddedBroker:
             self.proc.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def embedded_broker() -> Iterator[EmbeddedBroker]:
-    """One embedded broker for the session, with every topic created."""
+    """An embedded broker per test module (it starts in milliseconds), every topic created.
+
+    One per module keeps modules from reading each other's messages off shared topics.
+    """
     from schemas.topics import ALL_TOPICS
     from services.common.broker import ensure_topics, wait_for_broker
 
