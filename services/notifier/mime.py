@@ -9,11 +9,11 @@ cost ~2 ms a message, which for 5,000 members would be 10 s before the first mai
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from dataclasses import dataclass
 from email import policy
-from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
@@ -58,8 +58,26 @@ def address(name: str | None, email: str) -> str:
         return email
     if name.isascii():
         return formataddr((name, email))
-    encoded = Header(name, "utf-8", header_name="To").encode(linesep="\r\n")
-    return f"{encoded} <{email}>"
+    return f"{encoded_words(name)} <{email}>"
+
+
+def encoded_words(text: str) -> str:
+    """Encode text as RFC 2047 UTF-8 base64 words, whole characters each, folded with CRLF."""
+    words: list[str] = []
+    chunk: list[str] = []
+    size = 0
+    for char in text:
+        width = len(char.encode())
+        # 45 bytes make 60 base64 characters: with "=?utf-8?b?" and "?=" a word stays < 76.
+        if size + width > 45:
+            words.append("".join(chunk))
+            chunk, size = [], 0
+        chunk.append(char)
+        size += width
+    words.append("".join(chunk))
+    return "\r\n ".join(
+        f"=?utf-8?b?{base64.b64encode(word.encode()).decode('ascii')}?=" for word in words
+    )
 
 
 def build_body(rendered: Rendered, sender: Address) -> MailBody:

@@ -80,10 +80,9 @@ class SmtpPool:
             conn: _Conn | None = None
             try:
                 conn = await self._take()
-                await asyncio.wait_for(
-                    conn.client.sendmail(sender, [recipient], message, timeout=timeout),
-                    timeout * 2,
-                )
+                # aiosmtplib times each read; this bounds the whole exchange (no extra task).
+                async with asyncio.timeout(timeout * 2):
+                    await conn.client.sendmail(sender, [recipient], message, timeout=timeout)
             except BaseException as err:
                 if conn is not None:
                     await self._discard(conn)

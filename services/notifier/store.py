@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,7 +55,7 @@ async def record_new(
     if fresh:
         now = utcnow()
         await session.execute(
-            insert(DeliveryRow),
+            insert(cast(Table, DeliveryRow.__table__)),
             [
                 {
                     "key": j.key,
@@ -208,11 +209,22 @@ async def next_due(session: AsyncSession) -> datetime | None:
 
 async def apply_outcomes(session: AsyncSession, outcomes: Sequence[Outcome]) -> None:
     """Write a batch of outcomes in one statement (executemany by primary key)."""
+    table = cast(Table, DeliveryRow.__table__)
+    # Core executemany: the ORM's bulk-by-primary-key path costs ~50 µs a row in Python.
     await session.execute(
-        update(DeliveryRow),
+        update(table)
+        .where(table.c.key == bindparam("b_key"))
+        .values(
+            status=bindparam("status"),
+            attempts=bindparam("attempts"),
+            error=bindparam("error"),
+            updated_at=bindparam("updated_at"),
+            next_attempt_at=bindparam("next_attempt_at"),
+            sent_at=bindparam("sent_at"),
+        ),
         [
             {
-                "key": o.job.key,
+                "b_key": o.job.key,
                 "status": o.status.value,
                 "attempts": o.job.attempts,
                 "error": o.error,
