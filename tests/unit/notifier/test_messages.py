@@ -151,3 +151,16 @@ def test_an_invalid_address_is_a_permanent_failure() -> None:
     with pytest.raises(DeliveryError) as err:
         address("x", "not an address@@example")
     assert err.value.permanent
+
+
+def test_long_names_become_several_encoded_words_of_whole_characters() -> None:
+    name = "特定非営利活動法人ホープブリッジ 緊急対応チーム 田中 美咲 🌏 (マニラ事務所)"
+    header = f"To: {address(name, 'tanaka@example.jp')}\r\n"
+    lines = header.split("\r\n")
+    assert all(len(line) <= 78 for line in lines)
+    words = [w for w in header.split() if w.startswith("=?utf-8?b?")]
+    assert len(words) > 1
+    for word in words:
+        assert len(word) <= 75
+        base64.b64decode(word[len("=?utf-8?b?") : -2]).decode("utf-8")  # whole characters
+    assert str(make_header(decode_header(header[4:]))) == f"{name} <tanaka@example.jp>"
