@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from schemas.export import export_json_schemas
+from services.common.commands import fail, load_settings
 from services.common.errors import StandbyError
 from services.common.service import serve
-from services.common.settings import SERVICES, ServiceName, Settings
+from services.common.settings import SERVICES, ServiceName
 
 app = typer.Typer(
     help="standby: disaster feeds in, member alerts and duty pages out.",
@@ -24,20 +24,6 @@ app = typer.Typer(
 )
 schemas_app = typer.Typer(help="The wire contract.", no_args_is_help=True)
 app.add_typer(schemas_app, name="schemas")
-
-
-def load_settings() -> Settings:
-    """Read settings, or exit with the reason when they are invalid."""
-    try:
-        return Settings()
-    except ValidationError as err:
-        typer.echo(f"error: invalid settings (STANDBY_* environment or .env):\n{err}", err=True)
-        raise typer.Exit(2) from err
-
-
-def fail(err: StandbyError) -> typer.Exit:
-    typer.echo(f"error: {err}", err=True)
-    return typer.Exit(2)
 
 
 def _service_command(name: ServiceName) -> None:

@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Show who is on duty and the escalation chain a page would follow."""
         from schemas.base import utcnow
-        from services.cli import load_settings
+        from services.common.commands import load_settings
         from services.duty.rota import load_rota
 
         path = rota_file or load_settings().duty.rota_file

@@ -107,7 +107,7 @@ def register(app: typer.Typer) -> None:
         format: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.TABLE,
     ) -> None:
         """Print the normalised events of one feed document (the live feed, a URL or a file)."""
-        from services.cli import load_settings
+        from services.common.commands import load_settings
 
         settings = load_settings().ingester
         try:

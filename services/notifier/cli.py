@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         """Check the member directory and list who an incident at a level would reach."""
         from schemas.activations import Level
         from schemas.hazards import HazardType
-        from services.cli import load_settings
+        from services.common.commands import load_settings
         from services.notifier.directory import load_directory, regions_of
         from services.notifier.recipients import select_recipients
 
@@ -71,7 +71,7 @@ def register(app: typer.Typer) -> None:
         """Show what happened to the notifier's deliveries, newest first."""
         import asyncio
 
-        from services.cli import load_settings
+        from services.common.commands import load_settings
         from services.common.db import Database
         from services.notifier.report import delivery_lines
 
@@ -101,7 +101,7 @@ def register(app: typer.Typer) -> None:
         from schemas.activations import Activation, IncidentSummary, Level, Reason
         from schemas.hazards import AlertLevel, HazardType, Link, Measure
         from schemas.members import Language
-        from services.cli import load_settings
+        from services.common.commands import load_settings
         from services.notifier.directory import load_directory
         from services.notifier.mime import address, build_body, headers
         from services.notifier.rendering import Renderer

@@ -9,9 +9,9 @@ import yaml
 
 from schemas.members import MemberDirectory
 from services.common.config_files import load_yaml_model
+from services.common.countries import country_table
 from services.common.errors import ConfigError
 from services.common.logs import get_logger
-from services.triage.countries import country_table
 
 log = get_logger(__name__)
 

@@ -17,12 +17,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from schemas.hazards import HazardEvent
 from services.common.errors import StandbyError
+from services.tools.documents import Unreadable, read_events
 from services.triage.backtest import (
     DecisionLine,
-    Unreadable,
     find_documents,
     in_time_order,
-    read_events,
     replay,
 )
 from services.triage.criteria import Criteria, load_criteria
@@ -66,7 +65,7 @@ def backtest(
     ] = None,
 ) -> None:
     """Replay saved feed documents through the triage engine, offline, and print each decision."""
-    from services.cli import fail, load_settings
+    from services.common.commands import fail, load_settings
 
     settings = load_settings()
     err = Console(stderr=True, highlight=False)

@@ -65,7 +65,7 @@ def check_config(
     ] = None,
 ) -> None:
     """Validate the criteria, members and rota files; report errors with file, line and column."""
-    from services.cli import load_settings
+    from services.common.commands import load_settings
 
     settings = load_settings()
     failed = 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -10,7 +10,7 @@ from typing import Any
 
 from schemas.activations import Level
 from schemas.hazards import HazardEvent
-from services.common.errors import SourceError, StandbyError
+from services.common.errors import StandbyError
 from services.triage.criteria import Criteria
 from services.triage.engine import Outcome, Triage
 from services.triage.facts import FactContext, Presence
@@ -36,29 +36,6 @@ def find_documents(paths: Iterable[Path]) -> list[Path]:
         else:
             raise BacktestError(f"{path}: no such file or folder")
     return found
-
-
-@dataclass(frozen=True)
-class Unreadable:
-    path: Path
-    error: str
-
-
-def read_events(
-    documents: Iterable[Path], *, on_error: Callable[[Unreadable], None] | None = None
-) -> list[HazardEvent]:
-    """Normalise every document as the ingester would, and order the reports in time."""
-    from services.ingester.sources import parse_document
-
-    events: list[HazardEvent] = []
-    for path in documents:
-        try:
-            events.extend(parse_document(path.read_bytes(), name=path.name))
-        except (SourceError, OSError) as err:
-            if on_error is None:
-                raise BacktestError(f"{path}: {err}") from err
-            on_error(Unreadable(path, str(err)))
-    return in_time_order(events)
 
 
 def _version_key(version: str) -> tuple[int, int, str]:

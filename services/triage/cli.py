@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def _print(read: Callable[[Database], Awaitable[list[str]]]) -> None:
-    from services.cli import load_settings
+    from services.common.commands import load_settings
     from services.common.db import Database
 
     settings = load_settings()

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from schemas.hazards import AlertLevel, HazardType, Source
-from services.triage.countries import Income, country_table
+from services.common.countries import Income, country_table
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from schemas.hazards import HazardEvent, Source
 from schemas.members import MemberDirectory
-from services.triage.countries import CountryTable, country_table
+from services.common.countries import CountryTable, country_table
 from services.triage.incidents import ALERT_RANK
 
 #: Every fact a rule may test or a sentence may name, with what it means.

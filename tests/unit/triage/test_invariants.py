@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from schemas.activations import Level
 from schemas.hazards import AlertLevel, HazardEvent, HazardType, Source
-from services.triage.countries import Income, country_table
+from services.common.countries import Income, country_table
 from services.triage.engine import Triage
 from tests.unit.triage.builders import T0, context, hours, report, shipped
 

@@ -14,7 +14,8 @@ import pytest
 
 from schemas.activations import Level
 from schemas.hazards import HazardEvent, HazardType, Source
-from services.triage.backtest import find_documents, in_time_order, read_events, replay
+from services.tools.documents import read_events
+from services.triage.backtest import find_documents, in_time_order, replay
 from services.triage.engine import Outcome
 from services.triage.synthetic import MergeScore, generate_history, pair_scores
 from tests.unit.triage.builders import shipped

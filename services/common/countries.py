@@ -1,7 +1,7 @@
 """Country facts triage reasons with: UN M49 region and sub-region, World Bank income level.
 
 The table is derived once from OCHA's hdx-python-country offline data (see
-`data/derive_countries.py` and docs/decisions/0300-country-facts.md), so the service carries
+`data/derive_countries.py` and docs/decisions/0300-country-facts-from-a-derived-table.md), so the service carries
 no dependency for it and decides the same way offline.
 """
 

@@ -5,7 +5,7 @@ openpyxl, loguru, …) that a running triage does not need. Re-run after a World
 reclassification (each July) in a throwaway environment:
 
     python -m venv /tmp/hdx && /tmp/hdx/bin/pip install hdx-python-country
-    /tmp/hdx/bin/python services/triage/data/derive_countries.py > services/triage/data/countries.csv
+    /tmp/hdx/bin/python services/common/data/derive_countries.py > services/common/data/countries.csv
 """
 
 from __future__ import annotations

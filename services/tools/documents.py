@@ -1,0 +1,33 @@
+"""Saved feed documents read as the ingester reads them (for the offline tools)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from schemas.hazards import HazardEvent
+from services.common.errors import SourceError
+from services.ingester.sources import parse_document
+from services.triage.backtest import BacktestError, in_time_order
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    path: Path
+    error: str
+
+
+def read_events(
+    documents: Iterable[Path], *, on_error: Callable[[Unreadable], None] | None = None
+) -> list[HazardEvent]:
+    """Normalise every document as the ingester would, and order the reports in time."""
+    events: list[HazardEvent] = []
+    for path in documents:
+        try:
+            events.extend(parse_document(path.read_bytes(), name=path.name))
+        except (SourceError, OSError) as err:
+            if on_error is None:
+                raise BacktestError(f"{path}: {err}") from err
+            on_error(Unreadable(path, str(err)))
+    return in_time_order(events)
