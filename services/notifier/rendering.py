@@ -97,7 +97,10 @@ class Renderer:
             "level_word": word,
             "upgraded_from": upgraded_from,
             "score": round(activation.score),
-            "reasons": [r.sentence for r in activation.reasons],
+            "reasons": [
+                (r.sentence_ja or r.sentence) if language is Language.JA else r.sentence
+                for r in activation.reasons
+            ],
             "ask": ASKS[language][activation.level],
             "secretariat": _secretariat(language, secretariat),
         }

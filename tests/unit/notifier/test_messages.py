@@ -164,3 +164,16 @@ def test_long_names_become_several_encoded_words_of_whole_characters() -> None:
         assert len(word) <= 75
         base64.b64decode(word[len("=?utf-8?b?") : -2]).decode("utf-8")  # whole characters
     assert str(make_header(decode_header(header[4:]))) == f"{name} <tanaka@example.jp>"
+
+
+def test_reasons_are_given_in_the_readers_language() -> None:
+    reason = Reason(
+        rule="gdacs-red", sentence="GDACS alert level Red", sentence_ja="GDACSの警報レベルは赤"
+    )
+    activation = _activation().model_copy(update={"reasons": [reason]})
+    ja = _mail(Language.JA, activation, "山田").get_body(("plain",))
+    en = _mail(Language.EN, activation, "Kim").get_body(("plain",))
+    assert ja is not None and en is not None
+    assert "GDACSの警報レベルは赤" in ja.get_content()
+    assert "GDACS alert level Red" not in ja.get_content()
+    assert "GDACS alert level Red" in en.get_content()

@@ -99,3 +99,21 @@ def test_a_member_country_code_that_names_no_country_is_an_error(tmp_path: Path)
         "members.yaml:6:22: organisations.0.countries.1: Value error, unknown ISO3 country code 'PHI'"
         in result.stderr
     )
+
+
+def test_a_subscription_region_that_names_no_un_region_is_an_error(tmp_path: Path) -> None:
+    members = tmp_path / "members.yaml"
+    members.write_text(
+        "organisations:\n"
+        "  - id: asia-ngo\n"
+        "    name_ja: アジアNGO\n"
+        "    name_en: Asia NGO\n"
+        "    kind: ngo\n"
+        "    contacts: [{id: desk, name: Desk, email: desk@asia.example}]\n"
+        "    subscription: {regions: [South-eastern Asia, Southeast Asia]}\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, check(members=members))
+    assert result.exit_code == 1
+    assert "members.yaml:7" in result.stderr
+    assert "Southeast Asia" in result.stderr
