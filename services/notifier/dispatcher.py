@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, RetryCallState, wait_exponential, wait_random
 
 from schemas.base import Message, utcnow
-from schemas.deliveries import Channel, DeliveryStatus
+from schemas.deliveries import Channel, DeliveryKind, DeliveryStatus
 from schemas.dlq import DeadLetter
 from schemas.topics import DELIVERIES, dlq
 from services.common import metrics
@@ -98,7 +98,9 @@ class Dispatcher:
                 task.cancel()
 
     async def _run(self, job: Job) -> None:
-        async with self._limit:
+        # Pages are few and must never wait behind a batch of member alerts.
+        urgent = job.kind is DeliveryKind.PAGE
+        async with contextlib.nullcontext() if urgent else self._limit:
             started = time.perf_counter()
             job.attempts += 1
             try:
@@ -120,7 +122,12 @@ class Dispatcher:
     async def _send(self, job: Job) -> None:
         if job.channel is Channel.EMAIL:
             check_address(job.recipient)
-            await self.smtp.send(self._sender_address, job.recipient, job.payload)
+            await self.smtp.send(
+                self._sender_address,
+                job.recipient,
+                job.payload,
+                urgent=job.kind is DeliveryKind.PAGE,
+            )
         else:
             title, text = chat_parts(job.body)
             await self.chat.send(job.recipient, title, text)

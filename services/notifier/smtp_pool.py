@@ -73,10 +73,16 @@ class SmtpPool:
             )
         return len(opened)
 
-    async def send(self, sender: str, recipient: str, message: bytes) -> None:
-        """Send one message to one recipient; raise DeliveryError saying if a retry may help."""
+    async def send(
+        self, sender: str, recipient: str, message: bytes, *, urgent: bool = False
+    ) -> None:
+        """Send one message to one recipient; raise DeliveryError saying if a retry may help.
+
+        An urgent message (a duty page) does not queue for a slot behind a batch of member
+        alerts: it takes an idle connection or opens one beyond the pool's size.
+        """
         timeout = self.settings.timeout_s
-        async with self._slots:
+        async with contextlib.nullcontext() if urgent else self._slots:
             conn: _Conn | None = None
             try:
                 conn = await self._take()
