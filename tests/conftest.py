@@ -14,7 +14,17 @@ import pytest
 
 from services.common.db import Database
 
-SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+
+def _shared_fixtures_dir() -> Path:
+    """Where the real feed captures are: $SHARED_FIXTURES_DIR, else `../shared/fixtures`."""
+    configured = os.environ.get("SHARED_FIXTURES_DIR")
+    if configured:
+        return Path(configured)
+    repo = Path(__file__).resolve().parents[1]
+    return repo.parent / "shared" / "fixtures"
+
+
+SHARED_FIXTURES = _shared_fixtures_dir()
 PG_URL = os.environ.get("PG_TEST_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 
