@@ -165,6 +165,27 @@ async def running(ctx: ServiceContext) -> AsyncIterator[ServiceContext]:
         await ctx.db.dispose()
 
 
+@asynccontextmanager
+async def serving(ctx: ServiceContext) -> AsyncIterator[ServiceContext]:
+    """Run a built service in the background until the block ends (embedding, tests)."""
+    stop = asyncio.Event()
+
+    async def until_stopped() -> None:
+        await stop.wait()
+
+    async def run() -> None:
+        async with running(ctx):
+            pass
+
+    ctx.background.append(until_stopped)
+    task = asyncio.create_task(run(), name=f"serving-{ctx.name}")
+    try:
+        yield ctx
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
 async def serve(
     name: ServiceName, settings: Settings, setup: Callable[[ServiceContext], Awaitable[None]]
 ) -> None:

@@ -6,29 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TypeVar
 
 from tests.conftest import free_port
 
-T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]
-
-
-def wait_for(check: Callable[[], T], *, timeout: float, what: str, every: float = 0.2) -> T:
-    """Poll `check` until it returns something truthy, or fail naming what was awaited."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(every)
 
 
 class System:

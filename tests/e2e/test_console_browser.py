@@ -13,7 +13,8 @@ import pytest
 from schemas.deliveries import Channel, Delivery, DeliveryKind, DeliveryStatus
 from tests.conftest import EmbeddedBroker
 from tests.integration.duty.factories import PASSWORD, activation, write_rota
-from tests.integration.duty.process import DutyProcess, publish, wait_for
+from tests.integration.duty.process import DutyProcess, publish
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.broker]
 

@@ -10,7 +10,8 @@ import pytest
 
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import gdacs_rss, red_earthquake
-from tests.e2e.system import System, wait_for
+from tests.e2e.system import System
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.broker
 

@@ -11,7 +11,8 @@ import pytest
 
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import gdacs_rss, red_earthquake
-from tests.e2e.system import System, child_pid, wait_for
+from tests.e2e.system import System, child_pid
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.broker
 

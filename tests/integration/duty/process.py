@@ -9,33 +9,20 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaProducer
 
 from schemas.base import Message
 from tests.conftest import free_port
+from tests.waiting import wait_for
 
-T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[3]
 SIGNING_KEY = "integration-test-signing-key-0123456789"
-
-
-def wait_for(check: Callable[[], T], *, timeout: float, what: str, every: float = 0.1) -> T:
-    """Poll `check` until it returns something truthy, or fail naming what was awaited."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(every)
 
 
 class DutyProcess:

@@ -11,7 +11,8 @@ import pytest
 
 from tests.conftest import EmbeddedBroker
 from tests.integration.duty.factories import activation, write_rota
-from tests.integration.duty.process import DutyProcess, publish, wait_for
+from tests.integration.duty.process import DutyProcess, publish
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.broker
 

@@ -13,7 +13,7 @@ from prometheus_client import REGISTRY
 
 from schemas.hazards import HazardEvent
 from schemas.topics import HAZARDS
-from services.common.service import build_context, running
+from services.common.service import build_context, serving
 from services.common.settings import IngesterSettings, KafkaSettings, Settings
 from services.ingester.main import setup
 from tests.conftest import EmbeddedBroker
@@ -48,23 +48,8 @@ async def ingester(settings: Settings) -> AsyncIterator[None]:
     """Run the ingester service (a fresh context on the same database) until the block ends."""
     ctx = build_context("ingester", settings)
     await setup(ctx)
-    stop = asyncio.Event()
-
-    async def until_stopped() -> None:
-        await stop.wait()
-
-    ctx.background.append(until_stopped)
-
-    async def serve() -> None:
-        async with running(ctx):
-            pass
-
-    task = asyncio.create_task(serve())
-    try:
+    async with serving(ctx):
         yield
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
 
 
 class Hazards:

@@ -19,7 +19,7 @@ from schemas.base import Message
 from schemas.hazards import AlertLevel
 from schemas.topics import ACKS, ACTIVATIONS, HAZARDS
 from services.common.db import Database
-from services.common.service import build_context, running
+from services.common.service import build_context, serving
 from services.common.settings import KafkaSettings, Settings, TriageSettings
 from services.triage.main import setup
 from services.triage.models import ActivationRow, DecisionRow, IncidentRow
@@ -37,23 +37,8 @@ async def triage_service(settings: Settings) -> AsyncIterator[Settings]:
     """Run the triage service until the block ends."""
     ctx = build_context("triage", settings)
     await setup(ctx)
-    stop = asyncio.Event()
-
-    async def until_stopped() -> None:
-        await stop.wait()
-
-    ctx.background.append(until_stopped)
-
-    async def serve() -> None:
-        async with running(ctx):
-            pass
-
-    task = asyncio.create_task(serve())
-    try:
+    async with serving(ctx):
         yield settings
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
 
 
 class Activations:
