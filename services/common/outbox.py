@@ -83,6 +83,14 @@ async def claim(session: AsyncSession, message_id: UUID, topic: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def seen(session: AsyncSession, message_id: UUID) -> bool:
+    """Say whether a message was processed before (without claiming it)."""
+    found = await session.execute(
+        select(inbox.c.message_id).where(inbox.c.message_id == str(message_id))
+    )
+    return found.first() is not None
+
+
 async def enqueue(session: AsyncSession, *messages: Message, key: str | None = None) -> None:
     """Add messages to the outbox, inside the caller's transaction."""
     if not messages:

@@ -7,8 +7,10 @@ them without holding up the consumer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.acks import AckEvent, AckState
 from schemas.activations import Activation, IncidentSummary
@@ -16,6 +18,8 @@ from schemas.deliveries import Channel, DeliveryKind
 from schemas.members import Language, MemberDirectory
 from schemas.pages import Page
 from services.common.logs import get_logger
+from services.common.outbox import claim as outbox_claim
+from services.common.outbox import seen
 from services.common.service import ServiceContext
 from services.notifier import store
 from services.notifier.compose import Batch, Composer, Target
@@ -157,42 +161,95 @@ class Handlers:
         targets: Sequence[Target],
         rendered: dict[Language, Rendered],
     ) -> None:
-        fresh: list[Job] = []
-        held: set[str] = set()
-        committed = False
-        try:
-            async with self.ctx.consuming(message) as session:
-                if session is None:
-                    return
-                if isinstance(message, Activation):
-                    await store.save_incident(session, message)
-                roots = await store.thread_roots(session, incident_id)
-                batch: Batch = self.composer.compose(
-                    scope=scope,
-                    kind=kind,
-                    activation_id=activation_id,
-                    incident_id=incident_id,
-                    targets=targets,
-                    rendered=rendered,
-                    roots=roots,
-                )
-                # Hold the keys before the rows are visible to the retry scheduler.
-                held = {j.key for j in batch.jobs} - self.dispatcher.in_flight
-                self.dispatcher.reserve(held)
-                fresh = await store.record_new(session, activation_id, batch.jobs, batch.bodies)
-                await store.add_threads(session, incident_id, batch.new_roots)
-            committed = True
-        finally:
-            # Keys of rows that now exist stay held until their outcome is stored.
-            self.dispatcher.release(held - {j.key for j in fresh} if committed else held)
+        async with self.ctx.db.sessions() as session:
+            if await seen(session, message.id):
+                log.info("duplicate_message_skipped", topic=message.topic, id=str(message.id))
+                return
+            roots = await store.thread_roots(session, incident_id)
+        # The first recipients are composed, recorded and handed to the dispatcher before the
+        # rest are even composed, so the first mail leaves in milliseconds whatever the list's
+        # length, and composing overlaps sending. The message is claimed only with the last
+        # chunk: a crash in between redelivers it, and recording skips the keys already
+        # stored, so nobody is told twice.
+        new_roots: dict[str, str] = {}
+
+        async def finish(session: AsyncSession) -> None:
+            if isinstance(message, Activation):
+                await store.save_incident(session, message)
+            await store.add_threads(session, incident_id, new_roots)
+
+        parts = _chunks(targets)
+        planned = 0
+        for i, part in enumerate(parts):
+            batch: Batch = self.composer.compose(
+                scope=scope,
+                kind=kind,
+                activation_id=activation_id,
+                incident_id=incident_id,
+                targets=part,
+                rendered=rendered,
+                roots=roots,
+            )
+            new_roots.update(batch.new_roots)
+            last = i == len(parts) - 1
+            fresh = await self._record(
+                message, batch, activation_id, finish=finish if last else None
+            )
+            if fresh is None:
+                return
+            planned += len(fresh)
+            self.dispatcher.submit(fresh)
         log.info(
             "deliveries_planned",
             activation_id=activation_id,
             kind=kind.value,
             targets=len(targets),
-            new=len(fresh),
+            new=planned,
         )
-        self.dispatcher.submit(fresh)
+
+    async def _record(
+        self,
+        message: Activation | Page | AckEvent,
+        batch: Batch,
+        activation_id: str,
+        *,
+        finish: Callable[[AsyncSession], Awaitable[None]] | None,
+    ) -> list[Job] | None:
+        """Store one chunk of jobs; the last one claims the message and runs `finish`.
+
+        Return None when the message was processed before.
+        """
+        fresh: list[Job] = []
+        held: set[str] = set()
+        committed = False
+        try:
+            async with self.ctx.transaction() as session:
+                if finish is not None:
+                    if not await outbox_claim(session, message.id, message.topic):
+                        return None
+                    await finish(session)
+                # Hold the keys before the rows are visible to the retry scheduler.
+                held = {j.key for j in batch.jobs} - self.dispatcher.in_flight
+                self.dispatcher.reserve(held)
+                fresh = await store.record_new(session, activation_id, batch.jobs, batch.bodies)
+            committed = True
+        finally:
+            # Keys of rows that now exist stay held until their outcome is stored.
+            self.dispatcher.release(held - {j.key for j in fresh} if committed else held)
+        return fresh
+
+
+_FIRST_CHUNK = 20
+_CHUNK = 500
+
+
+def _chunks(targets: Sequence[Target]) -> list[Sequence[Target]]:
+    """Split targets into a small first chunk and larger ones after it (at least one chunk)."""
+    if len(targets) <= _FIRST_CHUNK:
+        return [targets]
+    return [targets[:_FIRST_CHUNK]] + [
+        targets[i : i + _CHUNK] for i in range(_FIRST_CHUNK, len(targets), _CHUNK)
+    ]
 
 
 def _display_name(contact: str, org_ja: str, org_en: str, language: Language) -> str:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
+
+import pytest
 
 from schemas.acks import AckEvent, AckState, AckVia
 from schemas.activations import Level
 from schemas.deliveries import DeliveryStatus
 from services.common.db import Database
+from services.notifier import store
 from services.notifier.jobs import Job
 from services.notifier.mime import message_id_for
 from services.notifier.report import delivery_lines
@@ -141,3 +145,34 @@ async def test_stopping_while_mails_are_on_the_wire_records_them_so_a_restart_se
             await restarted.handlers.on_activation(alert.model_copy(update={"id": uuid4()}))
             await until(lambda: not restarted.dispatcher.in_flight, what="idle")
     assert dict(server.accepted) == {email: 1 for _, _, email in slow}
+
+
+async def test_a_crash_between_chunks_of_a_long_list_tells_each_contact_exactly_once(
+    tmp_path: Path, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    many = [
+        (f"ok{i:03d}", "en" if i % 2 else "ja", f"ok{i:03d}@members.example.org") for i in range(60)
+    ]
+    settings = settings_for(tmp_path, port, directory_yaml(many))
+    alert = activation()
+    real_record = store.record_new
+    calls = {"n": 0}
+
+    async def crash_on_second_chunk(*args: Any, **kwargs: Any) -> list[Job]:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("the process died between two chunks")
+        return await real_record(*args, **kwargs)
+
+    with smtp_server(port) as server:
+        async with running_notifier(settings, database) as notifier:
+            monkeypatch.setattr(store, "record_new", crash_on_second_chunk)
+            with pytest.raises(RuntimeError, match="between two chunks"):
+                await notifier.handlers.on_activation(alert)
+            # The first chunk is out already; the message was not claimed, so it comes again.
+            await notifier.handlers.on_activation(alert)
+            await until(lambda: _all_sent(database, len(many)), what="every contact told")
+            await notifier.handlers.on_activation(alert)  # a third delivery changes nothing
+    assert len(server.accepted) == len(many)
+    assert set(server.accepted.values()) == {1}
