@@ -103,3 +103,17 @@ def child_pid(system: System, name: str) -> int | None:
         if len(argv) >= 3 and argv[1:3] == [b"-m", b"services"] and argv[3:4] == [name.encode()]:
             return pid
     return None
+
+
+def fed_system(tmp_path: Path, members_yaml: str, feed_url: str) -> System:
+    """A system polling `feed_url` every second, with `members_yaml` as its member directory."""
+    members = tmp_path / "members.yaml"
+    members.write_text(members_yaml, encoding="utf-8")
+    return System(
+        tmp_path / "var",
+        {
+            "STANDBY_MEMBERS_FILE": str(members),
+            "STANDBY_INGESTER__GDACS_RSS_URL": feed_url,
+            "STANDBY_INGESTER__GDACS_RSS_INTERVAL_S": "1",
+        },
+    )

@@ -14,7 +14,7 @@ import pytest
 
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import gdacs_rss, red_earthquake
-from tests.e2e.system import System
+from tests.e2e.system import System, fed_system
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.broker
@@ -58,19 +58,10 @@ def duty_state(system: System) -> list[tuple[str, str | None]]:
 def test_a_page_is_acknowledged_from_its_mail_and_a_launch_tells_members_to_deploy(
     tmp_path: Path,
 ) -> None:
-    members = tmp_path / "members.yaml"
-    members.write_text(MEMBERS, encoding="utf-8")
     quake = red_earthquake(9_500_001, datetime.now(UTC) - timedelta(minutes=10))
     with FeedServer() as feeds:
         url = feeds.put("/xml/rss.xml", gdacs_rss([quake]))
-        system = System(
-            tmp_path / "var",
-            {
-                "STANDBY_MEMBERS_FILE": str(members),
-                "STANDBY_INGESTER__GDACS_RSS_URL": url,
-                "STANDBY_INGESTER__GDACS_RSS_INTERVAL_S": "1",
-            },
-        ).start()
+        system = fed_system(tmp_path, MEMBERS, url).start()
         console = f"http://127.0.0.1:{system.console_port}"
         try:
             page_mail = wait_for(

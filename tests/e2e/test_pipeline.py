@@ -10,7 +10,7 @@ import pytest
 
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import gdacs_rss, red_earthquake
-from tests.e2e.system import System
+from tests.e2e.system import fed_system
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.broker
@@ -59,19 +59,10 @@ LEVEL_WORDS = {"en": "ACTIVATE", "ja": "出動"}
 def test_a_red_earthquake_reaches_every_subscribed_member_and_the_duty_officer(
     tmp_path: Path,
 ) -> None:
-    members = tmp_path / "members.yaml"
-    members.write_text(MEMBERS, encoding="utf-8")
     quake = red_earthquake(9_100_001, datetime.now(UTC) - timedelta(minutes=20))
     with FeedServer() as feeds:
         url = feeds.put("/xml/rss.xml", gdacs_rss([quake]))
-        system = System(
-            tmp_path / "var",
-            {
-                "STANDBY_MEMBERS_FILE": str(members),
-                "STANDBY_INGESTER__GDACS_RSS_URL": url,
-                "STANDBY_INGESTER__GDACS_RSS_INTERVAL_S": "1",
-            },
-        ).start()
+        system = fed_system(tmp_path, MEMBERS, url).start()
         try:
 
             def all_mail() -> list:

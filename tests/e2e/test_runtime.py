@@ -11,7 +11,7 @@ import pytest
 
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import gdacs_rss, red_earthquake
-from tests.e2e.system import System, child_pid
+from tests.e2e.system import System, child_pid, fed_system
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.broker
@@ -66,21 +66,12 @@ def test_a_killed_supervisor_takes_its_children_with_it(tmp_path: Path) -> None:
 
 
 def test_after_a_broker_restart_the_system_recovers_and_alerts_again(tmp_path: Path) -> None:
-    members = tmp_path / "members.yaml"
-    members.write_text(MEMBERS, encoding="utf-8")
     now = datetime.now(UTC)
     with FeedServer() as feeds:
         url = feeds.put(
             "/xml/rss.xml", gdacs_rss([red_earthquake(9_200_001, now - timedelta(days=20))])
         )
-        system = System(
-            tmp_path / "var",
-            {
-                "STANDBY_MEMBERS_FILE": str(members),
-                "STANDBY_INGESTER__GDACS_RSS_URL": url,
-                "STANDBY_INGESTER__GDACS_RSS_INTERVAL_S": "1",
-            },
-        ).start()
+        system = fed_system(tmp_path, MEMBERS, url).start()
         try:
             try:
                 wait_for(lambda: member_mails(system) == 1, timeout=90, what="the first alert")
