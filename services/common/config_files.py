@@ -43,10 +43,7 @@ def _describe(path: Path, root: yaml.Node | None, err: ValidationError) -> str:
     lines = [f"{path}: {err.error_count()} error(s)"]
     for error in err.errors():
         loc = [p for p in error["loc"] if not isinstance(p, str) or not p.startswith("function-")]
-        node = _locate(root, loc, at_key=error["type"] == "extra_forbidden")
-        where = (
-            f"{path}:{node.start_mark.line + 1}:{node.start_mark.column + 1}" if node else str(path)
-        )
+        where = locate(path, root, loc, at_key=error["type"] == "extra_forbidden")
         field = ".".join(str(p) for p in loc) or "(document)"
         message = error["msg"]
         if error["type"] == "extra_forbidden":
@@ -55,7 +52,15 @@ def _describe(path: Path, root: yaml.Node | None, err: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def _locate(node: yaml.Node | None, loc: list[Any], *, at_key: bool) -> yaml.Node | None:
+def locate(path: Path, root: yaml.Node | None, loc: list[Any], *, at_key: bool = False) -> str:
+    """Name the `file:line:column` of a location in a YAML document (its node tree)."""
+    node = _node_at(root, loc, at_key=at_key)
+    if node is None:
+        return str(path)
+    return f"{path}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
+
+
+def _node_at(node: yaml.Node | None, loc: list[Any], *, at_key: bool) -> yaml.Node | None:
     """Walk the YAML node tree along a pydantic error location; stop at the deepest match."""
     for part in loc:
         if isinstance(node, yaml.MappingNode):

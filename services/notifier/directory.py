@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from schemas.members import MemberDirectory
-from services.common.config_files import load_yaml_model
+from services.common.config_files import load_yaml_model, locate
 from services.common.countries import country_table
 from services.common.errors import ConfigError
 from services.common.logs import get_logger
@@ -35,27 +35,12 @@ def load_directory(path: Path) -> MemberDirectory:
     if problems:
         root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
         lines = [
-            f"  {_where(path, root, ['organisations', i, 'subscription', 'regions', j])}: "
+            f"  {locate(path, root, ['organisations', i, 'subscription', 'regions', j])}: "
             f"organisations.{i}.subscription.regions.{j}: unknown UN M49 region {region!r}"
             for i, j, region in problems
         ]
         raise ConfigError(f"{path}: {len(lines)} error(s)\n" + "\n".join(lines))
     return directory
-
-
-def _where(path: Path, node: yaml.Node | None, loc: list[str | int]) -> str:
-    """Name the file:line:column of a value in the YAML tree."""
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            node = node.value[part] if part < len(node.value) else None
-        else:
-            node = None
-        if node is None:
-            return str(path)
-    assert node is not None
-    return f"{path}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
 
 
 class DirectoryFile:
