@@ -16,13 +16,11 @@ class FeedServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._docs: dict[str, tuple[bytes, str, str, str]] = {}
         self._lock = threading.Lock()
-        self.requests = 0
         self.first_served: dict[str, float] = {}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                server.requests += 1
                 with server._lock:
                     doc = server._docs.get(self.path.split("?", 1)[0])
                 if doc is None:

@@ -86,7 +86,6 @@ class Supervisor:
         self.epoch = ""
         self.extra_env = extra_env or {}
         self.stopping = asyncio.Event()
-        self.ready = asyncio.Event()
         self.fatal: str | None = None
         url = f"tcp://127.0.0.1:{self.broker_port}"
         self.broker = Child(
@@ -152,7 +151,6 @@ class Supervisor:
         await self._start(self.sink)
         for child in self.services:
             await self._start(child)
-        self.ready.set()
 
     async def _start_broker(self) -> None:
         self.epoch = uuid.uuid4().hex[:12]
