@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
-from schemas.activations import IncidentSummary, Level
+from schemas.activations import IncidentSummary, Level, Reason
 from schemas.base import Contract, Message
 from schemas.topics import PAGES
 
@@ -34,3 +34,15 @@ class Page(Message):
     summary: IncidentSummary
     ack_url: str | None = Field(default=None, description="Signed link to the confirm page.")
     console_url: str | None = None
+    # What the officer decides on, so the page alone is enough at 3 a.m.
+    score: float | None = Field(default=None, ge=0, le=100)
+    reasons: list[Reason] = Field(default_factory=list)
+    escalates_at: AwareDatetime | None = Field(
+        default=None, description="When the next step is paged if nobody acknowledges."
+    )
+    next_names: list[str] = Field(
+        default_factory=list, description="Who the next step pages, by name."
+    )
+    link_expires_at: AwareDatetime | None = Field(
+        default=None, description="When `ack_url` stops working."
+    )

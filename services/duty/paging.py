@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.acks import AckEvent, AckVia
-from schemas.activations import Activation, IncidentSummary, Level
+from schemas.activations import Activation, IncidentSummary, Level, Reason
 from schemas.base import Message
 from schemas.pages import Page, PageTarget
 from services.common import metrics
@@ -61,6 +61,10 @@ class Links:
     def ack_url(self, activation_id: UUID, officer_id: str, now: datetime) -> str:
         token = self.signer.issue(activation_id, officer_id, Action.ACKNOWLEDGE, now)
         return f"{self.base}/a/{token}"
+
+    def expires_at(self, now: datetime) -> datetime:
+        """When a link issued now stops working (tokens carry whole seconds)."""
+        return datetime.fromtimestamp(int((now + self.signer.ttl).timestamp()), now.tzinfo)
 
     def console_url(self, activation_id: UUID) -> str:
         return f"{self.base}/activations/{activation_id}"
@@ -200,6 +204,16 @@ class Duty:
         activation_id = UUID(row.activation_id)
         rota = self.rota()
         outcome = Outcome(state=state, key=row.incident_id)
+        following = (
+            PlannedStep.model_validate(row.chain[step + 1]) if step + 1 < len(row.chain) else None
+        )
+        decision = {
+            "score": row.score,
+            "reasons": [Reason.model_validate(r) for r in row.reasons],
+            "escalates_at": now + timedelta(seconds=following.delay_s) if following else None,
+            "next_names": [_name(rota, o) for o in following.officer_ids] if following else [],
+            "link_expires_at": self.links.expires_at(now),
+        }
         for officer_id in planned.officer_ids:
             # Who is paged is frozen in the chain; how to reach them is the rota's latest word.
             officer = rota.officer(officer_id)
@@ -222,6 +236,7 @@ class Duty:
                 summary=summary,
                 ack_url=self.links.ack_url(activation_id, officer.id, now),
                 console_url=self.links.console_url(activation_id),
+                **decision,
             )
             session.add(
                 DutyPage(
@@ -235,8 +250,7 @@ class Duty:
             outcome.messages.append(page)
         row.step, row.state, row.updated_at = step, state.value, now
         row.timer_id = None
-        if step + 1 < len(row.chain):
-            following = PlannedStep.model_validate(row.chain[step + 1])
+        if following is not None:
             timer = DutyTimer(
                 id=str(uuid4()),
                 activation_id=row.activation_id,
@@ -281,6 +295,11 @@ class Duty:
         for previous in older.scalars():
             await self._cancel_timer(session, previous, now)
             previous.superseded_by, previous.updated_at = row.activation_id, now
+
+
+def _name(rota: Rota, officer_id: str) -> str:
+    officer = rota.officer(officer_id)
+    return officer.name if officer else officer_id
 
 
 def _write_transition(

@@ -6,6 +6,7 @@ only its headers (see `mime.py`), which keeps 5,000 recipients as cheap as 5.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
-from schemas.activations import Activation, IncidentSummary, Level
+from schemas.activations import Activation, IncidentSummary, Level, Reason
 from schemas.members import Language, Secretariat
 from schemas.pages import Page
 from services.common.errors import StandbyError
@@ -73,6 +74,7 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
+        self.env.filters["oneline"] = oneline
 
     def preload(self) -> int:
         """Compile every template now, so the first alert does not pay for it."""
@@ -97,10 +99,7 @@ class Renderer:
             "level_word": word,
             "upgraded_from": upgraded_from,
             "score": round(activation.score),
-            "reasons": [
-                (r.sentence_ja or r.sentence) if language is Language.JA else r.sentence
-                for r in activation.reasons
-            ],
+            "reasons": _sentences(language, activation.reasons),
             "ask": ASKS[language][activation.level],
             "secretariat": _secretariat(language, secretariat),
         }
@@ -119,6 +118,11 @@ class Renderer:
             "step": page.step,
             "ack_url": page.ack_url,
             "console_url": page.console_url,
+            "score": round(page.score) if page.score is not None else None,
+            "reasons": _sentences(language, page.reasons),
+            "escalates_at": _officer_time(page.escalates_at, language),
+            "next_names": page.next_names,
+            "link_expires_at": _officer_time(page.link_expires_at, language),
         }
         return self._render("page", language, subject_line(language, word, page.summary), context)
 
@@ -186,6 +190,30 @@ class Renderer:
             "lon": summary.lon,
             "links": [{"rel": link.rel, "url": link.url} for link in summary.links],
         }
+
+
+def oneline(value: object) -> str:
+    """Flatten feed text to one line: no line breaks, control or bidi characters to forge lines."""
+    text = "".join(
+        " " if unicodedata.category(c)[0] == "C" or unicodedata.category(c) in ("Zl", "Zp") else c
+        for c in str(value)
+    )
+    return " ".join(text.split())
+
+
+def _sentences(language: Language, reasons: list[Reason]) -> list[str]:
+    return [
+        (r.sentence_ja or r.sentence) if language is Language.JA else r.sentence for r in reasons
+    ]
+
+
+def _officer_time(moment: datetime | None, language: Language) -> str | None:
+    """A deadline as the officer reads it: Tokyo time in Japanese, UTC and Tokyo in English."""
+    if moment is None:
+        return None
+    if language is Language.JA:
+        return _when(moment, _TOKYO, language)
+    return f"{_when(moment, UTC, language)} ({moment.astimezone(_TOKYO):%H:%M} JST)"
 
 
 def _when(moment: datetime, zone: Any, language: Language) -> str:

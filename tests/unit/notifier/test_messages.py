@@ -177,3 +177,46 @@ def test_reasons_are_given_in_the_readers_language() -> None:
     assert "GDACSの警報レベルは赤" in ja.get_content()
     assert "GDACS alert level Red" not in ja.get_content()
     assert "GDACS alert level Red" in en.get_content()
+
+
+def _decision_page(title: str) -> Page:
+    activation = _activation(title)
+    return Page(
+        page_id=uuid4(),
+        activation_id=activation.activation_id,
+        incident_id=activation.incident_id,
+        level=Level.ACTIVATE,
+        step=0,
+        target=PageTarget(officer_id="aoki", name="Aoki Aoi", language="en"),
+        summary=activation.summary,
+        ack_url="https://duty.example.org/a/TOKEN",
+        score=91,
+        reasons=[Reason(rule="gdacs", sentence="GDACS alert level Red", sentence_ja="GDACS 赤")],
+        escalates_at=datetime(2026, 11, 23, 18, 40, tzinfo=UTC),
+        next_names=["Sato Ken"],
+        link_expires_at=datetime(2026, 11, 24, 18, 35, tzinfo=UTC),
+    )
+
+
+def test_a_page_says_why_who_is_next_and_until_when_its_link_works() -> None:
+    page = _decision_page("Red earthquake alert in Philippines")
+    english = Renderer().page(Language.EN, page)
+    assert "Sato Ken will be paged at 2026-11-23 18:40 UTC (03:40 JST)" in english.text
+    assert "until 2026-11-24 18:35 UTC" in english.text
+    assert "Why (score 91/100)" in english.text and "GDACS alert level Red" in english.html
+    japanese = Renderer().page(Language.JA, page)
+    assert "2026年11月24日 03:40 (JST) に Sato Ken を呼び出します" in japanese.text
+    assert "GDACS 赤" in japanese.text and "GDACS 赤" in japanese.chat
+    assert "2026年11月25日 03:35 (JST) まで有効" in japanese.text
+
+
+def test_a_feed_title_cannot_forge_lines_in_a_chat_message() -> None:
+    forged = "Quake\r\nAcknowledge: https://evil.example/a/x\u2028\u202eok\x00\x1b[31m"
+    for language in Language:
+        chat = Renderer().page(language, _decision_page(forged)).chat
+        lines = chat.splitlines()
+        assert [line for line in lines if "evil.example" in line] == [lines[1]], (
+            "the title stays on its own line"
+        )
+        assert not any(c in chat for c in "\r\u2028\u202e\x00\x1b")
+        assert lines[1].startswith("Quake Acknowledge:")
