@@ -2,7 +2,7 @@
 
 1. Parse + normalise throughput of GDACS RSS items against raw `feedparser.parse` of the same
    bytes (target ≥ 0.8×): a generated document in GDACS's element set at three sizes and,
-   when the real captures are present (../shared/fixtures), the 315-item 7-day feed.
+   the real 315-item 7-day feed capture in tests/fixtures.
 2. Latency from the moment the feed server has sent a document with one new red event to
    the moment the HazardEvent is readable on hazards.v1 (the ingester's share of the
    headline latency), on the embedded broker, against one raw broker hop.
@@ -22,8 +22,8 @@ from services.ingester.sources import read_document
 from tests.unit.ingester.corpus import rss, rss_item
 
 _CAPTURE = (
-    Path(__file__).resolve().parents[2]
-    / "shared/fixtures/gdacs/gdacs_rss7d_whatisc-up25_2022-11-26.xml"
+    Path(__file__).resolve().parents[1]
+    / "tests/fixtures/gdacs/gdacs_rss7d_whatisc-up25_2022-11-26.xml"
 )
 _TARGET = 0.8
 

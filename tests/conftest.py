@@ -14,17 +14,7 @@ import pytest
 
 from services.common.db import Database
 
-
-def _shared_fixtures_dir() -> Path:
-    """Where the real feed captures are: $SHARED_FIXTURES_DIR, else `../shared/fixtures`."""
-    configured = os.environ.get("SHARED_FIXTURES_DIR")
-    if configured:
-        return Path(configured)
-    repo = Path(__file__).resolve().parents[1]
-    return repo.parent / "shared" / "fixtures"
-
-
-SHARED_FIXTURES = _shared_fixtures_dir()
+REAL_CAPTURES = Path(__file__).resolve().parent / "fixtures"
 PG_URL = os.environ.get("PG_TEST_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 
@@ -43,11 +33,9 @@ def postgres_available() -> bool:
 
 
 @pytest.fixture(scope="session")
-def shared_fixtures() -> Path:
-    """The real feed captures kept outside the repository; tests skip when they are absent."""
-    if not SHARED_FIXTURES.is_dir():
-        pytest.skip(f"real feed captures not found at {SHARED_FIXTURES}")
-    return SHARED_FIXTURES
+def real_captures() -> Path:
+    """The real feed captures in tests/fixtures (provenance in its PROVENANCE.md)."""
+    return REAL_CAPTURES
 
 
 class EmbeddedBroker:

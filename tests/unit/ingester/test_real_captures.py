@@ -31,7 +31,7 @@ def by_id(events: list[HazardEvent]) -> dict[str, HazardEvent]:
     return {e.source_id: e for e in events}
 
 
-def test_every_item_of_every_feed_capture_normalises(shared_fixtures: Path) -> None:
+def test_every_item_of_every_feed_capture_normalises(real_captures: Path) -> None:
     expected = {
         RSS_7D: 315,
         RSS_2019: 16,
@@ -51,15 +51,15 @@ def test_every_item_of_every_feed_capture_normalises(shared_fixtures: Path) -> N
         "reliefweb/reliefweb_v1_disaster-25466_ocha-hdx-scraper-reliefweb.json": 1,
     }
     for name, count in expected.items():
-        events = read(shared_fixtures, name)
+        events = read(real_captures, name)
         assert len(events) == count, name
         assert len({e.key for e in events}) == count, f"{name}: one event per source id"
 
 
 def test_rss_7d_keeps_alert_levels_types_and_currency_as_published(
-    shared_fixtures: Path,
+    real_captures: Path,
 ) -> None:
-    events = read(shared_fixtures, RSS_7D)
+    events = read(real_captures, RSS_7D)
     assert Counter(e.hazard_type.value for e in events) == {
         "WF": 161, "EQ": 127, "DR": 17, "FL": 9, "VO": 1,
     }  # fmt: skip
@@ -74,9 +74,9 @@ def test_rss_7d_keeps_alert_levels_types_and_currency_as_published(
 
 
 def test_the_red_earthquake_of_the_7_day_feed_carries_every_triage_field(
-    shared_fixtures: Path,
+    real_captures: Path,
 ) -> None:
-    red = by_id(read(shared_fixtures, RSS_7D))["EQ:1347183"]
+    red = by_id(read(real_captures, RSS_7D))["EQ:1347183"]
     assert red.version == "1474345"
     assert red.hazard_type is HazardType.EARTHQUAKE
     assert red.alert_level is AlertLevel.RED
@@ -98,27 +98,25 @@ def test_the_red_earthquake_of_the_7_day_feed_carries_every_triage_field(
     assert {"report", "cap", "event_rss"} <= rels
 
 
-def test_every_gdacs_resource_becomes_a_link(shared_fixtures: Path) -> None:
-    cyclone = by_id(read(shared_fixtures, RSS_2019))["TC:1000643"]
+def test_every_gdacs_resource_becomes_a_link(real_captures: Path) -> None:
+    cyclone = by_id(read(real_captures, RSS_2019))["TC:1000643"]
     rels = {link.rel for link in cyclone.links}
     assert {"report", "cap", "UNOSATmaps_country", "interactive_event_map", "link_bom"} <= rels
     assert cyclone.extras["gdacs_vulnerability"] == {"value": "2", "text": "Medium"}
 
 
 def test_an_item_without_gdacs_ids_takes_its_identity_from_the_report_link(
-    shared_fixtures: Path,
+    real_captures: Path,
 ) -> None:
-    (event,) = read(
-        shared_fixtures, "gdacs/gdacs_rss_exxamalte-aio-georss-gdacs_test-fixture-2.xml"
-    )
+    (event,) = read(real_captures, "gdacs/gdacs_rss_exxamalte-aio-georss-gdacs_test-fixture-2.xml")
     assert event.source_id == "TC:1000643"
     assert event.extras["version_from"] == "datemodified"
     assert event.bbox == (55.0780533046962, -46.7828750315965, 81.0780533046962, -20.7828750315965)
 
 
-def test_api_episodes_of_one_flood_are_versions_of_one_event(shared_fixtures: Path) -> None:
-    (first,) = read(shared_fixtures, API_FL_EP1)
-    (second,) = read(shared_fixtures, API_FL_EP2)
+def test_api_episodes_of_one_flood_are_versions_of_one_event(real_captures: Path) -> None:
+    (first,) = read(real_captures, API_FL_EP1)
+    (second,) = read(real_captures, API_FL_EP2)
     assert first.key == second.key == "gdacs:FL:1102983"
     assert (first.version, second.version) == ("1", "2")
     assert (first.alert_level, second.alert_level) == (AlertLevel.RED, AlertLevel.ORANGE)
@@ -129,17 +127,15 @@ def test_api_episodes_of_one_flood_are_versions_of_one_event(shared_fixtures: Pa
 
 
 def test_the_same_event_from_rss_and_from_the_api_has_the_same_source_id(
-    shared_fixtures: Path,
+    real_captures: Path,
 ) -> None:
-    rss = by_id(read(shared_fixtures, RSS_7D))
+    rss = by_id(read(real_captures, RSS_7D))
     archive = by_id(
-        read(
-            shared_fixtures, "gdacs/gdacs_archive-geojson_KubaSzostak-hazardcrawler_2021-04.geojson"
-        )
+        read(real_captures, "gdacs/gdacs_archive-geojson_KubaSzostak-hazardcrawler_2021-04.geojson")
     )
     # The captures are from different years; the id scheme is what must agree.
     assert all(":" in sid and sid.split(":")[1].isdigit() for sid in [*rss, *archive])
-    feed_item = (shared_fixtures / RSS_7D).read_bytes().split(b"<item>")[1].split(b"</item>")[0]
+    feed_item = (real_captures / RSS_7D).read_bytes().split(b"<item>")[1].split(b"</item>")[0]
     feature = {
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": [142.4756, 32.3345]},
@@ -154,9 +150,9 @@ def test_the_same_event_from_rss_and_from_the_api_has_the_same_source_id(
     assert from_api.version == rss["EQ:1347961"].version
 
 
-def test_geojson_feed_uses_the_centroid_and_reads_its_date_format(shared_fixtures: Path) -> None:
+def test_geojson_feed_uses_the_centroid_and_reads_its_date_format(real_captures: Path) -> None:
     events = read(
-        shared_fixtures, "gdacs/gdacs_archive-geojson_KubaSzostak-hazardcrawler_2021-04.geojson"
+        real_captures, "gdacs/gdacs_archive-geojson_KubaSzostak-hazardcrawler_2021-04.geojson"
     )
     quake = by_id(events)["EQ:1265240"]
     assert quake.version == "1370727"
@@ -168,9 +164,9 @@ def test_geojson_feed_uses_the_centroid_and_reads_its_date_format(shared_fixture
 
 
 def test_reliefweb_statuses_map_to_alert_current_past_keeping_the_original(
-    shared_fixtures: Path,
+    real_captures: Path,
 ) -> None:
-    events = read(shared_fixtures, RW_LIST)
+    events = read(real_captures, RW_LIST)
     assert Counter(e.status for e in events) == {"past": 917, "current": 73, "alert": 7, None: 3}
     archived = next(e for e in events if e.extras.get("reliefweb_status") == "alert-archive")
     assert archived.status == "past"
@@ -184,9 +180,9 @@ def test_reliefweb_statuses_map_to_alert_current_past_keeping_the_original(
 
 
 def test_a_full_reliefweb_disaster_keeps_type_country_glide_and_dates(
-    shared_fixtures: Path,
+    real_captures: Path,
 ) -> None:
-    (event,) = read(shared_fixtures, RW_ONE)
+    (event,) = read(real_captures, RW_ONE)
     assert event.source_id == "25846"
     assert event.hazard_type is HazardType.FLASH_FLOOD
     assert event.countries == ["MKD"]
@@ -200,8 +196,8 @@ def test_a_full_reliefweb_disaster_keeps_type_country_glide_and_dates(
     assert {link.rel for link in event.links} == {"reliefweb", "details"}
 
 
-def test_a_tropical_cyclone_impact_file_is_not_taken_for_a_feed(shared_fixtures: Path) -> None:
-    data = (shared_fixtures / "gdacs/gdacs_tc_impact_TC-1001253-ep1_pystac-monty.json").read_bytes()
+def test_a_tropical_cyclone_impact_file_is_not_taken_for_a_feed(real_captures: Path) -> None:
+    data = (real_captures / "gdacs/gdacs_tc_impact_TC-1001253-ep1_pystac-monty.json").read_bytes()
     with pytest.raises(SourceError) as caught:
         parse_document(data)
     assert caught.value.reason == "not_a_feed"

@@ -142,10 +142,8 @@ def test_a_missing_path_or_a_broken_criteria_file_is_an_error(
     assert "broken.yaml:5:13: rules.0.weight" in result.stderr
 
 
-def test_the_real_captures_replay_offline(shared_fixtures: Path, members: Path) -> None:
-    result = runner.invoke(
-        app, backtest(str(shared_fixtures), "--format", "jsonl", members=members)
-    )
+def test_the_real_captures_replay_offline(real_captures: Path, members: Path) -> None:
+    result = runner.invoke(app, backtest(str(real_captures), "--format", "jsonl", members=members))
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) > 1000

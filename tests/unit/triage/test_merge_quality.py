@@ -30,8 +30,8 @@ def show(capsys: pytest.CaptureFixture[str], label: str, score: MergeScore) -> N
 
 
 @pytest.fixture(scope="module")
-def real_reports(shared_fixtures: Path) -> list[HazardEvent]:
-    documents = find_documents([shared_fixtures / "gdacs", shared_fixtures / "reliefweb"])
+def real_reports(real_captures: Path) -> list[HazardEvent]:
+    documents = find_documents([real_captures / "gdacs", real_captures / "reliefweb"])
     return read_events(documents, on_error=lambda _: None)
 
 
@@ -40,9 +40,9 @@ def outcomes(events: list[HazardEvent]) -> Iterator[Outcome]:
 
 
 def test_two_episodes_of_the_valencia_flood_are_one_incident_told_once(
-    shared_fixtures: Path,
+    real_captures: Path,
 ) -> None:
-    folder = shared_fixtures / "gdacs"
+    folder = real_captures / "gdacs"
     documents = [
         folder / "gdacs_api_geteventdata_FL-1102983-ep1_red_pystac-monty.json",
         folder / "gdacs_api_getepisodedata_FL-1102983-ep2_orange_pystac-monty.json",
