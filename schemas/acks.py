@@ -40,5 +40,13 @@ class AckEvent(Message):
     step: int = Field(default=0, ge=0)
     officer_id: str | None = None
     via: AckVia
-    note: str | None = None
+    note: str | None = Field(
+        default=None,
+        description="The officer's internal note: for officers, never sent to members.",
+    )
+    member_message: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="The officer's message to members, read in the deploy or stand-down notice.",
+    )
     summary: IncidentSummary | None = None

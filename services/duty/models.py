@@ -78,6 +78,7 @@ class DutyTransition(Base):
     officer_id: Mapped[str | None] = mapped_column(String(64))
     via: Mapped[str] = mapped_column(String(20))
     note: Mapped[str | None] = mapped_column(Text)
+    member_message: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime]
 
 

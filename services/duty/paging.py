@@ -120,8 +120,12 @@ class Duty:
         via: AckVia,
         now: datetime,
         note: str | None = None,
+        member_message: str | None = None,
     ) -> Outcome:
-        """Apply an officer's action; raise TransitionError when the state does not allow it."""
+        """Apply an officer's action; raise TransitionError when the state does not allow it.
+
+        `note` stays with the officers; only `member_message` is meant for members.
+        """
         row = await session.get(DutyActivation, str(activation_id), with_for_update=True)
         if row is None:
             raise ActivationNotFoundError(f"no activation {activation_id}")
@@ -142,7 +146,18 @@ class Duty:
         if target is DutyState.STOOD_DOWN:
             row.closed_at = now
         row.state, row.updated_at = target.value, now
-        outcome.messages.append(_audit(session, row, target, officer_id, via, now, note=note))
+        outcome.messages.append(
+            _audit(
+                session,
+                row,
+                target,
+                officer_id,
+                via,
+                now,
+                note=note,
+                member_message=member_message if action in _TELLS_MEMBERS else None,
+            )
+        )
         outcome.after_commit.append(_count_transition(target, via))
         return outcome
 
@@ -297,6 +312,10 @@ class Duty:
             previous.superseded_by, previous.updated_at = row.activation_id, now
 
 
+# Only these actions send members a notice; a message on any other is not kept.
+_TELLS_MEMBERS = (Action.LAUNCH, Action.STAND_DOWN)
+
+
 def _name(rota: Rota, officer_id: str) -> str:
     officer = rota.officer(officer_id)
     return officer.name if officer else officer_id
@@ -310,6 +329,7 @@ def _write_transition(
     via: str,
     now: datetime,
     note: str | None,
+    member_message: str | None = None,
 ) -> None:
     session.add(
         DutyTransition(
@@ -319,6 +339,7 @@ def _write_transition(
             officer_id=officer_id,
             via=via,
             note=note,
+            member_message=member_message,
             at=now,
         )
     )
@@ -333,9 +354,10 @@ def _audit(
     now: datetime,
     *,
     note: str | None = None,
+    member_message: str | None = None,
 ) -> AckEvent:
     """Write the audit record of a transition and return its `acks.v1` event."""
-    _write_transition(session, row, state, officer_id, via.value, now, note)
+    _write_transition(session, row, state, officer_id, via.value, now, note, member_message)
     return AckEvent(
         occurred_at=now,
         activation_id=UUID(row.activation_id),
@@ -346,6 +368,7 @@ def _audit(
         officer_id=officer_id,
         via=via,
         note=note,
+        member_message=member_message,
         summary=IncidentSummary.model_validate(row.summary),
     )
 

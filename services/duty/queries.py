@@ -7,7 +7,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
-from sqlalchemy import case, select
+from sqlalchemy import case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.activations import IncidentSummary, Level, Reason
@@ -31,6 +31,7 @@ class ActivationItem(BaseModel):
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     next_escalation_at: datetime | None
+    next_officer_ids: list[str] = Field(default_factory=list)
     superseded_by: UUID | None
     actions: list[Action]
 
@@ -45,6 +46,7 @@ class TimelineEntry(BaseModel):
     channel: str | None = None
     contact: str | None = None
     text: str | None = None
+    member_message: str | None = None
 
 
 class DeliveryRow(BaseModel):
@@ -84,6 +86,11 @@ def _item(row: DutyActivation, due: datetime | None) -> dict[str, Any]:
         "acknowledged_at": row.acknowledged_at,
         "acknowledged_by": row.acknowledged_by,
         "next_escalation_at": due,
+        "next_officer_ids": (
+            row.chain[row.step + 1]["officer_ids"]
+            if due is not None and row.step + 1 < len(row.chain)
+            else []
+        ),
         "superseded_by": row.superseded_by,
         "actions": _actions(row, state),
     }
@@ -96,20 +103,50 @@ def _actions(row: DutyActivation, state: DutyState) -> list[Action]:
     return [a for a in allowed_actions(state) if not (a is Action.ESCALATE and last_step)]
 
 
-async def list_activations(session: AsyncSession, *, limit: int = 200) -> list[ActivationItem]:
+class ListFilter(BaseModel):
+    """What the officer narrows the list to; every field empty shows everything."""
+
+    level: Level | None = None
+    state: DutyState | None = None
+    officer_id: str | None = Field(
+        default=None, description="Only activations this officer owns or was paged for."
+    )
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+
+
+async def list_activations(
+    session: AsyncSession, *, limit: int = 200, only: ListFilter | None = None
+) -> list[ActivationItem]:
     """List activations: open ones first, newest on top, then the closed and the watch-only."""
     open_first = case((DutyActivation.state.in_(_OPEN_STATES), 0), else_=1)
+    query = select(DutyActivation, DutyTimer.due_at).outerjoin(
+        DutyTimer, DutyTimer.id == DutyActivation.timer_id
+    )
+    only = only or ListFilter()
+    if only.level is not None:
+        query = query.where(DutyActivation.level == only.level.value)
+    if only.state is not None:
+        query = query.where(DutyActivation.state == only.state.value)
+    if only.officer_id is not None:
+        paged = select(DutyPage.activation_id).where(DutyPage.officer_id == only.officer_id)
+        query = query.where(
+            or_(
+                DutyActivation.acknowledged_by == only.officer_id,
+                DutyActivation.activation_id.in_(paged),
+            )
+        )
     rows = await session.execute(
-        select(DutyActivation, DutyTimer.due_at)
-        .outerjoin(DutyTimer, DutyTimer.id == DutyActivation.timer_id)
-        .order_by(
+        query.order_by(
             DutyActivation.superseded_by.is_not(None),
             open_first,
             DutyActivation.received_at.desc(),
-        )
-        .limit(limit)
+        ).limit(limit)
     )
-    return [ActivationItem.model_validate(_item(row, due)) for row, due in rows.all()]
+    items = [ActivationItem.model_validate(_item(row, due)) for row, due in rows.all()]
+    if only.country is not None:
+        # Countries live in the summary's JSON: filtered here, the same on SQLite and PostgreSQL.
+        items = [item for item in items if only.country in item.countries]
+    return items
 
 
 _OPEN_STATES = [s.value for s in DutyState if s.is_open]
@@ -158,6 +195,7 @@ async def activation_detail(session: AsyncSession, activation_id: UUID) -> Activ
                 officer_id=t.officer_id,
                 via=t.via,
                 text=t.note,
+                member_message=t.member_message,
             )
         )
     deliveries = await deliveries_of(session, activation_id)

@@ -137,7 +137,10 @@ class Handlers:
             async with self.ctx.consuming(ack):
                 return
         rendered = {
-            lang: self.renderer.notice(lang, notice, summary, directory.secretariat, ack.note)
+            # Only the message written for members: the officer's internal note never leaves duty.
+            lang: self.renderer.notice(
+                lang, notice, summary, directory.secretariat, ack.member_message
+            )
             for lang in {t.language for t in targets}
         }
         await self._deliver(

@@ -31,7 +31,7 @@ LEVEL_WORDS: dict[Language, dict[Level, str]] = {
         Level.NONE: "対象外",
         Level.WATCH: "注視",
         Level.STANDBY: "待機",
-        Level.ACTIVATE: "出動",
+        Level.ACTIVATE: "発動",
     },
 }
 
@@ -40,7 +40,7 @@ NOTICE_WORDS: dict[Language, dict[Notice, str]] = {
     Language.JA: {Notice.LAUNCHED: "派遣開始", Notice.STOOD_DOWN: "待機解除"},
 }
 
-PAGE_WORD: dict[Language, str] = {Language.EN: "PAGE", Language.JA: "呼出"}
+PAGE_WORD: dict[Language, str] = {Language.EN: "PAGE", Language.JA: "呼び出し"}
 
 HAZARD_WORDS: dict[Language, dict[HazardType, str]] = {
     Language.EN: {

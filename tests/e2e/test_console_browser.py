@@ -141,7 +141,7 @@ def test_an_officer_sees_a_new_activation_and_acknowledges_it_through_the_confir
 
     page.reload()
     expect(page.get_by_test_id("state")).to_have_text("Acknowledged")
-    expect(page.get_by_test_id("owner")).to_have_text("aoki")
+    expect(page.get_by_test_id("owner")).to_have_text("Aoki Aoi")
     expect(page.get_by_test_id("next-escalation")).to_have_text("No escalation pending")
     expect(page.get_by_test_id("action-launch")).to_be_visible()
     expect(page.get_by_test_id("action-acknowledge")).to_have_count(0)
@@ -152,7 +152,7 @@ def test_an_officer_sees_a_new_activation_and_acknowledges_it_through_the_confir
 
     page.get_by_test_id("action-launch").click()
     expect(page.get_by_test_id("consequence")).to_contain_text("told to deploy")
-    page.get_by_test_id("note").fill("JPF members with staff in Miyagi deploy")
+    page.get_by_test_id("member-message").fill("JPF members with staff in Miyagi deploy")
     page.screenshot(path=SCREENSHOTS / "07-confirm-launch.png", full_page=True)
     page.get_by_test_id("confirm-launch").click()
     expect(page.get_by_test_id("state")).to_have_text("Launched")

@@ -53,7 +53,7 @@ SUBSCRIBED = {
     "lee@everything.example.org": "en",
     "suzuki@asialog.example.jp": "ja",
 }
-LEVEL_WORDS = {"en": "ACTIVATE", "ja": "出動"}
+LEVEL_WORDS = {"en": "ACTIVATE", "ja": "発動"}
 
 
 def test_a_red_earthquake_reaches_every_subscribed_member_and_the_duty_officer(

@@ -29,7 +29,14 @@ class Me(BaseModel):
 
 
 class ActionRequest(BaseModel):
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(
+        default=None, max_length=2000, description="Internal note: officers only."
+    )
+    member_message: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Read by members in the deploy or stand-down notice (launch, stand_down).",
+    )
 
 
 class ActionResult(BaseModel):
@@ -123,6 +130,7 @@ async def post_action(
                 AckVia.API,
                 deps.clock(),
                 body.note if body else None,
+                body.member_message if body else None,
             )
             await enqueue(session, *outcome.messages, key=outcome.key)
     except ActivationNotFoundError as err:

@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.middleware.sessions import SessionMiddleware
 
+from schemas.activations import Reason
 from schemas.base import utcnow
 from services.common.db import Database
 from services.common.logs import get_logger
@@ -163,6 +164,25 @@ def render(
     def local(value: datetime | None) -> str:
         return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z") if value else "—"
 
+    def officer_name(officer_id: str | None) -> str:
+        found = rota.officer(officer_id) if officer_id else None
+        return found.name if found else (officer_id or "—")
+
+    now = deps.clock()
+
+    def remaining(value: datetime) -> str:
+        """Time left as m:ss (h:mm:ss past an hour); the page's script keeps it moving."""
+        seconds = max(0, int((value - now).total_seconds()))
+        hours, rest = divmod(seconds, 3600)
+        return (
+            f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+            if hours
+            else f"{rest // 60}:{rest % 60:02d}"
+        )
+
+    def sentence(reason: Reason) -> str:
+        return (reason.sentence_ja or reason.sentence) if language == "ja" else reason.sentence
+
     full = {
         "request": request,
         "t": words,
@@ -170,7 +190,10 @@ def render(
         "officer": officer,
         "csrf": csrf_token(request),
         "local": local,
-        "now": deps.clock(),
+        "officer_name": officer_name,
+        "sentence": sentence,
+        "now": now,
+        "remaining": remaining,
         **context,
     }
     response: HTMLResponse = request.app.state.templates.TemplateResponse(

@@ -85,12 +85,11 @@ async def confirm(
         return _refused(request, Refusal.WRONG_ACTIVATION, status_code=404)
     except TransitionError:
         # Someone else acknowledged first; the link stays unspent (the transaction rolled back).
-        return render(
-            request,
-            "message.html",
-            {"message_key": "not_allowed", "activation": grant.activation_id if grant else None},
-            status_code=409,
-        )
+        # Say who, when, and where to go on, instead of a bare refusal.
+        assert grant is not None
+        async with deps.db.sessions() as session:
+            detail = await queries.activation_detail(session, grant.activation_id)
+        return render(request, "confirm.html", {"a": detail, "token": token}, status_code=409)
     outcome.committed()
     assert grant is not None
     return render(

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
 
 from schemas.acks import AckVia
 from services.common.outbox import enqueue
@@ -79,9 +80,26 @@ async def logout(request: Request, csrf: Annotated[str, Form(max_length=200)] = 
 
 @router.get("/")
 async def activations(request: Request, officer: OfficerDep) -> Response:
+    asked = {k: v for k, v in request.query_params.items() if k in _FILTERS and v}
+    error = None
+    try:
+        only = queries.ListFilter.model_validate(
+            {
+                "level": asked.get("level"),
+                "state": asked.get("state"),
+                "country": asked.get("country", "").strip().upper() or None,
+                "officer_id": officer if asked.get("mine") else None,
+            }
+        )
+    except ValidationError:
+        only, error = queries.ListFilter(), "bad_filter"
     async with _deps(request).db.sessions() as session:
-        items = await queries.list_activations(session)
-    return render(request, "list.html", {"items": items})
+        items = await queries.list_activations(session, only=only)
+    context = {"items": items, "filters": asked, "error": error, "me": officer}
+    return render(request, "list.html", context, status_code=400 if error else 200)
+
+
+_FILTERS = ("level", "state", "mine", "country")
 
 
 @router.get("/activations/{activation_id}")
@@ -113,7 +131,33 @@ async def confirm_action(
         return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
     if action not in detail.actions:
         return RedirectResponse(f"/activations/{activation_id}?error=not_allowed", status_code=303)
-    return render(request, "confirm_action.html", {"a": detail, "action": action.value})
+    return render(
+        request,
+        "confirm_action.html",
+        {"a": detail, "action": action.value, "note": "", "member_message": ""},
+    )
+
+
+@router.post("/activations/{activation_id}/{action}/preview")
+async def preview_action(
+    request: Request,
+    activation_id: UUID,
+    action: Action,
+    officer: OfficerDep,
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+    member_message: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Show the confirm form again with what members would read; nothing is sent or changed."""
+    check_csrf(request, csrf)
+    async with _deps(request).db.sessions() as session:
+        detail = await queries.activation_detail(session, activation_id)
+    if detail is None:
+        return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
+    if action not in detail.actions:
+        return RedirectResponse(f"/activations/{activation_id}?error=not_allowed", status_code=303)
+    context = {"a": detail, "action": action.value, "note": note, "member_message": member_message}
+    return render(request, "confirm_action.html", context)
 
 
 @router.post("/activations/{activation_id}/{action}")
@@ -124,19 +168,29 @@ async def act(
     officer: OfficerDep,
     csrf: Annotated[str, Form(max_length=200)] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
+    member_message: Annotated[str, Form(max_length=2000)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     check_csrf(request, csrf)
     deps = _deps(request)
-    target = f"/activations/{activation_id}"
+    # An action taken from the list returns to the list (with its filters).
+    target = safe_next(next) if next else f"/activations/{activation_id}"
     try:
         async with deps.transaction() as session:
             outcome = await deps.duty.act(
-                session, activation_id, action, officer, AckVia.CONSOLE, deps.clock(), note or None
+                session,
+                activation_id,
+                action,
+                officer,
+                AckVia.CONSOLE,
+                deps.clock(),
+                note.strip() or None,
+                member_message.strip() or None,
             )
             await enqueue(session, *outcome.messages, key=outcome.key)
     except ActivationNotFoundError:
         return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
     except TransitionError:
-        return RedirectResponse(f"{target}?error=not_allowed", status_code=303)
+        return RedirectResponse(f"/activations/{activation_id}?error=not_allowed", status_code=303)
     outcome.committed()
     return RedirectResponse(target, status_code=303)

@@ -106,7 +106,7 @@ async def test_each_apprise_url_gets_one_notification_even_after_a_failed_try(
     assert hook.hits == {"/ok": 1, "/flaky": 2}
     assert [len(hook.accepted[p]) for p in ("/ok", "/flaky")] == [1, 1]
     message = hook.accepted["/ok"][0]
-    assert "出動" in message["title"] and "PHL" in message["title"]
+    assert "発動" in message["title"] and "PHL" in message["title"]
     assert "初動対応を開始してください" in message["message"]
 
     by_contact = {(r.contact_id, r.key[-1]): r for r in (await rows(database)).values()}

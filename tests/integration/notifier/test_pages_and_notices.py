@@ -53,7 +53,7 @@ async def test_a_page_reaches_the_officer_once_in_japanese_with_the_ack_link(
             await notifier.handlers.on_page(page.model_copy(update={"id": uuid4()}))
             await until(lambda: _sent(database, 1), what="page sent")
     (mail,) = server.messages_to("ok-aoki@duty.example.org")
-    assert str(mail["Subject"]).startswith("[standby] 呼出 出動 | 地震 | PHL | 2026-11-23 | ")
+    assert str(mail["Subject"]).startswith("[standby] 呼び出し 発動 | 地震 | PHL | 2026-11-23 | ")
     assert mail["X-Standby-Kind"] == "page"
     text = mail.get_body(("plain",))
     assert text is not None and "確認リンク：http://127.0.0.1:8080/ack/t0k3n" in text.get_content()

@@ -91,7 +91,8 @@ async def test_upgrade_and_launch_reply_in_the_first_alerts_thread_for_each_cont
         state=AckState.LAUNCHED,
         via=AckVia.CONSOLE,
         officer_id="aoki",
-        note="Deploy the assessment teams.",
+        note="Internal: the government observer is not to be told yet.",
+        member_message="Deploy the assessment teams.",
     )
     with smtp_server(port) as server:
         async with running_notifier(settings, database) as notifier:
@@ -114,7 +115,7 @@ async def test_upgrade_and_launch_reply_in_the_first_alerts_thread_for_each_cont
             assert later["References"] == root
         if lang == "ja":
             assert "待機" in str(first["Subject"])
-            assert "出動" in str(second["Subject"])
+            assert "発動" in str(second["Subject"])
             assert "派遣開始" in str(third["Subject"])
         else:
             assert str(first["Subject"]).startswith("[standby] STANDBY | EQ | PHL | 2026-11-23 | ")
@@ -124,6 +125,11 @@ async def test_upgrade_and_launch_reply_in_the_first_alerts_thread_for_each_cont
             assert str(third["Subject"]).startswith("[standby] DEPLOY | EQ | PHL | 2026-11-23 | ")
             body = third.get_body(("plain",))
             assert body is not None and "Deploy the assessment teams." in body.get_content()
+        # The officers' internal note never reaches a member, in any part of any mail.
+        for mail in (first, second, third):
+            for part in mail.walk():
+                if part.get_content_maintype() == "text":
+                    assert "government observer" not in part.get_content()
 
 
 async def test_stopping_while_mails_are_on_the_wire_records_them_so_a_restart_sends_nothing_again(

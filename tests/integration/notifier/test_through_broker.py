@@ -100,7 +100,7 @@ async def test_an_activation_on_the_broker_becomes_one_mail_per_contact_and_deli
         assert by_contact["ok-en"]["kind"] == "member_alert"
         (ja_mail,) = server.messages_to("ok-ja@members.example.jp")
         assert ja_mail["Message-ID"] == by_contact["ok-ja"]["message_id"]
-        assert "出動" in str(ja_mail["Subject"]) and "PHL" in str(ja_mail["Subject"])
+        assert "発動" in str(ja_mail["Subject"]) and "PHL" in str(ja_mail["Subject"])
     finally:
         collector.cancel()
         await deliveries.stop()

@@ -65,7 +65,7 @@ def test_japanese_alert_decodes_to_the_same_subject_names_and_body() -> None:
     activation = _activation()
     mail = _mail(Language.JA, activation, "山田 太郎 (ジャパン・プラットフォーム)")
     assert str(mail["Subject"]) == (
-        "[standby] 出動 | 地震 | PHL | 2026-11-23 | Red earthquake alert in Philippines"
+        "[standby] 発動 | 地震 | PHL | 2026-11-23 | Red earthquake alert in Philippines"
     )
     # RFC 2047 drops the folding space between adjacent encoded-words, as mail clients do;
     # the stdlib's structured address parser keeps it, so decode the raw header instead.
@@ -94,7 +94,7 @@ def test_the_encoded_subject_uses_utf8_encoded_words() -> None:
     subject = next(line for line in head.split("\r\n") if line.startswith("Subject:"))
     assert "=?utf-8?b?" in subject
     encoded = subject.split("=?utf-8?b?")[1].split("?=")[0]
-    assert "出動" in base64.b64decode(encoded).decode()
+    assert "発動" in base64.b64decode(encoded).decode()
 
 
 def test_english_alert_has_a_sortable_subject_and_an_ascii_body() -> None:
@@ -134,7 +134,7 @@ def test_a_page_carries_the_ack_and_console_links_in_the_officers_language() -> 
         console_url="https://duty.example.org/activations/1",
     )
     rendered = Renderer().page(Language.JA, page)
-    assert rendered.subject.startswith("[standby] 呼出 出動 | 地震 | PHL | ")
+    assert rendered.subject.startswith("[standby] 呼び出し 発動 | 地震 | PHL | ")
     assert "確認リンク：https://duty.example.org/ack/abc?sig=1" in rendered.text
     assert "エスカレーション段階 1" in rendered.text
     assert "https://duty.example.org/ack/abc?sig=1" in rendered.chat
