@@ -80,6 +80,11 @@ FIELDS_DROPPED = Counter(
     "Implausible item fields blanked (the item is still published), by field.",
     ["source", "field"],
 )
+DOCUMENTS_REPAIRED = Counter(
+    "standby_documents_repaired_total",
+    "Documents read after removing a byte-order mark or blanks before the XML declaration.",
+    ["source", "reason"],
+)
 
 # --- triage -------------------------------------------------------------------------------
 DECISIONS = Counter("standby_decisions_total", "Triage decisions.", ["level", "hazard"])

@@ -144,3 +144,6 @@ def _print(result: ParseResult, format: OutputFormat) -> None:
         )
     if result.dropped_fields:
         typer.echo(f"implausible values blanked: {dict(Counter(result.dropped_fields))}", err=True)
+    if result.repairs:
+        removed = ", ".join(r.value for r in result.repairs)
+        typer.echo(f"removed before the first markup: {removed}", err=True)

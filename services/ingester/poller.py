@@ -22,7 +22,7 @@ from services.common.logs import get_logger
 from services.ingester.fetch import Fetched, Fetcher
 from services.ingester.publisher import Sink
 from services.ingester.sources import ItemMemo, read_document
-from services.ingester.sources.base import DocumentReason, ItemReason, ParseResult
+from services.ingester.sources.base import DocumentReason, DocumentRepair, ItemReason, ParseResult
 
 log = get_logger(__name__)
 
@@ -53,6 +53,7 @@ class PollReport:
     events: int = 0
     published: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
+    repaired: Counter[str] = field(default_factory=Counter)
     retry_after: float | None = None
 
 
@@ -106,6 +107,8 @@ class Poller:
         }
         for item_reason in ItemReason:
             metrics.ITEMS_REJECTED.labels(spec.name, item_reason.value)
+        for repair in DocumentRepair:
+            metrics.DOCUMENTS_REPAIRED.labels(spec.name, repair.value)
 
     async def run(self) -> None:
         """Poll until cancelled; nothing a source sends can end this loop."""
@@ -170,6 +173,7 @@ class Poller:
             report.events += len(result.events)
             report.published += published
             report.rejected.update(r.reason.value for r in result.rejections)
+            report.repaired.update(r.value for r in result.repairs)
             page += 1
             # Pages come newest first: a page with nothing new means the rest is known too.
             url = result.next_page if published else None
@@ -210,6 +214,10 @@ class Poller:
                 reasons=dict(reasons),
                 example=f"{first.item}: {first.reason.value}: {first.detail}",
             )
+        for repair in result.repairs:
+            metrics.DOCUMENTS_REPAIRED.labels(source, repair.value).inc()
+        if result.repairs:
+            log.debug("document_repaired", source=source, reasons=[r.value for r in result.repairs])
         if result.dropped_fields:
             fields = Counter(result.dropped_fields)
             for name, count in fields.items():

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from schemas.hazards import HazardEvent
 from services.common.errors import StandbyError
-from services.tools.documents import Unreadable, read_events
+from services.tools.documents import Repaired, Unreadable, read_events
 from services.triage.backtest import (
     DecisionLine,
     find_documents,
@@ -113,20 +113,33 @@ def _presence(explicit: Path | None, default: Path, err: Console) -> Presence:
 
 
 def _read(documents: list[Path], err: Console, *, show: bool | None) -> list[HazardEvent]:
+    """Read every document, noting each skipped or repaired one; fail when none was read."""
+    skipped: list[Unreadable] = []
+
     def report(bad: Unreadable) -> None:
-        err.print(f"[yellow]skipped[/] {bad.path}: {bad.error}")
+        skipped.append(bad)
+        err.print(f"[yellow]skipped[/] {bad.path}: {bad.error}", soft_wrap=True)
+
+    def repaired(doc: Repaired) -> None:
+        removed = ", ".join(r.value for r in doc.repairs)
+        err.print(f"[cyan]read after removing[/] {removed}: {doc.path}", soft_wrap=True)
 
     if show is None:
         show = len(documents) >= 20 and err.is_terminal
     if not show:
-        return read_events(documents, on_error=report)
-    events: list[HazardEvent] = []
-    with _bar(err) as bar:
-        task = bar.add_task("reading", total=len(documents))
-        for doc in documents:
-            events.extend(read_events([doc], on_error=report))
-            bar.advance(task)
-    return in_time_order(events)
+        events = read_events(documents, on_error=report, on_repair=repaired)
+    else:
+        events = []
+        with _bar(err) as bar:
+            task = bar.add_task("reading", total=len(documents))
+            for doc in documents:
+                events.extend(read_events([doc], on_error=report, on_repair=repaired))
+                bar.advance(task)
+        events = in_time_order(events)
+    if len(skipped) == len(documents):
+        # Deciding nothing from unreadable input must not look like a quiet past.
+        raise StandbyError(f"none of the {len(documents)} document(s) could be read")
+    return events
 
 
 def _bar(err: Console) -> Progress:

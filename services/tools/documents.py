@@ -8,7 +8,7 @@ from pathlib import Path
 
 from schemas.hazards import HazardEvent
 from services.common.errors import SourceError
-from services.ingester.sources import parse_document
+from services.ingester.sources import DocumentRepair, read_document
 from services.triage.backtest import BacktestError, in_time_order
 
 
@@ -18,16 +18,31 @@ class Unreadable:
     error: str
 
 
+@dataclass(frozen=True)
+class Repaired:
+    """A document read after removing what came before its first markup."""
+
+    path: Path
+    repairs: list[DocumentRepair]
+
+
 def read_events(
-    documents: Iterable[Path], *, on_error: Callable[[Unreadable], None] | None = None
+    documents: Iterable[Path],
+    *,
+    on_error: Callable[[Unreadable], None] | None = None,
+    on_repair: Callable[[Repaired], None] | None = None,
 ) -> list[HazardEvent]:
     """Normalise every document as the ingester would, and order the reports in time."""
     events: list[HazardEvent] = []
     for path in documents:
         try:
-            events.extend(parse_document(path.read_bytes(), name=path.name))
+            result = read_document(path.read_bytes(), name=path.name)
         except (SourceError, OSError) as err:
             if on_error is None:
                 raise BacktestError(f"{path}: {err}") from err
             on_error(Unreadable(path, str(err)))
+            continue
+        if result.repairs and on_repair is not None:
+            on_repair(Repaired(path, result.repairs))
+        events.extend(result.events)
     return in_time_order(events)

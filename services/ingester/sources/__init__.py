@@ -14,6 +14,7 @@ from services.common.errors import SourceError
 from services.ingester.sources import gdacs_api, gdacs_rss, reliefweb
 from services.ingester.sources.base import (
     DocumentReason,
+    DocumentRepair,
     ItemReason,
     ParseResult,
     Rejection,
@@ -24,11 +25,12 @@ from services.ingester.sources.safety import (
     DEFAULT_MAX_BYTES,
     check_size,
     parse_json,
-    strip_bom,
+    strip_prologue,
 )
 
 __all__ = [
     "DocumentReason",
+    "DocumentRepair",
     "ItemMemo",
     "ItemReason",
     "ParseResult",
@@ -74,17 +76,20 @@ def read_document(
 
 def _read(data: bytes, max_bytes: int, memo: ItemMemo | None) -> ParseResult:
     check_size(data, max_bytes)
-    body = strip_bom(data)
+    body, repairs = strip_prologue(data)
     head = body[:1024].lstrip()
     if not head:
         raise document_error(DocumentReason.EMPTY, "the document is empty")
     if _HTML.match(head):
         raise document_error(DocumentReason.NOT_A_FEED, "an HTML page, not a feed")
     if head.startswith(b"<"):
-        return gdacs_rss.parse(body, memo)
-    if head[:1] in (b"{", b"[") or _utf16_or_32_json(head):
-        return _read_json(body)
-    raise document_error(DocumentReason.NOT_A_FEED, f"starts with {head[:20]!r}")
+        result = gdacs_rss.parse(body, memo)
+    elif head[:1] in (b"{", b"[") or _utf16_or_32_json(head):
+        result = _read_json(body)
+    else:
+        raise document_error(DocumentReason.NOT_A_FEED, f"starts with {head[:20]!r}")
+    result.repairs = repairs
+    return result
 
 
 def _utf16_or_32_json(head: bytes) -> bool:

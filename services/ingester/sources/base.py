@@ -36,6 +36,19 @@ class DocumentReason(StrEnum):
     INTERNAL = "internal"
 
 
+class DocumentRepair(StrEnum):
+    """What was removed from before a document's first markup so that it could be read.
+
+    Tools that save feeds can prepend a byte-order mark (`bom`), a byte-order mark that was
+    itself re-encoded as UTF-8 (`reencoded_bom`: C3 AF C2 BB C2 BF), or blank lines before the
+    XML declaration (`leading_whitespace`), which must come first. Each is removed and counted.
+    """
+
+    BOM = "bom"
+    REENCODED_BOM = "reencoded_bom"
+    LEADING_WHITESPACE = "leading_whitespace"
+
+
 class ItemReason(StrEnum):
     """Why one item of an otherwise readable document was refused."""
 
@@ -76,6 +89,7 @@ class ParseResult:
     rejections: list[Rejection] = field(default_factory=list)
     dropped_fields: list[str] = field(default_factory=list)
     next_page: str | None = None
+    repairs: list[DocumentRepair] = field(default_factory=list)
 
 
 # World population with head-room: a larger "exposed" figure is a unit or parsing error.

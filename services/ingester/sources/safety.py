@@ -9,10 +9,13 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from services.ingester.sources.base import DocumentReason, document_error
+from services.ingester.sources.base import DocumentReason, DocumentRepair, document_error
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
+# U+FEFF's UTF-8 bytes read as Latin-1 and encoded as UTF-8 again ("ï»¿").
+_REENCODED_BOM = _BOM.decode("latin-1").encode("utf-8")
+_BLANKS = b" \t\r\n"
 
 
 def check_size(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
@@ -23,8 +26,26 @@ def check_size(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         )
 
 
-def strip_bom(data: bytes) -> bytes:
-    return data[len(_BOM) :] if data.startswith(_BOM) else data
+def strip_prologue(data: bytes) -> tuple[bytes, list[DocumentRepair]]:
+    """Remove byte-order marks, re-encoded ones, and blanks before an XML declaration.
+
+    Blanks are removed only where a declaration or a mark follows them: elsewhere (before
+    `<rss>` or `{`) they are legal and left for the parser.
+    """
+    repairs: list[DocumentRepair] = []
+    body = data
+    while True:
+        if body.startswith(_BOM):
+            body, repair = body[len(_BOM) :], DocumentRepair.BOM
+        elif body.startswith(_REENCODED_BOM):
+            body, repair = body[len(_REENCODED_BOM) :], DocumentRepair.REENCODED_BOM
+        else:
+            rest = body.lstrip(_BLANKS)
+            if len(rest) == len(body) or not rest.startswith((b"<?xml", _BOM, _REENCODED_BOM)):
+                return body, repairs
+            body, repair = rest, DocumentRepair.LEADING_WHITESPACE
+        if repair not in repairs:
+            repairs.append(repair)
 
 
 def parse_xml(data: bytes) -> Element:

@@ -23,6 +23,7 @@ from services.common.settings import Settings
 from services.ingester.fetch import Fetcher
 from services.ingester.poller import Backoff, Poller, SourceSpec
 from services.ingester.publisher import EventPublisher
+from tests.conftest import REAL_CAPTURES
 from tests.integration.ingester.feed_server import FeedServer, Reply, feed_server
 from tests.unit.ingester.corpus import CAP, Hostile, good_rss, hostile_corpus
 
@@ -376,3 +377,26 @@ async def test_a_failed_report_lookup_still_publishes_the_alert_and_counts_the_f
         "standby_source_failures_total", {"source": "reliefweb", "reason": "http_error"}
     )
     assert after == before + 1
+
+
+REAL_RSS = REAL_CAPTURES / "gdacs/gdacs_rss_exxamalte-aio-georss-gdacs_test-fixture-1.xml"
+PROLOGUES = [
+    ("bom", b"\xef\xbb\xbf"),
+    ("reencoded_bom", bytes.fromhex("c3afc2bbc2bf")),
+    ("leading_whitespace", b"\r\n\r\n"),
+]
+
+
+@pytest.mark.parametrize(("reason", "prologue"), PROLOGUES, ids=[p[0] for p in PROLOGUES])
+async def test_a_real_capture_behind_a_prologue_is_published_and_the_repair_counted(
+    ctx: ServiceContext, server: FeedServer, reason: str, prologue: bytes
+) -> None:
+    served = REAL_RSS.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    server.serve(prologue + served)
+    poller = make_poller(ctx, server.url)
+    before = sample("standby_documents_repaired_total", reason=reason)
+    report = await poller.poll_once()
+    assert (report.outcome, report.published) == ("ok", 4), report.detail
+    assert report.repaired == {reason: 1}
+    assert sample("standby_documents_repaired_total", reason=reason) == before + 1
+    assert len(await outbox_events(ctx)) == 4
