@@ -132,9 +132,9 @@ class Renderer:
         notice: Notice,
         summary: IncidentSummary,
         secretariat: Secretariat | None,
-        note: str | None,
+        member_message: str | None,
     ) -> Rendered:
-        """Render a follow-up (launch, stand down) in an incident's thread."""
+        """Render a follow-up (launch, stand down) with the officer's message to members."""
         word = NOTICE_WORDS[language][notice]
         context = self._facts(language, summary) | {
             "kind": "notice",
@@ -142,7 +142,7 @@ class Renderer:
             "notice": notice.value,
             "level_word": word,
             "ask": NOTICE_ASKS[language][notice],
-            "note": note,
+            "member_message": member_message,
             "secretariat": _secretariat(language, secretariat),
         }
         return self._render("notice", language, subject_line(language, word, summary), context)

@@ -31,6 +31,7 @@ organisations:
       - {id: lee, name: Kim Lee, language: en, email: lee@everything.example.org}
     subscription: {min_level: standby}
 """
+INTERNAL_NOTE = "internal: observer not told yet"
 MEMBER_ADDRESSES = {"yamada@everything.example.jp", "lee@everything.example.org"}
 
 
@@ -99,7 +100,12 @@ def test_a_page_is_acknowledged_from_its_mail_and_a_launch_tells_members_to_depl
                 base = f"/activations/{activations[0]['activation_id']}"
                 confirm = browser.get(f"{base}/launch/confirm")
                 launched = browser.post(
-                    f"{base}/launch", data={"csrf": csrf_of(confirm.text), "note": "deploy"}
+                    f"{base}/launch",
+                    data={
+                        "csrf": csrf_of(confirm.text),
+                        "note": INTERNAL_NOTE,
+                        "member_message": "Field teams to Miyagi",
+                    },
                 )
                 assert launched.status_code == 303
             assert duty_state(system) == [("launched", officer)]
@@ -114,7 +120,16 @@ def test_a_page_is_acknowledged_from_its_mail_and_a_launch_tells_members_to_depl
                 return notices if {recipient(m) for m in notices} == MEMBER_ADDRESSES else []
 
             try:
-                wait_for(told_to_deploy, timeout=30, what="the members' deploy notices")
+                notices = wait_for(told_to_deploy, timeout=30, what="the members' deploy notices")
+                assert all("Field teams to Miyagi" in text_of(m) for m in notices)
+                member_mails = [m for m in system.mails() if recipient(m) in MEMBER_ADDRESSES]
+                decoded = [
+                    str(part.get_content())
+                    for m in member_mails
+                    for part in m.walk()
+                    if part.get_content_maintype() == "text"
+                ]
+                assert decoded and not [text for text in decoded if INTERNAL_NOTE in text]
             except AssertionError:
                 print(system.logs())
                 raise

@@ -1,0 +1,56 @@
+"""The console and the mails use one vocabulary (docs/vocabulary.md)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from schemas.activations import IncidentSummary, Level
+from schemas.hazards import HazardType
+from schemas.members import Language
+from services.duty.console.i18n import translator
+from services.notifier.rendering import Renderer
+from services.notifier.wording import (
+    HAZARD_WORDS,
+    LEVEL_WORDS,
+    NOTICE_ASKS,
+    NOTICE_WORDS,
+    PAGE_WORD,
+    Notice,
+)
+
+ACTIONS = {Notice.LAUNCHED: "launch", Notice.STOOD_DOWN: "stand_down"}
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_levels_hazards_and_notices_read_the_same_in_the_console_and_the_mails(
+    language: Language,
+) -> None:
+    words = translator(language.value)
+    for level in Level:
+        assert words[f"level_{level.value}"].casefold() == LEVEL_WORDS[language][level].casefold()
+    for hazard in HazardType:
+        assert words[f"hazard_{hazard.value}"] == HAZARD_WORDS[language][hazard]
+    for notice, action in ACTIONS.items():
+        # The console's preview shows members exactly the ask the notice mail carries.
+        assert words[f"member_ask_{action}"] == NOTICE_ASKS[language][notice]
+
+
+def test_in_japanese_the_level_and_the_launch_have_different_words() -> None:
+    words = translator("ja")
+    assert words["level_activate"] == LEVEL_WORDS[Language.JA][Level.ACTIVATE] == "発動"
+    assert words["state_launched"] == NOTICE_WORDS[Language.JA][Notice.LAUNCHED] == "派遣開始"
+    assert words["state_stood_down"] == NOTICE_WORDS[Language.JA][Notice.STOOD_DOWN]
+    assert "発動" not in words["launch"] and "出動" not in "".join(words.values())
+    assert words["kind_page"] == PAGE_WORD[Language.JA]
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_the_previewed_prefix_is_the_one_members_read(language: Language) -> None:
+    summary = IncidentSummary(
+        title="Quake", hazard_type=HazardType.EARTHQUAKE, event_time=datetime.now(UTC)
+    )
+    notice = Renderer().notice(language, Notice.LAUNCHED, summary, None, "Teams go")
+    prefix = translator(language.value)["member_message_prefix"]
+    assert f"{prefix}Teams go" in notice.text
