@@ -1,16 +1,29 @@
-"""The duty console in a real browser (Debian's chromium driven by Playwright), on a real duty process."""
+"""The duty console in a real browser (Debian's chromium driven by Playwright), on a real duty process.
+
+Each run is one night's work in one language at one screen size: the page mail's or the chat
+page's link acknowledges, the other link then says who did, the countdown moves, the list acts,
+the launch form keeps the internal note apart, and every page passes a contrast and label check.
+"""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import pytest
 
+from schemas.acks import AckEvent
+from schemas.activations import Activation
 from schemas.deliveries import Channel, Delivery, DeliveryKind, DeliveryStatus
+from schemas.members import Language
+from schemas.pages import Page
+from services.notifier.rendering import Renderer
 from tests.conftest import EmbeddedBroker
 from tests.integration.duty.factories import PASSWORD, activation, write_rota
 from tests.integration.duty.process import DutyProcess, publish
@@ -33,20 +46,70 @@ HOSTILE_TITLE = (
     'M 7.1 <script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> '
     "<b>Miyagi</b>, Japan"
 )
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+INTERNAL_NOTE = "internal: the observer is not told yet"
+
+# Every visible interactive element has a name, and every visible text (badges included)
+# stands out from the background behind it by at least 4.5:1 (WCAG 2 AA, normal text).
+AUDIT_JS = """
+() => {
+  const rgba = (s) => { const m = s.match(/[\\d.]+/g).map(Number); return m.length === 3 ? [...m, 1] : m; };
+  const lum = ([r, g, b]) => {
+    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    let layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgba(getComputedStyle(e).backgroundColor);
+      if (c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
+    }
+    let out = [255, 255, 255];
+    for (const c of layers.reverse()) out = out.map((v, i) => c[i] * c[3] + v * (1 - c[3]));
+    return out;
+  };
+  const visible = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== "hidden"; };
+  const ratio = (el) => {
+    const fg = rgba(getComputedStyle(el).color); const bg = background(el);
+    const blended = fg.slice(0, 3).map((v, i) => v * fg[3] + bg[i] * (1 - fg[3]));
+    const [a, b] = [lum(blended), lum(bg)].sort((x, y) => y - x);
+    return (a + 0.05) / (b + 0.05);
+  };
+  const name = (el) => (el.getAttribute("aria-label") || (el.labels && [...el.labels].map(l => l.innerText).join(" ")) ||
+    (el.getAttribute("aria-labelledby") || "").split(" ").map(id => document.getElementById(id)?.innerText || "").join(" ") ||
+    el.innerText || el.value || el.title || "").trim();
+  const problems = [];
+  for (const el of document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea")) {
+    if (!visible(el)) continue;
+    if (!name(el)) problems.push(`no label: ${el.outerHTML.slice(0, 80)}`);
+  }
+  for (const el of document.querySelectorAll("body *")) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !visible(el) || ["SCRIPT", "STYLE", "OPTION"].includes(el.tagName)) continue;
+    const r = ratio(el);
+    if (r < 4.5) problems.push(`contrast ${r.toFixed(2)}: ${el.outerHTML.slice(0, 80)}`);
+  }
+  return problems;
+}
+"""
 
 
-@pytest.fixture
-def duty(tmp_path: Path, embedded_broker: EmbeddedBroker) -> Iterator[DutyProcess]:
-    rota = write_rota(tmp_path / "rota.yaml", backup_after_minutes=10, team_after_minutes=10)
-    process = DutyProcess(tmp_path / "var", embedded_broker.bootstrap, rota)
+@pytest.fixture(scope="module")
+def duty(
+    tmp_path_factory: pytest.TempPathFactory, embedded_broker: EmbeddedBroker
+) -> Iterator[DutyProcess]:
+    folder = tmp_path_factory.mktemp("console")
+    rota = write_rota(folder / "rota.yaml", backup_after_minutes=10, team_after_minutes=10)
+    process = DutyProcess(folder / "var", embedded_broker.bootstrap, rota)
     process.start()
     process.wait_ready()
     yield process
     process.stop()
 
 
-@pytest.fixture
-def browser() -> Iterator[object]:
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         pytest.fail(f"{CHROMIUM} is missing: run `make sysdeps-test` (make test does it)")
     from playwright.sync_api import sync_playwright
@@ -57,10 +120,39 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
-def delivery(
-    activation_id: UUID, contact: str, status: DeliveryStatus, error: str | None = None
-) -> Delivery:
-    """A delivery report as the notifier publishes it."""
+def handed_to_notifier(duty: DutyProcess, topic: str, activation_id: UUID) -> list[str]:
+    """The messages duty handed over for an activation (its outbox rows), oldest first."""
+    return [
+        payload
+        for (payload,) in duty.query(
+            "SELECT payload FROM outbox WHERE topic = ? ORDER BY id", topic
+        )
+        if json.loads(payload)["activation_id"] == str(activation_id)
+    ]
+
+
+def links_in(text: str, base: str) -> list[str]:
+    return [
+        u for u in re.findall(r"https?://[^\s\"'<>]+", html.unescape(text)) if u.startswith(base)
+    ]
+
+
+def audit(page: Any, where: str) -> None:
+    """Check labels and contrast at the desktop size and at 390 px, then restore the size."""
+    size = page.viewport_size
+    for other in (DESKTOP, PHONE):
+        page.set_viewport_size(other)
+        problems = page.evaluate(AUDIT_JS)
+        assert problems == [], f"{where} at {other['width']} px: {problems}"
+    page.set_viewport_size(size)
+
+
+def above_the_fold(page: Any, test_id: str) -> None:
+    box = page.get_by_test_id(test_id).first.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= page.viewport_size["height"], test_id
+
+
+def member_delivery(activation_id: UUID, contact: str, status: DeliveryStatus) -> Delivery:
     return Delivery(
         delivery_key=f"{activation_id}:jpf/{contact}:email",
         kind=DeliveryKind.MEMBER_ALERT,
@@ -70,38 +162,47 @@ def delivery(
         channel=Channel.EMAIL,
         status=status,
         attempts=1,
-        error=error,
+        error="550 5.1.1 no such user" if status is DeliveryStatus.FAILED else None,
     )
 
 
-def ack_url_of(duty: DutyProcess, activation_id: object) -> str:
-    """Take the signed link from the page duty handed to the notifier (its outbox row)."""
-    for (payload,) in duty.query("SELECT payload FROM outbox WHERE topic = 'pages.v1'"):
-        page = json.loads(payload)
-        if page["activation_id"] == str(activation_id):
-            return str(page["ack_url"])
-    return ""
+WORDS = {
+    "en": {"paged": "Paged", "acknowledged": "Acknowledged", "launched": "Launched"},
+    "ja": {"paged": "呼び出し中", "acknowledged": "受領済み", "launched": "派遣開始"},
+}
 
 
-def test_an_officer_sees_a_new_activation_and_acknowledges_it_through_the_confirm_page(
-    duty: DutyProcess, browser: object, embedded_broker: EmbeddedBroker
+@pytest.mark.parametrize(
+    ("lang", "viewport", "ack_from"),
+    [
+        ("en", DESKTOP, "email"),
+        ("ja", PHONE, "chat"),
+    ],
+    ids=["en-desktop-mail", "ja-390-chat"],
+)
+def test_a_night_on_duty(
+    duty: DutyProcess,
+    browser: Any,
+    embedded_broker: EmbeddedBroker,
+    lang: str,
+    viewport: dict[str, int],
+    ack_from: str,
 ) -> None:
-    from playwright.sync_api import Browser, expect
+    from playwright.sync_api import expect
 
-    assert isinstance(browser, Browser)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    console = browser.new_context(locale="en-GB", viewport={"width": 1100, "height": 900})
+    shots = SCREENSHOTS / f"{lang}-{viewport['width']}"
+    shots.mkdir(parents=True, exist_ok=True)
+    words = WORDS[lang]
+    console = browser.new_context(locale="en-GB", viewport=viewport)
     page = console.new_page()
-
-    page.goto(f"{duty.url}/")
-    expect(page).to_have_url(f"{duty.url}/login?next=%2F")
+    page.goto(f"{duty.url}/lang/{lang}")
     page.fill("input[name=officer_id]", "aoki")
     page.fill("input[name=password]", PASSWORD)
-    page.screenshot(path=SCREENSHOTS / "01-login.png")
-    page.click("button[type=submit]")
+    audit(page, "login")
+    page.locator("form.card button[type=submit]").click()
     expect(page.get_by_test_id("officer-name")).to_have_text("Aoki Aoi")
 
-    incoming = activation(title=HOSTILE_TITLE)
+    incoming: Activation = activation(title=HOSTILE_TITLE)
     publish(embedded_broker.bootstrap, incoming)
     row = page.locator(f"[data-activation-id='{incoming.activation_id}']")
 
@@ -109,63 +210,80 @@ def test_an_officer_sees_a_new_activation_and_acknowledges_it_through_the_confir
         page.reload()
         return row.count() == 1
 
-    wait_for(listed, timeout=60, every=0.5, what="the new activation on the list")
-    expect(row.get_by_test_id("state")).to_have_text("Paged")
-    # The feed's markup is shown as text and none of it ran.
+    wait_for(listed, timeout=30, every=0.3, what="the new activation on the list")
+    expect(row.get_by_test_id("state")).to_have_text(words["paged"])
     expect(row.locator("a.title")).to_have_text(HOSTILE_TITLE)
-    assert page.evaluate("window.__pwned") is None
-    assert row.locator("script, img, b").count() == 0
-    page.screenshot(path=SCREENSHOTS / "02-activations.png", full_page=True)
+    assert page.evaluate("window.__pwned") is None and row.locator("script, img, b").count() == 0
+    countdown = row.get_by_test_id("countdown")
+    before = countdown.inner_text()
+    expect(countdown).not_to_have_text(before, timeout=5_000)
+    audit(page, "list")
+    page.screenshot(path=shots / "01-list.png", full_page=True)
 
-    row.locator("a.title").click()
-    expect(page.get_by_test_id("activation-title")).to_have_text(HOSTILE_TITLE)
-    expect(page.get_by_test_id("next-escalation")).not_to_have_text("No escalation pending")
-    expect(page.get_by_test_id("timeline")).to_contain_text("GDACS alert level Red")
-    page.screenshot(path=SCREENSHOTS / "03-activation-paged.png", full_page=True)
+    # The page as the notifier renders it from what duty handed over, in the officer's language.
+    (payload,) = wait_for(
+        lambda: handed_to_notifier(duty, "pages.v1", incoming.activation_id),
+        timeout=10,
+        what="the page",
+    )
+    rendered = Renderer().page(Language(lang), Page.model_validate_json(payload))
+    mail_link = [u for u in links_in(rendered.text, duty.url) if "/a/" in u]
+    chat_link = links_in(rendered.chat, duty.url)
+    assert mail_link == chat_link == [Page.model_validate_json(payload).ack_url]
+    link = mail_link[0] if ack_from == "email" else chat_link[0]
 
-    # The officer's phone: no session, the link from the page mail.
-    link = wait_for(lambda: ack_url_of(duty, incoming.activation_id), timeout=10, what="the page")
-    phone = browser.new_context(locale="ja-JP", viewport={"width": 420, "height": 900})
+    phone = browser.new_context(locale="ja-JP" if lang == "ja" else "en-GB", viewport=PHONE)
     confirm = phone.new_page()
     confirm.goto(link)
-    expect(confirm.get_by_test_id("confirm-acknowledge")).to_be_visible()
-    assert duty.query(
-        "SELECT state FROM duty_activations WHERE activation_id = ?", str(incoming.activation_id)
-    ) == [("paged",)], "opening the link must change nothing"
-    confirm.screenshot(path=SCREENSHOTS / "04-confirm-ja.png", full_page=True)
+    above_the_fold(confirm, "confirm-acknowledge")
+    audit(confirm, "confirm link")
+    confirm.screenshot(path=shots / "02-confirm.png", full_page=True)
     confirm.get_by_test_id("confirm-acknowledge").click()
     expect(confirm.get_by_test_id("message")).to_have_attribute("data-key", "acknowledged_by_you")
-    confirm.screenshot(path=SCREENSHOTS / "05-acknowledged-ja.png", full_page=True)
-    confirm.goto(link)
-    expect(confirm.get_by_test_id("refusal")).to_have_attribute("data-reason", "spent")
+    phone.close()
 
-    page.reload()
-    expect(page.get_by_test_id("state")).to_have_text("Acknowledged")
+    # The list follows by itself, without a reload, and keeps keyboard focus where it was.
+    page.get_by_test_id("filters").locator("select[name=level]").focus()
+    expect(row.get_by_test_id("state")).to_have_text(words["acknowledged"], timeout=30_000)
+    assert page.evaluate("document.activeElement.name") == "level"
+    expect(row.get_by_test_id("owner")).to_have_text("Aoki Aoi")
+
+    row.locator("a.title").click()
     expect(page.get_by_test_id("owner")).to_have_text("Aoki Aoi")
-    expect(page.get_by_test_id("next-escalation")).to_have_text("No escalation pending")
-    expect(page.get_by_test_id("action-launch")).to_be_visible()
-    expect(page.get_by_test_id("action-acknowledge")).to_have_count(0)
-    assert duty.query(
-        "SELECT status FROM duty_timers WHERE activation_id = ?", str(incoming.activation_id)
-    ) == [("cancelled",)]
-    page.screenshot(path=SCREENSHOTS / "06-activation-acknowledged.png", full_page=True)
-
+    above_the_fold(page, "action-launch")
+    audit(page, "activation")
     page.get_by_test_id("action-launch").click()
-    expect(page.get_by_test_id("consequence")).to_contain_text("told to deploy")
-    page.get_by_test_id("member-message").fill("JPF members with staff in Miyagi deploy")
-    page.screenshot(path=SCREENSHOTS / "07-confirm-launch.png", full_page=True)
+    page.get_by_test_id("member-message").fill("Field teams to Miyagi")
+    expect(page.get_by_test_id("preview-message")).to_contain_text("Field teams to Miyagi")
+    page.get_by_test_id("note").fill(INTERNAL_NOTE)
+    expect(page.get_by_test_id("preview-message")).not_to_contain_text(INTERNAL_NOTE)
+    above_the_fold(page, "confirm-launch")
+    audit(page, "launch form")
+    page.screenshot(path=shots / "03-launch.png", full_page=True)
     page.get_by_test_id("confirm-launch").click()
-    expect(page.get_by_test_id("state")).to_have_text("Launched")
-    expect(page.get_by_test_id("timeline")).to_contain_text(
-        "JPF members with staff in Miyagi deploy"
+    expect(page.get_by_test_id("state")).to_have_text(words["launched"])
+    expect(page.get_by_test_id("member-message-sent")).to_have_text("Field teams to Miyagi")
+
+    # What members will read is built from the launch event: the internal note is not in it.
+    launched = AckEvent.model_validate_json(
+        handed_to_notifier(duty, "acks.v1", incoming.activation_id)[-1]
     )
+    assert launched.note == INTERNAL_NOTE and launched.member_message == "Field teams to Miyagi"
+
+    # The link not used is now stale: it says who acknowledged and offers the activation.
+    other = browser.new_context(viewport=viewport)
+    stale = other.new_page()
+    stale.goto(chat_link[0] if ack_from == "email" else mail_link[0])
+    expect(stale.get_by_test_id("stale")).to_have_attribute("data-owner", "aoki")
+    audit(stale, "stale link")
+    other.close()
+
     publish(
         embedded_broker.bootstrap,
-        delivery(incoming.activation_id, "tanaka", DeliveryStatus.SENT),
-        delivery(incoming.activation_id, "suzuki", DeliveryStatus.FAILED, "550 5.1.1 no such user"),
+        member_delivery(incoming.activation_id, "tanaka", DeliveryStatus.SENT),
+        member_delivery(incoming.activation_id, "suzuki", DeliveryStatus.FAILED),
     )
     page.get_by_test_id("member-view").click()
-    expect(page.locator("h1")).to_have_text("Member view")
     failed = page.locator("[data-testid=delivery][data-contact=suzuki]")
 
     def reported() -> bool:
@@ -174,7 +292,7 @@ def test_an_officer_sees_a_new_activation_and_acknowledges_it_through_the_confir
 
     wait_for(reported, timeout=30, every=0.5, what="the notifier's delivery reports")
     expect(failed).to_contain_text("550 5.1.1 no such user")
-    expect(page.locator("[data-testid=delivery][data-contact=tanaka]")).to_contain_text("sent")
-    page.screenshot(path=SCREENSHOTS / "08-members.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    audit(page, "members")
+    page.screenshot(path=shots / "04-members.png", full_page=True)
     console.close()
-    phone.close()

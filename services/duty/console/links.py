@@ -35,7 +35,14 @@ async def confirm_page(request: Request, token: str) -> Response:
         return _refused(request, err.reason)
     async with deps.db.sessions() as session:
         if await session.get(SpentToken, grant.nonce) is not None:
-            return _refused(request, Refusal.SPENT, status_code=410)
+            # Used already: still say who owns the activation now, and where to follow it.
+            spent = await queries.activation_detail(session, grant.activation_id)
+            return render(
+                request,
+                "refused.html",
+                {"reason": Refusal.SPENT.value, "a": spent},
+                status_code=410,
+            )
         if grant.officer_id not in await queries.paged_officers(session, grant.activation_id):
             return _refused(request, Refusal.WRONG_OFFICER)
         detail = await queries.activation_detail(session, grant.activation_id)
