@@ -55,6 +55,45 @@ class Measure(Contract):
     text: str | None = None
 
 
+class FoundBy(StrEnum):
+    """How the ingester found an event's country, most direct first."""
+
+    CODE = "code"
+    NAME = "name"
+    GLIDE = "glide"
+    COORDINATES = "coordinates"
+
+
+class Place(Contract):
+    """One affected country and how it was found, so a reason can say so."""
+
+    iso3: ISO3
+    found_by: FoundBy
+    text: str | None = Field(
+        default=None, description="What it was found from: the name, GLIDE number or point."
+    )
+    distance_km: float | None = Field(
+        default=None,
+        ge=0,
+        description="Coordinates only: how far the point lies from the nearest place on land "
+        "of that country (an offshore point when large).",
+    )
+
+
+class Impact(Contract):
+    """Human impact as the source states it, each figure kept apart: they are not the same."""
+
+    deaths: int | None = Field(default=None, ge=0)
+    displaced: int | None = Field(default=None, ge=0)
+    affected: int | None = Field(default=None, ge=0)
+    exposed: int | None = Field(
+        default=None, ge=0, description="People in the hazard's zone (GDACS's population)."
+    )
+    exposed_text: str | None = Field(
+        default=None, description="What `exposed` counts, in the source's words (MMI, wind)."
+    )
+
+
 class Link(Contract):
     rel: str = Field(description="What the link is: report, map, cap, details, reliefweb, …")
     url: str
@@ -97,6 +136,16 @@ class HazardEvent(Message):
     event_time: AwareDatetime
     end_time: AwareDatetime | None = None
     links: list[Link] = Field(default_factory=list)
+    places: list[Place] = Field(
+        default_factory=list,
+        description="Each country of `countries` and how it was found (code, name, GLIDE, point).",
+    )
+    impact: Impact | None = None
+    published_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the source published this version (RSS pubDate, episode date); "
+        "a replay uses it, since a saved item is often a late episode of its event.",
+    )
     extras: dict[str, Any] = Field(
         default_factory=dict, description="Source fields with no place above, kept verbatim."
     )

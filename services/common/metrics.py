@@ -63,6 +63,12 @@ SOURCE_FAILURES = Counter(
     "standby_source_failures_total", "Feed polls that failed, by reason.", ["source", "reason"]
 )
 ITEMS_PARSED = Counter("standby_items_parsed_total", "Feed items normalised.", ["source"])
+EVENTS_UNPLACED = Counter(
+    "standby_events_unplaced_total",
+    "Feed items normalised for which no country was found (codes, names, GLIDE, coordinates);"
+    " a share of standby_items_parsed_total.",
+    ["source"],
+)
 ITEMS_REJECTED = Counter(
     "standby_items_rejected_total", "Feed items refused, by reason.", ["source", "reason"]
 )
@@ -162,6 +168,7 @@ def prime_source(source: str) -> None:
     for outcome in POLL_OUTCOMES:
         SOURCE_POLLS.labels(source, outcome)
     ITEMS_PARSED.labels(source)
+    EVENTS_UNPLACED.labels(source)
     EVENTS_PUBLISHED.labels(source)
     FETCH_LATENCY.labels(source)
 

@@ -198,6 +198,9 @@ class Poller:
     def _count(self, result: ParseResult, published: int) -> None:
         source = self.spec.name
         metrics.ITEMS_PARSED.labels(source).inc(len(result.events))
+        unplaced = sum(1 for event in result.events if not event.countries)
+        if unplaced:
+            metrics.EVENTS_UNPLACED.labels(source).inc(unplaced)
         if published:
             metrics.EVENTS_PUBLISHED.labels(source).inc(published)
             log.info(

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from schemas.hazards import AlertLevel, HazardType, Source
+from schemas.hazards import AlertLevel, FoundBy, HazardType, Source
 from services.common.countries import Income, country_table
 
 T = TypeVar("T")
@@ -254,6 +254,9 @@ def _flag(value: Any) -> Any:
 Flag = Annotated[FlagTest, Field(description="true or false")]
 
 
+_FLAGS = ("priority_region", "domestic", "is_current", "country_unresolved")
+
+
 class Conditions(Strict):
     """Facts and their tests; all must pass. Facts are described in `facts.FACTS`."""
 
@@ -263,7 +266,12 @@ class Conditions(Strict):
     alert_score: NumberTest | None = None
     severity: SeverityTest | None = None
     population_exposed: CountTest | None = None
+    deaths: CountTest | None = None
+    displaced: CountTest | None = None
+    affected: CountTest | None = None
     countries: SetTest[KnownCountry] | None = None
+    country_unresolved: Flag | None = None
+    countries_found_by: SetTest[FoundBy] | None = None
     regions: SetTest[RegionName] | None = None
     income: SetTest[Income] | None = None
     priority_region: Flag | None = None
@@ -278,10 +286,7 @@ class Conditions(Strict):
     @classmethod
     def _flags_as_booleans(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            return {
-                k: _flag(v) if k in ("priority_region", "domestic", "is_current") else v
-                for k, v in data.items()
-            }
+            return {k: _flag(v) if k in _FLAGS else v for k, v in data.items()}
         return data
 
     @model_validator(mode="after")

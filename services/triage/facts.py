@@ -19,8 +19,13 @@ FACTS: dict[str, str] = {
     "episode_alert_level": "GDACS alert level of the latest episode alone (the event's may be higher)",
     "alert_score": "highest source alert score",
     "severity": "severity value and unit of the most alarming report (magnitude M, wind km/h, …)",
-    "population_exposed": "largest population exposed any report states",
+    "population_exposed": "largest population exposed any report states (GDACS's model: MMI, wind, area)",
+    "deaths": "largest death toll any report states",
+    "displaced": "largest number of people displaced or evacuated any report states",
+    "affected": "largest number of people affected any report states",
     "countries": "ISO3 codes of the affected countries",
+    "country_unresolved": "no report could be placed in a country (codes, names, GLIDE, coordinates)",
+    "countries_found_by": "how the countries were found: code, name, glide, coordinates",
     "regions": "UN M49 regions, sub-regions and intermediate regions of those countries",
     "income": "World Bank income groups of those countries (low … high)",
     "priority_region": "a country lies in one of the criteria's priority regions",
@@ -36,6 +41,7 @@ DISPLAY_ONLY: dict[str, str] = {
     "title": "title of the most alarming report",
     "hazard_name": "hazard type in words",
     "country_names": "names of the affected countries",
+    "place_evidence": 'each country and how it was found ("Nepal (from the point, 40 km away)")',
     "severity_value": "severity number",
     "severity_unit": "severity unit",
     "severity_text": "severity in the source's words",
@@ -111,6 +117,30 @@ def _reliefweb_status(e: HazardEvent) -> str | None:
     return status
 
 
+_NO_IMPACT = (None, None, None)
+
+
+def _impact(reports: list[HazardEvent]) -> tuple[int | None, int | None, int | None]:
+    deaths = displaced = affected = None
+    for report in reports:
+        impact = report.impact
+        if impact is None:
+            continue
+        if impact.deaths is not None:
+            deaths = max(deaths or 0, impact.deaths)
+        if impact.displaced is not None:
+            displaced = max(displaced or 0, impact.displaced)
+        if impact.affected is not None:
+            affected = max(affected or 0, impact.affected)
+    return deaths, displaced, affected
+
+
+def _found_by(reports: list[HazardEvent]) -> frozenset[str]:
+    return frozenset(p.found_by.value for r in reports for p in r.places) or (
+        frozenset({"code"}) if any(r.countries for r in reports) else frozenset()
+    )
+
+
 def incident_facts(
     reports: list[HazardEvent], countries: frozenset[str], ctx: FactContext
 ) -> dict[str, Any]:
@@ -143,6 +173,9 @@ def incident_facts(
         severity = next((e.severity for e in reports if e.severity and e.severity.value), None)
     by_country = ctx.presence.by_country
     present = {name for iso3 in countries for name in by_country.get(iso3, ())}
+    deaths, displaced, affected = (
+        _impact(reports) if any(r.impact is not None for r in reports) else _NO_IMPACT
+    )
     return {
         "hazard": lead.hazard_type,
         "alert_level": alert,
@@ -150,7 +183,12 @@ def incident_facts(
         "alert_score": alert_score,
         "severity": (severity.value, severity.unit) if severity is not None else None,
         "population_exposed": population,
+        "deaths": deaths,
+        "displaced": displaced,
+        "affected": affected,
         "countries": countries,
+        "country_unresolved": not countries,
+        "countries_found_by": _found_by(reports),
         "regions": regions,
         "income": frozenset(c.income for c in known if c.income is not None),
         "priority_region": not regions.isdisjoint(ctx.priority_regions),
@@ -161,6 +199,7 @@ def incident_facts(
         "reliefweb_status": status,
         "is_current": current,
         "_lead": lead,
+        "_reports": reports,
     }
 
 
@@ -206,6 +245,24 @@ def _severity_field(facts: dict[str, Any], attribute: str, default: Any) -> Any:
     return default if value is None else value
 
 
+def _place_evidence(facts: dict[str, Any], ctx: FactContext) -> str:
+    seen: dict[str, str] = {}
+    for report in facts["_reports"]:
+        for place in report.places:
+            if place.iso3 in seen:
+                continue
+            country = ctx.countries.get(place.iso3)
+            name = country.name if country else place.iso3
+            how = {
+                "code": "from its code",
+                "name": f"from the name '{place.text}'",
+                "glide": f"from GLIDE {place.text}",
+                "coordinates": f"from the point, {place.distance_km or 0:g} km from land",
+            }[place.found_by.value]
+            seen[place.iso3] = f"{name} ({how})"
+    return "; ".join(seen.values()) or _country_names(facts, ctx)
+
+
 _DERIVED: dict[str, Callable[[dict[str, Any], FactContext], Any]] = {
     "alert_level": lambda f, _: f["alert_level"].value.capitalize() if f["alert_level"] else "none",
     "episode_alert_level": lambda f, _: (
@@ -216,6 +273,10 @@ _DERIVED: dict[str, Callable[[dict[str, Any], FactContext], Any]] = {
     "title": lambda f, _: _lead(f).title,
     "hazard_name": lambda f, _: HAZARD_NAMES.get(_lead(f).hazard_type.value, "hazard"),
     "country_names": _country_names,
+    "place_evidence": _place_evidence,
+    "deaths": lambda f, _: f["deaths"] or 0,
+    "displaced": lambda f, _: f["displaced"] or 0,
+    "affected": lambda f, _: f["affected"] or 0,
     "severity_value": lambda f, _: _severity_field(f, "value", 0),
     "severity_unit": lambda f, _: _severity_field(f, "unit", ""),
     "severity_text": lambda f, c: _severity_field(f, "text", None) or _severity_words(f, c),

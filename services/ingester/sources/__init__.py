@@ -11,6 +11,7 @@ import re
 
 from schemas.hazards import HazardEvent
 from services.common.errors import SourceError
+from services.ingester import places
 from services.ingester.sources import gdacs_api, gdacs_rss, reliefweb
 from services.ingester.sources.base import (
     DocumentReason,
@@ -63,7 +64,7 @@ def read_document(
     parsed again.
     """
     try:
-        return _read(data, max_bytes, memo)
+        result = _read(data, max_bytes, memo)
     except SourceError as err:
         if name:
             raise SourceError(err.reason, f"{name}: {err.detail}") from err
@@ -72,6 +73,9 @@ def read_document(
         raise document_error(
             DocumentReason.MALFORMED, f"{name or 'document'}: nested too deeply"
         ) from err
+    # Every source's events are placed the same way, after its own parser.
+    result.events = [places.resolve(event) for event in result.events]
+    return result
 
 
 def _read(data: bytes, max_bytes: int, memo: ItemMemo | None) -> ParseResult:

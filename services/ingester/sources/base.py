@@ -213,7 +213,11 @@ _HAZARD_ALIASES = {
 def hazard_type(code: Any) -> HazardType:
     """Map a GDACS or GLIDE hazard code to a HazardType (OTHER when it has none)."""
     text = (text_or_none(code) or "").upper()
-    return _HAZARD_CODES.get(text) or _HAZARD_ALIASES.get(text) or HazardType.OTHER
+    known = _HAZARD_CODES.get(text) or _HAZARD_ALIASES.get(text)
+    if known is None and len(text) > 2 and text[2:].isalpha():
+        # GDACS variants of a code (`EQx`, `TCx`) keep the hazard of the two-letter code.
+        known = _HAZARD_CODES.get(text[:2]) or _HAZARD_ALIASES.get(text[:2])
+    return known or HazardType.OTHER
 
 
 def plausible_population(value: Any, extras: dict[str, Any], dropped: list[str]) -> int | None:

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from schemas.hazards import HazardEvent, Link, Measure, Source
+from services.ingester import impact as impact_reader
 from services.ingester.sources.base import (
     DocumentReason,
     ItemError,
@@ -177,6 +178,15 @@ def _normalise(feature: dict[str, Any], dropped: list[str]) -> HazardEvent:
     )
     if bad_codes:
         extras["unrecognised_iso3"] = bad_codes
+    counted = (
+        plausible_population(props.population, extras, dropped)
+        if props.population is not None
+        else None
+    )
+    impact = impact_reader.from_sendai(
+        raw.get("sendai"),
+        impact_reader.from_gdacs_population(counted, None, None) if counted is not None else None,
+    )
     try:
         return HazardEvent(
             source=Source.GDACS,
@@ -194,9 +204,9 @@ def _normalise(feature: dict[str, Any], dropped: list[str]) -> HazardEvent:
             alert_score=props.alertscore,
             episode_alert_level=alert_level(props.episodealertlevel or props.alertlevelepisode),
             severity=_severity(props),
-            population_exposed=plausible_population(props.population, extras, dropped)
-            if props.population is not None
-            else None,
+            population_exposed=impact.exposed if impact else None,
+            impact=impact,
+            published_at=parse_datetime(props.datemodified),
             glide=text_or_none(props.glide),
             is_current=props.iscurrent,
             event_time=require_datetime(props.fromdate, props.datemodified),

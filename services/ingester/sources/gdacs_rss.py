@@ -19,6 +19,7 @@ import feedparser
 
 from schemas.base import utcnow
 from schemas.hazards import HazardEvent, Link, Measure, Source
+from services.ingester import impact as impact_reader
 from services.ingester.sources.base import (
     DocumentReason,
     ItemError,
@@ -209,11 +210,18 @@ def _normalise(item: Element, entry: Any, dropped: list[str]) -> HazardEvent:
     lat, lon = _point(entry, extras, dropped)
     severity = _measure(gdacs.get("severity"))
     population = _measure(gdacs.get("population"))
-    exposed = None
+    counted = None
     if population is not None:
-        exposed = plausible_population(gdacs["population"].attrib.get("value"), extras, dropped)
-        if exposed is None and population.value is not None:
+        counted = plausible_population(gdacs["population"].attrib.get("value"), extras, dropped)
+        if counted is None and population.value is not None:
             population = population.model_copy(update={"value": None})
+    description = text_or_none(entry.get("summary"))
+    impact = impact_reader.from_gdacs_population(
+        counted,
+        population.unit if population else None,
+        population.text if population else None,
+        extra_text=[description] if description else (),
+    )
     for name, element in gdacs.items():
         if name not in _MAPPED and (element.text or element.attrib):
             extras[f"gdacs_{name}"] = (
@@ -235,7 +243,7 @@ def _normalise(item: Element, entry: Any, dropped: list[str]) -> HazardEvent:
             version=version,
             hazard_type=hazard_type(event_type),
             title=entry.get("title") or item.findtext("title") or f"GDACS {event_type} {event_id}",
-            description=text_or_none(entry.get("summary")),
+            description=description,
             countries=countries,
             country_names=[c for c in [_text(gdacs, "country")] if c],
             lat=lat,
@@ -246,7 +254,9 @@ def _normalise(item: Element, entry: Any, dropped: list[str]) -> HazardEvent:
             episode_alert_level=alert_level(_text(gdacs, "episodealertlevel")),
             severity=severity,
             population=population,
-            population_exposed=exposed,
+            population_exposed=impact.exposed if impact else None,
+            impact=impact,
+            published_at=parse_datetime(published),
             glide=_text(gdacs, "glide"),
             is_current=_bool(_text(gdacs, "iscurrent")),
             event_time=event_time,

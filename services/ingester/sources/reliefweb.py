@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from schemas.hazards import HazardEvent, Link, Source
+from services.ingester import impact as impact_reader
 from services.ingester.sources.base import (
     DocumentReason,
     ItemError,
@@ -143,9 +144,6 @@ def _normalise(item: Any) -> HazardEvent:
     if code:
         extras["reliefweb_type"] = code
     countries, bad_codes = iso3_list(*_country_codes(fields))
-    if not countries and glide_parts:
-        countries, _ = iso3_list(glide_parts["iso3"])
-        extras["countries_from"] = "glide"
     if bad_codes:
         extras["unrecognised_iso3"] = bad_codes
     primary = fields.primary_country
@@ -175,6 +173,8 @@ def _normalise(item: Any) -> HazardEvent:
             country_names=_country_names(fields),
             glide=glide,
             status=mapped_status,
+            impact=impact_reader.from_description(fields.description),
+            published_at=parse_datetime(dates.created),
             event_time=event_time,
             links=_links(fields, item),
             extras=extras,
@@ -202,6 +202,9 @@ def _country_names(fields: DisasterFields) -> list[str]:
         name = country and (country.shortname or country.name)
         if name and name not in names:
             names.append(name)
+    if not names and ":" in fields.name:
+        # A lean list names the place only in the title: "Nepal: Earthquake - Apr 2015".
+        names.append(fields.name.split(":", 1)[0].strip())
     return names
 
 

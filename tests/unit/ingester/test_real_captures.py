@@ -201,3 +201,29 @@ def test_a_tropical_cyclone_impact_file_is_not_taken_for_a_feed(real_captures: P
     with pytest.raises(SourceError) as caught:
         parse_document(data)
     assert caught.value.reason == "not_a_feed"
+
+
+def test_at_least_98_percent_of_real_items_are_placed_and_the_rest_lie_at_sea(
+    shared_fixtures: Path,
+) -> None:
+    from services.ingester import places
+
+    total = placed = 0
+    for path in sorted(shared_fixtures.rglob("*")):
+        if path.suffix not in (".xml", ".json", ".geojson"):
+            continue
+        try:
+            events = parse_document(path.read_bytes(), name=path.name)
+        except SourceError:
+            continue  # the TC impact advisory is not a feed
+        total += len(events)
+        placed += sum(1 for e in events if e.countries)
+        for event in events:
+            assert [p.iso3 for p in event.places] == event.countries
+            if event.countries or event.lat is None or event.lon is None:
+                continue
+            # What stays unplaced is at sea: farther from land than an offshore point may be.
+            nearest = places.nearest_place(event.lat, event.lon)
+            assert nearest is not None and nearest[1] > places.MAX_OFFSHORE_KM, event.key
+    assert total > 1400
+    assert placed / total >= 0.98, f"{placed}/{total}"

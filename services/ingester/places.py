@@ -1,0 +1,176 @@
+"""Where an event happened: ISO3 countries for every source, and how each was found.
+
+In order, each step only when the ones before found nothing:
+1. the item's own ISO3 codes (`code`); country names the item lists beside them add the
+   countries the codes left out (a GDACS drought names four countries and codes one);
+2. its country names (`name`), read with country_converter's regular expressions, which
+   know short, official, historic and local spellings ("Burma", "Swaziland", "Viet Nam",
+   "Virgin Islands, British") and find every country in a list or a border region
+   ("Philippines, China", "Myanmar-India Border Region"); a name that is an ISO 3166-2
+   subdivision ("Kumamoto") resolves to its country through pycountry;
+3. the GLIDE number's country suffix (`glide`);
+4. the coordinates (`coordinates`), through reverse-geocode's offline table of places:
+   the country of the nearest place, with its distance, up to `max_offshore_km` (an
+   earthquake at sea is felt on the nearest coast; one in mid-ocean belongs to nobody).
+
+An event that still has no country is left unplaced: the poller counts it and triage
+gives it the fact `country_unresolved`. See docs/decisions/0204-places-resolved-in-the-ingester.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any
+
+from schemas.hazards import FoundBy, HazardEvent, Place
+
+#: How far from the nearest known place a point may lie and still belong to its country.
+MAX_OFFSHORE_KM = 300.0
+_EARTH_RADIUS_KM = 6371.0
+_GLIDE_SUFFIX = re.compile(r"^[A-Z]{2}-\d{4}-\d{6}-(?P<iso3>[A-Z]{3})$")
+_PARTS = re.compile(r"\s*(?:[,;/]|\band\b|-)\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    iso3: str
+    regex: re.Pattern[str]
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[_Pattern, ...]:
+    # country_converter's own table; its pandas-based API is not used (it fails under
+    # pandas 3 and would add ~60 MB to every ingester), only its regular expressions,
+    # applied as it applies them (case-insensitive search).
+    table = files("country_converter").joinpath("country_data.tsv")
+    with table.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    return tuple(
+        _Pattern(row["ISO3"], re.compile(row["regex"], re.IGNORECASE))
+        for row in rows
+        if row["regex"] and re.fullmatch(r"[A-Z]{3}", row["ISO3"] or "")
+    )
+
+
+@lru_cache(maxsize=1)
+def _iso2_to_iso3() -> dict[str, str]:
+    table = files("country_converter").joinpath("country_data.tsv")
+    with table.open(encoding="utf-8") as fh:
+        return {
+            row["ISO2"]: row["ISO3"]
+            for row in csv.DictReader(fh, delimiter="\t")
+            if row["ISO2"] and row["ISO3"]
+        }
+
+
+@lru_cache(maxsize=4096)
+def countries_in_name(name: str) -> tuple[str, ...]:
+    """Every country a name (or list of names) mentions, in the order they appear."""
+    found: list[tuple[int, str]] = []
+    for pattern in _patterns():
+        match = pattern.regex.search(name)
+        if match is not None and all(iso3 != pattern.iso3 for _, iso3 in found):
+            # By where the match ends: many patterns start with `^(?!…).*`, so all start at 0.
+            found.append((match.end(), pattern.iso3))
+    if not found:
+        found = [(0, iso3) for iso3 in _subdivision_countries(name)]
+    return tuple(iso3 for _, iso3 in sorted(found))
+
+
+def _subdivision_countries(name: str) -> list[str]:
+    import pycountry
+
+    countries: list[str] = []
+    for part in (p for p in _PARTS.split(name) if len(p) > 3):
+        try:
+            subdivision = pycountry.subdivisions.lookup(part)
+        except LookupError:
+            continue
+        country = pycountry.countries.get(alpha_2=subdivision.country_code)
+        if country is not None and country.alpha_3 not in countries:
+            countries.append(country.alpha_3)
+    return countries
+
+
+def glide_country(glide: str | None) -> str | None:
+    """The country suffix of a GLIDE number: `EQ-2015-000048-NPL` → `NPL`."""
+    match = _GLIDE_SUFFIX.match((glide or "").strip().upper())
+    return match["iso3"] if match else None
+
+
+class _Geocoder:
+    """reverse-geocode's table, loaded on first use (~0.7 s, then ~20 µs a point)."""
+
+    def __init__(self) -> None:
+        self._module: Any = None
+
+    def nearest(self, lat: float, lon: float) -> tuple[str, float] | None:
+        if self._module is None:
+            import reverse_geocode
+
+            self._module = reverse_geocode
+        found = self._module.search([(lat, lon)])
+        if not found:
+            return None
+        place = found[0]
+        iso3 = _iso2_to_iso3().get(place.get("country_code", ""))
+        if iso3 is None:
+            return None
+        return iso3, distance_km(lat, lon, float(place["latitude"]), float(place["longitude"]))
+
+
+_GEOCODER = _Geocoder()
+
+
+def nearest_place(lat: float, lon: float) -> tuple[str, float] | None:
+    """The country of the nearest known place to a point, and how far it is (km)."""
+    return _GEOCODER.nearest(lat, lon)
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * _EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def find_places(event: HazardEvent, *, max_offshore_km: float = MAX_OFFSHORE_KM) -> list[Place]:
+    """Find an event's countries, each with how it was found."""
+    places = [Place(iso3=iso3, found_by=FoundBy.CODE) for iso3 in event.countries]
+    for name in event.country_names:
+        for iso3 in countries_in_name(name):
+            if all(p.iso3 != iso3 for p in places):
+                places.append(Place(iso3=iso3, found_by=FoundBy.NAME, text=name[:120]))
+    if places:
+        return places
+    suffix = glide_country(event.glide)
+    if suffix is not None:
+        return [Place(iso3=suffix, found_by=FoundBy.GLIDE, text=event.glide)]
+    if event.lat is not None and event.lon is not None:
+        nearest = nearest_place(event.lat, event.lon)
+        if nearest is not None and nearest[1] <= max_offshore_km:
+            return [
+                Place(
+                    iso3=nearest[0],
+                    found_by=FoundBy.COORDINATES,
+                    text=f"{event.lat:.2f}, {event.lon:.2f}",
+                    distance_km=round(nearest[1], 1),
+                )
+            ]
+    return []
+
+
+def resolve(event: HazardEvent, *, max_offshore_km: float = MAX_OFFSHORE_KM) -> HazardEvent:
+    """Return the event with its countries resolved and `places` saying how each was found."""
+    if event.places:
+        return event
+    places = find_places(event, max_offshore_km=max_offshore_km)
+    if not places:
+        return event
+    return event.model_copy(update={"countries": [p.iso3 for p in places], "places": places})
