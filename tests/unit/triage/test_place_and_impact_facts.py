@@ -67,7 +67,9 @@ def test_a_reason_says_how_a_country_was_found(tmp_path: Path) -> None:
     event = report("EQ:3", countries=("JPN",)).model_copy(
         update={
             "places": [
-                Place(iso3="JPN", found_by=FoundBy.COORDINATES, text="38.30, 142.40", distance_km=96)
+                Place(
+                    iso3="JPN", found_by=FoundBy.COORDINATES, text="38.30, 142.40", distance_km=96
+                )
             ]
         }
     )
