@@ -72,6 +72,9 @@ class IncidentSummary(Contract):
     event_time: AwareDatetime
     lat: float | None = None
     lon: float | None = None
+    bbox: tuple[float, float, float, float] | None = Field(
+        default=None, description="The lead report's area: min lon, min lat, max lon, max lat."
+    )
     alert_level: AlertLevel | None = None
     severity: Measure | None = None
     population_exposed: int | None = None

@@ -117,6 +117,7 @@ def summarise(incident: Incident) -> IncidentSummary:
         event_time=first,
         lat=lead.lat,
         lon=lead.lon,
+        bbox=lead.bbox,
         alert_level=lead.alert_level,
         severity=lead.severity,
         population_exposed=max(people) if people else None,

@@ -74,6 +74,7 @@ def session_secret(signing_key: str) -> str:
 
 def create_app(deps: ConsoleDeps) -> FastAPI:
     """Assemble the console: pages, confirm links, JSON API, static files, middleware."""
+    from services.duty.cap import router as cap
     from services.duty.console import api, links, pages
 
     app = FastAPI(
@@ -131,6 +132,7 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(links.router)
     app.include_router(api.router)
+    app.include_router(cap.router)  # public, read-only: no login
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     return app
 

@@ -1,0 +1,127 @@
+"""`/cap/feed.atom` and `/cap/{id}.xml`: duty's CAP alerts, read-only and without login.
+
+Only the decision and the incident's public facts are served: no officer, note, member or
+message to members ever reaches these documents.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas.activations import IncidentSummary, Level, Reason
+from schemas.base import utcnow
+from services.common.db import Database
+from services.common.settings import DutySettings
+from services.duty.cap.mapping import Kind
+from services.duty.cap.render import (
+    ATOM_MEDIA_TYPE,
+    CAP_MEDIA_TYPE,
+    Publisher,
+    alert_xml,
+    atom_xml,
+)
+from services.duty.cap.view import ActivationRecord, CapMessage, Closing, derive, parse_identifier
+from services.duty.models import DutyActivation, DutyTransition
+from services.duty.states import DutyState
+
+# Outside the OpenAPI document: that describes the officers' JSON API, not public XML.
+router = APIRouter(prefix="/cap", include_in_schema=False)
+
+FEED_INCIDENTS = 100
+"""The feed lists the messages of the incidents most recently decided on."""
+_CACHE = "public, max-age=60"
+_CLOSING_STATES = {
+    DutyState.LAUNCHED.value: Kind.LAUNCH,
+    DutyState.STOOD_DOWN.value: Kind.STAND_DOWN,
+}
+
+
+class _Deps(Protocol):
+    db: Database
+    settings: DutySettings
+
+
+def _deps(request: Request) -> _Deps:
+    deps: _Deps = request.app.state.deps
+    return deps
+
+
+def publisher(settings: DutySettings) -> Publisher:
+    """Name the sender after the console's public host, where the alerts are served."""
+    base = settings.public_url.rstrip("/")
+    return Publisher(sender=urlsplit(base).hostname or "standby", name="standby", base_url=base)
+
+
+@router.get("/feed.atom", response_class=Response)
+async def feed(request: Request) -> Response:
+    """The Atom index of the latest CAP alerts, newest first."""
+    deps = _deps(request)
+    async with deps.db.sessions() as session:
+        recent = select(DutyActivation.incident_id).group_by(DutyActivation.incident_id)
+        recent = recent.order_by(func.max(DutyActivation.received_at).desc()).limit(FEED_INCIDENTS)
+        messages = await _messages(session, list((await session.execute(recent)).scalars()))
+    body = atom_xml(messages, publisher(deps.settings), utcnow())
+    return Response(body, media_type=ATOM_MEDIA_TYPE, headers={"cache-control": _CACHE})
+
+
+@router.get(
+    "/{identifier}.xml", response_class=Response, responses={404: {"description": "No such alert"}}
+)
+async def alert(request: Request, identifier: str) -> Response:
+    """One CAP 1.2 alert."""
+    parsed = parse_identifier(identifier)
+    if parsed is None:
+        raise HTTPException(404, "no such alert")
+    deps = _deps(request)
+    async with deps.db.sessions() as session:
+        incident = await session.scalar(
+            select(DutyActivation.incident_id).where(DutyActivation.activation_id == str(parsed[0]))
+        )
+        messages = await _messages(session, [incident] if incident else [])
+    found = next((m for m in messages if m.identifier == identifier), None)
+    if found is None:
+        raise HTTPException(404, "no such alert")
+    body = alert_xml(found, publisher(deps.settings))
+    return Response(body, media_type=CAP_MEDIA_TYPE, headers={"cache-control": _CACHE})
+
+
+async def _messages(session: AsyncSession, incident_ids: list[str]) -> list[CapMessage]:
+    if not incident_ids:
+        return []
+    rows = (
+        await session.execute(
+            select(DutyActivation).where(DutyActivation.incident_id.in_(incident_ids))
+        )
+    ).scalars()
+    records = [_record(row) for row in rows]
+    closings = await session.execute(
+        select(DutyTransition.activation_id, DutyTransition.state, DutyTransition.at)
+        .join(DutyActivation, DutyActivation.activation_id == DutyTransition.activation_id)
+        .where(
+            DutyActivation.incident_id.in_(incident_ids),
+            DutyTransition.state.in_(list(_CLOSING_STATES)),
+        )
+    )
+    return derive(
+        records,
+        [Closing(UUID(a), _CLOSING_STATES[state], at) for a, state, at in closings.all()],
+    )
+
+
+def _record(row: DutyActivation) -> ActivationRecord:
+    return ActivationRecord(
+        activation_id=UUID(row.activation_id),
+        incident_id=UUID(row.incident_id),
+        level=Level(row.level),
+        previous_level=Level(row.previous_level),
+        score=row.score,
+        reasons=[Reason.model_validate(r) for r in row.reasons],
+        summary=IncidentSummary.model_validate(row.summary),
+        received_at=row.received_at,
+    )

@@ -1,0 +1,114 @@
+"""The fixed words of CAP messages in Japanese and English (docs/vocabulary.md's terms)."""
+
+from __future__ import annotations
+
+from schemas.activations import Level
+from schemas.hazards import HazardType
+from services.duty.cap.mapping import Kind
+
+LANGUAGES = ("ja-JP", "en-US")
+
+LEVEL_WORDS: dict[str, dict[Level, str]] = {
+    "en-US": {
+        Level.NONE: "NONE",
+        Level.WATCH: "WATCH",
+        Level.STANDBY: "STANDBY",
+        Level.ACTIVATE: "ACTIVATE",
+    },
+    "ja-JP": {
+        Level.NONE: "対象外",
+        Level.WATCH: "注視",
+        Level.STANDBY: "待機",
+        Level.ACTIVATE: "発動",
+    },
+}
+
+NOTICE_WORDS: dict[str, dict[Kind, str]] = {
+    "en-US": {Kind.LAUNCH: "DEPLOY", Kind.STAND_DOWN: "STAND DOWN"},
+    "ja-JP": {Kind.LAUNCH: "派遣開始", Kind.STAND_DOWN: "待機解除"},
+}
+
+HAZARD_WORDS: dict[str, dict[HazardType, str]] = {
+    "en-US": {
+        HazardType.EARTHQUAKE: "Earthquake",
+        HazardType.TROPICAL_CYCLONE: "Tropical cyclone",
+        HazardType.FLOOD: "Flood",
+        HazardType.VOLCANO: "Volcano",
+        HazardType.DROUGHT: "Drought",
+        HazardType.WILDFIRE: "Wildfire",
+        HazardType.TSUNAMI: "Tsunami",
+        HazardType.FLASH_FLOOD: "Flash flood",
+        HazardType.LANDSLIDE: "Landslide",
+        HazardType.STORM: "Storm",
+        HazardType.EPIDEMIC: "Epidemic",
+        HazardType.COLD_WAVE: "Cold wave",
+        HazardType.HEAT_WAVE: "Heat wave",
+        HazardType.OTHER: "Other hazard",
+    },
+    "ja-JP": {
+        HazardType.EARTHQUAKE: "地震",
+        HazardType.TROPICAL_CYCLONE: "熱帯低気圧",
+        HazardType.FLOOD: "洪水",
+        HazardType.VOLCANO: "火山噴火",
+        HazardType.DROUGHT: "干ばつ",
+        HazardType.WILDFIRE: "林野火災",
+        HazardType.TSUNAMI: "津波",
+        HazardType.FLASH_FLOOD: "鉄砲水",
+        HazardType.LANDSLIDE: "地すべり",
+        HazardType.STORM: "暴風",
+        HazardType.EPIDEMIC: "感染症",
+        HazardType.COLD_WAVE: "寒波",
+        HazardType.HEAT_WAVE: "熱波",
+        HazardType.OTHER: "その他の災害",
+    },
+}
+
+# What member organisations are asked to do: the same asks as the member mail.
+LEVEL_ASKS: dict[str, dict[Level, str]] = {
+    "en-US": {
+        Level.NONE: "No action needed.",
+        Level.WATCH: "No action needed yet. The secretariat is watching this event.",
+        Level.STANDBY: (
+            "Member organisations: check your country team and partners, review your standby "
+            "plan, and tell the secretariat within 24 hours whether you could respond."
+        ),
+        Level.ACTIVATE: (
+            "Member organisations: activate your initial response now: confirm staff safety, "
+            "start needs assessment with your partners, and send the secretariat your response "
+            "intention as soon as possible."
+        ),
+    },
+    "ja-JP": {
+        Level.NONE: "対応は不要です。",
+        Level.WATCH: "現時点で対応は不要です。事務局が状況を注視しています。",
+        Level.STANDBY: (
+            "会員団体は待機してください。現地事務所・パートナーの状況と待機計画をご確認のうえ、"
+            "24時間以内に対応可否を事務局へお知らせください。"
+        ),
+        Level.ACTIVATE: (
+            "会員団体は初動対応を開始してください。職員の安全確認、パートナーとのニーズ調査を進め、"
+            "対応意向をできるだけ早く事務局へお知らせください。"
+        ),
+    },
+}
+
+NOTICE_ASKS: dict[str, dict[Kind, str]] = {
+    "en-US": {
+        Kind.LAUNCH: (
+            "The duty officer has launched the response. Member organisations deploy according "
+            "to their plans and report their deployment to the secretariat."
+        ),
+        Kind.STAND_DOWN: (
+            "The duty officer has stood down this activation. No further action is needed."
+        ),
+    },
+    "ja-JP": {
+        Kind.LAUNCH: (
+            "当番責任者が対応の開始を決定しました。会員団体は計画に沿って派遣を開始し、"
+            "事務局へ派遣状況をご報告ください。"
+        ),
+        Kind.STAND_DOWN: "当番責任者がこの発動を解除しました。これ以上の対応は不要です。",
+    },
+}
+
+SCORE_WORDS = {"en-US": "Score", "ja-JP": "スコア"}
