@@ -7,14 +7,14 @@ names one, each service then keeping its tables in a schema of its own name.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -82,6 +82,43 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def insert_many(
+    session: AsyncSession, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Insert rows (all with the same columns) in one driver-level executemany.
+
+    SQLAlchemy's own executemany spends ~25 µs a row in Python; this converts each value
+    with its column's bind processor and hands plain tuples to the driver (~3 µs a row),
+    which matters on the notifier's hot path (a row per mail, twice).
+    """
+    if not rows:
+        return
+    conn = await session.connection()
+    dialect = conn.dialect
+    names = list(rows[0])
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    ]
+    quote = dialect.identifier_preparer.quote
+    if dialect.paramstyle == "qmark":
+        marks = ", ".join("?" for _ in names)
+    elif dialect.paramstyle == "numeric_dollar":
+        marks = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+    else:
+        raise NotImplementedError(f"paramstyle {dialect.paramstyle} is not supported")
+    sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES ({marks})"
+    await conn.exec_driver_sql(
+        sql,
+        [
+            tuple(
+                value if process is None else process(value)
+                for process, value in zip(processors, (row[n] for n in names), strict=True)
+            )
+            for row in rows
+        ],
+    )
 
 
 def alembic_config(service: str) -> Config:

@@ -35,7 +35,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.base import Message, utcnow
 from services.common import metrics
-from services.common.db import Database
+from services.common.db import Database, insert_many
+from services.common.direct import DirectConnection
 from services.common.logs import get_logger
 
 log = get_logger(__name__)
@@ -96,8 +97,9 @@ async def enqueue(session: AsyncSession, *messages: Message, key: str | None = N
     if not messages:
         return
     now = utcnow()
-    await session.execute(
-        outbox.insert(),
+    await insert_many(
+        session,
+        outbox,
         [
             {
                 "message_id": str(m.id),
@@ -109,6 +111,19 @@ async def enqueue(session: AsyncSession, *messages: Message, key: str | None = N
             for m in messages
         ],
     )
+
+
+OUTBOX_SQL = (
+    "INSERT INTO outbox (message_id, topic, key, payload, created_at) VALUES (?, ?, ?, ?, ?)"
+)
+
+
+def outbox_rows(
+    direct: DirectConnection, messages: Sequence[Message], key: str | None = None
+) -> list[tuple[Any, ...]]:
+    """Turn messages into the rows of `OUTBOX_SQL`, for a batch written on a direct connection."""
+    (created_at,) = direct.converter(outbox, ("created_at",))((utcnow(),))
+    return [(str(m.id), m.topic, key, m.model_dump_json().encode(), created_at) for m in messages]
 
 
 async def kv_get(session: AsyncSession, key: str) -> str | None:

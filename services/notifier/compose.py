@@ -16,7 +16,7 @@ from schemas.members import Language
 from services.common.errors import DeliveryError
 from services.common.settings import NotifierSettings
 from services.notifier.jobs import Job, chat_body, delivery_key
-from services.notifier.mime import address, build_body, headers, message_id_for
+from services.notifier.mime import MailBody, address, build_body, headers, message_id_for
 from services.notifier.rendering import Rendered
 
 
@@ -50,6 +50,7 @@ class Composer:
         self.settings = settings
         smtp = settings.smtp
         self.sender = Address(display_name=smtp.from_name, addr_spec=smtp.from_address)
+        self._bodies: dict[Rendered, MailBody] = {}
 
     def compose(
         self,
@@ -67,7 +68,7 @@ class Composer:
         mail_bodies = {}
         chat_bodies = {}
         for language, message in rendered.items():
-            mail = build_body(message, self.sender)
+            mail = self._body(message)
             mail_bodies[language] = mail.digest
             batch.bodies[mail.digest] = (mail.subject, mail.content)
             chat = chat_body(message.subject, message.chat)
@@ -125,6 +126,15 @@ class Composer:
                         )
                     )
         return batch
+
+    def _body(self, message: Rendered) -> MailBody:
+        # A long list is composed in chunks from the same rendered messages: serialise once.
+        mail = self._bodies.get(message)
+        if mail is None:
+            if len(self._bodies) >= 16:
+                self._bodies.clear()
+            mail = self._bodies[message] = build_body(message, self.sender)
+        return mail
 
 
 def _to(target: Target) -> str:

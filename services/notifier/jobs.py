@@ -61,7 +61,9 @@ class Outcome:
 
     def to_delivery(self) -> Delivery:
         job = self.job
-        return Delivery(
+        # Built from typed values only, one per mail on the hot path: validation would
+        # double the cost and check nothing the types do not already say.
+        return Delivery.model_construct(
             occurred_at=self.at,
             delivery_key=job.key,
             kind=job.kind,

@@ -14,9 +14,10 @@ from services.common.service import ServiceContext
 from services.notifier.chat import ChatChannel
 from services.notifier.compose import Composer
 from services.notifier.directory import DirectoryFile
-from services.notifier.dispatcher import Dispatcher, OutcomeWriter, RetryScheduler
+from services.notifier.dispatcher import Dispatcher, RetryScheduler
 from services.notifier.handlers import Handlers
 from services.notifier.jobs import Outcome
+from services.notifier.outcomes import OutcomeWriter
 from services.notifier.rendering import Renderer
 from services.notifier.smtp_pool import SmtpPool
 
@@ -67,7 +68,7 @@ def build(ctx: ServiceContext) -> Notifier:
         if any(o.next_attempt_at is not None for o in outcomes):
             scheduler.wake()
 
-    writer = OutcomeWriter(ctx.transaction, ctx.routes.consumer, on_written=written)
+    writer = OutcomeWriter(ctx.db, ctx.routes.consumer, on_written=written)
     dispatcher = Dispatcher(
         settings,
         smtp=smtp,
