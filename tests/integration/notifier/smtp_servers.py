@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from email import message_from_bytes, policy
@@ -132,3 +134,41 @@ def silent_server(port: int) -> Iterator[None]:
         for conn in held:
             conn.close()
         sock.close()
+
+
+class Ledger:
+    """A sink that accepts everything and notes when each mail arrived, to whom, with which id."""
+
+    _MESSAGE_ID = re.compile(rb"^Message-ID: (<[^>\r\n]+>)", re.MULTILINE)
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.arrivals: list[tuple[float, str, str]] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        found = self._MESSAGE_ID.search(envelope.original_content or b"")
+        with self.lock:
+            self.arrivals.append(
+                (time.monotonic(), envelope.rcpt_tos[0], found.group(1).decode() if found else "")
+            )
+        return "250 2.0.0 accepted"
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.arrivals)
+
+    def snapshot(self) -> list[tuple[float, str, str]]:
+        with self.lock:
+            return list(self.arrivals)
+
+
+@contextlib.contextmanager
+def ledger_server(port: int) -> Iterator[Ledger]:
+    """Run an accept-all SMTP server that keeps a ledger, in its own thread."""
+    ledger = Ledger()
+    controller = Controller(ledger, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield ledger
+    finally:
+        controller.stop(no_assert=True)
