@@ -20,6 +20,7 @@ from uuid import UUID
 
 from schemas.activations import Level
 from schemas.hazards import AlertLevel, HazardEvent, HazardType, Source
+from services.triage.grouping import GroupingPolicy, aftershock_of, duplicate_of, flood_of_cyclone
 
 #: Namespace of incident and activation ids, so a replay derives the same ids.
 NAMESPACE = UUID("6b1f3c8e-4a51-5e0c-9d8a-3f2b7c1e9a40")
@@ -127,6 +128,8 @@ class Incident:
     points: list[tuple[float, float]] = field(default_factory=list)
     sources: set[Source] = field(default_factory=set)
     precise: bool = False
+    #: Why each report after the first joined (for `standby triage-explain`).
+    joined: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def start(cls, event: HazardEvent, key: str | None = None) -> Incident:
@@ -193,6 +196,12 @@ class Incident:
 class MergePolicy:
     window: timedelta = timedelta(hours=72)
     distance_km: float = 500.0
+    grouping: GroupingPolicy = field(default_factory=GroupingPolicy)
+
+    @property
+    def longest_window(self) -> timedelta:
+        """The longest time after its start that a report may still join an incident."""
+        return max(self.window, timedelta(days=self.grouping.aftershock_max_days))
 
 
 class IncidentBook:
@@ -232,30 +241,70 @@ class IncidentBook:
 
     def match(self, event: HazardEvent, key: str | None = None) -> Incident | None:
         """Find the incident a report belongs to, or None for a new disaster."""
+        return self.match_why(event, key)[0]
+
+    def match_why(self, event: HazardEvent, key: str | None = None) -> tuple[Incident | None, str]:
+        """Find the incident a report belongs to and say why it joins (None: a new disaster)."""
         held = self._by_key.get(key or event.key)
         if held is not None:
-            return held
+            return held, "a new version of a report it holds"
         glide = glide_key(event.glide)
         if glide is not None and glide in self._by_glide:
-            return self._by_glide[glide]
+            return self._by_glide[glide], f"the same GLIDE event {glide}"
         family = hazard_family(event.hazard_type)
         candidates: list[tuple[float, Incident]] = []
+        grouped: list[tuple[Incident, str]] = []
         for iso3 in event.countries:
             bucket = self._by_place.get((family, iso3))
             if not bucket:
                 continue
             for incident in list(bucket):
                 gap = self._time_gap(incident, event)
-                if gap is None:
-                    continue
-                if gap < 0:  # ended long before this report: time order means it is done
+                if gap is not None and gap < 0:
+                    # Ended long before this report: time order means it is done.
                     bucket.remove(incident)
+                    continue
+                if event.source in incident.sources:
+                    why = self._grouped(incident, event)
+                    if why is not None and all(incident is not g for g, _ in grouped):
+                        grouped.append((incident, why))
+                    continue
+                if gap is None:
                     continue
                 if self._compatible(incident, event, glide) and all(
                     incident is not c for _, c in candidates
                 ):
                     candidates.append((gap, incident))
-        return self._choose(event, candidates)
+        chosen = self._choose(event, candidates)
+        if chosen is not None:
+            shared = ", ".join(sorted(chosen.countries & set(event.countries)))
+            return chosen, f"the same {family.value} in {shared} within the merge window"
+        if not grouped and family is HazardType.FLOOD:
+            grouped = self._cyclone_for(event)
+        if grouped:
+            return grouped[0]
+        return None, ""
+
+    def _grouped(self, incident: Incident, event: HazardEvent) -> str | None:
+        """One source's separate event that is still this disaster: a duplicate, an aftershock."""
+        policy = self.policy.grouping
+        reports = incident.reports.values()
+        return duplicate_of(event, reports, policy) or aftershock_of(event, reports, policy)
+
+    def _cyclone_for(self, event: HazardEvent) -> list[tuple[Incident, str]]:
+        found: list[tuple[Incident, str]] = []
+        for iso3 in event.countries:
+            for incident in self._by_place.get((HazardType.TROPICAL_CYCLONE, iso3), ()):
+                why = flood_of_cyclone(
+                    event,
+                    incident.reports.values(),
+                    incident.countries,
+                    incident.points,
+                    self.policy.grouping,
+                )
+                if why is not None and all(incident is not f for f, _ in found):
+                    found.append((incident, why))
+        return found
 
     @staticmethod
     def _choose(event: HazardEvent, candidates: list[tuple[float, Incident]]) -> Incident | None:
@@ -280,13 +329,16 @@ class IncidentBook:
     def file(self, event: HazardEvent) -> tuple[Incident, bool, bool]:
         """Put a report into its incident; return (incident, created, changed)."""
         key = event.key
-        incident = self.match(event, key)
+        incident, why = self.match_why(event, key)
         if incident is None:
             incident = Incident.start(event, key)
             self.add(incident)
             return incident, True, True
+        fresh = key not in incident.reports
         changed = incident.absorb(event, key)
         if changed:
+            if fresh:
+                incident.joined[key] = why
             self._index_report(incident, event, key)
         return incident, False, changed
 

@@ -63,6 +63,8 @@ class IncidentMemberRow(Base):
     event_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     event: Mapped[str] = mapped_column(Text, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    #: Why this report joined an incident another report opened (None for the first).
+    joined_because: Mapped[str | None] = mapped_column(Text)
 
 
 class DecisionRow(Base):

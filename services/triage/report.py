@@ -79,9 +79,10 @@ async def explain_lines(db: Database, incident: str) -> list[str]:
             f"level {row.level} (score {row.score:.0f}); told {row.alerted_level}; duty {row.ack_state or '-'}",
             "reports:",
         ]
-        lines += [
-            f"  {m.source_key} version {m.version} ({m.event_time:%Y-%m-%d %H:%M})" for m in members
-        ]
+        for m in members:
+            lines.append(f"  {m.source_key} version {m.version} ({m.event_time:%Y-%m-%d %H:%M})")
+            if m.joined_because:
+                lines.append(f"      grouped: {m.joined_because}")
         lines.append("decisions:")
         for d in decisions:
             lines.append(

@@ -45,7 +45,14 @@ async def load_candidates(
     by_member = IncidentMemberRow.source_key == event.key
     if glide is not None:
         by_member = or_(by_member, IncidentMemberRow.glide_key == glide)
-    family = IncidentRow.family == hazard_family(event.hazard_type).value
+    family_of = hazard_family(event.hazard_type)
+    # A flood may be a cyclone's own (services/triage/grouping.py).
+    families = [family_of.value] + (
+        [HazardType.TROPICAL_CYCLONE.value] if family_of is HazardType.FLOOD else []
+    )
+    family = IncidentRow.family.in_(families)
+    grouped = family_of in (HazardType.EARTHQUAKE, HazardType.FLOOD)
+    window = policy.longest_window if grouped else policy.window
     # Countries are stored as a JSON list of ISO3 codes ([A-Z]{3}: nothing for LIKE to misread).
     shares_country = or_(
         *(cast(IncidentRow.countries, Text).like(f'%"{iso3}"%') for iso3 in event.countries)
@@ -59,8 +66,8 @@ async def load_candidates(
             family,
             shares_country,
             IncidentRow.precise.is_(True),
-            IncidentRow.last_seen >= when - policy.window,
-            IncidentRow.first_seen <= when + policy.window,
+            IncidentRow.last_seen >= when - window,
+            IncidentRow.first_seen <= when + window,
         )
     else:
         nearby = select(IncidentRow.id).where(
@@ -103,6 +110,13 @@ async def load_candidates(
         )
         for report in reports:
             incident.absorb(report)
+        incident.joined.update(
+            {
+                m.source_key: m.joined_because
+                for m in by_incident.get(row.id, [])
+                if m.joined_because
+            }
+        )
         if not incident.reports:
             continue
         loaded.rows[incident.id] = row
@@ -154,6 +168,8 @@ async def save_outcome(
         member.event_time = _utc(event.event_time)
         member.event = event.model_dump_json()
         member.updated_at = now
+        if event.key in incident.joined:
+            member.joined_because = incident.joined[event.key]
     await session.flush()
     activation = outcome.activation
     session.add(

@@ -8,6 +8,7 @@ kind in the same country days apart make the confusers a merge must tell apart.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from schemas.hazards import AlertLevel, HazardEvent, HazardType, Measure, Source
+from services.triage.grouping import GroupingPolicy, aftershock_window, distance_km
 
 # A spread of countries where the platform's hazards strike, with a point inside each.
 _PLACES: tuple[tuple[str, str, float, float], ...] = (
@@ -52,6 +54,54 @@ _GLIDE_SHARE = {AlertLevel.GREEN: 0.1, AlertLevel.ORANGE: 0.5, AlertLevel.RED: 0
 _RELIEFWEB_SHARE = {AlertLevel.GREEN: 0.03, AlertLevel.ORANGE: 0.8, AlertLevel.RED: 1.0}
 
 
+_ZONE_LIFE = timedelta(days=GroupingPolicy().aftershock_max_days)
+
+
+@dataclass(frozen=True)
+class _Zone:
+    """Where and when a disaster's aftershocks or floods belong to it."""
+
+    disaster: int
+    hazard: HazardType
+    iso3: str
+    lat: float
+    lon: float
+    when: datetime
+    km: float
+    days: float
+
+    @classmethod
+    def of(
+        cls,
+        disaster: int,
+        hazard: HazardType,
+        alert: AlertLevel,
+        iso3: str,
+        lat: float,
+        lon: float,
+        when: datetime,
+        severity: Measure | None,
+    ) -> _Zone | None:
+        policy = GroupingPolicy()
+        magnitude = severity.value if severity and severity.value is not None else 0.0
+        if hazard is HazardType.EARTHQUAKE and magnitude >= policy.aftershock_min_magnitude:
+            km, days = aftershock_window(magnitude)
+            return cls(disaster, HazardType.EARTHQUAKE, iso3, lat, lon, when, km,
+                       min(days, policy.aftershock_max_days))  # fmt: skip
+        if hazard is HazardType.TROPICAL_CYCLONE and alert is not AlertLevel.GREEN:
+            return cls(disaster, HazardType.FLOOD, iso3, lat, lon, when,
+                       policy.flood_from_cyclone_km, policy.flood_after_cyclone_days)  # fmt: skip
+        return None
+
+    def holds(self, hazard: HazardType, iso3: str, lat: float, lon: float, when: datetime) -> bool:
+        return (
+            hazard is self.hazard
+            and iso3 == self.iso3
+            and (when - self.when).total_seconds() <= self.days * 86400
+            and distance_km(lat, lon, self.lat, self.lon) <= self.km
+        )
+
+
 @dataclass(frozen=True)
 class History:
     """Reports in time order, and which disaster each report key truly belongs to."""
@@ -76,6 +126,7 @@ def generate_history(
     disaster = 0
     hazards = [h for h, _, _, _ in _HAZARDS]
     weights = [w for _, w, _, _ in _HAZARDS]
+    zones: list[_Zone] = []
     while len(events) < n_events:
         disaster += 1
         when += timedelta(hours=rng.expovariate(disasters_per_day / 24))
@@ -90,7 +141,14 @@ def generate_history(
         # mostly for those too, and then usually carries the GLIDE number.
         gdacs_glide = glide if rng.random() < _GLIDE_SHARE[alert] else None
         people = int(rng.lognormvariate(11, 2))
-        severity = Measure(value=round(rng.uniform(low, high), 1), unit=unit) if unit else None
+        if hazard is HazardType.EARTHQUAKE:
+            # Gutenberg-Richter (b = 1): each magnitude unit up is ten times rarer, as in the
+            # catalogues; a uniform draw would make every fifth quake an M7 with a 100 km,
+            # 30-day aftershock zone around it.
+            value = min(high, low - math.log10(1 - rng.random()))
+        else:
+            value = rng.uniform(low, high)
+        severity = Measure(value=round(value, 1), unit=unit) if unit else None
         event_id = 1_000_000 + disaster
         for episode in range(1, rng.randint(1, 4) + 1):
             events.append(
@@ -113,8 +171,17 @@ def generate_history(
                     occurred_at=when + timedelta(hours=6 * (episode - 1)),
                 )
             )
-        truth[f"gdacs:{hazard.value}:{event_id}"] = disaster
-        if rng.random() < reliefweb_share * _RELIEFWEB_SHARE[alert]:
+        # An aftershock in a larger quake's zone, or a flood in an orange or red cyclone's
+        # days and path, is that disaster's (services/triage/grouping.py defines both as the
+        # catalogues do); ReliefWeb files it under the same page.
+        zones = [z for z in zones if when - z.when <= _ZONE_LIFE]
+        parent = next((z.disaster for z in zones if z.holds(hazard, iso3, lat, lon, when)), None)
+        truth[f"gdacs:{hazard.value}:{event_id}"] = parent or disaster
+        if parent is None:
+            zone = _Zone.of(disaster, hazard, alert, iso3, lat, lon, when, severity)
+            if zone is not None:
+                zones.append(zone)
+        if parent is None and rng.random() < reliefweb_share * _RELIEFWEB_SHARE[alert]:
             key = 100_000 + disaster
             loose = rng.random() < 0.5
             relief_time = (

@@ -90,3 +90,45 @@ def test_the_commands_read_the_service_database(tmp_path: Path) -> None:
     explained = runner.invoke(app, ["triage-explain", incident], env=env)
     assert explained.exit_code == 0, explained.output
     assert explained.stdout.startswith(f"incident {incident}: Typhoon KAJIKI-26")
+
+
+async def test_explain_shows_why_an_aftershock_joined_the_main_shock(
+    database: Database, tmp_path: Path
+) -> None:
+    settings = Settings(var_dir=tmp_path, triage=TriageSettings(criteria_file=SHIPPED_CRITERIA))
+    criteria = shipped()
+    handlers = TriageHandlers(
+        build_context("triage", settings, db=database),
+        criteria,
+        fact_context(criteria),
+        merge_policy(72, 500),
+    )
+    main = NOW - timedelta(days=17)
+    await handlers.on_hazard(
+        report(
+            "EQ:5600001",
+            alert=AlertLevel.RED,
+            countries=("NPL",),
+            at=main,
+            lat=28.23,
+            lon=84.73,
+            severity=(7.8, "M"),
+            people=5_000_000,
+        )
+    )
+    await handlers.on_hazard(
+        report(
+            "EQ:5600002",
+            alert=AlertLevel.RED,
+            countries=("NPL",),
+            at=NOW,
+            lat=27.84,
+            lon=86.08,
+            severity=(7.3, "M"),
+        )
+    )
+    _, *rows = await incident_lines(database)
+    assert len(rows) == 1
+    text = "\n".join(await explain_lines(database, rows[0].split()[0]))
+    assert "gdacs:EQ:5600002 version 1" in text
+    assert "grouped: aftershock M7.3 17 days after and 139 km from gdacs:EQ:5600001" in text

@@ -87,8 +87,8 @@ def test_reports_outside_the_window_or_the_distance_are_separate_incidents() -> 
 
 def test_two_events_of_one_source_never_merge_on_proximity() -> None:
     b = book()
-    b.file(report("EQ:5", lat=13.0, lon=124.0))
-    _, created, _ = b.file(report("EQ:6", lat=13.1, lon=124.1, at=T0 + hours(1)))
+    b.file(report("FL:5", lat=13.0, lon=124.0))
+    _, created, _ = b.file(report("FL:6", lat=13.1, lon=124.1, at=T0 + hours(1)))
     assert created
 
 

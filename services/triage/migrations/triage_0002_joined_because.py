@@ -1,0 +1,22 @@
+"""Why each report joined its incident (aftershock, duplicate record, a cyclone's flood, …).
+
+Revision ID: triage_0002
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "triage_0002"
+down_revision = "triage_0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("incident_members", sa.Column("joined_because", sa.Text, nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_column("incident_members", "joined_because")

@@ -1,0 +1,186 @@
+"""One incident per disaster: aftershocks, duplicate records and a cyclone's floods join it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from schemas.activations import Level
+from schemas.hazards import AlertLevel, HazardType
+from services.triage.engine import Triage
+from services.triage.grouping import aftershock_window
+from services.triage.incidents import IncidentBook
+from tests.unit.triage.builders import context, report, shipped
+
+GORKHA = datetime(2015, 4, 25, 6, 11, tzinfo=UTC)
+
+
+def nepal_2015() -> list:
+    """The main shock, two large aftershocks the same day and the M7.3 of 12 May."""
+    return [
+        report(
+            "EQ:1",
+            alert=AlertLevel.RED,
+            countries=("NPL",),
+            at=GORKHA,
+            lat=28.23,
+            lon=84.73,
+            severity=(7.8, "M"),
+            people=5_000_000,
+        ),
+        report(
+            "EQ:2",
+            alert=AlertLevel.ORANGE,
+            countries=("NPL",),
+            at=GORKHA + timedelta(minutes=34),
+            lat=28.19,
+            lon=84.86,
+            severity=(6.6, "M"),
+        ),
+        report(
+            "EQ:3",
+            alert=AlertLevel.ORANGE,
+            countries=("NPL",),
+            at=GORKHA + timedelta(days=1, hours=1),
+            lat=27.79,
+            lon=85.91,
+            severity=(6.7, "M"),
+        ),
+        report(
+            "EQ:4",
+            alert=AlertLevel.RED,
+            countries=("NPL", "CHN"),
+            at=GORKHA + timedelta(days=17),
+            lat=27.84,
+            lon=86.08,
+            severity=(7.3, "M"),
+            people=2_000_000,
+        ),
+    ]
+
+
+def test_uhrhammer_windows_grow_with_magnitude() -> None:
+    assert [round(aftershock_window(m)[0]) for m in (6.0, 7.0, 7.8)] == [45, 100, 190]
+
+
+def test_the_nepal_2015_sequence_is_one_incident_alerted_once() -> None:
+    criteria = shipped()
+    triage = Triage(criteria, context(criteria))
+    outcomes = [triage.process(e) for e in nepal_2015()]
+    assert len({o.incident.id for o in outcomes}) == 1
+    assert [o.activation is not None for o in outcomes] == [True, False, False, False]
+    incident = outcomes[-1].incident
+    assert incident.joined["gdacs:EQ:4"] == (
+        "aftershock M7.3 17 days after and 18 km from gdacs:EQ:3, in the zone of gdacs:EQ:1 "
+        "(M7.8; window 30 days, 190 km)"
+    )
+
+
+def test_a_quake_beyond_the_window_is_a_new_incident() -> None:
+    book = IncidentBook()
+    main, *_ = nepal_2015()
+    book.file(main)
+    later = report(
+        "EQ:9",
+        countries=("NPL",),
+        at=GORKHA + timedelta(days=40),
+        lat=28.0,
+        lon=84.9,
+        severity=(6.9, "M"),
+    )
+    far = report(
+        "EQ:10",
+        countries=("NPL",),
+        at=GORKHA + timedelta(days=3),
+        lat=29.9,
+        lon=81.0,
+        severity=(6.1, "M"),
+    )
+    assert book.file(later)[1] and book.file(far)[1]
+
+
+def test_a_duplicate_record_of_one_quake_joins_quietly() -> None:
+    criteria = shipped()
+    triage = Triage(criteria, context(criteria))
+    first = report(
+        "EQ:20",
+        alert=AlertLevel.RED,
+        countries=("IDN",),
+        lat=-0.2,
+        lon=119.8,
+        severity=(5.9, "M"),
+        people=1_500_000,
+    )
+    copy = report(
+        "EQ:21",
+        alert=AlertLevel.RED,
+        countries=("IDN",),
+        lat=-0.4,
+        lon=119.9,
+        at=first.event_time + timedelta(seconds=40),
+        severity=(5.8, "M"),
+    )
+    a, b = triage.process(first), triage.process(copy)
+    assert a.incident is b.incident and b.activation is None
+    assert b.incident.joined["gdacs:EQ:21"].startswith("duplicate record of gdacs:EQ:20: ")
+
+
+def test_a_haiyan_like_cyclone_and_its_flood_are_one_incident() -> None:
+    landfall = datetime(2013, 11, 7, 21, tzinfo=UTC)
+    track = [(10.2, 129.1), (11.0, 125.0), (11.4, 122.0), (11.8, 118.5)]
+    criteria = shipped()
+    triage = Triage(criteria, context(criteria))
+    storm = [
+        triage.process(
+            report(
+                "TC:1000",
+                version=str(i + 1),
+                alert=AlertLevel.RED,
+                countries=("PHL",),
+                at=landfall - timedelta(days=3),
+                lat=lat,
+                lon=lon,
+                severity=(314, "km/h"),
+                people=16_000_000,
+            ).model_copy(update={"end_time": landfall + timedelta(days=i / 2)})
+        )
+        for i, (lat, lon) in enumerate(track)
+    ]
+    flood = triage.process(
+        report(
+            "FL:2000",
+            alert=AlertLevel.ORANGE,
+            countries=("PHL",),
+            at=landfall + timedelta(days=1),
+            lat=11.2,
+            lon=124.9,
+        )
+    )
+    assert flood.incident is storm[0].incident and flood.activation is None
+    assert flood.incident.joined["gdacs:FL:2000"].startswith(
+        "flood caused by cyclone gdacs:TC:1000"
+    )
+    assert flood.decision.level is Level.ACTIVATE
+
+
+def test_a_flood_after_a_green_storm_stands_alone() -> None:
+    book = IncidentBook()
+    book.file(
+        report(
+            "TC:3000",
+            alert=AlertLevel.GREEN,
+            countries=("PHL",),
+            lat=11.0,
+            lon=125.0,
+            hazard=HazardType.TROPICAL_CYCLONE,
+        )
+    )
+    _, created, _ = book.file(
+        report(
+            "FL:3001",
+            countries=("PHL",),
+            lat=11.1,
+            lon=125.1,
+            at=book.incidents[next(iter(book.incidents))].first_seen + timedelta(days=1),
+        )
+    )
+    assert created
