@@ -18,14 +18,15 @@ from pathlib import Path
 
 import feedparser
 
+from benchmarks.support import earthquakes, feed
 from services.ingester.sources import read_document
-from tests.unit.ingester.corpus import rss, rss_item
 
 _CAPTURE = (
     Path(__file__).resolve().parents[1]
     / "tests/fixtures/gdacs/gdacs_rss7d_whatisc-up25_2022-11-26.xml"
 )
 _TARGET = 0.8
+_FEED = "/xml/rss.xml"
 
 
 def _seconds(run: Callable[[], object]) -> float:
@@ -70,13 +71,12 @@ async def _fetch_to_topic(
 
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+    from benchmarks.support import EmbeddedBroker, ingester
     from schemas.hazards import HazardEvent
     from schemas.topics import ALL_TOPICS, HAZARDS
-    from services.common.broker import ensure_topics, wait_for_broker
+    from services.common.kafka_admin import ensure_topics, wait_for_broker
     from services.common.settings import IngesterSettings, KafkaSettings, Settings
-    from tests.conftest import EmbeddedBroker
-    from tests.integration.ingester.feed_server import feed_server
-    from tests.integration.ingester.test_service import ingester
+    from services.runtime.feed_server import FeedServer
 
     broker = EmbeddedBroker()
     latencies: list[float] = []
@@ -84,23 +84,14 @@ async def _fetch_to_topic(
     try:
         await wait_for_broker(broker.bootstrap, timeout_s=30)
         await ensure_topics(broker.bootstrap, ALL_TOPICS)
-        with feed_server() as server, tempfile.TemporaryDirectory() as tmp:
-            sent: dict[bytes, float] = {}
-            answer = server.answer
-
-            def timed_answer(handler) -> None:  # type: ignore[no-untyped-def]
-                body = server.reply.body
-                answer(handler)
-                sent.setdefault(body, time.perf_counter())
-
-            server.answer = timed_answer  # type: ignore[method-assign]
-            known = [rss_item(2_000_000 + i, alert="Green") for i in range(background_items)]
-            server.serve(rss(*known))
+        with FeedServer() as server, tempfile.TemporaryDirectory() as tmp:
+            known = earthquakes(2_000_000, background_items, alert="Green")
+            url = server.put(_FEED, feed(known))
             settings = Settings(
                 var_dir=Path(tmp),
                 kafka=KafkaSettings(bootstrap_servers=broker.bootstrap),
                 ingester=IngesterSettings(
-                    metrics_port=0, gdacs_rss_url=server.url, gdacs_rss_interval_s=0.05
+                    metrics_port=0, gdacs_rss_url=url, gdacs_rss_interval_s=0.05
                 ),
             )
             consumer = AIOKafkaConsumer(
@@ -115,8 +106,8 @@ async def _fetch_to_topic(
                     await consumer.seek_to_end(partition)
                     for n in range(events):
                         wanted = f"EQ:{3_000_000 + n}"
-                        body = rss(rss_item(3_000_000 + n), *known)
-                        server.serve(body)
+                        server.put(_FEED, feed(earthquakes(3_000_000 + n, 1) + known))
+                        etag = server.etag(_FEED)
                         while True:
                             batch = await consumer.getmany(timeout_ms=1000)
                             records = [r for rs in batch.values() for r in rs]
@@ -125,7 +116,8 @@ async def _fetch_to_topic(
                                 for r in records
                             ):
                                 break
-                        latencies.append((time.perf_counter() - sent[body]) * 1000)
+                        # The server notes (wall clock) when it first sent each document.
+                        latencies.append((time.time() - server.first_served[etag]) * 1000)
                 producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
                 await producer.start()
                 try:
@@ -162,7 +154,7 @@ def _latency() -> None:
 def main() -> None:
     ratios: list[float] = []
     for count, repeats in ((10, 30), (100, 10), (1000, 3)):
-        document = rss(*(rss_item(1_000_000 + i) for i in range(count)))
+        document = feed(earthquakes(1_000_000, count))
         ratios.append(
             _compare(f"generated GDACS RSS ({len(document) // 1024} KB)", document, count, repeats)
         )

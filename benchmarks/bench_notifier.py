@@ -77,13 +77,13 @@ def sink() -> Iterator[int]:
 
 
 def _sample_message() -> bytes:
+    from benchmarks.support import red_activation
     from schemas.members import Language
     from services.notifier.mime import build_body, headers
     from services.notifier.rendering import Renderer
-    from tests.integration.notifier.harness import activation
 
     body = build_body(
-        Renderer().member_alert(Language.JA, activation(), None),
+        Renderer().member_alert(Language.JA, red_activation(), None),
         Address("standby", addr_spec="standby@example.jp"),
     )
     head = headers(
@@ -170,13 +170,13 @@ def _directory(n: int) -> str:
 
 async def bench_notifier(port: int, n: int) -> tuple[float, float, float, float, float]:
     """Return (mails/s, first s, last s, all recorded s, CPU ms per mail) for the real path."""
+    from benchmarks.support import red_activation
     from schemas.deliveries import DeliveryStatus
     from services.common.db import Database
     from services.common.service import build_context
     from services.common.settings import Settings
     from services.notifier.jobs import Outcome
     from services.notifier.main import build
-    from tests.integration.notifier.harness import activation
 
     with tempfile.TemporaryDirectory() as tmp:
         members = Path(tmp) / "members.yaml"
@@ -214,7 +214,7 @@ async def bench_notifier(port: int, n: int) -> tuple[float, float, float, float,
         await notifier.smtp.warm()
         started = time.perf_counter()
         cpu = time.process_time()
-        await notifier.handlers.on_activation(activation())
+        await notifier.handlers.on_activation(red_activation())
         await asyncio.wait_for(done.wait(), 120)
         finished = time.perf_counter() - started
         cpu_ms = (time.process_time() - cpu) * 1000 / n

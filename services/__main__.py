@@ -1,5 +1,13 @@
 """`python -m services` is the `standby` command (the runtime starts its children this way)."""
 
-from services.cli import main
+import sys
 
-main()
+if sys.argv[1:2] == ["smtp-sink"] and "--help" not in sys.argv:
+    # The sink needs aiosmtpd alone: the CLI would load settings, typer and every tool.
+    from services.runtime.smtp_sink import main as sink
+
+    sink(sys.argv[2:])
+else:
+    from services.cli import main
+
+    main()

@@ -13,7 +13,6 @@ import typer
 from schemas.export import export_json_schemas
 from services.common.commands import fail, load_settings
 from services.common.errors import StandbyError
-from services.common.service import serve
 from services.common.settings import SERVICES, ServiceName
 
 app = typer.Typer(
@@ -29,6 +28,8 @@ app.add_typer(schemas_app, name="schemas")
 def _service_command(name: ServiceName) -> None:
     def command() -> None:
         from importlib import import_module
+
+        from services.common.service import serve
 
         settings = load_settings()
         setup = import_module(f"services.{name}.main").setup

@@ -76,7 +76,7 @@ def embedded_broker() -> Iterator[EmbeddedBroker]:
     One per module keeps modules from reading each other's messages off shared topics.
     """
     from schemas.topics import ALL_TOPICS
-    from services.common.broker import ensure_topics, wait_for_broker
+    from services.common.kafka_admin import ensure_topics, wait_for_broker
 
     broker = EmbeddedBroker()
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -17,9 +14,7 @@ from structlog.contextvars import bound_contextvars
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
-    retry_if_exception_type,
     stop_after_attempt,
-    stop_after_delay,
     wait_exponential_jitter,
 )
 
@@ -193,56 +188,3 @@ def _decode(key: bytes | str | None) -> str | None:
 async def publish_raw(broker: KafkaBroker, payload: bytes, topic: str, key: bytes | None) -> None:
     """Publish an already-serialised message (what the outbox holds)."""
     await broker.publish(payload, topic, key=key, headers={"content-type": "application/json"})
-
-
-async def wait_for_broker(bootstrap_servers: str, *, timeout_s: float = 300) -> None:
-    """Wait, with backoff and a log line per try, until the broker answers."""
-
-    def say_waiting(state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        log.warning(
-            "waiting_for_broker",
-            bootstrap_servers=bootstrap_servers,
-            attempt=state.attempt_number,
-            error=str(error),
-        )
-
-    host, _, port = bootstrap_servers.split(",")[0].rpartition(":")
-    async for attempt in AsyncRetrying(
-        stop=stop_after_delay(timeout_s),
-        wait=wait_exponential_jitter(multiplier=0.1, max=5.0, jitter=0.2),
-        retry=retry_if_exception_type((KafkaError, OSError, asyncio.TimeoutError)),
-        before_sleep=say_waiting,
-        reraise=True,
-    ):
-        with attempt:
-            # A plain connect first: aiokafka logs an error of its own for every refused try.
-            _, writer = await asyncio.wait_for(asyncio.open_connection(host, int(port)), 3)
-            writer.close()
-            producer = AIOKafkaProducer(
-                bootstrap_servers=bootstrap_servers, request_timeout_ms=3000
-            )
-            try:
-                await producer.start()
-            finally:
-                await producer.stop()
-
-
-async def ensure_topics(
-    bootstrap_servers: str, topics: tuple[str, ...], *, partitions: int = 1
-) -> None:
-    """Create the topics that do not exist yet (idempotent)."""
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        missing = [t for t in topics if t not in existing]
-        if missing:
-            await admin.create_topics(
-                [NewTopic(name=t, num_partitions=partitions, replication_factor=1) for t in missing]
-            )
-            log.info("topics_created", topics=missing)
-    finally:
-        await admin.close()

@@ -23,12 +23,11 @@ from services.common.broker import (
     Handler,
     M,
     Routes,
-    ensure_topics,
     make_broker,
     publish_raw,
-    wait_for_broker,
 )
 from services.common.db import Database
+from services.common.kafka_admin import ensure_topics, wait_for_broker
 from services.common.lag import LagMonitor
 from services.common.logs import configure_logging, get_logger, register_secrets, secret_values
 from services.common.outbox import OutboxRelay, claim, enqueue

@@ -7,6 +7,7 @@ notifier for the event loop.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import itertools
@@ -56,3 +57,17 @@ def run_sink(host: str, port: int, folder: Path) -> None:
     """Run the sink in the foreground."""
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve_sink(host, port, folder))
+
+
+def main(argv: list[str]) -> None:
+    """`standby smtp-sink --port P --folder F [--host H]`, read without the whole CLI.
+
+    The supervisor starts the sink as `python -m services smtp-sink ...`; parsing its three
+    options here keeps typer, pydantic and the services' modules out of its process.
+    """
+    parser = argparse.ArgumentParser(prog="standby smtp-sink")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--folder", type=Path, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    options = parser.parse_args(argv)
+    run_sink(options.host, options.port, options.folder)

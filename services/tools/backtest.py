@@ -27,7 +27,6 @@ from services.triage.backtest import (
 from services.triage.criteria import Criteria, load_criteria
 from services.triage.engine import Outcome
 from services.triage.facts import Presence
-from services.triage.handlers import merge_policy
 from services.triage.incidents import MergePolicy
 
 # Below this many reports a progress bar would only flicker.
@@ -66,6 +65,10 @@ def backtest(
 ) -> None:
     """Replay saved feed documents through the triage engine, offline, and print each decision."""
     from services.common.commands import fail, load_settings
+
+    # The triage service's module (FastStream, SQLAlchemy): loaded only when replaying, so
+    # the `standby` command that lists this one stays light.
+    from services.triage.handlers import merge_policy
 
     settings = load_settings()
     err = Console(stderr=True, highlight=False)

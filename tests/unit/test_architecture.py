@@ -33,3 +33,14 @@ def test_a_service_imports_only_schemas_common_and_itself(package: str) -> None:
             ):
                 offenders.append(f"{path.relative_to(SERVICES.parent)} imports {module}")
     assert offenders == []
+
+
+def test_no_benchmark_imports_the_tests() -> None:
+    benchmarks = SERVICES.parent / "benchmarks"
+    offenders = [
+        f"{path.name} imports {module}"
+        for path in sorted(benchmarks.glob("*.py"))
+        for module in imported_modules(path)
+        if module == "tests" or module.startswith("tests.")
+    ]
+    assert offenders == []
