@@ -8,7 +8,10 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import capvalidator
+import feedparser
 import httpx
 import pytest
 
@@ -109,6 +112,15 @@ def test_a_page_is_acknowledged_from_its_mail_and_a_launch_tells_members_to_depl
                 )
                 assert launched.status_code == 303
             assert duty_state(system) == [("launched", officer)]
+
+            with httpx.Client(base_url=console, timeout=10) as outsider:  # no login
+                feed = feedparser.parse(outsider.get("/cap/feed.atom").content)
+                alerts = [outsider.get(urlsplit(e.link).path).content for e in feed.entries]
+            assert [e.category for e in feed.entries] == ["Update", "Alert"]  # launch, activation
+            assert all(capvalidator.check_schema(alert).passed for alert in alerts)
+            for public in alerts:
+                for private in (officer, INTERNAL_NOTE, "Field teams to Miyagi"):
+                    assert private.encode() not in public
 
             def told_to_deploy() -> list[EmailMessage]:
                 notices = [
