@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -103,6 +105,24 @@ class NotifierSettings(Section):
     backoff_initial_s: float = Field(default=1.0, gt=0)
     backoff_max_s: float = Field(default=300.0, gt=0)
     message_id_domain: str = "standby.local"
+    reply_to: str | None = Field(
+        default=None,
+        description="Reply-To of member mail. Unset: the secretariat's address in the member directory.",
+    )
+    preferences_host: str = "127.0.0.1"
+    preferences_port: int = Field(
+        default=8082,
+        ge=0,
+        description="Where members' preference pages are served; 0 turns them off.",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8082",
+        description="The address members open their preference pages at (List-Unsubscribe).",
+    )
+    preferences_key: SecretStr | None = Field(
+        default=None,
+        description="Signs preference links. Unset: derived from the duty signing key.",
+    )
 
 
 class DutySettings(Section):
@@ -160,6 +180,17 @@ class Settings(BaseSettings):
                 " in production (e.g. `openssl rand -hex 32`)"
             )
         return self
+
+    def preferences_key(self) -> str:
+        """The key that signs members' preference links: its own, or derived from the duty key."""
+        own = self.notifier.preferences_key
+        if own is not None and own.get_secret_value():
+            return own.get_secret_value()
+        return hmac.new(
+            self.duty.signing_key.get_secret_value().encode(),
+            b"standby.notifier.member-preferences",
+            hashlib.sha256,
+        ).hexdigest()
 
     @model_validator(mode="after")
     def _no_unknown_variables(self) -> Settings:

@@ -17,6 +17,7 @@ from services.common.errors import DeliveryError
 from services.common.settings import NotifierSettings
 from services.notifier.jobs import Job, chat_body, delivery_key
 from services.notifier.mime import MailBody, address, build_body, headers, message_id_for
+from services.notifier.preferences import PreferenceLinks
 from services.notifier.rendering import Rendered
 
 
@@ -46,11 +47,12 @@ class Batch:
 class Composer:
     """Build jobs for one kind of message to many targets."""
 
-    def __init__(self, settings: NotifierSettings) -> None:
+    def __init__(self, settings: NotifierSettings, links: PreferenceLinks | None = None) -> None:
         self.settings = settings
+        self.links = links
         smtp = settings.smtp
         self.sender = Address(display_name=smtp.from_name, addr_spec=smtp.from_address)
-        self._bodies: dict[Rendered, MailBody] = {}
+        self._bodies: dict[tuple[Rendered, str | None], MailBody] = {}
 
     def compose(
         self,
@@ -62,13 +64,14 @@ class Composer:
         targets: Sequence[Target],
         rendered: dict[Language, Rendered],
         roots: dict[str, str],
+        reply_to: str | None = None,
     ) -> Batch:
         """Make one email job and one chat job per URL for each target."""
         batch = Batch()
         mail_bodies = {}
         chat_bodies = {}
         for language, message in rendered.items():
-            mail = self._body(message)
+            mail = self._body(message, reply_to)
             mail_bodies[language] = mail.digest
             batch.bodies[mail.digest] = (mail.subject, mail.content)
             chat = chat_body(message.subject, message.chat)
@@ -104,6 +107,7 @@ class Composer:
                             thread_root=root,
                             kind=kind.value,
                             date=date,
+                            unsubscribe_url=self._unsubscribe(kind, target),
                         ),
                         body_id=body_id,
                         body=batch.bodies[body_id][1],
@@ -127,14 +131,20 @@ class Composer:
                     )
         return batch
 
-    def _body(self, message: Rendered) -> MailBody:
+    def _body(self, message: Rendered, reply_to: str | None) -> MailBody:
         # A long list is composed in chunks from the same rendered messages: serialise once.
-        mail = self._bodies.get(message)
+        mail = self._bodies.get((message, reply_to))
         if mail is None:
             if len(self._bodies) >= 16:
                 self._bodies.clear()
-            mail = self._bodies[message] = build_body(message, self.sender)
+            mail = self._bodies[message, reply_to] = build_body(message, self.sender, reply_to)
         return mail
+
+    def _unsubscribe(self, kind: DeliveryKind, target: Target) -> str | None:
+        # Members manage their mail; an officer's page is not theirs to unsubscribe from.
+        if self.links is None or kind is DeliveryKind.PAGE or target.organisation_id is None:
+            return None
+        return self.links.unsubscribe_url(target.organisation_id, target.contact_id)
 
 
 def _to(target: Target) -> str:

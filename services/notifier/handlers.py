@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.acks import AckEvent, AckState
 from schemas.activations import Activation, IncidentSummary
+from schemas.base import utcnow
 from schemas.deliveries import Channel, DeliveryKind
 from schemas.members import Language, MemberDirectory
 from schemas.pages import Page
@@ -26,6 +28,8 @@ from services.notifier.compose import Batch, Composer, Target
 from services.notifier.directory import DirectoryFile, regions_of
 from services.notifier.dispatcher import Dispatcher
 from services.notifier.jobs import Job
+from services.notifier.preference_store import all_preferences
+from services.notifier.preferences import NO_PREFERENCE, Preference
 from services.notifier.recipients import select_recipients
 from services.notifier.rendering import Rendered, Renderer
 from services.notifier.wording import Notice, language_of
@@ -47,14 +51,30 @@ class Handlers:
         """Alert every subscribed contact of the incident, each in their own language."""
         directory = self.directory.current()
         summary = activation.summary
-        recipients = select_recipients(
-            directory,
-            level=activation.level,
-            hazard=summary.hazard_type,
-            countries=summary.countries,
-            regions_of=regions_of,
-        )
-        languages = {r.contact.language for r in recipients}
+        async with self.ctx.db.sessions() as session:
+            prefs = await all_preferences(session)
+        now = utcnow()
+        recipients = [
+            r
+            for r in select_recipients(
+                directory,
+                level=activation.level,
+                hazard=summary.hazard_type,
+                countries=summary.countries,
+                regions_of=regions_of,
+            )
+            if prefs.get(r.ref, NO_PREFERENCE).allows(
+                level=activation.level,
+                hazard=summary.hazard_type,
+                countries=summary.countries,
+                now=now,
+            )
+        ]
+        language = {
+            r.ref: prefs.get(r.ref, NO_PREFERENCE).language or r.contact.language
+            for r in recipients
+        }
+        languages = set(language.values())
         rendered = {
             lang: self.renderer.member_alert(lang, activation, directory.secretariat)
             for lang in languages
@@ -68,9 +88,9 @@ class Handlers:
                     r.contact.name,
                     r.organisation.name_ja,
                     r.organisation.name_en,
-                    r.contact.language,
+                    language[r.ref],
                 ),
-                language=r.contact.language,
+                language=language[r.ref],
                 email=r.contact.email,
                 apprise_urls=r.contact.apprise_urls,
             )
@@ -84,7 +104,13 @@ class Handlers:
             incident_id=str(activation.incident_id),
             targets=targets,
             rendered=rendered,
+            reply_to=self._reply_to(directory),
         )
+
+    def _reply_to(self, directory: MemberDirectory) -> str | None:
+        """Send members' replies to the secretariat: the setting, else the directory's desk."""
+        desk = directory.secretariat.email if directory.secretariat else None
+        return self.composer.settings.reply_to or desk
 
     async def on_page(self, page: Page) -> None:
         """Page the duty officer by email and chat, in the officer's language."""
@@ -127,7 +153,8 @@ class Handlers:
             summary: IncidentSummary | None = ack.summary or await store.incident_summary(
                 session, incident_id
             )
-        targets = _told_targets(directory, told)
+            prefs = await all_preferences(session)
+        targets = _told_targets(directory, told, prefs, utcnow())
         if summary is None or not targets:
             log.info(
                 "ack_notice_nobody_to_tell",
@@ -151,6 +178,7 @@ class Handlers:
             incident_id=incident_id,
             targets=targets,
             rendered=rendered,
+            reply_to=self._reply_to(directory),
         )
 
     async def _deliver(
@@ -163,6 +191,7 @@ class Handlers:
         incident_id: str,
         targets: Sequence[Target],
         rendered: dict[Language, Rendered],
+        reply_to: str | None = None,
     ) -> None:
         async with self.ctx.db.sessions() as session:
             if await seen(session, message.id):
@@ -192,6 +221,7 @@ class Handlers:
                 targets=part,
                 rendered=rendered,
                 roots=roots,
+                reply_to=reply_to,
             )
             new_roots.update(batch.new_roots)
             last = i == len(parts) - 1
@@ -260,7 +290,12 @@ def _display_name(contact: str, org_ja: str, org_en: str, language: Language) ->
     return f"{contact} ({org})"
 
 
-def _told_targets(directory: MemberDirectory, told: list[tuple[str, str, Channel]]) -> list[Target]:
+def _told_targets(
+    directory: MemberDirectory,
+    told: list[tuple[str, str, Channel]],
+    prefs: dict[str, Preference],
+    now: datetime,
+) -> list[Target]:
     channels: dict[tuple[str, str], set[Channel]] = {}
     for org_id, contact_id, channel in told:
         channels.setdefault((org_id, contact_id), set()).add(channel)
@@ -271,13 +306,17 @@ def _told_targets(directory: MemberDirectory, told: list[tuple[str, str, Channel
             log.warning("told_contact_left_directory", organisation=org_id, contact=contact_id)
             continue
         org, contact = found
+        preference = prefs.get(f"{org.id}/{contact.id}", NO_PREFERENCE)
+        if preference.silent(now):
+            continue
+        language = preference.language or contact.language
         targets.append(
             Target(
                 ref=f"{org.id}/{contact.id}",
                 organisation_id=org.id,
                 contact_id=contact.id,
-                name=_display_name(contact.name, org.name_ja, org.name_en, contact.language),
-                language=contact.language,
+                name=_display_name(contact.name, org.name_ja, org.name_en, language),
+                language=language,
                 email=contact.email,
                 apprise_urls=contact.apprise_urls,
                 channels=frozenset(used),

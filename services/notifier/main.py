@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+from fastapi import FastAPI
 
 from schemas.acks import AckEvent
 from schemas.activations import Activation
@@ -18,6 +21,8 @@ from services.notifier.dispatcher import Dispatcher, RetryScheduler
 from services.notifier.handlers import Handlers
 from services.notifier.jobs import Outcome
 from services.notifier.outcomes import OutcomeWriter
+from services.notifier.preferences import PreferenceLinks
+from services.notifier.preferences_web import PreferenceDeps, create_app, serve_preferences
 from services.notifier.rendering import Renderer
 from services.notifier.smtp_pool import SmtpPool
 
@@ -35,11 +40,16 @@ class Notifier:
     smtp: SmtpPool
     directory: DirectoryFile
     drain_timeout_s: float
+    preferences: FastAPI
+    serve_preferences: Callable[[], Awaitable[None]] | None = None
 
     async def run(self) -> None:
-        """Warm the SMTP pool, write outcomes and retry due jobs until cancelled."""
+        """Warm the SMTP pool, write outcomes, retry due jobs and serve preference pages."""
+        work: list[Awaitable[None]] = [self._warm(), self.writer.run(), self.scheduler.run()]
+        if self.serve_preferences is not None:
+            work.append(self.serve_preferences())
         try:
-            await asyncio.gather(self._warm(), self.writer.run(), self.scheduler.run())
+            await asyncio.gather(*work)
         finally:
             await self.dispatcher.drain(timeout_s=self.drain_timeout_s)
             await self.writer.flush()
@@ -59,7 +69,8 @@ def build(ctx: ServiceContext) -> Notifier:
     """Build the notifier from its settings; no I/O beyond reading the member directory."""
     settings = ctx.settings.notifier
     directory = DirectoryFile(ctx.settings.members_file)
-    composer = Composer(settings)
+    links = PreferenceLinks(ctx.settings.preferences_key(), settings.public_url)
+    composer = Composer(settings, links)
     smtp = SmtpPool(settings.smtp)
 
     def written(outcomes: list[Outcome]) -> None:
@@ -77,7 +88,14 @@ def build(ctx: ServiceContext) -> Notifier:
     )
     scheduler = RetryScheduler(ctx.db.sessions, dispatcher)
     handlers = Handlers(ctx, directory, Renderer(), composer, dispatcher)
+    preferences = create_app(PreferenceDeps(db=ctx.db, links=links, directory=directory))
+
+    async def serve() -> None:
+        await serve_preferences(preferences, settings.preferences_host, settings.preferences_port)
+
     return Notifier(
+        preferences=preferences,
+        serve_preferences=serve if settings.preferences_port else None,
         handlers=handlers,
         dispatcher=dispatcher,
         writer=writer,

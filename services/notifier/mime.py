@@ -80,10 +80,13 @@ def encoded_words(text: str) -> str:
     )
 
 
-def build_body(rendered: Rendered, sender: Address) -> MailBody:
-    """Serialise the shared part (From, Subject, text + HTML alternatives) once."""
+def build_body(rendered: Rendered, sender: Address, reply_to: str | None = None) -> MailBody:
+    """Serialise the shared part (From, Reply-To, Subject, text + HTML alternatives) once."""
     message = EmailMessage(policy=_POLICY)
     message["From"] = sender
+    if reply_to:
+        # Replies reach the secretariat's desk, not the sending robot.
+        message["Reply-To"] = check_address(reply_to)
     message["Subject"] = rendered.subject
     message["MIME-Version"] = "1.0"
     message["Content-Language"] = rendered.language.value
@@ -101,6 +104,7 @@ def headers(
     thread_root: str | None,
     kind: str,
     date: str | None = None,
+    unsubscribe_url: str | None = None,
 ) -> bytes:
     """Build one contact's header lines; the message is these followed by the shared part."""
     lines = [
@@ -110,5 +114,11 @@ def headers(
     ]
     if thread_root is not None and thread_root != message_id:
         lines += [f"In-Reply-To: {thread_root}", f"References: {thread_root}"]
+    if unsubscribe_url is not None:
+        # RFC 2369 + RFC 8058: mail programs offer "unsubscribe", and may do it in one POST.
+        lines += [
+            f"List-Unsubscribe: <{unsubscribe_url}>",
+            "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+        ]
     lines += ["Auto-Submitted: auto-generated", f"X-Standby-Kind: {kind}", ""]
     return "\r\n".join(lines).encode("ascii")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -74,4 +74,20 @@ class IncidentRow(Base):
     activation_id: Mapped[str] = mapped_column(String(36))
     level: Mapped[str] = mapped_column(String(12))
     summary: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PreferenceRow(Base):
+    """A member contact's own choices (`services/notifier/preferences.py`); absent: none made."""
+
+    __tablename__ = "member_preferences"
+
+    organisation_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    levels: Mapped[list[str] | None] = mapped_column(JSON)
+    hazards: Mapped[list[str] | None] = mapped_column(JSON)
+    countries: Mapped[list[str] | None] = mapped_column(JSON)
+    language: Mapped[str | None] = mapped_column(String(5))
+    paused_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unsubscribed: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

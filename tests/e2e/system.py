@@ -26,12 +26,15 @@ class System:
             name: free_port() for name in ("ingester", "triage", "notifier", "duty")
         }
         self.smtp_port = free_port()
+        self.preferences_port = free_port()
         self.env = {
             **os.environ,
             "STANDBY_VAR_DIR": str(var_dir),
             "STANDBY_NOTIFIER__SMTP__PORT": str(self.smtp_port),
             "STANDBY_DUTY__CONSOLE_PORT": str(self.console_port),
             "STANDBY_DUTY__PUBLIC_URL": f"http://127.0.0.1:{self.console_port}",
+            "STANDBY_NOTIFIER__PREFERENCES_PORT": str(self.preferences_port),
+            "STANDBY_NOTIFIER__PUBLIC_URL": f"http://127.0.0.1:{self.preferences_port}",
             "STANDBY_LOG_FORMAT": "json",
             **{f"STANDBY_{n.upper()}__METRICS_PORT": str(p) for n, p in self.metrics_ports.items()},
             **(env or {}),

@@ -142,6 +142,10 @@ def test_a_page_is_acknowledged_from_its_mail_and_a_launch_tells_members_to_depl
                     if part.get_content_maintype() == "text"
                 ]
                 assert decoded and not [text for text in decoded if INTERNAL_NOTE in text]
+                # Every member mail offers the member's own preference page, served for real.
+                unsubscribe = str(notices[0]["List-Unsubscribe"]).strip("<>")
+                assert unsubscribe.startswith(f"http://127.0.0.1:{system.preferences_port}/m/")
+                assert httpx.get(unsubscribe, timeout=10).status_code == 200
             except AssertionError:
                 print(system.logs())
                 raise

@@ -100,6 +100,7 @@ def settings_for(tmp_path: Path, smtp_port: int, members: str, **notifier: Any) 
             "backoff_initial_s": 0.05,
             "backoff_max_s": 0.2,
             "max_attempts": 4,
+            "preferences_port": 0,  # tests open the pages through the app, not a port
             **notifier,
         },
     )

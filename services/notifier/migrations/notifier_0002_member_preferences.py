@@ -1,0 +1,33 @@
+"""Members' own preferences: levels, hazards, countries, language, pause, unsubscribe.
+
+Revision ID: notifier_0002
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "notifier_0002"
+down_revision = "notifier_0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "member_preferences",
+        sa.Column("organisation_id", sa.String(100), primary_key=True),
+        sa.Column("contact_id", sa.String(100), primary_key=True),
+        sa.Column("levels", sa.JSON, nullable=True),
+        sa.Column("hazards", sa.JSON, nullable=True),
+        sa.Column("countries", sa.JSON, nullable=True),
+        sa.Column("language", sa.String(5), nullable=True),
+        sa.Column("paused_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("unsubscribed", sa.Boolean, nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("member_preferences")

@@ -1,0 +1,274 @@
+"""The page where a member manages the mail they get, served by the notifier (decision 0401).
+
+A signed link names one contact; GET shows the form and changes nothing (mail scanners fetch
+links), POST saves it, and the RFC 8058 one-click POST to `/unsubscribe` stops all mail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import FormData
+
+from schemas.activations import Level
+from schemas.base import utcnow
+from schemas.hazards import HazardType
+from schemas.members import Contact, Language, Organisation
+from services.common.db import Database
+from services.common.logs import get_logger
+from services.notifier.directory import DirectoryFile
+from services.notifier.preference_store import preference_of, save_preference
+from services.notifier.preferences import (
+    NO_PREFERENCE,
+    PAUSE_DAYS,
+    LinkRefusedError,
+    Preference,
+    PreferenceLinks,
+    parse_choices,
+)
+from services.notifier.wording import HAZARD_WORDS, LEVEL_WORDS, language_of
+
+log = get_logger(__name__)
+
+_TEMPLATES = Path(__file__).parent / "templates"
+_LEVELS = (Level.WATCH, Level.STANDBY, Level.ACTIVATE)
+_HEADERS = {
+    "content-security-policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+    "cache-control": "no-store",
+}
+
+WORDS: dict[Language, dict[str, str]] = {
+    Language.EN: {
+        "title": "Your standby mail",
+        "intro": "Choose what standby sends to %s (%s). Your organisation's subscription sets the limits; here you can only narrow it.",
+        "levels": "Levels",
+        "hazards": "Hazards",
+        "countries": "Only these countries (ISO3 codes, comma-separated; empty: all)",
+        "language": "Language",
+        "pause": "Pause",
+        "no_pause": "No pause",
+        "keep_pause": "Keep the pause until %s",
+        "days": "for %d days",
+        "stop_all": "Stop all standby mail to this address",
+        "save": "Save",
+        "saved": "Saved.",
+        "stopped": "You will get no more standby mail. You can change this below at any time.",
+        "paused_until": "Paused until %s.",
+        "unsubscribe": "Stop all standby mail",
+        "unsubscribe_ask": "Press the button to stop all standby mail to this address.",
+        "refused": "This link is not valid.",
+        "gone": "This contact is no longer in the member directory. Ask the secretariat.",
+        "bad_input": "Not saved: %s",
+    },
+    Language.JA: {
+        "title": "standby からのメール設定",
+        "intro": "%s（%s）宛てに standby が送る内容を選べます。所属団体の購読設定の範囲内で、絞り込むことだけができます。",
+        "levels": "レベル",
+        "hazards": "災害種別",
+        "countries": "この国だけ（ISO3コード、カンマ区切り。空欄はすべて）",
+        "language": "言語",
+        "pause": "一時停止",
+        "no_pause": "停止しない",
+        "keep_pause": "%s までの一時停止を続ける",
+        "days": "%d日間",
+        "stop_all": "このアドレスへの standby メールをすべて停止する",
+        "save": "保存",
+        "saved": "保存しました。",
+        "stopped": "standby からのメールは今後届きません。下の設定でいつでも再開できます。",
+        "paused_until": "%s まで一時停止中です。",
+        "unsubscribe": "すべてのメールを停止",
+        "unsubscribe_ask": "ボタンを押すと、このアドレスへの standby メールをすべて停止します。",
+        "refused": "このリンクは無効です。",
+        "gone": "この連絡先は会員名簿にありません。事務局にお問い合わせください。",
+        "bad_input": "保存できませんでした：%s",
+    },
+}
+
+
+@dataclass
+class PreferenceDeps:
+    """What the preference page needs from the notifier's composition root."""
+
+    db: Database
+    links: PreferenceLinks
+    directory: DirectoryFile
+    clock: Callable[[], datetime] = utcnow
+
+
+def create_app(deps: PreferenceDeps) -> FastAPI:
+    """Assemble the members' preference pages."""
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    env = Environment(
+        loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["j2", "html"])
+    )
+    page = env.get_template("preferences.html.j2")
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        for name, value in _HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    def show(request: Request, token: str, status: int = 200, **context: Any) -> HTMLResponse:
+        language = language_of(request.query_params.get("lang") or context.pop("lang", None))
+        words = WORDS[language]
+        body = page.render(
+            lang=language.value,
+            w=words,
+            token=token,
+            levels=[(lv.value, LEVEL_WORDS[language][lv]) for lv in _LEVELS],
+            hazards=[(h.value, HAZARD_WORDS[language][h]) for h in HazardType],
+            pause_days=PAUSE_DAYS,
+            languages=[("ja", "日本語"), ("en", "English")],
+            **context,
+        )
+        return HTMLResponse(body, status_code=status)
+
+    def contact_of(token: str) -> tuple[Organisation, Contact] | None:
+        ref = deps.links.read(token)
+        return deps.directory.current().contact(ref.organisation_id, ref.contact_id)
+
+    async def form(request: Request, token: str, *, status: int = 200, **extra: Any) -> Response:
+        try:
+            found = contact_of(token)
+        except LinkRefusedError:
+            return show(request, token, 404, message="refused", form=False)
+        if found is None:
+            return show(request, token, 404, message="gone", form=False)
+        org, contact = found
+        async with deps.db.sessions() as session:
+            pref = await preference_of(session, org.id, contact.id) or NO_PREFERENCE
+        language = pref.language or contact.language
+        return show(
+            request,
+            token,
+            status,
+            lang=language.value,
+            form=True,
+            contact=contact.name,
+            organisation=org.name_ja if language is Language.JA else org.name_en,
+            pref=pref,
+            now=deps.clock(),
+            **extra,
+        )
+
+    @app.get("/m/{token}")
+    async def preferences(request: Request, token: str) -> Response:
+        return await form(request, token)
+
+    @app.get("/m/{token}/unsubscribe")
+    async def unsubscribe_page(request: Request, token: str) -> Response:
+        # A GET never unsubscribes: link checkers and scanners fetch every URL in a mail.
+        return await form(request, token, ask_unsubscribe=True)
+
+    @app.post("/m/{token}")
+    async def save(request: Request, token: str) -> Response:
+        try:
+            found = contact_of(token)
+        except LinkRefusedError:
+            return show(request, token, 404, message="refused", form=False)
+        if found is None:
+            return show(request, token, 404, message="gone", form=False)
+        org, contact = found
+        data = await request.form()
+        now = deps.clock()
+        async with deps.db.transaction() as session:
+            before = await preference_of(session, org.id, contact.id) or NO_PREFERENCE
+            try:
+                choice = _choices(data, now, before)
+            except ValueError as err:
+                return await form(request, token, status=400, error=str(err))
+            await save_preference(session, org.id, contact.id, choice, now)
+        log.info("member_preferences_saved", organisation=org.id, contact=contact.id)
+        return await form(request, token, message="saved")
+
+    @app.post("/m/{token}/unsubscribe")
+    async def unsubscribe(request: Request, token: str) -> Response:
+        """RFC 8058 one-click: the mail provider POSTs `List-Unsubscribe=One-Click`."""
+        try:
+            found = contact_of(token)
+        except LinkRefusedError:
+            return show(request, token, 404, message="refused", form=False)
+        if found is None:
+            return show(request, token, 404, message="gone", form=False)
+        org, contact = found
+        now = deps.clock()
+        async with deps.db.transaction() as session:
+            before = await preference_of(session, org.id, contact.id) or NO_PREFERENCE
+            stopped = Preference(
+                levels=before.levels,
+                hazards=before.hazards,
+                countries=before.countries,
+                language=before.language,
+                paused_until=before.paused_until,
+                unsubscribed=True,
+            )
+            await save_preference(session, org.id, contact.id, stopped, now)
+        log.info("member_unsubscribed", organisation=org.id, contact=contact.id)
+        return await form(request, token, message="stopped")
+
+    return app
+
+
+def _choices(data: FormData, now: datetime, before: Preference) -> Preference:
+    return parse_choices(
+        levels=[str(v) for v in data.getlist("levels")],
+        hazards=[str(v) for v in data.getlist("hazards")],
+        countries=str(data.get("countries", ""))[:500],
+        language=str(data.get("language", "")),
+        pause_days=str(data.get("pause", "keep")),
+        stop_all=data.get("stop_all") == "1",
+        now=now,
+        keep_pause=before.paused_until,
+    )
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its signal handlers: the notifier owns SIGINT/SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve_preferences(app: FastAPI, host: str, port: int) -> None:
+    """Serve the preference pages until cancelled.
+
+    A port that cannot be bound is logged and the pages stay off: alerts matter more.
+    """
+    # Bound here, not by uvicorn: uvicorn answers a taken port with sys.exit, which would
+    # end the whole notifier.
+    try:
+        sock = socket.create_server((host, port), reuse_port=False)
+    except OSError as err:
+        log.error("preferences_unavailable", host=host, port=port, error=str(err))
+        return
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
+    server = _Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]), name="preferences")
+    log.info("preferences_serving", host=host, port=port)
+    try:
+        await asyncio.shield(task)
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=10)
+        sock.close()
