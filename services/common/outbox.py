@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -27,6 +28,7 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -222,7 +224,18 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish one batch of pending rows; return how many were published."""
-        async with self.db.sessions() as session:
+        if self.db.is_sqlite:
+            return await self._relay_batch(None)
+        # Replicas share the outbox: one relays at a time, so no row is published twice and
+        # the order holds. The lock is the transaction's; a killed holder's dies with it.
+        async with self.db.transaction() as session:
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.outbox'))")
+            )
+            return await self._relay_batch(session)
+
+    async def _relay_batch(self, locked: AsyncSession | None) -> int:
+        async with _within(locked, self.db.sessions) as session:
             rows: Sequence[Any] = (
                 await session.execute(
                     select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.payload)
@@ -243,7 +256,7 @@ class OutboxRelay:
             )
         )
         now = utcnow()
-        async with self.db.transaction() as session:
+        async with _within(locked, self.db.transaction) as session:
             await session.execute(
                 update(outbox).where(outbox.c.id.in_([r[0] for r in rows])).values(published_at=now)
             )
@@ -262,3 +275,16 @@ class OutboxRelay:
         for _, topic, _, _ in rows:
             metrics.OUTBOX_PUBLISHED.labels(topic).inc()
         return len(rows)
+
+
+@asynccontextmanager
+async def _within(
+    session: AsyncSession | None,
+    factory: Callable[[], AbstractAsyncContextManager[AsyncSession]],
+) -> AsyncIterator[AsyncSession]:
+    """Use the caller's session (its transaction and locks) if there is one, else a new one."""
+    if session is not None:
+        yield session
+        return
+    async with factory() as own:
+        yield own

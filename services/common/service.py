@@ -100,7 +100,9 @@ def build_context(
     name: ServiceName, settings: Settings, *, db: Database | None = None
 ) -> ServiceContext:
     """Build a service's dependencies without doing any I/O."""
-    database = db or Database(settings.database_url_for(name), name)
+    database = db or Database(
+        settings.database_url_for(name), name, schema=settings.database_schema_for(name)
+    )
     broker = make_broker(settings.kafka, name)
     relay = OutboxRelay(
         database,
@@ -122,6 +124,13 @@ def build_context(
 async def running(ctx: ServiceContext) -> AsyncIterator[ServiceContext]:
     """Migrate, connect, relay and run the background tasks; undo it all on exit."""
     await ctx.db.migrate()
+    if ctx.db.is_sqlite:
+        # Replicas take row leases and advisory locks that only PostgreSQL has (decision 0701).
+        log.info(
+            "single_process_mode",
+            service=ctx.name,
+            reason="SQLite database: run one process of this service; replicas need PostgreSQL",
+        )
     await wait_for_broker(ctx.settings.kafka.bootstrap_servers)
     await ensure_topics(ctx.settings.kafka.bootstrap_servers, ALL_TOPICS)
     ctx.routes.attach(ctx.broker)

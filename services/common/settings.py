@@ -164,6 +164,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL. Unset: one SQLite file per service under var_dir. "
         "On PostgreSQL every service keeps its tables in a schema named after it.",
     )
+    database_schema_prefix: str = Field(
+        default="",
+        pattern=r"^[a-z_][a-z0-9_]{0,30}$|^$",
+        description="On PostgreSQL, put each service's schema under this prefix (`<prefix><service>`):"
+        " several deployments, or a test, in one database.",
+    )
     kafka: KafkaSettings = KafkaSettings()
     ingester: IngesterSettings = IngesterSettings()
     triage: TriageSettings = TriageSettings()
@@ -211,6 +217,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.var_dir / f'{service}.db').resolve()}"
+
+    def database_schema_for(self, service: str) -> str | None:
+        """Name the PostgreSQL schema a service keeps its tables in (None on SQLite)."""
+        if not self.database_url or self.database_url.startswith("sqlite"):
+            return None
+        return f"{self.database_schema_prefix}{service}"
 
     def metrics_port_for(self, service: ServiceName) -> int:
         section: IngesterSettings | TriageSettings | NotifierSettings | DutySettings = getattr(

@@ -183,7 +183,9 @@ class Duty:
 
     async def fire_timer(self, session: AsyncSession, timer_id: str, now: datetime) -> Outcome:
         """Escalate for a due timer, unless it is stale (acknowledged, superseded or replaced)."""
-        timer = await session.get(DutyTimer, timer_id, with_for_update=True)
+        # A replica firing the same timer holds its row: skip it rather than wait and find
+        # it fired (PostgreSQL; SQLite has one process).
+        timer = await session.get(DutyTimer, timer_id, with_for_update={"skip_locked": True})
         if timer is None or timer.status != "pending":
             return Outcome()
         row = await session.get(DutyActivation, timer.activation_id, with_for_update=True)

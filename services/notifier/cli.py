@@ -78,7 +78,11 @@ def register(app: typer.Typer) -> None:
         settings = load_settings()
 
         async def read() -> list[str]:
-            db = Database(settings.database_url_for("notifier"), "notifier")
+            db = Database(
+                settings.database_url_for("notifier"),
+                "notifier",
+                schema=settings.database_schema_for("notifier"),
+            )
             try:
                 return await delivery_lines(db, activation=activation, status=status, limit=limit)
             finally:

@@ -27,6 +27,7 @@ from schemas.deliveries import Channel, DeliveryKind, DeliveryStatus
 from services.common import metrics
 from services.common.errors import DeliveryError
 from services.common.logs import get_logger
+from services.common.presence import Presence
 from services.common.settings import NotifierSettings
 from services.notifier import store
 from services.notifier.chat import ChatChannel
@@ -49,8 +50,11 @@ class Dispatcher:
         smtp: SmtpPool,
         chat: ChatChannel,
         report: Callable[[Outcome], None],
+        presence: Presence,
     ) -> None:
         self.settings = settings
+        # Whose rows the jobs it records are: a replica takes them over if this process dies.
+        self.presence = presence
         self.smtp = smtp
         self.chat = chat
         self.report = report
@@ -174,23 +178,22 @@ class Dispatcher:
 
 
 class RetryScheduler:
-    """Feed due jobs from the delivery log to the dispatcher."""
+    """Feed due jobs from the delivery log to the dispatcher, and a dead process's orphans."""
 
     def __init__(
         self,
-        sessions: Callable[[], AbstractAsyncContextManager[AsyncSession]],
+        transaction: Callable[[], AbstractAsyncContextManager[AsyncSession]],
         dispatcher: Dispatcher,
+        presence: Presence,
         *,
         max_idle_s: float = 1.0,
     ) -> None:
-        self.sessions = sessions
+        self.transaction = transaction
         self.dispatcher = dispatcher
+        self.presence = presence
+        # At most this long before a dead process's deliveries are taken over.
         self.max_idle_s = max_idle_s
         self._wake = asyncio.Event()
-        # Rows a previous process recorded but never attempted are due at once after a start;
-        # rows this process records are not (the dispatcher has them, under the hot lease).
-        self._started_at = utcnow()
-        self._recovering = True
 
     def wake(self) -> None:
         self._wake.set()
@@ -209,16 +212,13 @@ class RetryScheduler:
 
     async def run_once(self) -> float:
         """Submit the jobs due now; return how long to sleep before looking again."""
+        await self.presence.ready.wait()
         now = utcnow()
-        async with self.sessions() as session:
-            jobs = await store.due_jobs(
-                session,
-                now,
-                exclude=self.dispatcher.in_flight,
-                pending_before=self._started_at if self._recovering else None,
+        async with self.transaction() as session:
+            jobs = await store.claim_due(
+                session, now, self.presence, exclude=self.dispatcher.in_flight
             )
             upcoming = await store.next_due(session)
-        self._recovering = self._recovering and bool(jobs)
         if jobs:
             log.info("due_deliveries_submitted", count=len(jobs))
             self.dispatcher.submit(jobs)

@@ -255,6 +255,8 @@ class Handlers:
         fresh: list[Job] = []
         held: set[str] = set()
         committed = False
+        # Rows are recorded as this process's: its presence must be known before they are.
+        await self.dispatcher.presence.ready.wait()
         try:
             async with self.ctx.transaction() as session:
                 if finish is not None:
@@ -264,7 +266,13 @@ class Handlers:
                 # Hold the keys before the rows are visible to the retry scheduler.
                 held = {j.key for j in batch.jobs} - self.dispatcher.in_flight
                 self.dispatcher.reserve(held)
-                fresh = await store.record_new(session, activation_id, batch.jobs, batch.bodies)
+                fresh = await store.record_new(
+                    session,
+                    activation_id,
+                    batch.jobs,
+                    batch.bodies,
+                    owner=self.dispatcher.presence.id,
+                )
             committed = True
         finally:
             # Keys of rows that now exist stay held until their outcome is stored.

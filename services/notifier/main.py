@@ -13,6 +13,7 @@ from schemas.activations import Activation
 from schemas.pages import Page
 from schemas.topics import ACKS, ACTIVATIONS, PAGES
 from services.common.logs import get_logger
+from services.common.presence import Presence
 from services.common.service import ServiceContext
 from services.notifier.chat import ChatChannel
 from services.notifier.compose import Composer
@@ -39,21 +40,30 @@ class Notifier:
     scheduler: RetryScheduler
     smtp: SmtpPool
     directory: DirectoryFile
+    presence: Presence
     drain_timeout_s: float
     preferences: FastAPI
     serve_preferences: Callable[[], Awaitable[None]] | None = None
 
     async def run(self) -> None:
         """Warm the SMTP pool, write outcomes, retry due jobs and serve preference pages."""
-        work: list[Awaitable[None]] = [self._warm(), self.writer.run(), self.scheduler.run()]
-        if self.serve_preferences is not None:
-            work.append(self.serve_preferences())
         try:
+            await self.presence.start()
+            work: list[Awaitable[None]] = [
+                self._warm(),
+                self.writer.run(),
+                self.scheduler.run(),
+                self.presence.run(),
+            ]
+            if self.serve_preferences is not None:
+                work.append(self.serve_preferences())
             await asyncio.gather(*work)
         finally:
             await self.dispatcher.drain(timeout_s=self.drain_timeout_s)
             await self.writer.flush()
             await self.smtp.close()
+            # Last: until now a replica must not take over what this process still holds.
+            await self.presence.stop()
 
     async def _warm(self) -> None:
         self.handlers.renderer.preload()
@@ -72,6 +82,7 @@ def build(ctx: ServiceContext) -> Notifier:
     links = PreferenceLinks(ctx.settings.preferences_key(), settings.public_url)
     composer = Composer(settings, links)
     smtp = SmtpPool(settings.smtp)
+    presence = Presence(ctx.db)
 
     def written(outcomes: list[Outcome]) -> None:
         dispatcher.release(o.job.key for o in outcomes)
@@ -85,8 +96,9 @@ def build(ctx: ServiceContext) -> Notifier:
         smtp=smtp,
         chat=ChatChannel(timeout_s=settings.smtp.timeout_s),
         report=writer.put,
+        presence=presence,
     )
-    scheduler = RetryScheduler(ctx.db.sessions, dispatcher)
+    scheduler = RetryScheduler(ctx.db.transaction, dispatcher, presence)
     handlers = Handlers(ctx, directory, Renderer(), composer, dispatcher)
     preferences = create_app(PreferenceDeps(db=ctx.db, links=links, directory=directory))
 
@@ -102,6 +114,7 @@ def build(ctx: ServiceContext) -> Notifier:
         scheduler=scheduler,
         smtp=smtp,
         directory=directory,
+        presence=presence,
         drain_timeout_s=settings.smtp.timeout_s,
     )
 

@@ -39,6 +39,8 @@ class DeliveryRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The process (`Presence.id`) sending or due to retry it; a dead owner's rows are orphans.
+    owner: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
 

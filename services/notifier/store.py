@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,7 @@ from schemas.base import utcnow
 from schemas.deliveries import Channel, DeliveryKind, DeliveryStatus
 from services.common.db import insert_many
 from services.common.direct import DirectConnection
+from services.common.presence import Presence
 from services.notifier.jobs import Job, Outcome
 from services.notifier.models import BodyRow, DeliveryRow, IncidentRow, ThreadRow
 
@@ -34,9 +35,14 @@ async def record_new(
     jobs: Sequence[Job],
     bodies: dict[str, tuple[str, bytes]],
     *,
+    owner: int,
     lease: timedelta = HOT_LEASE,
 ) -> list[Job]:
-    """Store the jobs not stored before (one insert); return them. Existing keys are skipped."""
+    """Store the jobs not stored before (one insert) as `owner`'s; return those it now holds.
+
+    Keys stored before are skipped; so are keys a replica stores at the same moment (the
+    insert ignores conflicts and only rows that came out `owner`'s are returned).
+    """
     if bodies:
         now = utcnow()
         await session.execute(
@@ -79,10 +85,26 @@ async def record_new(
                     # The dispatcher sends these right away; the scheduler looks at them
                     # only if they are still open when the lease ends (or after a restart).
                     "next_attempt_at": now + lease,
+                    "owner": owner,
                 }
                 for j in fresh
             ],
+            on_conflict_do_nothing=True,
         )
+        if session.get_bind().dialect.name != "sqlite":
+            # Only PostgreSQL can see a replica's concurrent insert; SQLite has one process.
+            held = set(
+                (
+                    await session.execute(
+                        select(DeliveryRow.key).where(
+                            DeliveryRow.activation_id == activation_id,
+                            DeliveryRow.owner == owner,
+                            DeliveryRow.attempts == 0,
+                        )
+                    )
+                ).scalars()
+            )
+            fresh = [job for job in fresh if job.key in held]
     return fresh
 
 
@@ -155,33 +177,54 @@ async def told_contacts(session: AsyncSession, incident_id: str) -> list[tuple[s
     return [(str(org), contact, Channel(channel)) for org, contact, channel in rows]
 
 
-async def due_jobs(
+async def claim_due(
     session: AsyncSession,
     now: datetime,
+    presence: Presence,
     *,
     exclude: Iterable[str],
     limit: int = 500,
-    pending_before: datetime | None = None,
+    lease: timedelta = HOT_LEASE,
 ) -> list[Job]:
-    """Load open deliveries whose next attempt is due (or never made), with their bodies."""
+    """Take the open deliveries that are due or orphaned, under a lease; load them.
+
+    Due: their next attempt's time has come. Orphaned: their owner died (recorded, maybe
+    never attempted). Rows are locked `FOR UPDATE SKIP LOCKED` and leased to this process in
+    the caller's transaction, so a replica scanning at the same time takes other rows.
+    """
     skip = set(exclude)
-    due = DeliveryRow.next_attempt_at <= now
-    if pending_before is not None:
-        # Recorded by an earlier process and never attempted: due whatever its lease says.
-        due = due | (
-            (DeliveryRow.status == DeliveryStatus.PENDING.value)
-            & (DeliveryRow.created_at < pending_before)
-        )
+    keys = [
+        key
+        for key in (
+            await session.execute(
+                select(DeliveryRow.key)
+                .where(
+                    DeliveryRow.status.in_(OPEN_STATUSES),
+                    (DeliveryRow.next_attempt_at <= now) | presence.orphaned(DeliveryRow.owner),
+                )
+                .order_by(DeliveryRow.next_attempt_at)
+                .limit(limit + len(skip))
+                .with_for_update(skip_locked=True)
+            )
+        ).scalars()
+        if key not in skip
+    ][:limit]
+    if not keys:
+        return []
+    await session.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.key.in_(keys))
+        .values(owner=presence.id, next_attempt_at=now + lease)
+    )
     rows = (
         await session.execute(
             select(DeliveryRow, BodyRow.content)
             .join(BodyRow, BodyRow.id == DeliveryRow.body_id)
-            .where(DeliveryRow.status.in_(OPEN_STATUSES), due)
-            .order_by(DeliveryRow.next_attempt_at)
-            .limit(limit + len(skip))
+            .where(DeliveryRow.key.in_(keys))
+            .order_by(DeliveryRow.created_at)
         )
     ).all()
-    jobs = [
+    return [
         Job(
             key=row.key,
             kind=DeliveryKind(row.kind),
@@ -198,9 +241,7 @@ async def due_jobs(
             attempts=row.attempts,
         )
         for row, content in rows
-        if row.key not in skip
     ]
-    return jobs[:limit]
 
 
 async def next_due(session: AsyncSession) -> datetime | None:

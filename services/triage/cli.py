@@ -21,7 +21,11 @@ def _print(read: Callable[[Database], Awaitable[list[str]]]) -> None:
     settings = load_settings()
 
     async def run() -> list[str]:
-        db = Database(settings.database_url_for("triage"), "triage")
+        db = Database(
+            settings.database_url_for("triage"),
+            "triage",
+            schema=settings.database_schema_for("triage"),
+        )
         try:
             return await read(db)
         finally:
