@@ -1,6 +1,6 @@
 """Deliveries remember which process holds them, so a replica takes over a dead one's.
 
-Revision ID: notifier_0002
+Revision ID: notifier_0003
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "notifier_0002"
-down_revision = "notifier_0001"
+revision = "notifier_0003"
+down_revision = "notifier_0002"
 branch_labels = None
 depends_on = None
 
