@@ -24,8 +24,10 @@ from services.triage.backtest import (
     in_time_order,
     replay,
 )
+from services.triage.backtest_summary import Tally
 from services.triage.criteria import Criteria, load_criteria
 from services.triage.engine import Outcome
+from services.triage.expectations import load_expectations
 from services.triage.facts import Presence
 from services.triage.incidents import MergePolicy
 
@@ -62,6 +64,14 @@ def backtest(
     progress: Annotated[
         bool | None, typer.Option(help="Show a progress bar (default: on long runs at a terminal).")
     ] = None,
+    expect: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of the disasters the platform responded to (event id or GLIDE, or "
+            "date/iso3/hazard): prints recall at standby and activate, and the share of "
+            "activations responded to. Example: deploy/expectations.example.csv."
+        ),
+    ] = None,
 ) -> None:
     """Replay saved feed documents through the triage engine, offline, and print each decision."""
     from services.common.commands import fail, load_settings
@@ -80,6 +90,7 @@ def backtest(
         if not documents:
             raise StandbyError("no feed documents found in " + ", ".join(map(str, paths)))
         events = _read(documents, err, show=progress)
+        expected = load_expectations(expect) if expect else None
     except StandbyError as error:
         raise fail(error) from error
     policy = merge_policy(
@@ -100,6 +111,8 @@ def backtest(
         stats = _print_diff(events, base, candidate, presence, policy, output, show, err)
     elapsed = time.perf_counter() - started
     err.print(_summary(len(documents), len(events), stats, elapsed))
+    for line in stats.tally.lines(expected):
+        err.print(line, markup=False)
 
 
 def _presence(explicit: Path | None, default: Path, err: Console) -> Presence:
@@ -178,6 +191,7 @@ class _Stats:
         self.changed = 0
         self.candidate_broadcasts: Counter[str] = Counter()
         self.diffing = False
+        self.tally = Tally()
 
     def count(self, line: DecisionLine) -> None:
         self.levels[line.level.value] += 1
@@ -195,6 +209,7 @@ def _print_decisions(
     for outcome in outcomes:
         line = DecisionLine.of(outcome)
         stats.count(line)
+        stats.tally.add(outcome)
         if broadcasts_only and not line.broadcast:
             continue
         if output is Format.JSONL:
@@ -226,6 +241,7 @@ def _print_diff(
     for old_outcome, new_outcome in zip(before, after, strict=True):
         old, new = DecisionLine.of(old_outcome), DecisionLine.of(new_outcome)
         stats.count(old)
+        stats.tally.add(old_outcome)
         if new.broadcast:
             stats.candidate_broadcasts[new.level.value] += 1
         if (old.level, old.score, old.broadcast, old.rules) == (

@@ -22,6 +22,14 @@ def _check_criteria(path: Path) -> str:
     return f"{len(criteria.rules)} rules ({caps} caps)"
 
 
+def criteria_warnings(path: Path) -> list[str]:
+    """What a valid criteria file may still get wrong: bands of a ladder no rule covers."""
+    from services.triage.criteria import load_criteria
+    from services.triage.ladders import ladder_gaps
+
+    return ladder_gaps(load_criteria(path))
+
+
 def _check_members(path: Path) -> str:
     from services.common.config_files import load_yaml_model
     from services.notifier.directory import load_directory
@@ -78,6 +86,9 @@ def check_config(
             typer.echo(_indent(error), err=True)
             continue
         typer.echo(f"ok   {label:<9} {path}: {summary}")
+        if label == "criteria":
+            for warning in criteria_warnings(path):
+                typer.secho(f"warn {label:<9} {warning}", fg=typer.colors.YELLOW, err=True)
     if failed:
         typer.echo(f"{failed} of {len(results)} files invalid", err=True)
         raise typer.Exit(1)

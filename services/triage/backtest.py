@@ -42,16 +42,22 @@ def _version_key(version: str) -> tuple[int, int, str]:
     return (0, int(version), "") if version.isdigit() else (1, 0, version)
 
 
-def _known_by(event: HazardEvent) -> datetime:
-    # A report dated only "Nov 2020" may have been written any day that month: replay it at
-    # the end of the month, when it certainly existed, not before the events it describes.
+def known_at(event: HazardEvent) -> datetime:
+    """When a replay may know a report (and replays it)."""
+    # When the source published it, where it says: a saved GDACS item is often its event's
+    # last episode, published days after the event began, and replaying it at the start
+    # would claim a lead time nobody had. A report dated only "Nov 2020" may have been
+    # written any day that month: replay it at the end of the month, when it certainly
+    # existed, not before the events it describes.
+    if event.published_at is not None:
+        return event.published_at
     span = event_span(event)
     return span[1] if span is not None else event.event_time
 
 
 def in_time_order(events: Iterable[HazardEvent]) -> list[HazardEvent]:
     """Sort reports by when they were known, then each source's versions in their own order."""
-    return sorted(events, key=lambda e: (_known_by(e), e.key, _version_key(e.version)))
+    return sorted(events, key=lambda e: (known_at(e), e.key, _version_key(e.version)))
 
 
 def fact_context(criteria: Criteria, presence: Presence | None = None) -> FactContext:
@@ -92,6 +98,7 @@ class DecisionLine:
     rules: list[str]
     first_seen: datetime | None
     event_time: datetime
+    known_at: datetime
 
     @classmethod
     def of(cls, outcome: Outcome) -> DecisionLine:
@@ -109,6 +116,7 @@ class DecisionLine:
             rules=list(outcome.decision.rules),
             first_seen=incident.first_seen,
             event_time=outcome.event.event_time,
+            known_at=known_at(outcome.event),
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -125,4 +133,8 @@ class DecisionLine:
             "rules": self.rules,
             "first_seen": self.first_seen.isoformat() if self.first_seen else None,
             "event_time": self.event_time.isoformat(),
+            "known_at": self.known_at.isoformat(),
+            "hours_after_start": round(
+                (self.known_at - (self.first_seen or self.event_time)).total_seconds() / 3600, 1
+            ),
         }

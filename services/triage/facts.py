@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from schemas.hazards import HazardEvent, Source
+from schemas.hazards import FoundBy, HazardEvent, Source
 from schemas.members import MemberDirectory
 from services.common.countries import CountryTable, country_table
 from services.triage.incidents import ALERT_RANK
@@ -135,10 +135,16 @@ def _impact(reports: list[HazardEvent]) -> tuple[int | None, int | None, int | N
     return deaths, displaced, affected
 
 
+_BY_CODE: frozenset[str] = frozenset({FoundBy.CODE})
+_NOWHERE: frozenset[str] = frozenset()
+
+
 def _found_by(reports: list[HazardEvent]) -> frozenset[str]:
-    return frozenset(p.found_by.value for r in reports for p in r.places) or (
-        frozenset({"code"}) if any(r.countries for r in reports) else frozenset()
-    )
+    # FoundBy members are strings: no `.value` (an enum descriptor call) in this hot path.
+    found = frozenset([p.found_by for r in reports for p in r.places])
+    if found:
+        return found
+    return _BY_CODE if any(r.countries for r in reports) else _NOWHERE
 
 
 def incident_facts(

@@ -117,3 +117,23 @@ def test_a_subscription_region_that_names_no_un_region_is_an_error(tmp_path: Pat
     assert result.exit_code == 1
     assert "members.yaml:7" in result.stderr
     assert "Southeast Asia" in result.stderr
+
+
+def test_a_gap_between_two_population_rules_is_warned_about_and_still_valid(
+    tmp_path: Path,
+) -> None:
+    shipped = SHIPPED_CRITERIA.read_text(encoding="utf-8")
+    gap = shipped.replace(
+        "population_exposed: {at_least: 1000000}", "population_exposed: {at_least: 2000000}"
+    )
+    assert gap != shipped
+    candidate = tmp_path / "candidate.yaml"
+    candidate.write_text(gap, encoding="utf-8")
+    result = runner.invoke(app, check(criteria=candidate))
+    assert result.exit_code == 0, result.output
+    assert (
+        "warn criteria  population_exposed: no rule covers 1,000,000–1,999,999 "
+        "(between rule 'population-significant' and rule 'population-large')"
+    ) in result.stderr
+    shipped_result = runner.invoke(app, check())
+    assert "warn" not in shipped_result.stderr
