@@ -1,4 +1,9 @@
-"""Services depend on `schemas/` and `services/common/`, never on each other."""
+"""The shape every service keeps, checked on the import graph.
+
+Services depend on `schemas/` and `services/common/`, never on each other; no module of a
+service imports itself back through another (a cycle); and web routes leave publishing to the
+unit of work instead of writing to the outbox themselves.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +14,82 @@ import pytest
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"
 ISOLATED = ("common", "ingester", "triage", "notifier", "duty")
+OUTBOX = "services.common.outbox"
 
 
-def imported_modules(path: Path) -> set[str]:
+def module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported_modules(path: Path, *, root: Path | None = None) -> set[str]:
+    """Every module a file imports, anywhere in it (a function-local import counts too).
+
+    `from package import name` also counts `package.name`, since the name may be a module;
+    relative imports are resolved when `root` (the folder holding the top package) is given.
+    """
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = module_name(path, root).split(".") if root else []
+    if root and path.name != "__init__.py":
+        package = package[:-1]
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                base = node.module or ""
+            elif root:
+                anchor = package[: len(package) - node.level + 1]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            else:
+                continue
+            if base:
+                found.add(base)
+                found.update(f"{base}.{alias.name}" for alias in node.names)
     return found
+
+
+def import_graph(package_dir: Path) -> dict[str, set[str]]:
+    """Map each module of a package to the modules of the same package it imports."""
+    root = package_dir.parent
+    while (root / "__init__.py").exists():
+        root = root.parent
+    modules = {module_name(p, root): p for p in sorted(package_dir.rglob("*.py"))}
+    return {
+        name: {m for m in imported_modules(path, root=root) if m in modules and m != name}
+        for name, path in modules.items()
+    }
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """Return one import cycle (first module repeated at the end), or [] when there is none."""
+    done: set[str] = set()
+    for start in sorted(graph):
+        stack: list[tuple[str, list[str]]] = [(start, sorted(graph[start]))]
+        on_path = [start]
+        while stack:
+            node, todo = stack[-1]
+            if not todo:
+                stack.pop()
+                on_path.pop()
+                done.add(node)
+                continue
+            nxt = todo.pop()
+            if nxt in on_path:
+                return [*on_path[on_path.index(nxt) :], nxt]
+            if nxt not in done:
+                stack.append((nxt, sorted(graph[nxt])))
+                on_path.append(nxt)
+    return []
+
+
+def is_web_route_module(path: Path) -> bool:
+    """A module that declares HTTP routes (an APIRouter or the FastAPI app)."""
+    text = path.read_text(encoding="utf-8")
+    return "APIRouter(" in text or "FastAPI(" in text
 
 
 @pytest.mark.parametrize("package", ISOLATED)
@@ -44,3 +114,70 @@ def test_no_benchmark_imports_the_tests() -> None:
         if module == "tests" or module.startswith("tests.")
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("package", sorted(p.name for p in SERVICES.iterdir() if p.is_dir()))
+def test_a_service_has_no_import_cycle(package: str) -> None:
+    if not (SERVICES / package / "__init__.py").exists():
+        pytest.skip("not a package")
+    assert find_cycle(import_graph(SERVICES / package)) == []
+
+
+def test_web_routes_do_not_import_the_outbox() -> None:
+    routes = [p for p in sorted(SERVICES.rglob("*.py")) if is_web_route_module(p)]
+    assert routes, "no route modules found: the check would pass vacuously"
+    offenders = [
+        str(p.relative_to(SERVICES.parent))
+        for p in routes
+        if any(m == OUTBOX or m.startswith(OUTBOX + ".") for m in imported_modules(p))
+        or "services.common import outbox" in p.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root / "pkg"
+
+
+def test_the_cycle_check_finds_a_circle_through_a_function_local_import(tmp_path: Path) -> None:
+    package = _write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/web/__init__.py": "",
+            "pkg/web/app.py": "def build():\n    from pkg.web import api\n",
+            "pkg/web/api.py": "from .app import build\n",
+            "pkg/other.py": "import pkg.web.api\n",
+        },
+    )
+    cycle = find_cycle(import_graph(package))
+    assert set(cycle) == {"pkg.web.app", "pkg.web.api"}
+    assert cycle[0] == cycle[-1]
+
+
+def test_the_cycle_check_accepts_a_layered_package(tmp_path: Path) -> None:
+    package = _write(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/deps.py": "import json\n",
+            "pkg/api.py": "from pkg.deps import x\n",
+            "pkg/app.py": "from pkg import api, deps\n",
+        },
+    )
+    assert find_cycle(import_graph(package)) == []
+
+
+def test_the_route_check_sees_a_route_module(tmp_path: Path) -> None:
+    route = tmp_path / "routes.py"
+    route.write_text(
+        "from fastapi import APIRouter\nfrom services.common.outbox import enqueue\n"
+        "router = APIRouter()\n",
+        encoding="utf-8",
+    )
+    assert is_web_route_module(route)
+    assert OUTBOX in imported_modules(route)

@@ -9,10 +9,9 @@ from fastapi import APIRouter, Body, Header, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from schemas.acks import AckVia
-from services.common.outbox import enqueue
 from services.duty import queries
-from services.duty.console.app import ConsoleDeps
 from services.duty.console.auth import ApiOfficerDep, CsrfError, check_csrf, csrf_token
+from services.duty.console.deps import Deps, ReadSession
 from services.duty.paging import ActivationNotFoundError
 from services.duty.states import Action, DutyState, TransitionError
 
@@ -44,15 +43,10 @@ class ActionResult(BaseModel):
     state: DutyState
 
 
-def _deps(request: Request) -> ConsoleDeps:
-    deps: ConsoleDeps = request.app.state.deps
-    return deps
-
-
 @router.get("/me", responses=_AUTH)
-async def me(request: Request, officer: ApiOfficerDep) -> Me:
+async def me(request: Request, deps: Deps, officer: ApiOfficerDep) -> Me:
     """Return the logged-in officer and the CSRF token for API writes."""
-    found = _deps(request).rota().officer(officer)
+    found = deps.rota().officer(officer)
     assert found is not None  # require_api_officer checked the rota
     return Me(
         officer_id=found.id,
@@ -64,20 +58,18 @@ async def me(request: Request, officer: ApiOfficerDep) -> Me:
 
 @router.get("/activations", responses=_AUTH)
 async def list_activations(
-    request: Request, officer: ApiOfficerDep
+    session: ReadSession, officer: ApiOfficerDep
 ) -> list[queries.ActivationItem]:
     """List activations: open first, newest on top."""
-    async with _deps(request).db.sessions() as session:
-        return await queries.list_activations(session)
+    return await queries.list_activations(session)
 
 
 @router.get("/activations/{activation_id}", responses={**_AUTH, 404: {"description": "Unknown"}})
 async def get_activation(
-    request: Request, activation_id: UUID, officer: ApiOfficerDep
+    session: ReadSession, activation_id: UUID, officer: ApiOfficerDep
 ) -> queries.ActivationDetail:
     """Return one activation with its chain, timeline and deliveries."""
-    async with _deps(request).db.sessions() as session:
-        detail = await queries.activation_detail(session, activation_id)
+    detail = await queries.activation_detail(session, activation_id)
     if detail is None:
         raise HTTPException(status_code=404, detail="no such activation")
     return detail
@@ -88,13 +80,12 @@ async def get_activation(
     responses={**_AUTH, 404: {"description": "Unknown"}},
 )
 async def get_deliveries(
-    request: Request, activation_id: UUID, officer: ApiOfficerDep
+    session: ReadSession, activation_id: UUID, officer: ApiOfficerDep
 ) -> list[queries.DeliveryRow]:
     """List who was told about an activation, and who was not (failures first)."""
-    async with _deps(request).db.sessions() as session:
-        if await queries.activation_detail(session, activation_id) is None:
-            raise HTTPException(status_code=404, detail="no such activation")
-        return await queries.deliveries_of(session, activation_id)
+    if await queries.activation_detail(session, activation_id) is None:
+        raise HTTPException(status_code=404, detail="no such activation")
+    return await queries.deliveries_of(session, activation_id)
 
 
 @router.post(
@@ -108,6 +99,7 @@ async def get_deliveries(
 )
 async def post_action(
     request: Request,
+    deps: Deps,
     activation_id: UUID,
     action: Action,
     officer: ApiOfficerDep,
@@ -119,7 +111,6 @@ async def post_action(
         check_csrf(request, x_csrf_token)
     except CsrfError as err:
         raise HTTPException(status_code=403, detail=str(err)) from err
-    deps = _deps(request)
     try:
         async with deps.transaction() as session:
             outcome = await deps.duty.act(
@@ -132,7 +123,7 @@ async def post_action(
                 body.note if body else None,
                 body.member_message if body else None,
             )
-            await enqueue(session, *outcome.messages, key=outcome.key)
+            await deps.publish(session, *outcome.messages, key=outcome.key)
     except ActivationNotFoundError as err:
         raise HTTPException(status_code=404, detail="no such activation") from err
     except TransitionError as err:

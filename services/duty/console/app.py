@@ -6,38 +6,24 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
-from collections.abc import Callable, Iterator
-from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.middleware.sessions import SessionMiddleware
 
-from schemas.activations import Reason
-from schemas.base import utcnow
-from services.common.db import Database
 from services.common.logs import get_logger
-from services.common.settings import DutySettings
-from services.duty.console.auth import (
-    CsrfError,
-    LoginLimiter,
-    NotLoggedInError,
-    csrf_token,
-    session_officer,
-)
-from services.duty.console.i18n import choose_language, translator
-from services.duty.paging import Duty
-from services.duty.rota import Rota
-from services.duty.tokens import LinkSigner
+from services.duty.cap import router as cap
+from services.duty.console import api, links, pages
+from services.duty.console.auth import CsrfError, NotLoggedInError
+from services.duty.console.deps import ConsoleDeps, render, safe_next, templates
+
+__all__ = ["ConsoleDeps", "create_app", "serve_console", "session_secret"]
 
 log = get_logger(__name__)
 
@@ -51,20 +37,6 @@ _SECURITY_HEADERS = {
 }
 
 
-@dataclass
-class ConsoleDeps:
-    """What the console needs from the duty service (built in its composition root)."""
-
-    db: Database
-    duty: Duty
-    signer: LinkSigner
-    rota: Callable[[], Rota]
-    settings: DutySettings
-    transaction: Callable[[], AbstractAsyncContextManager[AsyncSession]]
-    clock: Callable[[], datetime] = utcnow
-    limiter: LoginLimiter = field(default_factory=LoginLimiter)
-
-
 def session_secret(signing_key: str) -> str:
     """Derive the cookie-signing key from the duty key, so one secret is configured."""
     return hmac.new(
@@ -74,9 +46,6 @@ def session_secret(signing_key: str) -> str:
 
 def create_app(deps: ConsoleDeps) -> FastAPI:
     """Assemble the console: pages, confirm links, JSON API, static files, middleware."""
-    from services.duty.cap import router as cap
-    from services.duty.console import api, links, pages
-
     app = FastAPI(
         title="standby duty console API",
         version="1",
@@ -86,7 +55,7 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.deps = deps
-    app.state.templates = _templates()
+    app.state.templates = templates()
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_secret(deps.settings.signing_key.get_secret_value()),
@@ -135,73 +104,6 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
     app.include_router(cap.router)  # public, read-only: no login
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
     return app
-
-
-def safe_next(target: str | None) -> str:
-    """Allow only local redirect targets (no open redirect through `next`)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
-
-
-def _templates() -> Jinja2Templates:
-    templates = Jinja2Templates(directory=_HERE / "templates")
-    # Feed titles are hostile input: every value is escaped unless a template says otherwise.
-    templates.env.autoescape = True
-    return templates
-
-
-def render(
-    request: Request, name: str, context: dict[str, Any], *, status_code: int = 200
-) -> HTMLResponse:
-    """Render a page with the request's language, officer, CSRF token and time zone."""
-    deps: ConsoleDeps = request.app.state.deps
-    rota = deps.rota()
-    officer_id = session_officer(request)
-    officer = rota.officer(officer_id) if officer_id else None
-    language = choose_language(request, officer.language.value if officer else None)
-    words = translator(language)
-    zone = rota.zone
-
-    def local(value: datetime | None) -> str:
-        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z") if value else "—"
-
-    def officer_name(officer_id: str | None) -> str:
-        found = rota.officer(officer_id) if officer_id else None
-        return found.name if found else (officer_id or "—")
-
-    now = deps.clock()
-
-    def remaining(value: datetime) -> str:
-        """Time left as m:ss (h:mm:ss past an hour); the page's script keeps it moving."""
-        seconds = max(0, int((value - now).total_seconds()))
-        hours, rest = divmod(seconds, 3600)
-        return (
-            f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
-            if hours
-            else f"{rest // 60}:{rest % 60:02d}"
-        )
-
-    def sentence(reason: Reason) -> str:
-        return (reason.sentence_ja or reason.sentence) if language == "ja" else reason.sentence
-
-    full = {
-        "request": request,
-        "t": words,
-        "lang": language,
-        "officer": officer,
-        "csrf": csrf_token(request),
-        "local": local,
-        "officer_name": officer_name,
-        "sentence": sentence,
-        "now": now,
-        "remaining": remaining,
-        **context,
-    }
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, name, full, status_code=status_code
-    )
-    return response
 
 
 class _Server(uvicorn.Server):

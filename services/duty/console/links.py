@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 
 from schemas.acks import AckVia
-from services.common.outbox import enqueue
 from services.duty import queries
-from services.duty.console.app import ConsoleDeps, render
 from services.duty.console.auth import check_csrf
+from services.duty.console.deps import Deps, render
 from services.duty.models import SpentToken
 from services.duty.paging import ActivationNotFoundError
 from services.duty.states import Action, TransitionError
@@ -25,9 +24,8 @@ def _refused(request: Request, reason: Refusal, status_code: int = 403) -> Respo
 
 
 @router.get("/a/{token}")
-async def confirm_page(request: Request, token: str) -> Response:
+async def confirm_page(request: Request, deps: Deps, token: str) -> Response:
     """Show what the link would do; mail scanners that prefetch it change nothing."""
-    deps: ConsoleDeps = request.app.state.deps
     now = deps.clock()
     try:
         grant = deps.signer.check(token, now=now, action=Action.ACKNOWLEDGE)
@@ -62,11 +60,10 @@ async def confirm_page(request: Request, token: str) -> Response:
 
 @router.post("/a/{token}")
 async def confirm(
-    request: Request, token: str, csrf: Annotated[str, Form(max_length=200)] = ""
+    request: Request, deps: Deps, token: str, csrf: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
     """Acknowledge as the officer the link names: checked, spent and applied in one transaction."""
     check_csrf(request, csrf)
-    deps: ConsoleDeps = request.app.state.deps
     now = deps.clock()
     grant: Grant | None = None
     try:
@@ -83,7 +80,7 @@ async def confirm(
             outcome = await deps.duty.act(
                 session, grant.activation_id, Action.ACKNOWLEDGE, grant.officer_id, AckVia.LINK, now
             )
-            await enqueue(session, *outcome.messages, key=outcome.key)
+            await deps.publish(session, *outcome.messages, key=outcome.key)
     except TokenRefusedError as err:
         return _refused(
             request, err.reason, status_code=410 if err.reason is Refusal.SPENT else 403

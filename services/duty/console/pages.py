@@ -10,24 +10,18 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from schemas.acks import AckVia
-from services.common.outbox import enqueue
 from services.duty import queries
-from services.duty.console.app import ConsoleDeps, render, safe_next
 from services.duty.console.auth import (
     OfficerDep,
     check_csrf,
     start_session,
     verify_password,
 )
+from services.duty.console.deps import Deps, ReadSession, render, safe_next
 from services.duty.paging import ActivationNotFoundError
 from services.duty.states import Action, TransitionError
 
 router = APIRouter(include_in_schema=False)
-
-
-def _deps(request: Request) -> ConsoleDeps:
-    deps: ConsoleDeps = request.app.state.deps
-    return deps
 
 
 @router.get("/login")
@@ -38,12 +32,12 @@ async def login_form(request: Request, next: str = "/") -> Response:
 @router.post("/login")
 async def login(
     request: Request,
+    deps: Deps,
     officer_id: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=1024)],
     csrf: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    deps = _deps(request)
     check_csrf(request, csrf)
     client = request.client.host if request.client else "unknown"
     keys = [f"ip:{client}", f"officer:{officer_id.strip().lower()}"]
@@ -79,7 +73,7 @@ async def logout(request: Request, csrf: Annotated[str, Form(max_length=200)] = 
 
 
 @router.get("/")
-async def activations(request: Request, officer: OfficerDep) -> Response:
+async def activations(request: Request, session: ReadSession, officer: OfficerDep) -> Response:
     asked = {k: v for k, v in request.query_params.items() if k in _FILTERS and v}
     error = None
     try:
@@ -93,8 +87,7 @@ async def activations(request: Request, officer: OfficerDep) -> Response:
         )
     except ValidationError:
         only, error = queries.ListFilter(), "bad_filter"
-    async with _deps(request).db.sessions() as session:
-        items = await queries.list_activations(session, only=only)
+    items = await queries.list_activations(session, only=only)
     context = {"items": items, "filters": asked, "error": error, "me": officer}
     return render(request, "list.html", context, status_code=400 if error else 200)
 
@@ -103,9 +96,10 @@ _FILTERS = ("level", "state", "mine", "country")
 
 
 @router.get("/activations/{activation_id}")
-async def activation(request: Request, activation_id: UUID, officer: OfficerDep) -> Response:
-    async with _deps(request).db.sessions() as session:
-        detail = await queries.activation_detail(session, activation_id)
+async def activation(
+    request: Request, session: ReadSession, activation_id: UUID, officer: OfficerDep
+) -> Response:
+    detail = await queries.activation_detail(session, activation_id)
     if detail is None:
         return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
     error = request.query_params.get("error")
@@ -113,9 +107,10 @@ async def activation(request: Request, activation_id: UUID, officer: OfficerDep)
 
 
 @router.get("/activations/{activation_id}/members")
-async def members(request: Request, activation_id: UUID, officer: OfficerDep) -> Response:
-    async with _deps(request).db.sessions() as session:
-        detail = await queries.activation_detail(session, activation_id)
+async def members(
+    request: Request, session: ReadSession, activation_id: UUID, officer: OfficerDep
+) -> Response:
+    detail = await queries.activation_detail(session, activation_id)
     if detail is None:
         return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
     return render(request, "members.html", {"a": detail})
@@ -123,10 +118,13 @@ async def members(request: Request, activation_id: UUID, officer: OfficerDep) ->
 
 @router.get("/activations/{activation_id}/{action}/confirm")
 async def confirm_action(
-    request: Request, activation_id: UUID, action: Action, officer: OfficerDep
+    request: Request,
+    session: ReadSession,
+    activation_id: UUID,
+    action: Action,
+    officer: OfficerDep,
 ) -> Response:
-    async with _deps(request).db.sessions() as session:
-        detail = await queries.activation_detail(session, activation_id)
+    detail = await queries.activation_detail(session, activation_id)
     if detail is None:
         return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
     if action not in detail.actions:
@@ -141,6 +139,7 @@ async def confirm_action(
 @router.post("/activations/{activation_id}/{action}/preview")
 async def preview_action(
     request: Request,
+    session: ReadSession,
     activation_id: UUID,
     action: Action,
     officer: OfficerDep,
@@ -150,8 +149,7 @@ async def preview_action(
 ) -> Response:
     """Show the confirm form again with what members would read; nothing is sent or changed."""
     check_csrf(request, csrf)
-    async with _deps(request).db.sessions() as session:
-        detail = await queries.activation_detail(session, activation_id)
+    detail = await queries.activation_detail(session, activation_id)
     if detail is None:
         return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
     if action not in detail.actions:
@@ -163,6 +161,7 @@ async def preview_action(
 @router.post("/activations/{activation_id}/{action}")
 async def act(
     request: Request,
+    deps: Deps,
     activation_id: UUID,
     action: Action,
     officer: OfficerDep,
@@ -172,7 +171,6 @@ async def act(
     next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     check_csrf(request, csrf)
-    deps = _deps(request)
     # An action taken from the list returns to the list (with its filters).
     target = safe_next(next) if next else f"/activations/{activation_id}"
     try:
@@ -187,7 +185,7 @@ async def act(
                 note.strip() or None,
                 member_message.strip() or None,
             )
-            await enqueue(session, *outcome.messages, key=outcome.key)
+            await deps.publish(session, *outcome.messages, key=outcome.key)
     except ActivationNotFoundError:
         return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
     except TransitionError:

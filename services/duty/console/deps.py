@@ -1,0 +1,133 @@
+"""What every console route depends on: the duty service's parts, a session, and rendering.
+
+Routes import from here, and `app.py` imports the routes: nothing imports back up, so the
+console has no import circle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas.activations import Reason
+from schemas.base import utcnow
+from services.common.db import Database
+from services.common.outbox import enqueue
+from services.common.settings import DutySettings
+from services.duty.console.auth import LoginLimiter, csrf_token, session_officer
+from services.duty.console.i18n import choose_language, translator
+from services.duty.paging import Duty
+from services.duty.rota import Rota
+from services.duty.tokens import LinkSigner
+
+_HERE = Path(__file__).resolve().parent
+
+Publish = Callable[..., Awaitable[None]]
+
+
+@dataclass
+class ConsoleDeps:
+    """What the console needs from the duty service (built in its composition root)."""
+
+    db: Database
+    duty: Duty
+    signer: LinkSigner
+    rota: Callable[[], Rota]
+    settings: DutySettings
+    transaction: Callable[[], AbstractAsyncContextManager[AsyncSession]]
+    clock: Callable[[], datetime] = utcnow
+    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    # How a route's messages reach the broker: into the outbox of its transaction.
+    publish: Publish = enqueue
+
+
+def deps_of(request: Request) -> ConsoleDeps:
+    """Return the console's dependencies (set on the app by `create_app`)."""
+    deps: ConsoleDeps = request.app.state.deps
+    return deps
+
+
+async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for a route that only reads; writes go through `ConsoleDeps.transaction`."""
+    async with deps_of(request).db.sessions() as session:
+        yield session
+
+
+Deps = Annotated[ConsoleDeps, Depends(deps_of)]
+ReadSession = Annotated[AsyncSession, Depends(read_session)]
+
+
+def safe_next(target: str | None) -> str:
+    """Allow only local redirect targets (no open redirect through `next`)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def templates() -> Jinja2Templates:
+    found = Jinja2Templates(directory=_HERE / "templates")
+    # Feed titles are hostile input: every value is escaped unless a template says otherwise.
+    found.env.autoescape = True
+    return found
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], *, status_code: int = 200
+) -> HTMLResponse:
+    """Render a page with the request's language, officer, CSRF token and time zone."""
+    deps = deps_of(request)
+    rota = deps.rota()
+    officer_id = session_officer(request)
+    officer = rota.officer(officer_id) if officer_id else None
+    language = choose_language(request, officer.language.value if officer else None)
+    words = translator(language)
+    zone = rota.zone
+
+    def local(value: datetime | None) -> str:
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z") if value else "—"
+
+    def officer_name(officer_id: str | None) -> str:
+        found = rota.officer(officer_id) if officer_id else None
+        return found.name if found else (officer_id or "—")
+
+    now = deps.clock()
+
+    def remaining(value: datetime) -> str:
+        """Time left as m:ss (h:mm:ss past an hour); the page's script keeps it moving."""
+        seconds = max(0, int((value - now).total_seconds()))
+        hours, rest = divmod(seconds, 3600)
+        return (
+            f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+            if hours
+            else f"{rest // 60}:{rest % 60:02d}"
+        )
+
+    def sentence(reason: Reason) -> str:
+        return (reason.sentence_ja or reason.sentence) if language == "ja" else reason.sentence
+
+    full = {
+        "request": request,
+        "t": words,
+        "lang": language,
+        "officer": officer,
+        "csrf": csrf_token(request),
+        "local": local,
+        "officer_name": officer_name,
+        "sentence": sentence,
+        "now": now,
+        "remaining": remaining,
+        **context,
+    }
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, name, full, status_code=status_code
+    )
+    return response
