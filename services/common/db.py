@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Table, event
+from sqlalchemy import Table, event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -62,10 +62,14 @@ class Database:
 
     async def migrate(self) -> None:
         """Bring the service's tables to the newest revision."""
-        if self.schema is not None:
-            async with self.engine.begin() as conn:
-                await conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
         async with self.engine.begin() as conn:
+            if self.schema is not None:
+                # Replicas start together: one migrates, the other waits and finds it done.
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
+                    {"name": f"{self.schema}.migrate"},
+                )
+                await conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             await conn.run_sync(self._upgrade)
         log.info("database_migrated", service=self.service, schema=self.schema)
 
