@@ -131,3 +131,30 @@ async def test_the_relay_reaches_a_consumer_through_the_embedded_broker(
     finally:
         await consumer.stop()
         await producer.stop()
+
+
+async def test_two_relays_on_one_postgresql_outbox_publish_each_row_once_in_order(
+    database: Database,
+) -> None:
+    if database.is_sqlite:
+        return  # one process per SQLite database (decision 0701): nothing to share
+    sent = Sent()
+
+    async def slow(payload: bytes, topic: str, key: bytes | None) -> None:
+        await asyncio.sleep(0.001)  # a publish takes time: the replicas' passes overlap
+        await sent(payload, topic, key)
+
+    # Two engines: two processes' connection pools on one schema.
+    other = Database(database.url, database.service, schema=database.schema)
+    relays = [OutboxRelay(database, slow, batch_size=7), OutboxRelay(other, slow, batch_size=7)]
+    try:
+        for n in range(0, 60, 6):
+            async with database.transaction() as session:
+                await enqueue(session, *(event(n + i) for i in range(6)))
+            await asyncio.gather(*(r.relay_once() for r in relays))
+        while sum(await asyncio.gather(*(r.relay_once() for r in relays))):
+            pass
+    finally:
+        await other.dispose()
+    titles = [HazardEvent.model_validate_json(p).title for _, p in sent.messages]
+    assert titles == [f"quake {n}" for n in range(60)]
