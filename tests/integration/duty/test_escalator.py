@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from prometheus_client import REGISTRY
@@ -52,3 +53,30 @@ async def test_due_timers_fire_once_and_the_open_unacknowledged_gauge_counts(
         ).scalars()
         steps = sorted(Page.model_validate_json(p).step for p in payloads)
     assert steps == [1, 1]  # the escalator relays what it fired (step 0 went with the handler)
+
+
+async def test_two_escalators_on_one_database_fire_each_due_timer_once(database: Database) -> None:
+    if database.is_sqlite:
+        return  # one duty process per SQLite database (decision 0701): nothing to share
+    rota = Rota.model_validate(rota_dict())
+    duty = Duty(lambda: rota, Links("http://x", LinkSigner("k" * 32, timedelta(hours=1))))
+    clock = Clock(NOW)
+    # Two engines on one schema: two duty processes' pools.
+    other = Database(database.url, database.service, schema=database.schema)
+    escalators = [Escalator(db, duty, db.transaction, clock, tick_s=1) for db in (database, other)]
+    try:
+        for _ in range(12):
+            async with database.transaction() as session:
+                await duty.record_activation(session, activation(), NOW)
+        clock.now = NOW + timedelta(minutes=5)
+        fired = await asyncio.gather(*(e.fire_due() for e in escalators))
+    finally:
+        await other.dispose()
+    assert sum(fired) == 12
+
+    async with database.sessions() as session:
+        payloads = (
+            await session.execute(select(outbox.c.payload).where(outbox.c.topic == "pages.v1"))
+        ).scalars()
+        steps = [Page.model_validate_json(p).step for p in payloads]
+    assert steps == [1] * 12  # each backup paged once (step 0 went with the handler)
