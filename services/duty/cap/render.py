@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from xml.etree.ElementTree import Element, SubElement, tostring
@@ -23,6 +24,8 @@ CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 CAP_MEDIA_TYPE = "application/cap+xml"
 ATOM_MEDIA_TYPE = "application/atom+xml"
+# Characters XML 1.0 cannot carry at all; feed text (hostile input) may hold them.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _HEADLINE_MAX = 160  # CAP 1.2 §3.2.2: keep headlines short for text-only devices
 
 
@@ -155,7 +158,7 @@ def _deg(value: float) -> str:
 
 def _text(parent: Element, name: str, value: str) -> Element:
     element = SubElement(parent, f"{{{CAP_NS}}}{name}")
-    element.text = value
+    element.text = _NOT_XML.sub("", value)
     return element
 
 
@@ -195,5 +198,5 @@ def atom_xml(messages: list[CapMessage], publisher: Publisher, now: datetime) ->
 def _atom(parent: Element, name: str, value: str = "") -> Element:
     element = SubElement(parent, name)
     if value:
-        element.text = value
+        element.text = _NOT_XML.sub("", value)
     return element

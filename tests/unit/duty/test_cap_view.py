@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -119,3 +120,22 @@ def test_the_mapping_of_decision_0700() -> None:
     )
     every = {classify(Kind.ACTIVATION, Level.WATCH, h, None).category for h in HazardType}
     assert "Other" in every
+
+
+def test_feed_text_that_xml_cannot_carry_is_left_out_and_the_alert_stays_valid() -> None:
+    import capvalidator
+    import feedparser
+
+    from services.duty.cap.render import Publisher, alert_xml, atom_xml
+
+    hostile = record(Level.ACTIVATE, uuid4(), 0)
+    summary = hostile.summary.model_copy(
+        update={"title": "Quake\x0b in <Philippines> & \x00sea\ufffe", "countries": ["PHL"]}
+    )
+    (message,) = derive([dataclasses.replace(hostile, summary=summary)], [])
+    publisher = Publisher(sender="console.example.org", name="standby", base_url="https://c")
+    body = alert_xml(message, publisher)
+    assert capvalidator.check_schema(body).passed, body.decode()
+    assert "ACTIVATE: Quake in &lt;Philippines&gt; &amp; sea</headline>" in body.decode()
+    feed = feedparser.parse(atom_xml([message], publisher, T0))
+    assert not feed.bozo and feed.entries[0].title == "ACTIVATE: Quake in <Philippines> & sea"
