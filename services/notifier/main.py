@@ -99,8 +99,21 @@ def build(ctx: ServiceContext) -> Notifier:
         presence=presence,
     )
     scheduler = RetryScheduler(ctx.db.transaction, dispatcher, presence)
-    handlers = Handlers(ctx, directory, Renderer(), composer, dispatcher)
-    preferences = create_app(PreferenceDeps(db=ctx.db, links=links, directory=directory))
+    renderer = Renderer(preferences_url=f"{links.base}/m")
+    handlers = Handlers(ctx, directory, renderer, composer, dispatcher)
+
+    async def mail_link(recipient: str, message: bytes) -> None:
+        await smtp.send(settings.smtp.from_address, recipient, message)
+
+    preferences = create_app(
+        PreferenceDeps(
+            db=ctx.db,
+            links=links,
+            directory=directory,
+            mailer=mail_link,
+            sender=composer.sender,
+        )
+    )
 
     async def serve() -> None:
         await serve_preferences(preferences, settings.preferences_host, settings.preferences_port)

@@ -9,9 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +31,7 @@ from schemas.base import utcnow
 from schemas.hazards import HazardType
 from schemas.members import Contact, Language, Organisation
 from services.common.db import Database
+from services.common.errors import StandbyError
 from services.common.logs import get_logger
 from services.notifier.directory import DirectoryFile
 from services.notifier.preference_store import preference_of, save_preference
@@ -72,6 +78,13 @@ WORDS: dict[Language, dict[str, str]] = {
         "refused": "This link is not valid.",
         "gone": "This contact is no longer in the member directory. Ask the secretariat.",
         "bad_input": "Not saved: %s",
+        "request_intro": "Enter the address standby mails. If it is on the member list, we send it a link to its own preferences page.",
+        "email": "Email address",
+        "send_link": "Send me my link",
+        "link_sent": "If this address is on the member list, a link to its preferences page is on its way.",
+        "link_subject": "[standby] Your preferences page",
+        "link_body": "Open this link to choose what standby sends you, or to stop it:",
+        "link_ignore": "If you did not ask for this, you can ignore this mail.",
     },
     Language.JA: {
         "title": "standby からのメール設定",
@@ -94,8 +107,21 @@ WORDS: dict[Language, dict[str, str]] = {
         "refused": "このリンクは無効です。",
         "gone": "この連絡先は会員名簿にありません。事務局にお問い合わせください。",
         "bad_input": "保存できませんでした：%s",
+        "request_intro": "standby からメールを受け取っているアドレスを入力してください。会員名簿にあれば、そのアドレス専用の設定ページへのリンクをお送りします。",
+        "email": "メールアドレス",
+        "send_link": "リンクを送る",
+        "link_sent": "会員名簿にあるアドレスであれば、設定ページへのリンクをお送りしました。",
+        "link_subject": "[standby] メール設定ページのご案内",
+        "link_body": "次のリンクから、standby から受け取る内容の変更・停止ができます：",
+        "link_ignore": "お心当たりのない場合は、このメールを破棄してください。",
     },
 }
+
+
+Mailer = Callable[[str, bytes], Awaitable[None]]
+
+# One link mail per address per this many seconds: the form must not become a mail cannon.
+LINK_INTERVAL_S = 600.0
 
 
 @dataclass
@@ -106,6 +132,9 @@ class PreferenceDeps:
     links: PreferenceLinks
     directory: DirectoryFile
     clock: Callable[[], datetime] = utcnow
+    mailer: Mailer | None = None
+    sender: Address = field(default_factory=lambda: Address(addr_spec="standby@localhost"))
+    sent_at: dict[str, float] = field(default_factory=dict)
 
 
 def create_app(deps: PreferenceDeps) -> FastAPI:
@@ -170,6 +199,34 @@ def create_app(deps: PreferenceDeps) -> FastAPI:
             **extra,
         )
 
+    @app.get("/m")
+    async def request_link(request: Request) -> Response:
+        """Ask for one's own link: the way in from any member mail's footer."""
+        return show(request, "", ask_link=True, form=False)
+
+    @app.post("/m")
+    async def send_link(request: Request) -> Response:
+        data = await request.form()
+        address = str(data.get("email", "")).strip().lower()[:320]
+        language = language_of(request.query_params.get("lang"))
+        now = time.monotonic()
+        last = deps.sent_at.get(address)
+        found = [
+            (org, contact)
+            for org in deps.directory.current().organisations
+            for contact in org.contacts
+            if contact.email and contact.email.lower() == address
+        ]
+        if found and deps.mailer is not None and (last is None or now - last > LINK_INTERVAL_S):
+            deps.sent_at[address] = now
+            mail = _link_mail(deps, address, found, found[0][1].language or language)
+            try:
+                await deps.mailer(address, mail)
+            except StandbyError as err:
+                log.warning("preference_link_not_sent", error=str(err))
+        # The same answer whether or not the address is known: the list is not to be probed.
+        return show(request, "", message="link_sent", ask_link=True, form=False)
+
     @app.get("/m/{token}")
     async def preferences(request: Request, token: str) -> Response:
         return await form(request, token)
@@ -226,6 +283,28 @@ def create_app(deps: PreferenceDeps) -> FastAPI:
         return await form(request, token, message="stopped")
 
     return app
+
+
+def _link_mail(
+    deps: PreferenceDeps,
+    address: str,
+    found: list[tuple[Organisation, Contact]],
+    language: Language,
+) -> bytes:
+    words = WORDS[language]
+    message = EmailMessage(policy=policy.SMTP)
+    message["From"] = deps.sender
+    message["To"] = address
+    message["Subject"] = words["link_subject"]
+    message["Date"] = format_datetime(utcnow())
+    message["Auto-Submitted"] = "auto-replied"
+    lines = [words["link_body"], ""]
+    for org, contact in found:
+        org_name = org.name_ja if language is Language.JA else org.name_en
+        lines += [f"{contact.name} ({org_name}):", deps.links.page_url(org.id, contact.id), ""]
+    lines.append(words["link_ignore"])
+    message.set_content("\n".join(lines), charset="utf-8")
+    return message.as_bytes(policy=policy.SMTP)
 
 
 def _choices(data: FormData, now: datetime, before: Preference) -> Preference:

@@ -65,7 +65,9 @@ def subject_line(language: Language, word: str, summary: IncidentSummary) -> str
 class Renderer:
     """The template environment and the context every message shares."""
 
-    def __init__(self, templates: Path = TEMPLATES) -> None:
+    def __init__(self, templates: Path = TEMPLATES, preferences_url: str | None = None) -> None:
+        # Where any member asks for the link to their own preferences page (the footer's way in).
+        self.preferences_url = preferences_url
         self.env = Environment(
             loader=FileSystemLoader(templates),
             autoescape=lambda name: name is not None and ".html" in name,
@@ -102,6 +104,7 @@ class Renderer:
             "reasons": _sentences(language, activation.reasons),
             "ask": ASKS[language][activation.level],
             "secretariat": _secretariat(language, secretariat),
+            "preferences_url": self.preferences_url,
         }
         return self._render(
             "alert", language, subject_line(language, word, activation.summary), context
@@ -144,6 +147,7 @@ class Renderer:
             "ask": NOTICE_ASKS[language][notice],
             "member_message": member_message,
             "secretariat": _secretariat(language, secretariat),
+            "preferences_url": self.preferences_url,
         }
         return self._render("notice", language, subject_line(language, word, summary), context)
 

@@ -118,3 +118,46 @@ async def test_the_preference_page_narrows_levels_and_switches_the_language(
     first_again, second = server.messages_to("ken@members.example.jp")
     assert first_again["Message-ID"] == first["Message-ID"]
     assert str(second["Subject"]).startswith("[standby] ACTIVATE | EQ | PHL")
+
+
+async def test_any_member_mail_leads_to_a_form_that_mails_the_member_their_own_link(
+    tmp_path: Path, database: Database
+) -> None:
+    port = free_port()
+    settings = settings_for(tmp_path, port, directory_yaml(CONTACTS), public_url=PUBLIC)
+    with smtp_server(port) as server:
+        async with running_notifier(settings, database) as notifier:
+            await notifier.handlers.on_activation(activation())
+            await until(lambda: _sent(database, 2), what="the alerts")
+            (alert,) = server.messages_to("amy@members.example.org")
+            body = alert.get_body(("plain",))
+            assert body is not None
+            assert f"Choose what you receive, or stop it: {PUBLIC}/m" in body.get_content()
+
+            async with _client(notifier.preferences) as web:
+                form = await web.get("/m?lang=ja")
+                assert form.status_code == 200 and 'data-testid="request-link"' in form.text
+                answers = [
+                    await web.post("/m", data={"email": email})
+                    for email in (
+                        "Amy@Members.Example.org",
+                        "nobody@example.org",
+                        "amy@members.example.org",
+                    )
+                ]
+                # The same answer for a known and an unknown address; one mail, not two.
+                assert {a.status_code for a in answers} == {200}
+                assert len({a.text for a in answers}) == 1
+                await until(
+                    lambda: len(server.messages_to("amy@members.example.org")) == 2,
+                    what="the link mail",
+                )
+                link_mail = server.messages_to("amy@members.example.org")[1]
+                assert str(link_mail["Subject"]) == "[standby] Your preferences page"
+                text = link_mail.get_body(("plain",))
+                assert text is not None
+                (link,) = re.findall(r"http://prefs\.test/m/\S+", text.get_content())
+                page = await web.get(link.removeprefix(PUBLIC))
+                assert page.status_code == 200 and "Person amy" in page.text
+    assert server.accepted["nobody@example.org"] == 0
+    assert server.accepted["amy@members.example.org"] == 2
