@@ -1,40 +1,38 @@
-"""Paging and escalation: the duty's state changes, each written with its audit record and messages.
+"""The duty's repository: load an escalation from its rows, apply a change, save what it produced.
 
-Every function here runs inside the caller's transaction and returns the messages to put in
-the outbox and the metrics to count once the transaction has committed.
+The rules live in `escalation.Escalation`; every method here runs inside the caller's
+transaction and returns the messages to put in the outbox and the metrics to count once the
+transaction has committed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from uuid import UUID, uuid4
+from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schemas.acks import AckEvent, AckVia
+from schemas.acks import AckVia
 from schemas.activations import Activation, IncidentSummary, Level, Reason
 from schemas.base import Message
-from schemas.pages import Page, PageTarget
 from services.common import metrics
 from services.common.errors import StandbyError
 from services.common.logs import get_logger
+from services.duty.escalation import ChainExhaustedError, Effects, Escalation, Links, Timer
 from services.duty.models import DutyActivation, DutyPage, DutyTimer, DutyTransition
 from services.duty.rota import PlannedStep, Rota
-from services.duty.states import Action, DutyState, TransitionError, next_state
-from services.duty.tokens import LinkSigner
+from services.duty.states import Action, DutyState
+
+__all__ = ["ActivationNotFoundError", "ChainExhaustedError", "Duty", "Links", "Outcome"]
 
 log = get_logger(__name__)
 
 
 class ActivationNotFoundError(StandbyError):
     """No activation with this id is known to duty."""
-
-
-class ChainExhaustedError(TransitionError):
-    """Escalate was asked for but every step of the chain has been paged."""
 
 
 @dataclass
@@ -51,25 +49,6 @@ class Outcome:
             observe()
 
 
-class Links:
-    """Absolute URLs that pages carry: the signed confirm link and the console page."""
-
-    def __init__(self, public_url: str, signer: LinkSigner) -> None:
-        self.base = public_url.rstrip("/")
-        self.signer = signer
-
-    def ack_url(self, activation_id: UUID, officer_id: str, now: datetime) -> str:
-        token = self.signer.issue(activation_id, officer_id, Action.ACKNOWLEDGE, now)
-        return f"{self.base}/a/{token}"
-
-    def expires_at(self, now: datetime) -> datetime:
-        """When a link issued now stops working (tokens carry whole seconds)."""
-        return datetime.fromtimestamp(int((now + self.signer.ttl).timestamp()), now.tzinfo)
-
-    def console_url(self, activation_id: UUID) -> str:
-        return f"{self.base}/activations/{activation_id}"
-
-
 class Duty:
     """The duty's write side: open, page, escalate and transition activations."""
 
@@ -83,6 +62,7 @@ class Duty:
         """Store an activation; page step 0 at once when it is `standby` or `activate`."""
         if await session.get(DutyActivation, str(activation.activation_id)) is not None:
             return Outcome()
+        escalation = Escalation.of(activation)
         row = DutyActivation(
             activation_id=str(activation.activation_id),
             incident_id=str(activation.incident_id),
@@ -100,16 +80,14 @@ class Duty:
             updated_at=now,
         )
         session.add(row)
-        outcome = Outcome(state=DutyState.RECORDED)
-        if activation.level < Level.STANDBY:
-            _write_transition(session, row, DutyState.RECORDED, None, "triage", now, "watch")
-            return outcome
-        await self._supersede_older(session, row, now)
-        # The chain is frozen here: editing the rota later does not change this escalation.
-        row.chain = [p.model_dump(mode="json") for p in self.rota().chain_at(now)]
-        row.paged_at = now
-        outcome = self._page_step(session, row, 0, now, DutyState.PAGED, AckVia.TIMER, None)
-        return outcome
+        if activation.level >= Level.STANDBY:
+            await self._supersede_older(session, escalation, now)
+        rota = self.rota()
+        effects = escalation.record(rota.chain_at(now), rota, self.links, now)
+        if escalation.state is DutyState.RECORDED:
+            self._save(session, row, escalation, effects)
+            return Outcome(state=DutyState.RECORDED)
+        return await self._saved(session, row, escalation, effects)
 
     async def act(
         self,
@@ -129,37 +107,11 @@ class Duty:
         row = await session.get(DutyActivation, str(activation_id), with_for_update=True)
         if row is None:
             raise ActivationNotFoundError(f"no activation {activation_id}")
-        current = DutyState(row.state)
-        target = next_state(current, action)
-        if action is Action.ESCALATE:
-            if row.step + 1 >= len(row.chain):
-                raise ChainExhaustedError(current, action)
-            await self._cancel_timer(session, row, now)
-            return self._page_step(session, row, row.step + 1, now, target, via, officer_id, note)
-        outcome = Outcome(state=target, key=row.incident_id)
-        if action is Action.ACKNOWLEDGE:
-            await self._cancel_timer(session, row, now)
-            row.acknowledged_at, row.acknowledged_by = now, officer_id
-            if row.paged_at is not None:
-                waited = (now - row.paged_at).total_seconds()
-                outcome.after_commit.append(lambda: metrics.TIME_TO_ACK.observe(waited))
-        if target is DutyState.STOOD_DOWN:
-            row.closed_at = now
-        row.state, row.updated_at = target.value, now
-        outcome.messages.append(
-            _audit(
-                session,
-                row,
-                target,
-                officer_id,
-                via,
-                now,
-                note=note,
-                member_message=member_message if action in _TELLS_MEMBERS else None,
-            )
+        escalation = _load(row)
+        effects = escalation.act(
+            action, officer_id, via, self.rota(), self.links, now, note, member_message
         )
-        outcome.after_commit.append(_count_transition(target, via))
-        return outcome
+        return await self._saved(session, row, escalation, effects)
 
     async def due_timers(self, session: AsyncSession, now: datetime) -> list[str]:
         """List the ids of pending timers whose time has come, oldest first."""
@@ -189,191 +141,146 @@ class Duty:
         if timer is None or timer.status != "pending":
             return Outcome()
         row = await session.get(DutyActivation, timer.activation_id, with_for_update=True)
-        if (
-            row is None
-            or row.timer_id != timer.id
-            or row.superseded_by is not None
-            or not DutyState(row.state).awaiting_ack
-        ):
+        escalation = _load(row) if row is not None else None
+        if row is None or escalation is None or not escalation.is_escalated_by(timer.id):
             timer.status, timer.settled_at = "stale", now
             log.info("stale_timer_ignored", timer_id=timer_id, activation_id=timer.activation_id)
             return Outcome()
         timer.status, timer.settled_at = "fired", now
-        late = (now - timer.due_at).total_seconds()
-        log.info("escalating", activation_id=row.activation_id, step=timer.step, late_s=late)
-        return self._page_step(
-            session, row, timer.step, now, DutyState.ESCALATED, AckVia.TIMER, None
+        effects = escalation.fire(
+            Timer(timer.id, timer.step, timer.due_at), self.rota(), self.links, now
         )
-
-    def _page_step(
-        self,
-        session: AsyncSession,
-        row: DutyActivation,
-        step: int,
-        now: datetime,
-        state: DutyState,
-        via: AckVia,
-        actor: str | None,
-        note: str | None = None,
-    ) -> Outcome:
-        planned = PlannedStep.model_validate(row.chain[step])
-        summary = IncidentSummary.model_validate(row.summary)
-        activation_id = UUID(row.activation_id)
-        rota = self.rota()
-        outcome = Outcome(state=state, key=row.incident_id)
-        following = (
-            PlannedStep.model_validate(row.chain[step + 1]) if step + 1 < len(row.chain) else None
-        )
-        decision = {
-            "score": row.score,
-            "reasons": [Reason.model_validate(r) for r in row.reasons],
-            "escalates_at": now + timedelta(seconds=following.delay_s) if following else None,
-            "next_names": [_name(rota, o) for o in following.officer_ids] if following else [],
-            "link_expires_at": self.links.expires_at(now),
-        }
-        for officer_id in planned.officer_ids:
-            # Who is paged is frozen in the chain; how to reach them is the rota's latest word.
-            officer = rota.officer(officer_id)
-            if officer is None:
-                log.warning("paged_officer_left_rota", officer_id=officer_id, step=step)
-                continue
-            page = Page(
-                page_id=uuid4(),
-                activation_id=activation_id,
-                incident_id=UUID(row.incident_id),
-                level=Level(row.level),
-                step=step,
-                target=PageTarget(
-                    officer_id=officer.id,
-                    name=officer.name,
-                    language=officer.language.value,
-                    email=officer.email,
-                    apprise_urls=[u.get_secret_value() for u in officer.apprise_urls],
-                ),
-                summary=summary,
-                ack_url=self.links.ack_url(activation_id, officer.id, now),
-                console_url=self.links.console_url(activation_id),
-                **decision,
-            )
-            session.add(
-                DutyPage(
-                    page_id=str(page.page_id),
-                    activation_id=row.activation_id,
-                    step=step,
-                    officer_id=officer.id,
-                    at=now,
-                )
-            )
-            outcome.messages.append(page)
-        row.step, row.state, row.updated_at = step, state.value, now
-        row.timer_id = None
-        if following is not None:
-            timer = DutyTimer(
-                id=str(uuid4()),
-                activation_id=row.activation_id,
-                step=step + 1,
-                due_at=now + timedelta(seconds=following.delay_s),
-                status="pending",
-            )
-            session.add(timer)
-            row.timer_id = timer.id
-        who = note or f"{planned.target.value}: {', '.join(planned.officer_ids)}"
-        outcome.messages.append(_audit(session, row, state, actor, via, now, note=who))
-        level, pages = row.level, len(outcome.messages) - 1
-        outcome.after_commit.append(lambda: metrics.PAGES_SENT.labels(level).inc(pages))
-        if step > 0:
-            outcome.after_commit.append(lambda: metrics.ESCALATIONS.labels(str(step)).inc())
-        outcome.after_commit.append(_count_transition(state, via))
-        return outcome
-
-    async def _cancel_timer(
-        self, session: AsyncSession, row: DutyActivation, now: datetime
-    ) -> None:
-        if row.timer_id is not None:
-            await session.execute(
-                update(DutyTimer)
-                .where(DutyTimer.id == row.timer_id, DutyTimer.status == "pending")
-                .values(status="cancelled", settled_at=now)
-            )
-            row.timer_id = None
+        return await self._saved(session, row, escalation, effects)
 
     async def _supersede_older(
-        self, session: AsyncSession, row: DutyActivation, now: datetime
+        self, session: AsyncSession, escalation: Escalation, now: datetime
     ) -> None:
         """Close the incident's older, still-open activations: the upgrade now carries it."""
         older = await session.execute(
             select(DutyActivation).where(
-                DutyActivation.incident_id == row.incident_id,
-                DutyActivation.activation_id != row.activation_id,
+                DutyActivation.incident_id == str(escalation.incident_id),
+                DutyActivation.activation_id != str(escalation.activation_id),
                 DutyActivation.superseded_by.is_(None),
                 DutyActivation.closed_at.is_(None),
             )
         )
         for previous in older.scalars():
-            await self._cancel_timer(session, previous, now)
-            previous.superseded_by, previous.updated_at = row.activation_id, now
+            loaded = _load(previous)
+            effects = loaded.supersede(escalation.activation_id, now)
+            await _cancel_timer(session, effects.timer_cancelled, now)
+            _copy(loaded, previous)
+
+    async def _saved(
+        self, session: AsyncSession, row: DutyActivation, escalation: Escalation, effects: Effects
+    ) -> Outcome:
+        """Store a change and turn it into the caller's outcome."""
+        await _cancel_timer(session, effects.timer_cancelled, now=escalation.updated_at)
+        self._save(session, row, escalation, effects)
+        return _outcome(escalation, effects)
+
+    @staticmethod
+    def _save(
+        session: AsyncSession, row: DutyActivation, escalation: Escalation, effects: Effects
+    ) -> None:
+        _copy(escalation, row)
+        for page in effects.pages:
+            session.add(
+                DutyPage(
+                    page_id=str(page.page_id),
+                    activation_id=row.activation_id,
+                    step=page.step,
+                    officer_id=page.target.officer_id,
+                    at=escalation.updated_at,
+                )
+            )
+        if effects.timer_started is not None:
+            timer = effects.timer_started
+            session.add(
+                DutyTimer(
+                    id=timer.id,
+                    activation_id=row.activation_id,
+                    step=timer.step,
+                    due_at=timer.due_at,
+                    status="pending",
+                )
+            )
+        for t in effects.transitions:
+            session.add(
+                DutyTransition(
+                    activation_id=row.activation_id,
+                    state=t.state.value,
+                    step=t.step,
+                    officer_id=t.officer_id,
+                    via=t.via,
+                    note=t.note,
+                    member_message=t.member_message,
+                    at=t.at,
+                )
+            )
 
 
-# Only these actions send members a notice; a message on any other is not kept.
-_TELLS_MEMBERS = (Action.LAUNCH, Action.STAND_DOWN)
-
-
-def _name(rota: Rota, officer_id: str) -> str:
-    officer = rota.officer(officer_id)
-    return officer.name if officer else officer_id
-
-
-def _write_transition(
-    session: AsyncSession,
-    row: DutyActivation,
-    state: DutyState,
-    officer_id: str | None,
-    via: str,
-    now: datetime,
-    note: str | None,
-    member_message: str | None = None,
-) -> None:
-    session.add(
-        DutyTransition(
-            activation_id=row.activation_id,
-            state=state.value,
-            step=row.step,
-            officer_id=officer_id,
-            via=via,
-            note=note,
-            member_message=member_message,
-            at=now,
+async def _cancel_timer(session: AsyncSession, timer_id: str | None, now: datetime | None) -> None:
+    if timer_id is not None:
+        await session.execute(
+            update(DutyTimer)
+            .where(DutyTimer.id == timer_id, DutyTimer.status == "pending")
+            .values(status="cancelled", settled_at=now)
         )
-    )
 
 
-def _audit(
-    session: AsyncSession,
-    row: DutyActivation,
-    state: DutyState,
-    officer_id: str | None,
-    via: AckVia,
-    now: datetime,
-    *,
-    note: str | None = None,
-    member_message: str | None = None,
-) -> AckEvent:
-    """Write the audit record of a transition and return its `acks.v1` event."""
-    _write_transition(session, row, state, officer_id, via.value, now, note, member_message)
-    return AckEvent(
-        occurred_at=now,
+def _load(row: DutyActivation) -> Escalation:
+    return Escalation(
         activation_id=UUID(row.activation_id),
         incident_id=UUID(row.incident_id),
         level=Level(row.level),
-        state=state.as_ack_state(),
-        step=row.step,
-        officer_id=officer_id,
-        via=via,
-        note=note,
-        member_message=member_message,
         summary=IncidentSummary.model_validate(row.summary),
+        score=row.score,
+        reasons=[Reason.model_validate(r) for r in row.reasons],
+        state=DutyState(row.state),
+        step=row.step,
+        chain=[PlannedStep.model_validate(p) for p in row.chain],
+        timer_id=row.timer_id,
+        paged_at=row.paged_at,
+        acknowledged_at=row.acknowledged_at,
+        acknowledged_by=row.acknowledged_by,
+        closed_at=row.closed_at,
+        superseded_by=UUID(row.superseded_by) if row.superseded_by else None,
+        updated_at=row.updated_at,
     )
 
 
-def _count_transition(state: DutyState, via: AckVia) -> Callable[[], None]:
-    return lambda: metrics.ACK_TRANSITIONS.labels(state.value, via.value).inc()
+def _copy(escalation: Escalation, row: DutyActivation) -> None:
+    """Write the aggregate's changeable fields back to its row."""
+    row.state, row.step = escalation.state.value, escalation.step
+    row.chain = [p.model_dump(mode="json") for p in escalation.chain]
+    row.timer_id = escalation.timer_id
+    row.paged_at = escalation.paged_at
+    row.acknowledged_at, row.acknowledged_by = (
+        escalation.acknowledged_at,
+        escalation.acknowledged_by,
+    )
+    row.closed_at = escalation.closed_at
+    row.superseded_by = str(escalation.superseded_by) if escalation.superseded_by else None
+    if escalation.updated_at is not None:
+        row.updated_at = escalation.updated_at
+
+
+def _outcome(escalation: Escalation, effects: Effects) -> Outcome:
+    """The messages to publish and the metrics to count once the change is committed."""
+    outcome = Outcome(
+        messages=list(effects.messages), state=effects.state, key=str(escalation.incident_id)
+    )
+    observe = outcome.after_commit
+    level = escalation.level.value
+    if effects.paged_step is not None:
+        step, pages = effects.paged_step, len(effects.pages)
+        observe.append(lambda: metrics.PAGES_SENT.labels(level).inc(pages))
+        if step > 0:
+            observe.append(lambda: metrics.ESCALATIONS.labels(str(step)).inc())
+    if effects.waited_s is not None:
+        waited = effects.waited_s
+        observe.append(lambda: metrics.TIME_TO_ACK.observe(waited))
+    if effects.counted is not None:
+        state, via = effects.counted
+        observe.append(lambda: metrics.ACK_TRANSITIONS.labels(state.value, via.value).inc())
+    return outcome

@@ -1,8 +1,11 @@
-"""Paging, escalation timers and transitions as stored, on SQLite and PostgreSQL."""
+"""Paging, escalation timers and transitions as stored, on SQLite and PostgreSQL.
+
+The rules themselves are tested without a database in tests/unit/duty/test_escalation.py.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import pytest
@@ -10,7 +13,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from schemas.acks import AckEvent, AckState, AckVia
-from schemas.activations import Level
+from schemas.activations import Activation, Level
 from schemas.deliveries import Channel, Delivery, DeliveryKind, DeliveryStatus
 from schemas.pages import Page
 from services.common.db import Database
@@ -31,6 +34,11 @@ def duty() -> Duty:
     rota = Rota.model_validate(rota_dict())
     signer = LinkSigner("k" * 32, timedelta(hours=24))
     return Duty(lambda: rota, Links("https://duty.example.org/", signer))
+
+
+async def record(database: Database, duty: Duty, incoming: Activation, at: datetime = NOW) -> None:
+    async with database.transaction() as session:
+        await duty.record_activation(session, incoming, at)
 
 
 async def test_an_activate_level_pages_the_on_duty_officer_in_the_same_transaction(
@@ -71,8 +79,7 @@ async def test_a_watch_activation_is_recorded_but_nobody_is_paged(
 
 async def test_a_redelivered_activation_pages_nobody_twice(database: Database, duty: Duty) -> None:
     incoming = activation()
-    async with database.transaction() as session:
-        await duty.record_activation(session, incoming, NOW)
+    await record(database, duty, incoming)
     async with database.transaction() as session:
         again = await duty.record_activation(session, incoming, NOW)
     assert again.messages == []
@@ -82,8 +89,7 @@ async def test_a_due_timer_escalates_to_the_backup_and_schedules_the_next_step(
     database: Database, duty: Duty
 ) -> None:
     incoming = activation()
-    async with database.transaction() as session:
-        await duty.record_activation(session, incoming, NOW)
+    await record(database, duty, incoming)
     later = NOW + timedelta(minutes=5, seconds=1)
     async with database.sessions() as session:
         assert await duty.due_timers(session, NOW + timedelta(minutes=4)) == []
@@ -104,8 +110,7 @@ async def test_acknowledging_cancels_the_timer_and_a_stale_timer_returns_early(
     database: Database, duty: Duty
 ) -> None:
     incoming = activation()
-    async with database.transaction() as session:
-        await duty.record_activation(session, incoming, NOW)
+    await record(database, duty, incoming)
     async with database.sessions() as session:
         (timer_id,) = await duty.due_timers(session, NOW + timedelta(hours=1))
     async with database.transaction() as session:
@@ -131,8 +136,7 @@ async def test_launch_and_stand_down_are_published_with_the_summary_and_audited(
     database: Database, duty: Duty
 ) -> None:
     incoming = activation()
-    async with database.transaction() as session:
-        await duty.record_activation(session, incoming, NOW)
+    await record(database, duty, incoming)
     events: list[AckEvent] = []
     for minute, action in enumerate((Action.ACKNOWLEDGE, Action.LAUNCH, Action.STAND_DOWN)):
         async with database.transaction() as session:
@@ -170,8 +174,7 @@ async def test_launch_and_stand_down_are_published_with_the_summary_and_audited(
 
 async def test_an_action_out_of_order_changes_nothing(database: Database, duty: Duty) -> None:
     incoming = activation()
-    async with database.transaction() as session:
-        await duty.record_activation(session, incoming, NOW)
+    await record(database, duty, incoming)
     with pytest.raises(TransitionError):
         async with database.transaction() as session:
             await duty.act(session, incoming.activation_id, Action.LAUNCH, "aoki", AckVia.API, NOW)
@@ -184,8 +187,7 @@ async def test_escalate_now_walks_the_chain_until_it_runs_out(
     database: Database, duty: Duty
 ) -> None:
     incoming = activation()
-    async with database.transaction() as session:
-        await duty.record_activation(session, incoming, NOW)
+    await record(database, duty, incoming)
     paged: list[str] = []
     for _ in range(2):
         async with database.transaction() as session:
@@ -209,10 +211,8 @@ async def test_an_upgrade_supersedes_the_open_activation_and_its_timer(
 ) -> None:
     standby = activation(Level.STANDBY)
     upgrade = activation(Level.ACTIVATE, incident_id=standby.incident_id)
-    async with database.transaction() as session:
-        await duty.record_activation(session, standby, NOW)
-    async with database.transaction() as session:
-        await duty.record_activation(session, upgrade, NOW + timedelta(minutes=1))
+    await record(database, duty, standby)
+    await record(database, duty, upgrade, NOW + timedelta(minutes=1))
     async with database.sessions() as session:
         items = await queries.list_activations(session)
         due = await duty.due_timers(session, NOW + timedelta(minutes=5, seconds=30))
@@ -227,8 +227,7 @@ async def test_a_late_delivery_report_does_not_overwrite_a_newer_one(
     database: Database, duty: Duty
 ) -> None:
     incoming = activation()
-    async with database.transaction() as session:
-        await duty.record_activation(session, incoming, NOW)
+    await record(database, duty, incoming)
 
     def report(status: DeliveryStatus, minute: int, error: str | None = None) -> Delivery:
         return Delivery(
