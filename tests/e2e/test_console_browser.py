@@ -69,7 +69,11 @@ AUDIT_JS = """
     for (const c of layers.reverse()) out = out.map((v, i) => c[i] * c[3] + v * (1 - c[3]));
     return out;
   };
-  const visible = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== "hidden"; };
+  const visible = (el) => {
+    const r = el.getBoundingClientRect();
+    // checkVisibility also knows content a closed <details> keeps out of the rendering.
+    return r.width > 0 && r.height > 0 && el.checkVisibility({ visibilityProperty: true, opacityProperty: true });
+  };
   const ratio = (el) => {
     const fg = rgba(getComputedStyle(el).color); const bg = background(el);
     const blended = fg.slice(0, 3).map((v, i) => v * fg[3] + bg[i] * (1 - fg[3]));
@@ -214,6 +218,7 @@ def test_a_night_on_duty(
     expect(row.get_by_test_id("state")).to_have_text(words["paged"])
     expect(row.locator("a.title")).to_have_text(HOSTILE_TITLE)
     assert page.evaluate("window.__pwned") is None and row.locator("script, img, b").count() == 0
+    above_the_fold(page, "list-acknowledge")
     countdown = row.get_by_test_id("countdown")
     before = countdown.inner_text()
     expect(countdown).not_to_have_text(before, timeout=5_000)
@@ -243,6 +248,8 @@ def test_a_night_on_duty(
     phone.close()
 
     # The list follows by itself, without a reload, and keeps keyboard focus where it was.
+    page.get_by_test_id("filters-toggle").click()
+    audit(page, "list with its filters open")
     page.get_by_test_id("filters").locator("select[name=level]").focus()
     expect(row.get_by_test_id("state")).to_have_text(words["acknowledged"], timeout=30_000)
     assert page.evaluate("document.activeElement.name") == "level"
