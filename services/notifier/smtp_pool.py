@@ -7,6 +7,7 @@ import contextlib
 import time
 
 import aiosmtplib
+from aiosmtplib.email import quote_address
 
 from services.common.errors import DeliveryError
 from services.common.logs import get_logger
@@ -38,6 +39,30 @@ def classify(err: BaseException) -> DeliveryError:
     raise TypeError(f"not an SMTP failure: {err!r}") from err
 
 
+async def _transfer(
+    client: aiosmtplib.SMTP, sender: bytes, recipient: str, message: bytes, read_timeout: float
+) -> None:
+    """MAIL, RCPT, DATA: `sender` quoted already, `recipient` a plain address (`check_address`).
+
+    `SMTP.sendmail` parses both addresses twice and runs a line-ending regex over the whole
+    message for SIZE before `data()` runs it again: ~0.1 ms of CPU a mail, a third of the
+    client's share of a fan-out. The envelope is plain ASCII addresses, quoted here once; the
+    message is CRLF already (our headers and the SMTP policy's body). Any error discards the
+    connection, so no RSET is needed.
+    """
+    if client.is_ehlo_or_helo_needed:
+        await client.ehlo(timeout=read_timeout)
+    reply = await client.execute_command(b"MAIL", b"FROM:" + sender, timeout=read_timeout)
+    if reply.code != 250:
+        raise aiosmtplib.SMTPSenderRefused(reply.code, reply.message, sender.decode())
+    reply = await client.execute_command(
+        b"RCPT", b"TO:<%s>" % recipient.encode(), timeout=read_timeout
+    )
+    if reply.code not in (250, 251):
+        raise aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, recipient)
+    await client.data(message, timeout=read_timeout)
+
+
 class _Conn:
     __slots__ = ("client", "last_used")
 
@@ -54,6 +79,7 @@ class SmtpPool:
         self._slots = asyncio.Semaphore(settings.pool_size)
         self._idle: list[_Conn] = []
         self._closed = False
+        self._senders: dict[str, bytes] = {}
 
     async def warm(self, count: int | None = None) -> int:
         """Open connections ahead of the first message; return how many opened."""
@@ -78,6 +104,8 @@ class SmtpPool:
     ) -> None:
         """Send one message to one recipient; raise DeliveryError saying if a retry may help.
 
+        `recipient` is a plain address the caller has checked (`mime.check_address`).
+
         An urgent message (a duty page) does not queue for a slot behind a batch of member
         alerts: it takes an idle connection or opens one beyond the pool's size.
         """
@@ -88,7 +116,7 @@ class SmtpPool:
                 conn = await self._take()
                 # aiosmtplib times each read; this bounds the whole exchange (no extra task).
                 async with asyncio.timeout(timeout * 2):
-                    await conn.client.sendmail(sender, [recipient], message, timeout=timeout)
+                    await _transfer(conn.client, self._quoted(sender), recipient, message, timeout)
             except BaseException as err:
                 if conn is not None:
                     await self._discard(conn)
@@ -100,6 +128,12 @@ class SmtpPool:
                 await self._discard(conn)
             else:
                 self._idle.append(conn)
+
+    def _quoted(self, sender: str) -> bytes:
+        quoted = self._senders.get(sender)
+        if quoted is None:
+            quoted = self._senders[sender] = quote_address(sender).encode()
+        return quoted
 
     async def close(self) -> None:
         """Say QUIT on every idle connection."""
