@@ -185,7 +185,11 @@ async def bench_notifier(port: int, n: int) -> tuple[float, float, float, float,
             _env_file=None,  # type: ignore[call-arg]
             members_file=members,
             var_dir=Path(tmp),
-            notifier={"smtp": {"host": "127.0.0.1", "port": port, "pool_size": POOL}},
+            # The preference pages are a web server beside the fan-out, not part of it.
+            notifier={
+                "smtp": {"host": "127.0.0.1", "port": port, "pool_size": POOL},
+                "preferences_port": 0,
+            },
         )
         database = Database(settings.database_url_for("notifier"), "notifier")
         await database.migrate()
