@@ -68,9 +68,40 @@ def _iso2_to_iso3() -> dict[str, str]:
         }
 
 
+_LIST = re.compile(r"\s*[,;]\s*")
+_AREA_WORDS = re.compile(r"\s+(?:region|province|prefecture|state)$", re.IGNORECASE)
+
+
 @lru_cache(maxsize=4096)
 def countries_in_name(name: str) -> tuple[str, ...]:
-    """Every country a name (or list of names) mentions, in the order they appear."""
+    """Every country a name (or list of names) mentions, in the order they appear.
+
+    A list ("Taiwan, China") is read part by part, since some patterns refuse a string that
+    names another country ("china" unless "taiwan" is in it); a part that is a province
+    ("New Ireland Region, Papua New Guinea") is its country's. When some part names no
+    country ("Virgin Islands, British", "Congo, Democratic Republic of the"), the commas
+    were not a list and the whole name is read at once.
+    """
+    parts = [p for p in _LIST.split(name.strip()) if p]
+    if len(parts) > 1:
+        found: list[str] = []
+        for part in parts:
+            area = _AREA_WORDS.sub("", part)
+            # "New Ireland Region" is a province of Papua New Guinea, not Ireland; a bare
+            # "Georgia" is the country, not the state.
+            countries = (
+                (_subdivision_countries(area) if area != part else [])
+                or list(_countries_in_one(part))
+                or _subdivision_countries(part)
+            )
+            if not countries:
+                return _countries_in_one(name)
+            found += [iso3 for iso3 in countries if iso3 not in found]
+        return tuple(found)
+    return _countries_in_one(name)
+
+
+def _countries_in_one(name: str) -> tuple[str, ...]:
     found: list[tuple[int, str]] = []
     for pattern in _patterns():
         match = pattern.regex.search(name)
@@ -86,7 +117,7 @@ def _subdivision_countries(name: str) -> list[str]:
     import pycountry
 
     countries: list[str] = []
-    for part in (p for p in _PARTS.split(name) if len(p) > 3):
+    for part in (p for p in [name, *_PARTS.split(name)] if len(p) > 3):
         try:
             subdivision = pycountry.subdivisions.lookup(part)
         except LookupError:
@@ -94,6 +125,7 @@ def _subdivision_countries(name: str) -> list[str]:
         country = pycountry.countries.get(alpha_2=subdivision.country_code)
         if country is not None and country.alpha_3 not in countries:
             countries.append(country.alpha_3)
+        break
     return countries
 
 

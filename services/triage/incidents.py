@@ -281,6 +281,8 @@ class IncidentBook:
             return chosen, f"the same {family.value} in {shared} within the merge window"
         if not grouped and family is HazardType.FLOOD:
             grouped = self._cyclone_for(event)
+        elif not grouped and family is HazardType.TROPICAL_CYCLONE:
+            grouped = self._floods_of(event)
         if grouped:
             return grouped[0]
         return None, ""
@@ -290,6 +292,22 @@ class IncidentBook:
         policy = self.policy.grouping
         reports = incident.reports.values()
         return duplicate_of(event, reports, policy) or aftershock_of(event, reports, policy)
+
+    def _floods_of(self, event: HazardEvent) -> list[tuple[Incident, str]]:
+        """A cyclone reported after the flood it caused (an archive's last episode) joins it."""
+        found: list[tuple[Incident, str]] = []
+        track = [(event.lat, event.lon)] if event.lat is not None and event.lon is not None else []
+        for iso3 in event.countries:
+            for incident in self._by_place.get((HazardType.FLOOD, iso3), ()):
+                for flood in incident.reports.values():
+                    if flood.event_time <= event.event_time:
+                        continue  # a flood that began first is not this cyclone's doing
+                    why = flood_of_cyclone(
+                        flood, [event], set(event.countries), track, self.policy.grouping
+                    )
+                    if why is not None and all(incident is not f for f, _ in found):
+                        found.append((incident, f"the cyclone of {flood.key}: {why}"))
+        return found
 
     def _cyclone_for(self, event: HazardEvent) -> list[tuple[Incident, str]]:
         found: list[tuple[Incident, str]] = []

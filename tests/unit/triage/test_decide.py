@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from schemas.activations import Level
-from schemas.hazards import AlertLevel, HazardEvent, HazardType, Source
+from schemas.hazards import AlertLevel, HazardEvent, HazardType, Impact, Source
 from services.triage.decide import NO_CRITERION, Decision
 from services.triage.engine import Triage
 from services.triage.facts import Presence
@@ -205,3 +205,32 @@ def test_reasons_carry_a_japanese_sentence_for_japanese_members() -> None:
     assert by_rule["population-large"].sentence_ja == "影響人口 2,114,000人（基準 1,000,000人以上）"
     quiet = decide(report("FL:9000010", alert=AlertLevel.GREEN, countries=("BGD",)))
     assert quiet.reasons[0].sentence_ja == "基準に該当なし（Bangladesh、flood）"
+
+
+def test_japan_activates_only_when_japan_itself_is_hit_hard() -> None:
+    def japan(alert: AlertLevel, countries: tuple[str, ...]) -> Level:
+        event = report("TC:9000101", alert=alert, countries=countries, lat=33.0, lon=131.0)
+        return decide(event).level
+
+    assert japan(AlertLevel.RED, ("JPN",)) is Level.ACTIVATE
+    assert japan(AlertLevel.ORANGE, ("JPN",)) is Level.STANDBY
+    assert japan(AlertLevel.RED, ("CHN", "JPN")) is Level.STANDBY
+
+
+def test_upper_middle_income_is_held_at_standby_unless_the_toll_says_otherwise() -> None:
+    quake = report("EQ:9000102", alert=AlertLevel.RED, countries=("ECU",), lat=0.4, lon=-79.9)
+    held = decide(quake)
+    assert held.level is Level.STANDBY and "middle-capacity" in held.rules
+    toll = quake.model_copy(update={"impact": Impact(deaths=650)})
+    assert decide(toll).level is Level.STANDBY
+    disaster = quake.model_copy(update={"impact": Impact(deaths=1200)})
+    assert decide(disaster).level is Level.ACTIVATE
+    assert "1,200 deaths reported ≥ 100" in [r.sentence for r in decide(disaster).reasons]
+
+
+def test_a_red_alert_nobody_could_place_waits_for_the_duty_officer() -> None:
+    decision = decide(
+        report("EQ:9000103", alert=AlertLevel.RED, countries=(), lat=-56.0, lon=-27.0)
+    )
+    assert decision.level is Level.STANDBY
+    assert "place-unknown" in decision.rules
