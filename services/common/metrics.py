@@ -57,6 +57,14 @@ LAG_SCRAPE_ERRORS = Counter(
     "standby_consumer_lag_errors_total", "Consumer-lag measurements that failed."
 )
 
+# --- runtime (`standby run`'s supervisor) ----------------------------------------------------
+PROCESS_RESTARTS = Counter(
+    "standby_process_restarts_total",
+    "Supervised processes started again after they died, by process (broker, smtp-sink or a"
+    " service name).",
+    ["process"],
+)
+
 # --- ingester -----------------------------------------------------------------------------
 SOURCE_POLLS = Counter("standby_source_polls_total", "Feed polls.", ["source", "outcome"])
 SOURCE_FAILURES = Counter(

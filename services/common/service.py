@@ -56,6 +56,11 @@ class ServiceContext:
     relay: OutboxRelay
     routes: Routes
     background: list[Background] = field(default_factory=list)
+    # Jobs that need only the database (the duty console): they run from before the broker
+    # answers, so they keep serving while it is away; what they publish waits in the outbox.
+    offline: list[Background] = field(default_factory=list)
+    # Why the service ended on its own, when an offline job failed before the broker answered.
+    failure: BaseException | None = None
     side_routes: dict[str, Routes] = field(default_factory=dict)
 
     def subscribe(
@@ -131,6 +136,39 @@ async def running(ctx: ServiceContext) -> AsyncIterator[ServiceContext]:
             service=ctx.name,
             reason="SQLite database: run one process of this service; replicas need PostgreSQL",
         )
+    offline = [
+        asyncio.create_task(job(), name=getattr(job, "__name__", "job")) for job in ctx.offline
+    ]
+    current = asyncio.current_task()
+
+    def end_on_failure(task: asyncio.Task[None]) -> None:
+        # An offline job that fails (the console's port taken) ends the service at once, not
+        # after the broker wait and the group join.
+        if task.cancelled() or task.exception() is None or current is None:
+            return
+        ctx.failure = task.exception()
+        log.error("job_failed", job=task.get_name(), error=repr(ctx.failure))
+        current.cancel()
+
+    for task in offline:
+        task.add_done_callback(end_on_failure)
+    try:
+        async with _connected(ctx, offline):
+            yield ctx
+    finally:
+        for task in offline:
+            task.remove_done_callback(end_on_failure)
+            task.cancel()
+        for task in offline:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await ctx.db.dispose()
+
+
+@asynccontextmanager
+async def _connected(
+    ctx: ServiceContext, offline: list[asyncio.Task[None]]
+) -> AsyncIterator[ServiceContext]:
     await wait_for_broker(ctx.settings.kafka.bootstrap_servers)
     await ensure_topics(ctx.settings.kafka.bootstrap_servers, ALL_TOPICS)
     ctx.routes.attach(ctx.broker)
@@ -158,8 +196,8 @@ async def running(ctx: ServiceContext) -> AsyncIterator[ServiceContext]:
     try:
         await ctx.broker.start()
         yield ctx
-        if tasks:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if tasks or offline:
+            done, _ = await asyncio.wait(tasks + offline, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 task.result()
     finally:
@@ -170,7 +208,6 @@ async def running(ctx: ServiceContext) -> AsyncIterator[ServiceContext]:
                 await task
         await ctx.relay.stop()
         await ctx.broker.stop()
-        await ctx.db.dispose()
 
 
 @asynccontextmanager
@@ -206,15 +243,33 @@ async def serve(
     ctx = build_context(name, settings)
     await setup(ctx)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    started = False
 
     async def until_stopped() -> None:
         await stop.wait()
 
+    async def run() -> None:
+        nonlocal started
+        async with running(ctx):
+            started = True
+            log.info("service_started")
+
     ctx.background.append(until_stopped)
     log.info("service_starting", bootstrap_servers=settings.kafka.bootstrap_servers)
-    async with running(ctx):
-        log.info("service_started")
+    task = asyncio.create_task(run(), name=f"service-{name}")
+
+    def on_signal() -> None:
+        # Running: finish the work in hand. Still starting (waiting for the broker or the
+        # group join): give up the start at once instead of waiting it out.
+        stop.set()
+        if not started:
+            task.cancel()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    if ctx.failure is not None:
+        raise ctx.failure
     log.info("service_stopped")

@@ -137,6 +137,13 @@ class DutySettings(Section):
     escalation_tick_s: float = Field(default=1.0, gt=0)
 
 
+class RuntimeSettings(Section):
+    """`standby run`'s own endpoint: /health (each process's state) and /metrics."""
+
+    health_host: str = "127.0.0.1"
+    health_port: int = 9105
+
+
 class Settings(BaseSettings):
     """Everything configurable about standby, in one place."""
 
@@ -175,6 +182,7 @@ class Settings(BaseSettings):
     triage: TriageSettings = TriageSettings()
     notifier: NotifierSettings = NotifierSettings()
     duty: DutySettings = DutySettings()
+    runtime: RuntimeSettings = RuntimeSettings()
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_in_production(self) -> Settings:

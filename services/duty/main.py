@@ -66,4 +66,5 @@ async def setup(ctx: ServiceContext) -> None:
         await escalator.run()
 
     ctx.background.append(escalations)
-    ctx.background.append(console)
+    # The console needs only the database: officers can acknowledge while the broker is away.
+    ctx.offline.append(console)

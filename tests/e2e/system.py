@@ -10,6 +10,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
+from services.common.settings import SERVICES
 from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -22,11 +23,10 @@ class System:
         self.var_dir = var_dir
         self.mail_dir = var_dir / "mail"
         self.console_port = free_port()
-        self.metrics_ports = {
-            name: free_port() for name in ("ingester", "triage", "notifier", "duty")
-        }
+        self.metrics_ports = {name: free_port() for name in SERVICES}
         self.smtp_port = free_port()
         self.preferences_port = free_port()
+        self.health_port = free_port()
         self.env = {
             **os.environ,
             "STANDBY_VAR_DIR": str(var_dir),
@@ -36,6 +36,7 @@ class System:
             "STANDBY_NOTIFIER__PREFERENCES_PORT": str(self.preferences_port),
             "STANDBY_NOTIFIER__PUBLIC_URL": f"http://127.0.0.1:{self.preferences_port}",
             "STANDBY_LOG_FORMAT": "json",
+            "STANDBY_RUNTIME__HEALTH_PORT": str(self.health_port),
             **{f"STANDBY_{n.upper()}__METRICS_PORT": str(p) for n, p in self.metrics_ports.items()},
             **(env or {}),
         }
@@ -94,18 +95,25 @@ class System:
         return pids
 
 
-def child_pid(system: System, name: str) -> int | None:
-    """Pid of the system's child running `standby <name>` (or the broker), if alive."""
+def roles(system: System) -> dict[str, list[int]]:
+    """Pids of the system's children by role: "broker" or the `standby <role>` they run."""
+    found: dict[str, list[int]] = {}
     for pid in system.processes():
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if name == "broker" and argv and b"tansu" in argv[0]:
-            return pid
-        if len(argv) >= 3 and argv[1:3] == [b"-m", b"services"] and argv[3:4] == [name.encode()]:
-            return pid
-    return None
+        if argv and b"tansu" in argv[0]:
+            found.setdefault("broker", []).append(pid)
+        elif len(argv) >= 4 and argv[1:3] == [b"-m", b"services"]:
+            found.setdefault(argv[3].decode(), []).append(pid)
+    return found
+
+
+def child_pid(system: System, name: str) -> int | None:
+    """Pid of the system's child running `standby <name>` (or the broker), if alive."""
+    pids = roles(system).get(name)
+    return pids[0] if pids else None
 
 
 def fed_system(tmp_path: Path, members_yaml: str, feed_url: str) -> System:

@@ -19,6 +19,7 @@ ALLOWED_LABELS = {"topic", "outcome", "source", "reason", "field", "level", "haz
     "step",
     "state",
     "via",
+    "process",  # the supervisor's roles: broker, smtp-sink and the services
 }
 
 

@@ -1,0 +1,191 @@
+"""The supervisor under faults: never exits, one process per role, crash loops reported."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.runtime.feed_server import FeedServer
+from services.runtime.scenario import gdacs_rss, red_earthquake
+from tests.conftest import free_port
+from tests.e2e.system import REPO, System, child_pid, fed_system, roles
+from tests.waiting import wait_for
+
+pytestmark = pytest.mark.broker
+
+MEMBERS = """\
+organisations:
+  - id: everything-ngo
+    name_ja: なんでもNGO
+    name_en: Everything NGO
+    kind: ngo
+    contacts:
+      - {id: lee, name: Kim Lee, language: en, email: lee@everything.example.org}
+    subscription: {min_level: standby}
+"""
+ROLES = ("broker", "smtp-sink", "ingester", "triage", "notifier", "duty")
+
+
+def member_mails(system: System) -> int:
+    return sum(
+        1 for m in system.mails() if m["To"].addresses[0].addr_spec == "lee@everything.example.org"
+    )
+
+
+def health(system: System) -> dict[str, Any]:
+    url = f"http://127.0.0.1:{system.health_port}/health"
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return dict(json.load(answer))
+    except urllib.error.HTTPError as err:  # 503 while degraded still carries the report
+        return dict(json.load(err))
+    except OSError:
+        return {}
+
+
+def metric(system: System, name: str) -> float:
+    url = f"http://127.0.0.1:{system.health_port}/metrics"
+    with urllib.request.urlopen(url, timeout=2) as answer:
+        for line in answer.read().decode().splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_broker_and_service_killed_50_ms_apart_leave_one_process_per_role(
+    tmp_path: Path,
+) -> None:
+    now = datetime.now(UTC)
+    with FeedServer() as feeds:
+        url = feeds.put(
+            "/xml/rss.xml", gdacs_rss([red_earthquake(9_300_001, now - timedelta(days=20))])
+        )
+        system = fed_system(tmp_path, MEMBERS, url).start()
+        try:
+            try:
+                wait_for(lambda: member_mails(system) == 1, timeout=90, what="the first alert")
+                broker, notifier = child_pid(system, "broker"), child_pid(system, "notifier")
+                assert broker and notifier
+                os.kill(broker, signal.SIGKILL)
+                time.sleep(0.05)
+                os.kill(notifier, signal.SIGKILL)
+                killed = time.monotonic()
+                # Watch every role through the recovery: never two processes for one.
+                most: Counter[str] = Counter()
+                while time.monotonic() - killed < 12:
+                    for role, pids in roles(system).items():
+                        most[role] = max(most[role], len(pids))
+                    time.sleep(0.02)
+                assert all(most[role] == 1 for role in ROLES), most
+                feeds.put(
+                    "/xml/rss.xml",
+                    gdacs_rss(
+                        [
+                            red_earthquake(9_300_001, now - timedelta(days=20)),
+                            red_earthquake(9_300_002, now - timedelta(minutes=5)),
+                        ]
+                    ),
+                )
+                wait_for(
+                    lambda: member_mails(system) >= 2, timeout=60, what="the alert after the kills"
+                )
+                assert system.proc is not None and system.proc.poll() is None
+            except AssertionError:
+                print(system.logs())
+                raise
+        finally:
+            assert system.stop() == 0
+    assert system.processes() == []
+
+
+def test_a_broker_killed_while_starting_and_a_crash_looping_service_never_stop_the_runtime(
+    tmp_path: Path,
+) -> None:
+    # The console's port is taken: duty dies at every start until it is freed.
+    blocker = socket.socket()
+    blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    system = System(
+        tmp_path / "var", {"STANDBY_INGESTER__GDACS_RSS_URL": "http://127.0.0.1:9/none"}
+    )
+    blocker.bind(("127.0.0.1", system.console_port))
+    blocker.listen()
+    system.start()
+    try:
+        try:
+            wait_for(
+                lambda: health(system).get("processes", {}).get("duty", {}).get("crash_looping"),
+                timeout=60,
+                what="duty reported as crash-looping",
+            )
+            assert health(system)["status"] == "degraded"
+            assert metric(system, 'standby_process_restarts_total{process="duty"}') >= 2
+            # Kill each new broker as soon as it appears, before it can answer.
+            for _ in range(3):
+                old = wait_for(
+                    lambda: child_pid(system, "broker"), timeout=30, what="a broker process"
+                )
+                os.kill(old, signal.SIGKILL)
+                wait_for(
+                    lambda old=old: (p := child_pid(system, "broker")) and p != old,  # type: ignore[misc]
+                    timeout=30,
+                    what="the broker started again",
+                )
+            assert system.proc is not None and system.proc.poll() is None
+            blocker.close()
+            wait_for(
+                lambda: health(system).get("status") == "ok",
+                timeout=60,
+                what="every process running again",
+            )
+            assert system.proc.poll() is None
+        except AssertionError:
+            print(system.logs())
+            raise
+    finally:
+        blocker.close()
+        assert system.stop() == 0
+    assert system.processes() == []
+
+
+def test_a_service_still_starting_stops_at_once_on_sigterm(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "STANDBY_VAR_DIR": str(tmp_path),
+        "STANDBY_KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",  # nothing answers
+        "STANDBY_TRIAGE__METRICS_PORT": str(free_port()),
+        "STANDBY_LOG_FORMAT": "json",
+    }
+    log = tmp_path / "triage.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "services", "triage"],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(
+            lambda: "waiting_for_broker" in log.read_text(), timeout=30, what="the broker wait"
+        )
+        asked = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+        assert time.monotonic() - asked < 2, log.read_text()[-2000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
