@@ -22,7 +22,7 @@ from schemas.base import Message
 from schemas.dlq import DeadLetter
 from schemas.topics import dlq
 from services.common import metrics
-from services.common.logs import get_logger
+from services.common.logs import broker_reachable, get_logger
 from services.common.settings import KafkaSettings
 
 log = get_logger(__name__)
@@ -130,6 +130,7 @@ class Routes:
                 )
                 return
             metrics.MESSAGES_CONSUMED.labels(topic).inc()
+            broker_reachable()
 
 
 def _correlation(payload: Message) -> dict[str, str]:
@@ -188,3 +189,4 @@ def _decode(key: bytes | str | None) -> str | None:
 async def publish_raw(broker: KafkaBroker, payload: bytes, topic: str, key: bytes | None) -> None:
     """Publish an already-serialised message (what the outbox holds)."""
     await broker.publish(payload, topic, key=key, headers={"content-type": "application/json"})
+    broker_reachable()

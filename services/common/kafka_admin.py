@@ -17,7 +17,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from services.common.logs import get_logger
+from services.common.logs import broker_reachable, broker_unreachable, get_logger
 
 log = get_logger(__name__)
 
@@ -27,12 +27,8 @@ async def wait_for_broker(bootstrap_servers: str, *, timeout_s: float = 300) -> 
 
     def say_waiting(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
-        log.warning(
-            "waiting_for_broker",
-            bootstrap_servers=bootstrap_servers,
-            attempt=state.attempt_number,
-            error=str(error),
-        )
+        # One line when the wait starts, then the outage's rate-limited summaries.
+        broker_unreachable(f"{bootstrap_servers}: {error!r}")
 
     host, _, port = bootstrap_servers.split(",")[0].rpartition(":")
     async for attempt in AsyncRetrying(
@@ -53,6 +49,7 @@ async def wait_for_broker(bootstrap_servers: str, *, timeout_s: float = 300) -> 
                 await producer.start()
             finally:
                 await producer.stop()
+    broker_reachable()
 
 
 async def ensure_topics(

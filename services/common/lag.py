@@ -14,7 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from services.common import metrics
-from services.common.logs import get_logger
+from services.common.logs import broker_reachable, broker_unreachable, get_logger
 
 log = get_logger(__name__)
 
@@ -120,10 +120,12 @@ class LagMonitor:
                     lag = await self.measure()
                 except (TimeoutError, KafkaError, OSError) as err:
                     metrics.LAG_SCRAPE_ERRORS.inc()
-                    log.warning("consumer_lag_unavailable", group=self.group, error=repr(err))
+                    # Counted; said as part of the broker outage rather than every interval.
+                    broker_unreachable(f"consumer lag of {self.group}: {err!r}")
                     # Fresh clients next time: after a broker restart the old ones stay wedged.
                     await self._close_quietly()
                 else:
+                    broker_reachable()
                     for topic, value in lag.items():
                         metrics.CONSUMER_LAG.labels(topic).set(value)
                 await asyncio.sleep(self.interval_s)

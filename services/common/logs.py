@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
+import time
+from collections import Counter
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
@@ -66,6 +69,81 @@ def _mask_secrets(
     return event_dict
 
 
+class BrokerOutage(logging.Filter):
+    """Say a broker outage in three kinds of lines instead of the kafka client's thousands.
+
+    `broker_unreachable` once when it goes, `broker_still_unreachable` at most every
+    `summary_every_s` with what was held back, `broker_reachable` once when it is back. The
+    client's own warnings and errors are held back while the broker is away; "back" is told by
+    standby's code when something reached the broker (a consumed message, a publish, a lag
+    measurement, the broker wait ending).
+    """
+
+    def __init__(self, summary_every_s: float = 30.0, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self.summary_every_s = summary_every_s
+        self.clock = clock
+        self.down_since: float | None = None
+        self.last_summary = 0.0
+        self.held_back: Counter[str] = Counter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING or not record.name.startswith("aiokafka"):
+            return True
+        self.unreachable(record.getMessage())
+        return False
+
+    def unreachable(self, error: str) -> None:
+        """Note a failure to reach the broker; say so once, then in summaries."""
+        now = self.clock()
+        error = error.splitlines()[0][:300] if error else ""
+        if self.down_since is None:
+            self.down_since = self.last_summary = now
+            self.held_back.clear()
+            _outage_log().warning("broker_unreachable", error=error)
+            return
+        # Numbers (ports, ids, attempts) vary from line to line; the kind of error does not.
+        self.held_back[re.sub(r"\d+", "N", error)[:160]] += 1
+        if now - self.last_summary >= self.summary_every_s:
+            self.last_summary = now
+            _outage_log().warning(
+                "broker_still_unreachable",
+                for_s=round(now - self.down_since, 1),
+                errors_held_back=sum(self.held_back.values()),
+                most_common=[f"{n}× {text}" for text, n in self.held_back.most_common(3)],
+            )
+
+    def reachable(self) -> None:
+        """Note that the broker answered; say so once if it had been away."""
+        if self.down_since is None:
+            return
+        _outage_log().warning(
+            "broker_reachable",
+            after_s=round(self.clock() - self.down_since, 1),
+            errors_held_back=sum(self.held_back.values()),
+        )
+        self.down_since = None
+        self.held_back.clear()
+
+
+_OUTAGE = BrokerOutage()
+
+
+def _outage_log() -> structlog.stdlib.BoundLogger:
+    return get_logger("standby.broker")
+
+
+def broker_unreachable(error: str) -> None:
+    """Standby's own code failed to reach the broker (one line per outage, then summaries)."""
+    _OUTAGE.unreachable(error)
+
+
+def broker_reachable() -> None:
+    """Something reached the broker: ends an outage's summaries with one line (cheap otherwise)."""
+    if _OUTAGE.down_since is not None:
+        _OUTAGE.reachable()
+
+
 def configure_logging(service: str, *, level: str = "INFO", fmt: str = "auto") -> None:
     """Configure structlog and the stdlib root logger for one process."""
     json_output = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
@@ -97,6 +175,7 @@ def configure_logging(service: str, *, level: str = "INFO", fmt: str = "auto") -
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
+    handler.addFilter(_OUTAGE)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -179,7 +179,7 @@ def test_a_service_still_starting_stops_at_once_on_sigterm(tmp_path: Path) -> No
         )
     try:
         wait_for(
-            lambda: "waiting_for_broker" in log.read_text(), timeout=30, what="the broker wait"
+            lambda: "broker_unreachable" in log.read_text(), timeout=30, what="the broker wait"
         )
         asked = time.monotonic()
         proc.send_signal(signal.SIGTERM)

@@ -34,6 +34,7 @@ def clean_logging() -> Iterator[None]:
     yield
     logs._SECRET_VALUES.clear()
     logs._SECRET_VALUES.update(saved)
+    logs._OUTAGE.reachable()
     structlog.reset_defaults()
     logging.getLogger().handlers.clear()
 
@@ -45,7 +46,7 @@ def lines(captured: str) -> list[dict[str, object]]:
 def test_production_logs_are_one_json_object_per_line(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("triage", fmt="auto")  # stderr is not a terminal here
     get_logger("t").info("decided", level="activate")
-    logging.getLogger("aiokafka.fake").warning("a library speaks")
+    logging.getLogger("apprise.fake").warning("a library speaks")
     records = lines(capsys.readouterr().err)
     assert [r["event"] for r in records] == ["decided", "a library speaks"]
     assert all(r["service"] == "triage" and "timestamp" in r for r in records)
@@ -168,3 +169,37 @@ def test_faststream_lines_come_out_as_json_warnings_only(
         "faststream itself warns",
         "consumer crashed",
     ]
+
+
+def test_a_broker_outage_is_one_line_going_summaries_between_and_one_line_back(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(logs._OUTAGE, "clock", lambda: now[0])
+    configure_logging("notifier", fmt="json")
+    client = logging.getLogger("aiokafka.conn")
+    # 95 s of outage, 20 client errors a second (what aiokafka writes per service).
+    for tick in range(95 * 20):
+        now[0] = 1000.0 + tick / 20
+        client.error("Unable connect to node with id %d: [Errno 111] Connect call failed", tick)
+    get_logger("t").info("still working", step=1)
+    now[0] = 1100.0
+    logs.broker_reachable()
+    logs.broker_reachable()  # nothing more to say
+    records = lines(capsys.readouterr().err)
+    assert [r["event"] for r in records] == [
+        "broker_unreachable",
+        "broker_still_unreachable",
+        "broker_still_unreachable",
+        "broker_still_unreachable",
+        "still working",
+        "broker_reachable",
+    ]
+    assert "Connect call failed" in str(records[0]["error"])
+    assert records[1]["for_s"] == 30.0
+    assert records[1]["most_common"] == [
+        "600× Unable connect to node with id N: [Errno N] Connect call failed"
+    ]
+    assert records[-1]["after_s"] == 100.0
+    assert records[-1]["errors_held_back"] == 95 * 20 - 1
+    assert all(r["level"] == "warning" for r in records if "broker" in str(r["event"]))
