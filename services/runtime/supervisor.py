@@ -43,7 +43,8 @@ log = get_logger(__name__)
 
 CONFIG_ERROR_EXIT = 2
 # A process that ran this long before dying was not crash-looping: its next restart is immediate.
-_HEALTHY_AFTER_S = 10.0
+# (A Python service takes 1-10 s just to start on a busy 2-core machine.)
+_HEALTHY_AFTER_S = 30.0
 _RESTART_BACKOFF_FIRST_S = 0.25
 _RESTART_BACKOFF_MAX_S = 30.0
 # Consecutive quick deaths after which a process is reported as crash-looping.
@@ -242,12 +243,6 @@ class Supervisor:
         now = time.monotonic()
         if not self.broker.running and self.broker.due is not None and self.broker.due <= now:
             await self._start_broker()
-        # Clients of a lost broker wedge (NOTES): every service of an older epoch starts over.
-        stale = [c for c in self.services if c.running and c.epoch != self.epoch]
-        if stale:
-            await asyncio.gather(*(self._stop(c, _STALE_GRACE_S) for c in stale))
-        if self.stopping.is_set():
-            return
         now = time.monotonic()
         due = [
             c
@@ -258,7 +253,10 @@ class Supervisor:
         # overlaps its) rather than after it answers.
         if not self.broker.running:
             due = [c for c in due if c is self.sink]
-        await asyncio.gather(*(self._start(c) for c in due))
+        # Clients of a lost broker wedge (NOTES): every service of an older epoch starts over,
+        # each as soon as its old process is gone.
+        stale = [c for c in self.services if c.running and c.epoch != self.epoch]
+        await asyncio.gather(*(self._start(c) for c in due), *(self._replace(c) for c in stale))
 
     def _reap(self, child: Child) -> None:
         """Record a death and decide when the role starts again."""
@@ -344,6 +342,11 @@ class Supervisor:
             metrics.PROCESS_RESTARTS.labels(child.name).inc()
         child.starts += 1
         log.info("process_started", process=child.name, pid=child.proc.pid, epoch=child.epoch)
+
+    async def _replace(self, child: Child) -> None:
+        await self._stop(child, _STALE_GRACE_S)
+        if not self.stopping.is_set() and not self.fatal:
+            await self._start(child)
 
     async def _stop(self, child: Child, grace_s: float) -> None:
         if child.proc is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -89,7 +90,10 @@ def test_after_a_broker_restart_the_system_recovers_and_alerts_again(tmp_path: P
                     gdacs_rss(
                         [
                             red_earthquake(9_200_001, now - timedelta(days=20)),
-                            red_earthquake(9_200_002, now - timedelta(minutes=5)),
+                            # Far from the first (~900 km): a disaster of its own, no aftershock.
+                            replace(
+                                red_earthquake(9_200_002, now - timedelta(minutes=5)), lat=18.0
+                            ),
                         ]
                     ),
                 )
