@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -37,6 +39,13 @@ def _service_command(name: ServiceName) -> None:
             asyncio.run(serve(name, settings, setup))
         except StandbyError as err:
             raise fail(err) from err
+        # The service has stopped: database closed, outbox handed over. The interpreter's own
+        # teardown (client threads, executor, collection) took 1-2 s more, and a broker
+        # recovery waits for the old process to be gone before starting the new one.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
     command.__doc__ = f"Run the {name} service in the foreground."
     app.command(name)(command)
