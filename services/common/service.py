@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -32,6 +32,7 @@ from services.common.lag import LagMonitor
 from services.common.logs import configure_logging, get_logger, register_secrets, secret_values
 from services.common.outbox import OutboxRelay, claim, enqueue
 from services.common.settings import ServiceName, Settings
+from services.common.unit_of_work import UnitOfWork, units_of_work
 
 log = get_logger(__name__)
 
@@ -75,6 +76,10 @@ class ServiceContext:
         self.side_routes.setdefault(name, Routes(self.settings.kafka, name)).add(
             topic, model, handler
         )
+
+    def work(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """One unit of work; the relay is woken only after it commits."""
+        return units_of_work(self.db, on_commit=self.relay.kick)()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -5,15 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common import metrics
 from services.common.db import Database
 from services.common.logs import get_logger
-from services.common.outbox import enqueue
+from services.common.unit_of_work import Work
 from services.duty import queries
 from services.duty.paging import Duty
 
@@ -27,13 +24,13 @@ class Escalator:
         self,
         db: Database,
         duty: Duty,
-        transaction: Callable[[], AbstractAsyncContextManager[AsyncSession]],
+        work: Work,
         clock: Callable[[], datetime],
         tick_s: float,
     ) -> None:
         self.db = db
         self.duty = duty
-        self.transaction = transaction
+        self.work = work
         self.clock = clock
         self.tick_s = tick_s
         self._wake = asyncio.Event()
@@ -48,10 +45,9 @@ class Escalator:
             due = await self.duty.due_timers(session, self.clock())
         fired = 0
         for timer_id in due:
-            async with self.transaction() as session:
-                outcome = await self.duty.fire_timer(session, timer_id, self.clock())
-                await enqueue(session, *outcome.messages, key=outcome.key)
-            outcome.committed()
+            async with self.work() as work:
+                outcome = await self.duty.fire_timer(work.session, timer_id, self.clock())
+                work.add(outcome)
             fired += bool(outcome.messages)
         return fired
 

@@ -25,23 +25,20 @@ async def setup(ctx: ServiceContext) -> None:
         settings.signing_key.get_secret_value(), timedelta(hours=settings.link_ttl_hours)
     )
     duty = Duty(rota, Links(settings.public_url, signer))
-    escalator = Escalator(ctx.db, duty, ctx.transaction, utcnow, settings.escalation_tick_s)
+    escalator = Escalator(ctx.db, duty, ctx.work, utcnow, settings.escalation_tick_s)
 
     async def on_activation(activation: Activation) -> None:
-        async with ctx.consuming(activation) as session:
-            if session is None:
+        async with ctx.work() as work:
+            if not await work.claim(activation):
                 return
             # Paging happens in the same transaction that stores the activation.
-            outcome = await duty.record_activation(session, activation, utcnow())
-            await ctx.publish(session, *outcome.messages, key=str(activation.incident_id))
-        outcome.committed()
-        escalator.kick()
+            work.add(await duty.record_activation(work.session, activation, utcnow()))
+            work.after_commit(escalator.kick)
 
     async def on_delivery(delivery: Delivery) -> None:
-        async with ctx.consuming(delivery) as session:
-            if session is None:
-                return
-            await record_delivery(session, delivery)
+        async with ctx.work() as work:
+            if await work.claim(delivery):
+                await record_delivery(work.session, delivery)
 
     ctx.subscribe(ACTIVATIONS, Activation, on_activation)
     # Delivery reports (hundreds per activation) get a consumer group of their own: in the
@@ -55,7 +52,7 @@ async def setup(ctx: ServiceContext) -> None:
             signer=signer,
             rota=rota,
             settings=settings,
-            transaction=ctx.transaction,
+            work=ctx.work,
         )
     )
 

@@ -112,9 +112,9 @@ async def post_action(
     except CsrfError as err:
         raise HTTPException(status_code=403, detail=str(err)) from err
     try:
-        async with deps.transaction() as session:
+        async with deps.work() as work:
             outcome = await deps.duty.act(
-                session,
+                work.session,
                 activation_id,
                 action,
                 officer,
@@ -123,11 +123,10 @@ async def post_action(
                 body.note if body else None,
                 body.member_message if body else None,
             )
-            await deps.publish(session, *outcome.messages, key=outcome.key)
+            work.add(outcome)
     except ActivationNotFoundError as err:
         raise HTTPException(status_code=404, detail="no such activation") from err
     except TransitionError as err:
         raise HTTPException(status_code=409, detail=str(err)) from err
-    outcome.committed()
     assert outcome.state is not None
     return ActionResult(activation_id=activation_id, state=outcome.state)

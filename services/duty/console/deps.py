@@ -6,8 +6,7 @@ console has no import circle.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas.activations import Reason
 from schemas.base import utcnow
 from services.common.db import Database
-from services.common.outbox import enqueue
 from services.common.settings import DutySettings
+from services.common.unit_of_work import Work
 from services.duty.console.auth import LoginLimiter, csrf_token, session_officer
 from services.duty.console.i18n import choose_language, translator
 from services.duty.paging import Duty
@@ -30,8 +29,6 @@ from services.duty.rota import Rota
 from services.duty.tokens import LinkSigner
 
 _HERE = Path(__file__).resolve().parent
-
-Publish = Callable[..., Awaitable[None]]
 
 
 @dataclass
@@ -43,11 +40,9 @@ class ConsoleDeps:
     signer: LinkSigner
     rota: Callable[[], Rota]
     settings: DutySettings
-    transaction: Callable[[], AbstractAsyncContextManager[AsyncSession]]
+    work: Work  # every write: one transaction, publishing only once it commits
     clock: Callable[[], datetime] = utcnow
     limiter: LoginLimiter = field(default_factory=LoginLimiter)
-    # How a route's messages reach the broker: into the outbox of its transaction.
-    publish: Publish = enqueue
 
 
 def deps_of(request: Request) -> ConsoleDeps:
@@ -57,7 +52,7 @@ def deps_of(request: Request) -> ConsoleDeps:
 
 
 async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session for a route that only reads; writes go through `ConsoleDeps.transaction`."""
+    """A session for a route that only reads; writes go through `ConsoleDeps.work`."""
     async with deps_of(request).db.sessions() as session:
         yield session
 

@@ -67,20 +67,25 @@ async def confirm(
     now = deps.clock()
     grant: Grant | None = None
     try:
-        async with deps.transaction() as session:
+        async with deps.work() as work:
             grant = deps.signer.read(token)
             grant = deps.signer.check(
                 token,
                 now=now,
                 action=Action.ACKNOWLEDGE,
                 activation_id=grant.activation_id,
-                officers=await queries.paged_officers(session, grant.activation_id),
+                officers=await queries.paged_officers(work.session, grant.activation_id),
             )
-            await spend_token(session, grant, now)
+            await spend_token(work.session, grant, now)
             outcome = await deps.duty.act(
-                session, grant.activation_id, Action.ACKNOWLEDGE, grant.officer_id, AckVia.LINK, now
+                work.session,
+                grant.activation_id,
+                Action.ACKNOWLEDGE,
+                grant.officer_id,
+                AckVia.LINK,
+                now,
             )
-            await deps.publish(session, *outcome.messages, key=outcome.key)
+            work.add(outcome)
     except TokenRefusedError as err:
         return _refused(
             request, err.reason, status_code=410 if err.reason is Refusal.SPENT else 403
@@ -94,7 +99,6 @@ async def confirm(
         async with deps.db.sessions() as session:
             detail = await queries.activation_detail(session, grant.activation_id)
         return render(request, "confirm.html", {"a": detail, "token": token}, status_code=409)
-    outcome.committed()
     assert grant is not None
     return render(
         request,

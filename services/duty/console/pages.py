@@ -174,9 +174,9 @@ async def act(
     # An action taken from the list returns to the list (with its filters).
     target = safe_next(next) if next else f"/activations/{activation_id}"
     try:
-        async with deps.transaction() as session:
+        async with deps.work() as work:
             outcome = await deps.duty.act(
-                session,
+                work.session,
                 activation_id,
                 action,
                 officer,
@@ -185,10 +185,9 @@ async def act(
                 note.strip() or None,
                 member_message.strip() or None,
             )
-            await deps.publish(session, *outcome.messages, key=outcome.key)
+            work.add(outcome)
     except ActivationNotFoundError:
         return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
     except TransitionError:
         return RedirectResponse(f"/activations/{activation_id}?error=not_allowed", status_code=303)
-    outcome.committed()
     return RedirectResponse(target, status_code=303)

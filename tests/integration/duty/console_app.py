@@ -11,8 +11,8 @@ from pydantic import SecretStr
 
 from schemas.activations import Activation
 from services.common.db import Database
-from services.common.outbox import enqueue
 from services.common.settings import DutySettings
+from services.common.unit_of_work import units_of_work
 from services.duty.console.app import ConsoleDeps, create_app
 from services.duty.paging import Duty, Links
 from services.duty.rota import Rota
@@ -29,9 +29,8 @@ class Console:
 
     async def page(self, activation: Activation, at: datetime = NOW) -> None:
         """Store and page an activation as the service's handler does."""
-        async with self.deps.transaction() as session:
-            outcome = await self.deps.duty.record_activation(session, activation, at)
-            await enqueue(session, *outcome.messages, key=outcome.key)
+        async with self.deps.work() as work:
+            work.add(await self.deps.duty.record_activation(work.session, activation, at))
 
     async def login(self, officer_id: str = "aoki", password: str = PASSWORD) -> httpx.Response:
         form = await self.client.get("/login")
@@ -57,7 +56,7 @@ def console_deps(db: Database, *, clock_now: object = None) -> ConsoleDeps:
         signer=signer,
         rota=lambda: rota,
         settings=settings,
-        transaction=db.transaction,
+        work=units_of_work(db),
         clock=lambda: NOW + timedelta(minutes=1),
     )
 

@@ -20,7 +20,6 @@ from lxml import etree
 from schemas.acks import AckVia
 from schemas.activations import Activation, Level
 from services.common.db import Database
-from services.common.outbox import enqueue
 from services.duty.states import Action
 from services.ingester.sources import parse_document
 from services.runtime.scenario import demo_events, gdacs_rss, orange_cyclone
@@ -63,9 +62,9 @@ def demo_activations() -> list[Activation]:
 
 async def act(console: Console, activation: Activation, *actions: Action, minute: int) -> None:
     for offset, action in enumerate(actions):
-        async with console.deps.transaction() as session:
+        async with console.deps.work() as work:
             outcome = await console.deps.duty.act(
-                session,
+                work.session,
                 activation.activation_id,
                 action,
                 "aoki",
@@ -74,7 +73,7 @@ async def act(console: Console, activation: Activation, *actions: Action, minute
                 note=SECRET_NOTE,
                 member_message=SECRET_MESSAGE if action is not Action.ACKNOWLEDGE else None,
             )
-            await enqueue(session, *outcome.messages, key=outcome.key)
+            work.add(outcome)
 
 
 def valid_cap(body: bytes) -> etree._Element:

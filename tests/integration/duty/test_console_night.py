@@ -79,7 +79,7 @@ async def test_a_stale_link_says_who_acknowledged_and_when_and_offers_the_activa
     incoming = activation()
     await console.page(incoming)
     # aoki's link is taken first; sato's (paged at the next step) comes too late.
-    async with console.deps.transaction() as session:
+    async with console.deps.db.transaction() as session:
         await console.deps.duty.act(
             session, incoming.activation_id, Action.ESCALATE, None, AckVia.TIMER, NOW
         )

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from schemas.pages import Page
 from services.common.db import Database
 from services.common.outbox import outbox
+from services.common.unit_of_work import units_of_work
 from services.duty.escalator import Escalator
 from services.duty.paging import Duty, Links
 from services.duty.rota import Rota
@@ -34,7 +35,7 @@ async def test_due_timers_fire_once_and_the_open_unacknowledged_gauge_counts(
     rota = Rota.model_validate(rota_dict())
     duty = Duty(lambda: rota, Links("http://x", LinkSigner("k" * 32, timedelta(hours=1))))
     clock = Clock(NOW)
-    escalator = Escalator(database, duty, database.transaction, clock, tick_s=1)
+    escalator = Escalator(database, duty, units_of_work(database), clock, tick_s=1)
     first, second = activation(), activation()
     for incoming in (first, second):
         async with database.transaction() as session:
@@ -63,7 +64,9 @@ async def test_two_escalators_on_one_database_fire_each_due_timer_once(database:
     clock = Clock(NOW)
     # Two engines on one schema: two duty processes' pools.
     other = Database(database.url, database.service, schema=database.schema)
-    escalators = [Escalator(db, duty, db.transaction, clock, tick_s=1) for db in (database, other)]
+    escalators = [
+        Escalator(db, duty, units_of_work(db), clock, tick_s=1) for db in (database, other)
+    ]
     try:
         for _ in range(12):
             async with database.transaction() as session:
