@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
@@ -44,7 +46,15 @@ class AlertLevel(StrEnum):
 
     @property
     def rank(self) -> int:
-        return {"green": 1, "orange": 2, "red": 3}[self.value]
+        return _ALERT_RANKS[self.value]
+
+
+_ALERT_RANKS = {"green": 1, "orange": 2, "red": 3}
+
+
+def alert_rank(level: AlertLevel | None) -> int:
+    """Order alert levels for comparison: no level 0, green 1, orange 2, red 3."""
+    return level.rank if level is not None else 0
 
 
 class Measure(Contract):
@@ -159,3 +169,39 @@ class HazardEvent(Message):
     def key(self) -> str:
         """Name the event across versions, e.g. `gdacs:EQ:1052901`."""
         return f"{self.source.value}:{self.source_id}"
+
+
+def lead_report(reports: Iterable[HazardEvent]) -> HazardEvent:
+    """The report an incident is shown by: the highest alert level, then the most people
+    exposed; on a tie GDACS leads (its titles name the event), then the first given."""
+    return max(
+        reports,
+        key=lambda e: (
+            alert_rank(e.alert_level),
+            e.population_exposed or 0,
+            e.source is Source.GDACS,
+        ),
+    )
+
+
+def compare_versions(new: str, old: str) -> int:
+    """Order two versions of one event: 1 when `new` is later, 0 the same, -1 earlier.
+
+    Numbers compare as numbers and ISO dates as dates; versions of unrelated forms (a
+    number against a date, or words) count as later, so a source that changes its way of
+    versioning is never taken for a replay of old news.
+    """
+    if new == old:
+        return 0
+    if new.isdigit() and old.isdigit():
+        return 1 if int(new) > int(old) else -1
+    try:
+        new_time, old_time = datetime.fromisoformat(new), datetime.fromisoformat(old)
+        return 1 if new_time > old_time else -1
+    except (TypeError, ValueError):
+        return 1
+
+
+def version_key(version: str) -> tuple[int, int, str]:
+    """Sort one event's versions: numbers first, as numbers, then the rest as written."""
+    return (0, int(version), "") if version.isdigit() else (1, 0, version)

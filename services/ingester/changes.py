@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from schemas.hazards import HazardEvent
+from schemas.hazards import HazardEvent, compare_versions
 
 TRACKED = ("alert_level", "severity", "population_exposed", "status")
 
@@ -48,19 +47,6 @@ def fingerprint(event: HazardEvent) -> dict[str, Any]:
         "population_exposed": event.population_exposed,
         "status": event.status,
     }
-
-
-def compare_versions(new: str, old: str) -> int:
-    """Order two versions: numbers as numbers, dates as dates; unrelated forms count as newer."""
-    if new == old:
-        return 0
-    if new.isdigit() and old.isdigit():
-        return 1 if int(new) > int(old) else -1
-    try:
-        new_time, old_time = datetime.fromisoformat(new), datetime.fromisoformat(old)
-        return 1 if new_time > old_time else -1
-    except (TypeError, ValueError):
-        return 1
 
 
 def decide(event: HazardEvent, seen: Seen | None) -> Decision:

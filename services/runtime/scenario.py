@@ -13,8 +13,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from schemas.hazards import AlertLevel
+
 _TEMPLATES = Path(__file__).parent / "templates"
-_ALERT_RANK = {"Green": 1, "Orange": 2, "Red": 3}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,7 +46,7 @@ class ScenarioEvent:
 
     @property
     def alert_rank(self) -> int:
-        return _ALERT_RANK[self.alert_level]
+        return AlertLevel(self.alert_level.lower()).rank
 
     @property
     def to_date(self) -> datetime:

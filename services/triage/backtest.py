@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from schemas.activations import Level
-from schemas.hazards import HazardEvent
+from schemas.hazards import HazardEvent, version_key
 from services.common.errors import StandbyError
 from services.triage.criteria import Criteria
 from services.triage.engine import Outcome, Triage
@@ -38,10 +38,6 @@ def find_documents(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def _version_key(version: str) -> tuple[int, int, str]:
-    return (0, int(version), "") if version.isdigit() else (1, 0, version)
-
-
 def known_at(event: HazardEvent) -> datetime:
     """When a replay may know a report (and replays it)."""
     # When the source published it, where it says: a saved GDACS item is often its event's
@@ -57,7 +53,7 @@ def known_at(event: HazardEvent) -> datetime:
 
 def in_time_order(events: Iterable[HazardEvent]) -> list[HazardEvent]:
     """Sort reports by when they were known, then each source's versions in their own order."""
-    return sorted(events, key=lambda e: (known_at(e), e.key, _version_key(e.version)))
+    return sorted(events, key=lambda e: (known_at(e), e.key, version_key(e.version)))
 
 
 def fact_context(criteria: Criteria, presence: Presence | None = None) -> FactContext:

@@ -17,7 +17,6 @@ from services.common.countries import Income, country_table
 
 T = TypeVar("T")
 
-_ALERT_RANK = {AlertLevel.GREEN: 1, AlertLevel.ORANGE: 2, AlertLevel.RED: 3}
 
 #: A test bound to its fact: returns whether the fact's value passes.
 Check = Callable[[Any], bool]
@@ -123,9 +122,9 @@ class AlertTest(Test):
         return self.compile()(value)
 
     def compile(self) -> Check:
-        low = _ALERT_RANK[self.at_least] if self.at_least else 1
-        high = _ALERT_RANK[self.at_most] if self.at_most else 3
-        allowed = frozenset(level for level, rank in _ALERT_RANK.items() if low <= rank <= high)
+        low = self.at_least.rank if self.at_least else 1
+        high = self.at_most.rank if self.at_most else 3
+        allowed = frozenset(level for level in AlertLevel if low <= level.rank <= high)
         return allowed.__contains__
 
 

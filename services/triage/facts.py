@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from schemas.hazards import FoundBy, HazardEvent, Source
+from schemas.hazards import FoundBy, HazardEvent, Source, lead_report
 from schemas.members import MemberDirectory
 from services.common.countries import CountryTable, country_table
-from services.triage.incidents import ALERT_RANK
 
 #: Every fact a rule may test or a sentence may name, with what it means.
 FACTS: dict[str, str] = {
@@ -98,15 +97,6 @@ class FactContext:
     home_countries: frozenset[str] = frozenset()
     presence: Presence = field(default_factory=Presence)
     countries: CountryTable = field(default_factory=country_table)
-
-
-def _alarm(e: HazardEvent) -> tuple[int, int, bool]:
-    return (ALERT_RANK[e.alert_level], e.population_exposed or 0, e.source is Source.GDACS)
-
-
-def lead_report(reports: Iterable[HazardEvent]) -> HazardEvent:
-    """Pick the most alarming report: highest alert level, then most people exposed."""
-    return max(reports, key=_alarm)
 
 
 def _reliefweb_status(e: HazardEvent) -> str | None:

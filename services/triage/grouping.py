@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from schemas.hazards import HazardEvent, HazardType
+from schemas.hazards import HazardEvent, HazardType, alert_rank
 
 _EARTH_RADIUS_KM = 6371.0
 _DEFAULT_MAGNITUDE = 6.0
@@ -151,7 +151,7 @@ def flood_of_cyclone(
     storms = [r for r in held if r.hazard_type in (HazardType.TROPICAL_CYCLONE, HazardType.STORM)]
     if not storms or countries.isdisjoint(report.countries):
         return None
-    if max(s.alert_level.rank if s.alert_level else 0 for s in storms) < _ORANGE:
+    if max(alert_rank(s.alert_level) for s in storms) < _ORANGE:
         return None
     start = min(s.event_time for s in storms)
     end = max((s.end_time or s.event_time) for s in storms)

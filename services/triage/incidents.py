@@ -19,7 +19,13 @@ from typing import Protocol
 from uuid import UUID
 
 from schemas.activations import Level
-from schemas.hazards import AlertLevel, HazardEvent, HazardType, Source
+from schemas.hazards import (
+    HazardEvent,
+    HazardType,
+    Source,
+    alert_rank,
+    compare_versions,
+)
 from services.triage.grouping import GroupingPolicy, aftershock_of, duplicate_of, flood_of_cyclone
 
 #: Namespace of incident and activation ids, so a replay derives the same ids.
@@ -32,12 +38,6 @@ _EARTH_RADIUS_KM = 6371.0
 # How long past its window an incident stays indexed in a replay: a report dated only by
 # its month is replayed at the month's end and must still find the month's incidents.
 _RETAIN = timedelta(days=32)
-ALERT_RANK: dict[AlertLevel | None, int] = {
-    None: 0,
-    AlertLevel.GREEN: 1,
-    AlertLevel.ORANGE: 2,
-    AlertLevel.RED: 3,
-}
 
 
 def incident_id(first_report: str) -> UUID:
@@ -89,17 +89,9 @@ def event_span(event: HazardEvent) -> tuple[datetime, datetime] | None:
 
 
 def _alarm(incident: Incident) -> tuple[int, int]:
-    alert = max((ALERT_RANK[r.alert_level] for r in incident.reports.values()), default=0)
+    alert = max((alert_rank(r.alert_level) for r in incident.reports.values()), default=0)
     people = max((r.population_exposed or 0 for r in incident.reports.values()), default=0)
     return alert, people
-
-
-def newer(candidate: HazardEvent, current: HazardEvent) -> bool:
-    """Whether a report is a later version than the one held (numbers compare as numbers)."""
-    a, b = candidate.version, current.version
-    if a.isdigit() and b.isdigit():
-        return int(a) >= int(b)
-    return a >= b
 
 
 class _LevelsRow(Protocol):
@@ -143,7 +135,7 @@ class Incident:
         """Take a report (or a newer version of one); return False for a stale version."""
         key = key or event.key
         held = self.reports.get(key)
-        if held is not None and not newer(event, held):
+        if held is not None and compare_versions(event.version, held.version) < 0:
             return False
         self.reports[key] = event
         self._extend_times(event)

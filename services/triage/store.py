@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.activations import Level
 from schemas.base import utcnow
-from schemas.hazards import HazardEvent, HazardType
+from schemas.hazards import HazardEvent, HazardType, lead_report
 from services.triage.engine import Outcome
 from services.triage.incidents import (
     Incident,
@@ -136,10 +136,7 @@ async def save_outcome(
         session.add(row)
         loaded.rows[incident.id] = row
     assert incident.first_seen is not None and incident.last_seen is not None
-    lead = max(
-        incident.reports.values(),
-        key=lambda e: (e.alert_level.rank if e.alert_level else 0, e.population_exposed or 0),
-    )
+    lead = lead_report(incident.reports.values())
     row.family = incident.family.value
     row.title = lead.title
     row.countries = sorted(incident.countries)
