@@ -13,11 +13,17 @@ from schemas.topics import PAGES
 
 
 class PageTarget(Contract):
+    """The officer to page. Channels are not carried: the notifier reads them from the rota."""
+
     officer_id: str
     name: str
     language: str = "en"
-    email: str | None = None
-    apprise_urls: list[str] = Field(default_factory=list)
+    # Kept so pages from an older duty still parse; nothing fills or reads them any more.
+    email: str | None = Field(default=None, description="Deprecated: not filled, ignored.")
+    apprise_urls: list[str] = Field(
+        default_factory=list,
+        description="Deprecated: not filled (chat tokens stay off the broker), ignored.",
+    )
 
 
 class Page(Message):

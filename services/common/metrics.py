@@ -137,6 +137,22 @@ TIME_TO_ACK = Histogram(
     buckets=(5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200),
 )
 OPEN_UNACKED = Gauge("standby_open_unacknowledged", "Activations paged and not acknowledged.")
+SECURITY_EVENT_KINDS = (
+    "login_succeeded",
+    "login_failed",
+    "login_throttled",
+    "logout",
+    "session_ended",
+    "link_refused",
+    "rota_removed",
+    "origin_refused",
+)
+"""SECURITY_EVENTS{kind}: the console's audit trail (decision 0502), one count per record."""
+SECURITY_EVENTS = Counter(
+    "standby_security_events_total",
+    "Console security events (logins, failures, throttling, refused links, rota removals).",
+    ["kind"],
+)
 
 
 def prime(service: str, topics: Iterable[str] = ()) -> None:
@@ -169,6 +185,8 @@ def prime(service: str, topics: Iterable[str] = ()) -> None:
         for state in AckState:
             for via in AckVia:
                 ACK_TRANSITIONS.labels(state.value, via.value)
+        for event_kind in SECURITY_EVENT_KINDS:
+            SECURITY_EVENTS.labels(event_kind)
 
 
 def prime_source(source: str) -> None:

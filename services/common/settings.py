@@ -135,6 +135,11 @@ class DutySettings(Section):
     link_ttl_hours: float = Field(default=24, gt=0)
     timezone: str = "Asia/Tokyo"
     escalation_tick_s: float = Field(default=1.0, gt=0)
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of reverse proxies whose"
+        " X-Forwarded-For / X-Forwarded-Proto the console believes (default: none).",
+    )
 
 
 class RuntimeSettings(Section):

@@ -239,8 +239,6 @@ class Escalation:
                     officer_id=officer.id,
                     name=officer.name,
                     language=officer.language.value,
-                    email=officer.email,
-                    apprise_urls=[u.get_secret_value() for u in officer.apprise_urls],
                 ),
                 summary=self.summary,
                 ack_url=links.ack_url(self.activation_id, officer.id, now),

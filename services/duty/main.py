@@ -10,6 +10,7 @@ from schemas.deliveries import Delivery
 from schemas.topics import ACTIVATIONS, DELIVERIES
 from services.common.service import ServiceContext
 from services.duty.console.app import ConsoleDeps, create_app, serve_console
+from services.duty.console.audit import watch_rota
 from services.duty.escalator import Escalator
 from services.duty.paging import Duty, Links
 from services.duty.rota_source import RotaSource
@@ -53,6 +54,7 @@ async def setup(ctx: ServiceContext) -> None:
             rota=rota,
             settings=settings,
             work=ctx.work,
+            production=ctx.settings.environment == "production",
         )
     )
 
@@ -62,6 +64,10 @@ async def setup(ctx: ServiceContext) -> None:
     async def escalations() -> None:
         await escalator.run()
 
+    async def rota_watch() -> None:
+        await watch_rota(ctx.db.transaction, rota, utcnow)
+
     ctx.background.append(escalations)
     # The console needs only the database: officers can acknowledge while the broker is away.
     ctx.offline.append(console)
+    ctx.offline.append(rota_watch)

@@ -133,3 +133,60 @@ class SpentToken(Base):
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime]
     spent_at: Mapped[datetime]
+
+
+class LoginThrottle(Base):
+    """Recent login failures under one key (officer at a source, a source, a device, an officer).
+
+    Kept here rather than in memory so every console replica slows the same guesser.
+    """
+
+    __tablename__ = "duty_login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime]
+    next_try_at: Mapped[datetime]
+
+
+class ConsoleSession(Base):
+    """A console login, server-side: logout, rota removal or expiry delete it, and the cookie dies with it."""
+
+    __tablename__ = "duty_console_sessions"
+
+    id_hash: Mapped[str] = mapped_column(
+        String(64),
+        primary_key=True,
+        doc="SHA-256 of the cookie's session id (never the id itself).",
+    )
+    officer_id: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class RotaMember(Base):
+    """Officers the console last saw in the rota: one who disappears is recorded once, by one replica."""
+
+    __tablename__ = "duty_rota_members"
+
+    officer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime]
+
+
+class SecurityEvent(Base):
+    """The security audit trail: logins, failures, throttling, refused links, rota removals."""
+
+    __tablename__ = "duty_security_events"
+    __table_args__ = (Index("ix_duty_security_events_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(30))
+    officer_id: Mapped[str | None] = mapped_column(
+        String(64), doc="The officer named (a typed id may be nobody's)."
+    )
+    source: Mapped[str | None] = mapped_column(
+        String(64), doc="Client address, after trusted proxies."
+    )
+    detail: Mapped[str | None] = mapped_column(String(200), doc="A closed-set reason, never input.")

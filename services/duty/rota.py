@@ -17,13 +17,15 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    SecretStr,
     StringConstraints,
     field_validator,
     model_validator,
 )
 
-from schemas.members import Email, Language, Slug
+from schemas.members import Slug
+from schemas.officers import Officer, Role
+
+__all__ = ["EscalationStep", "Officer", "PlannedStep", "Role", "Rota", "StepTarget", "load_rota"]
 from services.common.config_files import load_yaml_model
 
 Weekday = Annotated[str, StringConstraints(pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")]
@@ -32,26 +34,6 @@ _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 class _Config(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-
-class Officer(_Config):
-    """A duty officer who can be paged and can log in to the console."""
-
-    id: Slug
-    name: str = Field(min_length=1)
-    language: Language = Language.JA
-    email: Email | None = None
-    apprise_urls: list[SecretStr] = Field(default_factory=list)
-    password_hash: SecretStr | None = Field(
-        default=None,
-        description="argon2 hash (`standby duty-hash-password`); none: no console login.",
-    )
-
-    @model_validator(mode="after")
-    def _pageable(self) -> Officer:
-        if self.email is None and not self.apprise_urls:
-            raise ValueError("an officer needs an email or at least one apprise URL to be paged")
-        return self
 
 
 class Shift(_Config):

@@ -14,7 +14,8 @@ from services.duty.models import DutyDelivery, SpentToken
 from services.duty.tokens import Grant, Refusal, TokenRefusedError
 
 
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
+def insert_for(session: AsyncSession):  # type: ignore[no-untyped-def]
+    """Return the dialect's INSERT (with ON CONFLICT) for this session's database."""
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
@@ -32,7 +33,7 @@ async def record_delivery(session: AsyncSession, delivery: Delivery) -> None:
         "error": delivery.error,
         "occurred_at": delivery.occurred_at,
     }
-    stmt = _insert(session)(DutyDelivery).values(**values)
+    stmt = insert_for(session)(DutyDelivery).values(**values)
     update = {k: stmt.excluded[k] for k in values if k != "delivery_key"}
     await session.execute(
         stmt.on_conflict_do_update(
@@ -48,7 +49,7 @@ async def spend_token(session: AsyncSession, grant: Grant, now: datetime) -> Non
     # An expired token is refused before it gets here, so its nonce need not be kept.
     await session.execute(delete(SpentToken).where(SpentToken.expires_at < now))
     stmt = (
-        _insert(session)(SpentToken)
+        insert_for(session)(SpentToken)
         .values(nonce=grant.nonce, expires_at=grant.expires_at, spent_at=now)
         .on_conflict_do_nothing(index_elements=["nonce"])
     )

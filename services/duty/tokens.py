@@ -31,6 +31,7 @@ class Refusal(StrEnum):
     WRONG_OFFICER = "wrong_officer"
     WRONG_ACTION = "wrong_action"
     SPENT = "spent"
+    OFF_ROTA = "off_rota"  # the officer left the rota after the link was sent
 
 
 class TokenRefusedError(StandbyError):

@@ -28,6 +28,7 @@ from services.notifier.compose import Batch, Composer, Target
 from services.notifier.directory import DirectoryFile, regions_of
 from services.notifier.dispatcher import Dispatcher
 from services.notifier.jobs import Job
+from services.notifier.officers import OfficerFile
 from services.notifier.preference_store import all_preferences
 from services.notifier.preferences import NO_PREFERENCE, Preference
 from services.notifier.recipients import select_recipients
@@ -46,6 +47,7 @@ class Handlers:
     renderer: Renderer
     composer: Composer
     dispatcher: Dispatcher
+    officers: OfficerFile
 
     async def on_activation(self, activation: Activation) -> None:
         """Alert every subscribed contact of the incident, each in their own language."""
@@ -115,9 +117,12 @@ class Handlers:
     async def on_page(self, page: Page) -> None:
         """Page the duty officer by email and chat, in the officer's language."""
         language = language_of(page.target.language)
-        if not page.target.email and not page.target.apprise_urls:
+        # The page names the officer; how to reach them is the rota's word, read here, so
+        # chat tokens never cross the broker (decision 0004).
+        officer = self.officers.officer(page.target.officer_id)
+        if officer is None:
             log.error(
-                "page_target_unreachable",
+                "page_officer_not_in_rota",
                 activation_id=str(page.activation_id),
                 officer=page.target.officer_id,
             )
@@ -127,8 +132,8 @@ class Handlers:
             contact_id=page.target.officer_id,
             name=page.target.name,
             language=language,
-            email=page.target.email,
-            apprise_urls=page.target.apprise_urls,
+            email=officer.email if officer else None,
+            apprise_urls=officer.apprise_urls if officer else [],
         )
         await self._deliver(
             page,

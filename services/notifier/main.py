@@ -21,6 +21,7 @@ from services.notifier.directory import DirectoryFile
 from services.notifier.dispatcher import Dispatcher, RetryScheduler
 from services.notifier.handlers import Handlers
 from services.notifier.jobs import Outcome
+from services.notifier.officers import OfficerFile
 from services.notifier.outcomes import OutcomeWriter
 from services.notifier.preferences import PreferenceLinks
 from services.notifier.preferences_web import PreferenceDeps, create_app, serve_preferences
@@ -76,7 +77,7 @@ class Notifier:
 
 
 def build(ctx: ServiceContext) -> Notifier:
-    """Build the notifier from its settings; no I/O beyond reading the member directory."""
+    """Build the notifier from its settings; no I/O beyond reading the member directory and rota."""
     settings = ctx.settings.notifier
     directory = DirectoryFile(ctx.settings.members_file)
     links = PreferenceLinks(ctx.settings.preferences_key(), settings.public_url)
@@ -100,7 +101,8 @@ def build(ctx: ServiceContext) -> Notifier:
     )
     scheduler = RetryScheduler(ctx.db.transaction, dispatcher, presence)
     renderer = Renderer(preferences_url=f"{links.base}/m")
-    handlers = Handlers(ctx, directory, renderer, composer, dispatcher)
+    officers = OfficerFile(ctx.settings.duty.rota_file)
+    handlers = Handlers(ctx, directory, renderer, composer, dispatcher, officers)
 
     async def mail_link(recipient: str, message: bytes) -> None:
         await smtp.send(settings.smtp.from_address, recipient, message)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,12 +14,14 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services.common.logs import get_logger
 from services.duty.cap import router as cap
-from services.duty.console import api, links, pages
+from services.duty.console import api, audit, links, pages, security_log
 from services.duty.console.auth import CsrfError, NotLoggedInError
-from services.duty.console.deps import ConsoleDeps, render, safe_next, templates
+from services.duty.console.deps import ConsoleDeps, derived_secret, render, safe_next, templates
+from services.duty.console.guard import cross_site_refusal
 
 __all__ = ["ConsoleDeps", "create_app", "serve_console", "session_secret"]
 
@@ -39,9 +39,7 @@ _SECURITY_HEADERS = {
 
 def session_secret(signing_key: str) -> str:
     """Derive the cookie-signing key from the duty key, so one secret is configured."""
-    return hmac.new(
-        signing_key.encode(), b"standby.duty.console-session", hashlib.sha256
-    ).hexdigest()
+    return derived_secret(signing_key, "standby.duty.console-session")
 
 
 def create_app(deps: ConsoleDeps) -> FastAPI:
@@ -63,14 +61,34 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
         max_age=12 * 3600,
         # Lax, not Strict: a link opened from a mail client must still find the session.
         same_site="lax",
-        https_only=deps.settings.public_url.startswith("https://"),
+        https_only=deps.secure,
     )
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
+        refusal = cross_site_refusal(
+            request.method, request.headers, request.base_url, deps.settings.public_url
+        )
+        if refusal is not None:
+            await audit.record(
+                deps.db.transaction,
+                audit.SecurityKind.ORIGIN_REFUSED,
+                deps.clock(),
+                source=audit.client_source(request.client.host if request.client else None),
+                detail=refusal,
+            )
+            response: Response = JSONResponse({"detail": "cross-site request refused"}, 403)
+        else:
+            response = await call_next(request)
         for name, value in _SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if not request.url.path.startswith("/static/"):
+            # Pages show who is on duty and what they decided: no shared or back-button cache.
+            response.headers.setdefault("cache-control", "no-store")
+        if deps.secure:
+            response.headers.setdefault(
+                "strict-transport-security", "max-age=31536000; includeSubDomains"
+            )
         return response
 
     @app.exception_handler(NotLoggedInError)
@@ -94,7 +112,12 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
         response = RedirectResponse(safe_next(back), status_code=303)
         if language in ("ja", "en"):
             response.set_cookie(
-                "lang", language, max_age=365 * 86400, samesite="lax", httponly=True
+                "lang",
+                language,
+                max_age=365 * 86400,
+                samesite="lax",
+                httponly=True,
+                secure=deps.secure,
             )
         return response
 
@@ -102,7 +125,12 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
     app.include_router(links.router)
     app.include_router(api.router)
     app.include_router(cap.router)  # public, read-only: no login
+    app.include_router(security_log.router)
     app.mount("/static", StaticFiles(directory=_HERE / "static"), name="static")
+    if deps.settings.trusted_proxies:
+        # Outermost, so every other layer sees the client the named proxies vouch for; from
+        # any other address X-Forwarded-For is ignored (uvicorn's own handling is off).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=deps.settings.trusted_proxies)
     return app
 
 
@@ -117,7 +145,14 @@ class _Server(uvicorn.Server):
 async def serve_console(app: FastAPI, host: str, port: int) -> None:
     """Serve the console until cancelled, then shut uvicorn down gracefully."""
     config = uvicorn.Config(
-        app, host=host, port=port, log_config=None, access_log=False, lifespan="off"
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        # uvicorn trusts X-Forwarded-For from loopback by default: the app decides instead.
+        proxy_headers=False,
     )
     server = _Server(config)
     task = asyncio.create_task(server.serve(), name="console")

@@ -1,11 +1,9 @@
-"""Console sign-in: argon2 passwords from the rota, signed session cookies, CSRF, login throttling."""
+"""Console sign-in: argon2 passwords from the rota, server-side sessions, CSRF."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import time
-from collections import defaultdict, deque
 from typing import Annotated
 
 from argon2 import PasswordHasher
@@ -13,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, HTTPException, Request
 
 from services.common.errors import StandbyError
+from services.duty.console.sessions import end_sessions_of, find_session
 from services.duty.rota import Officer, Rota
 
 _hasher = PasswordHasher()
@@ -44,40 +43,6 @@ def verify_password(rota: Rota, officer_id: str, password: str) -> Officer | Non
     return officer if stored else None
 
 
-class LoginLimiter:
-    """Refuse logins after too many failures from one address or for one officer, for a while."""
-
-    def __init__(self, max_failures: int = 5, window_s: float = 300) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures[key]
-        while failures and failures[0] <= now - self.window_s:
-            failures.popleft()
-        return failures
-
-    def retry_after(self, keys: list[str]) -> int:
-        """Return seconds to wait before another try is accepted (0: go ahead)."""
-        now = time.monotonic()
-        waits = [
-            int(failures[0] + self.window_s - now) + 1
-            for key in keys
-            if len(failures := self._recent(key, now)) >= self.max_failures
-        ]
-        return max(waits, default=0)
-
-    def failed(self, keys: list[str]) -> None:
-        now = time.monotonic()
-        for key in keys:
-            self._recent(key, now).append(now)
-
-    def succeeded(self, keys: list[str]) -> None:
-        for key in keys:
-            self._failures.pop(key, None)
-
-
 def csrf_token(request: Request) -> str:
     """Return the session's CSRF token, creating it on first use."""
     token = request.session.get("csrf")
@@ -96,33 +61,47 @@ def check_csrf(request: Request, presented: str | None) -> None:
         raise CsrfError("wrong CSRF token")
 
 
-def start_session(request: Request, officer: Officer) -> None:
-    """Log an officer in on a fresh session (a new CSRF token; nothing carried over)."""
+def start_session(request: Request, session_id: str) -> None:
+    """Point the cookie at a fresh server-side session (a new CSRF token; nothing carried over)."""
     request.session.clear()
-    request.session["officer"] = officer.id
+    request.session["sid"] = session_id
     request.session["csrf"] = secrets.token_urlsafe(24)
 
 
+def session_id(request: Request) -> str | None:
+    """Return the server-side session id the cookie carries, if any."""
+    sid = request.session.get("sid")
+    return sid if isinstance(sid, str) else None
+
+
 def session_officer(request: Request) -> str | None:
-    """Return the logged-in officer id, if any."""
-    officer = request.session.get("officer")
+    """Return the officer this request was authenticated as (set by `require_officer`)."""
+    officer = getattr(request.state, "officer_id", None)
     return officer if isinstance(officer, str) else None
 
 
-def require_officer(request: Request) -> str:
-    """Return the logged-in officer id, or refuse the request."""
-    officer = session_officer(request)
-    rota: Rota = request.app.state.deps.rota()
-    if officer is None or rota.officer(officer) is None:
-        # An officer removed from the rota loses the console at once.
+async def require_officer(request: Request) -> str:
+    """Return the officer of the request's live session, or refuse the request."""
+    deps = request.app.state.deps  # a ConsoleDeps (deps.py imports this module)
+    sid = session_id(request)
+    if sid is None:
         raise NotLoggedInError("login required")
+    async with deps.db.transaction() as session:
+        officer = await find_session(session, sid, deps.clock())
+        if officer is not None and deps.rota().officer(officer) is None:
+            # An officer removed from the rota loses every session at once.
+            await end_sessions_of(session, [officer])
+            officer = None
+    if officer is None:
+        raise NotLoggedInError("login required")
+    request.state.officer_id = officer
     return officer
 
 
-def require_api_officer(request: Request) -> str:
+async def require_api_officer(request: Request) -> str:
     """Return the logged-in officer id for the JSON API (401 instead of a redirect)."""
     try:
-        return require_officer(request)
+        return await require_officer(request)
     except NotLoggedInError as err:
         raise HTTPException(status_code=401, detail="login required") from err
 

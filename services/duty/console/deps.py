@@ -6,6 +6,8 @@ console has no import circle.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,8 +24,9 @@ from schemas.base import utcnow
 from services.common.db import Database
 from services.common.settings import DutySettings
 from services.common.unit_of_work import Work
-from services.duty.console.auth import LoginLimiter, csrf_token, session_officer
+from services.duty.console.auth import csrf_token, session_officer
 from services.duty.console.i18n import choose_language, translator
+from services.duty.console.throttle import DeviceCookies
 from services.duty.paging import Duty
 from services.duty.rota import Rota
 from services.duty.tokens import LinkSigner
@@ -42,7 +45,22 @@ class ConsoleDeps:
     settings: DutySettings
     work: Work  # every write: one transaction, publishing only once it commits
     clock: Callable[[], datetime] = utcnow
-    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    production: bool = False
+    devices: DeviceCookies = field(init=False)
+
+    def __post_init__(self) -> None:
+        key = self.settings.signing_key.get_secret_value()
+        self.devices = DeviceCookies(derived_secret(key, "standby.duty.device-cookie"))
+
+    @property
+    def secure(self) -> bool:
+        """Cookies only over TLS, and HSTS: in production, or wherever the console is https."""
+        return self.production or self.settings.public_url.startswith("https://")
+
+
+def derived_secret(signing_key: str, purpose: str) -> str:
+    """Derive a key for one purpose from the duty key, so one secret is configured."""
+    return hmac.new(signing_key.encode(), purpose.encode(), hashlib.sha256).hexdigest()
 
 
 def deps_of(request: Request) -> ConsoleDeps:

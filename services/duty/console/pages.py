@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Request, Response
@@ -11,13 +13,17 @@ from pydantic import ValidationError
 
 from schemas.acks import AckVia
 from services.duty import queries
+from services.duty.console import audit, throttle
+from services.duty.console.audit import SecurityKind
 from services.duty.console.auth import (
     OfficerDep,
     check_csrf,
+    session_id,
     start_session,
     verify_password,
 )
 from services.duty.console.deps import Deps, ReadSession, render, safe_next
+from services.duty.console.sessions import close_session, find_session, open_session
 from services.duty.paging import ActivationNotFoundError
 from services.duty.states import Action, TransitionError
 
@@ -39,35 +45,80 @@ async def login(
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     check_csrf(request, csrf)
-    client = request.client.host if request.client else "unknown"
-    keys = [f"ip:{client}", f"officer:{officer_id.strip().lower()}"]
-    wait = deps.limiter.retry_after(keys)
+    now, rota = deps.clock(), deps.rota()
+    typed = officer_id.strip().lower()
+    source = audit.client_source(request.client.host if request.client else None)
+    device = deps.devices.device_of(request.cookies.get(throttle.DEVICE_COOKIE), typed)
+    keys = throttle.throttle_keys(typed, source, device)
+    # Only ids the rota knows are recorded: a typed id is free text from anyone.
+    named = audit.known_officer(rota, typed)
+    event = {"officer_id": named, "source": source}
+    async with deps.db.transaction() as session:
+        wait = await throttle.retry_after(session, keys, now)
     if wait:
-        response = render(
+        how = "known_device" if device else "untrusted_browser"
+        await audit.record(
+            deps.db.transaction, SecurityKind.LOGIN_THROTTLED, now, **event, detail=how
+        )
+        throttled = render(
             request,
             "login.html",
             {"next": safe_next(next), "error": "rate_limited"},
             status_code=429,
         )
-        response.headers["retry-after"] = str(wait)
-        return response
-    officer = verify_password(deps.rota(), officer_id.strip(), password)
+        throttled.headers["retry-after"] = str(wait)
+        return throttled
+    # argon2 takes tens of milliseconds of CPU: off the event loop, so pages keep flowing.
+    officer = await asyncio.to_thread(verify_password, rota, typed, password)
     if officer is None:
-        deps.limiter.failed(keys)
+        async with deps.db.transaction() as session:
+            await throttle.record_failure(session, keys, now)
+        why = None if named else "unknown_officer"
+        await audit.record(deps.db.transaction, SecurityKind.LOGIN_FAILED, now, **event, detail=why)
         return render(
             request,
             "login.html",
             {"next": safe_next(next), "error": "login_failed"},
             status_code=401,
         )
-    deps.limiter.succeeded(keys)
-    start_session(request, officer)
-    return RedirectResponse(safe_next(next), status_code=303)
+    async with deps.db.transaction() as session:
+        await throttle.record_success(session, keys)
+        sid = await open_session(session, officer.id, now)
+    await audit.record(deps.db.transaction, SecurityKind.LOGIN_SUCCEEDED, now, **event)
+    start_session(request, sid)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    # This browser is now known for this officer: its tries count apart from anyone else's.
+    response.set_cookie(
+        throttle.DEVICE_COOKIE,
+        deps.devices.issue(officer.id),
+        max_age=throttle.DEVICE_MAX_AGE_S,
+        path="/login",
+        httponly=True,
+        samesite="strict",
+        secure=deps.secure,
+    )
+    return response
 
 
 @router.post("/logout")
-async def logout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+async def logout(
+    request: Request, deps: Deps, csrf: Annotated[str, Form(max_length=200)] = ""
+) -> Response:
     check_csrf(request, csrf)
+    sid = session_id(request)
+    if sid is not None:
+        async with deps.db.transaction() as session:
+            officer = await find_session(session, sid, deps.clock())
+            await close_session(session, sid)
+        if officer is not None:
+            source = audit.client_source(request.client.host if request.client else None)
+            await audit.record(
+                deps.db.transaction,
+                SecurityKind.LOGOUT,
+                deps.clock(),
+                officer_id=officer,
+                source=source,
+            )
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -86,9 +137,12 @@ async def activations(request: Request, session: ReadSession, officer: OfficerDe
             }
         )
     except ValidationError:
-        only, error = queries.ListFilter(), "bad_filter"
+        # The page names the problem by key; the rejected text is not shown back.
+        only, error, asked = queries.ListFilter(), "bad_filter", {}
     items = await queries.list_activations(session, only=only)
-    context = {"items": items, "filters": asked, "error": error, "me": officer}
+    # Back to this list after an action: rebuilt from the accepted filters, not the raw query.
+    here = "/?" + urlencode(asked) if asked else "/"
+    context = {"items": items, "filters": asked, "error": error, "me": officer, "here": here}
     return render(request, "list.html", context, status_code=400 if error else 200)
 
 
@@ -102,8 +156,14 @@ async def activation(
     detail = await queries.activation_detail(session, activation_id)
     if detail is None:
         return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
+    # Only a key from a closed set, never text from the URL (a phishing line on a trusted page).
     error = request.query_params.get("error")
-    return render(request, "detail.html", {"a": detail, "error": error})
+    return render(
+        request, "detail.html", {"a": detail, "error": error if error in _NOTICES else None}
+    )
+
+
+_NOTICES = frozenset({"not_allowed"})
 
 
 @router.get("/activations/{activation_id}/members")

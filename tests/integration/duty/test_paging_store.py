@@ -49,9 +49,11 @@ async def test_an_activate_level_pages_the_on_duty_officer_in_the_same_transacti
         outcome = await duty.record_activation(session, incoming, NOW)
     pages = [m for m in outcome.messages if isinstance(m, Page)]
     acks = [m for m in outcome.messages if isinstance(m, AckEvent)]
-    assert [(p.step, p.target.officer_id, p.target.email) for p in pages] == [
-        (0, "aoki", "aoki@example.org")
+    assert [(p.step, p.target.officer_id, p.target.name) for p in pages] == [
+        (0, "aoki", "Aoki Aoi")
     ]
+    # The page names the officer; channels stay in the rota (the notifier reads them there).
+    assert pages[0].target.email is None and pages[0].target.apprise_urls == []
     assert pages[0].ack_url and pages[0].ack_url.startswith("https://duty.example.org/a/")
     assert pages[0].console_url == f"https://duty.example.org/activations/{incoming.activation_id}"
     assert [(a.state, a.step, a.summary) for a in acks] == [(AckState.PAGED, 0, incoming.summary)]

@@ -86,15 +86,26 @@ def directory_yaml(contacts: list[tuple[str, str, str]], *, min_level: str = "st
     return "\n".join(lines) + "\n"
 
 
+OFFICERS_YAML = """\
+officers:
+  - {id: aoki, name: 青木 葵, language: ja, email: ok-aoki@duty.example.org}
+  - {id: o, name: Officer, language: en, email: ok-o@duty.example.org}
+"""
+
+
 def settings_for(tmp_path: Path, smtp_port: int, members: str, **notifier: Any) -> Settings:
     path = tmp_path / "members.yaml"
     path.write_text(members, encoding="utf-8")
+    # Pages name the officer; the notifier reads the officer's channels from the rota file.
+    rota = tmp_path / "rota.yaml"
+    rota.write_text(OFFICERS_YAML, encoding="utf-8")
     smtp = {"host": "127.0.0.1", "port": smtp_port, "timeout_s": 0.5, "pool_size": 4}
     smtp.update(notifier.pop("smtp", {}))
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         members_file=path,
         var_dir=tmp_path,
+        duty={"rota_file": rota},
         notifier={
             "smtp": smtp,
             "backoff_initial_s": 0.05,

@@ -40,9 +40,7 @@ async def test_a_page_reaches_the_officer_once_in_japanese_with_the_ack_link(
         incident_id=alert.incident_id,
         level=Level.ACTIVATE,
         step=0,
-        target=PageTarget(
-            officer_id="aoki", name="青木 葵", language="ja", email="ok-aoki@duty.example.org"
-        ),
+        target=PageTarget(officer_id="aoki", name="青木 葵", language="ja"),
         summary=alert.summary,
         ack_url="http://127.0.0.1:8080/ack/t0k3n",
         console_url="http://127.0.0.1:8080/activations/1",

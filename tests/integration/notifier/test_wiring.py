@@ -48,7 +48,7 @@ async def test_activations_pages_and_acks_are_consumed_and_bad_ones_dead_lettere
         incident_id=alert.incident_id,
         level=Level.STANDBY,
         step=0,
-        target=PageTarget(officer_id="o", name="Officer", email="ok-o@duty.example.org"),
+        target=PageTarget(officer_id="o", name="Officer"),
         summary=alert.summary,
     )
     stand_down = AckEvent(
