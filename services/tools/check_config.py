@@ -59,7 +59,11 @@ def _check_rota(path: Path) -> str:
     from services.duty.rota import load_rota
 
     rota = load_rota(path)
-    return f"{len(rota.officers)} officers, {len(rota.escalation)} escalation steps"
+    directors = sum(1 for o in rota.officers if o.is_director)
+    return (
+        f"{len(rota.officers)} officers ({directors} directors), "
+        f"{len(rota.escalation)} escalation steps"
+    )
 
 
 def check_config(

@@ -137,3 +137,16 @@ def test_a_gap_between_two_population_rules_is_warned_about_and_still_valid(
     ) in result.stderr
     shipped_result = runner.invoke(app, check())
     assert "warn" not in shipped_result.stderr
+
+
+def test_a_rota_role_is_checked_and_directors_are_counted(tmp_path: Path) -> None:
+    assert "4 officers (1 directors)" in runner.invoke(app, check()).stdout
+    broken = tmp_path / "rota.yaml"
+    broken.write_text(
+        ROTA.read_text(encoding="utf-8").replace("roles: [director]", "roles: [boss]", 1),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, check(rota=broken))
+    assert result.exit_code == 1
+    assert f"{broken}:" in result.stderr and "officers.3.roles.0" in result.stderr
+    assert "'director'" in result.stderr
