@@ -1,0 +1,81 @@
+"""Members' preferences: they only narrow, pauses end, and the form's input is checked."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from schemas.activations import Level
+from schemas.hazards import HazardType
+from schemas.members import Language
+from services.notifier.preferences import (
+    NO_PREFERENCE,
+    LinkRefusedError,
+    Preference,
+    PreferenceLinks,
+    parse_choices,
+)
+
+NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+QUAKE = {"level": Level.ACTIVATE, "hazard": HazardType.EARTHQUAKE, "countries": ["PHL"]}
+
+
+def choose(**overrides: object) -> Preference:
+    form: dict[str, object] = {
+        "levels": ["watch", "standby", "activate"],
+        "hazards": [h.value for h in HazardType],
+        "countries": "",
+        "language": "",
+        "pause_days": "0",
+        "stop_all": False,
+        "now": NOW,
+        "keep_pause": None,
+    }
+    return parse_choices(**(form | overrides))  # type: ignore[arg-type]
+
+
+def test_no_choice_lets_through_all_the_organisation_subscribed_to() -> None:
+    assert NO_PREFERENCE.allows(**QUAKE, now=NOW)
+    assert choose() == NO_PREFERENCE
+
+
+def test_levels_hazards_and_countries_narrow_what_arrives() -> None:
+    assert not choose(levels=["standby"]).allows(**QUAKE, now=NOW)
+    assert not choose(hazards=["TC"]).allows(**QUAKE, now=NOW)
+    assert not choose(countries="jpn, IDN").allows(**QUAKE, now=NOW)
+    assert choose(countries="phl、idn").allows(**QUAKE, now=NOW)
+
+
+def test_a_pause_ends_by_itself_and_stop_all_does_not() -> None:
+    paused = choose(pause_days="7")
+    assert paused.paused_until == NOW + timedelta(days=7)
+    assert not paused.allows(**QUAKE, now=NOW + timedelta(days=6))
+    assert paused.allows(**QUAKE, now=NOW + timedelta(days=7, seconds=1))
+    stopped = choose(stop_all=True)
+    assert stopped.silent(NOW + timedelta(days=3650))
+    kept = choose(pause_days="keep", keep_pause=NOW + timedelta(days=1))
+    assert kept.paused_until == NOW + timedelta(days=1)
+
+
+def test_the_form_names_the_field_it_cannot_read() -> None:
+    with pytest.raises(ValueError, match="countries: JAPAN"):
+        choose(countries="Japan")
+    with pytest.raises(ValueError, match="pause"):
+        choose(pause_days="365")
+    with pytest.raises(ValueError):
+        choose(levels=["panic"])
+    assert choose(language="ja").language is Language.JA
+
+
+def test_a_link_names_one_contact_and_an_altered_one_is_refused() -> None:
+    links = PreferenceLinks("k" * 40, "https://alerts.example.org/")
+    url = links.page_url("peace-winds", "tanaka")
+    assert url.startswith("https://alerts.example.org/m/")
+    token = url.rsplit("/", 1)[1]
+    ref = links.read(token)
+    assert (ref.organisation_id, ref.contact_id) == ("peace-winds", "tanaka")
+    with pytest.raises(LinkRefusedError):
+        links.read(token[:-2] + "xx")
+    with pytest.raises(LinkRefusedError):
+        PreferenceLinks("o" * 40, "https://x").read(token)
