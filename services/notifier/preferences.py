@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -72,8 +73,11 @@ class PreferenceLinks:
     def __init__(self, key: str, public_url: str) -> None:
         self._serializer = URLSafeSerializer(key, salt="standby.notifier.member-preferences")
         self.base = public_url.rstrip("/")
+        # Signing costs ~50 µs, a tenth of a mail's whole CPU budget; a contact's link never
+        # changes, so each is signed once per process.
+        self.token = lru_cache(maxsize=100_000)(self._sign)
 
-    def token(self, organisation_id: str, contact_id: str) -> str:
+    def _sign(self, organisation_id: str, contact_id: str) -> str:
         return str(self._serializer.dumps([organisation_id, contact_id]))
 
     def page_url(self, organisation_id: str, contact_id: str) -> str:
