@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from uuid import UUID
 
 from schemas.deliveries import Channel, Delivery, DeliveryKind, DeliveryStatus
 
@@ -61,19 +60,21 @@ class Outcome:
 
     def to_delivery(self) -> Delivery:
         job = self.job
-        # Built from typed values only, one per mail on the hot path: validation would
-        # double the cost and check nothing the types do not already say.
-        return Delivery.model_construct(
-            occurred_at=self.at,
-            delivery_key=job.key,
-            kind=job.kind,
-            activation_id=UUID(job.activation_id),
-            incident_id=UUID(job.incident_id) if job.incident_id else None,
-            organisation_id=job.organisation_id,
-            contact_id=job.contact_id,
-            channel=job.channel,
-            status=self.status,
-            attempts=job.attempts,
-            error=self.error,
-            message_id=job.message_id,
+        # One per mail on the hot path. Validation parses the ids in Rust: faster than
+        # `uuid.UUID()` in Python, and `model_construct` is slower still (~5x).
+        return Delivery.model_validate(
+            {
+                "occurred_at": self.at,
+                "delivery_key": job.key,
+                "kind": job.kind,
+                "activation_id": job.activation_id,
+                "incident_id": job.incident_id,
+                "organisation_id": job.organisation_id,
+                "contact_id": job.contact_id,
+                "channel": job.channel,
+                "status": self.status,
+                "attempts": job.attempts,
+                "error": self.error,
+                "message_id": job.message_id,
+            }
         )
