@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 APT    := $(shell command -v apt-get 2>/dev/null)
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run demo test lint typecheck unit integration e2e bench schemas compose-check sysdeps-test clean
+.PHONY: run demo test lint typecheck unit integration e2e chaos bench schemas compose-check sysdeps-test clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ integration: $(STAMP)
 
 e2e: $(STAMP) sysdeps-test
 	$(BIN)/pytest -q tests/e2e
+
+# The long chaos run (~6 min): 20 SIGKILLs, 6 of them the broker, while 12 disasters arrive.
+chaos: $(STAMP)
+	$(BIN)/python -m tests.e2e.chaos
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

