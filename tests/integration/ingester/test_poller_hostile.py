@@ -400,3 +400,25 @@ async def test_a_real_capture_behind_a_prologue_is_published_and_the_repair_coun
     assert report.repaired == {reason: 1}
     assert sample("standby_documents_repaired_total", reason=reason) == before + 1
     assert len(await outbox_events(ctx)) == 4
+
+
+async def test_an_item_no_country_can_be_found_for_is_published_and_counted_unplaced(
+    ctx: ServiceContext, server: FeedServer
+) -> None:
+    from tests.unit.ingester.corpus import rss, rss_item
+
+    placed = rss_item(96_000_001, iso3="")  # named "Philippines": placed by name
+    at_sea = (
+        rss_item(96_000_002, iso3="", lat="0.0", lon="-25.0")
+        .replace("<gdacs:country>Philippines</gdacs:country>", "<gdacs:country></gdacs:country>")
+        .replace("<gdacs:glide>EQ-2026-000001-PHL</gdacs:glide>", "<gdacs:glide></gdacs:glide>")
+    )
+    server.serve(rss(placed, at_sea))
+    before = sample("standby_events_unplaced_total")
+    report = await make_poller(ctx, server.url).poll_once()
+    assert (report.outcome, report.published) == ("ok", 2)
+    assert sample("standby_events_unplaced_total") - before == 1
+    published = {e.source_id: e for e in await outbox_events(ctx)}
+    assert published["EQ:96000001"].countries == ["PHL"]
+    assert published["EQ:96000001"].places[0].found_by.value == "name"
+    assert published["EQ:96000002"].countries == []
