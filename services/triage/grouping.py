@@ -48,6 +48,10 @@ class GroupingPolicy:
     flood_after_cyclone_days: float = 3.0
     flood_from_cyclone_km: float = 300.0
 
+    @property
+    def duplicate_span(self) -> timedelta:
+        return timedelta(seconds=self.duplicate_seconds)
+
 
 def aftershock_window(magnitude: float) -> tuple[float, float]:
     """Uhrhammer (1986): (distance km, days) within which smaller quakes are aftershocks."""

@@ -38,6 +38,7 @@ _EARTH_RADIUS_KM = 6371.0
 # How long past its window an incident stays indexed in a replay: a report dated only by
 # its month is replayed at the month's end and must still find the month's incidents.
 _RETAIN = timedelta(days=32)
+_DAY = timedelta(days=1)
 
 
 def incident_id(first_report: str) -> UUID:
@@ -201,6 +202,8 @@ class IncidentBook:
 
     def __init__(self, policy: MergePolicy | None = None) -> None:
         self.policy = policy or MergePolicy()
+        self._duplicate_span = self.policy.grouping.duplicate_span
+        self._aftershock_span = timedelta(days=self.policy.grouping.aftershock_max_days)
         self.incidents: dict[UUID, Incident] = {}
         self._by_key: dict[str, Incident] = {}
         self._by_glide: dict[str, Incident] = {}
@@ -281,9 +284,22 @@ class IncidentBook:
 
     def _grouped(self, incident: Incident, event: HazardEvent) -> str | None:
         """One source's separate event that is still this disaster: a duplicate, an aftershock."""
+        first, last = incident.first_seen, incident.last_seen
+        if first is None or last is None:
+            return None
+        # Cheap bounds first: this runs for every report against its country's incidents.
+        when = event.event_time
         policy = self.policy.grouping
-        reports = incident.reports.values()
-        return duplicate_of(event, reports, policy) or aftershock_of(event, reports, policy)
+        if first - self._duplicate_span <= when <= last + self._duplicate_span:
+            why = duplicate_of(event, incident.reports.values(), policy)
+            if why is not None:
+                return why
+        if (
+            event.hazard_type is HazardType.EARTHQUAKE
+            and first - _DAY <= when <= first + self._aftershock_span
+        ):
+            return aftershock_of(event, incident.reports.values(), policy)
+        return None
 
     def _floods_of(self, event: HazardEvent) -> list[tuple[Incident, str]]:
         """A cyclone reported after the flood it caused (an archive's last episode) joins it."""
