@@ -31,13 +31,11 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.base import Message, utcnow
 from services.common import metrics
-from services.common.db import Database, insert_many
+from services.common.db import Database, insert_many, upsert
 from services.common.direct import DirectConnection
 from services.common.logs import get_logger
 
@@ -75,10 +73,8 @@ Publish = Callable[[bytes, str, bytes | None], Awaitable[None]]
 
 async def claim(session: AsyncSession, message_id: UUID, topic: str) -> bool:
     """Record a consumed message; return False when it was processed before."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = (
-        insert(inbox)
+        upsert(session, inbox)
         .values(message_id=str(message_id), topic=topic, processed_at=utcnow())
         .on_conflict_do_nothing(index_elements=["message_id"])
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -242,9 +241,3 @@ class Settings(BaseSettings):
             self, service
         )
         return section.metrics_port
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """Return the process's settings, read once."""
-    return Settings()

@@ -5,18 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.deliveries import Delivery
+from services.common.db import upsert
 from services.duty.models import DutyDelivery, SpentToken
 from services.duty.tokens import Grant, Refusal, TokenRefusedError
-
-
-def insert_for(session: AsyncSession):  # type: ignore[no-untyped-def]
-    """Return the dialect's INSERT (with ON CONFLICT) for this session's database."""
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 async def record_delivery(session: AsyncSession, delivery: Delivery) -> None:
@@ -33,7 +27,7 @@ async def record_delivery(session: AsyncSession, delivery: Delivery) -> None:
         "error": delivery.error,
         "occurred_at": delivery.occurred_at,
     }
-    stmt = insert_for(session)(DutyDelivery).values(**values)
+    stmt = upsert(session, DutyDelivery).values(**values)
     update = {k: stmt.excluded[k] for k in values if k != "delivery_key"}
     await session.execute(
         stmt.on_conflict_do_update(
@@ -49,7 +43,7 @@ async def spend_token(session: AsyncSession, grant: Grant, now: datetime) -> Non
     # An expired token is refused before it gets here, so its nonce need not be kept.
     await session.execute(delete(SpentToken).where(SpentToken.expires_at < now))
     stmt = (
-        insert_for(session)(SpentToken)
+        upsert(session, SpentToken)
         .values(nonce=grant.nonce, expires_at=grant.expires_at, spent_at=now)
         .on_conflict_do_nothing(index_elements=["nonce"])
     )

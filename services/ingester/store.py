@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.base import utcnow
+from services.common.db import upsert
 from services.ingester.changes import Seen
 from services.ingester.models import SeenEvent
 
@@ -34,8 +33,7 @@ async def load_seen(session: AsyncSession, keys: Iterable[str]) -> dict[str, See
 async def record_published(session: AsyncSession, key: str, seen: Seen) -> None:
     """Remember the version and values just published for one event."""
     now = utcnow()
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(SeenEvent).values(
+    stmt = upsert(session, SeenEvent).values(
         key=key,
         version=seen.version,
         fingerprint=seen.dumps(),

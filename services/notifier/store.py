@@ -7,14 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.activations import Activation, IncidentSummary
 from schemas.base import utcnow
 from schemas.deliveries import Channel, DeliveryKind, DeliveryStatus
-from services.common.db import insert_many
+from services.common.db import insert_many, upsert
 from services.common.direct import DirectConnection
 from services.common.presence import Presence
 from services.notifier.jobs import Job, Outcome
@@ -22,11 +20,6 @@ from services.notifier.models import BodyRow, DeliveryRow, IncidentRow, ThreadRo
 
 OPEN_STATUSES = (DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value)
 HOT_LEASE = timedelta(minutes=5)
-
-
-def _insert(session: AsyncSession, table: type[BodyRow] | type[ThreadRow]):  # type: ignore[no-untyped-def]
-    dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 async def record_new(
@@ -46,7 +39,7 @@ async def record_new(
     if bodies:
         now = utcnow()
         await session.execute(
-            _insert(session, BodyRow).on_conflict_do_nothing(index_elements=["id"]),
+            upsert(session, BodyRow).on_conflict_do_nothing(index_elements=["id"]),
             [
                 {"id": body_id, "subject": subject, "content": content, "created_at": now}
                 for body_id, (subject, content) in bodies.items()
@@ -124,7 +117,7 @@ async def add_threads(session: AsyncSession, incident_id: str, roots: dict[str, 
         return
     now = utcnow()
     await session.execute(
-        _insert(session, ThreadRow).on_conflict_do_nothing(
+        upsert(session, ThreadRow).on_conflict_do_nothing(
             index_elements=["incident_id", "contact_ref"]
         ),
         [

@@ -14,11 +14,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common import metrics
+from services.common.db import upsert
 from services.common.logs import get_logger
 from services.duty.console.sessions import end_sessions_of
 from services.duty.models import RotaMember, SecurityEvent
 from services.duty.rota import Rota
-from services.duty.store import insert_for
 
 log = get_logger(__name__)
 
@@ -91,7 +91,7 @@ async def sync_rota(transaction: Transaction, rota: Rota, now: datetime) -> list
         seen = set((await session.execute(select(RotaMember.officer_id))).scalars())
         for officer_id in sorted(current - seen):
             await session.execute(
-                insert_for(session)(RotaMember)
+                upsert(session, RotaMember)
                 .values(officer_id=officer_id, seen_at=now)
                 .on_conflict_do_nothing(index_elements=["officer_id"])
             )

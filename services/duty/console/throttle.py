@@ -20,8 +20,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import case, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.common.db import upsert
 from services.duty.models import LoginThrottle
-from services.duty.store import insert_for
 
 DEVICE_COOKIE = "standby_device"
 DEVICE_MAX_AGE_S = 180 * 86400
@@ -91,10 +91,10 @@ async def retry_after(session: AsyncSession, keys: list[str], now: datetime) -> 
 async def record_failure(session: AsyncSession, keys: list[str], now: datetime) -> None:
     """Count a failed try under every key and set when each key may try next."""
     for key in keys:
-        stmt = insert_for(session)(LoginThrottle).values(
+        insert = upsert(session, LoginThrottle).values(
             key=key, failures=1, last_failure_at=now, next_try_at=now
         )
-        stmt = stmt.on_conflict_do_update(
+        stmt = insert.on_conflict_do_update(
             index_elements=["key"],
             set_={
                 # Failures older than the window are forgiven: the count starts again.
