@@ -1,6 +1,6 @@
 """Backtest throughput: normalised reports → incident merge → decision, on one core (target ≥ 20,000/s).
 
-The history is generated (services/triage/synthetic.py): 100,000 reports of disasters with
+The history is generated (benchmarks/synthetic.py): 100,000 reports of disasters with
 the imperfections of the real feeds, in time order, decided with the shipped criteria. The
 baseline, measured in the same run on the same reports, is decoding each report from its
 wire JSON with pydantic: the least a consumer of hazards.v1 does per message. The ratio says
@@ -17,10 +17,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks.synthetic import generate_history, pair_scores
 from schemas.hazards import HazardEvent
 from services.triage.backtest import in_time_order, replay
 from services.triage.criteria import load_criteria
-from services.triage.synthetic import generate_history, pair_scores
 
 _CRITERIA = Path(__file__).resolve().parents[1] / "deploy" / "criteria.yaml"
 _EVENTS = 100_000

@@ -14,146 +14,145 @@ from services.common.errors import StandbyError
 
 def register(app: typer.Typer) -> None:
     """Add the notifier's commands to the `standby` command."""
+    app.command("notifier-recipients")(recipients_command)
+    app.command("notifier-deliveries")(deliveries_command)
+    app.command("notifier-preview")(preview_command)
 
-    @app.command("notifier-recipients")
-    def recipients_command(
-        level: Annotated[str, typer.Option(help="watch, standby or activate.")] = "activate",
-        hazard: Annotated[str, typer.Option(help="GDACS hazard code, e.g. EQ, TC, FL.")] = "EQ",
-        country: Annotated[
-            list[str], typer.Option(help="ISO3 code of an affected country (repeatable).")
-        ] = ["PHL"],  # noqa: B006
-        members: Annotated[
-            Path | None, typer.Option(help="Member directory [default: STANDBY_MEMBERS_FILE].")
-        ] = None,
-    ) -> None:
-        """Check the member directory and list who an incident at a level would reach."""
-        from schemas.activations import Level
-        from schemas.hazards import HazardType
-        from services.common.commands import load_settings
-        from services.notifier.directory import load_directory, regions_of
-        from services.notifier.recipients import select_recipients
 
-        path = members or load_settings().members_file
-        try:
-            directory = load_directory(path)
-            chosen = select_recipients(
-                directory,
-                level=Level(level),
-                hazard=HazardType(hazard.upper()),
-                countries=[c.upper() for c in country],
-                regions_of=regions_of,
-            )
-        except (StandbyError, ValueError) as err:
-            typer.echo(f"error: {err}", err=True)
-            raise typer.Exit(2) from err
-        for r in chosen:
-            channels = ["email"] if r.contact.email else []
-            channels += ["chat"] * len(r.contact.apprise_urls)
-            typer.echo(
-                f"{r.ref:40} {r.contact.language.value}  {','.join(channels):12} "
-                f"{r.organisation.name_en}"
-            )
-        typer.echo(
-            f"{len(chosen)} contact(s) in {len({r.organisation.id for r in chosen})} "
-            f"organisation(s) of {len(directory.organisations)}"
-        )
+def recipients_command(
+    level: Annotated[str, typer.Option(help="watch, standby or activate.")] = "activate",
+    hazard: Annotated[str, typer.Option(help="GDACS hazard code, e.g. EQ, TC, FL.")] = "EQ",
+    country: Annotated[
+        list[str], typer.Option(help="ISO3 code of an affected country (repeatable).")
+    ] = ["PHL"],  # noqa: B006
+    members: Annotated[
+        Path | None, typer.Option(help="Member directory [default: STANDBY_MEMBERS_FILE].")
+    ] = None,
+) -> None:
+    """Check the member directory and list who an incident at a level would reach."""
+    from schemas.activations import Level
+    from schemas.hazards import HazardType
+    from services.common.commands import load_settings
+    from services.notifier.directory import load_directory, regions_of
+    from services.notifier.recipients import select_recipients
 
-    @app.command("notifier-deliveries")
-    def deliveries_command(
-        activation: Annotated[
-            str | None, typer.Argument(help="Activation id (or its first characters).")
-        ] = None,
-        status: Annotated[
-            str | None, typer.Option(help="Only pending, retrying, sent or failed.")
-        ] = None,
-        limit: Annotated[int, typer.Option(help="At most this many rows, newest first.")] = 50,
-    ) -> None:
-        """Show what happened to the notifier's deliveries, newest first."""
-        import asyncio
-
-        from services.common.commands import load_settings
-        from services.common.db import Database
-        from services.notifier.report import delivery_lines
-
-        settings = load_settings()
-
-        async def read() -> list[str]:
-            db = Database(
-                settings.database_url_for("notifier"),
-                "notifier",
-                schema=settings.database_schema_for("notifier"),
-            )
-            try:
-                return await delivery_lines(db, activation=activation, status=status, limit=limit)
-            finally:
-                await db.dispose()
-
-        for line in asyncio.run(read()):
-            typer.echo(line)
-
-    @app.command("notifier-preview")
-    def preview_command(
-        language: Annotated[str, typer.Option(help="ja or en.")] = "ja",
-        level: Annotated[str, typer.Option(help="watch, standby or activate.")] = "activate",
-        out: Annotated[
-            Path | None, typer.Option(help="Write an .eml file instead of printing the text.")
-        ] = None,
-    ) -> None:
-        """Render a sample member alert, to review the templates."""
-        from email.headerregistry import Address
-
-        from schemas.activations import Activation, IncidentSummary, Level, Reason
-        from schemas.hazards import AlertLevel, HazardType, Link, Measure
-        from schemas.members import Language
-        from services.common.commands import load_settings
-        from services.notifier.directory import load_directory
-        from services.notifier.mime import address, build_body, headers
-        from services.notifier.rendering import Renderer
-
-        settings = load_settings()
-        try:
-            secretariat = load_directory(settings.members_file).secretariat
-        except StandbyError:
-            secretariat = None
-        activation = Activation(
-            activation_id=uuid4(),
-            incident_id=uuid4(),
+    path = members or load_settings().members_file
+    try:
+        directory = load_directory(path)
+        chosen = select_recipients(
+            directory,
             level=Level(level),
-            score=88,
-            reasons=[
-                Reason(rule="gdacs_alert", sentence="GDACS alert level Red"),
-                Reason(rule="population", sentence="2.1 M people within 100 km"),
-                Reason(rule="presence", sentence="3 member organisations present in country"),
-            ],
-            summary=IncidentSummary(
-                title="Red earthquake alert (Magnitude 7.4M, Depth:10km) in Philippines",
-                hazard_type=HazardType.EARTHQUAKE,
-                countries=["PHL"],
-                country_names=["Philippines"],
-                event_time=datetime.now(UTC),
-                lat=9.8,
-                lon=126.4,
-                alert_level=AlertLevel.RED,
-                severity=Measure(value=7.4, unit="M", text="Magnitude 7.4M, Depth:10km"),
-                population_exposed=2_100_000,
-                links=[Link(rel="report", url="https://www.gdacs.org/report.aspx?eventtype=EQ")],
-            ),
+            hazard=HazardType(hazard.upper()),
+            countries=[c.upper() for c in country],
+            regions_of=regions_of,
         )
-        rendered = Renderer().member_alert(Language(language), activation, secretariat)
-        if out is None:
-            typer.echo(
-                f"Subject: {rendered.subject}\n\n{rendered.text}\n--- chat ---\n{rendered.chat}"
-            )
-            return
-        smtp = settings.notifier.smtp
-        body = build_body(rendered, Address(smtp.from_name, addr_spec=smtp.from_address))
-        head = headers(
-            recipient=address(
-                "山田 太郎" if language == "ja" else "Alex Morgan", "member@example.jp"
-            ),
-            message_id=f"<preview-{uuid4().hex}@{settings.notifier.message_id_domain}>",
-            thread_root=None,
-            kind="member_alert",
+    except (StandbyError, ValueError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from err
+    for r in chosen:
+        channels = ["email"] if r.contact.email else []
+        channels += ["chat"] * len(r.contact.apprise_urls)
+        typer.echo(
+            f"{r.ref:40} {r.contact.language.value}  {','.join(channels):12} "
+            f"{r.organisation.name_en}"
         )
-        out.write_bytes(head + body.content)
-        typer.echo(f"wrote {out}")
+    typer.echo(
+        f"{len(chosen)} contact(s) in {len({r.organisation.id for r in chosen})} "
+        f"organisation(s) of {len(directory.organisations)}"
+    )
+
+
+def deliveries_command(
+    activation: Annotated[
+        str | None, typer.Argument(help="Activation id (or its first characters).")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option(help="Only pending, retrying, sent or failed.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows, newest first.")] = 50,
+) -> None:
+    """Show what happened to the notifier's deliveries, newest first."""
+    import asyncio
+
+    from services.common.commands import load_settings
+    from services.common.db import Database
+    from services.notifier.report import delivery_lines
+
+    settings = load_settings()
+
+    async def read() -> list[str]:
+        db = Database(
+            settings.database_url_for("notifier"),
+            "notifier",
+            schema=settings.database_schema_for("notifier"),
+        )
+        try:
+            return await delivery_lines(db, activation=activation, status=status, limit=limit)
+        finally:
+            await db.dispose()
+
+    for line in asyncio.run(read()):
+        typer.echo(line)
+
+
+def preview_command(
+    language: Annotated[str, typer.Option(help="ja or en.")] = "ja",
+    level: Annotated[str, typer.Option(help="watch, standby or activate.")] = "activate",
+    out: Annotated[
+        Path | None, typer.Option(help="Write an .eml file instead of printing the text.")
+    ] = None,
+) -> None:
+    """Render a sample member alert, to review the templates."""
+    from email.headerregistry import Address
+
+    from schemas.activations import Activation, IncidentSummary, Level, Reason
+    from schemas.hazards import AlertLevel, HazardType, Link, Measure
+    from schemas.members import Language
+    from services.common.commands import load_settings
+    from services.notifier.directory import load_directory
+    from services.notifier.mime import address, build_body, headers
+    from services.notifier.rendering import Renderer
+
+    settings = load_settings()
+    try:
+        secretariat = load_directory(settings.members_file).secretariat
+    except StandbyError:
+        secretariat = None
+    activation = Activation(
+        activation_id=uuid4(),
+        incident_id=uuid4(),
+        level=Level(level),
+        score=88,
+        reasons=[
+            Reason(rule="gdacs_alert", sentence="GDACS alert level Red"),
+            Reason(rule="population", sentence="2.1 M people within 100 km"),
+            Reason(rule="presence", sentence="3 member organisations present in country"),
+        ],
+        summary=IncidentSummary(
+            title="Red earthquake alert (Magnitude 7.4M, Depth:10km) in Philippines",
+            hazard_type=HazardType.EARTHQUAKE,
+            countries=["PHL"],
+            country_names=["Philippines"],
+            event_time=datetime.now(UTC),
+            lat=9.8,
+            lon=126.4,
+            alert_level=AlertLevel.RED,
+            severity=Measure(value=7.4, unit="M", text="Magnitude 7.4M, Depth:10km"),
+            population_exposed=2_100_000,
+            links=[Link(rel="report", url="https://www.gdacs.org/report.aspx?eventtype=EQ")],
+        ),
+    )
+    rendered = Renderer().member_alert(Language(language), activation, secretariat)
+    if out is None:
+        typer.echo(f"Subject: {rendered.subject}\n\n{rendered.text}\n--- chat ---\n{rendered.chat}")
+        return
+    smtp = settings.notifier.smtp
+    body = build_body(rendered, Address(smtp.from_name, addr_spec=smtp.from_address))
+    head = headers(
+        recipient=address("山田 太郎" if language == "ja" else "Alex Morgan", "member@example.jp"),
+        message_id=f"<preview-{uuid4().hex}@{settings.notifier.message_id_domain}>",
+        thread_root=None,
+        kind="member_alert",
+    )
+    out.write_bytes(head + body.content)
+    typer.echo(f"wrote {out}")

@@ -199,6 +199,14 @@ def create_app(deps: PreferenceDeps) -> FastAPI:
             **extra,
         )
 
+    _link_routes(app, deps, show)
+    _preference_routes(app, deps, show, form, contact_of)
+    return app
+
+
+def _link_routes(app: FastAPI, deps: PreferenceDeps, show: Callable[..., HTMLResponse]) -> None:
+    """The way in without a link: ask for one's own by mail."""
+
     @app.get("/m")
     async def request_link(request: Request) -> Response:
         """Ask for one's own link: the way in from any member mail's footer."""
@@ -226,6 +234,16 @@ def create_app(deps: PreferenceDeps) -> FastAPI:
                 log.warning("preference_link_not_sent", error=str(err))
         # The same answer whether or not the address is known: the list is not to be probed.
         return show(request, "", message="link_sent", ask_link=True, form=False)
+
+
+def _preference_routes(
+    app: FastAPI,
+    deps: PreferenceDeps,
+    show: Callable[..., HTMLResponse],
+    form: Callable[..., Awaitable[Response]],
+    contact_of: Callable[[str], tuple[Organisation, Contact] | None],
+) -> None:
+    """One member's page: see, change and stop what they are sent."""
 
     @app.get("/m/{token}")
     async def preferences(request: Request, token: str) -> Response:
@@ -281,8 +299,6 @@ def create_app(deps: PreferenceDeps) -> FastAPI:
             await save_preference(session, org.id, contact.id, stopped, now)
         log.info("member_unsubscribed", organisation=org.id, contact=contact.id)
         return await form(request, token, message="stopped")
-
-    return app
 
 
 def _link_mail(

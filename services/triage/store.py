@@ -41,6 +41,33 @@ async def load_candidates(
     session: AsyncSession, event: HazardEvent, policy: MergePolicy
 ) -> LoadedBook:
     """Load every incident the report could join: same report, same GLIDE, or same hazard in time."""
+    ids = await _candidate_ids(session, event, policy)
+    loaded = LoadedBook(IncidentBook(policy))
+    if not ids:
+        return loaded
+    rows = (await session.execute(select(IncidentRow).where(IncidentRow.id.in_(ids)))).scalars()
+    members = (
+        await session.execute(
+            select(IncidentMemberRow).where(IncidentMemberRow.incident_id.in_(ids))
+        )
+    ).scalars()
+    by_incident: dict[str, list[IncidentMemberRow]] = {}
+    for member in members:
+        by_incident.setdefault(member.incident_id, []).append(member)
+        loaded.members[member.source_key] = member
+    for row in rows:
+        incident = _rebuild(row, by_incident.get(row.id, []))
+        if not incident.reports:
+            continue
+        loaded.rows[incident.id] = row
+        loaded.book.add(incident)
+    return loaded
+
+
+async def _candidate_ids(
+    session: AsyncSession, event: HazardEvent, policy: MergePolicy
+) -> set[str]:
+    """Ids of the incidents a report could join: same report, same GLIDE, or same hazard in time."""
     glide = glide_key(event.glide)
     by_member = IncidentMemberRow.source_key == event.key
     if glide is not None:
@@ -82,46 +109,27 @@ async def load_candidates(
     )
     if nearby is not None:
         ids.update((await session.execute(nearby)).scalars())
-    loaded = LoadedBook(IncidentBook(policy))
-    if not ids:
-        return loaded
-    rows = (await session.execute(select(IncidentRow).where(IncidentRow.id.in_(ids)))).scalars()
-    members = (
-        await session.execute(
-            select(IncidentMemberRow).where(IncidentMemberRow.incident_id.in_(ids))
-        )
-    ).scalars()
-    by_incident: dict[str, list[IncidentMemberRow]] = {}
-    for member in members:
-        by_incident.setdefault(member.incident_id, []).append(member)
-        loaded.members[member.source_key] = member
-    for row in rows:
-        incident = Incident(
-            id=UUID(row.id),
-            family=HazardType(row.family),
-            level=Level(row.level),
-            score=row.score,
-            alerted_level=Level(row.alerted_level),
-            acked_level=Level(row.acked_level),
-        )
-        reports = sorted(
-            (HazardEvent.model_validate_json(m.event) for m in by_incident.get(row.id, [])),
-            key=lambda e: e.event_time,
-        )
-        for report in reports:
-            incident.absorb(report)
-        incident.joined.update(
-            {
-                m.source_key: m.joined_because
-                for m in by_incident.get(row.id, [])
-                if m.joined_because
-            }
-        )
-        if not incident.reports:
-            continue
-        loaded.rows[incident.id] = row
-        loaded.book.add(incident)
-    return loaded
+    return ids
+
+
+def _rebuild(row: IncidentRow, members: list[IncidentMemberRow]) -> Incident:
+    """An incident from its row and its member reports, replayed in event-time order."""
+    incident = Incident(
+        id=UUID(row.id),
+        family=HazardType(row.family),
+        level=Level(row.level),
+        score=row.score,
+        alerted_level=Level(row.alerted_level),
+        acked_level=Level(row.acked_level),
+    )
+    reports = sorted(
+        (HazardEvent.model_validate_json(m.event) for m in members),
+        key=lambda e: e.event_time,
+    )
+    for report in reports:
+        incident.absorb(report)
+    incident.joined.update({m.source_key: m.joined_because for m in members if m.joined_because})
+    return incident
 
 
 async def save_outcome(

@@ -6,13 +6,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from benchmarks.synthetic import generate_history
 from services.common.db import Database
 from services.common.service import build_context
 from services.common.settings import Settings, TriageSettings
 from services.triage.backtest import fact_context, in_time_order, replay
 from services.triage.handlers import TriageHandlers, merge_policy
 from services.triage.models import DecisionRow, IncidentMemberRow
-from services.triage.synthetic import generate_history
 from tests.unit.triage.builders import SHIPPED_CRITERIA, shipped
 
 SERVICE = "triage"

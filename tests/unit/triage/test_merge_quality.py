@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.synthetic import MergeScore, generate_history, pair_scores
 from schemas.activations import Level
 from schemas.hazards import HazardEvent, HazardType, Source
 from services.tools.documents import read_events
 from services.triage.backtest import find_documents, in_time_order, replay
 from services.triage.engine import Outcome
-from services.triage.synthetic import MergeScore, generate_history, pair_scores
 from tests.unit.triage.builders import shipped
 
 GDACS_STORM = re.compile(r"\b([A-Z]{3,})-\d\d\b")
