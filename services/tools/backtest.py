@@ -279,7 +279,7 @@ def _side(line: DecisionLine) -> dict[str, object]:
 
 
 _TABLE_HEADER = (
-    f"{'first seen (UTC)':<16}  {'level':<8} {'score':>5}  {'':1} {'incident':<8}  "
+    f"{'first seen (UTC)':<16}  {'level':<8} {'score':>5}  {'':1} {'after':>6} {'incident':<8}  "
     f"{'countries':<11}  {'event':<26}  title — reasons\n"
 )
 _DIFF_HEADER = (
@@ -296,9 +296,16 @@ def _table_row(line: DecisionLine) -> str:
     mark = "!" if line.broadcast else " "
     countries = ",".join(line.countries) or "-"
     return (
-        f"{_when(line):<16}  {line.level.value:<8} {line.score:>5.0f}  {mark} {line.incident_id[:8]}  "
-        f"{countries[:11]:<11}  {line.event[:26]:<26}  {line.title[:70]} — {'; '.join(line.reasons)}\n"
+        f"{_when(line):<16}  {line.level.value:<8} {line.score:>5.0f}  {mark} {_after(line):>6} "
+        f"{line.incident_id[:8]}  {countries[:11]:<11}  {line.event[:26]:<26}  {line.title[:70]} — "
+        f"{'; '.join(line.reasons)}\n"
     )
+
+
+def _after(line: DecisionLine) -> str:
+    """How long after the event's start this decision could be made (its report was known)."""
+    hours = (line.known_at - (line.first_seen or line.event_time)).total_seconds() / 3600
+    return f"+{hours:.0f}h" if hours < 48 else f"+{hours / 24:.0f}d"
 
 
 def _diff_row(old: DecisionLine, new: DecisionLine) -> str:
