@@ -92,7 +92,12 @@ def test_two_of_each_lose_nothing_when_one_notifier_and_one_duty_are_killed(
         tmp_path / "rota.yaml", backup_after_minutes=STEP_S / 60, team_after_minutes=STEP_S / 60
     )
     smtp_port = free_port()
-    shared = {"STANDBY_DATABASE_URL": PG_URL, "STANDBY_DATABASE_SCHEMA_PREFIX": prefix}
+    shared = {
+        "STANDBY_DATABASE_URL": PG_URL,
+        "STANDBY_DATABASE_SCHEMA_PREFIX": prefix,
+        # The notifier reads the officers' addresses from the rota too.
+        "STANDBY_DUTY__ROTA_FILE": str(rota),
+    }
     notifiers = [
         NotifierProcess(
             tmp_path / f"n{i}",
