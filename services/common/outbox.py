@@ -38,6 +38,7 @@ from services.common import metrics
 from services.common.db import Database, insert_many, upsert
 from services.common.direct import DirectConnection
 from services.common.logs import get_logger
+from services.common.wakeup import WakeUpLoop
 
 log = get_logger(__name__)
 
@@ -152,18 +153,23 @@ class OutboxRelay:
         self.replay_window = replay_window
         self.batch_size = batch_size
         self.idle_interval_s = idle_interval_s
-        self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._loop = WakeUpLoop(
+            self._round,
+            failed="outbox_relay_failed",
+            retry_s=idle_interval_s,
+            until=lambda: self._stopping,
+        )
 
     def kick(self) -> None:
         """Wake the relay: a transaction with outbox rows just committed."""
-        self._wake.set()
+        self._loop.kick()
 
     async def start(self) -> None:
         await self._recover_after_broker_restart()
         self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        self._task = asyncio.create_task(self._loop.run(), name="outbox-relay")
 
     async def stop(self, grace_s: float = 10.0) -> None:
         """Let the batch in progress finish, then relay what is left once more."""
@@ -171,7 +177,7 @@ class OutboxRelay:
             # Cancelling mid-batch would publish rows without marking them, and the final
             # pass below would publish them again: ask the loop to end between batches.
             self._stopping = True
-            self._wake.set()
+            self._loop.kick()
             try:
                 await asyncio.wait_for(self._task, grace_s)
             except (TimeoutError, asyncio.CancelledError):
@@ -204,19 +210,15 @@ class OutboxRelay:
                 )
             await kv_set(session, "broker_epoch", self.epoch)
 
-    async def _run(self) -> None:
-        while not self._stopping:
-            try:
-                relayed = await self.relay_once()
-            except Exception as err:
-                log.warning("outbox_relay_failed", error=str(err))
-                relayed = 0
-                await asyncio.sleep(min(self.idle_interval_s, 1.0))
-            if relayed >= self.batch_size or self._stopping:
-                continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.idle_interval_s)
+    async def _round(self) -> float:
+        """Relay one batch; go again at once while batches come full."""
+        try:
+            relayed = await self.relay_once()
+        except Exception as err:
+            log.warning("outbox_relay_failed", error=str(err))
+            relayed = 0
+            await asyncio.sleep(min(self.idle_interval_s, 1.0))
+        return 0 if relayed >= self.batch_size else self.idle_interval_s
 
     async def relay_once(self) -> int:
         """Publish one batch of pending rows; return how many were published."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import datetime
 
@@ -11,6 +9,7 @@ from services.common import metrics
 from services.common.db import Database
 from services.common.logs import get_logger
 from services.common.unit_of_work import Work
+from services.common.wakeup import WakeUpLoop
 from services.duty import queries
 from services.duty.paging import Duty
 
@@ -33,11 +32,11 @@ class Escalator:
         self.work = work
         self.clock = clock
         self.tick_s = tick_s
-        self._wake = asyncio.Event()
+        self._loop = WakeUpLoop(self._round, failed="escalation_clock_failed", retry_s=tick_s)
 
     def kick(self) -> None:
         """Re-read the schedule now: a page has just created a timer."""
-        self._wake.set()
+        self._loop.kick()
 
     async def fire_due(self) -> int:
         """Fire every due timer, each in its own transaction; return how many escalated."""
@@ -58,17 +57,14 @@ class Escalator:
     async def run(self) -> None:
         """Run until cancelled; a failing database is logged and retried on the next tick."""
         log.info("escalation_clock_started", tick_s=self.tick_s)
-        while True:
-            wait = self.tick_s
-            try:
-                await self.fire_due()
-                await self.refresh_gauge()
-                async with self.db.sessions() as session:
-                    due = await self.duty.next_due(session)
-                if due is not None:
-                    wait = max(0.0, min(wait, (due - self.clock()).total_seconds()))
-            except Exception as err:  # the clock must keep ticking through a DB outage
-                log.warning("escalation_clock_failed", error=str(err))
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+        await self._loop.run()
+
+    async def _round(self) -> float:
+        """Fire what is due; sleep until the next timer, a tick at most."""
+        await self.fire_due()
+        await self.refresh_gauge()
+        async with self.db.sessions() as session:
+            due = await self.duty.next_due(session)
+        if due is None:
+            return self.tick_s
+        return max(0.0, min(self.tick_s, (due - self.clock()).total_seconds()))

@@ -12,7 +12,6 @@ scheduler never sends a second copy of a job the dispatcher holds.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -29,6 +28,7 @@ from services.common.errors import DeliveryError
 from services.common.logs import get_logger
 from services.common.presence import Presence
 from services.common.settings import NotifierSettings
+from services.common.wakeup import WakeUpLoop
 from services.notifier import store
 from services.notifier.chat import ChatChannel
 from services.notifier.jobs import Job, Outcome, chat_parts
@@ -193,22 +193,14 @@ class RetryScheduler:
         self.presence = presence
         # At most this long before a dead process's deliveries are taken over.
         self.max_idle_s = max_idle_s
-        self._wake = asyncio.Event()
+        self._loop = WakeUpLoop(self.run_once, failed="retry_scan_failed", retry_s=max_idle_s)
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.kick()
 
     async def run(self) -> None:
         """Poll for due jobs until cancelled; sleep until the next one is due."""
-        while True:
-            try:
-                pause = await self.run_once()
-            except Exception as err:
-                log.warning("retry_scan_failed", error=str(err))
-                pause = self.max_idle_s
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), pause)
+        await self._loop.run()
 
     async def run_once(self) -> float:
         """Submit the jobs due now; return how long to sleep before looking again."""

@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from sqlalchemy import select
 
-from schemas import HazardEvent
 from services.common.db import Database
 from services.common.outbox import outbox
 from services.common.unit_of_work import units_of_work
+from tests.integration.common.test_outbox import event
 
 SERVICE = "common"
-
-
-def event(n: int) -> HazardEvent:
-    return HazardEvent(
-        source="gdacs",
-        source_id=f"EQ:{n}",
-        version="1",
-        hazard_type="EQ",
-        title=f"quake {n}",
-        event_time=datetime(2026, 11, 23, tzinfo=UTC),
-    )
 
 
 async def rows(database: Database) -> list[tuple[str, str | None]]:
