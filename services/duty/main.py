@@ -12,9 +12,9 @@ from services.common.service import ServiceContext
 from services.duty.console.app import ConsoleDeps, create_app, serve_console
 from services.duty.console.audit import watch_rota
 from services.duty.escalator import Escalator
+from services.duty.handlers import DutyHandlers
 from services.duty.paging import Duty, Links
 from services.duty.rota_source import RotaSource
-from services.duty.store import record_delivery
 from services.duty.tokens import LinkSigner
 
 
@@ -28,23 +28,11 @@ async def setup(ctx: ServiceContext) -> None:
     duty = Duty(rota, Links(settings.public_url, signer))
     escalator = Escalator(ctx.db, duty, ctx.work, utcnow, settings.escalation_tick_s)
 
-    async def on_activation(activation: Activation) -> None:
-        async with ctx.work() as work:
-            if not await work.claim(activation):
-                return
-            # Paging happens in the same transaction that stores the activation.
-            work.add(await duty.record_activation(work.session, activation, utcnow()))
-            work.after_commit(escalator.kick)
-
-    async def on_delivery(delivery: Delivery) -> None:
-        async with ctx.work() as work:
-            if await work.claim(delivery):
-                await record_delivery(work.session, delivery)
-
-    ctx.subscribe(ACTIVATIONS, Activation, on_activation)
+    handlers = DutyHandlers(ctx.work, duty, escalator, utcnow)
+    ctx.subscribe(ACTIVATIONS, Activation, handlers.on_activation)
     # Delivery reports (hundreds per activation) get a consumer group of their own: in the
     # service's one group a page waited behind them, seconds under load (decision 0504).
-    ctx.subscribe(DELIVERIES, Delivery, on_delivery, side_group="deliveries")
+    ctx.subscribe(DELIVERIES, Delivery, handlers.on_delivery, side_group="deliveries")
 
     app = create_app(
         ConsoleDeps(

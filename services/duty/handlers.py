@@ -1,0 +1,39 @@
+"""Duty's message handlers: thin shells around the repository, one unit of work each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from schemas.activations import Activation
+from schemas.deliveries import Delivery
+from services.common.unit_of_work import Work
+from services.duty.escalator import Escalator
+from services.duty.paging import Duty
+from services.duty.store import record_delivery
+
+
+class DutyHandlers:
+    """What duty does with an activation and with a delivery report."""
+
+    def __init__(
+        self, work: Work, duty: Duty, escalator: Escalator, clock: Callable[[], datetime]
+    ) -> None:
+        self.work = work
+        self.duty = duty
+        self.escalator = escalator
+        self.clock = clock
+
+    async def on_activation(self, activation: Activation) -> None:
+        """Store an activation and page step 0 in the same unit of work."""
+        async with self.work() as work:
+            if not await work.claim(activation):
+                return
+            work.add(await self.duty.record_activation(work.session, activation, self.clock()))
+            work.after_commit(self.escalator.kick)
+
+    async def on_delivery(self, delivery: Delivery) -> None:
+        """Keep the newest state of a delivery for the console's timeline."""
+        async with self.work() as work:
+            if await work.claim(delivery):
+                await record_delivery(work.session, delivery)
