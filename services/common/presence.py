@@ -62,6 +62,7 @@ class Presence:
             try:
                 assert self._conn is not None
                 await self._conn.execute(text("SELECT 1"))
+                await self._conn.commit()  # never left idle in a transaction
             except Exception as err:
                 # While the lock was away, a peer may have taken over this process's work;
                 # that work is then sent twice at worst, never lost.
