@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, HTTPException, Request
 
 from services.common.errors import StandbyError
+from services.duty.console import audit
 from services.duty.console.sessions import end_sessions_of, find_session
 from services.duty.rota import Officer, Rota
 
@@ -88,11 +89,21 @@ async def require_officer(request: Request) -> str:
         raise NotLoggedInError("login required")
     async with deps.db.transaction() as session:
         officer = await find_session(session, sid, deps.clock())
-        if officer is not None and deps.rota().officer(officer) is None:
+        left = officer is not None and deps.rota().officer(officer) is None
+        if left and officer is not None:
             # An officer removed from the rota loses every session at once.
             await end_sessions_of(session, [officer])
-            officer = None
-    if officer is None:
+    if left:
+        source = audit.client_source(request.client.host if request.client else None)
+        await audit.record(
+            deps.db.transaction,
+            audit.SecurityKind.SESSION_ENDED,
+            deps.clock(),
+            officer_id=officer,
+            source=source,
+            detail="off_rota",
+        )
+    if officer is None or left:
         raise NotLoggedInError("login required")
     request.state.officer_id = officer
     return officer

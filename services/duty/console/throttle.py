@@ -90,6 +90,8 @@ async def retry_after(session: AsyncSession, keys: list[str], now: datetime) -> 
 
 async def record_failure(session: AsyncSession, keys: list[str], now: datetime) -> None:
     """Count a failed try under every key and set when each key may try next."""
+    # Keys are made from typed ids and addresses: forget the stale ones so the table stays small.
+    await prune(session, now)
     for key in keys:
         insert = upsert(session, LoginThrottle).values(
             key=key, failures=1, last_failure_at=now, next_try_at=now

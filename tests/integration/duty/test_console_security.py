@@ -21,7 +21,7 @@ from services.common.settings import DutySettings
 from services.common.unit_of_work import units_of_work
 from services.duty.console.app import ConsoleDeps, create_app
 from services.duty.console.audit import sync_rota
-from services.duty.models import SecurityEvent
+from services.duty.models import ConsoleSession, LoginThrottle, SecurityEvent
 from services.duty.paging import Duty, Links
 from services.duty.rota import Rota
 from services.duty.tokens import LinkSigner
@@ -163,6 +163,13 @@ async def test_the_throttle_is_shared_by_every_replica_and_slows_rather_than_blo
         assert int((await login(second)).headers["retry-after"]) == 2
         world.now += timedelta(minutes=10)
         assert (await login(second)).status_code == 303
+    # Counters nobody failed under for the forget window are dropped at the next failure.
+    world.now += timedelta(minutes=20)
+    async with world.browser("192.0.2.31") as other:
+        await login(other, "sato", "guess")
+    async with world.db.sessions() as session:
+        keys = set((await session.execute(select(LoginThrottle.key))).scalars())
+    assert keys == {"pair:sato@192.0.2.31", "source:192.0.2.31", "officer:sato"}
 
 
 async def test_forwarded_for_is_believed_only_from_a_named_proxy(world: World) -> None:
@@ -197,8 +204,13 @@ async def test_leaving_the_rota_ends_sessions_and_refuses_the_officers_links(wor
         outcome = await deps.duty.record_activation(session, incoming, NOW)
     await sync_rota(world.db.transaction, world.rota, world.now)
     link = deps.duty.links.ack_url(incoming.activation_id, "aoki", NOW).removeprefix(BASE)
-    async with world.browser() as officer, world.browser("203.0.113.9") as phone:
+    async with (
+        world.browser() as officer,
+        world.browser() as laptop,
+        world.browser("203.0.113.9") as phone,
+    ):
         await login(officer)
+        await login(laptop)
         confirm = await phone.get(link)
         assert confirm.status_code == 200
         removed = _rota()
@@ -206,15 +218,20 @@ async def test_leaving_the_rota_ends_sessions_and_refuses_the_officers_links(wor
         removed["shifts"][0]["primary"] = "sato"
         removed["team"] = ["sato"]
         world.rota = Rota.model_validate(removed)
-        # Two replicas notice; the removal is recorded once.
+        # The next request of one session ends it at once...
+        assert (await officer.get("/api/v1/me")).status_code == 401
+        # ...and the look at the rota ends the rest; two replicas look, one records it.
         assert await sync_rota(world.db.transaction, world.rota, world.now) == ["aoki"]
         assert await sync_rota(world.db.transaction, world.rota, world.now) == []
-        assert (await officer.get("/api/v1/me")).status_code == 401
+        async with world.db.sessions() as session:
+            assert (await session.execute(select(ConsoleSession))).scalars().all() == []
+        assert (await laptop.get("/api/v1/me")).status_code == 401
         refused = await phone.post(link, data={"csrf": csrf_of(confirm.text)})
         assert refused.status_code == 403 and 'data-reason="off_rota"' in refused.text
         assert 'data-reason="off_rota"' in (await phone.get(link)).text
     kinds = [e.kind for e in await events(world.db)]
     assert kinds.count("rota_removed") == 1 and "link_refused" in kinds
+    assert kinds.count("session_ended") == 1
     assert outcome.messages  # the page went out before the removal
 
 
