@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from services.common.errors import ConfigError
-from services.common.logs import register_secrets, secret_values
+from services.common.logs import get_logger, register_secrets, secret_values
+
+_log = get_logger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -84,3 +87,40 @@ def _node_at(node: yaml.Node | None, loc: list[Any], *, at_key: bool) -> yaml.No
         else:
             return node
     return node
+
+
+V = TypeVar("V")
+
+
+class WatchedFile(Generic[V]):
+    """A configuration file as a running service sees it: re-read when it changes on disk.
+
+    A broken edit is logged and the last good version stays in force; at start a broken file
+    raises ConfigError, so a service never runs on nothing.
+    """
+
+    def __init__(self, path: Path, load: Callable[[Path], V], *, what: str) -> None:
+        self.path = path
+        self.load = load
+        self.what = what  # names the log events: `<what>_reloaded`, `<what>_invalid_kept_previous`
+        self._stamp = self._stat()
+        self._value = load(path)
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    def current(self) -> V:
+        """Return the newest valid version, re-reading the file first if it changed."""
+        stamp = self._stat()
+        if stamp is not None and stamp != self._stamp:
+            self._stamp = stamp
+            try:
+                self._value = self.load(self.path)
+                _log.info(f"{self.what}_reloaded", path=str(self.path))
+            except ConfigError as err:
+                _log.error(f"{self.what}_invalid_kept_previous", error=str(err))
+        return self._value

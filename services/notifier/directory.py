@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from schemas.members import MemberDirectory
-from services.common.config_files import load_yaml_model, locate
+from services.common.config_files import WatchedFile, load_yaml_model, locate
 from services.common.countries import country_table
 from services.common.errors import ConfigError
 from services.common.logs import get_logger
@@ -43,29 +43,8 @@ def load_directory(path: Path) -> MemberDirectory:
     return directory
 
 
-class DirectoryFile:
+class DirectoryFile(WatchedFile[MemberDirectory]):
     """Serve the current directory; a broken edit is logged and the last good one kept."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._stamp = self._stat()
-        self._directory = load_directory(path)
-
-    def _stat(self) -> tuple[int, int] | None:
-        try:
-            st = self.path.stat()
-        except OSError:
-            return None
-        return st.st_mtime_ns, st.st_size
-
-    def current(self) -> MemberDirectory:
-        """Return the directory, re-reading the file first if it changed on disk."""
-        stamp = self._stat()
-        if stamp is not None and stamp != self._stamp:
-            self._stamp = stamp
-            try:
-                self._directory = load_directory(self.path)
-                log.info("member_directory_reloaded", path=str(self.path))
-            except ConfigError as err:
-                log.error("member_directory_invalid_kept_previous", error=str(err))
-        return self._directory
+        super().__init__(path, load_directory, what="member_directory")

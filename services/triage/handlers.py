@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import structlog
 
 from schemas.acks import AckEvent
 from schemas.hazards import HazardEvent
+from schemas.members import MemberDirectory
 from services.common import metrics
 from services.common.logs import get_logger
 from services.common.service import ServiceContext
 from services.triage.criteria import Criteria
 from services.triage.decide import RuleBook
 from services.triage.engine import Triage, apply_ack
-from services.triage.facts import FactContext
+from services.triage.facts import FactContext, Presence
 from services.triage.incidents import Incident, MergePolicy
 from services.triage.models import IncidentRow
 from services.triage.store import count_open, load_candidates, save_outcome
@@ -34,6 +37,7 @@ class TriageHandlers:
         context: FactContext,
         policy: MergePolicy,
         *,
+        members: Callable[[], MemberDirectory] | None = None,
         gauge_interval_s: float = 15.0,
     ) -> None:
         self.ctx = ctx
@@ -41,12 +45,27 @@ class TriageHandlers:
         self.context = context
         self.policy = policy
         self.gauge_interval_s = gauge_interval_s
-        # Compiled once: each message runs the engine on the incidents it loads.
+        # Compiled once (and again when the member directory changes): each message runs
+        # the engine on the incidents it loads.
         self.rules = RuleBook(criteria, context)
+        self.members = members
+        self._directory = members() if members is not None else None
+
+    def _follow_members(self) -> None:
+        """Take an edited member directory: presence facts follow it without a restart."""
+        if self.members is None:
+            return
+        directory = self.members()
+        if directory is not self._directory:
+            self._directory = directory
+            presence = Presence.from_directory(directory)
+            self.context = dataclasses.replace(self.context, presence=presence)
+            self.rules = RuleBook(self.criteria, self.context)
 
     async def on_hazard(self, event: HazardEvent) -> None:
         """Merge a report into its incident, decide, and broadcast a new or higher level."""
         started = time.perf_counter()
+        self._follow_members()
         async with self.ctx.consuming(event) as session:
             if session is None:
                 return

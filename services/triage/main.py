@@ -6,7 +6,7 @@ from schemas.acks import AckEvent
 from schemas.hazards import HazardEvent
 from schemas.members import MemberDirectory
 from schemas.topics import ACKS, HAZARDS
-from services.common.config_files import load_yaml_model
+from services.common.config_files import WatchedFile, load_yaml_model
 from services.common.logs import get_logger
 from services.common.service import ServiceContext
 from services.triage.criteria import load_criteria
@@ -20,7 +20,13 @@ async def setup(ctx: ServiceContext) -> None:
     """Register the triage's handlers and background tasks."""
     settings = ctx.settings
     criteria = load_criteria(settings.triage.criteria_file)
-    members = load_yaml_model(settings.members_file, MemberDirectory)
+    # Re-read when edited, as the notifier does: presence facts never go stale.
+    directory = WatchedFile(
+        settings.members_file,
+        lambda path: load_yaml_model(path, MemberDirectory),
+        what="member_directory",
+    )
+    members = directory.current()
     context = FactContext(
         priority_regions=frozenset(criteria.priority_regions),
         home_countries=frozenset(criteria.home_countries),
@@ -31,6 +37,7 @@ async def setup(ctx: ServiceContext) -> None:
         criteria,
         context,
         merge_policy(settings.triage.incident_window_hours, settings.triage.incident_distance_km),
+        members=directory.current,
     )
     ctx.subscribe(HAZARDS, HazardEvent, handlers.on_hazard)
     ctx.subscribe(ACKS, AckEvent, handlers.on_ack)
