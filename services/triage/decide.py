@@ -79,7 +79,9 @@ class RuleBook:
         ] = {
             alert: [
                 (c, tuple(sorted(((f, k) for f, k in c.when if f != "alert_level"), key=_first)))
-                for c in compiled
+                # Raising rules first: a cap is only tested when the level they reach could
+                # be held down by it (most reports reach no level, and test no cap at all).
+                for c in sorted(compiled, key=lambda c: c.cap)
                 if all(check(alert) for f, check in c.when if f == "alert_level")
             ]
             for alert in _ALERTS
@@ -88,8 +90,11 @@ class RuleBook:
     def decide(self, facts: dict[str, Any]) -> Decision:
         """Apply every rule to the facts: the highest raise, held down by the lowest cap that binds."""
         fired: list[_Compiled] = []
+        reached = 0
         # Plain loops: this runs for every report, and generators cost a frame per rule.
         for c, checks in self._by_alert[facts["alert_level"]]:
+            if c.cap and c.rank >= reached:
+                continue
             for fact, check in checks:
                 if not check(facts[fact]):
                     break
@@ -101,6 +106,8 @@ class RuleBook:
                     else:
                         continue
                 fired.append(c)
+                if not c.cap and c.rank > reached:
+                    reached = c.rank
         display = display_values(facts, self.context)
         raised = [c for c in fired if not c.cap]
         level = max((c.rank for c in raised), default=0)

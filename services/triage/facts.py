@@ -97,6 +97,29 @@ class FactContext:
     home_countries: frozenset[str] = frozenset()
     presence: Presence = field(default_factory=Presence)
     countries: CountryTable = field(default_factory=country_table)
+    #: Facts that depend only on the set of countries, computed once per set.
+    by_countries: dict[frozenset[str], tuple[Any, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def country_facts(self, countries: frozenset[str]) -> tuple[Any, ...]:
+        """Regions, income groups, priority, domestic and member count of a set of countries."""
+        found = self.by_countries.get(countries)
+        if found is None:
+            table = self.countries.countries
+            known = [table[iso3] for iso3 in countries if iso3 in table]
+            regions = frozenset(name for c in known for name in c.region_names)
+            by_country = self.presence.by_country
+            present = {name for iso3 in countries for name in by_country.get(iso3, ())}
+            found = (
+                regions,
+                frozenset(c.income for c in known if c.income is not None),
+                not regions.isdisjoint(self.priority_regions),
+                not countries.isdisjoint(self.home_countries),
+                len(present),
+            )
+            self.by_countries[countries] = found
+        return found
 
 
 def _reliefweb_status(e: HazardEvent) -> str | None:
@@ -131,6 +154,11 @@ _NOWHERE: frozenset[str] = frozenset()
 
 def _found_by(reports: list[HazardEvent]) -> frozenset[str]:
     # FoundBy members are strings: no `.value` (an enum descriptor call) in this hot path.
+    if len(reports) == 1:
+        only = reports[0]
+        if only.places:
+            return frozenset([p.found_by for p in only.places])
+        return _BY_CODE if only.countries else _NOWHERE
     found = frozenset([p.found_by for r in reports for p in r.places])
     if found:
         return found
@@ -161,17 +189,12 @@ def incident_facts(
         flags = [e.is_current for e in reports if e.is_current is not None]
         current = any(flags) if flags else None
     alert = lead.alert_level
-    table = ctx.countries.countries
-    known = [table[iso3] for iso3 in countries if iso3 in table]
-    regions = frozenset(name for c in known for name in c.region_names)
+    regions, income, priority, domestic, present = ctx.country_facts(countries)
     severity = lead.severity
     if severity is None or severity.value is None:
         severity = next((e.severity for e in reports if e.severity and e.severity.value), None)
-    by_country = ctx.presence.by_country
-    present = {name for iso3 in countries for name in by_country.get(iso3, ())}
-    deaths, displaced, affected = (
-        _impact(reports) if any(r.impact is not None for r in reports) else _NO_IMPACT
-    )
+    has_impact = lead.impact is not None if len(reports) == 1 else any(r.impact for r in reports)
+    deaths, displaced, affected = _impact(reports) if has_impact else _NO_IMPACT
     return {
         "hazard": lead.hazard_type,
         "alert_level": alert,
@@ -186,10 +209,10 @@ def incident_facts(
         "country_unresolved": not countries,
         "countries_found_by": _found_by(reports),
         "regions": regions,
-        "income": frozenset(c.income for c in known if c.income is not None),
-        "priority_region": not regions.isdisjoint(ctx.priority_regions),
-        "domestic": not countries.isdisjoint(ctx.home_countries),
-        "members_present": len(present),
+        "income": income,
+        "priority_region": priority,
+        "domestic": domestic,
+        "members_present": present,
         "source_count": len(sources),
         "sources": sources,
         "reliefweb_status": status,
