@@ -17,7 +17,12 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from services.common.logs import broker_reachable, broker_unreachable, get_logger
+from services.common.logs import (
+    broker_address,
+    broker_reachable,
+    broker_unreachable,
+    get_logger,
+)
 
 log = get_logger(__name__)
 
@@ -30,6 +35,7 @@ async def wait_for_broker(bootstrap_servers: str, *, timeout_s: float = 300) -> 
         # One line when the wait starts, then the outage's rate-limited summaries.
         broker_unreachable(f"{bootstrap_servers}: {error!r}")
 
+    broker_address(bootstrap_servers)
     host, _, port = bootstrap_servers.split(",")[0].rpartition(":")
     async for attempt in AsyncRetrying(
         stop=stop_after_delay(timeout_s),

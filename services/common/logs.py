@@ -86,11 +86,17 @@ class BrokerOutage(logging.Filter):
         self.down_since: float | None = None
         self.last_summary = 0.0
         self.held_back: Counter[str] = Counter()
+        # The broker in use ("host:port"); lines about another port are from the clients of a
+        # lost broker being closed, and say nothing about this one.
+        self.address = ""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING or not record.name.startswith("aiokafka"):
             return True
-        self.unreachable(record.getMessage())
+        text = record.getMessage()
+        host, _, port = self.address.rpartition(":")
+        if not (host and host in text and port not in text):
+            self.unreachable(text)
         return False
 
     def unreachable(self, error: str) -> None:
@@ -131,6 +137,11 @@ _OUTAGE = BrokerOutage()
 
 def _outage_log() -> structlog.stdlib.BoundLogger:
     return get_logger("standby.broker")
+
+
+def broker_address(bootstrap_servers: str) -> None:
+    """Name the broker now in use (its first address), so lines about a lost one are dropped."""
+    _OUTAGE.address = bootstrap_servers.split(",")[0]
 
 
 def broker_unreachable(error: str) -> None:

@@ -68,6 +68,7 @@ class ServiceContext:
     # lost one and connect again, in this process (decision 0702).
     reconnect: asyncio.Event = field(default_factory=asyncio.Event)
     epoch: str = ""
+    closing: set[asyncio.Task[None]] = field(default_factory=set)
     side_routes: dict[str, Routes] = field(default_factory=dict)
 
     def subscribe(
@@ -193,12 +194,13 @@ async def _connect(ctx: ServiceContext) -> None:
     await ctx.relay.start()
 
 
-async def _disconnect(ctx: ServiceContext, *, grace_s: float) -> None:
-    """Stop the relay and the clients; past `grace_s` each is given up (a lost broker)."""
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(ctx.relay.stop(), grace_s)
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(ctx.broker.stop(), grace_s)
+async def _disconnect(relay: OutboxRelay, broker: KafkaBroker, *, grace_s: float) -> None:
+    """Stop a lost broker's relay and clients; past `grace_s` each is given up."""
+    for closing in (relay.stop(), broker.stop()):
+        try:
+            await asyncio.wait_for(closing, grace_s)
+        except Exception as err:
+            log.warning("lost_broker_clients_not_closed", error=repr(err))
 
 
 async def _reconnect(ctx: ServiceContext) -> None:
@@ -206,8 +208,11 @@ async def _reconnect(ctx: ServiceContext) -> None:
     ctx.reconnect.clear()
     log.info("broker_replaced_reconnecting", epoch=ctx.epoch)
     # The lost broker's clients wedge (NOTES); what they did not hand over stays in the
-    # outbox, and the new relay replays the recent rows for the new epoch.
-    await _disconnect(ctx, grace_s=1.0)
+    # outbox, and the new relay replays the recent rows for the new epoch. They point at the
+    # lost broker's port, so they are closed beside the new ones, not before them.
+    closing = asyncio.create_task(_disconnect(ctx.relay, ctx.broker, grace_s=10.0))
+    ctx.closing.add(closing)
+    closing.add_done_callback(ctx.closing.discard)
     ctx.broker = make_broker(ctx.settings.kafka, ctx.name)
     ctx.relay = _relay(ctx.db, ctx.broker, ctx.settings, ctx.epoch)
     await _connect(ctx)
@@ -259,7 +264,7 @@ async def _connected(
                 task.result()
             break
     finally:
-        for task in tasks + helpers:
+        for task in tasks + helpers + list(ctx.closing):
             task.cancel()
         for task in tasks + helpers:
             with contextlib.suppress(asyncio.CancelledError, Exception):

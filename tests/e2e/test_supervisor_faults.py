@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -17,8 +19,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from schemas import ACKS
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import gdacs_rss, red_earthquake
 from tests.conftest import free_port
@@ -194,3 +198,71 @@ def test_a_service_still_starting_stops_at_once_on_sigterm(tmp_path: Path) -> No
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_the_console_acknowledges_while_the_broker_is_away_and_publishes_when_it_is_back(
+    tmp_path: Path,
+) -> None:
+    now = datetime.now(UTC)
+    with FeedServer() as feeds:
+        url = feeds.put(
+            "/xml/rss.xml", gdacs_rss([red_earthquake(9_300_101, now - timedelta(minutes=10))])
+        )
+        system = fed_system(tmp_path, MEMBERS, url).start()
+        broker = None
+        try:
+            try:
+                page = wait_for(
+                    lambda: next(
+                        (
+                            m
+                            for m in system.mails()
+                            if m["To"].addresses[0].addr_spec.endswith("@duty.example.org")
+                        ),
+                        None,
+                    ),
+                    timeout=90,
+                    what="the duty page mail",
+                )
+                assert page is not None
+                body = page.get_body(preferencelist=("plain",))
+                assert body is not None
+                link = re.search(r"(http://\S+/a/\S+)", str(body.get_content()))
+                assert link
+                broker = child_pid(system, "broker")
+                assert broker
+                os.kill(broker, signal.SIGSTOP)  # away: alive for the supervisor, mute to clients
+                with httpx.Client(timeout=10) as phone:
+                    confirm = phone.get(link.group(1))
+                    csrf = re.search(r'name="csrf" value="([^"]+)"', confirm.text)
+                    assert csrf, confirm.text[:300]
+                    done = phone.post(link.group(1), data={"csrf": csrf.group(1)})
+                assert 'data-key="acknowledged_by_you"' in done.text
+                assert duty_acks(system) == (1, 1)  # recorded, waiting in the outbox
+                os.kill(broker, signal.SIGCONT)
+                broker = None
+                wait_for(
+                    lambda: duty_acks(system) == (1, 0),
+                    timeout=60,
+                    what="the acknowledgement published once the broker is back",
+                )
+            except AssertionError:
+                print(system.logs())
+                raise
+        finally:
+            if broker:
+                os.kill(broker, signal.SIGCONT)
+            assert system.stop() == 0
+    assert system.processes() == []
+
+
+def duty_acks(system: System) -> tuple[int, int]:
+    """(activations acknowledged, acknowledgements not yet published) in duty's database."""
+    with sqlite3.connect(system.var_dir / "duty.db") as db:
+        acked = db.execute(
+            "SELECT count(*) FROM duty_activations WHERE acknowledged_at IS NOT NULL"
+        ).fetchone()[0]
+        waiting = db.execute(
+            "SELECT count(*) FROM outbox WHERE topic = ? AND published_at IS NULL", (ACKS,)
+        ).fetchone()[0]
+    return int(acked), int(waiting)

@@ -203,3 +203,21 @@ def test_a_broker_outage_is_one_line_going_summaries_between_and_one_line_back(
     assert records[-1]["after_s"] == 100.0
     assert records[-1]["errors_held_back"] == 95 * 20 - 1
     assert all(r["level"] == "warning" for r in records if "broker" in str(r["event"]))
+
+
+def test_lines_about_a_lost_brokers_port_say_nothing_about_the_one_in_use(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("duty", fmt="json")
+    logs.broker_address("127.0.0.1:41000")
+    try:
+        client = logging.getLogger("aiokafka.conn")
+        for _ in range(50):  # a closing client of the lost broker on 40999
+            client.error(
+                "Unable connect to node with id 111: Connect call failed ('127.0.0.1', 40999)"
+            )
+        assert lines(capsys.readouterr().err) == []
+        client.error("Unable connect to node with id 111: Connect call failed ('127.0.0.1', 41000)")
+        assert [r["event"] for r in lines(capsys.readouterr().err)] == ["broker_unreachable"]
+    finally:
+        logs.broker_address("")
