@@ -73,12 +73,14 @@ async def _candidate_ids(
     if glide is not None:
         by_member = or_(by_member, IncidentMemberRow.glide_key == glide)
     family_of = hazard_family(event.hazard_type)
-    # A flood may be a cyclone's own (services/triage/grouping.py).
-    families = [family_of.value] + (
-        [HazardType.TROPICAL_CYCLONE.value] if family_of is HazardType.FLOOD else []
-    )
-    family = IncidentRow.family.in_(families)
-    grouped = family_of in (HazardType.EARTHQUAKE, HazardType.FLOOD)
+    # A flood may be a cyclone's own, and a cyclone reported late may find its flood first
+    # (services/triage/grouping.py).
+    related = {
+        HazardType.FLOOD: [HazardType.TROPICAL_CYCLONE.value],
+        HazardType.TROPICAL_CYCLONE: [HazardType.FLOOD.value],
+    }
+    family = IncidentRow.family.in_([family_of.value, *related.get(family_of, [])])
+    grouped = family_of in (HazardType.EARTHQUAKE, *related)
     window = policy.longest_window if grouped else policy.window
     # Countries are stored as a JSON list of ISO3 codes ([A-Z]{3}: nothing for LIKE to misread).
     shares_country = or_(

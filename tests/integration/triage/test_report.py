@@ -8,6 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from schemas.activations import Level
 from schemas.hazards import AlertLevel
 from services.cli import app
 from services.common.db import Database
@@ -132,3 +133,32 @@ async def test_explain_shows_why_an_aftershock_joined_the_main_shock(
     text = "\n".join(await explain_lines(database, rows[0].split()[0]))
     assert "gdacs:EQ:5600002 version 1" in text
     assert "grouped: aftershock M7.3 17 days after and 139 km from gdacs:EQ:5600001" in text
+
+
+async def test_the_service_files_a_cyclones_flood_under_the_cyclone(
+    database: Database, tmp_path: Path
+) -> None:
+    settings = Settings(var_dir=tmp_path, triage=TriageSettings(criteria_file=SHIPPED_CRITERIA))
+    criteria = shipped()
+    handlers = TriageHandlers(
+        build_context("triage", settings, db=database),
+        criteria,
+        fact_context(criteria),
+        merge_policy(72, 500),
+    )
+    storm = report(
+        "TC:5700001",
+        alert=AlertLevel.RED,
+        at=NOW - timedelta(days=5),
+        lat=11.0,
+        lon=125.0,
+        people=16_000_000,
+    ).model_copy(update={"end_time": NOW - timedelta(days=1)})
+    await handlers.on_hazard(storm)
+    await handlers.on_hazard(
+        report("FL:5700002", alert=AlertLevel.ORANGE, at=NOW, lat=11.2, lon=124.9)
+    )
+    _, *rows = await incident_lines(database, at_least=Level.NONE)
+    assert len(rows) == 1
+    text = "\n".join(await explain_lines(database, rows[0].split()[0]))
+    assert "grouped: flood caused by cyclone gdacs:TC:5700001: in its days and in PHL" in text
