@@ -97,9 +97,11 @@ class FactContext:
     home_countries: frozenset[str] = frozenset()
     presence: Presence = field(default_factory=Presence)
     countries: CountryTable = field(default_factory=country_table)
-    #: Facts that depend only on the set of countries, computed once per set.
+    #: Facts that depend only on the set of countries, computed once per set. Not an init
+    #: field, so `dataclasses.replace(context, presence=...)` (members.yaml reloaded) starts
+    #: a fresh one instead of sharing answers computed with the old presence.
     by_countries: dict[frozenset[str], tuple[Any, ...]] = field(
-        default_factory=dict, compare=False, repr=False
+        default_factory=dict, init=False, compare=False, repr=False
     )
 
     def country_facts(self, countries: frozenset[str]) -> tuple[Any, ...]:

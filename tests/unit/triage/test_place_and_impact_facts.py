@@ -8,7 +8,7 @@ from schemas.activations import Level
 from schemas.hazards import AlertLevel, FoundBy, HazardEvent, Impact, Place
 from services.triage.criteria import load_criteria
 from services.triage.engine import Triage
-from tests.unit.triage.builders import context, report
+from tests.unit.triage.builders import REPO, context, report
 
 RULES = """\
 rules:
@@ -75,3 +75,14 @@ def test_a_reason_says_how_a_country_was_found(tmp_path: Path) -> None:
     )
     _, reasons = decide(tmp_path, event)
     assert reasons == ["Placed as Japan (from the point, 96 km from land)"]
+
+
+def test_a_context_replaced_with_new_presence_forgets_facts_of_the_old_one() -> None:
+    import dataclasses
+
+    from services.triage.facts import Presence
+
+    old = context(load_criteria(REPO / "deploy" / "criteria.yaml"))
+    assert old.country_facts(frozenset({"PHL"}))[4] == 0
+    new = dataclasses.replace(old, presence=Presence({"PHL": ("Org A",)}))
+    assert new.country_facts(frozenset({"PHL"}))[4] == 1
