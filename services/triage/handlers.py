@@ -66,16 +66,16 @@ class TriageHandlers:
         """Merge a report into its incident, decide, and broadcast a new or higher level."""
         started = time.perf_counter()
         self._follow_members()
-        async with self.ctx.consuming(event) as session:
-            if session is None:
+        async with self.ctx.work() as work:
+            if not await work.claim(event):
                 return
-            loaded = await load_candidates(session, event, self.policy)
+            loaded = await load_candidates(work.session, event, self.policy)
             triage = Triage(self.criteria, self.context, book=loaded.book, rules=self.rules)
             outcome = triage.process(event)
-            await save_outcome(session, loaded, outcome, event.id)
+            await save_outcome(work.session, loaded, outcome, event.id)
             activation = outcome.activation
             if activation is not None:
-                await self.ctx.publish(session, activation, key=str(outcome.incident.id))
+                work.publish(activation, key=str(outcome.incident.id))
         decision = outcome.decision
         metrics.DECISIONS.labels(decision.level.value, event.hazard_type.value).inc()
         metrics.DECISION_LATENCY.observe(time.perf_counter() - started)
@@ -105,10 +105,10 @@ class TriageHandlers:
 
     async def on_ack(self, ack: AckEvent) -> None:
         """Remember a launch or stand-down so the incident is not re-alerted at that level."""
-        async with self.ctx.consuming(ack) as session:
-            if session is None:
+        async with self.ctx.work() as work:
+            if not await work.claim(ack):
                 return
-            row = await session.get(IncidentRow, str(ack.incident_id))
+            row = await work.session.get(IncidentRow, str(ack.incident_id))
             if row is None:
                 log.warning(
                     "ack_for_unknown_incident",
