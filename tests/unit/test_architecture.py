@@ -181,3 +181,15 @@ def test_the_route_check_sees_a_route_module(tmp_path: Path) -> None:
     )
     assert is_web_route_module(route)
     assert OUTBOX in imported_modules(route)
+
+
+def test_no_function_in_services_runs_over_80_lines() -> None:
+    long = [
+        f"{path.relative_to(SERVICES.parent)}:{node.lineno} {node.name} "
+        f"({(node.end_lineno or node.lineno) - node.lineno + 1} lines)"
+        for path in sorted(SERVICES.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and (node.end_lineno or node.lineno) - node.lineno + 1 > 80
+    ]
+    assert long == []

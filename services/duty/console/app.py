@@ -64,43 +64,8 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
         https_only=deps.secure,
     )
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        refusal = cross_site_refusal(
-            request.method, request.headers, request.base_url, deps.settings.public_url
-        )
-        if refusal is not None:
-            await audit.record(
-                deps.db.transaction,
-                audit.SecurityKind.ORIGIN_REFUSED,
-                deps.clock(),
-                source=audit.client_source(request.client.host if request.client else None),
-                detail=refusal,
-            )
-            response: Response = JSONResponse({"detail": "cross-site request refused"}, 403)
-        else:
-            response = await call_next(request)
-        for name, value in _SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if not request.url.path.startswith("/static/"):
-            # Pages show who is on duty and what they decided: no shared or back-button cache.
-            response.headers.setdefault("cache-control", "no-store")
-        if deps.secure:
-            response.headers.setdefault(
-                "strict-transport-security", "max-age=31536000; includeSubDomains"
-            )
-        return response
-
-    @app.exception_handler(NotLoggedInError)
-    async def to_login(request: Request, _: NotLoggedInError) -> Response:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
-
-    @app.exception_handler(CsrfError)
-    async def csrf_failed(request: Request, _: CsrfError) -> Response:
-        if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": "CSRF token missing or wrong"}, status_code=403)
-        return render(request, "message.html", {"message_key": "csrf_failed"}, status_code=403)
+    _add_security_layer(app, deps)
+    _add_error_pages(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -132,6 +97,52 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
         # any other address X-Forwarded-For is ignored (uvicorn's own handling is off).
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=deps.settings.trusted_proxies)
     return app
+
+
+def _add_security_layer(app: FastAPI, deps: ConsoleDeps) -> None:
+    """Refuse cross-site writes and set the security headers on every response."""
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        refusal = cross_site_refusal(
+            request.method, request.headers, request.base_url, deps.settings.public_url
+        )
+        if refusal is not None:
+            await audit.record(
+                deps.db.transaction,
+                audit.SecurityKind.ORIGIN_REFUSED,
+                deps.clock(),
+                source=audit.client_source(request.client.host if request.client else None),
+                detail=refusal,
+            )
+            response: Response = JSONResponse({"detail": "cross-site request refused"}, 403)
+        else:
+            response = await call_next(request)
+        for name, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if not request.url.path.startswith("/static/"):
+            # Pages show who is on duty and what they decided: no shared or back-button cache.
+            response.headers.setdefault("cache-control", "no-store")
+        if deps.secure:
+            response.headers.setdefault(
+                "strict-transport-security", "max-age=31536000; includeSubDomains"
+            )
+        return response
+
+
+def _add_error_pages(app: FastAPI) -> None:
+    """Send a missing login to the login page and a CSRF failure to its message."""
+
+    @app.exception_handler(NotLoggedInError)
+    async def to_login(request: Request, _: NotLoggedInError) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    @app.exception_handler(CsrfError)
+    async def csrf_failed(request: Request, _: CsrfError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "CSRF token missing or wrong"}, status_code=403)
+        return render(request, "message.html", {"message_key": "csrf_failed"}, status_code=403)
 
 
 class _Server(uvicorn.Server):
