@@ -79,9 +79,17 @@ class BrokerOutage(logging.Filter):
     measurement, the broker wait ending).
     """
 
-    def __init__(self, summary_every_s: float = 30.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        summary_every_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        settle_s: float = 10.0,
+    ):
         super().__init__()
         self.summary_every_s = summary_every_s
+        self.settle_s = settle_s
+        self.back_at = -settle_s
+        self.first_unsettled = 0.0
         self.clock = clock
         self.down_since: float | None = None
         self.last_summary = 0.0
@@ -103,9 +111,16 @@ class BrokerOutage(logging.Filter):
         """Note a failure to reach the broker; say so once, then in summaries."""
         now = self.clock()
         error = error.splitlines()[0][:300] if error else ""
+        if self.down_since is None and now - self.back_at < self.settle_s:
+            # Just back: a group still forming answers "coordinator not available" for a few
+            # seconds while messages flow. Only errors that outlast the settling are an outage.
+            self.first_unsettled = self.first_unsettled or now
+            if now - self.first_unsettled < self.settle_s:
+                self.held_back[re.sub(r"\d+", "N", error)[:160]] += 1
+                return
         if self.down_since is None:
             self.down_since = self.last_summary = now
-            self.held_back.clear()
+            self.first_unsettled = 0.0
             _outage_log().warning("broker_unreachable", error=error)
             return
         # Numbers (ports, ids, attempts) vary from line to line; the kind of error does not.
@@ -130,6 +145,8 @@ class BrokerOutage(logging.Filter):
         )
         self.down_since = None
         self.held_back.clear()
+        self.back_at = self.clock()
+        self.first_unsettled = 0.0
 
 
 _OUTAGE = BrokerOutage()

@@ -31,10 +31,11 @@ APPRISE_URL = "tgram://123456789:AAH-secret-bot-token/987654"
 @pytest.fixture(autouse=True)
 def clean_logging() -> Iterator[None]:
     saved = set(logs._SECRET_VALUES)
+    logs._OUTAGE.__init__()  # type: ignore[misc]
     yield
     logs._SECRET_VALUES.clear()
     logs._SECRET_VALUES.update(saved)
-    logs._OUTAGE.reachable()
+    logs._OUTAGE.__init__()  # type: ignore[misc]  # a fresh outage tracker for the next test
     structlog.reset_defaults()
     logging.getLogger().handlers.clear()
 
@@ -221,3 +222,28 @@ def test_lines_about_a_lost_brokers_port_say_nothing_about_the_one_in_use(
         assert [r["event"] for r in lines(capsys.readouterr().err)] == ["broker_unreachable"]
     finally:
         logs.broker_address("")
+
+
+def test_errors_of_a_group_still_forming_just_after_the_broker_is_back_are_no_new_outage(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [5000.0]
+    monkeypatch.setattr(logs._OUTAGE, "clock", lambda: now[0])
+    configure_logging("duty", fmt="json")
+    client = logging.getLogger("aiokafka.consumer.group_coordinator")
+    client.error("Heartbeat failed: [Error 15] GroupCoordinatorNotAvailableError")
+    now[0] += 1
+    logs.broker_reachable()
+    for _ in range(20):  # seconds of a forming side group while the main one consumes
+        now[0] += 0.2
+        client.error("Heartbeat failed: [Error 15] GroupCoordinatorNotAvailableError")
+        logs.broker_reachable()
+    assert [r["event"] for r in lines(capsys.readouterr().err)] == [
+        "broker_unreachable",
+        "broker_reachable",
+    ]
+    now[0] += 20  # errors that outlast the settling are an outage again
+    for _ in range(60):
+        now[0] += 0.2
+        client.error("Unable connect to node with id 111: Connect call failed")
+    assert [r["event"] for r in lines(capsys.readouterr().err)] == ["broker_unreachable"]
