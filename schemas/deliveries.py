@@ -21,6 +21,7 @@ class DeliveryKind(StrEnum):
     MEMBER_ALERT = "member_alert"
     PAGE = "page"
     ACK_NOTICE = "ack_notice"
+    COORDINATION = "coordination"
 
 
 class DeliveryStatus(StrEnum):

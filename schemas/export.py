@@ -12,7 +12,17 @@ from schemas.deliveries import Delivery
 from schemas.dlq import DeadLetter
 from schemas.hazards import HazardEvent
 from schemas.pages import Page
-from schemas.topics import ACKS, ACTIVATIONS, DELIVERIES, HAZARDS, PAGES, dlq
+from schemas.responses import CoordinationNotice, RollCallAnswer
+from schemas.topics import (
+    ACKS,
+    ACTIVATIONS,
+    ANSWERS,
+    COORDINATION,
+    DELIVERIES,
+    HAZARDS,
+    PAGES,
+    dlq,
+)
 
 TOPIC_MODELS: dict[str, type[Message]] = {
     HAZARDS: HazardEvent,
@@ -20,6 +30,8 @@ TOPIC_MODELS: dict[str, type[Message]] = {
     PAGES: Page,
     DELIVERIES: Delivery,
     ACKS: AckEvent,
+    ANSWERS: RollCallAnswer,
+    COORDINATION: CoordinationNotice,
     dlq("<topic>"): DeadLetter,
 }
 

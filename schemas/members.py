@@ -72,6 +72,68 @@ class Subscription(Contract):
         return self
 
 
+class Sector(StrEnum):
+    """Humanitarian sectors (the cluster system's names, shortened)."""
+
+    SHELTER = "shelter"
+    WASH = "wash"
+    HEALTH = "health"
+    FOOD = "food"
+    PROTECTION = "protection"
+    NFI = "nfi"
+    EDUCATION = "education"
+    LOGISTICS = "logistics"
+    EARLY_RECOVERY = "early_recovery"
+    NUTRITION = "nutrition"
+
+
+class StandbyPlan(Contract):
+    """An emergency aid plan made in advance: what the organisation can do, where, how fast."""
+
+    id: Slug
+    title_ja: str = Field(min_length=1)
+    title_en: str = Field(min_length=1)
+    hazard_types: list[HazardType] = Field(default_factory=list, description="Empty: any hazard.")
+    countries: list[ISO3] = Field(default_factory=list)
+    regions: list[str] = Field(
+        default_factory=list, description="UN M49 region or sub-region names."
+    )
+    sectors: list[Sector] = Field(min_length=1)
+    staff_deployable: int = Field(ge=0)
+    hours_to_deploy: int = Field(ge=0, le=24 * 30)
+    partner: str | None = Field(default=None, description="Partner on the ground.")
+
+
+class Supply(Contract):
+    """Stored relief goods in a warehouse."""
+
+    item: str = Field(min_length=1)
+    quantity: int = Field(gt=0)
+    unit: str = Field(min_length=1)
+    country: ISO3 = Field(description="Where the warehouse is.")
+    place: str = Field(min_length=1, description="The warehouse, e.g. `Subic Bay`.")
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+class OfferKind(StrEnum):
+    GOODS = "goods"
+    AIRLIFT = "airlift"
+    SHIPPING = "shipping"
+    STAFF = "staff"
+    FUNDS = "funds"
+
+
+class Offer(Contract):
+    """What a company can give: goods, transport, people or money, with its capacity."""
+
+    kind: OfferKind
+    description: str = Field(min_length=1)
+    capacity: str = Field(min_length=1, description="e.g. `20 t per flight`, `¥10,000,000`.")
+    hazard_types: list[HazardType] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list)
+
+
 class Organisation(Contract):
     id: Slug
     name_ja: str = Field(min_length=1)
@@ -80,6 +142,16 @@ class Organisation(Contract):
     countries: list[ISO3] = Field(default_factory=list, description="Countries of presence.")
     contacts: list[Contact] = Field(min_length=1)
     subscription: Subscription = Subscription()
+    plans: list[StandbyPlan] = Field(default_factory=list, description="Standby plans.")
+    supplies: list[Supply] = Field(default_factory=list, description="Stored supplies.")
+    offers: list[Offer] = Field(default_factory=list, description="A company's offers.")
+
+    @model_validator(mode="after")
+    def _unique_plan_ids(self) -> Organisation:
+        ids = [plan.id for plan in self.plans]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"duplicate plan id in {self.id!r}")
+        return self
 
 
 class Secretariat(Contract):

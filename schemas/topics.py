@@ -7,8 +7,18 @@ ACTIVATIONS = "activations.v1"
 PAGES = "pages.v1"
 DELIVERIES = "deliveries.v1"
 ACKS = "acks.v1"
+ANSWERS = "answers.v1"
+COORDINATION = "coordination.v1"
 
-MAIN_TOPICS: tuple[str, ...] = (HAZARDS, ACTIVATIONS, PAGES, DELIVERIES, ACKS)
+MAIN_TOPICS: tuple[str, ...] = (
+    HAZARDS,
+    ACTIVATIONS,
+    PAGES,
+    DELIVERIES,
+    ACKS,
+    ANSWERS,
+    COORDINATION,
+)
 
 
 def dlq(topic: str) -> str:

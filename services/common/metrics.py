@@ -21,6 +21,7 @@ from schemas.acks import AckState, AckVia
 from schemas.activations import Level
 from schemas.deliveries import Channel, DeliveryKind
 from schemas.hazards import HazardType
+from schemas.responses import AnswerKind, AnswerVia
 from schemas.topics import DELIVERIES as DELIVERIES_TOPIC
 from services.common.logs import get_logger
 
@@ -154,6 +155,34 @@ SECURITY_EVENTS = Counter(
     ["kind"],
 )
 
+# --- response -----------------------------------------------------------------------------
+ROLLCALL_ANSWERS = Counter(
+    "standby_rollcall_answers_total", "Roll-call answers recorded.", ["answer", "via"]
+)
+TIME_TO_FIRST_ANSWER = Histogram(
+    "standby_rollcall_first_answer_seconds",
+    "From the member alert to the first roll-call answer of an incident.",
+    buckets=(30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200),
+)
+TIME_TO_SURVEY_DECISION = Histogram(
+    "standby_rollcall_survey_decision_seconds",
+    "From the member alert to the initial survey decision.",
+    buckets=(300, 900, 1800, 3600, 7200, 14400, 28800, 43200, 86400, 172800),
+)
+ROLLCALL_ANSWER_RATIO = Histogram(
+    "standby_rollcall_answer_ratio",
+    "Share of the addressed organisations that answered, one observation per incident when its"
+    " roll-call closes (programme launch or stand-down).",
+    buckets=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+)
+ROLLCALL_OPEN_ADDRESSED = Gauge(
+    "standby_rollcall_open_addressed", "Organisations addressed by the open roll-calls."
+)
+ROLLCALL_OPEN_ANSWERED = Gauge(
+    "standby_rollcall_open_answered", "Organisations that answered the open roll-calls."
+)
+ROLLCALL_REMINDERS = Counter("standby_rollcall_reminders_total", "Roll-call reminders sent.")
+
 
 def prime(service: str, topics: Iterable[str] = ()) -> None:
     """Create the zero-valued series of a service's closed label vocabularies."""
@@ -187,6 +216,10 @@ def prime(service: str, topics: Iterable[str] = ()) -> None:
                 ACK_TRANSITIONS.labels(state.value, via.value)
         for event_kind in SECURITY_EVENT_KINDS:
             SECURITY_EVENTS.labels(event_kind)
+    elif service == "response":
+        for answer in AnswerKind:
+            for answer_via in AnswerVia:
+                ROLLCALL_ANSWERS.labels(answer.value, answer_via.value)
 
 
 def prime_source(source: str) -> None:

@@ -11,8 +11,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ServiceName = Literal["ingester", "triage", "notifier", "duty"]
-SERVICES: tuple[ServiceName, ...] = ("ingester", "triage", "notifier", "duty")
+ServiceName = Literal["ingester", "triage", "notifier", "duty", "response"]
+SERVICES: tuple[ServiceName, ...] = ("ingester", "triage", "notifier", "duty", "response")
 
 _PLACEHOLDER_KEY = "dev-only-signing-key-change-me"
 
@@ -148,6 +148,33 @@ class RuntimeSettings(Section):
     health_port: int = 9105
 
 
+class ResponseSettings(Section):
+    """The response-coordination service: roll-call, initial survey, programme launch."""
+
+    metrics_port: int = 9105
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(
+        default=8081, description="Its pages; officers and members reach them through the console."
+    )
+    web_url: str | None = Field(
+        default=None,
+        description="Where the console forwards the pages to; unset: 127.0.0.1 at `web_port`.",
+    )
+    answer_link_ttl_hours: float = Field(
+        default=7 * 24, gt=0, description="How long a member's answer link works."
+    )
+    reminder_after_min: float = Field(
+        default=60, gt=0, description="Minutes after the alert before one reminder goes out."
+    )
+    tick_s: float = Field(default=5.0, gt=0, description="How often due reminders are looked for.")
+    survey_budget_jpy: int = Field(default=5_000_000, ge=0, description="Default cap per NGO.")
+    survey_report_days: int = Field(default=7, ge=1)
+    programme_months: int = Field(default=6, ge=1, le=60)
+
+    def upstream(self) -> str:
+        return self.web_url or f"http://127.0.0.1:{self.web_port}"
+
+
 class Settings(BaseSettings):
     """Everything configurable about standby, in one place."""
 
@@ -187,6 +214,7 @@ class Settings(BaseSettings):
     notifier: NotifierSettings = NotifierSettings()
     duty: DutySettings = DutySettings()
     runtime: RuntimeSettings = RuntimeSettings()
+    response: ResponseSettings = ResponseSettings()
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_in_production(self) -> Settings:
@@ -237,7 +265,15 @@ class Settings(BaseSettings):
         return f"{self.database_schema_prefix}{service}"
 
     def metrics_port_for(self, service: ServiceName) -> int:
-        section: IngesterSettings | TriageSettings | NotifierSettings | DutySettings = getattr(
-            self, service
-        )
+        section: (
+            IngesterSettings | TriageSettings | NotifierSettings | DutySettings | ResponseSettings
+        ) = getattr(self, service)
         return section.metrics_port
+
+    def derived_key(self, purpose: str) -> bytes:
+        """Derive a key for one purpose from the one configured secret (the duty signing key)."""
+        return hmac.new(
+            self.duty.signing_key.get_secret_value().encode(),
+            f"standby.{purpose}".encode(),
+            hashlib.sha256,
+        ).digest()

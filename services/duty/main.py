@@ -11,6 +11,7 @@ from schemas.topics import ACTIVATIONS, DELIVERIES
 from services.common.service import ServiceContext
 from services.duty.console.app import ConsoleDeps, create_app, serve_console
 from services.duty.console.audit import watch_rota
+from services.duty.console.proxy import proxy_router
 from services.duty.escalator import Escalator
 from services.duty.handlers import DutyHandlers
 from services.duty.paging import Duty, Links
@@ -43,6 +44,14 @@ async def setup(ctx: ServiceContext) -> None:
             settings=settings,
             work=ctx.work,
             production=ctx.settings.environment == "production",
+        )
+    )
+
+    # Pages other services own, on the console's origin (decision 0700).
+    app.include_router(
+        proxy_router(
+            {"response": ctx.settings.response.upstream()},
+            ctx.settings.derived_key("web.officer-identity"),
         )
     )
 

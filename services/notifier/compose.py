@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.headerregistry import Address
 from email.utils import format_datetime
 
@@ -17,6 +17,7 @@ from services.common.errors import DeliveryError
 from services.common.settings import NotifierSettings
 from services.notifier.jobs import Job, chat_body, delivery_key
 from services.notifier.mime import MailBody, address, build_body, headers, message_id_for
+from services.notifier.personal import MARKER, Personal
 from services.notifier.preferences import PreferenceLinks
 from services.notifier.rendering import Rendered
 
@@ -33,6 +34,7 @@ class Target:
     email: str | None
     apprise_urls: Sequence[SecretStr | str] = ()
     channels: frozenset[Channel] = frozenset({Channel.EMAIL, Channel.CHAT})
+    personal: Personal | None = None
 
 
 @dataclass(slots=True)
@@ -68,19 +70,26 @@ class Composer:
     ) -> Batch:
         """Make one email job and one chat job per URL for each target."""
         batch = Batch()
-        mail_bodies = {}
-        chat_bodies = {}
+        mail_bodies: dict[Language, str] = {}
+        chat_bodies: dict[Language, tuple[str, bytes]] = {}
         for language, message in rendered.items():
-            mail = self._body(message, reply_to)
-            mail_bodies[language] = mail.digest
-            batch.bodies[mail.digest] = (mail.subject, mail.content)
-            chat = chat_body(message.subject, message.chat)
-            chat_id = _digest(chat)
-            chat_bodies[language] = (chat_id, chat)
-            batch.bodies[chat_id] = (message.subject, chat)
+            mail_bodies[language], chat_bodies[language] = self._add_bodies(
+                batch, _personalised(message, None), shared=True, reply_to=reply_to
+            )
         domain = self.settings.message_id_domain
         date = format_datetime(utcnow())
         for target in targets:
+            if target.personal is not None:
+                # The recipient's own links and matches make the body theirs alone.
+                body_id, (chat_id, chat) = self._add_bodies(
+                    batch,
+                    _personalised(rendered[target.language], target.personal),
+                    shared=False,
+                    reply_to=reply_to,
+                )
+            else:
+                body_id = mail_bodies[target.language]
+                chat_id, chat = chat_bodies[target.language]
             common = {
                 "kind": kind,
                 "activation_id": activation_id,
@@ -94,7 +103,6 @@ class Composer:
                 root = roots.get(target.ref) or batch.new_roots.get(target.ref)
                 if root is None:
                     batch.new_roots[target.ref] = root = message_id
-                body_id = mail_bodies[target.language]
                 batch.jobs.append(
                     Job(
                         key=key,
@@ -115,7 +123,6 @@ class Composer:
                     )
                 )
             if Channel.CHAT in target.channels:
-                chat_id, chat = chat_bodies[target.language]
                 for index, url in enumerate(target.apprise_urls):
                     batch.jobs.append(
                         Job(
@@ -145,6 +152,32 @@ class Composer:
         if self.links is None or kind is DeliveryKind.PAGE or target.organisation_id is None:
             return None
         return self.links.unsubscribe_url(target.organisation_id, target.contact_id)
+
+    def _add_bodies(
+        self, batch: Batch, message: Rendered, *, shared: bool, reply_to: str | None
+    ) -> tuple[str, tuple[str, bytes]]:
+        """Build a message's mail and chat bodies and keep them in the batch."""
+        # A recipient's own body is used once: caching it would only evict the shared ones.
+        mail = (
+            self._body(message, reply_to) if shared else build_body(message, self.sender, reply_to)
+        )
+        batch.bodies[mail.digest] = (mail.subject, mail.content)
+        chat = chat_body(message.subject, message.chat)
+        chat_id = _digest(chat)
+        batch.bodies[chat_id] = (message.subject, chat)
+        return mail.digest, (chat_id, chat)
+
+
+def _personalised(message: Rendered, personal: Personal | None) -> Rendered:
+    """Put a recipient's block where the shared render left the marker (or drop the marker)."""
+    if MARKER not in message.text and MARKER not in message.chat:
+        return message
+    return replace(
+        message,
+        text=message.text.replace(MARKER, personal.text if personal else ""),
+        html=message.html.replace(MARKER, personal.html if personal else ""),
+        chat=message.chat.replace(MARKER, personal.chat if personal else "").strip(),
+    )
 
 
 def _to(target: Target) -> str:

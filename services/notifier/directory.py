@@ -26,18 +26,31 @@ def load_directory(path: Path) -> MemberDirectory:
     """Read and check a member directory; raise ConfigError naming the file, line and field."""
     directory = load_yaml_model(path, MemberDirectory)
     known = country_table().region_names
-    problems = [
-        (i, j, region)
-        for i, org in enumerate(directory.organisations)
-        for j, region in enumerate(org.subscription.regions)
-        if region not in known
-    ]
+    problems: list[tuple[list[str | int], str]] = []
+    for i, org in enumerate(directory.organisations):
+        places: list[tuple[list[str | int], list[str]]] = [
+            (["organisations", i, "subscription", "regions"], org.subscription.regions)
+        ]
+        places += [
+            (["organisations", i, "plans", k, "regions"], p.regions)
+            for k, p in enumerate(org.plans)
+        ]
+        places += [
+            (["organisations", i, "offers", k, "regions"], o.regions)
+            for k, o in enumerate(org.offers)
+        ]
+        problems += [
+            ([*where, j], region)
+            for where, regions in places
+            for j, region in enumerate(regions)
+            if region not in known
+        ]
     if problems:
         root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
         lines = [
-            f"  {locate(path, root, ['organisations', i, 'subscription', 'regions', j])}: "
-            f"organisations.{i}.subscription.regions.{j}: unknown UN M49 region {region!r}"
-            for i, j, region in problems
+            f"  {locate(path, root, where)}: "
+            f"{'.'.join(str(p) for p in where)}: unknown UN M49 region {region!r}"
+            for where, region in problems
         ]
         raise ConfigError(f"{path}: {len(lines)} error(s)\n" + "\n".join(lines))
     return directory

@@ -14,11 +14,12 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.acks import AckEvent, AckState
-from schemas.activations import Activation, IncidentSummary
+from schemas.activations import Activation, IncidentSummary, Level
 from schemas.base import utcnow
 from schemas.deliveries import Channel, DeliveryKind
 from schemas.members import Language, MemberDirectory
 from schemas.pages import Page
+from schemas.responses import CoordinationNotice, NoticeKind
 from services.common.logs import get_logger
 from services.common.outbox import claim as outbox_claim
 from services.common.outbox import seen
@@ -29,6 +30,7 @@ from services.notifier.directory import DirectoryFile, regions_of
 from services.notifier.dispatcher import Dispatcher
 from services.notifier.jobs import Job
 from services.notifier.officers import OfficerFile
+from services.notifier.personal import Personaliser
 from services.notifier.preference_store import all_preferences
 from services.notifier.preferences import NO_PREFERENCE, Preference
 from services.notifier.recipients import select_recipients
@@ -48,6 +50,7 @@ class Handlers:
     composer: Composer
     dispatcher: Dispatcher
     officers: OfficerFile
+    personaliser: Personaliser | None = None
 
     async def on_activation(self, activation: Activation) -> None:
         """Alert every subscribed contact of the incident, each in their own language."""
@@ -81,6 +84,8 @@ class Handlers:
             lang: self.renderer.member_alert(lang, activation, directory.secretariat)
             for lang in languages
         }
+        # From standby up members are asked whether they can respond: each gets its own links.
+        asks = activation.level >= Level.STANDBY and self.personaliser is not None
         targets = [
             Target(
                 ref=r.ref,
@@ -95,6 +100,17 @@ class Handlers:
                 language=language[r.ref],
                 email=r.contact.email,
                 apprise_urls=r.contact.apprise_urls,
+                personal=(
+                    self.personaliser.block(
+                        language[r.ref],
+                        r.organisation,
+                        r.contact,
+                        activation.incident_id,
+                        summary,
+                    )
+                    if asks and self.personaliser is not None
+                    else None
+                ),
             )
             for r in recipients
         ]
@@ -186,9 +202,68 @@ class Handlers:
             reply_to=self._reply_to(directory),
         )
 
+    async def on_coordination(self, notice: CoordinationNotice) -> None:
+        """Tell the organisations a notice names: a reminder, the survey decision, the launch."""
+        directory = self.directory.current()
+        orgs = {org.id: org for org in directory.organisations}
+        reminder = notice.kind is NoticeKind.REMINDER
+        targets = []
+        for org_id in notice.organisations:
+            org = orgs.get(org_id)
+            if org is None:
+                log.warning("coordination_organisation_left_directory", organisation=org_id)
+                continue
+            for contact in org.contacts:
+                personal = None
+                if reminder and self.personaliser is not None:
+                    personal = self.personaliser.block(
+                        contact.language,
+                        org,
+                        contact,
+                        notice.incident_id,
+                        notice.summary,
+                        reminder=True,
+                    )
+                targets.append(
+                    Target(
+                        ref=f"{org.id}/{contact.id}",
+                        organisation_id=org.id,
+                        contact_id=contact.id,
+                        name=_display_name(
+                            contact.name, org.name_ja, org.name_en, contact.language
+                        ),
+                        language=contact.language,
+                        email=contact.email,
+                        apprise_urls=contact.apprise_urls,
+                        personal=personal,
+                    )
+                )
+        rendered = {
+            lang: self.renderer.coordination(
+                lang,
+                notice,
+                {
+                    org.id: org.name_ja if lang is Language.JA else org.name_en
+                    for org in directory.organisations
+                },
+                directory.secretariat,
+            )
+            for lang in {t.language for t in targets}
+        }
+        await self._deliver(
+            notice,
+            scope=f"{notice.kind.value}:{notice.notice_id}",
+            kind=DeliveryKind.COORDINATION,
+            activation_id=str(notice.activation_id),
+            incident_id=str(notice.incident_id),
+            targets=targets,
+            rendered=rendered,
+            reply_to=self._reply_to(directory),
+        )
+
     async def _deliver(
         self,
-        message: Activation | Page | AckEvent,
+        message: Activation | Page | AckEvent | CoordinationNotice,
         *,
         scope: str,
         kind: DeliveryKind,
@@ -247,7 +322,7 @@ class Handlers:
 
     async def _record(
         self,
-        message: Activation | Page | AckEvent,
+        message: Activation | Page | AckEvent | CoordinationNotice,
         batch: Batch,
         activation_id: str,
         *,

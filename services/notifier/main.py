@@ -10,8 +10,11 @@ from fastapi import FastAPI
 
 from schemas.acks import AckEvent
 from schemas.activations import Activation
+from schemas.base import utcnow
 from schemas.pages import Page
-from schemas.topics import ACKS, ACTIVATIONS, PAGES
+from schemas.responses import CoordinationNotice
+from schemas.topics import ACKS, ACTIVATIONS, COORDINATION, PAGES
+from services.common.answer_links import answer_link_signer
 from services.common.logs import get_logger
 from services.common.presence import Presence
 from services.common.service import ServiceContext
@@ -23,6 +26,7 @@ from services.notifier.handlers import Handlers
 from services.notifier.jobs import Outcome
 from services.notifier.officers import OfficerFile
 from services.notifier.outcomes import OutcomeWriter
+from services.notifier.personal import Personaliser
 from services.notifier.preferences import PreferenceLinks
 from services.notifier.preferences_web import PreferenceDeps, create_app, serve_preferences
 from services.notifier.rendering import Renderer
@@ -102,7 +106,16 @@ def build(ctx: ServiceContext) -> Notifier:
     scheduler = RetryScheduler(ctx.db.transaction, dispatcher, presence)
     renderer = Renderer(preferences_url=f"{links.base}/m")
     officers = OfficerFile(ctx.settings.duty.rota_file)
-    handlers = Handlers(ctx, directory, renderer, composer, dispatcher, officers)
+    personaliser = Personaliser(
+        renderer.env,
+        answer_link_signer(
+            ctx.settings.derived_key("response.answer-link"),
+            ctx.settings.response.answer_link_ttl_hours,
+        ),
+        ctx.settings.duty.public_url,
+        utcnow,
+    )
+    handlers = Handlers(ctx, directory, renderer, composer, dispatcher, officers, personaliser)
 
     async def mail_link(recipient: str, message: bytes) -> None:
         await smtp.send(settings.smtp.from_address, recipient, message)
@@ -140,4 +153,5 @@ async def setup(ctx: ServiceContext) -> None:
     ctx.subscribe(ACTIVATIONS, Activation, notifier.handlers.on_activation)
     ctx.subscribe(PAGES, Page, notifier.handlers.on_page)
     ctx.subscribe(ACKS, AckEvent, notifier.handlers.on_ack)
+    ctx.subscribe(COORDINATION, CoordinationNotice, notifier.handlers.on_coordination)
     ctx.background.append(notifier.run)

@@ -80,6 +80,13 @@ def encoded_words(text: str) -> str:
     )
 
 
+def _cte(content: str) -> str:
+    # SMTP refuses lines over 998 octets (RFC 5321): long lines go base64 like non-ASCII text.
+    if content.isascii() and all(len(line) <= 990 for line in content.splitlines()):
+        return "7bit"
+    return "base64"
+
+
 def build_body(rendered: Rendered, sender: Address, reply_to: str | None = None) -> MailBody:
     """Serialise the shared part (From, Reply-To, Subject, text + HTML alternatives) once."""
     message = EmailMessage(policy=_POLICY)
@@ -90,10 +97,8 @@ def build_body(rendered: Rendered, sender: Address, reply_to: str | None = None)
     message["Subject"] = rendered.subject
     message["MIME-Version"] = "1.0"
     message["Content-Language"] = rendered.language.value
-    cte = "7bit" if rendered.text.isascii() else "base64"
-    message.set_content(rendered.text, subtype="plain", charset="utf-8", cte=cte)
-    html_cte = "7bit" if rendered.html.isascii() else "base64"
-    message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte=html_cte)
+    message.set_content(rendered.text, subtype="plain", charset="utf-8", cte=_cte(rendered.text))
+    message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte=_cte(rendered.html))
     return MailBody(subject=rendered.subject, content=message.as_bytes(policy=_POLICY))
 
 

@@ -18,8 +18,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 from schemas.activations import Activation, IncidentSummary, Level, Reason
 from schemas.members import Language, Secretariat
 from schemas.pages import Page
+from schemas.responses import CoordinationNotice
 from services.common.errors import StandbyError
+from services.notifier.coordination_words import COORDINATION_ASKS, COORDINATION_WORDS
 from services.notifier.countries import country_name
+from services.notifier.personal import MARKER
 from services.notifier.wording import (
     ASKS,
     HAZARD_WORDS,
@@ -105,6 +108,7 @@ class Renderer:
             "ask": ASKS[language][activation.level],
             "secretariat": _secretariat(language, secretariat),
             "preferences_url": self.preferences_url,
+            "personal_marker": MARKER,
         }
         return self._render(
             "alert", language, subject_line(language, word, activation.summary), context
@@ -150,6 +154,51 @@ class Renderer:
             "preferences_url": self.preferences_url,
         }
         return self._render("notice", language, subject_line(language, word, summary), context)
+
+    def coordination(
+        self,
+        language: Language,
+        notice: CoordinationNotice,
+        names: dict[str, str],
+        secretariat: Secretariat | None,
+    ) -> Rendered:
+        """Render a roll-call reminder, survey decision or notice, or programme launch."""
+        word = COORDINATION_WORDS[language][notice.kind]
+        programme = notice.programme
+        context = self._facts(language, notice.summary) | {
+            "kind": "coordination",
+            "level": None,
+            "notice": notice.kind.value,
+            "level_word": word,
+            "ask": COORDINATION_ASKS[language][notice.kind],
+            "survey": [
+                {
+                    "name": names.get(a.organisation_id, a.organisation_id),
+                    "budget": f"{a.budget_jpy:,}",
+                }
+                for a in notice.survey
+            ],
+            "report_by": _when(notice.report_by, _TOKYO, language) if notice.report_by else None,
+            "programme": (
+                {
+                    "name": programme.name_ja if language is Language.JA else programme.name_en,
+                    "other_name": programme.name_en
+                    if language is Language.JA
+                    else programme.name_ja,
+                    "months": programme.duration_months,
+                    "participants": [names.get(p, p) for p in programme.participants],
+                    "government": f"{programme.government_budget_jpy:,}",
+                    "private": f"{programme.private_budget_jpy:,}",
+                }
+                if programme
+                else None
+            ),
+            "secretariat": _secretariat(language, secretariat),
+            "personal_marker": MARKER,
+        }
+        return self._render(
+            "coordination", language, subject_line(language, word, notice.summary), context
+        )
 
     def _render(
         self, name: str, language: Language, subject: str, context: dict[str, Any]

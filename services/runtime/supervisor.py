@@ -124,6 +124,8 @@ class Supervisor:
         self.log_dir = self.var_dir / "logs"
         self.mail_dir = self.var_dir / "mail"
         self.broker_port = free_port(9092)
+        # Only the console is reached from outside; the pages it forwards to may move.
+        self.response_web_port = free_port(settings.response.web_port)
         self.bootstrap = f"127.0.0.1:{self.broker_port}"
         self.epoch = ""
         self.extra_env = extra_env or {}
@@ -185,6 +187,7 @@ class Supervisor:
         env["STANDBY_KAFKA__EPOCH"] = self.epoch
         env["STANDBY_VAR_DIR"] = str(self.var_dir)
         env["STANDBY_DUTY__PUBLIC_URL"] = self.console_url
+        env["STANDBY_RESPONSE__WEB_PORT"] = str(self.response_web_port)
         env.setdefault("STANDBY_LOG_FORMAT", "json")
         return env
 

@@ -32,6 +32,7 @@ class System:
             "STANDBY_VAR_DIR": str(var_dir),
             "STANDBY_NOTIFIER__SMTP__PORT": str(self.smtp_port),
             "STANDBY_DUTY__CONSOLE_PORT": str(self.console_port),
+            "STANDBY_RESPONSE__WEB_PORT": str(free_port()),
             "STANDBY_DUTY__PUBLIC_URL": f"http://127.0.0.1:{self.console_port}",
             "STANDBY_NOTIFIER__PREFERENCES_PORT": str(self.preferences_port),
             "STANDBY_NOTIFIER__PUBLIC_URL": f"http://127.0.0.1:{self.preferences_port}",

@@ -13,7 +13,7 @@ from schemas.acks import AckEvent, AckState, AckVia
 from schemas.activations import Level
 from schemas.dlq import DeadLetter
 from schemas.pages import Page, PageTarget
-from schemas.topics import ACKS, ACTIVATIONS, PAGES, dlq
+from schemas.topics import ACKS, ACTIVATIONS, COORDINATION, PAGES, dlq
 from services.common.db import Database
 from services.common.service import build_context
 from services.notifier.main import setup
@@ -33,7 +33,7 @@ async def test_activations_pages_and_acks_are_consumed_and_bad_ones_dead_lettere
     )
     ctx = build_context("notifier", settings, db=database)
     await setup(ctx)
-    assert sorted(ctx.routes.topics) == sorted([ACTIVATIONS, PAGES, ACKS])
+    assert sorted(ctx.routes.topics) == sorted([ACTIVATIONS, PAGES, ACKS, COORDINATION])
     ctx.routes.attach(ctx.broker)
     letters: list[DeadLetter] = []
 

@@ -20,6 +20,7 @@ ALLOWED_LABELS = {"topic", "outcome", "source", "reason", "field", "level", "haz
     "state",
     "via",
     "process",  # the supervisor's roles: broker, smtp-sink and the services
+    "answer",
 }
 
 

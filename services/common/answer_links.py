@@ -1,0 +1,122 @@
+"""Roll-call answer links: signed, expiring, bound to one organisation, contact and incident.
+
+The notifier issues them (one per contact in every member alert and reminder); the response
+service checks them. Both hold only this module and the key derived from the one configured
+secret, so neither imports the other. Signing and checking are pure: the clock is passed in.
+A link is not single-use: an organisation may change its answer until the programme launches.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from services.common.errors import StandbyError
+
+_MAX_TOKEN_CHARS = 1024
+ANSWER_PATH = "/respond"
+
+
+class AnswerRefusal(StrEnum):
+    FORGED = "forged"
+    EXPIRED = "expired"
+    WRONG_INCIDENT = "wrong_incident"
+    WRONG_ORGANISATION = "wrong_organisation"
+
+
+class AnswerLinkRefusedError(StandbyError):
+    """An answer link cannot be honoured; `reason` says why."""
+
+    def __init__(self, reason: AnswerRefusal) -> None:
+        super().__init__(f"answer link refused: {reason.value}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class AnswerGrant:
+    """What a valid link allows: one contact answers for one organisation about one incident."""
+
+    incident_id: UUID
+    organisation_id: str
+    contact_id: str
+    expires_at: datetime
+
+
+class AnswerLinkSigner:
+    """Issue and check answer-link tokens with one key."""
+
+    def __init__(self, key: bytes, ttl: timedelta) -> None:
+        if not key:
+            raise ValueError("the signing key must not be empty")
+        self._serializer = URLSafeSerializer(key, salt="standby.response.answer-link")
+        self.ttl = ttl
+
+    def issue(self, incident_id: UUID, organisation_id: str, contact_id: str, now: datetime) -> str:
+        """Sign a token for one contact of one organisation about one incident."""
+        payload = {
+            "i": str(incident_id),
+            "o": organisation_id,
+            "c": contact_id,
+            "e": int((now + self.ttl).timestamp()),
+        }
+        token: str = self._serializer.dumps(payload)
+        return token
+
+    def check(
+        self, token: str, *, now: datetime, incident_id: UUID, organisation_id: str
+    ) -> AnswerGrant:
+        """Return the grant; raise AnswerLinkRefusedError unless it is for exactly this use."""
+        grant = self.read(token)
+        if grant.incident_id != incident_id:
+            raise AnswerLinkRefusedError(AnswerRefusal.WRONG_INCIDENT)
+        if grant.organisation_id != organisation_id:
+            raise AnswerLinkRefusedError(AnswerRefusal.WRONG_ORGANISATION)
+        if now.timestamp() >= grant.expires_at.timestamp():
+            raise AnswerLinkRefusedError(AnswerRefusal.EXPIRED)
+        return grant
+
+    def read(self, token: str) -> AnswerGrant:
+        """Verify the signature and decode the grant, without judging its use."""
+        if len(token) > _MAX_TOKEN_CHARS:
+            raise AnswerLinkRefusedError(AnswerRefusal.FORGED)
+        try:
+            payload: Any = self._serializer.loads(token)
+            # One grant, one spelling: a re-encoded token is not another valid link.
+            if not hmac.compare_digest(self._serializer.dumps(payload), token):
+                raise BadSignature("token is not in canonical form")
+            return AnswerGrant(
+                incident_id=UUID(payload["i"]),
+                organisation_id=str(payload["o"]),
+                contact_id=str(payload["c"]),
+                expires_at=datetime.fromtimestamp(int(payload["e"]), UTC),
+            )
+        except (BadSignature, KeyError, TypeError, ValueError) as err:
+            raise AnswerLinkRefusedError(AnswerRefusal.FORGED) from err
+
+    def url(
+        self,
+        public_url: str,
+        incident_id: UUID,
+        organisation_id: str,
+        contact_id: str,
+        now: datetime,
+        answer: str | None = None,
+    ) -> str:
+        """Build the link a member opens: the form for this organisation and incident."""
+        token = self.issue(incident_id, organisation_id, contact_id, now)
+        base = (
+            f"{public_url.rstrip('/')}{ANSWER_PATH}/{incident_id}/"
+            f"{quote(organisation_id, safe='')}/{token}"
+        )
+        return f"{base}?answer={answer}" if answer else base
+
+
+def answer_link_signer(key: bytes, ttl_hours: float) -> AnswerLinkSigner:
+    return AnswerLinkSigner(key, timedelta(hours=ttl_hours))

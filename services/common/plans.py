@@ -1,0 +1,175 @@
+"""Match members' standby plans, stored supplies and offers to an incident: pure functions.
+
+The notifier names each organisation's own matches in its alert; the response service shows
+every organisation's matches on the board. Both use these functions on the member directory.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from schemas.hazards import HazardType
+from schemas.members import MemberDirectory, Offer, Organisation, StandbyPlan, Supply
+from services.common.countries import country_table
+
+RegionsOf = Callable[[str], Iterable[str]]
+
+
+def regions_of(iso3: str) -> Iterable[str]:
+    """Name the UN M49 groupings of a country, widest first."""
+    country = country_table().get(iso3)
+    return country.region_names if country else ()
+
+
+@dataclass(frozen=True, slots=True)
+class StockMatch:
+    supply: Supply
+    #: 0 in an affected country, 1 same sub-region, 2 same region, 3 elsewhere.
+    tier: int
+    distance_km: float | None
+
+
+@dataclass(frozen=True)
+class OrganisationMatch:
+    """What one organisation has ready for an incident."""
+
+    organisation: Organisation
+    plans: list[StandbyPlan] = field(default_factory=list)
+    stock: list[StockMatch] = field(default_factory=list)
+    offers: list[Offer] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.plans or self.stock or self.offers)
+
+
+def _covers(
+    hazard: HazardType,
+    countries: Sequence[str],
+    *,
+    hazard_types: Sequence[HazardType],
+    plan_countries: Sequence[str],
+    plan_regions: Sequence[str],
+    regions: RegionsOf,
+) -> bool:
+    if hazard_types and hazard not in hazard_types:
+        return False
+    if not plan_countries and not plan_regions:
+        return True
+    if set(countries) & set(plan_countries):
+        return True
+    return any(r in plan_regions for c in countries for r in regions(c))
+
+
+def matching_plans(
+    org: Organisation, hazard: HazardType, countries: Sequence[str], regions: RegionsOf = regions_of
+) -> list[StandbyPlan]:
+    """Return the organisation's plans made for this hazard and place."""
+    return [
+        plan
+        for plan in org.plans
+        if _covers(
+            hazard,
+            countries,
+            hazard_types=plan.hazard_types,
+            plan_countries=plan.countries,
+            plan_regions=plan.regions,
+            regions=regions,
+        )
+    ]
+
+
+def matching_offers(
+    org: Organisation, hazard: HazardType, countries: Sequence[str], regions: RegionsOf = regions_of
+) -> list[Offer]:
+    """Return the organisation's offers that hold for this hazard and place."""
+    return [
+        offer
+        for offer in org.offers
+        if _covers(
+            hazard,
+            countries,
+            hazard_types=offer.hazard_types,
+            plan_countries=(),
+            plan_regions=offer.regions,
+            regions=regions,
+        )
+    ]
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(a))
+
+
+def _tier(supply: Supply, countries: Sequence[str], regions: RegionsOf) -> int:
+    if supply.country in countries:
+        return 0
+    here = list(regions(supply.country))
+    affected = [list(regions(c)) for c in countries]
+    # regions_of lists widest first: [region, sub-region, intermediate?]
+    if any(len(here) > 1 and len(a) > 1 and here[1] == a[1] for a in affected):
+        return 1
+    if any(here and a and here[0] == a[0] for a in affected):
+        return 2
+    return 3
+
+
+def nearest_stock(
+    org: Organisation,
+    countries: Sequence[str],
+    lat: float | None = None,
+    lon: float | None = None,
+    regions: RegionsOf = regions_of,
+    limit: int = 3,
+) -> list[StockMatch]:
+    """Rank the organisation's stored supplies by closeness to the incident, nearest first."""
+    ranked = []
+    for supply in org.supplies:
+        distance = None
+        if None not in (lat, lon, supply.lat, supply.lon):
+            distance = _km(lat, lon, supply.lat, supply.lon)  # type: ignore[arg-type]
+        ranked.append(StockMatch(supply, _tier(supply, countries, regions), distance))
+    ranked.sort(
+        key=lambda m: (
+            m.tier,
+            m.distance_km if m.distance_km is not None else math.inf,
+            -m.supply.quantity,
+        )
+    )
+    return ranked[:limit]
+
+
+def match_organisation(
+    org: Organisation,
+    hazard: HazardType,
+    countries: Sequence[str],
+    lat: float | None = None,
+    lon: float | None = None,
+    regions: RegionsOf = regions_of,
+) -> OrganisationMatch:
+    """Collect one organisation's plans, nearest stock and offers for an incident."""
+    plans = matching_plans(org, hazard, countries, regions)
+    offers = matching_offers(org, hazard, countries, regions)
+    # Stock matters where the organisation has a plan (or goods to offer) for the incident.
+    stock = nearest_stock(org, countries, lat, lon, regions) if plans or offers else []
+    return OrganisationMatch(org, plans, stock, offers)
+
+
+def match_incident(
+    directory: MemberDirectory,
+    hazard: HazardType,
+    countries: Sequence[str],
+    lat: float | None = None,
+    lon: float | None = None,
+    regions: RegionsOf = regions_of,
+) -> dict[str, OrganisationMatch]:
+    """Match every organisation of the directory, keyed by organisation id."""
+    return {
+        org.id: match_organisation(org, hazard, countries, lat, lon, regions)
+        for org in directory.organisations
+    }

@@ -1,0 +1,72 @@
+"""Same origin for pages other services serve: forward their prefixes, vouch for the officer.
+
+The prefixes and owners come from `services.common.web.WEB_MOUNTS` (decision 0700). The
+console adds the logged-in officer (id, language, the session's CSRF token) in a signed
+header; a request that came with such a header from outside has it replaced, never trusted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import httpx
+from fastapi import APIRouter, Request, Response
+
+from services.common.logs import get_logger
+from services.common.web import OFFICER_HEADER, WEB_MOUNTS, OfficerIdentity, sign_identity
+from services.duty.console.auth import csrf_token, session_officer
+from services.duty.console.i18n import choose_language
+
+log = get_logger(__name__)
+
+_FORWARDED_REQUEST = ("content-type", "accept", "accept-language", "user-agent")
+_FORWARDED_RESPONSE = ("content-type", "content-disposition", "location", "cache-control")
+_MAX_BODY = 1024 * 1024
+
+
+def proxy_router(upstreams: Mapping[str, str], identity_key: bytes) -> APIRouter:
+    """Route each registered prefix to the web app of the service that owns it."""
+    router = APIRouter(include_in_schema=False)
+    client = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
+
+    async def forward(request: Request, base: str) -> Response:
+        headers = {k: v for k, v in request.headers.items() if k in _FORWARDED_REQUEST}
+        officer_id = session_officer(request)
+        officer = request.app.state.deps.rota().officer(officer_id) if officer_id else None
+        if officer is not None:
+            identity = OfficerIdentity(
+                officer.id,
+                choose_language(request, officer.language.value),
+                csrf_token(request),
+            )
+            headers[OFFICER_HEADER] = sign_identity(identity_key, identity)
+        body = await request.body()
+        if len(body) > _MAX_BODY:
+            return Response("request too large\n", status_code=413, media_type="text/plain")
+        url = base.rstrip("/") + request.url.path
+        try:
+            upstream = await client.request(
+                request.method, url, params=request.query_params, content=body, headers=headers
+            )
+        except httpx.HTTPError as err:
+            log.warning("proxy_upstream_unreachable", url=url, error=str(err))
+            return Response(
+                "This page is not available right now; try again in a minute.\n",
+                status_code=503,
+                media_type="text/plain",
+                headers={"retry-after": "10"},
+            )
+        kept = {k: v for k, v in upstream.headers.items() if k in _FORWARDED_RESPONSE}
+        return Response(upstream.content, status_code=upstream.status_code, headers=kept)
+
+    for mount in WEB_MOUNTS:
+        base = upstreams.get(mount.service)
+        if base is None:
+            continue
+
+        async def endpoint(request: Request, rest: str = "", _base: str = base) -> Response:
+            return await forward(request, _base)
+
+        router.add_api_route(mount.prefix, endpoint, methods=["GET", "POST"])
+        router.add_api_route(mount.prefix + "/{rest:path}", endpoint, methods=["GET", "POST"])
+    return router

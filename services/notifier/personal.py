@@ -1,0 +1,140 @@
+"""The part of a member message that is each recipient's own: answer links and plan matches.
+
+Messages are rendered once per language; the shared render carries `MARKER` where the
+personal block goes, and the composer puts each recipient's block there before it builds
+the mail (see `compose.py`). Links are signed per contact (services.common.answer_links).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from jinja2 import Environment
+
+from schemas.activations import IncidentSummary
+from schemas.members import Contact, Language, Organisation
+from schemas.responses import AnswerKind
+from services.common.answer_links import AnswerLinkSigner
+from services.common.plans import OrganisationMatch, match_organisation
+
+MARKER = "@@standby-personal@@"
+
+_LABELS: dict[Language, dict[AnswerKind, str]] = {
+    Language.EN: {
+        AnswerKind.CAN_DEPLOY: "Can deploy",
+        AnswerKind.ON_SITE: "Already responding on site",
+        AnswerKind.NOT_THIS_TIME: "Not this time",
+        AnswerKind.OFFER_SUPPORT: "Offer support",
+    },
+    Language.JA: {
+        AnswerKind.CAN_DEPLOY: "派遣可能",
+        AnswerKind.ON_SITE: "現地で対応中",
+        AnswerKind.NOT_THIS_TIME: "今回は対応不可",
+        AnswerKind.OFFER_SUPPORT: "支援を申し出る",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Personal:
+    """One recipient's block in each of the message's forms."""
+
+    text: str
+    html: str
+    chat: str
+
+
+def answer_kinds(org: Organisation) -> list[AnswerKind]:
+    """Companies offer support; NGOs and others say whether they deploy."""
+    if org.kind.value == "business":
+        return [AnswerKind.OFFER_SUPPORT, AnswerKind.NOT_THIS_TIME]
+    return [AnswerKind.CAN_DEPLOY, AnswerKind.ON_SITE, AnswerKind.NOT_THIS_TIME]
+
+
+class Personaliser:
+    """Render each recipient's answer links and the organisation's own plan matches."""
+
+    def __init__(
+        self,
+        env: Environment,
+        signer: AnswerLinkSigner,
+        public_url: str,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.env = env
+        self.signer = signer
+        self.public_url = public_url
+        self.clock = clock
+        self._matches: dict[tuple[str, str], OrganisationMatch] = {}
+
+    def match(
+        self, org: Organisation, incident_id: UUID, summary: IncidentSummary
+    ) -> OrganisationMatch:
+        key = (str(incident_id), org.id)
+        found = self._matches.get(key)
+        if found is None:
+            if len(self._matches) > 10_000:
+                self._matches.clear()
+            found = match_organisation(
+                org, summary.hazard_type, summary.countries, summary.lat, summary.lon
+            )
+            self._matches[key] = found
+        return found
+
+    def block(
+        self,
+        language: Language,
+        org: Organisation,
+        contact: Contact,
+        incident_id: UUID,
+        summary: IncidentSummary,
+        *,
+        reminder: bool = False,
+    ) -> Personal:
+        """Render one contact's answer links and its organisation's matches."""
+        now = self.clock()
+        token_url = self.signer.url(self.public_url, incident_id, org.id, contact.id, now)
+        links = [
+            {"label": _LABELS[language][kind], "url": f"{token_url}?answer={kind.value}"}
+            for kind in answer_kinds(org)
+        ]
+        match = self.match(org, incident_id, summary)
+        context: dict[str, Any] = {
+            "links": links,
+            "form_url": token_url,
+            "reminder": reminder,
+            "plans": [
+                {
+                    "title": p.title_ja if language is Language.JA else p.title_en,
+                    "staff": p.staff_deployable,
+                    "hours": p.hours_to_deploy,
+                    "sectors": ", ".join(s.value for s in p.sectors),
+                    "partner": p.partner,
+                }
+                for p in match.plans
+            ],
+            "stock": [
+                {
+                    "item": s.supply.item,
+                    "quantity": f"{s.supply.quantity:,}",
+                    "unit": s.supply.unit,
+                    "place": s.supply.place,
+                    "country": s.supply.country,
+                }
+                for s in match.stock
+            ],
+            "offers": [
+                {"kind": o.kind.value, "description": o.description, "capacity": o.capacity}
+                for o in match.offers
+            ],
+        }
+        lang = language.value
+        return Personal(
+            text=self.env.get_template(f"_answer_links.{lang}.txt.j2").render(context),
+            html=self.env.get_template(f"_answer_links.{lang}.html.j2").render(context),
+            chat=self.env.get_template(f"_answer_links_chat.{lang}.txt.j2").render(context),
+        )

@@ -1,0 +1,323 @@
+"""What the response service does: open roll-calls, keep answers, remind once, decide, launch.
+
+Every step runs in one transaction that also writes its audit record and the messages it
+publishes (outbox), so a crash after the answer's POST loses nothing: the relay publishes
+the committed answer when the service is back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from schemas.acks import AckEvent, AckState
+from schemas.activations import Activation, Level
+from schemas.deliveries import Delivery, DeliveryKind
+from schemas.members import Sector
+from schemas.responses import (
+    AnswerKind,
+    AnswerVia,
+    CoordinationNotice,
+    NoticeKind,
+    Programme,
+    RollCallAnswer,
+    SurveyAssignment,
+)
+from services.common import metrics
+from services.common.logs import get_logger
+from services.common.outbox import enqueue
+from services.common.settings import ResponseSettings
+from services.response import store
+from services.response.directory import Directory
+from services.response.models import RollCall
+from services.response.rollcall import (
+    DecisionError,
+    RollCallStatus,
+    check_survey,
+    latest_answers,
+    not_answered,
+)
+
+log = get_logger(__name__)
+
+Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+_NOTICE_NS = uuid.UUID("6f1c2e0a-6b57-4f7e-9a51-7d0c9d2a4e11")
+
+
+class RollCallClosedError(DecisionError):
+    """The roll-call no longer takes answers or decisions."""
+
+
+@dataclass(frozen=True)
+class AnswerForm:
+    """What a member (or an officer on the phone) says."""
+
+    answer: AnswerKind
+    earliest_arrival_hours: int | None = None
+    staff: int | None = None
+    sectors: tuple[Sector, ...] = ()
+    survey_budget_jpy: int | None = None
+    note: str | None = None
+
+
+def notice_id(incident_id: str, kind: NoticeKind) -> uuid.UUID:
+    """Derive a notice's id: each kind of notice exists once per incident."""
+    return uuid.uuid5(_NOTICE_NS, f"{incident_id}:{kind.value}")
+
+
+@dataclass
+class Coordinator:
+    transaction: Transaction
+    directory: Directory
+    settings: ResponseSettings
+    clock: Callable[[], datetime]
+
+    # --- consumed facts ------------------------------------------------------------------
+    async def on_activation(self, session: AsyncSession, activation: Activation) -> None:
+        """Open the incident's roll-call when members are asked whether they can respond."""
+        if activation.level < Level.STANDBY:
+            return
+        now = self.clock()
+        opened = await store.open_rollcall(
+            session, activation, now, timedelta(minutes=self.settings.reminder_after_min)
+        )
+        action = "rollcall_opened" if opened else "rollcall_upgraded"
+        await store.audit(
+            session,
+            str(activation.incident_id),
+            action,
+            at=now,
+            via="system",
+            detail={
+                "level": activation.level.value,
+                "activation_id": str(activation.activation_id),
+            },
+        )
+
+    async def on_delivery(self, session: AsyncSession, delivery: Delivery) -> None:
+        """Remember which organisations the member alert was addressed to."""
+        if delivery.kind is not DeliveryKind.MEMBER_ALERT or not delivery.organisation_id:
+            return
+        if delivery.incident_id is None:
+            return
+        await store.add_addressed(
+            session, str(delivery.incident_id), delivery.organisation_id, delivery.occurred_at
+        )
+
+    async def on_ack(self, session: AsyncSession, ack: AckEvent) -> None:
+        """A stand-down closes the roll-call."""
+        if ack.state is not AckState.STOOD_DOWN:
+            return
+        now = self.clock()
+        incident_id = str(ack.incident_id)
+        if await store.close(session, incident_id, RollCallStatus.STOOD_DOWN, now):
+            await store.audit(
+                session,
+                incident_id,
+                "rollcall_closed_stood_down",
+                at=now,
+                via=ack.via.value,
+                officer_id=ack.officer_id,
+            )
+            await _observe_answer_ratio(session, incident_id)
+
+    # --- answers -------------------------------------------------------------------------
+    async def answer(
+        self,
+        incident_id: str,
+        organisation_id: str,
+        form: AnswerForm,
+        *,
+        contact_id: str | None,
+        via: AnswerVia,
+        officer_id: str | None = None,
+    ) -> RollCallAnswer:
+        """Keep an answer and publish it, in one transaction; refuse once the roll-call closed."""
+        now = self.clock()
+        message = RollCallAnswer(
+            incident_id=uuid.UUID(incident_id),
+            organisation_id=organisation_id,
+            contact_id=contact_id,
+            answer=form.answer,
+            earliest_arrival_hours=form.earliest_arrival_hours,
+            staff=form.staff,
+            sectors=list(form.sectors),
+            survey_budget_jpy=form.survey_budget_jpy,
+            note=form.note,
+            via=via,
+            recorded_by=officer_id,
+            occurred_at=now,
+        )
+        async with self.transaction() as session:
+            held = await _open(session, incident_id)
+            first = await store.record_answer(session, message)
+            if via is AnswerVia.PHONE:
+                await store.audit(
+                    session,
+                    incident_id,
+                    "phone_answer_recorded",
+                    at=now,
+                    via="console",
+                    officer_id=officer_id,
+                    detail={"organisation_id": organisation_id, "answer": form.answer.value},
+                )
+            await enqueue(session, message, key=incident_id)
+        metrics.ROLLCALL_ANSWERS.labels(form.answer.value, via.value).inc()
+        if first:
+            metrics.TIME_TO_FIRST_ANSWER.observe((now - held.opened_at).total_seconds())
+        log.info(
+            "rollcall_answer_recorded",
+            incident_id=incident_id,
+            organisation=organisation_id,
+            answer=form.answer.value,
+            via=via.value,
+        )
+        return message
+
+    # --- reminders -----------------------------------------------------------------------
+    async def send_due_reminders(self) -> int:
+        """Send the one reminder of every roll-call whose time came; return how many went out."""
+        now = self.clock()
+        async with self.transaction() as session:
+            due = await store.due_reminders(session, now)
+        sent = 0
+        for incident_id in due:
+            async with self.transaction() as session:
+                if not await store.claim_reminder(session, incident_id, now):
+                    continue
+                held = await store.rollcall(session, incident_id)
+                assert held is not None
+                silent = not_answered(
+                    await store.addressed(session, incident_id),
+                    await store.answers(session, incident_id),
+                )
+                await store.audit(
+                    session,
+                    incident_id,
+                    "reminder_sent",
+                    at=now,
+                    via="timer",
+                    detail={"organisations": silent},
+                )
+                if silent:
+                    await enqueue(
+                        session, self._notice(held, NoticeKind.REMINDER, silent), key=incident_id
+                    )
+            if silent:
+                sent += 1
+                metrics.ROLLCALL_REMINDERS.inc()
+            log.info("rollcall_reminder", incident_id=incident_id, organisations=len(silent))
+        return sent
+
+    # --- decisions -----------------------------------------------------------------------
+    async def decide_survey(
+        self, incident_id: str, choices: Mapping[str, int], officer_id: str
+    ) -> list[SurveyAssignment]:
+        """Send one to three organisations on the initial survey with a budget cap each."""
+        now = self.clock()
+        async with self.transaction() as session:
+            held = await _open(session, incident_id)
+            if held.survey_decided_at is not None:
+                raise DecisionError("the initial survey was decided already")
+            latest = latest_answers(await store.answers(session, incident_id))
+            assignments = check_survey(choices, latest, cap_jpy=self.settings.survey_budget_jpy)
+            held.survey = [a.model_dump(mode="json") for a in assignments]
+            held.survey_decided_at = now
+            report_by = now + timedelta(days=self.settings.survey_report_days)
+            chosen = [a.organisation_id for a in assignments]
+            others = [o for o in await store.addressed(session, incident_id) if o not in chosen]
+            await store.audit(
+                session,
+                incident_id,
+                "survey_decided",
+                at=now,
+                via="console",
+                officer_id=officer_id,
+                detail={"survey": held.survey, "report_by": report_by.isoformat()},
+            )
+            decision = self._notice(
+                held, NoticeKind.SURVEY_DECISION, chosen, officer_id=officer_id
+            ).model_copy(update={"survey": assignments, "report_by": report_by})
+            notice = self._notice(
+                held, NoticeKind.SURVEY_NOTICE, others, officer_id=officer_id
+            ).model_copy(update={"survey": assignments, "report_by": report_by})
+            await enqueue(session, decision, *([notice] if others else []), key=incident_id)
+        metrics.TIME_TO_SURVEY_DECISION.observe((now - held.opened_at).total_seconds())
+        log.info("survey_decided", incident_id=incident_id, organisations=chosen)
+        return assignments
+
+    async def launch(self, incident_id: str, programme: Programme, officer_id: str) -> None:
+        """Launch the programme: close the roll-call and tell every addressed member."""
+        now = self.clock()
+        async with self.transaction() as session:
+            held = await _open(session, incident_id)
+            known = {o.id for o in self.directory.current().organisations}
+            unknown = [p for p in programme.participants if p not in known]
+            if unknown:
+                raise DecisionError(f"unknown organisation(s): {', '.join(unknown)}")
+            held.programme = programme.model_dump(mode="json")
+            await store.close(session, incident_id, RollCallStatus.LAUNCHED, now)
+            addressed = await store.addressed(session, incident_id)
+            everyone = list(dict.fromkeys([*addressed, *programme.participants]))
+            await store.audit(
+                session,
+                incident_id,
+                "programme_launched",
+                at=now,
+                via="console",
+                officer_id=officer_id,
+                detail=held.programme,
+            )
+            launch = self._notice(
+                held, NoticeKind.PROGRAMME_LAUNCH, everyone, officer_id=officer_id
+            ).model_copy(update={"programme": programme})
+            await enqueue(session, launch, key=incident_id)
+            await _observe_answer_ratio(session, incident_id)
+        log.info("programme_launched", incident_id=incident_id, name=programme.name_en)
+
+    def _notice(
+        self,
+        held: RollCall,
+        kind: NoticeKind,
+        organisations: Sequence[str],
+        *,
+        officer_id: str | None = None,
+    ) -> CoordinationNotice:
+        return CoordinationNotice(
+            notice_id=notice_id(held.incident_id, kind),
+            kind=kind,
+            incident_id=uuid.UUID(held.incident_id),
+            activation_id=uuid.UUID(held.activation_id),
+            summary=store.summary_of(held),
+            organisations=list(organisations),
+            officer_id=officer_id,
+        )
+
+
+async def _open(session: AsyncSession, incident_id: str) -> RollCall:
+    held = await store.rollcall(session, incident_id)
+    if held is None:
+        raise RollCallClosedError("no roll-call for this incident")
+    if held.status != RollCallStatus.OPEN.value:
+        raise RollCallClosedError(f"the roll-call is closed ({held.status})")
+    return held
+
+
+async def _observe_answer_ratio(session: AsyncSession, incident_id: str) -> None:
+    addressed = set(await store.addressed(session, incident_id))
+    if addressed:
+        answered = {a.organisation_id for a in await store.answers(session, incident_id)}
+        metrics.ROLLCALL_ANSWER_RATIO.observe(len(answered & addressed) / len(addressed))
+
+
+async def refresh_gauges(transaction: Transaction) -> None:
+    """Count the organisations addressed by, and answering, the open roll-calls."""
+    async with transaction() as session:
+        addressed, answered = await store.open_counts(session)
+    metrics.ROLLCALL_OPEN_ADDRESSED.set(addressed)
+    metrics.ROLLCALL_OPEN_ANSWERED.set(answered)

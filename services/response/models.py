@@ -1,0 +1,101 @@
+"""The response service's tables: roll-calls, organisations addressed, answers, audit trail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, Text, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp on every backend (SQLite hands back naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime refused: store aware UTC timestamps")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class RollCall(Base):
+    """The roll-call of one incident: open from the member alert to launch or stand-down."""
+
+    __tablename__ = "rc_rollcalls"
+
+    incident_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    activation_id: Mapped[str] = mapped_column(String(36))
+    level: Mapped[str] = mapped_column(String(20))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))
+    opened_at: Mapped[datetime]
+    reminder_due_at: Mapped[datetime]
+    reminder_sent_at: Mapped[datetime | None]
+    first_answer_at: Mapped[datetime | None]
+    survey: Mapped[list[Any] | None] = mapped_column(JSON)
+    survey_decided_at: Mapped[datetime | None]
+    programme: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    launched_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class Addressed(Base):
+    """An organisation the member alert of an incident went to."""
+
+    __tablename__ = "rc_addressed"
+
+    incident_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_at: Mapped[datetime]
+
+
+class AnswerRow(Base):
+    """One answer, kept for ever; the one with the highest `seq` per organisation counts."""
+
+    __tablename__ = "rc_answers"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    answer_id: Mapped[str] = mapped_column(String(36), unique=True)
+    incident_id: Mapped[str] = mapped_column(String(36))
+    organisation_id: Mapped[str] = mapped_column(String(64))
+    contact_id: Mapped[str | None] = mapped_column(String(64))
+    answer: Mapped[str] = mapped_column(String(20))
+    earliest_arrival_hours: Mapped[int | None]
+    staff: Mapped[int | None]
+    sectors: Mapped[list[Any]] = mapped_column(JSON)
+    survey_budget_jpy: Mapped[int | None] = mapped_column(BigInteger)
+    note: Mapped[str | None] = mapped_column(Text)
+    via: Mapped[str] = mapped_column(String(20))
+    recorded_by: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[datetime]
+
+
+class AuditRow(Base):
+    """Every step of the coordination: who, how, what, when."""
+
+    __tablename__ = "rc_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[str] = mapped_column(String(36))
+    action: Mapped[str] = mapped_column(String(40))
+    officer_id: Mapped[str | None] = mapped_column(String(64))
+    via: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[datetime]

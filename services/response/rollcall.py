@@ -1,0 +1,181 @@
+"""The roll-call as officers read it: latest answers, totals, who is silent, and the decisions.
+
+Pure functions of stored answers, the organisations addressed and the member directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from schemas.activations import IncidentSummary
+from schemas.members import MemberDirectory, Organisation, OrganisationKind
+from schemas.responses import AnswerKind, AnswerVia, SurveyAssignment
+from services.common.errors import StandbyError
+from services.common.plans import OrganisationMatch, match_organisation
+
+#: Answers that put an organisation forward for the survey and the programme.
+WILLING = frozenset({AnswerKind.CAN_DEPLOY, AnswerKind.ON_SITE})
+MAX_SURVEY_ORGANISATIONS = 3
+
+
+class RollCallStatus(StrEnum):
+    OPEN = "open"
+    LAUNCHED = "launched"
+    STOOD_DOWN = "stood_down"
+
+
+class DecisionError(StandbyError):
+    """An officer's decision cannot be taken as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    """One stored answer."""
+
+    seq: int
+    answer_id: str
+    organisation_id: str
+    contact_id: str | None
+    answer: AnswerKind
+    earliest_arrival_hours: int | None
+    staff: int | None
+    sectors: tuple[str, ...]
+    survey_budget_jpy: int | None
+    note: str | None
+    via: AnswerVia
+    recorded_by: str | None
+    answered_at: datetime
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    organisation_id: str
+    organisation: Organisation | None
+    latest: AnswerView | None
+    answers: int
+    match: OrganisationMatch | None
+
+
+@dataclass(frozen=True)
+class Totals:
+    addressed: int
+    answered: int
+    by_answer: dict[AnswerKind, int]
+    staff: int
+    budget_requested_jpy: int
+    supplies: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @property
+    def answer_rate(self) -> float:
+        return self.answered / self.addressed if self.addressed else 0.0
+
+
+@dataclass(frozen=True)
+class Board:
+    rows: list[BoardRow]
+    totals: Totals
+    not_answered: list[BoardRow]
+
+
+def latest_answers(answers: Iterable[AnswerView]) -> dict[str, AnswerView]:
+    """Keep each organisation's latest answer (highest sequence number)."""
+    latest: dict[str, AnswerView] = {}
+    for answer in answers:
+        held = latest.get(answer.organisation_id)
+        if held is None or answer.seq > held.seq:
+            latest[answer.organisation_id] = answer
+    return latest
+
+
+def build_board(
+    summary: IncidentSummary,
+    addressed: Sequence[str],
+    answers: Sequence[AnswerView],
+    directory: MemberDirectory,
+) -> Board:
+    """Build the board: every addressed organisation (and any that answered), with totals."""
+    latest = latest_answers(answers)
+    counts: dict[str, int] = {}
+    for answer in answers:
+        counts[answer.organisation_id] = counts.get(answer.organisation_id, 0) + 1
+    orgs = {org.id: org for org in directory.organisations}
+    ids = list(dict.fromkeys([*addressed, *sorted(latest)]))
+    rows = []
+    for org_id in ids:
+        org = orgs.get(org_id)
+        match = (
+            match_organisation(
+                org, summary.hazard_type, summary.countries, summary.lat, summary.lon
+            )
+            if org
+            else None
+        )
+        rows.append(BoardRow(org_id, org, latest.get(org_id), counts.get(org_id, 0), match))
+    by_answer = dict.fromkeys(AnswerKind, 0)
+    staff = budget = 0
+    supplies: dict[tuple[str, str], int] = {}
+    for row in rows:
+        if row.latest is None:
+            continue
+        by_answer[row.latest.answer] += 1
+        if row.latest.answer in WILLING:
+            staff += row.latest.staff or 0
+            budget += row.latest.survey_budget_jpy or 0
+        if row.latest.answer is not AnswerKind.NOT_THIS_TIME and row.match is not None:
+            for stock in row.match.stock:
+                key = (stock.supply.item, stock.supply.unit)
+                supplies[key] = supplies.get(key, 0) + stock.supply.quantity
+    answered = sum(1 for row in rows if row.latest is not None)
+    totals = Totals(
+        addressed=len(rows),
+        answered=answered,
+        by_answer=by_answer,
+        staff=staff,
+        budget_requested_jpy=budget,
+        supplies=supplies,
+    )
+    return Board(rows, totals, [row for row in rows if row.latest is None])
+
+
+def not_answered(addressed: Iterable[str], answers: Iterable[AnswerView]) -> list[str]:
+    """Name the addressed organisations without any answer yet."""
+    answered = {a.organisation_id for a in answers}
+    return [org for org in addressed if org not in answered]
+
+
+def answer_kinds_for(org: Organisation | None) -> list[AnswerKind]:
+    """Offer companies the support answer, NGOs the deployment ones; everyone can decline."""
+    if org is not None and org.kind is OrganisationKind.BUSINESS:
+        return [AnswerKind.OFFER_SUPPORT, AnswerKind.NOT_THIS_TIME]
+    return [AnswerKind.CAN_DEPLOY, AnswerKind.ON_SITE, AnswerKind.NOT_THIS_TIME]
+
+
+def check_survey(
+    choices: Mapping[str, int], latest: Mapping[str, AnswerView], *, cap_jpy: int
+) -> list[SurveyAssignment]:
+    """Validate an initial survey decision: one to three willing organisations, budgets ≤ cap."""
+    if not 1 <= len(choices) <= MAX_SURVEY_ORGANISATIONS:
+        raise DecisionError(f"choose one to {MAX_SURVEY_ORGANISATIONS} organisations")
+    assignments = []
+    for org_id, budget in choices.items():
+        answer = latest.get(org_id)
+        if answer is None or answer.answer not in WILLING:
+            raise DecisionError(f"{org_id} has not answered that it can deploy")
+        if not 0 < budget <= cap_jpy:
+            raise DecisionError(f"the budget for {org_id} must be between ¥1 and ¥{cap_jpy:,}")
+        assignments.append(SurveyAssignment(organisation_id=org_id, budget_jpy=budget))
+    return assignments
+
+
+def preselected_participants(
+    latest: Mapping[str, AnswerView], survey: Iterable[str] = ()
+) -> list[str]:
+    """Pre-select the programme's participants: the survey's organisations and the willing."""
+    chosen = list(dict.fromkeys(survey))
+    chosen += [
+        org for org, a in sorted(latest.items()) if a.answer in WILLING and org not in chosen
+    ]
+    return chosen

@@ -1,0 +1,444 @@
+"""The response service's pages: members answer the roll-call, officers see the board and decide.
+
+Served by the service's own app and reached through the console's origin (decision 0700):
+`/respond/...` is public and guarded by the signed answer link; `/rollcall/...` needs the
+officer identity the console forwards in a signed header.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import uvicorn
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from schemas.members import Sector
+from schemas.responses import AnswerKind, AnswerVia, Programme
+from services.common.answer_links import AnswerLinkRefusedError, AnswerLinkSigner
+from services.common.errors import StandbyError
+from services.common.logs import get_logger
+from services.common.web import OFFICER_HEADER, OfficerIdentity, read_identity
+from services.response import store
+from services.response.coordination import AnswerForm, Coordinator, Transaction
+from services.response.directory import Directory
+from services.response.export import board_csv, board_document
+from services.response.naming import draft_names
+from services.response.rollcall import (
+    Board,
+    DecisionError,
+    answer_kinds_for,
+    build_board,
+    latest_answers,
+    preselected_participants,
+)
+from services.response.words import words
+
+log = get_logger(__name__)
+
+_HERE = Path(__file__).resolve().parent
+_TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+class OfficerRequiredError(StandbyError):
+    """The page is for officers and the request did not come from a console session."""
+
+
+class CsrfRefusedError(StandbyError):
+    """A state-changing form came without the session's CSRF token."""
+
+
+@dataclass
+class WebDeps:
+    coordinator: Coordinator
+    signer: AnswerLinkSigner
+    directory: Directory
+    transaction: Transaction
+    identity_key: bytes
+    clock: Callable[[], datetime]
+
+
+def create_app(deps: WebDeps) -> FastAPI:
+    """Assemble the roll-call pages."""
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.deps = deps
+    templates = Jinja2Templates(directory=_HERE / "templates")
+    templates.env.autoescape = True
+    app.state.templates = templates
+
+    @app.exception_handler(OfficerRequiredError)
+    async def to_login(request: Request, _: OfficerRequiredError) -> Response:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(CsrfRefusedError)
+    async def csrf_refused(request: Request, _: CsrfRefusedError) -> Response:
+        return _message(request, "csrf_failed", officer_language(request), status_code=403)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    _member_routes(app)
+    _officer_routes(app)
+    return app
+
+
+# --- shared -----------------------------------------------------------------------------
+def _deps(request: Request) -> WebDeps:
+    deps: WebDeps = request.app.state.deps
+    return deps
+
+
+def _local(value: datetime | None) -> str:
+    return value.astimezone(_TOKYO).strftime("%Y-%m-%d %H:%M JST") if value else "—"
+
+
+def _render(
+    request: Request, name: str, language: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    full = {"t": words(language), "lang": language, "local": _local, **context}
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, name, full, status_code=status_code
+    )
+    response.headers["cache-control"] = "no-store"
+    response.headers["referrer-policy"] = "no-referrer"
+    return response
+
+
+def _message(request: Request, key: str, language: str, *, status_code: int) -> HTMLResponse:
+    return _render(request, "message.html", language, {"message_key": key}, status_code)
+
+
+def officer_language(request: Request) -> str:
+    identity = read_identity(_deps(request).identity_key, request.headers.get(OFFICER_HEADER))
+    return identity.language if identity else "en"
+
+
+def _int(value: Any, *, low: int = 0, high: int = 10**10) -> int | None:
+    if value in (None, ""):
+        return None
+    number = int(str(value).replace(",", "").strip())
+    if not low <= number <= high:
+        raise ValueError(f"{number} is out of range")
+    return number
+
+
+def parse_answer(form: Any, allowed: list[AnswerKind]) -> AnswerForm:
+    """Read an answer form; raise ValueError with what is wrong."""
+    answer = AnswerKind(str(form.get("answer", "")))
+    if answer not in allowed:
+        raise ValueError(f"{answer.value} is not an answer for this organisation")
+    note = str(form.get("note") or "").strip()[:2000] or None
+    return AnswerForm(
+        answer=answer,
+        earliest_arrival_hours=_int(form.get("earliest_arrival_hours"), high=24 * 60),
+        staff=_int(form.get("staff"), high=10_000),
+        sectors=tuple(Sector(s) for s in form.getlist("sectors")),
+        survey_budget_jpy=_int(form.get("survey_budget_jpy"), high=10_000_000_000),
+        note=note,
+    )
+
+
+# --- members ------------------------------------------------------------------------------
+def _member_routes(app: FastAPI) -> None:
+    path = "/respond/{incident_id}/{organisation_id}/{token}"
+
+    async def context(
+        request: Request, incident_id: str, organisation_id: str, token: str
+    ) -> tuple[dict[str, Any], str] | HTMLResponse:
+        deps = _deps(request)
+        org = next(
+            (o for o in deps.directory.current().organisations if o.id == organisation_id), None
+        )
+        contact = None
+        try:
+            grant = deps.signer.check(
+                token,
+                now=deps.clock(),
+                incident_id=UUID(incident_id),
+                organisation_id=organisation_id,
+            )
+        except (AnswerLinkRefusedError, ValueError) as err:
+            reason = err.reason.value if isinstance(err, AnswerLinkRefusedError) else "forged"
+            log.info("answer_link_refused", reason=reason, organisation=organisation_id)
+            return _message(request, f"refused_{reason}", "en", status_code=403)
+        if org is not None:
+            contact = next((c for c in org.contacts if c.id == grant.contact_id), None)
+        language = contact.language.value if contact else "ja"
+        async with deps.transaction() as session:
+            held = await store.rollcall(session, incident_id)
+            answers = await store.answers(session, incident_id) if held else []
+        if held is None or held.status != "open":
+            return _message(request, "closed", language, status_code=409)
+        latest = latest_answers(answers).get(organisation_id)
+        return {
+            "org": org,
+            "organisation_id": organisation_id,
+            "contact": contact,
+            "grant": grant,
+            "summary": store.summary_of(held),
+            "kinds": answer_kinds_for(org),
+            "sectors": list(Sector),
+            "latest": latest,
+            "chosen": request.query_params.get("answer"),
+        }, language
+
+    @app.get(path, response_class=HTMLResponse)
+    async def answer_form(
+        request: Request, incident_id: str, organisation_id: str, token: str
+    ) -> Response:
+        found = await context(request, incident_id, organisation_id, token)
+        if isinstance(found, HTMLResponse):
+            return found
+        ctx, language = found
+        return _render(request, "answer.html", language, ctx)
+
+    @app.post(path, response_class=HTMLResponse)
+    async def answer_post(
+        request: Request, incident_id: str, organisation_id: str, token: str
+    ) -> Response:
+        found = await context(request, incident_id, organisation_id, token)
+        if isinstance(found, HTMLResponse):
+            return found
+        ctx, language = found
+        form = await request.form()
+        try:
+            parsed = parse_answer(form, ctx["kinds"])
+        except ValueError as err:
+            return _render(
+                request, "answer.html", language, ctx | {"error": str(err)}, status_code=422
+            )
+        try:
+            await _deps(request).coordinator.answer(
+                incident_id,
+                organisation_id,
+                parsed,
+                contact_id=ctx["grant"].contact_id,
+                via=AnswerVia.LINK,
+            )
+        except DecisionError:
+            return _message(request, "closed", language, status_code=409)
+        return _render(request, "thanks.html", language, ctx | {"given": parsed})
+
+
+# --- officers -----------------------------------------------------------------------------
+def require_officer(request: Request) -> OfficerIdentity:
+    identity = read_identity(_deps(request).identity_key, request.headers.get(OFFICER_HEADER))
+    if identity is None:
+        raise OfficerRequiredError("officer identity missing or invalid")
+    return identity
+
+
+OfficerDep = Annotated[OfficerIdentity, Depends(require_officer)]
+
+
+def _check_csrf(identity: OfficerIdentity, form: Any) -> None:
+    presented = str(form.get("csrf") or "")
+    if not presented or not hmac.compare_digest(presented.encode(), identity.csrf.encode()):
+        raise CsrfRefusedError("wrong CSRF token")
+
+
+async def load_board(deps: WebDeps, incident_id: str) -> tuple[Any, Board, list[Any]] | None:
+    async with deps.transaction() as session:
+        held = await store.rollcall(session, incident_id)
+        if held is None:
+            return None
+        addressed = await store.addressed(session, incident_id)
+        answers = await store.answers(session, incident_id)
+        trail = list(await store.audit_trail(session, incident_id))
+    board = build_board(store.summary_of(held), addressed, answers, deps.directory.current())
+    return held, board, trail
+
+
+def _officer_routes(app: FastAPI) -> None:
+    @app.get("/rollcall", response_class=HTMLResponse)
+    async def index(request: Request, officer: OfficerDep) -> Response:
+        async with _deps(request).transaction() as session:
+            rows = await store.rollcalls(session)
+        calls = [(row, store.summary_of(row)) for row in rows]
+        return _render(request, "index.html", officer.language, {"calls": calls, "me": officer})
+
+    @app.get("/rollcall/{incident_id}", response_class=HTMLResponse)
+    async def board_page(request: Request, incident_id: str, officer: OfficerDep) -> Response:
+        deps = _deps(request)
+        found = await load_board(deps, incident_id)
+        if found is None:
+            return _message(request, "closed", officer.language, status_code=404)
+        held, board, trail = found
+        latest = {r.organisation_id: r.latest for r in board.rows if r.latest}
+        name_ja, name_en = draft_names(store.summary_of(held))
+        survey_orgs = [s["organisation_id"] for s in held.survey or []]
+        return _render(
+            request,
+            "board.html",
+            officer.language,
+            {
+                "held": held,
+                "summary": store.summary_of(held),
+                "board": board,
+                "trail": trail,
+                "me": officer,
+                "csrf": officer.csrf,
+                "kinds": list(AnswerKind),
+                "sectors": list(Sector),
+                "willing": [r for r in board.rows if r.latest and r.latest.answer in _WILLING],
+                "survey_cap": deps.coordinator.settings.survey_budget_jpy,
+                "name_ja": name_ja,
+                "name_en": name_en,
+                "months": deps.coordinator.settings.programme_months,
+                "preselected": preselected_participants(latest, survey_orgs),
+            },
+        )
+
+    @app.get("/rollcall/{incident_id}/export.json")
+    async def export_json(request: Request, incident_id: str, officer: OfficerDep) -> Response:
+        found = await load_board(_deps(request), incident_id)
+        if found is None:
+            return JSONResponse({"detail": "no roll-call"}, status_code=404)
+        held, board, trail = found
+        return JSONResponse(
+            board_document(held, board, trail),
+            headers={"content-disposition": f'attachment; filename="rollcall-{incident_id}.json"'},
+        )
+
+    @app.get("/rollcall/{incident_id}/export.csv")
+    async def export_csv(request: Request, incident_id: str, officer: OfficerDep) -> Response:
+        found = await load_board(_deps(request), incident_id)
+        if found is None:
+            return Response("no roll-call\n", status_code=404, media_type="text/plain")
+        held, board, _ = found
+        return Response(
+            board_csv(held, board),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="rollcall-{incident_id}.csv"'},
+        )
+
+    @app.post("/rollcall/{incident_id}/phone", response_class=HTMLResponse)
+    async def phone(request: Request, incident_id: str, officer: OfficerDep) -> Response:
+        deps = _deps(request)
+        form = await request.form()
+        _check_csrf(officer, form)
+        organisation_id = str(form.get("organisation_id") or "")
+        org = next(
+            (o for o in deps.directory.current().organisations if o.id == organisation_id), None
+        )
+        if org is None:
+            return _error(
+                request, officer, incident_id, f"unknown organisation {organisation_id!r}"
+            )
+        try:
+            parsed = parse_answer(form, list(AnswerKind))
+            await deps.coordinator.answer(
+                incident_id,
+                organisation_id,
+                parsed,
+                contact_id=None,
+                via=AnswerVia.PHONE,
+                officer_id=officer.officer_id,
+            )
+        except (ValueError, DecisionError) as err:
+            return _error(request, officer, incident_id, str(err))
+        return RedirectResponse(f"/rollcall/{incident_id}", status_code=303)
+
+    @app.post("/rollcall/{incident_id}/survey", response_class=HTMLResponse)
+    async def survey(request: Request, incident_id: str, officer: OfficerDep) -> Response:
+        deps = _deps(request)
+        form = await request.form()
+        _check_csrf(officer, form)
+        try:
+            choices = {
+                str(org): _int(form.get(f"budget_{org}"), low=1)
+                or deps.coordinator.settings.survey_budget_jpy
+                for org in form.getlist("organisations")
+            }
+        except ValueError as err:
+            return _error(request, officer, incident_id, str(err))
+        if form.get("confirm") != "yes":
+            return _render(
+                request,
+                "confirm_survey.html",
+                officer.language,
+                {"incident_id": incident_id, "choices": choices, "csrf": officer.csrf},
+            )
+        try:
+            await deps.coordinator.decide_survey(incident_id, choices, officer.officer_id)
+        except DecisionError as err:
+            return _error(request, officer, incident_id, str(err))
+        return RedirectResponse(f"/rollcall/{incident_id}", status_code=303)
+
+    @app.post("/rollcall/{incident_id}/launch", response_class=HTMLResponse)
+    async def launch(request: Request, incident_id: str, officer: OfficerDep) -> Response:
+        deps = _deps(request)
+        form = await request.form()
+        _check_csrf(officer, form)
+        try:
+            programme = Programme(
+                name_ja=str(form.get("name_ja") or ""),
+                name_en=str(form.get("name_en") or ""),
+                duration_months=_int(form.get("duration_months"), low=1, high=60)
+                or deps.coordinator.settings.programme_months,
+                participants=[str(p) for p in form.getlist("participants")],
+                government_budget_jpy=_int(form.get("government_budget_jpy")) or 0,
+                private_budget_jpy=_int(form.get("private_budget_jpy")) or 0,
+            )
+        except ValueError as err:
+            return _error(request, officer, incident_id, str(err).splitlines()[0])
+        if form.get("confirm") != "yes":
+            return _render(
+                request,
+                "confirm_launch.html",
+                officer.language,
+                {"incident_id": incident_id, "programme": programme, "csrf": officer.csrf},
+            )
+        try:
+            await deps.coordinator.launch(incident_id, programme, officer.officer_id)
+        except DecisionError as err:
+            return _error(request, officer, incident_id, str(err))
+        return RedirectResponse(f"/rollcall/{incident_id}", status_code=303)
+
+
+_WILLING = (AnswerKind.CAN_DEPLOY, AnswerKind.ON_SITE)
+
+
+def _error(request: Request, officer: OfficerIdentity, incident_id: str, text: str) -> HTMLResponse:
+    return _render(
+        request,
+        "message.html",
+        officer.language,
+        {"message_key": "error", "detail": text, "back": f"/rollcall/{incident_id}"},
+        status_code=422,
+    )
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its signal handlers: the service owns SIGINT/SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve_web(app: FastAPI, host: str, port: int) -> None:
+    """Serve the pages until cancelled, then shut uvicorn down gracefully."""
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, access_log=False, lifespan="off"
+    )
+    server = _Server(config)
+    task = asyncio.create_task(server.serve(), name="response-web")
+    log.info("response_web_serving", host=host, port=port)
+    try:
+        await asyncio.shield(task)
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=10)

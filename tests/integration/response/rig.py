@@ -1,0 +1,131 @@
+"""A response service without a broker: its database, coordinator, pages and a settable clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+from sqlalchemy import select
+
+from schemas.activations import Activation, IncidentSummary, Level, Reason
+from schemas.deliveries import Channel, Delivery, DeliveryKind, DeliveryStatus
+from schemas.hazards import AlertLevel, HazardType
+from schemas.members import MemberDirectory
+from services.common.answer_links import AnswerLinkSigner
+from services.common.config_files import load_yaml_model
+from services.common.db import Database
+from services.common.outbox import outbox
+from services.common.settings import ResponseSettings
+from services.common.web import OFFICER_HEADER, OfficerIdentity, sign_identity
+from services.response.coordination import Coordinator
+from services.response.directory import Directory
+from services.response.web import WebDeps, create_app
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "deploy" / "members.example.yaml"
+LINK_KEY = b"k" * 32
+IDENTITY_KEY = b"i" * 32
+START = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+
+
+def directory() -> MemberDirectory:
+    return load_yaml_model(EXAMPLE, MemberDirectory)
+
+
+def activation(incident_id: UUID | None = None, level: Level = Level.ACTIVATE) -> Activation:
+    return Activation(
+        activation_id=uuid4(),
+        incident_id=incident_id or uuid4(),
+        level=level,
+        score=90,
+        reasons=[Reason(rule="red", sentence="GDACS alert level Red", level=Level.ACTIVATE)],
+        summary=IncidentSummary(
+            title="Red earthquake alert (M 7.6) in the Philippines",
+            hazard_type=HazardType.EARTHQUAKE,
+            countries=["PHL"],
+            country_names=["Philippines"],
+            event_time=START - timedelta(minutes=20),
+            lat=12.9,
+            lon=124.1,
+            alert_level=AlertLevel.RED,
+        ),
+    )
+
+
+def delivery(incident_id: UUID, organisation_id: str, contact_id: str = "c") -> Delivery:
+    return Delivery(
+        delivery_key=f"alert:x:{organisation_id}/{contact_id}:email",
+        kind=DeliveryKind.MEMBER_ALERT,
+        activation_id=uuid4(),
+        incident_id=incident_id,
+        organisation_id=organisation_id,
+        contact_id=contact_id,
+        channel=Channel.EMAIL,
+        status=DeliveryStatus.SENT,
+        attempts=1,
+    )
+
+
+@dataclass
+class Rig:
+    db: Database
+    now: datetime = START
+    settings: ResponseSettings = field(default_factory=ResponseSettings)
+
+    def __post_init__(self) -> None:
+        self.signer = AnswerLinkSigner(
+            LINK_KEY, timedelta(hours=self.settings.answer_link_ttl_hours)
+        )
+        self.coordinator = Coordinator(
+            transaction=self.db.transaction,
+            directory=Directory.of(directory()),
+            settings=self.settings,
+            clock=self.clock,
+        )
+        self.app = create_app(
+            WebDeps(
+                coordinator=self.coordinator,
+                signer=self.signer,
+                directory=self.coordinator.directory,
+                transaction=self.db.transaction,
+                identity_key=IDENTITY_KEY,
+                clock=self.clock,
+            )
+        )
+
+    def clock(self) -> datetime:
+        return self.now
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url="http://console"
+        )
+
+    def officer_headers(self, officer: str = "sato", language: str = "en") -> dict[str, str]:
+        identity = OfficerIdentity(officer, language, "csrf-token")
+        return {OFFICER_HEADER: sign_identity(IDENTITY_KEY, identity)}
+
+    async def open(self, orgs: list[str], act: Activation | None = None) -> Activation:
+        act = act or activation()
+        async with self.db.transaction() as session:
+            await self.coordinator.on_activation(session, act)
+            for org in orgs:
+                await self.coordinator.on_delivery(session, delivery(act.incident_id, org))
+        return act
+
+    def link(self, act: Activation, organisation_id: str, contact_id: str) -> str:
+        return self.signer.url("", act.incident_id, organisation_id, contact_id, self.now)
+
+    async def published(self, topic: str) -> list[dict[str, Any]]:
+        import json
+
+        async with self.db.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(outbox.c.payload).where(outbox.c.topic == topic).order_by(outbox.c.id)
+                )
+            ).all()
+        return [json.loads(r[0]) for r in rows]

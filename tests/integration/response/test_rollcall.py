@@ -1,0 +1,207 @@
+"""The roll-call end to end inside the response service: links, answers, board, reminder, decisions."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from schemas.acks import AckEvent, AckState, AckVia
+from schemas.topics import ANSWERS, COORDINATION
+from services.common.db import Database
+from tests.integration.response.rig import Rig
+
+SERVICE = "response"
+ORGS = ["hope-bridge", "asia-medical", "tohoku-relief", "nihon-logistics"]
+
+
+async def test_a_link_shows_a_form_on_get_and_records_only_on_post(database: Database) -> None:
+    rig = Rig(database)
+    act = await rig.open(ORGS)
+    url = rig.link(act, "hope-bridge", "tanaka")
+    async with rig.client() as client:
+        page = await client.get(url + "?answer=can_deploy")
+        assert page.status_code == 200
+        assert 'value="can_deploy"' in page.text and "checked" in page.text
+        assert await rig.published(ANSWERS) == []
+        posted = await client.post(
+            url,
+            data={
+                "answer": "can_deploy",
+                "earliest_arrival_hours": "36",
+                "staff": "6",
+                "sectors": ["shelter", "wash"],
+                "survey_budget_jpy": "4500000",
+                "note": "Manila team ready",
+            },
+        )
+    assert posted.status_code == 200, posted.text
+    assert "派遣可能" in posted.text  # tanaka reads Japanese
+    [message] = await rig.published(ANSWERS)
+    assert message["organisation_id"] == "hope-bridge"
+    assert message["contact_id"] == "tanaka"
+    assert message["answer"] == "can_deploy"
+    assert message["sectors"] == ["shelter", "wash"]
+    assert message["survey_budget_jpy"] == 4_500_000
+
+
+async def test_the_latest_answer_counts_and_every_answer_is_kept(database: Database) -> None:
+    rig = Rig(database)
+    act = await rig.open(ORGS)
+    async with rig.client() as client:
+        url = rig.link(act, "asia-medical", "sato")
+        await client.post(url, data={"answer": "not_this_time"})
+        rig.now += timedelta(minutes=5)
+        await client.post(
+            rig.link(act, "asia-medical", "lee"), data={"answer": "can_deploy", "staff": "12"}
+        )
+        board = (
+            await client.get(
+                f"/rollcall/{act.incident_id}/export.json", headers=rig.officer_headers()
+            )
+        ).json()
+    row = next(o for o in board["organisations"] if o["organisation_id"] == "asia-medical")
+    assert (row["answer"], row["staff"], row["answers"]) == ("can_deploy", 12, 2)
+    assert board["totals"]["staff"] == 12
+    assert len(await rig.published(ANSWERS)) == 2
+    assert set(board["not_answered"]) == {"hope-bridge", "tohoku-relief", "nihon-logistics"}
+
+
+async def test_one_reminder_goes_to_the_silent_after_the_configured_time(
+    database: Database,
+) -> None:
+    rig = Rig(database)
+    act = await rig.open(ORGS)
+    async with rig.client() as client:
+        await client.post(rig.link(act, "hope-bridge", "tanaka"), data={"answer": "can_deploy"})
+    rig.now += timedelta(minutes=59)
+    assert await rig.coordinator.send_due_reminders() == 0
+    rig.now += timedelta(minutes=2)
+    assert await rig.coordinator.send_due_reminders() == 1
+    rig.now += timedelta(hours=5)
+    assert await rig.coordinator.send_due_reminders() == 0
+    [reminder] = await rig.published(COORDINATION)
+    assert reminder["kind"] == "reminder"
+    assert reminder["organisations"] == ["asia-medical", "tohoku-relief", "nihon-logistics"]
+
+
+async def test_no_reminder_after_stand_down_and_no_answer_either(database: Database) -> None:
+    rig = Rig(database)
+    act = await rig.open(ORGS)
+    ack = AckEvent(
+        activation_id=act.activation_id,
+        incident_id=act.incident_id,
+        level=act.level,
+        state=AckState.STOOD_DOWN,
+        officer_id="sato",
+        via=AckVia.CONSOLE,
+    )
+    async with database.transaction() as session:
+        await rig.coordinator.on_ack(session, ack)
+    rig.now += timedelta(hours=2)
+    assert await rig.coordinator.send_due_reminders() == 0
+    async with rig.client() as client:
+        refused = await client.post(
+            rig.link(act, "hope-bridge", "tanaka"), data={"answer": "can_deploy"}
+        )
+    assert refused.status_code == 409
+    assert await rig.published(ANSWERS) == []
+
+
+async def test_officer_pages_need_the_consoles_signed_identity(database: Database) -> None:
+    rig = Rig(database)
+    act = await rig.open(ORGS)
+    async with rig.client() as client:
+        anonymous = await client.get(f"/rollcall/{act.incident_id}")
+        forged = await client.get(
+            f"/rollcall/{act.incident_id}", headers={"x-standby-officer": "0" * 64 + '.{"o":"x"}'}
+        )
+        board = await client.get(f"/rollcall/{act.incident_id}", headers=rig.officer_headers())
+        no_csrf = await client.post(
+            f"/rollcall/{act.incident_id}/phone",
+            data={"organisation_id": "tohoku-relief", "answer": "on_site"},
+            headers=rig.officer_headers(),
+        )
+    assert anonymous.status_code == forged.status_code == 303
+    assert anonymous.headers["location"].startswith("/login")
+    assert board.status_code == 200 and "Hope Bridge Japan" in board.text
+    assert no_csrf.status_code == 403
+    assert await rig.published(ANSWERS) == []
+
+
+async def test_survey_then_launch_tell_the_chosen_and_everyone(database: Database) -> None:
+    rig = Rig(database)
+    act = await rig.open(ORGS)
+    officer = rig.officer_headers()
+    base = f"/rollcall/{act.incident_id}"
+    async with rig.client() as client:
+        await client.post(rig.link(act, "hope-bridge", "tanaka"), data={"answer": "can_deploy"})
+        phone = await client.post(
+            f"{base}/phone",
+            data={"csrf": "csrf-token", "organisation_id": "tohoku-relief", "answer": "on_site"},
+            headers=officer,
+        )
+        assert phone.status_code == 303
+        refused = await client.post(
+            f"{base}/survey",
+            data={"csrf": "csrf-token", "organisations": ["asia-medical"], "confirm": "yes"},
+            headers=officer,
+        )
+        assert refused.status_code == 422  # asia-medical never said it can deploy
+        review = await client.post(
+            f"{base}/survey",
+            data={
+                "csrf": "csrf-token",
+                "organisations": ["hope-bridge"],
+                "budget_hope-bridge": "5000000",
+            },
+            headers=officer,
+        )
+        assert review.status_code == 200 and "cannot be undone" in review.text
+        assert await rig.published(COORDINATION) == []
+        rig.now += timedelta(hours=3)
+        decided = await client.post(
+            f"{base}/survey",
+            data={
+                "csrf": "csrf-token",
+                "organisations": ["hope-bridge"],
+                "budget_hope-bridge": "5000000",
+                "confirm": "yes",
+            },
+            headers=officer,
+        )
+        assert decided.status_code == 303
+        board = await client.get(base, headers=officer)
+        assert 'value="Emergency Response to the 2026 Philippines Earthquake"' in board.text
+        assert "フィリピン地震被災者支援2026" in board.text
+        launched = await client.post(
+            f"{base}/launch",
+            data={
+                "csrf": "csrf-token",
+                "name_ja": "フィリピン地震被災者支援2026",
+                "name_en": "Emergency Response to the 2026 Philippines Earthquake",
+                "duration_months": "6",
+                "participants": ["hope-bridge", "tohoku-relief"],
+                "government_budget_jpy": "300000000",
+                "private_budget_jpy": "50000000",
+                "confirm": "yes",
+            },
+            headers=officer,
+        )
+        assert launched.status_code == 303
+        late = await client.post(
+            rig.link(act, "asia-medical", "sato"), data={"answer": "can_deploy"}
+        )
+        exported = await client.get(f"{base}/export.csv", headers=officer)
+    assert late.status_code == 409
+    kinds = [(n["kind"], n["organisations"]) for n in await rig.published(COORDINATION)]
+    assert kinds == [
+        ("survey_decision", ["hope-bridge"]),
+        ("survey_notice", ["asia-medical", "tohoku-relief", "nihon-logistics"]),
+        ("programme_launch", ORGS),
+    ]
+    rows = {r["organisation_id"]: r for r in csv.DictReader(io.StringIO(exported.text))}
+    assert rows["hope-bridge"]["survey_budget_cap_jpy"] == "5000000"
+    assert rows["tohoku-relief"]["programme_participant"] == "yes"
+    assert rows["tohoku-relief"]["via"] == "phone"
+    assert rows["asia-medical"]["answer"] == ""

@@ -1,0 +1,123 @@
+"""Each member alert carries its reader's own answer links and its organisation's own matches."""
+
+from __future__ import annotations
+
+import email
+from datetime import UTC, datetime, timedelta
+from email import policy
+from pathlib import Path
+from uuid import uuid4
+
+from schemas.activations import Activation, IncidentSummary, Level, Reason
+from schemas.deliveries import Channel, DeliveryKind
+from schemas.hazards import AlertLevel, HazardType
+from schemas.members import MemberDirectory
+from services.common.answer_links import AnswerLinkSigner
+from services.common.config_files import load_yaml_model
+from services.common.settings import NotifierSettings
+from services.notifier.compose import Composer, Target
+from services.notifier.personal import MARKER, Personaliser
+from services.notifier.rendering import Renderer
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "deploy" / "members.example.yaml"
+NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+SIGNER = AnswerLinkSigner(b"k" * 32, timedelta(days=7))
+
+
+def _activation(level: Level) -> Activation:
+    return Activation(
+        activation_id=uuid4(),
+        incident_id=uuid4(),
+        level=level,
+        score=90,
+        reasons=[Reason(rule="red", sentence="GDACS alert level Red", level=level)],
+        summary=IncidentSummary(
+            title="Red earthquake alert (M 7.6) in the Philippines",
+            hazard_type=HazardType.EARTHQUAKE,
+            countries=["PHL"],
+            event_time=NOW,
+            lat=12.9,
+            lon=124.1,
+            alert_level=AlertLevel.RED,
+        ),
+    )
+
+
+def _bodies(level: Level) -> dict[str, tuple[str, str]]:
+    directory = load_yaml_model(EXAMPLE, MemberDirectory)
+    renderer = Renderer()
+    personaliser = Personaliser(renderer.env, SIGNER, "https://console.example", lambda: NOW)
+    act = _activation(level)
+    targets = []
+    for org_id, contact_id in (("hope-bridge", "reyes"), ("tohoku-relief", "abe")):
+        found = directory.contact(org_id, contact_id)
+        assert found is not None
+        org, contact = found
+        targets.append(
+            Target(
+                ref=f"{org.id}/{contact.id}",
+                organisation_id=org.id,
+                contact_id=contact.id,
+                name=contact.name,
+                language=contact.language,
+                email=contact.email,
+                apprise_urls=["json://127.0.0.1/chat"],
+                personal=personaliser.block(
+                    contact.language, org, contact, act.incident_id, act.summary
+                )
+                if level >= Level.STANDBY
+                else None,
+            )
+        )
+    rendered = {
+        lang: renderer.member_alert(lang, act, directory.secretariat)
+        for lang in {t.language for t in targets}
+    }
+    batch = Composer(NotifierSettings()).compose(
+        scope="alert:x",
+        kind=DeliveryKind.MEMBER_ALERT,
+        activation_id=str(act.activation_id),
+        incident_id=str(act.incident_id),
+        targets=targets,
+        rendered=rendered,
+        roots={},
+    )
+    out: dict[str, tuple[str, str]] = {}
+    for job in batch.jobs:
+        if job.channel is Channel.EMAIL:
+            mail = email.message_from_bytes(job.headers + job.body, policy=policy.default)
+            text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+            out[job.contact_id] = (text, out.get(job.contact_id, ("", ""))[1])
+        else:
+            out[job.contact_id] = (out.get(job.contact_id, ("", ""))[0], job.body.decode())
+    return out
+
+
+def test_each_reader_gets_links_bound_to_its_own_organisation_and_contact() -> None:
+    bodies = _bodies(Level.ACTIVATE)
+    reyes_text, reyes_chat = bodies["reyes"]
+    abe_text, _ = bodies["abe"]
+    for answer in ("can_deploy", "on_site", "not_this_time"):
+        assert f"?answer={answer}" in reyes_text
+    link = next(w for w in reyes_text.split() if "/respond/" in w).split("?")[0]
+    grant = SIGNER.read(link.rsplit("/", 1)[1])
+    assert (grant.organisation_id, grant.contact_id) == ("hope-bridge", "reyes")
+    assert "/respond/" in reyes_chat
+    assert "/hope-bridge/" not in abe_text
+    assert MARKER not in reyes_text + reyes_chat + abe_text
+
+
+def test_each_reader_sees_only_its_own_matching_plans_and_nearest_stock() -> None:
+    bodies = _bodies(Level.ACTIVATE)
+    reyes_text, abe_text = bodies["reyes"][0], bodies["abe"][0]
+    assert "South-east Asia shelter and WASH first response" in reyes_text
+    # The stores in the Philippines, nearer the epicentre, come before the one in Japan.
+    assert reyes_text.index("Manila warehouse") < reyes_text.index("Narita logistics centre")
+    assert "地震・津波被災地 避難所運営" in abe_text
+    assert "South-east Asia shelter" not in abe_text
+    assert "避難所運営" not in reyes_text
+
+
+def test_a_watch_alert_asks_nothing_and_carries_no_links() -> None:
+    bodies = _bodies(Level.WATCH)
+    assert all("/respond/" not in text and MARKER not in text for text, _ in bodies.values())
