@@ -8,8 +8,9 @@ them without holding up the consumer.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,8 +85,6 @@ class Handlers:
             lang: self.renderer.member_alert(lang, activation, directory.secretariat)
             for lang in languages
         }
-        # From standby up members are asked whether they can respond: each gets its own links.
-        asks = activation.level >= Level.STANDBY and self.personaliser is not None
         targets = [
             Target(
                 ref=r.ref,
@@ -100,20 +99,15 @@ class Handlers:
                 language=language[r.ref],
                 email=r.contact.email,
                 apprise_urls=r.contact.apprise_urls,
-                personal=(
-                    self.personaliser.block(
-                        language[r.ref],
-                        r.organisation,
-                        r.contact,
-                        activation.incident_id,
-                        summary,
-                    )
-                    if asks and self.personaliser is not None
-                    else None
-                ),
             )
             for r in recipients
         ]
+        personalise = None
+        # From standby up members are asked whether they can respond: each gets its own links.
+        if activation.level >= Level.STANDBY and self.personaliser is not None:
+            personalise = self._personalise(
+                directory, activation.incident_id, summary, reminder=False
+            )
         await self._deliver(
             activation,
             scope=f"alert:{activation.activation_id}",
@@ -123,7 +117,32 @@ class Handlers:
             targets=targets,
             rendered=rendered,
             reply_to=self._reply_to(directory),
+            personalise=personalise,
         )
+
+    def _personalise(
+        self,
+        directory: MemberDirectory,
+        incident_id: UUID,
+        summary: IncidentSummary,
+        *,
+        reminder: bool,
+    ) -> Callable[[Target], Target]:
+        """Give a target its own answer links and matches (done chunk by chunk, as composed)."""
+        personaliser = self.personaliser
+        assert personaliser is not None
+
+        def personal(target: Target) -> Target:
+            found = directory.contact(target.organisation_id or "", target.contact_id)
+            if found is None:
+                return target
+            org, contact = found
+            block = personaliser.block(
+                target.language, org, contact, incident_id, summary, reminder=reminder
+            )
+            return replace(target, personal=block)
+
+        return personal
 
     def _reply_to(self, directory: MemberDirectory) -> str | None:
         """Send members' replies to the secretariat: the setting, else the directory's desk."""
@@ -214,16 +233,6 @@ class Handlers:
                 log.warning("coordination_organisation_left_directory", organisation=org_id)
                 continue
             for contact in org.contacts:
-                personal = None
-                if reminder and self.personaliser is not None:
-                    personal = self.personaliser.block(
-                        contact.language,
-                        org,
-                        contact,
-                        notice.incident_id,
-                        notice.summary,
-                        reminder=True,
-                    )
                 targets.append(
                     Target(
                         ref=f"{org.id}/{contact.id}",
@@ -235,9 +244,13 @@ class Handlers:
                         language=contact.language,
                         email=contact.email,
                         apprise_urls=contact.apprise_urls,
-                        personal=personal,
                     )
                 )
+        personalise = None
+        if reminder and self.personaliser is not None:
+            personalise = self._personalise(
+                directory, notice.incident_id, notice.summary, reminder=True
+            )
         rendered = {
             lang: self.renderer.coordination(
                 lang,
@@ -259,6 +272,7 @@ class Handlers:
             targets=targets,
             rendered=rendered,
             reply_to=self._reply_to(directory),
+            personalise=personalise,
         )
 
     async def _deliver(
@@ -272,6 +286,7 @@ class Handlers:
         targets: Sequence[Target],
         rendered: dict[Language, Rendered],
         reply_to: str | None = None,
+        personalise: Callable[[Target], Target] | None = None,
     ) -> None:
         async with self.ctx.db.sessions() as session:
             if await seen(session, message.id):
@@ -290,7 +305,9 @@ class Handlers:
                 await store.save_incident(session, message)
             await store.add_threads(session, incident_id, new_roots)
 
-        parts = _chunks(targets)
+        # Personal bodies cost a MIME build each: smaller chunks keep the loop free to mark
+        # what was sent while the rest is composed.
+        parts = _chunks(targets, _PERSONAL_CHUNK if personalise else _CHUNK)
         planned = 0
         for i, part in enumerate(parts):
             batch: Batch = self.composer.compose(
@@ -298,7 +315,7 @@ class Handlers:
                 kind=kind,
                 activation_id=activation_id,
                 incident_id=incident_id,
-                targets=part,
+                targets=[personalise(t) for t in part] if personalise else part,
                 rendered=rendered,
                 roots=roots,
                 reply_to=reply_to,
@@ -362,14 +379,15 @@ class Handlers:
 
 _FIRST_CHUNK = 20
 _CHUNK = 500
+_PERSONAL_CHUNK = 50
 
 
-def _chunks(targets: Sequence[Target]) -> list[Sequence[Target]]:
+def _chunks(targets: Sequence[Target], size: int = _CHUNK) -> list[Sequence[Target]]:
     """Split targets into a small first chunk and larger ones after it (at least one chunk)."""
     if len(targets) <= _FIRST_CHUNK:
         return [targets]
     return [targets[:_FIRST_CHUNK]] + [
-        targets[i : i + _CHUNK] for i in range(_FIRST_CHUNK, len(targets), _CHUNK)
+        targets[i : i + size] for i in range(_FIRST_CHUNK, len(targets), size)
     ]
 
 

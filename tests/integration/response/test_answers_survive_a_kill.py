@@ -9,6 +9,7 @@ Every posted answer must be on the broker afterwards (duplicates are allowed: co
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import tempfile
 import time
@@ -74,10 +75,8 @@ async def _scenario(
                 sent += 1
                 await producer.send_and_wait(topic, payload, key=key)
 
-            try:
+            with contextlib.suppress(Killed):
                 await OutboxRelay(db, dying, batch_size=5).relay_once()
-            except Killed:
-                pass
 
             async def live(payload: bytes, topic: str, key: bytes | None) -> None:
                 await producer.send_and_wait(topic, payload, key=key)
