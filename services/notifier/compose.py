@@ -79,17 +79,11 @@ class Composer:
         domain = self.settings.message_id_domain
         date = format_datetime(utcnow())
         for target in targets:
-            if target.personal is not None:
-                # The recipient's own links and matches make the body theirs alone.
-                body_id, (chat_id, chat) = self._add_bodies(
-                    batch,
-                    _personalised(rendered[target.language], target.personal),
-                    shared=False,
-                    reply_to=reply_to,
-                )
-            else:
-                body_id = mail_bodies[target.language]
-                chat_id, chat = chat_bodies[target.language]
+            body_id, (chat_id, chat) = (
+                self._own_bodies(batch, rendered[target.language], target, reply_to)
+                if target.personal is not None
+                else (mail_bodies[target.language], chat_bodies[target.language])
+            )
             common = {
                 "kind": kind,
                 "activation_id": activation_id,
@@ -152,6 +146,14 @@ class Composer:
         if self.links is None or kind is DeliveryKind.PAGE or target.organisation_id is None:
             return None
         return self.links.unsubscribe_url(target.organisation_id, target.contact_id)
+
+    def _own_bodies(
+        self, batch: Batch, message: Rendered, target: Target, reply_to: str | None
+    ) -> tuple[str, tuple[str, bytes]]:
+        # The recipient's own links and matches make the body theirs alone.
+        return self._add_bodies(
+            batch, _personalised(message, target.personal), shared=False, reply_to=reply_to
+        )
 
     def _add_bodies(
         self, batch: Batch, message: Rendered, *, shared: bool, reply_to: str | None

@@ -90,6 +90,8 @@ def create_app(deps: WebDeps) -> FastAPI:
 
     _member_routes(app)
     _officer_routes(app)
+    _decision_routes(app)
+    _launch_route(app)
     return app
 
 
@@ -323,6 +325,8 @@ def _officer_routes(app: FastAPI) -> None:
             headers={"content-disposition": f'attachment; filename="rollcall-{incident_id}.csv"'},
         )
 
+
+def _decision_routes(app: FastAPI) -> None:
     @app.post("/rollcall/{incident_id}/phone", response_class=HTMLResponse)
     async def phone(request: Request, incident_id: str, officer: OfficerDep) -> Response:
         deps = _deps(request)
@@ -376,6 +380,8 @@ def _officer_routes(app: FastAPI) -> None:
             return _error(request, officer, incident_id, str(err))
         return RedirectResponse(f"/rollcall/{incident_id}", status_code=303)
 
+
+def _launch_route(app: FastAPI) -> None:
     @app.post("/rollcall/{incident_id}/launch", response_class=HTMLResponse)
     async def launch(request: Request, incident_id: str, officer: OfficerDep) -> Response:
         deps = _deps(request)
