@@ -39,7 +39,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     STANDBY_METRICS_HOST=0.0.0.0 \
     STANDBY_VAR_DIR=/app/var
 USER standby:standby
-# Ports: metrics of ingester 9101, triage 9102, notifier 9103, duty 9104, response 9105;
+# Ports: metrics of ingester 9101, triage 9102, notifier 9103, duty 9104, response 9106;
 # duty console 8080 (it forwards the roll-call pages to the response service on 8081).
 EXPOSE 9101 9102 9103 9104 8080
 # Healthy when the service's own /metrics answers; the port follows HEALTHCHECK_PORT.

@@ -151,7 +151,7 @@ class RuntimeSettings(Section):
 class ResponseSettings(Section):
     """The response-coordination service: roll-call, initial survey, programme launch."""
 
-    metrics_port: int = 9105
+    metrics_port: int = 9106
     web_host: str = "127.0.0.1"
     web_port: int = Field(
         default=8081, description="Its pages; officers and members reach them through the console."

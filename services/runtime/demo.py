@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from schemas import DeliveryKind, DeliveryStatus, Level
 from services.common.settings import Settings
+from services.runtime.demo_response import plan_lines, simulate_answer
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import demo_events, gdacs_rss
 from services.runtime.supervisor import Supervisor, mail_files, run_system
@@ -99,6 +100,11 @@ async def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
                         follower.result()
                     await asyncio.sleep(0.2)
                 print(summary(observed, sup, url, time.monotonic() - started), flush=True)
+                if not outcome["code"]:
+                    print("roll-call (response service):", flush=True)
+                    for line in plan_lines(observed.activations, settings.members_file):
+                        print(line, flush=True)
+                    print(await simulate_answer(sup.mail_dir, sup.var_dir), flush=True)
                 if outcome["code"]:
                     print(
                         f"demo incomplete after {DEADLINE_S:.0f} s; see {sup.log_dir}", flush=True
