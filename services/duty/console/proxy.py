@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 
 from services.common.logs import get_logger
 from services.common.web import OFFICER_HEADER, WEB_MOUNTS, OfficerIdentity, sign_identity
-from services.duty.console.auth import csrf_token, session_officer
+from services.duty.console.auth import NotLoggedInError, csrf_token, require_officer
 from services.duty.console.i18n import choose_language
 
 log = get_logger(__name__)
@@ -31,7 +31,10 @@ def proxy_router(upstreams: Mapping[str, str], identity_key: bytes) -> APIRouter
 
     async def forward(request: Request, base: str) -> Response:
         headers = {k: v for k, v in request.headers.items() if k in _FORWARDED_REQUEST}
-        officer_id = session_officer(request)
+        try:
+            officer_id: str | None = await require_officer(request)
+        except NotLoggedInError:
+            officer_id = None  # members' pages need no session; officers' pages ask for one
         officer = request.app.state.deps.rota().officer(officer_id) if officer_id else None
         if officer is not None:
             identity = OfficerIdentity(

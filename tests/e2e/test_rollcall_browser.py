@@ -1,0 +1,213 @@
+"""The roll-call in headless Chromium on the whole system: a red quake reaches three NGOs; one
+answers "can deploy" through its mail link, one "not this time", one never answers and gets
+exactly one reminder; the board shows all three; the officer decides the initial survey for the
+first and launches the programme; the launch mail lists the participant; the export holds it all."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.runtime.feed_server import FeedServer
+from services.runtime.scenario import gdacs_rss, red_earthquake
+from tests.e2e.system import System, fed_system
+from tests.waiting import wait_for
+
+pytestmark = [pytest.mark.broker, pytest.mark.browser]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
+PASSWORD = "standby-demo"
+
+
+def _ngo(org: str, name: str, email: str) -> str:
+    return f"""\
+  - id: {org}
+    name_ja: {name}（日本）
+    name_en: {name}
+    kind: ngo
+    countries: [PHL]
+    subscription: {{min_level: standby}}
+    contacts:
+      - {{id: desk, name: Desk, language: en, email: {email}}}
+    plans:
+      - id: shelter
+        title_ja: 避難所支援
+        title_en: {name} shelter plan
+        hazard_types: [EQ]
+        countries: [PHL]
+        sectors: [shelter]
+        staff_deployable: 5
+        hours_to_deploy: 48
+"""
+
+
+MEMBERS = "organisations:\n" + "".join(
+    _ngo(org, name, f"desk@{org}.example.org")
+    for org, name in (
+        ("alpha-relief", "Alpha Relief"),
+        ("beta-aid", "Beta Aid"),
+        ("gamma-care", "Gamma Care"),
+    )
+)
+
+
+def recipient(mail: EmailMessage) -> str:
+    return str(mail["To"].addresses[0].addr_spec)
+
+
+def text_of(mail: EmailMessage) -> str:
+    body = mail.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def mails_to(system: System, org: str) -> list[EmailMessage]:
+    return [m for m in system.mails() if recipient(m) == f"desk@{org}.example.org"]
+
+
+def reminders(system: System, org: str) -> list[EmailMessage]:
+    return [m for m in mails_to(system, org) if "Reminder" in str(m["Subject"])]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        pytest.fail(f"{CHROMIUM} is missing: run `make sysdeps-test` (make test does it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+def test_roll_call_survey_and_launch_from_the_mail_links_to_the_export(
+    tmp_path: Path, browser: Any
+) -> None:
+    quake = red_earthquake(9_700_001, datetime.now(UTC) - timedelta(minutes=5))
+    with FeedServer() as feeds:
+        url = feeds.put("/xml/rss.xml", gdacs_rss([quake]))
+        system = fed_system(tmp_path, MEMBERS, url)
+        system.env["STANDBY_RESPONSE__REMINDER_AFTER_MIN"] = "0.5"
+        system.env["STANDBY_RESPONSE__TICK_S"] = "1"
+        system.start()
+        try:
+            alerts = wait_for(
+                lambda: (
+                    all(mails_to(system, o) for o in ("alpha-relief", "beta-aid", "gamma-care"))
+                    and {o: text_of(mails_to(system, o)[0]) for o in ("alpha-relief", "beta-aid")}
+                ),
+                timeout=120,
+                what="the member alerts",
+            )
+            assert "Alpha Relief shelter plan" in alerts["alpha-relief"]
+            link = {
+                org: re.search(r"(http://\S+/respond/\S+)\?answer=", text).group(1)  # type: ignore[union-attr]
+                for org, text in alerts.items()
+            }
+            incident = link["alpha-relief"].split("/respond/")[1].split("/")[0]
+
+            member = browser.new_page()
+            member.goto(link["alpha-relief"] + "?answer=can_deploy")
+            member.fill("[data-testid=staff]", "7")
+            member.fill("[data-testid=survey_budget_jpy]", "4000000")
+            member.click("[data-testid=send-answer]")
+            assert member.inner_text("[data-testid=given-answer]") == "Can deploy"
+            member.goto(link["beta-aid"] + "?answer=not_this_time")
+            member.click("[data-testid=send-answer]")
+            assert member.inner_text("[data-testid=given-answer]") == "Not this time"
+            member.close()
+
+            wait_for(lambda: reminders(system, "gamma-care"), timeout=90, what="the reminder")
+
+            officer = browser.new_page()
+            console = f"http://127.0.0.1:{system.console_port}"
+            officer.goto(f"{console}/login?next=/rollcall/{incident}")
+            officer.fill("input[name=officer_id]", "aoki")
+            officer.fill("input[name=password]", PASSWORD)
+            officer.click("form[action='/login'] button[type=submit], main button[type=submit]")
+            officer.wait_for_load_state()
+            officer.goto(f"{console}/lang/en?next=/rollcall/{incident}")
+            assert officer.locator("[data-testid=board]").count() == 1, (
+                officer.url + "\n" + officer.content()[:3000]
+            )
+            assert "Can deploy" in officer.inner_text("[data-testid=answer-alpha-relief]")
+            assert "Not this time" in officer.inner_text("[data-testid=answer-beta-aid]")
+            assert officer.inner_text("[data-testid=silent-gamma-care]")
+            assert "Gamma Care shelter plan" in officer.inner_text(
+                "[data-testid=matches-gamma-care]"
+            )
+            assert officer.inner_text("[data-testid=total-staff]") == "7"
+
+            officer.check("[data-testid=survey-alpha-relief]")
+            officer.click("[data-testid=review-survey]")
+            assert "cannot be undone" in officer.inner_text("[data-testid=consequence]")
+            officer.click("[data-testid=confirm-survey]")
+            assert officer.inner_text("[data-testid=survey-decided]")
+
+            assert officer.input_value("[data-testid=name-en]").startswith(
+                "Emergency Response to the"
+            )
+            assert officer.is_checked("[data-testid=participant-alpha-relief]")
+            assert not officer.is_checked("[data-testid=participant-beta-aid]")
+            officer.fill("[data-testid=government-budget]", "100000000")
+            officer.click("[data-testid=review-launch]")
+            officer.click("[data-testid=confirm-launch]")
+            assert "Programme launched" in officer.inner_text("[data-testid=rollcall-status]")
+            export = officer.request.get(f"{console}/rollcall/{incident}/export.json").json()
+            officer.close()
+
+            launch = wait_for(
+                lambda: [
+                    m
+                    for m in mails_to(system, "gamma-care")
+                    if "Programme launched" in str(m["Subject"])
+                ],
+                timeout=60,
+                what="the launch mail",
+            )
+            assert "Alpha Relief" in text_of(launch[0])
+            survey = wait_for(
+                lambda: [
+                    m
+                    for m in mails_to(system, "alpha-relief")
+                    if "Initial survey" in str(m["Subject"])
+                ],
+                timeout=60,
+                what="the survey decision mail",
+            )
+            assert "5,000,000" in text_of(survey[0])
+            assert [
+                len(reminders(system, o)) for o in ("alpha-relief", "beta-aid", "gamma-care")
+            ] == [0, 0, 1]
+
+            rows = {o["organisation_id"]: o for o in export["organisations"]}
+            assert rows["alpha-relief"]["answer"] == "can_deploy"
+            assert rows["beta-aid"]["answer"] == "not_this_time"
+            assert rows["gamma-care"]["answer"] is None
+            assert export["not_answered"] == ["gamma-care"]
+            assert export["survey"] == [
+                {"organisation_id": "alpha-relief", "budget_jpy": 5_000_000}
+            ]
+            assert export["programme"]["participants"] == ["alpha-relief"]
+            assert export["reminder_sent_at"] is not None
+            actions = [e["action"] for e in export["timeline"]]
+            assert {
+                "rollcall_opened",
+                "reminder_sent",
+                "survey_decided",
+                "programme_launched",
+            } <= set(actions)
+        except AssertionError:
+            print(system.logs())
+            raise
+        finally:
+            system.stop()
