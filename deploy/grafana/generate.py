@@ -414,6 +414,19 @@ def activation_funnel() -> dict[str, Any]:
         *quantiles("standby_time_to_ack_seconds", window=RANGE),
         instant=True,
     )
+    b.row("Roll-call")
+    b.add(
+        number("Open roll-calls: addressed / answered", width=8),
+        "Organisations the open roll-calls addressed, and how many of them answered.",
+        ("sum(standby_rollcall_open_addressed)", "addressed"),
+        ("sum(standby_rollcall_open_answered)", "answered"),
+        instant=True,
+    )
+    b.add(
+        graph("Roll-call answers", "ops", 16),
+        "Answers recorded, by answer (link or phone).",
+        (f"sum by (answer) (rate(standby_rollcall_answers_total[{RATE}]))", "{{answer}}"),
+    )
     return b.build()
 
 
