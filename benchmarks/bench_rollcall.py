@@ -42,7 +42,7 @@ from services.common.web import OFFICER_HEADER, OfficerIdentity, sign_identity
 from services.response.coordination import Coordinator
 from services.response.directory import Directory
 from services.response.web import WebDeps, create_app
-from tests.conftest import free_port
+from services.runtime.supervisor import free_port
 
 ORGS = 500
 KEY, IDENTITY = b"k" * 32, b"i" * 32
