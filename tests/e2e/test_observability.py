@@ -49,6 +49,7 @@ QUIET = {
     "StandbyDeliveryFailureRatio",
     "StandbyConsumerLagGrowing",
     "StandbyOutboxStuck",
+    "StandbyConsoleSecurityBurst",
 }
 
 pytestmark = [pytest.mark.timeout(420), pytest.mark.broker]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -33,7 +32,6 @@ pytestmark = [pytest.mark.broker, pytest.mark.postgres]
 
 CONTACTS = 400
 STEP_S = 12.0  # the backup is paged 12 s after the on-duty officer, the leadership 12 s later
-MARK_WINDOW_S = 0.1  # see test_kill_mid_fan_out: accepted this recently, maybe not yet marked
 POOL = 20
 OFFICERS = ("aoki@example.org", "sato@example.org", "ito@example.org")
 
@@ -145,8 +143,15 @@ def test_two_of_each_lose_nothing_when_one_notifier_and_one_duty_are_killed(
             sending = [n for n in notifiers if process_id(n.log_path) in owners]
             assert len(sending) == 1, owners
             sending[0].kill9()
-            notifier_killed_at = time.monotonic()
             before_kill = len(ledger.snapshot())
+            marked_at_kill = {
+                r["recipient"]
+                for r in query(
+                    f"{prefix}notifier",
+                    "SELECT recipient FROM deliveries"
+                    " WHERE kind = 'member_alert' AND status = 'sent'",
+                )
+            }
             assert member_mails(ledger) < CONTACTS, "the fan-out ended before the kill"
 
             # A duty process dies while the backup's timer is pending; the other fires it.
@@ -181,14 +186,11 @@ def test_two_of_each_lose_nothing_when_one_notifier_and_one_duty_are_killed(
     assert len(per_member) == CONTACTS, "a member was never told"
     repeated = {r for r, n in per_member.items() if n > 1}
     assert all(per_member[r] == 2 for r in repeated)
-    first = {}
-    for at, rcpt, _ in arrivals:
-        first.setdefault(rcpt, at)
-    ages = sorted(round(notifier_killed_at - first[r], 3) for r in repeated)
-    assert all(age <= MARK_WINDOW_S for age in ages), ages
-    assert len(repeated) <= POOL + sum(
-        1 for at, _, _ in arrivals[:before_kill] if notifier_killed_at - at <= MARK_WINDOW_S
-    )
+    # Nothing marked sent at the kill came again (see test_kill_mid_fan_out): only mails accepted
+    # but not yet marked, or on the wire, at most one per pooled connection.
+    assert not repeated & marked_at_kill, sorted(repeated & marked_at_kill)
+    accepted = {rcpt for _, rcpt, _ in arrivals[:before_kill] if rcpt.startswith("ok")}
+    assert len(repeated) <= len(accepted - marked_at_kill) + POOL
     print(f"notifier killed after {before_kill} mails: {len(repeated)} repeated; pages once each")
 
 

@@ -26,9 +26,6 @@ pytestmark = pytest.mark.broker
 
 CONTACTS = 1000
 POOL = 20  # the notifier's default SMTP pool: at most this many mails on the wire
-# How long a mail may have been accepted before the kill and still not be marked: the
-# writer's 4 ms linger, one commit, and scheduling slack on a shared 2-core machine.
-MARK_WINDOW_S = 0.1
 
 
 def sent_rows(db: Path) -> int:
@@ -41,6 +38,13 @@ def sent_rows(db: Path) -> int:
             )
         except sqlite3.OperationalError:
             return 0  # not migrated yet
+
+
+def marked_sent(db: Path) -> set[str]:
+    """The recipients whose mail the delivery log holds as `sent`: what a restart must skip."""
+    with sqlite3.connect(db, timeout=5) as conn:
+        rows = conn.execute("SELECT recipient FROM deliveries WHERE status = 'sent'").fetchall()
+    return {str(r[0]) for r in rows}
 
 
 def test_a_notifier_killed_mid_fan_out_repeats_only_the_mails_in_flight(
@@ -73,6 +77,7 @@ def test_a_notifier_killed_mid_fan_out_repeats_only_the_mails_in_flight(
             notifier.kill9()
             killed_at = time.monotonic()
             before_kill = ledger.count()
+            marked_at_kill = marked_sent(var / "notifier.db")
             assert before_kill < CONTACTS, "the fan-out ended before the kill"
             notifier.start()
             wait_for(
@@ -95,13 +100,17 @@ def test_a_notifier_killed_mid_fan_out_repeats_only_the_mails_in_flight(
         ids.setdefault(rcpt, set()).add(message_id)
     # A repeat is the same message: one Message-ID per contact, so a mail client folds it.
     assert all(len(ids[r]) == 1 and "" not in ids[r] for r in repeated)
-    # Only what was in flight at the kill came again: accepted in the last milliseconds.
+    # Nothing the log held as sent at the kill came again; what did was accepted but not yet
+    # marked (the writer's last group commit) or on the wire (at most one per pooled connection).
+    assert not repeated & marked_at_kill, sorted(repeated & marked_at_kill)
+    accepted = {rcpt for _, rcpt, _ in arrivals[:before_kill]}
+    unmarked = accepted - marked_at_kill
+    assert repeated <= unmarked | (set(per_recipient) - accepted)
+    assert len(repeated) <= len(unmarked) + POOL
+    # How fresh the repeats were is a figure to read, not a bound: it depends on the machine.
     stale = sorted(round(killed_at - first_arrival[r], 3) for r in repeated)
-    assert all(age <= MARK_WINDOW_S for age in stale), stale
-    in_window = sum(1 for at, _, _ in arrivals[:before_kill] if killed_at - at <= MARK_WINDOW_S)
-    assert len(repeated) <= POOL + in_window
     print(
-        f"killed after {before_kill} of {CONTACTS} mails; {len(repeated)} repeated, accepted"
-        f" {stale[0] * 1000 if stale else 0:.0f}-{stale[-1] * 1000 if stale else 0:.0f} ms"
-        f" before the kill ({in_window} accepted in the last {MARK_WINDOW_S * 1000:.0f} ms)"
+        f"killed after {before_kill} of {CONTACTS} mails, {len(marked_at_kill)} marked sent;"
+        f" {len(repeated)} repeated, accepted {stale[0] * 1000 if stale else 0:.0f}-"
+        f"{stale[-1] * 1000 if stale else 0:.0f} ms before the kill"
     )
