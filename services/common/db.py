@@ -6,17 +6,17 @@ names one, each service then keeping its tables in a schema of its own name.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
+import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -28,8 +28,11 @@ from services.common.logs import get_logger
 
 log = get_logger(__name__)
 
-_SERVICES_DIR = Path(__file__).resolve().parent.parent
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class MigrationError(RuntimeError):
+    """The schema could not be brought to the newest revision; the service must not start."""
 
 
 class Database:
@@ -54,6 +57,7 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.migrated = False
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -62,7 +66,11 @@ class Database:
             yield session
 
     async def migrate(self) -> None:
-        """Bring the service's tables to the newest revision."""
+        """Bring the service's tables to the newest revision, in this process."""
+        if self.migrated:
+            return
+        from services.common.migrate import upgrade
+
         async with self.engine.begin() as conn:
             if self.schema is not None:
                 # Replicas start together: one migrates, the other waits and finds it done.
@@ -71,13 +79,29 @@ class Database:
                     {"name": f"{self.schema}.migrate"},
                 )
                 await conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-            await conn.run_sync(self._upgrade)
+            await conn.run_sync(upgrade, self.service)
+        self.migrated = True
         log.info("database_migrated", service=self.service, schema=self.schema)
 
-    def _upgrade(self, connection: Connection) -> None:
-        cfg = alembic_config(self.service)
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "heads")
+    async def migrate_in_child(self) -> None:
+        """Migrate from a short-lived child process, so this one never loads Alembic."""
+        if self.migrated:
+            return
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "services.common.db", stdin=asyncio.subprocess.PIPE
+        )
+        job = {"url": self.url, "service": self.service, "schema": self.schema}
+        try:
+            await child.communicate(json.dumps(job).encode())
+        except asyncio.CancelledError:
+            # A stop during the start: the child must not outlive the service.
+            child.kill()
+            await child.wait()
+            raise
+        if child.returncode != 0:
+            raise MigrationError(f"migrating {self.service} failed (exit {child.returncode})")
+        self.migrated = True
+        log.info("database_migrated", service=self.service, schema=self.schema)
 
     async def drop_schema(self) -> None:
         """Drop the service's PostgreSQL schema (tests use a throwaway schema each)."""
@@ -130,19 +154,6 @@ async def insert_many(
     )
 
 
-def alembic_config(service: str) -> Config:
-    """Build the Alembic configuration of a service: the common tables plus its own."""
-    cfg = Config()
-    cfg.set_main_option("script_location", str(_SERVICES_DIR / "common" / "migrations"))
-    locations = [_SERVICES_DIR / "common" / "migrations" / "versions"]
-    own = _SERVICES_DIR / service / "migrations"
-    if service != "common" and own.is_dir():
-        locations.append(own)
-    cfg.set_main_option("version_locations", " ".join(str(p) for p in locations))
-    cfg.set_main_option("path_separator", "space")
-    return cfg
-
-
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     # WAL lets the console read while the consumer writes; NORMAL sync is durable across
     # process crashes, which is the failure this project guards against.
@@ -158,3 +169,22 @@ def upsert(session: AsyncSession, table: Any) -> postgresql.Insert | sqlite.Inse
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def _migrate_from_stdin() -> None:
+    # The child of `Database.migrate_in_child`. The URL may carry a password: it comes on
+    # stdin, never on the command line.
+    job = json.load(sys.stdin)
+    db = Database(job["url"], job["service"], schema=job["schema"])
+
+    async def run() -> None:
+        try:
+            await db.migrate()
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    _migrate_from_stdin()

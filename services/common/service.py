@@ -313,6 +313,7 @@ async def serve(
 
     async def run() -> None:
         nonlocal started
+        await ctx.db.migrate_in_child()
         async with running(ctx):
             started = True
             log.info("service_started")

@@ -1,0 +1,70 @@
+"""A service's tables are made by a child process, so the service itself never loads Alembic."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from services.common.db import Database, MigrationError
+from tests.conftest import PG_URL, postgres_available
+
+SERVICES = ("ingester", "triage", "notifier", "duty", "response")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_module_does_not_load_alembic(service: str) -> None:
+    probe = (
+        f"import services.{service}.main, sys;"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'mako'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
+
+
+async def test_the_child_migrates_a_sqlite_database(tmp_path: Path) -> None:
+    path = tmp_path / "duty.db"
+    db = Database(f"sqlite+aiosqlite:///{path}", "duty")
+    try:
+        await db.migrate_in_child()
+        assert db.migrated
+        await db.migrate_in_child()  # once is enough: no second child
+    finally:
+        await db.dispose()
+    with sqlite3.connect(path) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"alembic_version", "outbox", "inbox", "duty_timers"} <= tables
+
+
+@pytest.mark.postgres
+async def test_the_child_migrates_a_postgresql_schema() -> None:
+    if not postgres_available():
+        pytest.skip("PostgreSQL at 127.0.0.1:5432 does not answer")
+    db = Database(PG_URL, "notifier", schema=f"t_migrate_{uuid.uuid4().hex[:10]}")
+    try:
+        await db.migrate_in_child()
+        async with db.transaction() as session:
+            count = await session.scalar(text("SELECT count(*) FROM deliveries"))
+        assert count == 0
+    finally:
+        await db.drop_schema()
+        await db.dispose()
+
+
+async def test_a_failed_migration_stops_the_start(tmp_path: Path) -> None:
+    path = tmp_path / "duty.db"
+    path.write_bytes(b"this is not a database file" * 200)
+    db = Database(f"sqlite+aiosqlite:///{path}", "duty")
+    try:
+        with pytest.raises(MigrationError, match="migrating duty failed"):
+            await db.migrate_in_child()
+        assert not db.migrated
+    finally:
+        await db.dispose()
