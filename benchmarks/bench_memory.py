@@ -1,6 +1,6 @@
 """Idle memory of the embedded system: resident set of every process `standby run` starts.
 
-Starts the real system (`python -m services run`: supervisor, Tansu, SMTP sink, four
+Starts the real system (`python -m services run`: supervisor, Tansu, SMTP sink, five
 services) on free ports in a throwaway folder, waits until every service answers on its
 metrics port and the console on /healthz, lets it settle, and reads each process's RSS (and
 PSS, which splits shared pages fairly) from /proc. The baseline is a bare interpreter
@@ -24,7 +24,7 @@ from benchmarks.support import REPO, free_port
 SETTLE_S = 15.0
 SERVICE_GOAL_MB = 120.0
 TOTAL_GOAL_MB = 600.0
-_SERVICES = ("ingester", "triage", "notifier", "duty")
+_SERVICES = ("ingester", "triage", "notifier", "duty", "response")
 
 
 def memory_kb(pid: int) -> tuple[int, int]:
@@ -104,6 +104,9 @@ def main() -> None:
             "STANDBY_NOTIFIER__SMTP__PORT": str(free_port()),
             "STANDBY_DUTY__CONSOLE_PORT": str(console),
             "STANDBY_DUTY__PUBLIC_URL": f"http://127.0.0.1:{console}",
+            "STANDBY_RESPONSE__WEB_PORT": str(free_port()),
+            "STANDBY_NOTIFIER__PREFERENCES_PORT": str(free_port()),
+            "STANDBY_RUNTIME__HEALTH_PORT": str(free_port()),
             # Nothing to poll: idle means idle, not parsing the live GDACS feed.
             "STANDBY_INGESTER__GDACS_RSS_URL": "",
             **{f"STANDBY_{n.upper()}__METRICS_PORT": str(p) for n, p in metrics.items()},
