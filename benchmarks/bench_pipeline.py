@@ -10,6 +10,7 @@ broker, measured in the same run.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import statistics
 import tempfile
 import time
@@ -22,7 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from services.common.settings import Settings
 from services.runtime.feed_server import FeedServer
-from services.runtime.scenario import gdacs_rss, red_earthquake
+from services.runtime.scenario import ScenarioEvent, gdacs_rss, red_earthquake
 from services.runtime.supervisor import Supervisor, free_port, run_system
 
 CONTACTS = 200
@@ -51,6 +52,18 @@ def members_yaml(n: int) -> str:
                 f" email: c{c:02d}@org{o:03d}.example.org}}"
             )
     return "\n".join(lines) + "\n"
+
+
+def disaster(i: int, count: int, now: datetime) -> ScenarioEvent:
+    """The i-th of `count` red M7.4 earthquakes, each a disaster of its own.
+
+    Triage groups a quake with a larger one within its aftershock window (M7.4: ~140 km and,
+    capped, 30 days; decision 0303), so each gets a new activation only if no other falls in
+    its window: two days apart, on a 5 × 4 grid of points at least ~210 km apart, so the same
+    point comes back only after 40 days.
+    """
+    quake = red_earthquake(9_300_000 + i, now - timedelta(days=2 * (count - i), minutes=i))
+    return dataclasses.replace(quake, lat=5.5 + (i % 5) * 3.0, lon=120.0 + (i % 4) * 2.0)
 
 
 def accepted_at(path: Path) -> float:
@@ -100,10 +113,17 @@ async def measure() -> None:
         members_file=members,
         log_format="json",
         log_level="WARNING",
-        notifier={"smtp": {"port": free_port()}, "metrics_port": free_port()},
+        # Every port free, so a run beside another standby measures instead of crash-looping.
+        notifier={
+            "smtp": {"port": free_port()},
+            "metrics_port": free_port(),
+            "preferences_port": free_port(),
+        },
         ingester={"metrics_port": free_port()},
         triage={"metrics_port": free_port()},
         duty={"metrics_port": free_port(), "console_port": free_port()},
+        response={"metrics_port": free_port(), "web_port": free_port()},
+        runtime={"health_port": free_port()},
     )
     first_ms: list[float] = []
     last_ms: list[float] = []
@@ -116,11 +136,7 @@ async def measure() -> None:
         async def drive(sup: Supervisor) -> None:
             seen: set[Path] = set()
             for i in range(WARMUP + EVENTS):
-                # A day apart: separate incidents, each a fresh activation.
-                quake = red_earthquake(
-                    9_300_000 + i, base - timedelta(days=4 * (WARMUP + EVENTS - i))
-                )
-                feeds.put(FEED, gdacs_rss([quake]))
+                feeds.put(FEED, gdacs_rss([disaster(i, WARMUP + EVENTS, base)]))
                 key = feeds.etag(FEED)
                 deadline = time.monotonic() + 60
                 fresh: list[Path] = []
