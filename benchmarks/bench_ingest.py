@@ -71,11 +71,12 @@ async def _fetch_to_topic(
 
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-    from benchmarks.support import EmbeddedBroker, ingester
+    from benchmarks.support import ingester
     from schemas.hazards import HazardEvent
     from schemas.topics import ALL_TOPICS, HAZARDS
     from services.common.kafka_admin import ensure_topics, wait_for_broker
     from services.common.settings import IngesterSettings, KafkaSettings, Settings
+    from services.runtime.embedded import EmbeddedBroker
     from services.runtime.feed_server import FeedServer
 
     broker = EmbeddedBroker()

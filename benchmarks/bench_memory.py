@@ -19,7 +19,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from benchmarks.support import REPO, free_port
+from benchmarks.support import REPO
+from services.runtime.embedded import free_port
 
 SETTLE_S = 15.0
 SERVICE_GOAL_MB = 120.0

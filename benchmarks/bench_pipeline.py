@@ -22,9 +22,10 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from services.common.settings import Settings
+from services.runtime.embedded import free_port
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import ScenarioEvent, gdacs_rss, red_earthquake
-from services.runtime.supervisor import Supervisor, free_port, run_system
+from services.runtime.supervisor import Supervisor, run_system
 
 CONTACTS = 200
 EVENTS = 20

