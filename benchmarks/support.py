@@ -19,12 +19,10 @@ _T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 @asynccontextmanager
 async def ingester(settings: Settings) -> AsyncIterator[None]:
     """Run the ingester service in this process until the block ends."""
-    from services.common.service import build_context, serving
+    from services.common.service import serving
     from services.ingester.main import setup
 
-    ctx = build_context("ingester", settings)
-    await setup(ctx)
-    async with serving(ctx):
+    async with serving("ingester", settings, setup):
         yield
 
 

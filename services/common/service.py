@@ -274,8 +274,12 @@ async def _connected(
 
 
 @asynccontextmanager
-async def serving(ctx: ServiceContext) -> AsyncIterator[ServiceContext]:
-    """Run a built service in the background until the block ends (embedding, tests)."""
+async def serving(
+    name: ServiceName, settings: Settings, setup: Callable[[ServiceContext], Awaitable[None]]
+) -> AsyncIterator[ServiceContext]:
+    """Build one service and run it in the background until the block ends (tests, benchmarks)."""
+    ctx = build_context(name, settings)
+    await setup(ctx)
     stop = asyncio.Event()
 
     async def until_stopped() -> None:

@@ -13,7 +13,7 @@ from prometheus_client import REGISTRY
 
 from schemas.hazards import HazardEvent
 from schemas.topics import HAZARDS
-from services.common.service import build_context, serving
+from services.common.service import serving
 from services.common.settings import IngesterSettings, KafkaSettings, Settings
 from services.ingester.main import setup
 from tests.conftest import EmbeddedBroker
@@ -46,9 +46,7 @@ async def until(condition: Callable[[], bool], *, timeout_s: float = 20) -> None
 @asynccontextmanager
 async def ingester(settings: Settings) -> AsyncIterator[None]:
     """Run the ingester service (a fresh context on the same database) until the block ends."""
-    ctx = build_context("ingester", settings)
-    await setup(ctx)
-    async with serving(ctx):
+    async with serving("ingester", settings, setup):
         yield
 
 

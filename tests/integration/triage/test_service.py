@@ -19,7 +19,7 @@ from schemas.base import Message
 from schemas.hazards import AlertLevel
 from schemas.topics import ACKS, ACTIVATIONS, HAZARDS
 from services.common.db import Database
-from services.common.service import build_context, serving
+from services.common.service import serving
 from services.common.settings import KafkaSettings, Settings, TriageSettings
 from services.triage.main import setup
 from services.triage.models import ActivationRow, DecisionRow, IncidentRow
@@ -35,9 +35,7 @@ NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
 @asynccontextmanager
 async def triage_service(settings: Settings) -> AsyncIterator[Settings]:
     """Run the triage service until the block ends."""
-    ctx = build_context("triage", settings)
-    await setup(ctx)
-    async with serving(ctx):
+    async with serving("triage", settings, setup):
         yield settings
 
 
