@@ -23,15 +23,20 @@ SERVICE = "triage"
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
 
-async def fill(db: Database, tmp_path: Path) -> None:
+def triage_handlers(db: Database, tmp_path: Path) -> TriageHandlers:
+    """The service's handlers on `db`, with the shipped criteria."""
     settings = Settings(var_dir=tmp_path, triage=TriageSettings(criteria_file=SHIPPED_CRITERIA))
     criteria = shipped()
-    handlers = TriageHandlers(
+    return TriageHandlers(
         build_context("triage", settings, db=db),
         criteria,
         fact_context(criteria),
         merge_policy(72, 500),
     )
+
+
+async def fill(db: Database, tmp_path: Path) -> None:
+    handlers = triage_handlers(db, tmp_path)
     for version, alert in (("1", AlertLevel.ORANGE), ("2", AlertLevel.RED)):
         await handlers.on_hazard(
             report(
@@ -96,14 +101,7 @@ def test_the_commands_read_the_service_database(tmp_path: Path) -> None:
 async def test_explain_shows_why_an_aftershock_joined_the_main_shock(
     database: Database, tmp_path: Path
 ) -> None:
-    settings = Settings(var_dir=tmp_path, triage=TriageSettings(criteria_file=SHIPPED_CRITERIA))
-    criteria = shipped()
-    handlers = TriageHandlers(
-        build_context("triage", settings, db=database),
-        criteria,
-        fact_context(criteria),
-        merge_policy(72, 500),
-    )
+    handlers = triage_handlers(database, tmp_path)
     main = NOW - timedelta(days=17)
     await handlers.on_hazard(
         report(
@@ -138,14 +136,7 @@ async def test_explain_shows_why_an_aftershock_joined_the_main_shock(
 async def test_the_service_files_a_cyclones_flood_under_the_cyclone(
     database: Database, tmp_path: Path
 ) -> None:
-    settings = Settings(var_dir=tmp_path, triage=TriageSettings(criteria_file=SHIPPED_CRITERIA))
-    criteria = shipped()
-    handlers = TriageHandlers(
-        build_context("triage", settings, db=database),
-        criteria,
-        fact_context(criteria),
-        merge_policy(72, 500),
-    )
+    handlers = triage_handlers(database, tmp_path)
     storm = report(
         "TC:5700001",
         alert=AlertLevel.RED,
