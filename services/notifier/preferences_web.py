@@ -30,6 +30,7 @@ from schemas.activations import Level
 from schemas.base import utcnow
 from schemas.hazards import HazardType
 from schemas.members import Contact, Language, Organisation
+from schemas.vocabulary import HAZARD_WORDS, LEVEL_WORDS
 from services.common.db import Database
 from services.common.errors import StandbyError
 from services.common.logs import get_logger
@@ -43,7 +44,7 @@ from services.notifier.preferences import (
     PreferenceLinks,
     parse_choices,
 )
-from services.notifier.wording import HAZARD_WORDS, LEVEL_WORDS, language_of
+from services.notifier.wording import language_of
 
 log = get_logger(__name__)
 

@@ -19,14 +19,13 @@ from schemas.activations import Activation, IncidentSummary, Level, Reason
 from schemas.members import Language, Secretariat
 from schemas.pages import Page
 from schemas.responses import CoordinationNotice
+from schemas.vocabulary import HAZARD_WORDS, LEVEL_WORDS
 from services.common.errors import StandbyError
 from services.notifier.coordination_words import COORDINATION_ASKS, COORDINATION_WORDS
 from services.notifier.countries import country_name
 from services.notifier.personal import MARKER
 from services.notifier.wording import (
     ASKS,
-    HAZARD_WORDS,
-    LEVEL_WORDS,
     NOTICE_ASKS,
     NOTICE_WORDS,
     PAGE_WORD,

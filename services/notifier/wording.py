@@ -1,4 +1,5 @@
-"""The fixed words of member messages in each language: levels, hazards, asks, notices.
+"""The fixed words of member messages in each language: asks, notices (levels and hazards
+are the domain's, in `schemas/vocabulary.py`).
 
 Kept apart from the templates so subjects, chat lines and bodies use the same words, and a
 translator reviews one table instead of hunting through markup.
@@ -9,7 +10,6 @@ from __future__ import annotations
 from enum import StrEnum
 
 from schemas.activations import Level
-from schemas.hazards import HazardType
 from schemas.members import Language
 
 
@@ -20,62 +20,12 @@ class Notice(StrEnum):
     STOOD_DOWN = "stood_down"
 
 
-LEVEL_WORDS: dict[Language, dict[Level, str]] = {
-    Language.EN: {
-        Level.NONE: "NONE",
-        Level.WATCH: "WATCH",
-        Level.STANDBY: "STANDBY",
-        Level.ACTIVATE: "ACTIVATE",
-    },
-    Language.JA: {
-        Level.NONE: "対象外",
-        Level.WATCH: "注視",
-        Level.STANDBY: "待機",
-        Level.ACTIVATE: "発動",
-    },
-}
-
 NOTICE_WORDS: dict[Language, dict[Notice, str]] = {
     Language.EN: {Notice.LAUNCHED: "DEPLOY", Notice.STOOD_DOWN: "STAND DOWN"},
     Language.JA: {Notice.LAUNCHED: "派遣開始", Notice.STOOD_DOWN: "待機解除"},
 }
 
 PAGE_WORD: dict[Language, str] = {Language.EN: "PAGE", Language.JA: "呼び出し"}
-
-HAZARD_WORDS: dict[Language, dict[HazardType, str]] = {
-    Language.EN: {
-        HazardType.EARTHQUAKE: "Earthquake",
-        HazardType.TROPICAL_CYCLONE: "Tropical cyclone",
-        HazardType.FLOOD: "Flood",
-        HazardType.VOLCANO: "Volcano",
-        HazardType.DROUGHT: "Drought",
-        HazardType.WILDFIRE: "Wildfire",
-        HazardType.TSUNAMI: "Tsunami",
-        HazardType.FLASH_FLOOD: "Flash flood",
-        HazardType.LANDSLIDE: "Landslide",
-        HazardType.STORM: "Storm",
-        HazardType.EPIDEMIC: "Epidemic",
-        HazardType.COLD_WAVE: "Cold wave",
-        HazardType.HEAT_WAVE: "Heat wave",
-        HazardType.OTHER: "Other hazard",
-    },
-    Language.JA: {
-        HazardType.EARTHQUAKE: "地震",
-        HazardType.TROPICAL_CYCLONE: "熱帯低気圧",
-        HazardType.FLOOD: "洪水",
-        HazardType.VOLCANO: "火山噴火",
-        HazardType.DROUGHT: "干ばつ",
-        HazardType.WILDFIRE: "林野火災",
-        HazardType.TSUNAMI: "津波",
-        HazardType.FLASH_FLOOD: "鉄砲水",
-        HazardType.LANDSLIDE: "地すべり",
-        HazardType.STORM: "暴風",
-        HazardType.EPIDEMIC: "感染症",
-        HazardType.COLD_WAVE: "寒波",
-        HazardType.HEAT_WAVE: "熱波",
-        HazardType.OTHER: "その他の災害",
-    },
-}
 
 # What a member is asked to do at each level: the heart of the message.
 ASKS: dict[Language, dict[Level, str]] = {

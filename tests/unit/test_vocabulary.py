@@ -9,11 +9,10 @@ import pytest
 from schemas.activations import IncidentSummary, Level
 from schemas.hazards import HazardType
 from schemas.members import Language
+from schemas.vocabulary import HAZARD_WORDS, LEVEL_WORDS
 from services.duty.console.i18n import translator
 from services.notifier.rendering import Renderer
 from services.notifier.wording import (
-    HAZARD_WORDS,
-    LEVEL_WORDS,
     NOTICE_ASKS,
     NOTICE_WORDS,
     PAGE_WORD,

@@ -1,66 +1,30 @@
-"""The fixed words of CAP messages in Japanese and English (docs/vocabulary.md's terms)."""
+"""The fixed words of CAP messages in Japanese and English (docs/vocabulary.md's terms).
+
+Levels and hazards read as in the member mail (`schemas/vocabulary.py`); the asks are CAP's own.
+"""
 
 from __future__ import annotations
 
+from schemas import vocabulary
 from schemas.activations import Level
 from schemas.hazards import HazardType
+from schemas.members import Language
 from services.duty.cap.mapping import Kind
 
-LANGUAGES = ("ja-JP", "en-US")
+# CAP names a language by its RFC 3066 tag.
+_LANGUAGES = {"ja-JP": Language.JA, "en-US": Language.EN}
+LANGUAGES = tuple(_LANGUAGES)
 
 LEVEL_WORDS: dict[str, dict[Level, str]] = {
-    "en-US": {
-        Level.NONE: "NONE",
-        Level.WATCH: "WATCH",
-        Level.STANDBY: "STANDBY",
-        Level.ACTIVATE: "ACTIVATE",
-    },
-    "ja-JP": {
-        Level.NONE: "対象外",
-        Level.WATCH: "注視",
-        Level.STANDBY: "待機",
-        Level.ACTIVATE: "発動",
-    },
+    code: vocabulary.LEVEL_WORDS[language] for code, language in _LANGUAGES.items()
+}
+HAZARD_WORDS: dict[str, dict[HazardType, str]] = {
+    code: vocabulary.HAZARD_WORDS[language] for code, language in _LANGUAGES.items()
 }
 
 NOTICE_WORDS: dict[str, dict[Kind, str]] = {
     "en-US": {Kind.LAUNCH: "DEPLOY", Kind.STAND_DOWN: "STAND DOWN"},
     "ja-JP": {Kind.LAUNCH: "派遣開始", Kind.STAND_DOWN: "待機解除"},
-}
-
-HAZARD_WORDS: dict[str, dict[HazardType, str]] = {
-    "en-US": {
-        HazardType.EARTHQUAKE: "Earthquake",
-        HazardType.TROPICAL_CYCLONE: "Tropical cyclone",
-        HazardType.FLOOD: "Flood",
-        HazardType.VOLCANO: "Volcano",
-        HazardType.DROUGHT: "Drought",
-        HazardType.WILDFIRE: "Wildfire",
-        HazardType.TSUNAMI: "Tsunami",
-        HazardType.FLASH_FLOOD: "Flash flood",
-        HazardType.LANDSLIDE: "Landslide",
-        HazardType.STORM: "Storm",
-        HazardType.EPIDEMIC: "Epidemic",
-        HazardType.COLD_WAVE: "Cold wave",
-        HazardType.HEAT_WAVE: "Heat wave",
-        HazardType.OTHER: "Other hazard",
-    },
-    "ja-JP": {
-        HazardType.EARTHQUAKE: "地震",
-        HazardType.TROPICAL_CYCLONE: "熱帯低気圧",
-        HazardType.FLOOD: "洪水",
-        HazardType.VOLCANO: "火山噴火",
-        HazardType.DROUGHT: "干ばつ",
-        HazardType.WILDFIRE: "林野火災",
-        HazardType.TSUNAMI: "津波",
-        HazardType.FLASH_FLOOD: "鉄砲水",
-        HazardType.LANDSLIDE: "地すべり",
-        HazardType.STORM: "暴風",
-        HazardType.EPIDEMIC: "感染症",
-        HazardType.COLD_WAVE: "寒波",
-        HazardType.HEAT_WAVE: "熱波",
-        HazardType.OTHER: "その他の災害",
-    },
 }
 
 # What member organisations are asked to do: the same asks as the member mail.
