@@ -12,7 +12,7 @@ from schemas.deliveries import Delivery
 from schemas.dlq import DeadLetter
 from schemas.hazards import HazardEvent
 from schemas.pages import Page
-from schemas.responses import CoordinationNotice, RollCallAnswer
+from schemas.responses import CoordinationNotice, RollCallAnswer, RollCallStep
 from schemas.topics import (
     ACKS,
     ACTIVATIONS,
@@ -21,6 +21,7 @@ from schemas.topics import (
     DELIVERIES,
     HAZARDS,
     PAGES,
+    ROLLCALL,
     dlq,
 )
 
@@ -32,6 +33,7 @@ TOPIC_MODELS: dict[str, type[Message]] = {
     ACKS: AckEvent,
     ANSWERS: RollCallAnswer,
     COORDINATION: CoordinationNotice,
+    ROLLCALL: RollCallStep,
     dlq("<topic>"): DeadLetter,
 }
 

@@ -1,9 +1,11 @@
-"""`answers.v1` and `coordination.v1`: the member roll-call and what the secretariat decides from it.
+"""`answers.v1`, `coordination.v1` and `rollcall.v1`: the member roll-call and what the
+secretariat decides from it.
 
 `answers.v1` carries every answer a member organisation gives to an incident's roll-call
 (through its answer link, or taken by phone by an officer); the latest per organisation counts
 and every one is kept. `coordination.v1` carries the messages the notifier turns into mail:
-reminders, the initial survey decision and the programme launch.
+reminders, the initial survey decision and the programme launch. `rollcall.v1` carries the
+roll-call's audit trail, one message per step, for the timelines of other services.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from schemas.activations import IncidentSummary
+from schemas.activations import IncidentSummary, Level
 from schemas.base import Contract, Message
 from schemas.members import Sector
-from schemas.topics import ANSWERS, COORDINATION
+from schemas.topics import ANSWERS, COORDINATION, ROLLCALL
 
 
 class AnswerKind(StrEnum):
@@ -96,3 +98,46 @@ class CoordinationNotice(Message):
     report_by: AwareDatetime | None = Field(default=None, description="Survey report deadline.")
     programme: Programme | None = None
     officer_id: str | None = None
+
+
+class StepAction(StrEnum):
+    """A step of an incident's roll-call."""
+
+    OPENED = "rollcall_opened"
+    UPGRADED = "rollcall_upgraded"
+    ANSWER_RECORDED = "answer_recorded"
+    PHONE_ANSWER_RECORDED = "phone_answer_recorded"
+    REMINDER_SENT = "reminder_sent"
+    SURVEY_DECIDED = "survey_decided"
+    PROGRAMME_LAUNCHED = "programme_launched"
+    CLOSED_STOOD_DOWN = "rollcall_closed_stood_down"
+
+
+class StepVia(StrEnum):
+    """How a step came about: the activation, a member's link, an officer, the reminder clock."""
+
+    SYSTEM = "system"
+    LINK = "link"
+    CONSOLE = "console"
+    API = "api"
+    TIMER = "timer"
+
+
+class RollCallStep(Message):
+    """One audited step of an incident's roll-call; `occurred_at` is when it was taken."""
+
+    topic: ClassVar[str] = ROLLCALL
+
+    incident_id: UUID
+    activation_id: UUID = Field(description="The incident's activation when the step was taken.")
+    action: StepAction
+    via: StepVia
+    officer_id: str | None = Field(default=None, description="The officer who took the step.")
+    level: Level | None = Field(default=None, description="Opened or upgraded: the level.")
+    organisation_id: str | None = Field(default=None, description="The organisation answering.")
+    answer: AnswerKind | None = None
+    organisations: list[str] = Field(
+        default_factory=list,
+        description="Reminded (the silent), sent on the survey, or taking part in the programme.",
+    )
+    programme: Programme | None = None

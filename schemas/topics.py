@@ -9,6 +9,7 @@ DELIVERIES = "deliveries.v1"
 ACKS = "acks.v1"
 ANSWERS = "answers.v1"
 COORDINATION = "coordination.v1"
+ROLLCALL = "rollcall.v1"
 
 MAIN_TOPICS: tuple[str, ...] = (
     HAZARDS,
@@ -18,6 +19,7 @@ MAIN_TOPICS: tuple[str, ...] = (
     ACKS,
     ANSWERS,
     COORDINATION,
+    ROLLCALL,
 )
 
 

@@ -7,10 +7,11 @@ from datetime import datetime
 
 from schemas.activations import Activation
 from schemas.deliveries import Delivery
+from schemas.responses import RollCallStep
 from services.common.unit_of_work import Work
 from services.duty.escalator import Escalator
 from services.duty.paging import Duty
-from services.duty.store import record_delivery
+from services.duty.store import record_delivery, record_rollcall_step
 
 
 class DutyHandlers:
@@ -37,3 +38,9 @@ class DutyHandlers:
         async with self.work() as work:
             if await work.claim(delivery):
                 await record_delivery(work.session, delivery)
+
+    async def on_rollcall_step(self, step: RollCallStep) -> None:
+        """Keep a step of an incident's roll-call for the timeline of its activations."""
+        async with self.work() as work:
+            if await work.claim(step):
+                await record_rollcall_step(work.session, step)

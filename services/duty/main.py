@@ -7,7 +7,8 @@ from datetime import timedelta
 from schemas.activations import Activation
 from schemas.base import utcnow
 from schemas.deliveries import Delivery
-from schemas.topics import ACTIVATIONS, DELIVERIES
+from schemas.responses import RollCallStep
+from schemas.topics import ACTIVATIONS, DELIVERIES, ROLLCALL
 from services.common.service import ServiceContext
 from services.duty.console.app import ConsoleDeps, create_app, serve_console
 from services.duty.console.audit import watch_rota
@@ -34,6 +35,8 @@ async def setup(ctx: ServiceContext) -> None:
     # Delivery reports (hundreds per activation) get a consumer group of their own: in the
     # service's one group a page waited behind them, seconds under load (decision 0504).
     ctx.subscribe(DELIVERIES, Delivery, handlers.on_delivery, side_group="deliveries")
+    # Roll-call steps are reports for the timeline too, many when members answer: same group.
+    ctx.subscribe(ROLLCALL, RollCallStep, handlers.on_rollcall_step, side_group="deliveries")
 
     app = create_app(
         ConsoleDeps(

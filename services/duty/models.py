@@ -170,3 +170,23 @@ class SecurityEvent(Base):
         String(64), doc="Client address, after trusted proxies."
     )
     detail: Mapped[str | None] = mapped_column(String(200), doc="A closed-set reason, never input.")
+
+
+class DutyRollCallStep(Base):
+    """A step of an incident's roll-call (from `rollcall.v1`), for the activation's timeline."""
+
+    __tablename__ = "duty_rollcall_steps"
+
+    step_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(36), index=True)
+    activation_id: Mapped[str] = mapped_column(String(36))
+    action: Mapped[str] = mapped_column(String(40))
+    via: Mapped[str] = mapped_column(String(20))
+    officer_id: Mapped[str | None] = mapped_column(String(64))
+    level: Mapped[str | None] = mapped_column(String(20))
+    organisation_id: Mapped[str | None] = mapped_column(String(64))
+    answer: Mapped[str | None] = mapped_column(String(20))
+    organisations: Mapped[list[Any]]
+    programme_ja: Mapped[str | None] = mapped_column(String(200))
+    programme_en: Mapped[str | None] = mapped_column(String(200))
+    occurred_at: Mapped[datetime]

@@ -11,7 +11,14 @@ from sqlalchemy import case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.activations import IncidentSummary, Level, Reason
-from services.duty.models import DutyActivation, DutyDelivery, DutyPage, DutyTimer, DutyTransition
+from services.duty.models import (
+    DutyActivation,
+    DutyDelivery,
+    DutyPage,
+    DutyRollCallStep,
+    DutyTimer,
+    DutyTransition,
+)
 from services.duty.rota import PlannedStep
 from services.duty.states import Action, DutyState, allowed_actions
 
@@ -38,8 +45,10 @@ class ActivationItem(BaseModel):
 
 class TimelineEntry(BaseModel):
     at: datetime
-    kind: Literal["report", "decision", "page", "transition", "delivery"]
-    state: str | None = None
+    kind: Literal["report", "decision", "page", "transition", "delivery", "rollcall"]
+    state: str | None = Field(
+        default=None, description="The transition's state, delivery's status or roll-call step."
+    )
     step: int | None = None
     officer_id: str | None = None
     via: str | None = None
@@ -47,6 +56,11 @@ class TimelineEntry(BaseModel):
     contact: str | None = None
     text: str | None = None
     member_message: str | None = None
+    answer: str | None = None
+    organisations: list[str] = Field(default_factory=list)
+    names: dict[str, str] = Field(
+        default_factory=dict, description="A launched programme's name by language."
+    )
 
 
 class DeliveryRow(BaseModel):
@@ -66,6 +80,9 @@ class ActivationDetail(ActivationItem):
     chain: list[PlannedStep]
     timeline: list[TimelineEntry]
     deliveries: list[DeliveryRow] = Field(default_factory=list)
+    rollcall: bool = Field(
+        default=False, description="The incident has a roll-call (its steps are on the timeline)."
+    )
 
 
 def _item(row: DutyActivation, due: datetime | None) -> dict[str, Any]:
@@ -198,6 +215,8 @@ async def activation_detail(session: AsyncSession, activation_id: UUID) -> Activ
                 member_message=t.member_message,
             )
         )
+    steps = await rollcall_steps(session, row.incident_id)
+    timeline += steps
     deliveries = await deliveries_of(session, activation_id)
     for d in deliveries:
         timeline.append(
@@ -221,8 +240,39 @@ async def activation_detail(session: AsyncSession, activation_id: UUID) -> Activ
             "chain": [PlannedStep.model_validate(p) for p in row.chain],
             "timeline": timeline,
             "deliveries": deliveries,
+            "rollcall": bool(steps),
         }
     )
+
+
+async def rollcall_steps(session: AsyncSession, incident_id: str) -> list[TimelineEntry]:
+    """The steps of the incident's roll-call, as the response service reported them.
+
+    The roll-call belongs to the incident, so every activation of the incident shows it.
+    """
+    rows = await session.execute(
+        select(DutyRollCallStep)
+        .where(DutyRollCallStep.incident_id == incident_id)
+        .order_by(DutyRollCallStep.occurred_at)
+    )
+    return [
+        TimelineEntry(
+            at=step.occurred_at,
+            kind="rollcall",
+            state=step.action,
+            officer_id=step.officer_id,
+            via=step.via,
+            contact=step.organisation_id,
+            answer=step.answer,
+            organisations=list(step.organisations or []),
+            names=(
+                {"ja": step.programme_ja or "", "en": step.programme_en or ""}
+                if step.programme_en
+                else {}
+            ),
+        )
+        for step in rows.scalars()
+    ]
 
 
 async def deliveries_of(session: AsyncSession, activation_id: UUID) -> list[DeliveryRow]:

@@ -1,4 +1,4 @@
-"""Small writes beside paging: delivery states for the timeline, and spending link tokens."""
+"""Small writes beside paging: delivery states and roll-call steps for the timeline, spent links."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.deliveries import Delivery
+from schemas.responses import RollCallStep
 from services.common.db import upsert
-from services.duty.models import DutyDelivery, SpentToken
+from services.duty.models import DutyDelivery, DutyRollCallStep, SpentToken
 from services.duty.tokens import Grant, Refusal, TokenRefusedError
 
 
@@ -36,6 +37,30 @@ async def record_delivery(session: AsyncSession, delivery: Delivery) -> None:
             where=DutyDelivery.occurred_at <= stmt.excluded.occurred_at,
         )
     )
+
+
+async def record_rollcall_step(session: AsyncSession, step: RollCallStep) -> None:
+    """Keep a roll-call step once, whatever the number of times it is delivered."""
+    stmt = (
+        upsert(session, DutyRollCallStep)
+        .values(
+            step_id=str(step.id),
+            incident_id=str(step.incident_id),
+            activation_id=str(step.activation_id),
+            action=step.action.value,
+            via=step.via.value,
+            officer_id=step.officer_id,
+            level=step.level.value if step.level else None,
+            organisation_id=step.organisation_id,
+            answer=step.answer.value if step.answer else None,
+            organisations=step.organisations,
+            programme_ja=step.programme.name_ja if step.programme else None,
+            programme_en=step.programme.name_en if step.programme else None,
+            occurred_at=step.occurred_at,
+        )
+        .on_conflict_do_nothing(index_elements=["step_id"])
+    )
+    await session.execute(stmt)
 
 
 async def spend_token(session: AsyncSession, grant: Grant, now: datetime) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,12 +27,16 @@ from schemas.responses import (
     NoticeKind,
     Programme,
     RollCallAnswer,
+    RollCallStep,
+    StepAction,
+    StepVia,
     SurveyAssignment,
 )
 from services.common import metrics
 from services.common.logs import get_logger
 from services.common.outbox import enqueue
 from services.common.settings import ResponseSettings
+from services.common.unit_of_work import UnitOfWork
 from services.response import store
 from services.response.directory import Directory
 from services.response.models import RollCall
@@ -86,18 +91,16 @@ class Coordinator:
         opened = await store.open_rollcall(
             session, activation, now, timedelta(minutes=self.settings.reminder_after_min)
         )
-        action = "rollcall_opened" if opened else "rollcall_upgraded"
-        await store.audit(
-            session,
-            str(activation.incident_id),
-            action,
-            at=now,
-            via="system",
-            detail={
-                "level": activation.level.value,
-                "activation_id": str(activation.activation_id),
-            },
+        step = RollCallStep(
+            incident_id=activation.incident_id,
+            activation_id=activation.activation_id,
+            action=StepAction.OPENED if opened else StepAction.UPGRADED,
+            via=StepVia.SYSTEM,
+            level=activation.level,
+            occurred_at=now,
         )
+        detail = {"level": activation.level.value, "activation_id": str(activation.activation_id)}
+        await _audited(session, step, detail)
 
     async def on_delivery(self, session: AsyncSession, delivery: Delivery) -> None:
         """Remember which organisations the member alert was addressed to."""
@@ -109,22 +112,22 @@ class Coordinator:
             session, str(delivery.incident_id), delivery.organisation_id, delivery.occurred_at
         )
 
-    async def on_ack(self, session: AsyncSession, ack: AckEvent) -> None:
+    async def on_ack(self, work: UnitOfWork, ack: AckEvent) -> None:
         """A stand-down closes the roll-call."""
         if ack.state is not AckState.STOOD_DOWN:
             return
         now = self.clock()
         incident_id = str(ack.incident_id)
+        session = work.session
         if await store.close(session, incident_id, RollCallStatus.STOOD_DOWN, now):
-            await store.audit(
-                session,
-                incident_id,
-                "rollcall_closed_stood_down",
-                at=now,
-                via=ack.via.value,
-                officer_id=ack.officer_id,
+            held = await store.rollcall(session, incident_id)
+            assert held is not None
+            step = _step(
+                held, StepAction.CLOSED_STOOD_DOWN, StepVia(ack.via.value), now, ack.officer_id
             )
-            await _observe_answer_ratio(session, incident_id)
+            await _audited(session, step)
+            ratio = await _answer_ratio(session, incident_id)
+            work.after_commit(lambda: _observe_answer_ratio(ratio))
 
     # --- answers -------------------------------------------------------------------------
     async def answer(
@@ -156,17 +159,16 @@ class Coordinator:
         async with self.transaction() as session:
             held = await _open(session, incident_id)
             first = await store.record_answer(session, message)
-            if via is AnswerVia.PHONE:
-                await store.audit(
-                    session,
-                    incident_id,
-                    "phone_answer_recorded",
-                    at=now,
-                    via="console",
-                    officer_id=officer_id,
-                    detail={"organisation_id": organisation_id, "answer": form.answer.value},
-                )
+            phone = via is AnswerVia.PHONE
+            step = _step(
+                held,
+                StepAction.PHONE_ANSWER_RECORDED if phone else StepAction.ANSWER_RECORDED,
+                StepVia.CONSOLE if phone else StepVia.LINK,
+                now,
+                officer_id,
+            ).model_copy(update={"organisation_id": organisation_id, "answer": form.answer})
             await enqueue(session, message, key=incident_id)
+            await _audited(session, step)
         metrics.ROLLCALL_ANSWERS.labels(form.answer.value, via.value).inc()
         if first:
             metrics.TIME_TO_FIRST_ANSWER.observe((now - held.opened_at).total_seconds())
@@ -196,14 +198,8 @@ class Coordinator:
                     await store.addressed(session, incident_id),
                     await store.answers(session, incident_id),
                 )
-                await store.audit(
-                    session,
-                    incident_id,
-                    "reminder_sent",
-                    at=now,
-                    via="timer",
-                    detail={"organisations": silent},
-                )
+                step = _step(held, StepAction.REMINDER_SENT, StepVia.TIMER, now)
+                await _audited(session, step.model_copy(update={"organisations": silent}))
                 if silent:
                     await enqueue(
                         session, self._notice(held, NoticeKind.REMINDER, silent), key=incident_id
@@ -231,14 +227,11 @@ class Coordinator:
             report_by = now + timedelta(days=self.settings.survey_report_days)
             chosen = [a.organisation_id for a in assignments]
             others = [o for o in await store.addressed(session, incident_id) if o not in chosen]
-            await store.audit(
+            step = _step(held, StepAction.SURVEY_DECIDED, StepVia.CONSOLE, now, officer_id)
+            await _audited(
                 session,
-                incident_id,
-                "survey_decided",
-                at=now,
-                via="console",
-                officer_id=officer_id,
-                detail={"survey": held.survey, "report_by": report_by.isoformat()},
+                step.model_copy(update={"organisations": chosen}),
+                {"survey": held.survey, "report_by": report_by.isoformat()},
             )
             decision = self._notice(
                 held, NoticeKind.SURVEY_DECISION, chosen, officer_id=officer_id
@@ -264,20 +257,20 @@ class Coordinator:
             await store.close(session, incident_id, RollCallStatus.LAUNCHED, now)
             addressed = await store.addressed(session, incident_id)
             everyone = list(dict.fromkeys([*addressed, *programme.participants]))
-            await store.audit(
+            step = _step(held, StepAction.PROGRAMME_LAUNCHED, StepVia.CONSOLE, now, officer_id)
+            await _audited(
                 session,
-                incident_id,
-                "programme_launched",
-                at=now,
-                via="console",
-                officer_id=officer_id,
-                detail=held.programme,
+                step.model_copy(
+                    update={"organisations": programme.participants, "programme": programme}
+                ),
+                held.programme,
             )
             launch = self._notice(
                 held, NoticeKind.PROGRAMME_LAUNCH, everyone, officer_id=officer_id
             ).model_copy(update={"programme": programme})
             await enqueue(session, launch, key=incident_id)
-            await _observe_answer_ratio(session, incident_id)
+            ratio = await _answer_ratio(session, incident_id)
+        _observe_answer_ratio(ratio)
         log.info("programme_launched", incident_id=incident_id, name=programme.name_en)
 
     def _notice(
@@ -299,6 +292,46 @@ class Coordinator:
         )
 
 
+def _step(
+    held: RollCall,
+    action: StepAction,
+    via: StepVia,
+    at: datetime,
+    officer_id: str | None = None,
+) -> RollCallStep:
+    return RollCallStep(
+        incident_id=uuid.UUID(held.incident_id),
+        activation_id=uuid.UUID(held.activation_id),
+        action=action,
+        via=via,
+        officer_id=officer_id,
+        occurred_at=at,
+    )
+
+
+async def _audited(
+    session: AsyncSession, step: RollCallStep, detail: dict[str, Any] | None = None
+) -> None:
+    """Keep a step in the roll-call's audit trail and publish it on `rollcall.v1`, together:
+    a step is on every timeline exactly when it is audited."""
+    if detail is None:
+        detail = step.model_dump(
+            mode="json",
+            include={"organisation_id", "answer", "organisations"},
+            exclude_defaults=True,
+        )
+    await store.audit(
+        session,
+        str(step.incident_id),
+        step.action.value,
+        at=step.occurred_at,
+        via=step.via.value,
+        officer_id=step.officer_id,
+        detail=detail,
+    )
+    await enqueue(session, step, key=str(step.incident_id))
+
+
 async def _open(session: AsyncSession, incident_id: str) -> RollCall:
     held = await store.rollcall(session, incident_id)
     if held is None:
@@ -308,11 +341,19 @@ async def _open(session: AsyncSession, incident_id: str) -> RollCall:
     return held
 
 
-async def _observe_answer_ratio(session: AsyncSession, incident_id: str) -> None:
+async def _answer_ratio(session: AsyncSession, incident_id: str) -> float | None:
+    """The share of the addressed organisations that answered (None: nobody was addressed)."""
     addressed = set(await store.addressed(session, incident_id))
-    if addressed:
-        answered = {a.organisation_id for a in await store.answers(session, incident_id)}
-        metrics.ROLLCALL_ANSWER_RATIO.observe(len(answered & addressed) / len(addressed))
+    if not addressed:
+        return None
+    answered = {a.organisation_id for a in await store.answers(session, incident_id)}
+    return len(answered & addressed) / len(addressed)
+
+
+def _observe_answer_ratio(ratio: float | None) -> None:
+    """Count a closed roll-call's answer rate (called once its closing committed)."""
+    if ratio is not None:
+        metrics.ROLLCALL_ANSWER_RATIO.observe(ratio)
 
 
 async def refresh_gauges(transaction: Transaction) -> None:

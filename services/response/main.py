@@ -57,9 +57,9 @@ async def setup(ctx: ServiceContext) -> None:
                 await coordinator.on_delivery(session, delivery)
 
     async def on_ack(ack: AckEvent) -> None:
-        async with ctx.consuming(ack) as session:
-            if session is not None:
-                await coordinator.on_ack(session, ack)
+        async with ctx.work() as work:
+            if await work.claim(ack):
+                await coordinator.on_ack(work, ack)
 
     ctx.subscribe(ACTIVATIONS, Activation, on_activation)
     ctx.subscribe(ACKS, AckEvent, on_ack)

@@ -1,7 +1,9 @@
 """The roll-call in headless Chromium on the whole system: a red quake reaches three NGOs; one
-answers "can deploy" through its mail link, one "not this time", one never answers and gets
-exactly one reminder; the board shows all three; the officer decides the initial survey for the
-first and launches the programme; the launch mail lists the participant; the export holds it all."""
+answers "can deploy" through its mail link, one "not this time", one stays silent and gets
+exactly one reminder, then answers by phone and the officer records it on the board; the officer
+decides the initial survey for the first and launches the programme; the launch mail lists the
+participant; the export holds it all, and the duty console's timeline of the activation shows
+every step of the roll-call."""
 
 from __future__ import annotations
 
@@ -77,6 +79,26 @@ def reminders(system: System, org: str) -> list[EmailMessage]:
     return [m for m in mails_to(system, org) if "Reminder" in str(m["Subject"])]
 
 
+def duty_timeline(officer: Any, console: str, incident: str) -> list[str]:
+    """The roll-call steps on the duty console's page of the incident's activation, in order,
+    once duty has consumed the last of them (the launch)."""
+    [activation] = [
+        a
+        for a in officer.request.get(f"{console}/api/v1/activations").json()
+        if a["incident_id"] == incident
+    ]
+
+    def launched_on_the_timeline() -> bool:
+        detail = officer.request.get(f"{console}/api/v1/activations/{activation['activation_id']}")
+        return any(e["state"] == "programme_launched" for e in detail.json()["timeline"])
+
+    wait_for(launched_on_the_timeline, timeout=60, what="the launch on the duty timeline")
+    officer.goto(f"{console}/activations/{activation['activation_id']}")
+    assert officer.get_attribute("[data-testid=rollcall-board]", "href") == f"/rollcall/{incident}"
+    steps = officer.locator("[data-testid=timeline] [data-testid=rollcall-step]")
+    return [" ".join(text.split()) for text in steps.all_inner_texts()]
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
@@ -146,6 +168,10 @@ def test_roll_call_survey_and_launch_from_the_mail_links_to_the_export(
                 "[data-testid=matches-gamma-care]"
             )
             assert officer.inner_text("[data-testid=total-staff]") == "7"
+            officer.select_option("[data-testid=phone-organisation]", "gamma-care")
+            officer.check("[data-testid=phone-form] [data-testid=answer-not_this_time]")
+            officer.click("[data-testid=record-phone]")
+            assert "Not this time ☎" in officer.inner_text("[data-testid=answer-gamma-care]")
 
             officer.check("[data-testid=survey-alpha-relief]")
             officer.click("[data-testid=review-survey]")
@@ -163,7 +189,19 @@ def test_roll_call_survey_and_launch_from_the_mail_links_to_the_export(
             officer.click("[data-testid=confirm-launch]")
             assert "Programme launched" in officer.inner_text("[data-testid=rollcall-status]")
             export = officer.request.get(f"{console}/rollcall/{incident}/export.json").json()
+            timeline = duty_timeline(officer, console, incident)
             officer.close()
+            assert [e.split(" ·")[0] for e in timeline] == [
+                "opened: members are asked whether they can respond",
+                "answer through the member's link: alpha-relief — can deploy",
+                "answer through the member's link: beta-aid — not this time",
+                "reminder sent → gamma-care",
+                "answer taken by phone: gamma-care — not this time",
+                "initial survey decided → alpha-relief",
+                "programme launched: " + export["programme"]["name_en"] + " → alpha-relief",
+            ]
+            officers = [e.split(" · ")[1] if " · " in e else None for e in timeline]
+            assert officers == [None, None, None, None, "青木 葵", "青木 葵", "青木 葵"]
 
             launch = wait_for(
                 lambda: [
@@ -192,20 +230,25 @@ def test_roll_call_survey_and_launch_from_the_mail_links_to_the_export(
             rows = {o["organisation_id"]: o for o in export["organisations"]}
             assert rows["alpha-relief"]["answer"] == "can_deploy"
             assert rows["beta-aid"]["answer"] == "not_this_time"
-            assert rows["gamma-care"]["answer"] is None
-            assert export["not_answered"] == ["gamma-care"]
+            assert (rows["gamma-care"]["answer"], rows["gamma-care"]["via"]) == (
+                "not_this_time",
+                "phone",
+            )
+            assert export["not_answered"] == []
             assert export["survey"] == [
                 {"organisation_id": "alpha-relief", "budget_jpy": 5_000_000}
             ]
             assert export["programme"]["participants"] == ["alpha-relief"]
             assert export["reminder_sent_at"] is not None
-            actions = [e["action"] for e in export["timeline"]]
-            assert {
+            assert [e["action"] for e in export["timeline"]] == [
                 "rollcall_opened",
+                "answer_recorded",
+                "answer_recorded",
                 "reminder_sent",
+                "phone_answer_recorded",
                 "survey_decided",
                 "programme_launched",
-            } <= set(actions)
+            ]
         except AssertionError:
             print(system.logs())
             raise

@@ -8,24 +8,21 @@ HTTP without logging in and checked against the OASIS CAP 1.2 schema that capval
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from uuid import uuid4
 
 import capvalidator
 import feedparser
-import pytest
 from lxml import etree
 
 from schemas.acks import AckVia
 from schemas.activations import Activation, Level
-from services.common.db import Database
 from services.duty.states import Action
 from services.ingester.sources import parse_document
 from services.runtime.scenario import demo_events, gdacs_rss, orange_cyclone
 from services.triage.backtest import in_time_order, replay
 from services.triage.criteria import load_criteria
-from tests.integration.duty.console_app import Console, client_for, console_deps
+from tests.integration.duty.console_app import Console, client_for
 from tests.integration.duty.factories import NOW, activation
 from tests.unit.triage.builders import SHIPPED_CRITERIA
 
@@ -36,13 +33,6 @@ CAP_XSD = etree.XMLSchema(
 )
 SECRET_NOTE = "internal: call Aoki on +81-90-0000-0000"
 SECRET_MESSAGE = "members: meet at gate 4"
-
-
-@pytest.fixture
-async def console(database: Database) -> AsyncIterator[Console]:
-    deps = console_deps(database)
-    async with client_for(deps) as client:
-        yield Console(deps, client)
 
 
 def demo_activations() -> list[Activation]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from schemas.acks import AckEvent, AckVia
@@ -15,17 +13,10 @@ from services.common.db import Database
 from services.common.outbox import outbox
 from services.duty.paging import Links
 from services.duty.states import Action
-from tests.integration.duty.console_app import Console, client_for, console_deps, csrf_of
+from tests.integration.duty.console_app import Console, csrf_of
 from tests.integration.duty.factories import NOW, activation
 
 SERVICE = "duty"
-
-
-@pytest.fixture
-async def console(database: Database) -> AsyncIterator[Console]:
-    deps = console_deps(database)
-    async with client_for(deps) as client:
-        yield Console(deps, client)
 
 
 def ack_link(console: Console, activation_id: object, officer: str) -> str:

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 import httpx
 from sqlalchemy import select
 
+from schemas.acks import AckEvent, AckState, AckVia
 from schemas.activations import Activation, IncidentSummary, Level, Reason
 from schemas.deliveries import Channel, Delivery, DeliveryKind, DeliveryStatus
 from schemas.hazards import AlertLevel, HazardType
@@ -20,6 +21,7 @@ from services.common.config_files import load_yaml_model
 from services.common.db import Database
 from services.common.outbox import outbox
 from services.common.settings import ResponseSettings
+from services.common.unit_of_work import units_of_work
 from services.common.web import OFFICER_HEADER, OfficerIdentity, sign_identity
 from services.response.coordination import Coordinator
 from services.response.directory import Directory
@@ -115,6 +117,23 @@ class Rig:
             for org in orgs:
                 await self.coordinator.on_delivery(session, delivery(act.incident_id, org))
         return act
+
+    async def stand_down(
+        self, act: Activation, officer_id: str = "sato", via: AckVia = AckVia.CONSOLE
+    ) -> None:
+        """Deliver the officer's stand-down of an activation, as its `acks.v1` message."""
+        ack = AckEvent(
+            activation_id=act.activation_id,
+            incident_id=act.incident_id,
+            level=act.level,
+            state=AckState.STOOD_DOWN,
+            officer_id=officer_id,
+            via=via,
+            occurred_at=self.now,
+        )
+        async with units_of_work(self.db)() as work:
+            if await work.claim(ack):
+                await self.coordinator.on_ack(work, ack)
 
     def link(self, act: Activation, organisation_id: str, contact_id: str) -> str:
         return self.signer.url("", act.incident_id, organisation_id, contact_id, self.now)

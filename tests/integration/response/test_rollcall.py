@@ -6,13 +6,28 @@ import csv
 import io
 from datetime import timedelta
 
-from schemas.acks import AckEvent, AckState, AckVia
-from schemas.topics import ANSWERS, COORDINATION
+from schemas.acks import AckVia
+from schemas.topics import ANSWERS, COORDINATION, ROLLCALL
 from services.common.db import Database
+from services.response import store
 from tests.integration.response.rig import Rig
 
 SERVICE = "response"
 ORGS = ["hope-bridge", "asia-medical", "tohoku-relief", "nihon-logistics"]
+
+
+def launch_form(participants: list[str], private_jpy: int = 0) -> dict[str, object]:
+    """The officer's confirmed launch of the Philippines programme."""
+    return {
+        "csrf": "csrf-token",
+        "name_ja": "フィリピン地震被災者支援2026",
+        "name_en": "Emergency Response to the 2026 Philippines Earthquake",
+        "duration_months": "6",
+        "participants": participants,
+        "government_budget_jpy": "300000000",
+        "private_budget_jpy": str(private_jpy),
+        "confirm": "yes",
+    }
 
 
 async def test_a_link_shows_a_form_on_get_and_records_only_on_post(database: Database) -> None:
@@ -88,16 +103,7 @@ async def test_one_reminder_goes_to_the_silent_after_the_configured_time(
 async def test_no_reminder_after_stand_down_and_no_answer_either(database: Database) -> None:
     rig = Rig(database)
     act = await rig.open(ORGS)
-    ack = AckEvent(
-        activation_id=act.activation_id,
-        incident_id=act.incident_id,
-        level=act.level,
-        state=AckState.STOOD_DOWN,
-        officer_id="sato",
-        via=AckVia.CONSOLE,
-    )
-    async with database.transaction() as session:
-        await rig.coordinator.on_ack(session, ack)
+    await rig.stand_down(act)
     rig.now += timedelta(hours=2)
     assert await rig.coordinator.send_due_reminders() == 0
     async with rig.client() as client:
@@ -176,16 +182,7 @@ async def test_survey_then_launch_tell_the_chosen_and_everyone(database: Databas
         assert "フィリピン地震被災者支援2026" in board.text
         launched = await client.post(
             f"{base}/launch",
-            data={
-                "csrf": "csrf-token",
-                "name_ja": "フィリピン地震被災者支援2026",
-                "name_en": "Emergency Response to the 2026 Philippines Earthquake",
-                "duration_months": "6",
-                "participants": ["hope-bridge", "tohoku-relief"],
-                "government_budget_jpy": "300000000",
-                "private_budget_jpy": "50000000",
-                "confirm": "yes",
-            },
+            data=launch_form(["hope-bridge", "tohoku-relief"], private_jpy=50_000_000),
             headers=officer,
         )
         assert launched.status_code == 303
@@ -205,3 +202,73 @@ async def test_survey_then_launch_tell_the_chosen_and_everyone(database: Databas
     assert rows["tohoku-relief"]["programme_participant"] == "yes"
     assert rows["tohoku-relief"]["via"] == "phone"
     assert rows["asia-medical"]["answer"] == ""
+
+
+async def test_every_audited_step_is_published_for_the_timelines_and_only_those(
+    database: Database,
+) -> None:
+    rig = Rig(database)
+    act = await rig.open(ORGS)
+    stood = await rig.open(ORGS)
+    await rig.stand_down(stood, via=AckVia.LINK)
+    officer = rig.officer_headers()
+    base = f"/rollcall/{act.incident_id}"
+    async with rig.client() as client:
+        await client.post(rig.link(act, "hope-bridge", "tanaka"), data={"answer": "can_deploy"})
+        await client.post(
+            f"{base}/phone",
+            data={"csrf": "csrf-token", "organisation_id": "tohoku-relief", "answer": "on_site"},
+            headers=officer,
+        )
+        rig.now += timedelta(minutes=61)
+        await rig.coordinator.send_due_reminders()
+        await client.post(
+            f"{base}/survey",
+            data={
+                "csrf": "csrf-token",
+                "organisations": ["hope-bridge"],
+                "budget_hope-bridge": "5000000",
+                "confirm": "yes",
+            },
+            headers=officer,
+        )
+        refused = await client.post(  # a refused decision is neither audited nor published
+            f"{base}/survey",
+            data={"csrf": "csrf-token", "organisations": ["asia-medical"], "confirm": "yes"},
+            headers=officer,
+        )
+        assert refused.status_code in (409, 422)
+        await client.post(
+            f"{base}/launch",
+            data=launch_form(["hope-bridge", "tohoku-relief"]),
+            headers=officer,
+        )
+    steps = await rig.published(ROLLCALL)
+    async with database.transaction() as session:
+        trail = [
+            (row.incident_id, row.action, row.via, row.officer_id, row.at)
+            for incident in (act.incident_id, stood.incident_id)
+            for row in await store.audit_trail(session, str(incident))
+        ]
+    assert sorted(
+        (s["incident_id"], s["action"], s["via"], s["officer_id"], s["occurred_at"]) for s in steps
+    ) == sorted((i, a, v, o, at.isoformat().replace("+00:00", "Z")) for i, a, v, o, at in trail)
+    of_act = [
+        (s["action"], s["organisation_id"], s["answer"], s["organisations"])
+        for s in steps
+        if s["incident_id"] == str(act.incident_id)
+    ]
+    assert of_act == [
+        ("rollcall_opened", None, None, []),
+        ("answer_recorded", "hope-bridge", "can_deploy", []),
+        ("phone_answer_recorded", "tohoku-relief", "on_site", []),
+        ("reminder_sent", None, None, ["asia-medical", "nihon-logistics"]),
+        ("survey_decided", None, None, ["hope-bridge"]),
+        ("programme_launched", None, None, ["hope-bridge", "tohoku-relief"]),
+    ]
+    [launch] = [s for s in steps if s["action"] == "programme_launched"]
+    assert launch["programme"]["name_ja"] == "フィリピン地震被災者支援2026"
+    assert [s["action"] for s in steps if s["incident_id"] == str(stood.incident_id)] == [
+        "rollcall_opened",
+        "rollcall_closed_stood_down",
+    ]

@@ -1,0 +1,37 @@
+"""The roll-call's steps (from the response service's `rollcall.v1`) for the duty timeline.
+
+Revision ID: duty_0004
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "duty_0004"
+down_revision = "duty_0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "duty_rollcall_steps",
+        sa.Column("step_id", sa.String(36), primary_key=True),
+        sa.Column("incident_id", sa.String(36), nullable=False, index=True),
+        sa.Column("activation_id", sa.String(36), nullable=False),
+        sa.Column("action", sa.String(40), nullable=False),
+        sa.Column("via", sa.String(20), nullable=False),
+        sa.Column("officer_id", sa.String(64), nullable=True),
+        sa.Column("level", sa.String(20), nullable=True),
+        sa.Column("organisation_id", sa.String(64), nullable=True),
+        sa.Column("answer", sa.String(20), nullable=True),
+        sa.Column("organisations", sa.JSON, nullable=False),
+        sa.Column("programme_ja", sa.String(200), nullable=True),
+        sa.Column("programme_en", sa.String(200), nullable=True),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("duty_rollcall_steps")
