@@ -180,7 +180,13 @@ def _member_routes(app: FastAPI) -> None:
         async with deps.transaction() as session:
             held = await store.rollcall(session, incident_id)
             answers = await store.answers(session, incident_id) if held else []
-        if held is None or held.status != "open":
+        if held is None:
+            # The member alert can arrive before this service has read the activation (two
+            # consumers of one topic, no order between them): "later", never "closed".
+            page = _message(request, "not_open_yet", language, status_code=503)
+            page.headers["retry-after"] = "30"
+            return page
+        if held.status != "open":
             return _message(request, "closed", language, status_code=409)
         latest = latest_answers(answers).get(organisation_id)
         return {

@@ -29,6 +29,8 @@ WORDS: dict[str, dict[str, str]] = {
         "refused_wrong_incident": "The link is for another incident.",
         "refused_wrong_organisation": "The link is for another organisation.",
         "closed": "The roll-call for this incident is closed; answers are no longer taken.",
+        "not_open_yet": "The roll-call for this incident is being opened. Reload this page in a "
+        "minute; your link stays valid.",
         "board": "Roll-call board",
         "organisation": "Organisation",
         "answer": "Answer",
@@ -112,6 +114,8 @@ WORDS: dict[str, dict[str, str]] = {
         "refused_wrong_incident": "このリンクは別の災害のものです。",
         "refused_wrong_organisation": "このリンクは別の団体のものです。",
         "closed": "この災害の対応意向の確認は締め切られました。",
+        "not_open_yet": "この災害の対応意向の確認を準備しています。1分ほどしてからこのページを再読み込みしてください"
+        "（リンクはそのまま有効です）。",
         "board": "対応意向ボード",
         "organisation": "団体",
         "answer": "回答",

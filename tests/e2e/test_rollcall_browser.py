@@ -79,6 +79,17 @@ def reminders(system: System, org: str) -> list[EmailMessage]:
     return [m for m in mails_to(system, org) if "Reminder" in str(m["Subject"])]
 
 
+def answer_form(member: Any, url: str) -> None:
+    """Open a mail's answer link as a member would, reloading while the roll-call is not open
+    yet (the mail may arrive before the response service has read the activation)."""
+
+    def shown() -> bool:
+        member.goto(url)
+        return bool(member.locator("[data-testid=send-answer]").count())
+
+    wait_for(shown, timeout=60, what="the answer form", every=1)
+
+
 def duty_timeline(officer: Any, console: str, incident: str) -> list[str]:
     """The roll-call steps on the duty console's page of the incident's activation, in order,
     once duty has consumed the last of them (the launch)."""
@@ -138,12 +149,12 @@ def test_roll_call_survey_and_launch_from_the_mail_links_to_the_export(
             incident = link["alpha-relief"].split("/respond/")[1].split("/")[0]
 
             member = browser.new_page()
-            member.goto(link["alpha-relief"] + "?answer=can_deploy")
+            answer_form(member, link["alpha-relief"] + "?answer=can_deploy")
             member.fill("[data-testid=staff]", "7")
             member.fill("[data-testid=survey_budget_jpy]", "4000000")
             member.click("[data-testid=send-answer]")
             assert member.inner_text("[data-testid=given-answer]") == "Can deploy"
-            member.goto(link["beta-aid"] + "?answer=not_this_time")
+            answer_form(member, link["beta-aid"] + "?answer=not_this_time")
             member.click("[data-testid=send-answer]")
             assert member.inner_text("[data-testid=given-answer]") == "Not this time"
             member.close()

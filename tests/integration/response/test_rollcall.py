@@ -10,7 +10,7 @@ from schemas.acks import AckVia
 from schemas.topics import ANSWERS, COORDINATION, ROLLCALL
 from services.common.db import Database
 from services.response import store
-from tests.integration.response.rig import Rig
+from tests.integration.response.rig import Rig, activation
 
 SERVICE = "response"
 ORGS = ["hope-bridge", "asia-medical", "tohoku-relief", "nihon-logistics"]
@@ -58,6 +58,23 @@ async def test_a_link_shows_a_form_on_get_and_records_only_on_post(database: Dat
     assert message["answer"] == "can_deploy"
     assert message["sectors"] == ["shelter", "wash"]
     assert message["survey_budget_jpy"] == 4_500_000
+
+
+async def test_a_link_opened_before_the_roll_call_is_told_to_come_back_not_closed(
+    database: Database,
+) -> None:
+    rig = Rig(database)
+    early = activation()  # the mail went out; this service has not read the activation yet
+    url = rig.link(early, "hope-bridge", "tanaka")
+    async with rig.client() as client:
+        page = await client.get(url + "?answer=can_deploy")
+        posted = await client.post(url, data={"answer": "can_deploy"})
+        assert (page.status_code, posted.status_code) == (503, 503)
+        assert page.headers["retry-after"] == "30"
+        assert "準備しています" in page.text and "締め切" not in page.text
+        await rig.open(ORGS, early)
+        assert (await client.get(url)).status_code == 200
+    assert await rig.published(ANSWERS) == []
 
 
 async def test_the_latest_answer_counts_and_every_answer_is_kept(database: Database) -> None:
