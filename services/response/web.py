@@ -33,6 +33,7 @@ from services.response import store
 from services.response.coordination import AnswerForm, Coordinator, Transaction
 from services.response.directory import Directory
 from services.response.export import board_csv, board_document
+from services.response.models import RollCall
 from services.response.naming import draft_names
 from services.response.rollcall import (
     Board,
@@ -152,6 +153,19 @@ def parse_answer(form: Any, allowed: list[AnswerKind]) -> AnswerForm:
 
 
 # --- members ------------------------------------------------------------------------------
+def _not_answerable(request: Request, held: RollCall | None, language: str) -> HTMLResponse | None:
+    """The page for a roll-call that takes no answer now, or None when it does."""
+    if held is None:
+        # The member alert can arrive before this service has read the activation (two
+        # consumers of one topic, no order between them): "later", never "closed".
+        page = _message(request, "not_open_yet", language, status_code=503)
+        page.headers["retry-after"] = "30"
+        return page
+    if held.status != "open":
+        return _message(request, "closed", language, status_code=409)
+    return None
+
+
 def _member_routes(app: FastAPI) -> None:
     path = "/respond/{incident_id}/{organisation_id}/{token}"
 
@@ -162,7 +176,6 @@ def _member_routes(app: FastAPI) -> None:
         org = next(
             (o for o in deps.directory.current().organisations if o.id == organisation_id), None
         )
-        contact = None
         try:
             grant = deps.signer.check(
                 token,
@@ -174,20 +187,16 @@ def _member_routes(app: FastAPI) -> None:
             reason = err.reason.value if isinstance(err, AnswerLinkRefusedError) else "forged"
             log.info("answer_link_refused", reason=reason, organisation=organisation_id)
             return _message(request, f"refused_{reason}", "en", status_code=403)
-        if org is not None:
-            contact = next((c for c in org.contacts if c.id == grant.contact_id), None)
+        contacts = org.contacts if org is not None else []
+        contact = next((c for c in contacts if c.id == grant.contact_id), None)
         language = contact.language.value if contact else "ja"
         async with deps.transaction() as session:
             held = await store.rollcall(session, incident_id)
             answers = await store.answers(session, incident_id) if held else []
-        if held is None:
-            # The member alert can arrive before this service has read the activation (two
-            # consumers of one topic, no order between them): "later", never "closed".
-            page = _message(request, "not_open_yet", language, status_code=503)
-            page.headers["retry-after"] = "30"
-            return page
-        if held.status != "open":
-            return _message(request, "closed", language, status_code=409)
+        refused = _not_answerable(request, held, language)
+        if refused is not None:
+            return refused
+        assert held is not None
         latest = latest_answers(answers).get(organisation_id)
         return {
             "org": org,
