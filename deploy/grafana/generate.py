@@ -427,6 +427,34 @@ def activation_funnel() -> dict[str, Any]:
         "Answers recorded, by answer (link or phone).",
         (f"sum by (answer) (rate(standby_rollcall_answers_total[{RATE}]))", "{{answer}}"),
     )
+    b.add(
+        number("Activation to first answer", "s", width=8),
+        "From an incident's first activation to the first answer of its roll-call, over the"
+        " time range.",
+        *quantiles("standby_rollcall_first_answer_seconds", window=RANGE),
+        instant=True,
+    )
+    b.add(
+        number("Activation to initial survey decision", "s", width=8),
+        "From an incident's first activation to the officer's initial survey decision.",
+        *quantiles("standby_rollcall_survey_decision_seconds", window=RANGE),
+        instant=True,
+    )
+    ratio = "standby_rollcall_answer_ratio"
+    b.add(
+        number("Answer rate per incident", "percentunit", width=8),
+        "Share of the addressed organisations that answered, per roll-call closed (launch or"
+        " stand-down) in the time range: the mean and the median incident.",
+        (
+            f"sum(increase({ratio}_sum[{RANGE}])) / sum(increase({ratio}_count[{RANGE}]))",
+            "mean",
+        ),
+        (
+            f"histogram_quantile(0.5, sum by (le) (increase({ratio}_bucket[{RANGE}])))",
+            "median",
+        ),
+        instant=True,
+    )
     return b.build()
 
 

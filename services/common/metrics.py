@@ -161,12 +161,12 @@ ROLLCALL_ANSWERS = Counter(
 )
 TIME_TO_FIRST_ANSWER = Histogram(
     "standby_rollcall_first_answer_seconds",
-    "From the member alert to the first roll-call answer of an incident.",
+    "From the incident's first activation (standby or activate) to its roll-call's first answer.",
     buckets=(30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200),
 )
 TIME_TO_SURVEY_DECISION = Histogram(
     "standby_rollcall_survey_decision_seconds",
-    "From the member alert to the initial survey decision.",
+    "From the incident's first activation (standby or activate) to its initial survey decision.",
     buckets=(300, 900, 1800, 3600, 7200, 14400, 28800, 43200, 86400, 172800),
 )
 ROLLCALL_ANSWER_RATIO = Histogram(

@@ -171,7 +171,7 @@ class Coordinator:
             await _audited(session, step)
         metrics.ROLLCALL_ANSWERS.labels(form.answer.value, via.value).inc()
         if first:
-            metrics.TIME_TO_FIRST_ANSWER.observe((now - held.opened_at).total_seconds())
+            metrics.TIME_TO_FIRST_ANSWER.observe(_seconds_since(held.activated_at, now))
         log.info(
             "rollcall_answer_recorded",
             incident_id=incident_id,
@@ -240,7 +240,7 @@ class Coordinator:
                 held, NoticeKind.SURVEY_NOTICE, others, officer_id=officer_id
             ).model_copy(update={"survey": assignments, "report_by": report_by})
             await enqueue(session, decision, *([notice] if others else []), key=incident_id)
-        metrics.TIME_TO_SURVEY_DECISION.observe((now - held.opened_at).total_seconds())
+        metrics.TIME_TO_SURVEY_DECISION.observe(_seconds_since(held.activated_at, now))
         log.info("survey_decided", incident_id=incident_id, organisations=chosen)
         return assignments
 
@@ -339,6 +339,11 @@ async def _open(session: AsyncSession, incident_id: str) -> RollCall:
     if held.status != RollCallStatus.OPEN.value:
         raise RollCallClosedError(f"the roll-call is closed ({held.status})")
     return held
+
+
+def _seconds_since(activated_at: datetime, now: datetime) -> float:
+    # Triage's clock may run a little ahead of this one: never a negative duration.
+    return max(0.0, (now - activated_at).total_seconds())
 
 
 async def _answer_ratio(session: AsyncSession, incident_id: str) -> float | None:

@@ -25,6 +25,9 @@ class RollCall(Base):
     level: Mapped[str] = mapped_column(String(20))
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20))
+    activated_at: Mapped[datetime] = mapped_column(
+        doc="When triage first activated the incident: the roll-call metrics count from it."
+    )
     opened_at: Mapped[datetime]
     reminder_due_at: Mapped[datetime]
     reminder_sent_at: Mapped[datetime | None]

@@ -43,6 +43,7 @@ async def open_rollcall(
             level=activation.level.value,
             summary=summary,
             status=RollCallStatus.OPEN.value,
+            activated_at=activation.occurred_at,
             opened_at=now,
             reminder_due_at=now + reminder_after,
         )

@@ -71,6 +71,20 @@ def delivery(incident_id: UUID, organisation_id: str, contact_id: str = "c") -> 
     )
 
 
+def launch_form(participants: list[str], private_jpy: int = 0) -> dict[str, object]:
+    """The officer's confirmed launch of the Philippines programme."""
+    return {
+        "csrf": "csrf-token",
+        "name_ja": "フィリピン地震被災者支援2026",
+        "name_en": "Emergency Response to the 2026 Philippines Earthquake",
+        "duration_months": "6",
+        "participants": participants,
+        "government_budget_jpy": "300000000",
+        "private_budget_jpy": str(private_jpy),
+        "confirm": "yes",
+    }
+
+
 @dataclass
 class Rig:
     db: Database

@@ -10,24 +10,10 @@ from schemas.acks import AckVia
 from schemas.topics import ANSWERS, COORDINATION, ROLLCALL
 from services.common.db import Database
 from services.response import store
-from tests.integration.response.rig import Rig, activation
+from tests.integration.response.rig import Rig, activation, launch_form
 
 SERVICE = "response"
 ORGS = ["hope-bridge", "asia-medical", "tohoku-relief", "nihon-logistics"]
-
-
-def launch_form(participants: list[str], private_jpy: int = 0) -> dict[str, object]:
-    """The officer's confirmed launch of the Philippines programme."""
-    return {
-        "csrf": "csrf-token",
-        "name_ja": "フィリピン地震被災者支援2026",
-        "name_en": "Emergency Response to the 2026 Philippines Earthquake",
-        "duration_months": "6",
-        "participants": participants,
-        "government_budget_jpy": "300000000",
-        "private_budget_jpy": str(private_jpy),
-        "confirm": "yes",
-    }
 
 
 async def test_a_link_shows_a_form_on_get_and_records_only_on_post(database: Database) -> None:
