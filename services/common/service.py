@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -33,7 +32,7 @@ from services.common.kafka_admin import ensure_topics, wait_for_broker
 from services.common.lag import LagMonitor
 from services.common.logs import configure_logging, get_logger, register_secrets, secret_values
 from services.common.outbox import OutboxRelay, claim, enqueue
-from services.common.settings import ServiceName, Settings
+from services.common.settings import BROKER_FILE, ServiceName, Settings
 from services.common.unit_of_work import UnitOfWork, units_of_work
 
 log = get_logger(__name__)
@@ -203,8 +202,8 @@ async def _disconnect(relay: OutboxRelay, broker: KafkaBroker, *, grace_s: float
             log.warning("lost_broker_clients_not_closed", error=repr(err))
 
 
-async def _reconnect(ctx: ServiceContext) -> None:
-    """Replace the clients of a lost broker with new ones for its successor."""
+def _replace_clients(ctx: ServiceContext) -> None:
+    """Make new clients for the broker's successor; the lost broker's close beside them."""
     ctx.reconnect.clear()
     log.info("broker_replaced_reconnecting", epoch=ctx.epoch)
     # The lost broker's clients wedge (NOTES); what they did not hand over stays in the
@@ -215,9 +214,44 @@ async def _reconnect(ctx: ServiceContext) -> None:
     closing.add_done_callback(ctx.closing.discard)
     ctx.broker = make_broker(ctx.settings.kafka, ctx.name)
     ctx.relay = _relay(ctx.db, ctx.broker, ctx.settings, ctx.epoch)
-    await _connect(ctx)
-    await ctx.broker.start()
-    log.info("broker_reconnected", epoch=ctx.epoch)
+
+
+async def _unless_replaced(ctx: ServiceContext, step: Callable[[], Awaitable[None]]) -> bool:
+    """Run one step of connecting; give it up (False) if the broker is replaced first.
+
+    A step for a lost broker never ends (a group join waits on it for good), and the
+    service's jobs and console must not be restarted to get past it (decision 0702).
+    """
+    if ctx.reconnect.is_set():
+        return False
+    work = asyncio.ensure_future(step())
+    replaced = asyncio.create_task(ctx.reconnect.wait(), name="reconnect")
+    try:
+        await asyncio.wait([work, replaced], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        replaced.cancel()
+        if not work.done():
+            work.cancel()
+            # Its clients are closed beside the new ones; a step that ignores the cancel is
+            # not waited for.
+            await asyncio.wait([work], timeout=1.0)
+    if work.cancelled():
+        return False
+    work.result()
+    return True
+
+
+async def _join(ctx: ServiceContext, connected: Callable[[], None]) -> None:
+    """Connect (then call `connected`) and join the groups, starting again with new clients
+    each time the broker is replaced before that ends, whether starting or running."""
+    while True:
+        if ctx.reconnect.is_set():
+            _replace_clients(ctx)
+        if not await _unless_replaced(ctx, partial(_connect, ctx)):
+            continue
+        connected()
+        if await _unless_replaced(ctx, ctx.broker.start):
+            return
 
 
 def _lag_monitors(ctx: ServiceContext) -> list[asyncio.Task[None]]:
@@ -239,13 +273,23 @@ def _lag_monitors(ctx: ServiceContext) -> list[asyncio.Task[None]]:
 async def _connected(
     ctx: ServiceContext, offline: list[asyncio.Task[None]]
 ) -> AsyncIterator[ServiceContext]:
-    await _connect(ctx)
-    tasks = [
-        asyncio.create_task(job(), name=getattr(job, "__name__", "job")) for job in ctx.background
-    ]
-    helpers = _lag_monitors(ctx)
+    tasks: list[asyncio.Task[None]] = []
+    helpers: list[asyncio.Task[None]] = []
+
+    def connected() -> None:
+        # The jobs start once, before the first group join; the lag monitors follow the broker.
+        nonlocal helpers
+        if not tasks:
+            tasks.extend(
+                asyncio.create_task(job(), name=getattr(job, "__name__", "job"))
+                for job in ctx.background
+            )
+        for helper in helpers:
+            helper.cancel()
+        helpers = _lag_monitors(ctx)
+
     try:
-        await ctx.broker.start()
+        await _join(ctx, connected)
         yield ctx
         # The jobs need only the database: they run on through a broker replacement.
         while tasks or offline:
@@ -255,10 +299,8 @@ async def _connected(
             )
             replaced.cancel()
             if ctx.reconnect.is_set():
-                for helper in helpers:
-                    helper.cancel()
-                await _reconnect(ctx)
-                helpers = _lag_monitors(ctx)
+                await _join(ctx, connected)
+                log.info("broker_reconnected", epoch=ctx.epoch)
                 continue
             for task in done:
                 task.result()
@@ -298,6 +340,28 @@ async def serving(
         await asyncio.wait_for(task, 30)
 
 
+def follow_broker_file(ctx: ServiceContext, *, missing_ok: bool = False) -> None:
+    """Take up the broker named in var/broker.json if it is not this service's (SIGHUP).
+
+    `standby run` writes the file each time it starts an embedded broker; running or still
+    starting, the service then replaces its clients in this process (`_join`, decision 0702).
+    """
+    try:
+        new = json.loads((ctx.settings.var_dir / BROKER_FILE).read_text())
+    except FileNotFoundError:
+        if not missing_ok:
+            log.error("broker_file_unreadable", error="no broker file")
+        return
+    except (OSError, ValueError) as err:
+        log.error("broker_file_unreadable", error=str(err))
+        return
+    if str(new["epoch"]) == ctx.epoch:
+        return
+    ctx.epoch = str(new["epoch"])
+    ctx.settings.kafka.bootstrap_servers = str(new["bootstrap_servers"])
+    ctx.reconnect.set()
+
+
 async def serve(
     name: ServiceName, settings: Settings, setup: Callable[[ServiceContext], Awaitable[None]]
 ) -> None:
@@ -333,27 +397,14 @@ async def serve(
         if not started:
             task.cancel()
 
-    def on_broker_replaced() -> None:
-        # `standby run` replaced its embedded broker: the new address and epoch are in a file
-        # beside the data.
-        try:
-            new = json.loads((settings.var_dir / "broker.json").read_text())
-        except (OSError, ValueError) as err:
-            log.error("broker_file_unreadable", error=str(err))
-            return
-        ctx.epoch = str(new["epoch"])
-        settings.kafka.bootstrap_servers = str(new["bootstrap_servers"])
-        if not started:
-            # Still connecting to the lost broker (a group join never ends there): die of the
-            # signal, which the supervisor takes as "start again" with the new address.
-            signal.signal(signal.SIGHUP, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGHUP)
-        ctx.reconnect.set()
-
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal)
-    loop.add_signal_handler(signal.SIGHUP, on_broker_replaced)
+    loop.add_signal_handler(signal.SIGHUP, partial(follow_broker_file, ctx))
+    if settings.kafka.epoch:
+        # `standby run` starts services with SIGHUP ignored until here: a replacement signalled
+        # while this process was importing is in the file already.
+        follow_broker_file(ctx, missing_ok=True)
     with contextlib.suppress(asyncio.CancelledError):
         await task
     if ctx.failure is not None:

@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ServiceName = Literal["ingester", "triage", "notifier", "duty", "response"]
 SERVICES: tuple[ServiceName, ...] = ("ingester", "triage", "notifier", "duty", "response")
+# Where `standby run` names its current embedded broker (address and epoch), in the var folder.
+BROKER_FILE = "broker.json"
 
 _PLACEHOLDER_KEY = "dev-only-signing-key-change-me"
 

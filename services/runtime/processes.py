@@ -22,8 +22,19 @@ def _die_with_parent() -> None:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _ignoring_sighup() -> None:
+    _die_with_parent()
+    # Inherited across exec until the child installs its own handler: a signal that comes
+    # while it is still importing does not kill it.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
 async def spawn(
-    argv: Sequence[str], *, env: Mapping[str, str], log_path: str | None = None
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    log_path: str | None = None,
+    ignore_sighup: bool = False,
 ) -> asyncio.subprocess.Process:
     """Start a child in its own process group, its output appended to `log_path` (or inherited)."""
     out = Path(log_path).open("ab") if log_path else None  # noqa: SIM115, ASYNC230 - handed to the child
@@ -34,7 +45,7 @@ async def spawn(
             stdin=asyncio.subprocess.DEVNULL,
             stdout=out,
             stderr=asyncio.subprocess.STDOUT if out else None,
-            preexec_fn=_die_with_parent,
+            preexec_fn=_ignoring_sighup if ignore_sighup else _die_with_parent,
             start_new_session=True,
         )
     finally:

@@ -32,7 +32,7 @@ from schemas.topics import ALL_TOPICS
 from services.common import metrics
 from services.common.kafka_admin import ensure_topics, wait_for_broker
 from services.common.logs import configure_logging, get_logger
-from services.common.settings import SERVICES, Settings
+from services.common.settings import BROKER_FILE, SERVICES, Settings
 from services.runtime.embedded import RuntimeStartError, broker_argv, free_port
 from services.runtime.health import HealthServer
 from services.runtime.processes import python_child, spawn, stop
@@ -41,8 +41,6 @@ from services.tools.check_config import check_files
 log = get_logger(__name__)
 
 CONFIG_ERROR_EXIT = 2
-# Where a new embedded broker's address and epoch are written for the services (on SIGHUP).
-BROKER_FILE = "broker.json"
 # A process that ran this long before dying was not crash-looping: its next restart is immediate.
 # (A Python service takes 1-10 s just to start on a busy 2-core machine.)
 _HEALTHY_AFTER_S = 30.0
@@ -241,8 +239,7 @@ class Supervisor:
             self.broker_ready = False
             if self._bring_up is not None:
                 self._bring_up.cancel()
-        if child.stopped_on_purpose or code == -signal.SIGHUP:
-            # Stopped by the supervisor, or told of a new broker before it could listen.
+        if child.stopped_on_purpose:
             child.stopped_on_purpose = False
             child.due = time.monotonic()
             return
@@ -283,6 +280,9 @@ class Supervisor:
             self.broker_port = free_port()
             self.bootstrap = f"127.0.0.1:{self.broker_port}"
             self.broker.argv = broker_argv(self.broker_port)
+        # Before any service of this epoch starts: a service started earlier finds it when it
+        # can take SIGHUP, even if the signal came while it was still importing.
+        self._write_broker_file()
         await self._start(self.broker)
         assert self.broker.proc is not None
         self._bring_up = asyncio.create_task(
@@ -309,32 +309,36 @@ class Supervisor:
         log.info("broker_ready", bootstrap_servers=self.bootstrap, epoch=self.epoch)
         self._reconnect_services()
 
-    def _reconnect_services(self) -> None:
-        """Tell every service of an older broker to connect again, in its own process.
-
-        Clients of a lost broker wedge (NOTES); a service drops them and makes new ones on
-        SIGHUP, reading the new address and epoch from var/broker.json, which spares the 2-6 s of a new
-        interpreter. One still importing dies of the signal and is started again.
-        """
-        stale = [c for c in self.services if c.running and c.epoch != self.epoch]
-        if not stale:
-            return
+    def _write_broker_file(self) -> None:
         broker_file = self.var_dir / BROKER_FILE
         broker_file.with_suffix(".tmp").write_text(
             json.dumps({"epoch": self.epoch, "bootstrap_servers": self.bootstrap})
         )
         broker_file.with_suffix(".tmp").replace(broker_file)
-        for child in stale:
-            assert child.proc is not None
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child.proc.pid, signal.SIGHUP)
-            child.epoch = self.epoch
+
+    def _reconnect_services(self) -> None:
+        """Tell every service of an older broker to connect again, in its own process.
+
+        Clients of a lost broker wedge (NOTES); on SIGHUP a service, running or still
+        starting, drops them and makes new ones for the broker named in var/broker.json, which
+        spares the 2-6 s of a new interpreter. Services are started with SIGHUP ignored, so
+        one still importing lives on and reads the file once it can take the signal.
+        """
+        for child in self.services:
+            if child.running and child.epoch != self.epoch:
+                assert child.proc is not None
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child.proc.pid, signal.SIGHUP)
+                child.epoch = self.epoch
 
     async def _start(self, child: Child) -> None:
         # One process per role: a role is started only once its previous process was reaped.
         assert not child.running and child.waiter is None, f"{child.name} is already running"
         child.proc = await spawn(
-            child.argv, env=self.child_env(), log_path=str(self.log_dir / f"{child.name}.log")
+            child.argv,
+            env=self.child_env(),
+            log_path=str(self.log_dir / f"{child.name}.log"),
+            ignore_sighup=child in self.services,
         )
         child.started_at = time.monotonic()
         child.epoch = self.epoch

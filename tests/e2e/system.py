@@ -97,18 +97,25 @@ class System:
 
 
 def roles(system: System) -> dict[str, list[int]]:
-    """Pids of the system's children by role: "broker" or the `standby <role>` they run."""
+    """Pids of the system's children by role: "broker" or the `standby <role>` they run.
+
+    A child forked by a service, not yet exec'd (its migration), still shows the service's
+    command line: it is not a second process of the role."""
     found: dict[str, list[int]] = {}
+    parents: dict[int, int] = {}
     for pid in system.processes():
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
+            parents[pid] = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
             continue
         if argv and b"tansu" in argv[0]:
             found.setdefault("broker", []).append(pid)
         elif len(argv) >= 4 and argv[1:3] == [b"-m", b"services"]:
             found.setdefault(argv[3].decode(), []).append(pid)
-    return found
+    return {
+        role: [pid for pid in pids if parents.get(pid) not in pids] for role, pids in found.items()
+    }
 
 
 def child_pid(system: System, name: str) -> int | None:
