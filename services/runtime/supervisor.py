@@ -3,8 +3,9 @@
 Starts the Tansu broker (memory-only), creates the topics, starts the SMTP sink and the
 services as child processes, restarts what dies, and stops everything on SIGINT/SIGTERM.
 The embedded broker forgets everything when it restarts and its clients wedge, so a broker
-restart re-creates the topics and restarts every service with a new broker epoch; each
-service then re-publishes its recent outbox from its own database.
+restart re-creates the topics and has every service, running or still starting, replace its
+clients in its own process for the new broker epoch; each service then re-publishes its
+recent outbox from its own database.
 
 The supervisor never gives up on a fault: only a signal or a configuration error ends it.
 One loop reconciles what runs with what should run, so deaths that arrive together are one
