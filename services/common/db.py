@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from services.common.logs import get_logger
+from services.common.logs import configure_logging, get_logger, logging_setup
 
 log = get_logger(__name__)
 
@@ -90,7 +90,13 @@ class Database:
         child = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "services.common.db", stdin=asyncio.subprocess.PIPE
         )
-        job = {"url": self.url, "service": self.service, "schema": self.schema}
+        # The child logs into the same file as this process, in the same format.
+        job = {
+            "url": self.url,
+            "service": self.service,
+            "schema": self.schema,
+            "logging": logging_setup(),
+        }
         try:
             await child.communicate(json.dumps(job).encode())
         except asyncio.CancelledError:
@@ -100,8 +106,7 @@ class Database:
             raise
         if child.returncode != 0:
             raise MigrationError(f"migrating {self.service} failed (exit {child.returncode})")
-        self.migrated = True
-        log.info("database_migrated", service=self.service, schema=self.schema)
+        self.migrated = True  # the child said so in the log
 
     async def drop_schema(self) -> None:
         """Drop the service's PostgreSQL schema (tests use a throwaway schema each)."""
@@ -175,6 +180,8 @@ def _migrate_from_stdin() -> None:
     # The child of `Database.migrate_in_child`. The URL may carry a password: it comes on
     # stdin, never on the command line.
     job = json.load(sys.stdin)
+    if job.get("logging"):
+        configure_logging(**job["logging"])
     db = Database(job["url"], job["service"], schema=job["schema"])
 
     async def run() -> None:

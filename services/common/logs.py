@@ -172,8 +172,18 @@ def broker_reachable() -> None:
         _OUTAGE.reachable()
 
 
+# This process's `configure_logging` arguments, for the short-lived children it starts.
+_SETUP: dict[str, str] = {}
+
+
+def logging_setup() -> dict[str, str]:
+    """The arguments this process configured its logging with (empty if it never did)."""
+    return dict(_SETUP)
+
+
 def configure_logging(service: str, *, level: str = "INFO", fmt: str = "auto") -> None:
     """Configure structlog and the stdlib root logger for one process."""
+    _SETUP.update(service=service, level=level, fmt=fmt)
     json_output = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,

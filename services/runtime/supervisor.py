@@ -179,6 +179,9 @@ class Supervisor:
             raise RuntimeStartError(
                 f"port {smtp.port} is taken; set STANDBY_NOTIFIER__SMTP__PORT to a free port for the local SMTP sink"
             )
+        for child in self.children:
+            # Zero for every role from the first scrape, so an increase is seen from the first.
+            metrics.PROCESS_RESTARTS.labels(child.name)
         await self.health_server.start()
 
     async def supervise(self) -> None:

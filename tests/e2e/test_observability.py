@@ -70,6 +70,7 @@ def wait_for(what: str, check: Callable[[], Any], timeout_s: float, every_s: flo
 @dataclass
 class Ports:
     metrics: dict[str, int]
+    health: int
     console: int
     smtp: int
     prometheus: int
@@ -80,6 +81,7 @@ class Ports:
     def pick(cls) -> Ports:
         return cls(
             metrics={name: free_port() for name in SERVICES},
+            health=free_port(),
             console=free_port(),
             smtp=free_port(),
             prometheus=free_port(),
@@ -102,6 +104,13 @@ def short_escalation_rota(path: Path) -> Path:
     return path
 
 
+def shipped_targets() -> list[dict[str, Any]]:
+    """The static targets of deploy/prometheus/prometheus.embedded.yml's standby job."""
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.embedded.yml").read_text())
+    job = next(j for j in config["scrape_configs"] if j["job_name"] == "standby")
+    return list(job["static_configs"])
+
+
 def prometheus_files(tmp: Path, ports: Ports) -> Path:
     """A 1 s scrape of the demo's services (and one dead target), with rules that fire at once."""
     rules = yaml.safe_load((DEPLOY / "prometheus" / "rules.yml").read_text())
@@ -111,9 +120,11 @@ def prometheus_files(tmp: Path, ports: Ports) -> Path:
                 "0s"  # the e2e cannot wait the production hold times; the exprs are as shipped
             )
     (tmp / "rules.yml").write_text(yaml.safe_dump(rules))
+    # The shipped embedded config's targets, each moved to this run's port for it.
+    here = {**ports.metrics, "runtime": ports.health}
     targets = [
-        {"targets": [f"127.0.0.1:{port}"], "labels": {"service": name}}
-        for name, port in ports.metrics.items()
+        {**target, "targets": [f"127.0.0.1:{here[target['labels']['service']]}"]}
+        for target in shipped_targets()
     ]
     targets.append({"targets": [f"127.0.0.1:{ports.ghost}"], "labels": {"service": "ghost"}})
     config = {
@@ -144,6 +155,7 @@ def system_env(tmp: Path, ports: Ports) -> dict[str, str]:
             "STANDBY_INGESTER__GDACS_API_INTERVAL_S": "1",
             "STANDBY_INGESTER__BACKOFF_MAX_S": "2",
             "STANDBY_KAFKA__LAG_INTERVAL_S": "1",
+            "STANDBY_RUNTIME__HEALTH_PORT": str(ports.health),
         }
     )
     for name, port in ports.metrics.items():
@@ -387,6 +399,21 @@ def test_quiet_alerts_are_quiet_over_series_that_exist(system: tuple[Demo, str])
     assert not missing, f"alert rules read series Prometheus does not have: {missing}"
     firing = {name for name, alerts in alert_states(prometheus).items() if alerts}
     assert not firing & QUIET
+
+
+def test_every_target_of_the_shipped_embedded_config_is_scraped(system: tuple[Demo, str]) -> None:
+    _, prometheus = system
+    shipped = {target["labels"]["service"] for target in shipped_targets()}
+    assert shipped >= {*SERVICES, "runtime"}
+
+    def all_up() -> set[str]:
+        up = query(prometheus, 'up{job="standby"} == 1')
+        return {series["metric"]["service"] for series in up} >= shipped
+
+    wait_for("every shipped target up", all_up, 30, every_s=1)
+    # The runtime's own series come through its port: its restarts by process.
+    restarts = query(prometheus, 'standby_process_restarts_total{service="runtime"}')
+    assert {series["metric"]["process"] for series in restarts} >= {"broker", *SERVICES}
 
 
 def test_every_dashboard_panel_query_returns_data(system: tuple[Demo, str]) -> None:

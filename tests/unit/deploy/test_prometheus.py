@@ -101,7 +101,18 @@ def test_both_scrape_configs_reach_every_service_on_its_configured_port() -> Non
     defaults = Settings()
     for config, host in (("prometheus.yml", None), ("prometheus.embedded.yml", "127.0.0.1")):
         targets = scrape_targets(config)
-        assert set(targets) == set(SERVICES), config
+        assert set(targets) - {"runtime"} == set(SERVICES), config
         for service, target in targets.items():
+            if service == "runtime":
+                continue
             expected_host = host or service
             assert target == f"{expected_host}:{defaults.metrics_port_for(service)}", config
+
+
+def test_the_embedded_config_scrapes_the_runtime_and_compose_has_none() -> None:
+    defaults = Settings()
+    assert scrape_targets("prometheus.embedded.yml")["runtime"] == (
+        f"127.0.0.1:{defaults.runtime.health_port}"
+    )
+    # Under compose the services are restarted by Docker: no `standby run`, nothing on 9105.
+    assert "runtime" not in scrape_targets("prometheus.yml")
