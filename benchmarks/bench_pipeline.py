@@ -10,11 +10,10 @@ broker, measured in the same run.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
 from email.utils import parseaddr
 from pathlib import Path
@@ -24,7 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from services.common.settings import Settings
 from services.runtime.embedded import free_port
 from services.runtime.feed_server import FeedServer
-from services.runtime.scenario import ScenarioEvent, gdacs_rss, red_earthquake
+from services.runtime.scenario import gdacs_rss, separate_red_earthquakes
 from services.runtime.supervisor import Supervisor, run_system
 
 CONTACTS = 200
@@ -53,18 +52,6 @@ def members_yaml(n: int) -> str:
                 f" email: c{c:02d}@org{o:03d}.example.org}}"
             )
     return "\n".join(lines) + "\n"
-
-
-def disaster(i: int, count: int, now: datetime) -> ScenarioEvent:
-    """The i-th of `count` red M7.4 earthquakes, each a disaster of its own.
-
-    Triage groups a quake with a larger one within its aftershock window (M7.4: ~140 km and,
-    capped, 30 days; decision 0303), so each gets a new activation only if no other falls in
-    its window: two days apart, on a 5 × 4 grid of points at least ~210 km apart, so the same
-    point comes back only after 40 days.
-    """
-    quake = red_earthquake(9_300_000 + i, now - timedelta(days=2 * (count - i), minutes=i))
-    return dataclasses.replace(quake, lat=5.5 + (i % 5) * 3.0, lon=120.0 + (i % 4) * 2.0)
 
 
 def accepted_at(path: Path) -> float:
@@ -136,8 +123,9 @@ async def measure() -> None:
 
         async def drive(sup: Supervisor) -> None:
             seen: set[Path] = set()
-            for i in range(WARMUP + EVENTS):
-                feeds.put(FEED, gdacs_rss([disaster(i, WARMUP + EVENTS, base)]))
+            quakes = separate_red_earthquakes(9_300_000, WARMUP + EVENTS, base)
+            for i, quake in enumerate(quakes):
+                feeds.put(FEED, gdacs_rss([quake]))
                 key = feeds.etag(FEED)
                 deadline = time.monotonic() + 60
                 fresh: list[Path] = []

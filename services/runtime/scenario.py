@@ -106,6 +106,23 @@ def red_earthquake(
     )
 
 
+def separate_red_earthquakes(first_id: int, count: int, last: datetime) -> list[ScenarioEvent]:
+    """`count` red M7.4 earthquakes in time order, the last at `last`, each a disaster of its own.
+
+    Triage files a quake within a larger one's aftershock window (M7.4: ~140 km and, capped,
+    30 days; decision 0303) under that one's incident. These are two days apart on a 5 × 4
+    grid of points in and around the Philippines at least ~210 km apart, so a point comes back
+    only after 40 days: every one is a new incident and a new activation.
+    """
+    quakes = []
+    for i in range(count):
+        quake = red_earthquake(first_id + i, last - timedelta(days=2 * (count - 1 - i)))
+        quakes.append(
+            dataclasses.replace(quake, lat=5.5 + (i % 5) * 3.0, lon=120.0 + (i % 4) * 2.0)
+        )
+    return quakes
+
+
 def orange_cyclone(event_id: int, when: datetime) -> ScenarioEvent:
     """An orange tropical cyclone approaching the Philippines."""
     return ScenarioEvent(

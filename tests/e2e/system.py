@@ -15,6 +15,39 @@ from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
+# members.yaml with one NGO that takes every alert from standby up; `members(LEE)`, or with a
+# Japanese contact too, `members(YAMADA, LEE)`.
+_EVERYTHING_NGO = """\
+organisations:
+  - id: everything-ngo
+    name_ja: なんでもNGO
+    name_en: Everything NGO
+    kind: ngo
+    contacts:
+{contacts}    subscription: {{min_level: standby}}
+"""
+YAMADA = "{id: yamada, name: 山田 太郎, language: ja, email: yamada@everything.example.jp}"
+LEE = "{id: lee, name: Kim Lee, language: en, email: lee@everything.example.org}"
+
+
+def members(*contacts: str) -> str:
+    return _EVERYTHING_NGO.format(contacts="".join(f"      - {c}\n" for c in contacts))
+
+
+def recipient(mail: EmailMessage) -> str:
+    return str(mail["To"].addresses[0].addr_spec)
+
+
+def text_of(mail: EmailMessage) -> str:
+    body = mail.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def member_mails(system: System) -> int:
+    """How many mails Kim Lee (`LEE`) has received."""
+    return sum(1 for m in system.mails() if recipient(m) == "lee@everything.example.org")
+
 
 class System:
     """`standby run` as a child process with its own ports and var folder."""

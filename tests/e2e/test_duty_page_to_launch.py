@@ -17,35 +17,15 @@ import pytest
 
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import gdacs_rss, red_earthquake
-from tests.e2e.system import System, fed_system
+from tests.e2e.system import LEE, YAMADA, System, fed_system, members, recipient, text_of
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.broker
 
 DEMO_PASSWORD = "standby-demo"  # the example rota's console password
-MEMBERS = """\
-organisations:
-  - id: everything-ngo
-    name_ja: なんでもNGO
-    name_en: Everything NGO
-    kind: ngo
-    contacts:
-      - {id: yamada, name: 山田 太郎, language: ja, email: yamada@everything.example.jp}
-      - {id: lee, name: Kim Lee, language: en, email: lee@everything.example.org}
-    subscription: {min_level: standby}
-"""
+MEMBERS = members(YAMADA, LEE)
 INTERNAL_NOTE = "internal: observer not told yet"
 MEMBER_ADDRESSES = {"yamada@everything.example.jp", "lee@everything.example.org"}
-
-
-def recipient(mail: EmailMessage) -> str:
-    return str(mail["To"].addresses[0].addr_spec)
-
-
-def text_of(mail: EmailMessage) -> str:
-    body = mail.get_body(preferencelist=("plain",))
-    assert body is not None
-    return str(body.get_content())
 
 
 def csrf_of(html: str) -> str:

@@ -10,21 +10,14 @@ import pytest
 
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import gdacs_rss, red_earthquake
-from tests.e2e.system import fed_system
+from tests.e2e.system import LEE, YAMADA, fed_system, members
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.broker
 
-MEMBERS = """\
-organisations:
-  - id: everything-ngo
-    name_ja: なんでもNGO
-    name_en: Everything NGO
-    kind: ngo
-    contacts:
-      - {id: yamada, name: 山田 太郎, language: ja, email: yamada@everything.example.jp}
-      - {id: lee, name: Kim Lee, language: en, email: lee@everything.example.org}
-    subscription: {min_level: standby}
+MEMBERS = (
+    members(YAMADA, LEE)
+    + """\
   - id: asia-logistics
     name_ja: アジア物流株式会社
     name_en: Asia Logistics Co.
@@ -48,6 +41,7 @@ organisations:
       - {id: eu, name: Euro Person, language: en, email: eu@europe.example.org}
     subscription: {min_level: standby, countries: [ITA, GRC]}
 """
+)
 SUBSCRIBED = {
     "yamada@everything.example.jp": "ja",
     "lee@everything.example.org": "en",

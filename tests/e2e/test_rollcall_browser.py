@@ -19,7 +19,7 @@ import pytest
 
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import gdacs_rss, red_earthquake
-from tests.e2e.system import System, fed_system
+from tests.e2e.system import System, fed_system, recipient, text_of
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.broker, pytest.mark.browser]
@@ -59,16 +59,6 @@ MEMBERS = "organisations:\n" + "".join(
         ("gamma-care", "Gamma Care"),
     )
 )
-
-
-def recipient(mail: EmailMessage) -> str:
-    return str(mail["To"].addresses[0].addr_spec)
-
-
-def text_of(mail: EmailMessage) -> str:
-    body = mail.get_body(preferencelist=("plain",))
-    assert body is not None
-    return str(body.get_content())
 
 
 def mails_to(system: System, org: str) -> list[EmailMessage]:

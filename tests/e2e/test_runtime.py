@@ -4,35 +4,19 @@ from __future__ import annotations
 
 import os
 import signal
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from services.runtime.feed_server import FeedServer
-from services.runtime.scenario import gdacs_rss, red_earthquake
-from tests.e2e.system import System, child_pid, fed_system
+from services.runtime.scenario import gdacs_rss, separate_red_earthquakes
+from tests.e2e.system import LEE, System, child_pid, fed_system, member_mails, members
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.broker
 
-MEMBERS = """\
-organisations:
-  - id: everything-ngo
-    name_ja: なんでもNGO
-    name_en: Everything NGO
-    kind: ngo
-    contacts:
-      - {id: lee, name: Kim Lee, language: en, email: lee@everything.example.org}
-    subscription: {min_level: standby}
-"""
-
-
-def member_mails(system: System) -> int:
-    return sum(
-        1 for m in system.mails() if m["To"].addresses[0].addr_spec == "lee@everything.example.org"
-    )
+MEMBERS = members(LEE)
 
 
 def test_a_killed_service_is_restarted_and_stopping_leaves_no_process(tmp_path: Path) -> None:
@@ -67,11 +51,9 @@ def test_a_killed_supervisor_takes_its_children_with_it(tmp_path: Path) -> None:
 
 
 def test_after_a_broker_restart_the_system_recovers_and_alerts_again(tmp_path: Path) -> None:
-    now = datetime.now(UTC)
+    quakes = separate_red_earthquakes(9_200_001, 2, datetime.now(UTC) - timedelta(minutes=5))
     with FeedServer() as feeds:
-        url = feeds.put(
-            "/xml/rss.xml", gdacs_rss([red_earthquake(9_200_001, now - timedelta(days=20))])
-        )
+        url = feeds.put("/xml/rss.xml", gdacs_rss(quakes[:1]))
         system = fed_system(tmp_path, MEMBERS, url).start()
         try:
             try:
@@ -85,18 +67,7 @@ def test_after_a_broker_restart_the_system_recovers_and_alerts_again(tmp_path: P
                     what="a new broker",
                 )
                 # A second, unrelated disaster after the restart must still reach the member.
-                feeds.put(
-                    "/xml/rss.xml",
-                    gdacs_rss(
-                        [
-                            red_earthquake(9_200_001, now - timedelta(days=20)),
-                            # Far from the first (~900 km): a disaster of its own, no aftershock.
-                            replace(
-                                red_earthquake(9_200_002, now - timedelta(minutes=5)), lat=18.0
-                            ),
-                        ]
-                    ),
-                )
+                feeds.put("/xml/rss.xml", gdacs_rss(quakes))  # the second, a disaster of its own
                 wait_for(
                     lambda: member_mails(system) >= 2, timeout=90, what="the alert after restart"
                 )

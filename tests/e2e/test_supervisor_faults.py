@@ -28,28 +28,13 @@ from schemas import ACKS
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import gdacs_rss, red_earthquake
 from tests.conftest import free_port
-from tests.e2e.system import REPO, System, child_pid, fed_system, roles
+from tests.e2e.system import LEE, REPO, System, child_pid, fed_system, member_mails, members, roles
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.broker
 
-MEMBERS = """\
-organisations:
-  - id: everything-ngo
-    name_ja: なんでもNGO
-    name_en: Everything NGO
-    kind: ngo
-    contacts:
-      - {id: lee, name: Kim Lee, language: en, email: lee@everything.example.org}
-    subscription: {min_level: standby}
-"""
+MEMBERS = members(LEE)
 ROLES = ("broker", "smtp-sink", "ingester", "triage", "notifier", "duty")
-
-
-def member_mails(system: System) -> int:
-    return sum(
-        1 for m in system.mails() if m["To"].addresses[0].addr_spec == "lee@everything.example.org"
-    )
 
 
 def health(system: System) -> dict[str, Any]:
