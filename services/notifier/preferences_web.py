@@ -6,11 +6,9 @@ links), POST saves it, and the RFC 8058 one-click POST to `/unsubscribe` stops a
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
@@ -20,7 +18,6 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -34,6 +31,7 @@ from schemas.vocabulary import HAZARD_WORDS, LEVEL_WORDS
 from services.common.db import Database
 from services.common.errors import StandbyError
 from services.common.logs import get_logger
+from services.common.web_server import serve_app
 from services.notifier.directory import DirectoryFile
 from services.notifier.preference_store import preference_of, save_preference
 from services.notifier.preferences import (
@@ -337,14 +335,6 @@ def _choices(data: FormData, now: datetime, before: Preference) -> Preference:
     )
 
 
-class _Server(uvicorn.Server):
-    """uvicorn without its signal handlers: the notifier owns SIGINT/SIGTERM."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 async def serve_preferences(app: FastAPI, host: str, port: int) -> None:
     """Serve the preference pages until cancelled.
 
@@ -357,14 +347,4 @@ async def serve_preferences(app: FastAPI, host: str, port: int) -> None:
     except OSError as err:
         log.error("preferences_unavailable", host=host, port=port, error=str(err))
         return
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
-    server = _Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]), name="preferences")
-    log.info("preferences_serving", host=host, port=port)
-    try:
-        await asyncio.shield(task)
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            await asyncio.wait_for(task, timeout=10)
-        sock.close()
+    await serve_app(app, host, port, name="preferences", sock=sock)

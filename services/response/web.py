@@ -7,10 +7,8 @@ officer identity the console forwards in a signed header.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hmac
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +16,6 @@ from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-import uvicorn
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
@@ -29,6 +26,7 @@ from services.common.answer_links import AnswerLinkRefusedError, AnswerLinkSigne
 from services.common.errors import StandbyError
 from services.common.logs import get_logger
 from services.common.web import OFFICER_HEADER, OfficerIdentity, read_identity
+from services.common.web_server import serve_app
 from services.response import store
 from services.response.coordination import AnswerForm, Coordinator, Transaction
 from services.response.directory import Directory
@@ -441,25 +439,6 @@ def _error(request: Request, officer: OfficerIdentity, incident_id: str, text: s
     )
 
 
-class _Server(uvicorn.Server):
-    """uvicorn without its signal handlers: the service owns SIGINT/SIGTERM."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 async def serve_web(app: FastAPI, host: str, port: int) -> None:
     """Serve the pages until cancelled, then shut uvicorn down gracefully."""
-    config = uvicorn.Config(
-        app, host=host, port=port, log_config=None, access_log=False, lifespan="off"
-    )
-    server = _Server(config)
-    task = asyncio.create_task(server.serve(), name="response-web")
-    log.info("response_web_serving", host=host, port=port)
-    try:
-        await asyncio.shield(task)
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            await asyncio.wait_for(task, timeout=10)
+    await serve_app(app, host, port, name="response_web")

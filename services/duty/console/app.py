@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from services.common.logs import get_logger
+from services.common.web_server import serve_app
 from services.duty.cap import router as cap
 from services.duty.console import api, audit, links, pages, security_log
 from services.duty.console.auth import CsrfError, NotLoggedInError
@@ -25,7 +21,6 @@ from services.duty.console.guard import cross_site_refusal
 
 __all__ = ["ConsoleDeps", "create_app", "serve_console", "session_secret"]
 
-log = get_logger(__name__)
 
 _HERE = Path(__file__).resolve().parent
 _SECURITY_HEADERS = {
@@ -145,32 +140,7 @@ def _add_error_pages(app: FastAPI) -> None:
         return render(request, "message.html", {"message_key": "csrf_failed"}, status_code=403)
 
 
-class _Server(uvicorn.Server):
-    """uvicorn without its signal handlers: the duty service owns SIGINT/SIGTERM."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 async def serve_console(app: FastAPI, host: str, port: int) -> None:
     """Serve the console until cancelled, then shut uvicorn down gracefully."""
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-        # uvicorn trusts X-Forwarded-For from loopback by default: the app decides instead.
-        proxy_headers=False,
-    )
-    server = _Server(config)
-    task = asyncio.create_task(server.serve(), name="console")
-    log.info("console_serving", host=host, port=port)
-    try:
-        await asyncio.shield(task)
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            await asyncio.wait_for(task, timeout=10)
+    # uvicorn trusts X-Forwarded-For from loopback by default: the app decides instead.
+    await serve_app(app, host, port, name="console", proxy_headers=False)
