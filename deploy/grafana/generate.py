@@ -4,8 +4,8 @@
     .venv/bin/python deploy/grafana/generate.py --check  # exit 1 if the checked-in JSON is stale
 
 The JSON files are checked in so Grafana can provision them without Python; a unit test fails
-when they drift from this script. Every query reads only metrics of services/common/metrics.py,
-and the end-to-end test evaluates every one of them against a real Prometheus.
+when they drift from this script. Every query reads only metrics declared in a metrics module
+(services/common/metrics.py and services/<service>/metrics.py), and the end-to-end test evaluates every one of them against a real Prometheus.
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ class LagMonitor:
 
     async def run(self) -> None:
         """Measure and export until cancelled; a failed measurement is logged and retried."""
-        metrics.prime("", self.topics)
+        metrics.prime_topics(self.topics)
         try:
             while True:
                 try:

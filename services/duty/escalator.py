@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from services.common import metrics
 from services.common.db import Database
 from services.common.logs import get_logger
 from services.common.unit_of_work import Work
 from services.common.wakeup import WakeUpLoop
-from services.duty import queries
+from services.duty import metrics, queries
 from services.duty.paging import Duty
 
 log = get_logger(__name__)

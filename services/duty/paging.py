@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas.acks import AckVia
 from schemas.activations import Activation, IncidentSummary, Level, Reason
 from schemas.base import Message
-from services.common import metrics
 from services.common.errors import StandbyError
 from services.common.logs import get_logger
+from services.duty import metrics
 from services.duty.escalation import ChainExhaustedError, Effects, Escalation, Links, Timer
 from services.duty.models import DutyActivation, DutyPage, DutyTimer, DutyTransition
 from services.duty.rota import PlannedStep, Rota

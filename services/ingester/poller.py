@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import SQLAlchemyError
 
 from schemas.hazards import HazardEvent
-from services.common import metrics
 from services.common.errors import SourceError
 from services.common.logs import get_logger
+from services.ingester import metrics
 from services.ingester.fetch import Fetched, Fetcher
 from services.ingester.publisher import Sink
 from services.ingester.sources import ItemMemo, read_document

@@ -14,9 +14,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from schemas.hazards import HazardEvent, Link
-from services.common import metrics
 from services.common.errors import SourceError
 from services.common.logs import get_logger
+from services.ingester import metrics
 from services.ingester.fetch import Fetcher
 from services.ingester.publisher import Sink
 from services.ingester.sources.base import DocumentReason, parse_datetime, text_or_none

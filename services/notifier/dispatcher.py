@@ -23,13 +23,12 @@ from tenacity import AsyncRetrying, RetryCallState, wait_exponential, wait_rando
 
 from schemas.base import utcnow
 from schemas.deliveries import Channel, DeliveryKind, DeliveryStatus
-from services.common import metrics
 from services.common.errors import DeliveryError
 from services.common.logs import get_logger
 from services.common.presence import Presence
 from services.common.settings import NotifierSettings
 from services.common.wakeup import WakeUpLoop
-from services.notifier import store
+from services.notifier import metrics, store
 from services.notifier.chat import ChatChannel
 from services.notifier.jobs import Job, Outcome, chat_parts
 from services.notifier.mime import check_address

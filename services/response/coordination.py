@@ -32,12 +32,11 @@ from schemas.responses import (
     StepVia,
     SurveyAssignment,
 )
-from services.common import metrics
 from services.common.logs import get_logger
 from services.common.outbox import enqueue
 from services.common.settings import ResponseSettings
 from services.common.unit_of_work import UnitOfWork
-from services.response import store
+from services.response import metrics, store
 from services.response.directory import Directory
 from services.response.models import RollCall
 from services.response.rollcall import (

@@ -30,10 +30,10 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 
 from schemas.topics import ALL_TOPICS
-from services.common import metrics
 from services.common.kafka_admin import ensure_topics, wait_for_broker
 from services.common.logs import configure_logging, get_logger
 from services.common.settings import BROKER_FILE, SERVICES, Settings
+from services.runtime import metrics
 from services.runtime.embedded import RuntimeStartError, broker_argv, free_port
 from services.runtime.health import HealthServer
 from services.runtime.processes import python_child, spawn, stop

@@ -13,9 +13,9 @@ import structlog
 from schemas.acks import AckEvent
 from schemas.hazards import HazardEvent
 from schemas.members import MemberDirectory
-from services.common import metrics
 from services.common.logs import get_logger
 from services.common.service import ServiceContext
+from services.triage import metrics
 from services.triage.criteria import Criteria
 from services.triage.decide import RuleBook
 from services.triage.engine import Triage, apply_ack

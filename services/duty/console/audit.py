@@ -13,9 +13,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common import metrics
 from services.common.db import upsert
 from services.common.logs import get_logger
+from services.duty import metrics
 from services.duty.console.sessions import end_sessions_of
 from services.duty.models import RotaMember, SecurityEvent
 from services.duty.rota import Rota

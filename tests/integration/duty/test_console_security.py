@@ -14,11 +14,11 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from services.common import metrics
 from services.common.db import Database
 from services.common.outbox import enqueue
 from services.common.settings import DutySettings
 from services.common.unit_of_work import units_of_work
+from services.duty import metrics
 from services.duty.console.app import ConsoleDeps, create_app
 from services.duty.console.audit import sync_rota
 from services.duty.models import ConsoleSession, LoginThrottle, SecurityEvent

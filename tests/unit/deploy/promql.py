@@ -7,7 +7,9 @@ import re
 from prometheus_client import REGISTRY
 from prometheus_client.metrics_core import Metric
 
-import services.common.metrics  # noqa: F401  (registers every standby metric)
+import services.runtime.metrics  # noqa: F401  (registers the runtime's series)
+from services.common.metrics import service_metrics
+from services.common.settings import SERVICES
 
 _SUFFIXES = {
     "counter": ("_total", "_created"),
@@ -19,6 +21,9 @@ _SUFFIXES = {
 _NAME = re.compile(r"\b(standby_[a-z0-9_]+)\b")
 # Grafana's macros, as a dashboard over the last 15 minutes would fill them in.
 GRAFANA_MACROS = {"$__rate_interval": "1m", "$__interval": "15s", "$__range": "15m"}
+
+for _service in SERVICES:  # each service's own series
+    service_metrics(_service)
 
 
 def exported_names() -> set[str]:

@@ -11,6 +11,8 @@ from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.metrics import MetricWrapperBase
 
 from services.common import metrics
+from services.common.settings import SERVICES
+from services.runtime import metrics as runtime_metrics
 from tests.conftest import free_port
 
 ALLOWED_LABELS = {"topic", "outcome", "source", "reason", "field", "level", "hazard"} | {
@@ -25,9 +27,12 @@ ALLOWED_LABELS = {"topic", "outcome", "source", "reason", "field", "level", "haz
 
 
 def standby_metrics() -> list[MetricWrapperBase]:
+    """Every series: the shared ones, each service's own and the runtime's."""
+    modules = [metrics, runtime_metrics, *(metrics.service_metrics(s) for s in SERVICES)]
     return [
         value
-        for value in vars(metrics).values()
+        for module in modules
+        for value in vars(module).values()
         if isinstance(value, MetricWrapperBase) and value._name.startswith("standby_")
     ]
 
@@ -69,6 +74,8 @@ def test_priming_a_service_exports_zeros_for_its_vocabulary() -> None:
 
 
 def test_priming_a_source_exports_its_poll_outcomes() -> None:
+    from services.ingester import metrics
+
     metrics.prime_source("unit-feed")
     text = exposition()
     for outcome in metrics.POLL_OUTCOMES:
