@@ -17,7 +17,6 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schemas.base import Message
 from schemas.topics import ALL_TOPICS
 from services.common import metrics
 from services.common.broker import (
@@ -31,7 +30,7 @@ from services.common.db import Database
 from services.common.kafka_admin import ensure_topics, wait_for_broker
 from services.common.lag import LagMonitor
 from services.common.logs import configure_logging, get_logger, register_secrets, secret_values
-from services.common.outbox import OutboxRelay, claim, enqueue
+from services.common.outbox import OutboxRelay
 from services.common.settings import BROKER_FILE, ServiceName, Settings
 from services.common.unit_of_work import UnitOfWork, units_of_work
 
@@ -89,27 +88,10 @@ class ServiceContext:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work; the relay is woken only after it commits."""
+        """A bare transaction, the relay woken after it commits (paths not yet on `work()`)."""
         async with self.db.transaction() as session:
             yield session
         self.relay.kick()
-
-    @asynccontextmanager
-    async def consuming(self, message: Message) -> AsyncIterator[AsyncSession | None]:
-        """Open a unit of work for a consumed message; yield None if it was already processed."""
-        async with self.transaction() as session:
-            if not await claim(session, message.id, message.topic):
-                log.info(
-                    "duplicate_message_skipped", topic=message.topic, message_id=str(message.id)
-                )
-                yield None
-                return
-            yield session
-
-    async def publish(
-        self, session: AsyncSession, *messages: Message, key: str | None = None
-    ) -> None:
-        await enqueue(session, *messages, key=key)
 
 
 def build_context(

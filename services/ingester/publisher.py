@@ -38,14 +38,14 @@ class EventPublisher:
         if not events:
             return 0
         published = 0
-        async with self.ctx.transaction() as session:
-            seen = await load_seen(session, (e.key for e in events))
+        async with self.ctx.work() as work:
+            seen = await load_seen(work.session, (e.key for e in events))
             for event in events:
                 decision = decide(event, seen.get(event.key))
                 if not decision.publish or decision.seen is None:
                     continue
                 seen[event.key] = decision.seen
-                await record_published(session, event.key, decision.seen)
-                await self.ctx.publish(session, event, key=event.key)
+                await record_published(work.session, event.key, decision.seen)
+                work.publish(event, key=event.key)
                 published += 1
         return published

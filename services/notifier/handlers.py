@@ -184,7 +184,8 @@ class Handlers:
         """Tell the members already told about the incident to deploy or to stand down."""
         notice = _NOTICES.get(ack.state)
         if notice is None:
-            async with self.ctx.consuming(ack):
+            async with self.ctx.work() as work:
+                await work.claim(ack)
                 return
         directory = self.directory.current()
         incident_id = str(ack.incident_id)
@@ -201,7 +202,8 @@ class Handlers:
                 activation_id=str(ack.activation_id),
                 state=ack.state.value,
             )
-            async with self.ctx.consuming(ack):
+            async with self.ctx.work() as work:
+                await work.claim(ack)
                 return
         rendered = {
             # Only the message written for members: the officer's internal note never leaves duty.

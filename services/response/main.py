@@ -47,14 +47,14 @@ async def setup(ctx: ServiceContext) -> None:
     coordinator, deps = build(ctx)
 
     async def on_activation(activation: Activation) -> None:
-        async with ctx.consuming(activation) as session:
-            if session is not None:
-                await coordinator.on_activation(session, activation)
+        async with ctx.work() as work:
+            if await work.claim(activation):
+                await coordinator.on_activation(work.session, activation)
 
     async def on_delivery(delivery: Delivery) -> None:
-        async with ctx.consuming(delivery) as session:
-            if session is not None:
-                await coordinator.on_delivery(session, delivery)
+        async with ctx.work() as work:
+            if await work.claim(delivery):
+                await coordinator.on_delivery(work.session, delivery)
 
     async def on_ack(ack: AckEvent) -> None:
         async with ctx.work() as work:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
 from sqlalchemy import func, select
 
@@ -10,6 +13,7 @@ from services.common.db import Database
 from services.common.outbox import outbox
 from services.common.service import build_context
 from services.common.settings import Settings
+from services.common.unit_of_work import UnitOfWork
 from services.ingester.models import SeenEvent
 from services.ingester.publisher import EventPublisher
 from services.ingester.sources import parse_document
@@ -64,15 +68,20 @@ async def test_a_failed_transaction_leaves_neither_record_nor_outbox_row(
     ctx = build_context("ingester", Settings(), db=database)
     publisher = EventPublisher(ctx)
 
-    async def broken_publish(*_: object, **__: object) -> None:
-        raise RuntimeError("crash after the record, before the outbox")
+    work = ctx.work
 
-    ctx.publish = broken_publish  # type: ignore[method-assign]
+    @asynccontextmanager
+    async def broken_work() -> AsyncIterator[UnitOfWork]:
+        async with work() as unit:
+            yield unit
+            raise RuntimeError("crash after the record, before the outbox")
+
+    ctx.work = broken_work  # type: ignore[method-assign]
     with pytest.raises(RuntimeError):
         await publisher.publish_new(events(rss_item(9)))
     async with database.sessions() as session:
         assert (
             await session.execute(select(func.count()).select_from(SeenEvent))
         ).scalar_one() == 0
-    ctx.publish = type(ctx).publish.__get__(ctx)  # type: ignore[method-assign]
+    ctx.work = work  # type: ignore[method-assign]
     assert await publisher.publish_new(events(rss_item(9))) == 1
