@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,22 +24,13 @@ from schemas.members import Language
 from schemas.pages import Page
 from services.notifier.rendering import Renderer
 from tests.conftest import EmbeddedBroker
+from tests.e2e.browser import chromium
 from tests.integration.duty.factories import PASSWORD, activation, write_rota
 from tests.integration.duty.process import DutyProcess, publish
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.broker]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 HOSTILE_TITLE = (
     'M 7.1 <script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> '
@@ -114,14 +104,8 @@ def duty(
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        pytest.fail(f"{CHROMIUM} is missing: run `make sysdeps-test` (make test does it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def handed_to_notifier(duty: DutyProcess, topic: str, activation_id: UUID) -> list[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,14 +19,13 @@ import pytest
 import yaml
 
 from tests.conftest import EmbeddedBroker
+from tests.e2e.browser import chromium
 from tests.integration.duty.factories import PASSWORD, activation, rota_dict
 from tests.integration.duty.process import DutyProcess, publish
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.broker]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 PHISHING = "URGENT: the console is down, acknowledge by phone at +81 3 0000 0000"
 
 
@@ -52,14 +50,8 @@ def duty(tmp_path: Path, rota_file: Path, embedded_broker: EmbeddedBroker) -> It
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        pytest.fail(f"{CHROMIUM} is missing: run `make sysdeps-test` (make test does it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def guess(url: str, source: str) -> int:

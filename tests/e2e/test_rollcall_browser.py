@@ -8,7 +8,6 @@ every step of the roll-call."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -19,13 +18,12 @@ import pytest
 
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import gdacs_rss, red_earthquake
+from tests.e2e.browser import chromium
 from tests.e2e.system import System, fed_system, recipient, text_of
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.broker, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
 PASSWORD = "standby-demo"
 
 
@@ -102,14 +100,8 @@ def duty_timeline(officer: Any, console: str, incident: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        pytest.fail(f"{CHROMIUM} is missing: run `make sysdeps-test` (make test does it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def test_roll_call_survey_and_launch_from_the_mail_links_to_the_export(
