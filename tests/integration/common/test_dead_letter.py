@@ -14,6 +14,7 @@ from schemas.topics import HAZARDS, dlq
 from services.common.broker import Routes, make_broker
 from services.common.settings import KafkaSettings
 from tests.conftest import EmbeddedBroker
+from tests.messages import event
 
 
 async def test_an_invalid_message_lands_in_the_dlq_and_the_next_valid_one_is_handled(
@@ -42,14 +43,7 @@ async def test_an_invalid_message_lands_in_the_dlq_and_the_next_valid_one_is_han
     marker = uuid4().hex
     try:
         await broker.publish(b'{"unexpected": "' + marker.encode() + b'"}', HAZARDS)
-        good = HazardEvent(
-            source="gdacs",
-            source_id=f"EQ:{marker}",
-            version="1",
-            hazard_type="EQ",
-            title="after the bad one",
-            event_time=datetime.now(UTC),
-        )
+        good = event(marker, title="after the bad one", at=datetime.now(UTC))
         await broker.publish(good.model_dump_json().encode(), HAZARDS)
         dead: list[DeadLetter] = []
         deadline = time.monotonic() + 30

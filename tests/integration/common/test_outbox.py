@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from uuid import uuid4
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -14,19 +14,9 @@ from schemas import HAZARDS, HazardEvent
 from services.common.db import Database
 from services.common.outbox import OutboxRelay, claim, enqueue, outbox
 from tests.conftest import EmbeddedBroker
+from tests.messages import event
 
 SERVICE = "common"
-
-
-def event(n: int) -> HazardEvent:
-    return HazardEvent(
-        source="gdacs",
-        source_id=f"EQ:{n}",
-        version="1",
-        hazard_type="EQ",
-        title=f"quake {n}",
-        event_time=datetime(2026, 11, 23, tzinfo=UTC),
-    )
 
 
 async def test_a_message_id_is_claimed_once(database: Database) -> None:

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from schemas import HAZARDS, DeadLetter, HazardEvent, dlq
 from services.common.broker import Routes
 from services.common.settings import KafkaSettings
-
-
-def event(n: int) -> HazardEvent:
-    return HazardEvent(
-        source="gdacs",
-        source_id=f"EQ:{n}",
-        version="1",
-        hazard_type="EQ",
-        title=f"quake {n}",
-        event_time=datetime(2026, 11, 23, tzinfo=UTC),
-    )
+from tests.messages import event
 
 
 def wired(
