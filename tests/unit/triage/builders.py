@@ -55,6 +55,34 @@ def report(
     )
 
 
+GORKHA = datetime(2015, 4, 25, 6, 11, tzinfo=UTC)
+"""The M7.8 main shock of the Nepal 2015 sequence."""
+
+
+def nepal_quake(
+    source_id: str,
+    at: datetime,
+    lat: float,
+    lon: float,
+    magnitude: float,
+    alert: AlertLevel = AlertLevel.GREEN,
+    *,
+    countries: tuple[str, ...] = ("NPL",),
+    people: int | None = None,
+) -> HazardEvent:
+    """An earthquake of magnitude `magnitude` at (lat, lon) in Nepal, reported by GDACS."""
+    return report(
+        source_id,
+        alert=alert,
+        countries=countries,
+        at=at,
+        lat=lat,
+        lon=lon,
+        severity=(magnitude, "M"),
+        people=people,
+    )
+
+
 def hours(n: float) -> timedelta:
     return timedelta(hours=n)
 

@@ -9,50 +9,24 @@ from schemas.hazards import AlertLevel, HazardType
 from services.triage.engine import Triage
 from services.triage.grouping import aftershock_window
 from services.triage.incidents import IncidentBook
-from tests.unit.triage.builders import context, report, shipped
-
-GORKHA = datetime(2015, 4, 25, 6, 11, tzinfo=UTC)
+from tests.unit.triage.builders import GORKHA, context, nepal_quake, report, shipped
 
 
 def nepal_2015() -> list:
     """The main shock, two large aftershocks the same day and the M7.3 of 12 May."""
+    red, orange = AlertLevel.RED, AlertLevel.ORANGE
     return [
-        report(
-            "EQ:1",
-            alert=AlertLevel.RED,
-            countries=("NPL",),
-            at=GORKHA,
-            lat=28.23,
-            lon=84.73,
-            severity=(7.8, "M"),
-            people=5_000_000,
-        ),
-        report(
-            "EQ:2",
-            alert=AlertLevel.ORANGE,
-            countries=("NPL",),
-            at=GORKHA + timedelta(minutes=34),
-            lat=28.19,
-            lon=84.86,
-            severity=(6.6, "M"),
-        ),
-        report(
-            "EQ:3",
-            alert=AlertLevel.ORANGE,
-            countries=("NPL",),
-            at=GORKHA + timedelta(days=1, hours=1),
-            lat=27.79,
-            lon=85.91,
-            severity=(6.7, "M"),
-        ),
-        report(
+        nepal_quake("EQ:1", GORKHA, 28.23, 84.73, 7.8, red, people=5_000_000),
+        nepal_quake("EQ:2", GORKHA + timedelta(minutes=34), 28.19, 84.86, 6.6, orange),
+        nepal_quake("EQ:3", GORKHA + timedelta(days=1, hours=1), 27.79, 85.91, 6.7, orange),
+        nepal_quake(
             "EQ:4",
-            alert=AlertLevel.RED,
+            GORKHA + timedelta(days=17),
+            27.84,
+            86.08,
+            7.3,
+            red,
             countries=("NPL", "CHN"),
-            at=GORKHA + timedelta(days=17),
-            lat=27.84,
-            lon=86.08,
-            severity=(7.3, "M"),
             people=2_000_000,
         ),
     ]
@@ -79,22 +53,8 @@ def test_a_quake_beyond_the_window_is_a_new_incident() -> None:
     book = IncidentBook()
     main, *_ = nepal_2015()
     book.file(main)
-    later = report(
-        "EQ:9",
-        countries=("NPL",),
-        at=GORKHA + timedelta(days=40),
-        lat=28.0,
-        lon=84.9,
-        severity=(6.9, "M"),
-    )
-    far = report(
-        "EQ:10",
-        countries=("NPL",),
-        at=GORKHA + timedelta(days=3),
-        lat=29.9,
-        lon=81.0,
-        severity=(6.1, "M"),
-    )
+    later = nepal_quake("EQ:9", GORKHA + timedelta(days=40), 28.0, 84.9, 6.9)
+    far = nepal_quake("EQ:10", GORKHA + timedelta(days=3), 29.9, 81.0, 6.1)
     assert book.file(later)[1] and book.file(far)[1]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from schemas.hazards import AlertLevel, HazardEvent, HazardType, Source
-from services.triage.incidents import IncidentBook, MergePolicy, distance_km, glide_key
+from services.triage.incidents import Incident, IncidentBook, MergePolicy, distance_km, glide_key
 from tests.unit.triage.builders import T0, hours, report
 
 
@@ -111,43 +111,42 @@ def test_a_report_dated_by_month_joins_the_one_incident_that_began_that_month() 
     assert storm.first_seen == when
 
 
-def test_a_report_dated_by_month_does_not_guess_between_equally_alarming_incidents() -> None:
-    b = book()
-    when = datetime(2020, 11, 5, tzinfo=UTC)
-    b.file(report("TC:1", countries=("HND",), at=when, alert=AlertLevel.RED))
-    b.file(
-        report(
-            "TC:2",
-            countries=("HND",),
-            at=when + hours(200),
-            alert=AlertLevel.RED,
-            lat=15.0,
-            lon=-86.0,
-        )
-    )
-    _, created, _ = b.file(
-        relief("50507", hazard=HazardType.TROPICAL_CYCLONE, countries=("HND",), **month_of(when))
-    )
-    assert created
+NOVEMBER_2020 = datetime(2020, 11, 5, tzinfo=UTC)
 
 
-def test_a_report_dated_by_month_prefers_the_most_alarming_incident() -> None:
+def two_storms_in_honduras(first: AlertLevel) -> tuple[IncidentBook, Incident]:
+    """Cyclones in Honduras in November 2020: the first at `first`, a red one 200 hours on."""
     b = book()
-    when = datetime(2020, 11, 5, tzinfo=UTC)
-    b.file(report("TC:1", countries=("HND",), at=when, alert=AlertLevel.GREEN))
+    b.file(report("TC:1", countries=("HND",), at=NOVEMBER_2020, alert=first))
     red, _, _ = b.file(
         report(
             "TC:2",
             countries=("HND",),
-            at=when + hours(200),
+            at=NOVEMBER_2020 + hours(200),
             alert=AlertLevel.RED,
             lat=15.0,
             lon=-86.0,
         )
     )
-    joined, _, _ = b.file(
-        relief("50508", hazard=HazardType.TROPICAL_CYCLONE, countries=("HND",), **month_of(when))
+    return b, red
+
+
+def storm_of_the_month(source_id: str) -> HazardEvent:
+    """A ReliefWeb cyclone in Honduras dated only by its month, November 2020."""
+    return relief(
+        source_id, hazard=HazardType.TROPICAL_CYCLONE, countries=("HND",), **month_of(NOVEMBER_2020)
     )
+
+
+def test_a_report_dated_by_month_does_not_guess_between_equally_alarming_incidents() -> None:
+    b, _ = two_storms_in_honduras(AlertLevel.RED)
+    _, created, _ = b.file(storm_of_the_month("50507"))
+    assert created
+
+
+def test_a_report_dated_by_month_prefers_the_most_alarming_incident() -> None:
+    b, red = two_storms_in_honduras(AlertLevel.GREEN)
+    joined, _, _ = b.file(storm_of_the_month("50508"))
     assert joined is red
 
 
