@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.acks import AckVia
 from services.duty import queries
@@ -149,13 +150,26 @@ async def activations(request: Request, session: ReadSession, officer: OfficerDe
 _FILTERS = ("level", "state", "mine", "country")
 
 
+async def _detail(
+    request: Request, session: AsyncSession, activation_id: UUID, action: Action | None = None
+) -> queries.ActivationDetail | Response:
+    """The activation, or the page shown instead: not found, or back to it when `action` is
+    not open in its state."""
+    detail = await queries.activation_detail(session, activation_id)
+    if detail is None:
+        return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
+    if action is not None and action not in detail.actions:
+        return RedirectResponse(f"/activations/{activation_id}?error=not_allowed", status_code=303)
+    return detail
+
+
 @router.get("/activations/{activation_id}")
 async def activation(
     request: Request, session: ReadSession, activation_id: UUID, officer: OfficerDep
 ) -> Response:
-    detail = await queries.activation_detail(session, activation_id)
-    if detail is None:
-        return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
+    detail = await _detail(request, session, activation_id)
+    if isinstance(detail, Response):
+        return detail
     # Only a key from a closed set, never text from the URL (a phishing line on a trusted page).
     error = request.query_params.get("error")
     return render(
@@ -170,9 +184,9 @@ _NOTICES = frozenset({"not_allowed"})
 async def members(
     request: Request, session: ReadSession, activation_id: UUID, officer: OfficerDep
 ) -> Response:
-    detail = await queries.activation_detail(session, activation_id)
-    if detail is None:
-        return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
+    detail = await _detail(request, session, activation_id)
+    if isinstance(detail, Response):
+        return detail
     return render(request, "members.html", {"a": detail})
 
 
@@ -184,11 +198,9 @@ async def confirm_action(
     action: Action,
     officer: OfficerDep,
 ) -> Response:
-    detail = await queries.activation_detail(session, activation_id)
-    if detail is None:
-        return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
-    if action not in detail.actions:
-        return RedirectResponse(f"/activations/{activation_id}?error=not_allowed", status_code=303)
+    detail = await _detail(request, session, activation_id, action)
+    if isinstance(detail, Response):
+        return detail
     return render(
         request,
         "confirm_action.html",
@@ -209,11 +221,9 @@ async def preview_action(
 ) -> Response:
     """Show the confirm form again with what members would read; nothing is sent or changed."""
     check_csrf(request, csrf)
-    detail = await queries.activation_detail(session, activation_id)
-    if detail is None:
-        return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
-    if action not in detail.actions:
-        return RedirectResponse(f"/activations/{activation_id}?error=not_allowed", status_code=303)
+    detail = await _detail(request, session, activation_id, action)
+    if isinstance(detail, Response):
+        return detail
     context = {"a": detail, "action": action.value, "note": note, "member_message": member_message}
     return render(request, "confirm_action.html", context)
 
