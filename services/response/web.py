@@ -8,7 +8,7 @@ officer identity the console forwards in a signed header.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
 
 from schemas.members import Sector
 from schemas.responses import AnswerKind, AnswerVia, Programme
@@ -380,18 +381,14 @@ def _decision_routes(app: FastAPI) -> None:
             }
         except ValueError as err:
             return _error(request, officer, incident_id, str(err))
-        if form.get("confirm") != "yes":
-            return _render(
-                request,
-                "confirm_survey.html",
-                officer.language,
-                {"incident_id": incident_id, "choices": choices, "csrf": officer.csrf},
-            )
-        try:
-            await deps.coordinator.decide_survey(incident_id, choices, officer.officer_id)
-        except DecisionError as err:
-            return _error(request, officer, incident_id, str(err))
-        return RedirectResponse(f"/rollcall/{incident_id}", status_code=303)
+        return await _once_confirmed(
+            request,
+            officer,
+            incident_id,
+            form,
+            ("confirm_survey.html", {"choices": choices}),
+            lambda: deps.coordinator.decide_survey(incident_id, choices, officer.officer_id),
+        )
 
 
 def _launch_route(app: FastAPI) -> None:
@@ -412,18 +409,35 @@ def _launch_route(app: FastAPI) -> None:
             )
         except ValueError as err:
             return _error(request, officer, incident_id, str(err).splitlines()[0])
-        if form.get("confirm") != "yes":
-            return _render(
-                request,
-                "confirm_launch.html",
-                officer.language,
-                {"incident_id": incident_id, "programme": programme, "csrf": officer.csrf},
-            )
-        try:
-            await deps.coordinator.launch(incident_id, programme, officer.officer_id)
-        except DecisionError as err:
-            return _error(request, officer, incident_id, str(err))
-        return RedirectResponse(f"/rollcall/{incident_id}", status_code=303)
+        return await _once_confirmed(
+            request,
+            officer,
+            incident_id,
+            form,
+            ("confirm_launch.html", {"programme": programme}),
+            lambda: deps.coordinator.launch(incident_id, programme, officer.officer_id),
+        )
+
+
+async def _once_confirmed(
+    request: Request,
+    officer: OfficerIdentity,
+    incident_id: str,
+    form: FormData,
+    confirm: tuple[str, dict[str, Any]],
+    decide: Callable[[], Awaitable[object]],
+) -> Response:
+    """Show the confirm page (template, what it shows) until the officer confirms; then take
+    the decision and go back to the board, or say why it was refused."""
+    if form.get("confirm") != "yes":
+        template, shown = confirm
+        context = {"incident_id": incident_id, **shown, "csrf": officer.csrf}
+        return _render(request, template, officer.language, context)
+    try:
+        await decide()
+    except DecisionError as err:
+        return _error(request, officer, incident_id, str(err))
+    return RedirectResponse(f"/rollcall/{incident_id}", status_code=303)
 
 
 _WILLING = (AnswerKind.CAN_DEPLOY, AnswerKind.ON_SITE)

@@ -71,6 +71,13 @@ def delivery(incident_id: UUID, organisation_id: str, contact_id: str = "c") -> 
     )
 
 
+def survey_form(*organisations: str, confirm: bool = True) -> dict[str, object]:
+    """The officer's survey decision, 5,000,000 yen to each organisation (or its review)."""
+    form: dict[str, object] = {"csrf": "csrf-token", "organisations": list(organisations)}
+    form.update({f"budget_{org}": "5000000" for org in organisations})
+    return {**form, "confirm": "yes"} if confirm else form
+
+
 def launch_form(participants: list[str], private_jpy: int = 0) -> dict[str, object]:
     """The officer's confirmed launch of the Philippines programme."""
     return {

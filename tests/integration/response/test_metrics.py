@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 
 from schemas.acks import AckVia
 from services.common.db import Database
-from tests.integration.response.rig import START, Rig, activation, launch_form
+from tests.integration.response.rig import START, Rig, activation, launch_form, survey_form
 
 SERVICE = "response"
 ORGS = ["hope-bridge", "asia-medical", "tohoku-relief", "nihon-logistics"]
@@ -54,12 +54,7 @@ async def test_first_answer_survey_and_answer_rate_are_counted_once_per_incident
         for _ in range(2):  # the second is refused: decided already
             await client.post(
                 f"{base}/survey",
-                data={
-                    "csrf": "csrf-token",
-                    "organisations": ["hope-bridge"],
-                    "budget_hope-bridge": "5000000",
-                    "confirm": "yes",
-                },
+                data=survey_form("hope-bridge"),
                 headers=officer,
             )
         assert grew(survey, SURVEY) == (1, 2 * 3600 + 10 * 60)

@@ -10,7 +10,7 @@ from schemas.acks import AckVia
 from schemas.topics import ANSWERS, COORDINATION, ROLLCALL
 from services.common.db import Database
 from services.response import store
-from tests.integration.response.rig import Rig, activation, launch_form
+from tests.integration.response.rig import Rig, activation, launch_form, survey_form
 
 SERVICE = "response"
 ORGS = ["hope-bridge", "asia-medical", "tohoku-relief", "nihon-logistics"]
@@ -159,11 +159,7 @@ async def test_survey_then_launch_tell_the_chosen_and_everyone(database: Databas
         assert refused.status_code == 422  # asia-medical never said it can deploy
         review = await client.post(
             f"{base}/survey",
-            data={
-                "csrf": "csrf-token",
-                "organisations": ["hope-bridge"],
-                "budget_hope-bridge": "5000000",
-            },
+            data=survey_form("hope-bridge", confirm=False),
             headers=officer,
         )
         assert review.status_code == 200 and "cannot be undone" in review.text
@@ -171,12 +167,7 @@ async def test_survey_then_launch_tell_the_chosen_and_everyone(database: Databas
         rig.now += timedelta(hours=3)
         decided = await client.post(
             f"{base}/survey",
-            data={
-                "csrf": "csrf-token",
-                "organisations": ["hope-bridge"],
-                "budget_hope-bridge": "5000000",
-                "confirm": "yes",
-            },
+            data=survey_form("hope-bridge"),
             headers=officer,
         )
         assert decided.status_code == 303
@@ -227,12 +218,7 @@ async def test_every_audited_step_is_published_for_the_timelines_and_only_those(
         await rig.coordinator.send_due_reminders()
         await client.post(
             f"{base}/survey",
-            data={
-                "csrf": "csrf-token",
-                "organisations": ["hope-bridge"],
-                "budget_hope-bridge": "5000000",
-                "confirm": "yes",
-            },
+            data=survey_form("hope-bridge"),
             headers=officer,
         )
         refused = await client.post(  # a refused decision is neither audited nor published
