@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
-from uuid import uuid4
 
 import httpx
 import uvicorn
@@ -27,9 +26,8 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from benchmarks.bench_pipeline import pct, raw_hop_ms
-from schemas.activations import Activation, IncidentSummary, Level, Reason
+from benchmarks.support import red_activation
 from schemas.base import utcnow
-from schemas.hazards import AlertLevel, HazardType
 from schemas.members import MemberDirectory
 from schemas.topics import ALL_TOPICS
 from services.common.answer_links import AnswerLinkSigner
@@ -116,20 +114,7 @@ async def measure(seconds: float) -> None:
         await relay.start()
         while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
             await asyncio.sleep(0.05)
-        act = Activation(
-            activation_id=uuid4(),
-            incident_id=uuid4(),
-            level=Level.ACTIVATE,
-            score=90,
-            reasons=[Reason(rule="red", sentence="red", level=Level.ACTIVATE)],
-            summary=IncidentSummary(
-                title="bench quake",
-                hazard_type=HazardType.EARTHQUAKE,
-                countries=["PHL"],
-                event_time=utcnow(),
-                alert_level=AlertLevel.RED,
-            ),
-        )
+        act = red_activation()
         async with db.transaction() as session:
             await coordinator.on_activation(session, act)
         from services.response import store
