@@ -3,9 +3,10 @@ schedule while disasters arrive and duty pages are acknowledged from their mails
 
 `make chaos` runs the long schedule; tests/e2e/test_chaos.py runs a short one in `make test`.
 Every broker kill is followed at once by a new disaster; its recovery time is from the kill to
-the first member mail of that disaster. At the end the run counts lost and duplicate mails,
-missing pages, lost acknowledgements and leftover processes, and fails on any loss, on more
-duplicate mails than notifier kills, or on a recovery slower than the limit.
+the first member mail of that disaster. The run ends with Ctrl-C (SIGINT to the runtime) and
+counts lost and duplicate mails, missing pages, lost acknowledgements and processes left, and
+fails on any loss, on more duplicate mails than notifier kills, or on a recovery slower than
+the limit.
 """
 
 from __future__ import annotations
@@ -154,7 +155,7 @@ class Report:
         if not self.runtime_up:
             found.append("the runtime exited during the run")
         if self.leftover:
-            found.append(f"processes left after stopping: {self.leftover}")
+            found.append(f"processes left after Ctrl-C: {self.leftover}")
         return found
 
     def text(self) -> str:
@@ -173,7 +174,7 @@ class Report:
             + ", ".join("never" if r is None else f"{r:.1f}" for r in self.recoveries)
             + (f"  max {max(times):.1f} s" if times else ""),
             f"  runtime up at the end    {'yes' if self.runtime_up else 'NO'}",
-            f"  leftover processes       {len(self.leftover)}",
+            f"  leftover after Ctrl-C    {len(self.leftover)}",
             "  broker log lines         "
             + ", ".join(f"{k} {v}" for k, v in sorted(self.log_lines.items())),
         ]
@@ -270,7 +271,7 @@ class Run:
             self._until(system, self._complete, plan.settle_s)
             self.report.runtime_up = system.proc is not None and system.proc.poll() is None
         finally:
-            code = system.stop(timeout=60)
+            code = system.stop(timeout=60, ctrl_c=True)
             self.report.runtime_up = self.report.runtime_up and code == 0
         self.report.elapsed_s = time.monotonic() - started
         self.read_new_mails(system)

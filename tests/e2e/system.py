@@ -87,10 +87,12 @@ class System:
         )
         return self
 
-    def stop(self, timeout: float = 40) -> int:
+    def stop(self, timeout: float = 40, *, ctrl_c: bool = False) -> int:
+        """Stop `standby run` with SIGTERM, or with the SIGINT of Ctrl-C in its terminal (its
+        children are in sessions of their own: the terminal's signal reaches only the runtime)."""
         assert self.proc is not None
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(signal.SIGINT if ctrl_c else signal.SIGTERM)
             try:
                 return self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
