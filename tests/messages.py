@@ -1,8 +1,10 @@
-"""The smallest valid hazard event, for tests of the plumbing (routes, outbox, dead letters)."""
+"""For tests of the plumbing: the smallest valid hazard event, and a topic read from now on."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas import HazardEvent
 
@@ -17,3 +19,16 @@ def event(n: int | str, *, title: str | None = None, at: datetime | None = None)
         title=title or f"quake {n}",
         event_time=at or datetime(2026, 11, 23, tzinfo=UTC),
     )
+
+
+async def tail(bootstrap: str, topic: str) -> AIOKafkaConsumer:
+    """A started consumer of `topic` at its end: it reads what is published from now on."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=20
+    )
+    await consumer.start()
+    partition = TopicPartition(topic, 0)  # standby's topics have one partition
+    consumer.assign([partition])
+    await consumer.seek_to_end(partition)
+    await consumer.position(partition)  # the end is fixed now, before anything is published
+    return consumer

@@ -7,14 +7,12 @@ import time
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from aiokafka import AIOKafkaConsumer
-
 from schemas import DeadLetter, HazardEvent
 from schemas.topics import HAZARDS, dlq
 from services.common.broker import Routes, make_broker
 from services.common.settings import KafkaSettings
 from tests.conftest import EmbeddedBroker
-from tests.messages import event
+from tests.messages import event, tail
 
 
 async def test_an_invalid_message_lands_in_the_dlq_and_the_next_valid_one_is_handled(
@@ -30,15 +28,7 @@ async def test_an_invalid_message_lands_in_the_dlq_and_the_next_valid_one_is_han
 
     routes.add(HAZARDS, HazardEvent, handle)
     routes.attach(broker)
-    letters = AIOKafkaConsumer(
-        dlq(HAZARDS),
-        bootstrap_servers=embedded_broker.bootstrap,
-        group_id=None,
-        auto_offset_reset="latest",
-        fetch_max_wait_ms=20,
-    )
-    await letters.start()
-    await letters.seek_to_end()
+    letters = await tail(embedded_broker.bootstrap, dlq(HAZARDS))
     await broker.start()
     marker = uuid4().hex
     try:

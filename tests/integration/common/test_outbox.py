@@ -7,14 +7,14 @@ import time
 from datetime import timedelta
 from uuid import uuid4
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
 from schemas import HAZARDS, HazardEvent
 from services.common.db import Database
 from services.common.outbox import OutboxRelay, claim, enqueue, outbox
 from tests.conftest import EmbeddedBroker
-from tests.messages import event
+from tests.messages import event, tail
 
 SERVICE = "common"
 
@@ -93,15 +93,7 @@ async def test_the_relay_reaches_a_consumer_through_the_embedded_broker(
     producer = AIOKafkaProducer(bootstrap_servers=embedded_broker.bootstrap, acks="all")
     await producer.start()
     topic = HAZARDS
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=embedded_broker.bootstrap,
-        group_id=None,
-        auto_offset_reset="latest",
-        fetch_max_wait_ms=20,
-    )
-    await consumer.start()
-    await consumer.seek_to_end()
+    consumer = await tail(embedded_broker.bootstrap, topic)
 
     async def publish(payload: bytes, topic: str, key: bytes | None) -> None:
         await producer.send_and_wait(topic, payload, key=key)

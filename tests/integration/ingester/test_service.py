@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import REGISTRY
 
 from schemas.hazards import HazardEvent
@@ -18,6 +17,7 @@ from services.common.settings import IngesterSettings, KafkaSettings, Settings
 from services.ingester.main import setup
 from tests.conftest import EmbeddedBroker
 from tests.integration.ingester.feed_server import feed_server
+from tests.messages import tail
 from tests.unit.ingester.corpus import good_rss
 
 pytestmark = pytest.mark.broker
@@ -54,17 +54,11 @@ class Hazards:
     """Everything published on hazards.v1 about our event, read from the end of the topic on."""
 
     def __init__(self, bootstrap: str) -> None:
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=20
-        )
+        self.bootstrap = bootstrap
         self.seen: list[HazardEvent] = []
 
     async def start(self) -> None:
-        await self.consumer.start()
-        partition = TopicPartition(HAZARDS, 0)
-        self.consumer.assign([partition])
-        await self.consumer.seek_to_end(partition)
-        await self.consumer.position(partition)
+        self.consumer = await tail(self.bootstrap, HAZARDS)
 
     async def drain(self, seconds: float = 0.3) -> list[HazardEvent]:
         batches = await self.consumer.getmany(timeout_ms=int(seconds * 1000))

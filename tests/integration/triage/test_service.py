@@ -10,7 +10,7 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
 from schemas.acks import AckEvent, AckState, AckVia
@@ -24,6 +24,7 @@ from services.common.settings import KafkaSettings, Settings, TriageSettings
 from services.triage.main import setup
 from services.triage.models import ActivationRow, DecisionRow, IncidentRow
 from tests.conftest import EmbeddedBroker
+from tests.messages import tail
 from tests.unit.triage.builders import SHIPPED_CRITERIA, report
 
 pytestmark = pytest.mark.broker
@@ -43,17 +44,11 @@ class Activations:
     """What triage publishes about our incident, read from the end of activations.v1 on."""
 
     def __init__(self, bootstrap: str) -> None:
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=20
-        )
+        self.bootstrap = bootstrap
         self.seen: list[tuple[Activation, bytes | None]] = []
 
     async def start(self) -> None:
-        await self.consumer.start()
-        partition = TopicPartition(ACTIVATIONS, 0)
-        self.consumer.assign([partition])
-        await self.consumer.seek_to_end(partition)
-        await self.consumer.position(partition)
+        self.consumer = await tail(self.bootstrap, ACTIVATIONS)
 
     async def drain(self, seconds: float = 0.1) -> list[tuple[Activation, bytes | None]]:
         for records in (await self.consumer.getmany(timeout_ms=int(seconds * 1000))).values():
