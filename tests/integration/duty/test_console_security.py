@@ -14,6 +14,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from schemas.activations import Activation
 from services.common.db import Database
 from services.common.outbox import enqueue
 from services.common.settings import DutySettings
@@ -22,7 +23,7 @@ from services.duty import metrics
 from services.duty.console.app import ConsoleDeps, create_app
 from services.duty.console.audit import sync_rota
 from services.duty.models import ConsoleSession, LoginThrottle, SecurityEvent
-from services.duty.paging import Duty, Links
+from services.duty.paging import Duty, Links, Outcome
 from services.duty.rota import Rota
 from services.duty.tokens import LinkSigner
 from tests.integration.duty.console_app import BASE, csrf_of
@@ -68,6 +69,12 @@ def _rota() -> dict[str, Any]:
     rota = rota_dict()
     rota["officers"][2]["roles"] = ["director"]  # ito
     return rota
+
+
+async def recorded(deps: ConsoleDeps, incoming: Activation) -> Outcome:
+    """Duty records the activation, as its consumer would."""
+    async with deps.db.transaction() as session:
+        return await deps.duty.record_activation(session, incoming, NOW)
 
 
 async def login(
@@ -200,8 +207,7 @@ async def test_a_logged_out_cookie_is_refused_when_replayed(world: World) -> Non
 async def test_leaving_the_rota_ends_sessions_and_refuses_the_officers_links(world: World) -> None:
     deps = world.deps()
     incoming = activation()
-    async with deps.db.transaction() as session:
-        outcome = await deps.duty.record_activation(session, incoming, NOW)
+    outcome = await recorded(deps, incoming)
     await sync_rota(world.db.transaction, world.rota, world.now)
     link = deps.duty.links.ack_url(incoming.activation_id, "aoki", NOW).removeprefix(BASE)
     async with (
@@ -250,8 +256,7 @@ async def test_a_post_from_another_site_is_refused_even_with_the_right_token(
 ) -> None:
     incoming = activation()
     deps = world.deps()
-    async with deps.db.transaction() as session:
-        await deps.duty.record_activation(session, incoming, NOW)
+    await recorded(deps, incoming)
     async with world.browser(deps=deps) as officer:
         await login(officer)
         token = (await officer.get("/api/v1/me")).json()["csrf_token"]
@@ -286,8 +291,7 @@ async def test_pages_are_not_cached_and_production_adds_hsts_and_secure_cookies(
 async def test_the_error_parameter_never_puts_its_text_on_the_page(world: World) -> None:
     incoming = activation()
     deps = world.deps()
-    async with deps.db.transaction() as session:
-        await deps.duty.record_activation(session, incoming, NOW)
+    await recorded(deps, incoming)
     async with world.browser(deps=deps) as officer:
         await login(officer)
         url = f"/activations/{incoming.activation_id}"
