@@ -16,7 +16,15 @@ from schemas.members import Language
 from services.common.errors import DeliveryError
 from services.common.settings import NotifierSettings
 from services.notifier.jobs import Job, chat_body, delivery_key
-from services.notifier.mime import MailBody, address, build_body, headers, message_id_for
+from services.notifier.mime import (
+    BodyFrame,
+    MailBody,
+    address,
+    build_body,
+    headers,
+    message_id_for,
+    text_ctes,
+)
 from services.notifier.personal import MARKER, Personal
 from services.notifier.preferences import PreferenceLinks
 from services.notifier.rendering import Rendered
@@ -55,6 +63,7 @@ class Composer:
         smtp = settings.smtp
         self.sender = Address(display_name=smtp.from_name, addr_spec=smtp.from_address)
         self._bodies: dict[tuple[Rendered, str | None], MailBody] = {}
+        self._frames: dict[tuple[str, Language, str | None, tuple[str, str]], BodyFrame] = {}
 
     def compose(
         self,
@@ -74,7 +83,7 @@ class Composer:
         chat_bodies: dict[Language, tuple[str, bytes]] = {}
         for language, message in rendered.items():
             mail_bodies[language], chat_bodies[language] = self._add_bodies(
-                batch, _personalised(message, None), shared=True, reply_to=reply_to
+                batch, _personalised(message, None), reply_to
             )
         domain = self.settings.message_id_domain
         date = format_datetime(utcnow())
@@ -141,6 +150,17 @@ class Composer:
             mail = self._bodies[message, reply_to] = build_body(message, self.sender, reply_to)
         return mail
 
+    def _own_body(self, message: Rendered, reply_to: str | None) -> MailBody:
+        # Only the parts are the recipient's own: the headers and framing are built once.
+        ctes = text_ctes(message)
+        key = (message.subject, message.language, reply_to, ctes)
+        frame = self._frames.get(key)
+        if frame is None:
+            if len(self._frames) >= 16:
+                self._frames.clear()
+            frame = self._frames[key] = BodyFrame.build(message, self.sender, reply_to, ctes)
+        return frame.fill(message.text, message.html) or build_body(message, self.sender, reply_to)
+
     def _unsubscribe(self, kind: DeliveryKind, target: Target) -> str | None:
         # Members manage their mail; an officer's page is not theirs to unsubscribe from.
         if self.links is None or kind is DeliveryKind.PAGE or target.organisation_id is None:
@@ -150,19 +170,26 @@ class Composer:
     def _own_bodies(
         self, batch: Batch, message: Rendered, target: Target, reply_to: str | None
     ) -> tuple[str, tuple[str, bytes]]:
-        # The recipient's own links and matches make the body theirs alone.
-        return self._add_bodies(
-            batch, _personalised(message, target.personal), shared=False, reply_to=reply_to
-        )
+        """Build the bodies the recipient's own jobs use (and no other) into the batch."""
+        # The recipient's own links and matches make the body theirs alone; it is used once,
+        # so it is not cached (that would only evict the shared ones).
+        own = _personalised(message, target.personal)
+        mail_id, chat = "", ("", b"")
+        if target.email and Channel.EMAIL in target.channels:
+            mail = self._own_body(own, reply_to)
+            mail_id = mail.digest
+            batch.bodies[mail_id] = (mail.subject, mail.content)
+        if target.apprise_urls and Channel.CHAT in target.channels:
+            content = chat_body(own.subject, own.chat)
+            chat = (_digest(content), content)
+            batch.bodies[chat[0]] = (own.subject, content)
+        return mail_id, chat
 
     def _add_bodies(
-        self, batch: Batch, message: Rendered, *, shared: bool, reply_to: str | None
+        self, batch: Batch, message: Rendered, reply_to: str | None
     ) -> tuple[str, tuple[str, bytes]]:
-        """Build a message's mail and chat bodies and keep them in the batch."""
-        # A recipient's own body is used once: caching it would only evict the shared ones.
-        mail = (
-            self._body(message, reply_to) if shared else build_body(message, self.sender, reply_to)
-        )
+        """Build a shared message's mail and chat bodies and keep them in the batch."""
+        mail = self._body(message, reply_to)
         batch.bodies[mail.digest] = (mail.subject, mail.content)
         chat = chat_body(message.subject, message.chat)
         chat_id = _digest(chat)

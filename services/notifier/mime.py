@@ -10,9 +10,10 @@ cost ~2 ms a message, which for 5,000 members would be 10 s before the first mai
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -87,8 +88,15 @@ def _cte(content: str) -> str:
     return "base64"
 
 
-def build_body(rendered: Rendered, sender: Address, reply_to: str | None = None) -> MailBody:
+def build_body(
+    rendered: Rendered,
+    sender: Address,
+    reply_to: str | None = None,
+    *,
+    ctes: tuple[str, str] | None = None,
+) -> MailBody:
     """Serialise the shared part (From, Reply-To, Subject, text + HTML alternatives) once."""
+    text_cte, html_cte = ctes or (_cte(rendered.text), _cte(rendered.html))
     message = EmailMessage(policy=_POLICY)
     message["From"] = sender
     if reply_to:
@@ -97,9 +105,76 @@ def build_body(rendered: Rendered, sender: Address, reply_to: str | None = None)
     message["Subject"] = rendered.subject
     message["MIME-Version"] = "1.0"
     message["Content-Language"] = rendered.language.value
-    message.set_content(rendered.text, subtype="plain", charset="utf-8", cte=_cte(rendered.text))
-    message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte=_cte(rendered.html))
+    message.set_content(rendered.text, subtype="plain", charset="utf-8", cte=text_cte)
+    message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte=html_cte)
     return MailBody(subject=rendered.subject, content=message.as_bytes(policy=_POLICY))
+
+
+_BASE64_LINE = re.compile(rb".{1,76}", re.DOTALL)
+# Stand-ins for a recipient's text and HTML while the stdlib serialises a frame around them.
+_TEXT_HOLE = "standby-text-hole"
+_HTML_HOLE = "standby-html-hole"
+
+
+def _encoded(content: str, cte: str) -> bytes:
+    """A text part's payload as the stdlib's SMTP policy writes it (utf-8, 7bit or base64)."""
+    data = b"\r\n".join(content.encode("utf-8").splitlines()) + b"\r\n"
+    if cte == "7bit":
+        return data
+    # 76 base64 characters (57 bytes) a line, as the policy's max_line_length of 78 gives.
+    return b"\r\n".join(_BASE64_LINE.findall(binascii.b2a_base64(data, newline=False))) + b"\r\n"
+
+
+@dataclass(frozen=True, slots=True)
+class BodyFrame:
+    """A body's headers and MIME framing, with holes for a recipient's own text and HTML.
+
+    A recipient's own body (answer links, plan matches) differs from the shared one only in
+    the two parts' content: filling the holes costs ~30 µs where serialising through the
+    stdlib costs ~1.2 ms, which for 5,000 members was 6 s of the event loop's time.
+    """
+
+    subject: str
+    ctes: tuple[str, str]
+    boundary: bytes
+    head: bytes
+    middle: bytes
+    tail: bytes
+
+    @classmethod
+    def build(
+        cls,
+        rendered: Rendered,
+        sender: Address,
+        reply_to: str | None,
+        ctes: tuple[str, str],
+    ) -> BodyFrame:
+        holes = replace(rendered, text=_TEXT_HOLE, html=_HTML_HOLE)
+        content = build_body(holes, sender, reply_to, ctes=ctes).content
+        text_hole, html_hole = _encoded(_TEXT_HOLE, ctes[0]), _encoded(_HTML_HOLE, ctes[1])
+        head, rest = content.split(text_hole)
+        middle, tail = rest.split(html_hole)
+        found = _BOUNDARY.search(content)
+        assert found is not None, "a multipart body has a boundary"
+        return cls(rendered.subject, ctes, found.group(1), head, middle, tail)
+
+    def fill(self, text: str, html: str) -> MailBody | None:
+        """The body with parts of the frame's encodings (`text_ctes`); None: build it whole."""
+        text_part, html_part = _encoded(text, self.ctes[0]), _encoded(html, self.ctes[1])
+        if self.boundary in text_part or self.boundary in html_part:
+            return None  # 7bit text that happens to hold the boundary: the stdlib picks another
+        return MailBody(
+            subject=self.subject,
+            content=b"".join((self.head, text_part, self.middle, html_part, self.tail)),
+        )
+
+
+_BOUNDARY = re.compile(rb'boundary="([^"]+)"')
+
+
+def text_ctes(rendered: Rendered) -> tuple[str, str]:
+    """The transfer encodings of a message's text and HTML parts."""
+    return _cte(rendered.text), _cte(rendered.html)
 
 
 def headers(

@@ -11,7 +11,7 @@ from uuid import uuid4
 from schemas.activations import Activation, IncidentSummary, Level, Reason
 from schemas.deliveries import Channel, DeliveryKind
 from schemas.hazards import AlertLevel, HazardType
-from schemas.members import MemberDirectory
+from schemas.members import Language, MemberDirectory
 from services.common.answer_links import AnswerLinkSigner
 from services.common.config_files import load_yaml_model
 from services.common.settings import NotifierSettings
@@ -121,3 +121,28 @@ def test_each_reader_sees_only_its_own_matching_plans_and_nearest_stock() -> Non
 def test_a_watch_alert_asks_nothing_and_carries_no_links() -> None:
     bodies = _bodies(Level.WATCH)
     assert all("/respond/" not in text and MARKER not in text for text, _ in bodies.values())
+
+
+def test_contacts_of_one_organisation_share_its_block_but_for_their_own_link() -> None:
+    directory = load_yaml_model(EXAMPLE, MemberDirectory)
+    personaliser = Personaliser(
+        Renderer().env, SIGNER, "https://console.example?x=1&y=2", lambda: NOW
+    )
+    act = _activation(Level.ACTIVATE)
+    compared = 0
+    for org in directory.organisations:
+        for contact in [*org.contacts, *org.contacts]:  # the second pass is served from the cache
+            for language in Language:
+                for reminder in (False, True):
+                    link = SIGNER.url(
+                        "https://console.example?x=1&y=2", act.incident_id, org.id, contact.id, NOW
+                    )
+                    match = personaliser.match(org, act.incident_id, act.summary)
+                    whole = personaliser.render(language, org, match, link, reminder=reminder)
+                    block = personaliser.block(
+                        language, org, contact, act.incident_id, act.summary, reminder=reminder
+                    )
+                    assert block == whole
+                    compared += 1
+    assert compared >= 8
+    assert "&amp;y=2" in whole.html and "&y=2" in whole.text  # the link escaped for HTML alone

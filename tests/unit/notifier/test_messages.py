@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.header import decode_header, make_header
@@ -17,7 +19,14 @@ from schemas.hazards import AlertLevel, HazardType, Link
 from schemas.members import Language, Secretariat
 from schemas.pages import Page, PageTarget
 from services.common.errors import DeliveryError
-from services.notifier.mime import address, build_body, headers, message_id_for
+from services.notifier.mime import (
+    BodyFrame,
+    address,
+    build_body,
+    headers,
+    message_id_for,
+    text_ctes,
+)
 from services.notifier.rendering import Renderer
 
 SECRETARIAT = Secretariat(name_ja="事務局", name_en="Secretariat", email="desk@example.jp")
@@ -220,3 +229,40 @@ def test_a_feed_title_cannot_forge_lines_in_a_chat_message() -> None:
         )
         assert not any(c in chat for c in "\r\u2028\u202e\x00\x1b")
         assert lines[1].startswith("Quake Acknowledge:")
+
+
+_FILLINGS = [
+    ("plain ascii\nsecond line\n", "<p>ascii</p>"),
+    ("回答してください\r\nhttps://example.org/respond/abc?answer=can_deploy\n", "<p>派遣可能</p>"),
+    ("x" * 995 + "\n", "<p>" + "y" * 2000 + "</p>"),  # over SMTP's line limit: base64
+    ("", ""),
+    ("\n\n\ttabs and a lone\rreturn\n", "<a href='a?b=1&amp;c=2'>Can deploy</a>\r\n"),
+]
+
+
+@pytest.mark.parametrize("language", [Language.EN, Language.JA])
+@pytest.mark.parametrize(("text", "html"), _FILLINGS)
+def test_a_filled_frame_is_the_body_the_stdlib_builds(
+    language: Language, text: str, html: str
+) -> None:
+    shared = Renderer().member_alert(language, _activation(), SECRETARIAT)
+    own = replace(shared, text=shared.text + text, html=shared.html + html)
+    sender = Address("standby 事務局", addr_spec="standby@example.jp")
+    frame = BodyFrame.build(own, sender, "desk@example.jp", text_ctes(own))
+    filled = frame.fill(own.text, own.html)
+    whole = build_body(own, sender, "desk@example.jp")
+    assert filled is not None
+    # Byte for byte but for the boundary, which the stdlib draws at random for each body.
+    found = re.search(rb'boundary="([^"]+)"', whole.content)
+    assert found is not None
+    assert filled.content == whole.content.replace(found.group(1), frame.boundary)
+    assert filled.subject == whole.subject
+
+
+def test_a_frame_refuses_text_that_holds_its_boundary() -> None:
+    shared = Renderer().member_alert(Language.EN, _activation(), None)
+    sender = Address(addr_spec="standby@example.jp")
+    frame = BodyFrame.build(shared, sender, None, text_ctes(shared))
+    assert frame.ctes[0] == "7bit"
+    assert frame.fill(f"--{frame.boundary.decode()}\n", shared.html) is None
+    assert frame.fill("an ordinary text\n", shared.html) is not None
