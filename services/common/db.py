@@ -24,7 +24,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from services.common.direct import DirectConnection
 from services.common.logs import configure_logging, get_logger, logging_setup
+from services.common.sqlite_setup import SQLITE_BUSY_TIMEOUT_S, sqlite_pragmas
 
 log = get_logger(__name__)
 
@@ -46,18 +48,23 @@ class Database:
         if self.schema is not None and not _SCHEMA_NAME.match(self.schema):
             raise ValueError(f"invalid schema name {self.schema!r}")
         connect_args: dict[str, Any] = {}
+        self.sqlite_path: str | None = None
         if self.is_sqlite:
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            connect_args["timeout"] = 30
+            self.sqlite_path = path
+            connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_S
         else:
             connect_args["server_settings"] = {"search_path": self.schema}
         self.engine: AsyncEngine = create_async_engine(url, connect_args=connect_args)
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.migrated = False
+        # The hot write paths (the notifier's send marks and new jobs, the outbox relay's
+        # marks) commit on this one connection, in turn.
+        self.direct = DirectConnection(self.engine, self.sqlite_path)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -115,6 +122,7 @@ class Database:
                 await conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
 
     async def dispose(self) -> None:
+        await self.direct.close()
         await self.engine.dispose()
 
 
@@ -157,16 +165,6 @@ async def insert_many(
             for row in rows
         ],
     )
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
-    # WAL lets the console read while the consumer writes; NORMAL sync is durable across
-    # process crashes, which is the failure this project guards against.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
 
 
 def upsert(session: AsyncSession, table: Any) -> postgresql.Insert | sqlite.Insert:

@@ -19,7 +19,6 @@ from schemas.dlq import DeadLetter
 from schemas.topics import DELIVERIES, dlq
 from services.common import metrics
 from services.common.db import Database
-from services.common.direct import DirectConnection
 from services.common.logs import get_logger
 from services.common.outbox import OUTBOX_SQL, outbox_rows
 from services.notifier import store
@@ -46,8 +45,9 @@ class OutcomeWriter:
         batch_size: int = 1000,
         linger_s: float = 0.004,
     ) -> None:
-        # A connection of its own: a commit through the session would cost 6x the CPU.
-        self.direct = DirectConnection(db)
+        # The database's direct connection: a commit through the session would cost 6x the
+        # CPU, and would hold the write lock across trips through the event loop.
+        self.direct = db.direct
         self.consumer = consumer
         self.on_written = on_written
         self.batch_size = batch_size
@@ -75,14 +75,11 @@ class OutcomeWriter:
 
     async def flush(self) -> None:
         """Write everything queued now, including a batch a cancel interrupted (at shutdown)."""
-        try:
-            if self._current:
-                batch, self._current = self._current, []
-                await self._write_until_done(batch)
-            while not self._queue.empty():
-                await self._write_until_done(self._take(self.batch_size))
-        finally:
-            await self.direct.close()
+        if self._current:
+            batch, self._current = self._current, []
+            await self._write_until_done(batch)
+        while not self._queue.empty():
+            await self._write_until_done(self._take(self.batch_size))
 
     def _take(self, limit: int) -> list[Outcome]:
         taken: list[Outcome] = []
