@@ -7,12 +7,10 @@ them without holding up the consumer.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.acks import AckEvent, AckState
 from schemas.activations import Activation, IncidentSummary, Level
@@ -132,8 +130,12 @@ class Handlers:
         personaliser = self.personaliser
         assert personaliser is not None
 
+        # Looked up once per recipient: a scan of the directory each time cost ~20 µs at 500
+        # organisations.
+        contacts = {(o.id, c.id): (o, c) for o in directory.organisations for c in o.contacts}
+
         def personal(target: Target) -> Target:
-            found = directory.contact(target.organisation_id or "", target.contact_id)
+            found = contacts.get((target.organisation_id or "", target.contact_id))
             if found is None:
                 return target
             org, contact = found
@@ -295,23 +297,15 @@ class Handlers:
                 log.info("duplicate_message_skipped", topic=message.topic, id=str(message.id))
                 return
             roots = await store.thread_roots(session, incident_id)
+            stored = await store.recorded_keys(session, activation_id)
         # The first recipients are composed, recorded and handed to the dispatcher before the
         # rest are even composed, so the first mail leaves in milliseconds whatever the list's
-        # length, and composing overlaps sending. The message is claimed only with the last
-        # chunk: a crash in between redelivers it, and recording skips the keys already
-        # stored, so nobody is told twice.
+        # length, and composing overlaps sending. The message is claimed only after the last
+        # chunk is recorded: a crash in between redelivers it, and recording skips the keys
+        # already stored, so nobody is told twice.
         new_roots: dict[str, str] = {}
-
-        async def finish(session: AsyncSession) -> None:
-            if isinstance(message, Activation):
-                await store.save_incident(session, message)
-            await store.add_threads(session, incident_id, new_roots)
-
-        # Personal bodies cost a MIME build each: smaller chunks keep the loop free to mark
-        # what was sent while the rest is composed.
-        parts = _chunks(targets, _PERSONAL_CHUNK if personalise else _CHUNK)
         planned = 0
-        for i, part in enumerate(parts):
+        for part in _chunks(targets, _PERSONAL_CHUNK if personalise else _CHUNK):
             batch: Batch = self.composer.compose(
                 scope=scope,
                 kind=kind,
@@ -323,14 +317,16 @@ class Handlers:
                 reply_to=reply_to,
             )
             new_roots.update(batch.new_roots)
-            last = i == len(parts) - 1
-            fresh = await self._record(
-                message, batch, activation_id, finish=finish if last else None
-            )
-            if fresh is None:
-                return
+            fresh = await self._record(batch, stored)
             planned += len(fresh)
             self.dispatcher.submit(fresh)
+        async with self.ctx.transaction() as session:
+            if not await outbox_claim(session, message.id, message.topic):
+                log.info("duplicate_message_skipped", topic=message.topic, id=str(message.id))
+                return
+            if isinstance(message, Activation):
+                await store.save_incident(session, message)
+            await store.add_threads(session, incident_id, new_roots)
         log.info(
             "deliveries_planned",
             activation_id=activation_id,
@@ -339,49 +335,38 @@ class Handlers:
             new=planned,
         )
 
-    async def _record(
-        self,
-        message: Activation | Page | AckEvent | CoordinationNotice,
-        batch: Batch,
-        activation_id: str,
-        *,
-        finish: Callable[[AsyncSession], Awaitable[None]] | None,
-    ) -> list[Job] | None:
-        """Store one chunk of jobs; the last one claims the message and runs `finish`.
-
-        Return None when the message was processed before.
-        """
+    async def _record(self, batch: Batch, stored: set[str]) -> list[Job]:
+        """Store one chunk's new jobs (committed on return) and hold them for the dispatcher."""
         fresh: list[Job] = []
         held: set[str] = set()
-        committed = False
+        recorded = False
         # Rows are recorded as this process's: its presence must be known before they are.
         await self.dispatcher.presence.ready.wait()
         try:
-            async with self.ctx.transaction() as session:
-                if finish is not None:
-                    if not await outbox_claim(session, message.id, message.topic):
-                        return None
-                    await finish(session)
-                # Hold the keys before the rows are visible to the retry scheduler.
-                held = {j.key for j in batch.jobs} - self.dispatcher.in_flight
-                self.dispatcher.reserve(held)
+            # Hold the keys before the rows are visible to the retry scheduler.
+            held = {j.key for j in batch.jobs} - self.dispatcher.in_flight
+            self.dispatcher.reserve(held)
+            async with self.ctx.db.sessions() as session:
                 fresh = await store.record_new(
                     session,
-                    activation_id,
+                    self.ctx.db.direct,
                     batch.jobs,
                     batch.bodies,
+                    stored=stored,
                     owner=self.dispatcher.presence.id,
                 )
-            committed = True
+            recorded = True
         finally:
             # Keys of rows that now exist stay held until their outcome is stored.
-            self.dispatcher.release(held - {j.key for j in fresh} if committed else held)
+            self.dispatcher.release(held - {j.key for j in fresh} if recorded else held)
         return fresh
 
 
 _FIRST_CHUNK = 20
 _CHUNK = 500
-_PERSONAL_CHUNK = 50
+# A personal body costs ~0.15 ms to render and build: 20 keep the event loop free to read
+# the server's replies and to mark what was sent while the rest is composed.
+_PERSONAL_CHUNK = 20
 
 
 def _chunks(targets: Sequence[Target], size: int = _CHUNK) -> list[Sequence[Target]]:
