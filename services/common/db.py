@@ -130,8 +130,6 @@ async def insert_many(
     session: AsyncSession,
     table: Table,
     rows: Sequence[Mapping[str, Any]],
-    *,
-    on_conflict_do_nothing: bool = False,
 ) -> None:
     """Insert rows (all with the same columns) in one driver-level executemany.
 
