@@ -1,7 +1,4 @@
-"""Duty tables: activations, transitions, pages, timers, deliveries, spent link tokens.
-
-Revision ID: duty_0001
-"""
+"""Duty tables: activations, transitions, pages, timers, deliveries, spent link tokens."""
 
 from __future__ import annotations
 

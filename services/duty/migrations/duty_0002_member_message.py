@@ -1,7 +1,4 @@
-"""Duty transitions keep the message to members apart from the officer's internal note.
-
-Revision ID: duty_0002
-"""
+"""Duty transitions keep the message to members apart from the officer's internal note."""
 
 from __future__ import annotations
 
@@ -10,8 +7,6 @@ from alembic import op
 
 revision = "duty_0002"
 down_revision = "duty_0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,7 +1,4 @@
-"""Console security: login throttle, server-side sessions, rota members seen, security events.
-
-Revision ID: duty_0003
-"""
+"""Console security: login throttle, server-side sessions, rota members seen, security events."""
 
 from __future__ import annotations
 
@@ -10,8 +7,6 @@ from alembic import op
 
 revision = "duty_0003"
 down_revision = "duty_0002"
-branch_labels = None
-depends_on = None
 
 _TS = sa.DateTime(timezone=True)
 

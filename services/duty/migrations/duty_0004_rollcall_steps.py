@@ -1,7 +1,4 @@
-"""The roll-call's steps (from the response service's `rollcall.v1`) for the duty timeline.
-
-Revision ID: duty_0004
-"""
+"""The roll-call's steps (from the response service's `rollcall.v1`) for the duty timeline."""
 
 from __future__ import annotations
 
@@ -10,8 +7,6 @@ from alembic import op
 
 revision = "duty_0004"
 down_revision = "duty_0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,7 +1,4 @@
-"""The ingester's record of published event versions.
-
-Revision ID: ingester_0001
-"""
+"""The ingester's record of published event versions."""
 
 from __future__ import annotations
 

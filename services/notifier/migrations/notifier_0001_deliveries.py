@@ -1,7 +1,4 @@
-"""The notifier's delivery log, shared bodies, threads and incident summaries.
-
-Revision ID: notifier_0001
-"""
+"""The notifier's delivery log, shared bodies, threads and incident summaries."""
 
 from __future__ import annotations
 

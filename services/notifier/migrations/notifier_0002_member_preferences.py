@@ -1,7 +1,4 @@
-"""Members' own preferences: levels, hazards, countries, language, pause, unsubscribe.
-
-Revision ID: notifier_0002
-"""
+"""Members' own preferences: levels, hazards, countries, language, pause, unsubscribe."""
 
 from __future__ import annotations
 
@@ -10,8 +7,6 @@ from alembic import op
 
 revision = "notifier_0002"
 down_revision = "notifier_0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

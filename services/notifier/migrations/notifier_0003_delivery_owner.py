@@ -1,7 +1,4 @@
-"""Deliveries remember which process holds them, so a replica takes over a dead one's.
-
-Revision ID: notifier_0003
-"""
+"""Deliveries remember which process holds them, so a replica takes over a dead one's."""
 
 from __future__ import annotations
 
@@ -10,8 +7,6 @@ from alembic import op
 
 revision = "notifier_0003"
 down_revision = "notifier_0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

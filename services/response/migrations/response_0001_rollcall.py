@@ -1,7 +1,4 @@
-"""Response tables: roll-calls per incident, organisations addressed, answers, audit trail.
-
-Revision ID: response_0001
-"""
+"""Response tables: roll-calls per incident, organisations addressed, answers, audit trail."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""Roll-calls remember when their incident was first activated (the metrics count from it).
-
-Revision ID: response_0002
-"""
+"""Roll-calls remember when their incident was first activated (the metrics count from it)."""
 
 from __future__ import annotations
 
@@ -10,8 +7,6 @@ from alembic import op
 
 revision = "response_0002"
 down_revision = "response_0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,7 +1,4 @@
-"""Triage's incidents, their reports, decisions and activations.
-
-Revision ID: triage_0001
-"""
+"""Triage's incidents, their reports, decisions and activations."""
 
 from __future__ import annotations
 
@@ -12,6 +9,16 @@ revision = "triage_0001"
 down_revision = None
 branch_labels = ("triage",)
 depends_on = "common_0001"
+
+
+def _incident_id() -> sa.Column[str]:
+    """The column that ties a report, decision or activation to its incident."""
+    return sa.Column(
+        "incident_id",
+        sa.String(36),
+        sa.ForeignKey("incidents.id", ondelete="CASCADE"),
+        nullable=False,
+    )
 
 
 def upgrade() -> None:
@@ -37,12 +44,7 @@ def upgrade() -> None:
     op.create_table(
         "incident_members",
         sa.Column("source_key", sa.String(300), primary_key=True),
-        sa.Column(
-            "incident_id",
-            sa.String(36),
-            sa.ForeignKey("incidents.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        _incident_id(),
         sa.Column("source", sa.String(32), nullable=False),
         sa.Column("version", sa.String(100), nullable=False),
         sa.Column("glide_key", sa.String(32), nullable=True),
@@ -55,12 +57,7 @@ def upgrade() -> None:
     op.create_table(
         "decisions",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column(
-            "incident_id",
-            sa.String(36),
-            sa.ForeignKey("incidents.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        _incident_id(),
         sa.Column("message_id", sa.String(36), nullable=False),
         sa.Column("source_key", sa.String(300), nullable=False),
         sa.Column("version", sa.String(100), nullable=False),
@@ -76,12 +73,7 @@ def upgrade() -> None:
     op.create_table(
         "activations",
         sa.Column("activation_id", sa.String(36), primary_key=True),
-        sa.Column(
-            "incident_id",
-            sa.String(36),
-            sa.ForeignKey("incidents.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        _incident_id(),
         sa.Column("level", sa.String(16), nullable=False),
         sa.Column("previous_level", sa.String(16), nullable=False),
         sa.Column("score", sa.Float, nullable=False),

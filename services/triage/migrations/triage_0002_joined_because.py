@@ -1,7 +1,4 @@
-"""Why each report joined its incident (aftershock, duplicate record, a cyclone's flood, …).
-
-Revision ID: triage_0002
-"""
+"""Why each report joined its incident (aftershock, duplicate record, a cyclone's flood, …)."""
 
 from __future__ import annotations
 
@@ -10,8 +7,6 @@ from alembic import op
 
 revision = "triage_0002"
 down_revision = "triage_0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,7 +1,4 @@
-"""Inbox, outbox and key-value tables every service has.
-
-Revision ID: common_0001
-"""
+"""Inbox, outbox and key-value tables every service has."""
 
 from __future__ import annotations
 
@@ -11,7 +8,6 @@ from alembic import op
 revision = "common_0001"
 down_revision = None
 branch_labels = ("common",)
-depends_on = None
 
 
 def upgrade() -> None:
