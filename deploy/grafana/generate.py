@@ -116,6 +116,22 @@ def quantiles(metric: str, by: str = "", window: str = RATE) -> list[Query]:
     ]
 
 
+def per_second(metric: str, by: str = "", legend: str | None = None) -> Query:
+    """A counter's rate, summed by labels; the legend names them unless one is given."""
+    return _summed("rate", metric, RATE, by, legend)
+
+
+def in_range(metric: str, by: str = "", legend: str | None = None) -> Query:
+    """A counter's increase over the dashboard's time range, summed by labels."""
+    return _summed("increase", metric, RANGE, by, legend)
+
+
+def _summed(function: str, metric: str, window: str, by: str, legend: str | None) -> Query:
+    group = f" by ({by}) " if by else ""
+    labels = " ".join(f"{{{{{label.strip()}}}}}" for label in by.split(",")) if by else ""
+    return f"sum{group}({function}({metric}[{window}]))", labels if legend is None else legend
+
+
 def ops_overview() -> dict[str, Any]:
     """Build the ops team's overview: feeds, decisions, deliveries, duty, plumbing."""
     b = Board(
@@ -137,32 +153,27 @@ def ops_overview() -> dict[str, Any]:
     b.add(
         graph("Polls by outcome", "ops", 8),
         "Fetches per second per source: ok, not_modified (304) or failed.",
-        (
-            f"sum by (source, outcome) (rate(standby_source_polls_total[{RATE}]))",
-            "{{source}} {{outcome}}",
-        ),
+        per_second("standby_source_polls_total", "source, outcome"),
     )
     b.add(
         graph("Poll failures by reason", "ops", 8),
         "Why polls failed (timeouts, HTTP status, oversized or unparsable documents).",
-        (
-            f"sum by (source, reason) (rate(standby_source_failures_total[{RATE}]))",
-            "{{source}} {{reason}}",
-        ),
+        per_second("standby_source_failures_total", "source, reason"),
     )
     b.add(
         graph("Items parsed and rejected", "ops", 8),
         "Feed items normalised into hazard events, and items refused by reason.",
-        (f"sum by (source) (rate(standby_items_parsed_total[{RATE}]))", "{{source}} parsed"),
-        (
-            f"sum by (source, reason) (rate(standby_items_rejected_total[{RATE}]))",
-            "{{source}} rejected: {{reason}}",
+        per_second("standby_items_parsed_total", "source", legend="{{source}} parsed"),
+        per_second(
+            "standby_items_rejected_total",
+            "source, reason",
+            legend="{{source}} rejected: {{reason}}",
         ),
     )
     b.add(
         graph("Hazard events published", "ops", 8),
         "New events or changed versions sent to triage.",
-        (f"sum by (source) (rate(standby_events_published_total[{RATE}]))", "{{source}}"),
+        per_second("standby_events_published_total", "source"),
     )
     b.add(
         graph("Fetch and parse latency", "s", 8),
@@ -174,7 +185,7 @@ def ops_overview() -> dict[str, Any]:
     b.add(
         graph("Decisions per level", "ops", 8),
         "Every hazard event gets a decision: none, watch, standby or activate.",
-        (f"sum by (level) (rate(standby_decisions_total[{RATE}]))", "{{level}}"),
+        per_second("standby_decisions_total", "level"),
     )
     b.add(
         bargauge.Panel()
@@ -184,10 +195,7 @@ def ops_overview() -> dict[str, Any]:
         .orientation(VizOrientation.HORIZONTAL)
         .display_mode(BarGaugeDisplayMode.GRADIENT),
         "Over the dashboard's time range.",
-        (
-            f'sum by (hazard) (increase(standby_decisions_total{{level=~"standby|activate"}}[{RANGE}]))',
-            "{{hazard}}",
-        ),
+        in_range('standby_decisions_total{level=~"standby|activate"}', "hazard"),
         instant=True,
     )
     b.add(
@@ -198,7 +206,7 @@ def ops_overview() -> dict[str, Any]:
     b.add(
         number("Activations in range", width=6),
         "Activations published (a new level or an upgrade of an incident).",
-        (f"sum by (level) (increase(standby_activations_total[{RANGE}]))", "{{level}}"),
+        in_range("standby_activations_total", "level"),
         instant=True,
     )
     b.add(
@@ -212,10 +220,7 @@ def ops_overview() -> dict[str, Any]:
     b.add(
         graph("Deliveries by channel and outcome", "ops", 12),
         "Member alerts, pages and notices handed to email or chat.",
-        (
-            f"sum by (channel, outcome) (rate(standby_deliveries_total[{RATE}]))",
-            "{{channel}} {{outcome}}",
-        ),
+        per_second("standby_deliveries_total", "channel, outcome"),
     )
     b.add(
         graph("Delivery failure ratio", "percentunit", 12).thresholds(
@@ -236,15 +241,12 @@ def ops_overview() -> dict[str, Any]:
     b.add(
         graph("Delivery retries", "ops", 8),
         "Transient failures scheduled for another try.",
-        (f"sum by (channel) (rate(standby_delivery_retries_total[{RATE}]))", "{{channel}}"),
+        per_second("standby_delivery_retries_total", "channel"),
     )
     b.add(
         graph("Dead letters", "short", 8),
         "Messages sent to a dead-letter topic over the time range; alert StandbyDeadLettersGrowing.",
-        (
-            f"sum by (service, topic) (increase(standby_dead_letters_total[{RANGE}]))",
-            "{{service}} {{topic}}",
-        ),
+        in_range("standby_dead_letters_total", "service, topic"),
     )
 
     b.row("Duty")
@@ -265,22 +267,19 @@ def ops_overview() -> dict[str, Any]:
     b.add(
         number("Pages in range", width=6),
         "Pages issued by level.",
-        (f"sum by (level) (increase(standby_pages_total[{RANGE}]))", "{{level}}"),
+        in_range("standby_pages_total", "level"),
         instant=True,
     )
     b.add(
         number("Escalations in range", width=6),
         "Escalations past the first page, by step (1 = first escalation).",
-        (f"sum by (step) (increase(standby_escalations_total[{RANGE}]))", "step {{step}}"),
+        in_range("standby_escalations_total", "step", legend="step {{step}}"),
         instant=True,
     )
     b.add(
         graph("Duty transitions", "short", 24),
         "Paged, escalated, acknowledged, launched, stood down, and through what.",
-        (
-            f"sum by (state, via) (increase(standby_duty_transitions_total[{RANGE}]))",
-            "{{state}} via {{via}}",
-        ),
+        in_range("standby_duty_transitions_total", "state, via", legend="{{state}} via {{via}}"),
     )
 
     b.row("Plumbing")
@@ -305,18 +304,12 @@ def ops_overview() -> dict[str, Any]:
     b.add(
         graph("Messages consumed", "ops", 12),
         "Messages handled per service and topic.",
-        (
-            f"sum by (service, topic) (rate(standby_messages_consumed_total[{RATE}]))",
-            "{{service}} {{topic}}",
-        ),
+        per_second("standby_messages_consumed_total", "service, topic"),
     )
     b.add(
         graph("Handler errors", "ops", 12),
         "Handler failures: retried, or dead-lettered after the last try.",
-        (
-            f"sum by (service, topic, outcome) (rate(standby_handler_errors_total[{RATE}]))",
-            "{{service}} {{topic}} {{outcome}}",
-        ),
+        per_second("standby_handler_errors_total", "service, topic, outcome"),
     )
     b.add(
         table.Panel().title("Build").height(6).span(24),
@@ -338,24 +331,18 @@ def activation_funnel() -> dict[str, Any]:
         # Counted where triage decides, not where the ingester publishes: a freshly started
         # ingester publishes its first burst before Prometheus first scrapes it, and
         # increase() cannot see a counter's first value.
-        (f"sum(increase(standby_decisions_total[{RANGE}]))", "1 hazard events triaged"),
-        (
-            f'sum(increase(standby_decisions_total{{level=~"standby|activate"}}[{RANGE}]))',
-            "2 decisions at standby or activate",
+        in_range("standby_decisions_total", legend="1 hazard events triaged"),
+        in_range(
+            'standby_decisions_total{level=~"standby|activate"}',
+            legend="2 decisions at standby or activate",
         ),
-        (
-            f'sum(increase(standby_activations_total{{level=~"standby|activate"}}[{RANGE}]))',
-            "3 activations",
+        in_range('standby_activations_total{level=~"standby|activate"}', legend="3 activations"),
+        in_range(
+            'standby_deliveries_total{kind="member_alert",outcome="sent"}',
+            legend="4 member alerts delivered",
         ),
-        (
-            f'sum(increase(standby_deliveries_total{{kind="member_alert",outcome="sent"}}[{RANGE}]))',
-            "4 member alerts delivered",
-        ),
-        (f"sum(increase(standby_pages_total[{RANGE}]))", "5 duty pages"),
-        (
-            f'sum(increase(standby_duty_transitions_total{{state="acknowledged"}}[{RANGE}]))',
-            "6 acknowledged",
-        ),
+        in_range("standby_pages_total", legend="5 duty pages"),
+        in_range('standby_duty_transitions_total{state="acknowledged"}', legend="6 acknowledged"),
     ]
     b.row("Funnel over the time range")
     b.add(
@@ -425,7 +412,7 @@ def activation_funnel() -> dict[str, Any]:
     b.add(
         graph("Roll-call answers", "ops", 16),
         "Answers recorded, by answer (link or phone).",
-        (f"sum by (answer) (rate(standby_rollcall_answers_total[{RATE}]))", "{{answer}}"),
+        per_second("standby_rollcall_answers_total", "answer"),
     )
     b.add(
         number("Activation to first answer", "s", width=8),
