@@ -9,15 +9,14 @@ A link is not single-use: an organisation may change its answer until the progra
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import quote
 from uuid import UUID
 
 from itsdangerous import BadSignature
 
-from services.common.errors import StandbyError
-from services.common.signed_tokens import TokenSerializer
+from services.common.signed_tokens import LinkRefusedError, TokenSerializer, expired
 
 ANSWER_PATH = "/respond"
 
@@ -29,12 +28,10 @@ class AnswerRefusal(StrEnum):
     WRONG_ORGANISATION = "wrong_organisation"
 
 
-class AnswerLinkRefusedError(StandbyError):
+class AnswerLinkRefusedError(LinkRefusedError[AnswerRefusal]):
     """An answer link cannot be honoured; `reason` says why."""
 
-    def __init__(self, reason: AnswerRefusal) -> None:
-        super().__init__(f"answer link refused: {reason.value}")
-        self.reason = reason
+    what = "answer link"
 
 
 @dataclass(frozen=True)
@@ -51,18 +48,13 @@ class AnswerLinkSigner:
     """Issue and check answer-link tokens with one key."""
 
     def __init__(self, key: bytes, ttl: timedelta) -> None:
-        self._tokens = TokenSerializer(key, salt="standby.response.answer-link")
+        self._tokens = TokenSerializer(key, "standby.response.answer-link", ttl)
         self.ttl = ttl
 
     def issue(self, incident_id: UUID, organisation_id: str, contact_id: str, now: datetime) -> str:
         """Sign a token for one contact of one organisation about one incident."""
-        payload = {
-            "i": str(incident_id),
-            "o": organisation_id,
-            "c": contact_id,
-            "e": int((now + self.ttl).timestamp()),
-        }
-        return self._tokens.dumps(payload)
+        claims = {"i": str(incident_id), "o": organisation_id, "c": contact_id}
+        return self._tokens.sign(claims, now)
 
     def check(
         self, token: str, *, now: datetime, incident_id: UUID, organisation_id: str
@@ -73,19 +65,19 @@ class AnswerLinkSigner:
             raise AnswerLinkRefusedError(AnswerRefusal.WRONG_INCIDENT)
         if grant.organisation_id != organisation_id:
             raise AnswerLinkRefusedError(AnswerRefusal.WRONG_ORGANISATION)
-        if now.timestamp() >= grant.expires_at.timestamp():
+        if expired(grant.expires_at, now):
             raise AnswerLinkRefusedError(AnswerRefusal.EXPIRED)
         return grant
 
     def read(self, token: str) -> AnswerGrant:
         """Verify the signature and decode the grant, without judging its use."""
         try:
-            payload = self._tokens.loads(token)
+            claims, expires_at = self._tokens.verify(token)
             return AnswerGrant(
-                incident_id=UUID(payload["i"]),
-                organisation_id=str(payload["o"]),
-                contact_id=str(payload["c"]),
-                expires_at=datetime.fromtimestamp(int(payload["e"]), UTC),
+                incident_id=UUID(claims["i"]),
+                organisation_id=str(claims["o"]),
+                contact_id=str(claims["c"]),
+                expires_at=expires_at,
             )
         except (BadSignature, KeyError, TypeError, ValueError) as err:
             raise AnswerLinkRefusedError(AnswerRefusal.FORGED) from err

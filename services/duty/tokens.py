@@ -10,14 +10,13 @@ from __future__ import annotations
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
 from itsdangerous import BadSignature
 
-from services.common.errors import StandbyError
-from services.common.signed_tokens import TokenSerializer
+from services.common.signed_tokens import LinkRefusedError, TokenSerializer, expired
 from services.duty.states import Action
 
 
@@ -31,12 +30,8 @@ class Refusal(StrEnum):
     OFF_ROTA = "off_rota"  # the officer left the rota after the link was sent
 
 
-class TokenRefusedError(StandbyError):
+class TokenRefusedError(LinkRefusedError[Refusal]):
     """A link token cannot be used; `reason` says why (shown to the person, never the key)."""
-
-    def __init__(self, reason: Refusal) -> None:
-        super().__init__(f"link refused: {reason.value}")
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -54,19 +49,18 @@ class LinkSigner:
     """Issue and check action tokens with one secret key."""
 
     def __init__(self, key: str, ttl: timedelta) -> None:
-        self._tokens = TokenSerializer(key, salt="standby.duty.action-link")
+        self._tokens = TokenSerializer(key, "standby.duty.action-link", ttl)
         self.ttl = ttl
 
     def issue(self, activation_id: UUID, officer_id: str, action: Action, now: datetime) -> str:
         """Sign a token for one action by one officer on one activation."""
-        payload = {
+        claims = {
             "a": str(activation_id),
             "o": officer_id,
             "x": action.value,
             "n": secrets.token_urlsafe(12),
-            "e": int((now + self.ttl).timestamp()),
         }
-        return self._tokens.dumps(payload)
+        return self._tokens.sign(claims, now)
 
     def check(
         self,
@@ -79,7 +73,7 @@ class LinkSigner:
     ) -> Grant:
         """Return the grant of a token; raise TokenRefusedError when it must not be honoured."""
         grant = self.read(token)
-        if now.timestamp() >= grant.expires_at.timestamp():
+        if expired(grant.expires_at, now):
             raise TokenRefusedError(Refusal.EXPIRED)
         if activation_id is not None and grant.activation_id != activation_id:
             raise TokenRefusedError(Refusal.WRONG_ACTIVATION)
@@ -92,13 +86,13 @@ class LinkSigner:
     def read(self, token: str) -> Grant:
         """Verify the signature and decode the grant, without judging expiry or purpose."""
         try:
-            payload = self._tokens.loads(token)
+            claims, expires_at = self._tokens.verify(token)
             return Grant(
-                activation_id=UUID(payload["a"]),
-                officer_id=str(payload["o"]),
-                action=Action(payload["x"]),
-                nonce=str(payload["n"]),
-                expires_at=datetime.fromtimestamp(int(payload["e"]), UTC),
+                activation_id=UUID(claims["a"]),
+                officer_id=str(claims["o"]),
+                action=Action(claims["x"]),
+                nonce=str(claims["n"]),
+                expires_at=expires_at,
             )
         except (BadSignature, KeyError, TypeError, ValueError) as err:
             raise TokenRefusedError(Refusal.FORGED) from err
