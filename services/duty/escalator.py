@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.common.db import Database
@@ -15,23 +16,19 @@ from services.duty.paging import Duty
 log = get_logger(__name__)
 
 
+@dataclass(eq=False)
 class Escalator:
     """Sleep until the next timer is due (or a tick passes), then fire what is due."""
 
-    def __init__(
-        self,
-        db: Database,
-        duty: Duty,
-        work: Work,
-        clock: Callable[[], datetime],
-        tick_s: float,
-    ) -> None:
-        self.db = db
-        self.duty = duty
-        self.work = work
-        self.clock = clock
-        self.tick_s = tick_s
-        self._loop = WakeUpLoop(self._round, failed="escalation_clock_failed", retry_s=tick_s)
+    db: Database
+    duty: Duty
+    work: Work
+    clock: Callable[[], datetime]
+    tick_s: float
+    _loop: WakeUpLoop = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._loop = WakeUpLoop(self._round, failed="escalation_clock_failed", retry_s=self.tick_s)
 
     def kick(self) -> None:
         """Re-read the schedule now: a page has just created a timer."""

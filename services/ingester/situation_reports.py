@@ -8,6 +8,7 @@ request each), and a report lookup that fails never holds the event back.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -84,25 +85,16 @@ def parse_reports(document: Any) -> list[dict[str, Any]]:
     return reports
 
 
+@dataclass(kw_only=True, eq=False)
 class SituationReports:
     """Attach the latest reports of each newly alerted disaster to its event."""
 
-    def __init__(
-        self,
-        *,
-        fetcher: Fetcher,
-        sink: Sink,
-        url: str,
-        appname: str,
-        per_disaster: int,
-        source: str = "reliefweb",
-    ) -> None:
-        self.fetcher = fetcher
-        self.sink = sink
-        self.url = url
-        self.appname = appname
-        self.per_disaster = per_disaster
-        self.source = source
+    fetcher: Fetcher
+    sink: Sink
+    url: str
+    appname: str
+    per_disaster: int
+    source: str = "reliefweb"
 
     async def __call__(self, events: Sequence[HazardEvent]) -> list[HazardEvent]:
         """Return the events, alerted news among them carrying their situation reports."""
