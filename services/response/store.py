@@ -7,18 +7,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.activations import Activation, IncidentSummary
 from schemas.responses import AnswerKind, AnswerVia, RollCallAnswer
+from services.common.db import upsert
 from services.response.models import Addressed, AnswerRow, AuditRow, RollCall
 from services.response.rollcall import AnswerView, RollCallStatus
-
-
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 async def open_rollcall(
@@ -68,7 +63,7 @@ async def add_addressed(
     session: AsyncSession, incident_id: str, organisation_id: str, at: datetime
 ) -> None:
     stmt = (
-        _insert(session)(Addressed)
+        upsert(session, Addressed)
         .values(incident_id=incident_id, organisation_id=organisation_id, first_at=at)
         .on_conflict_do_nothing(index_elements=["incident_id", "organisation_id"])
     )
