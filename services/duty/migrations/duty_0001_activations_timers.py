@@ -5,19 +5,19 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from services.common.migration_columns import timestamp, uuid_column
+
 revision = "duty_0001"
 down_revision = None
 branch_labels = ("duty",)
 depends_on = "common_0001"
 
-_TS = sa.DateTime(timezone=True)
-
 
 def upgrade() -> None:
     op.create_table(
         "duty_activations",
-        sa.Column("activation_id", sa.String(36), primary_key=True),
-        sa.Column("incident_id", sa.String(36), nullable=False, index=True),
+        uuid_column("activation_id", primary_key=True),
+        uuid_column("incident_id", nullable=False, index=True),
         sa.Column("level", sa.String(20), nullable=False),
         sa.Column("previous_level", sa.String(20), nullable=False),
         sa.Column("score", sa.Float, nullable=False),
@@ -27,49 +27,49 @@ def upgrade() -> None:
         sa.Column("state", sa.String(20), nullable=False, index=True),
         sa.Column("step", sa.Integer, nullable=False),
         sa.Column("chain", sa.JSON, nullable=False),
-        sa.Column("occurred_at", _TS, nullable=False),
-        sa.Column("received_at", _TS, nullable=False),
-        sa.Column("paged_at", _TS, nullable=True),
-        sa.Column("acknowledged_at", _TS, nullable=True),
+        timestamp("occurred_at", nullable=False),
+        timestamp("received_at", nullable=False),
+        timestamp("paged_at", nullable=True),
+        timestamp("acknowledged_at", nullable=True),
         sa.Column("acknowledged_by", sa.String(64), nullable=True),
-        sa.Column("closed_at", _TS, nullable=True),
-        sa.Column("updated_at", _TS, nullable=False),
-        sa.Column("timer_id", sa.String(36), nullable=True),
-        sa.Column("superseded_by", sa.String(36), nullable=True),
+        timestamp("closed_at", nullable=True),
+        timestamp("updated_at", nullable=False),
+        uuid_column("timer_id", nullable=True),
+        uuid_column("superseded_by", nullable=True),
     )
     op.create_table(
         "duty_transitions",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("activation_id", sa.String(36), nullable=False, index=True),
+        uuid_column("activation_id", nullable=False, index=True),
         sa.Column("state", sa.String(20), nullable=False),
         sa.Column("step", sa.Integer, nullable=False),
         sa.Column("officer_id", sa.String(64), nullable=True),
         sa.Column("via", sa.String(20), nullable=False),
         sa.Column("note", sa.Text, nullable=True),
-        sa.Column("at", _TS, nullable=False),
+        timestamp("at", nullable=False),
     )
     op.create_table(
         "duty_pages",
-        sa.Column("page_id", sa.String(36), primary_key=True),
-        sa.Column("activation_id", sa.String(36), nullable=False, index=True),
+        uuid_column("page_id", primary_key=True),
+        uuid_column("activation_id", nullable=False, index=True),
         sa.Column("step", sa.Integer, nullable=False),
         sa.Column("officer_id", sa.String(64), nullable=False),
-        sa.Column("at", _TS, nullable=False),
+        timestamp("at", nullable=False),
     )
     op.create_table(
         "duty_timers",
-        sa.Column("id", sa.String(36), primary_key=True),
-        sa.Column("activation_id", sa.String(36), nullable=False, index=True),
+        uuid_column("id", primary_key=True),
+        uuid_column("activation_id", nullable=False, index=True),
         sa.Column("step", sa.Integer, nullable=False),
-        sa.Column("due_at", _TS, nullable=False),
+        timestamp("due_at", nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
-        sa.Column("settled_at", _TS, nullable=True),
+        timestamp("settled_at", nullable=True),
     )
     op.create_index("ix_duty_timers_pending", "duty_timers", ["status", "due_at"])
     op.create_table(
         "duty_deliveries",
         sa.Column("delivery_key", sa.String(300), primary_key=True),
-        sa.Column("activation_id", sa.String(36), nullable=False, index=True),
+        uuid_column("activation_id", nullable=False, index=True),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("organisation_id", sa.String(64), nullable=True),
         sa.Column("contact_id", sa.String(130), nullable=False),
@@ -77,13 +77,13 @@ def upgrade() -> None:
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False),
         sa.Column("error", sa.Text, nullable=True),
-        sa.Column("occurred_at", _TS, nullable=False),
+        timestamp("occurred_at", nullable=False),
     )
     op.create_table(
         "duty_spent_tokens",
         sa.Column("nonce", sa.String(64), primary_key=True),
-        sa.Column("expires_at", _TS, nullable=False),
-        sa.Column("spent_at", _TS, nullable=False),
+        timestamp("expires_at", nullable=False),
+        timestamp("spent_at", nullable=False),
     )
 
 

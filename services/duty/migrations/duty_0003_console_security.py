@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from services.common.migration_columns import timestamp
+
 revision = "duty_0003"
 down_revision = "duty_0002"
-
-_TS = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
@@ -16,26 +16,26 @@ def upgrade() -> None:
         "duty_login_throttle",
         sa.Column("key", sa.String(200), primary_key=True),
         sa.Column("failures", sa.Integer, nullable=False),
-        sa.Column("last_failure_at", _TS, nullable=False),
-        sa.Column("next_try_at", _TS, nullable=False),
+        timestamp("last_failure_at", nullable=False),
+        timestamp("next_try_at", nullable=False),
     )
     op.create_table(
         "duty_console_sessions",
         sa.Column("id_hash", sa.String(64), primary_key=True),
         sa.Column("officer_id", sa.String(64), nullable=False, index=True),
-        sa.Column("created_at", _TS, nullable=False),
-        sa.Column("last_seen_at", _TS, nullable=False),
-        sa.Column("expires_at", _TS, nullable=False),
+        timestamp("created_at", nullable=False),
+        timestamp("last_seen_at", nullable=False),
+        timestamp("expires_at", nullable=False),
     )
     op.create_table(
         "duty_rota_members",
         sa.Column("officer_id", sa.String(64), primary_key=True),
-        sa.Column("seen_at", _TS, nullable=False),
+        timestamp("seen_at", nullable=False),
     )
     op.create_table(
         "duty_security_events",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("at", _TS, nullable=False),
+        timestamp("at", nullable=False),
         sa.Column("kind", sa.String(30), nullable=False),
         sa.Column("officer_id", sa.String(64), nullable=True),
         sa.Column("source", sa.String(64), nullable=True),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from services.common.migration_columns import timestamp, uuid_column
+
 revision = "duty_0004"
 down_revision = "duty_0003"
 
@@ -12,9 +14,9 @@ down_revision = "duty_0003"
 def upgrade() -> None:
     op.create_table(
         "duty_rollcall_steps",
-        sa.Column("step_id", sa.String(36), primary_key=True),
-        sa.Column("incident_id", sa.String(36), nullable=False, index=True),
-        sa.Column("activation_id", sa.String(36), nullable=False),
+        uuid_column("step_id", primary_key=True),
+        uuid_column("incident_id", nullable=False, index=True),
+        uuid_column("activation_id", nullable=False),
         sa.Column("action", sa.String(40), nullable=False),
         sa.Column("via", sa.String(20), nullable=False),
         sa.Column("officer_id", sa.String(64), nullable=True),
@@ -24,7 +26,7 @@ def upgrade() -> None:
         sa.Column("organisations", sa.JSON, nullable=False),
         sa.Column("programme_ja", sa.String(200), nullable=True),
         sa.Column("programme_en", sa.String(200), nullable=True),
-        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("occurred_at", nullable=False),
     )
 
 

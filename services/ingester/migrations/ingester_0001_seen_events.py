@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from services.common.migration_columns import timestamp
+
 revision = "ingester_0001"
 down_revision = None
 branch_labels = ("ingester",)
@@ -17,8 +19,8 @@ def upgrade() -> None:
         sa.Column("key", sa.String(300), primary_key=True),
         sa.Column("version", sa.String(100), nullable=False),
         sa.Column("fingerprint", sa.Text, nullable=False),
-        sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("first_seen_at", nullable=False),
+        timestamp("published_at", nullable=False),
         sa.Column("publish_count", sa.Integer, nullable=False, server_default="1"),
     )
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from services.common.migration_columns import timestamp, uuid_column
+
 revision = "notifier_0001"
 down_revision = None
 branch_labels = ("notifier",)
@@ -17,8 +19,8 @@ def upgrade() -> None:
         sa.Column("key", sa.String(400), primary_key=True),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("channel", sa.String(10), nullable=False),
-        sa.Column("activation_id", sa.String(36), nullable=False),
-        sa.Column("incident_id", sa.String(36), nullable=True),
+        uuid_column("activation_id", nullable=False),
+        uuid_column("incident_id", nullable=True),
         sa.Column("organisation_id", sa.String(100), nullable=True),
         sa.Column("contact_id", sa.String(100), nullable=False),
         sa.Column("recipient", sa.Text, nullable=False),
@@ -28,10 +30,10 @@ def upgrade() -> None:
         sa.Column("status", sa.String(12), nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False),
         sa.Column("error", sa.Text, nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        timestamp("created_at", nullable=False),
+        timestamp("updated_at", nullable=False),
+        timestamp("next_attempt_at", nullable=True),
+        timestamp("sent_at", nullable=True),
     )
     op.create_index("ix_deliveries_activation_id", "deliveries", ["activation_id"])
     op.create_index("ix_deliveries_incident_id", "deliveries", ["incident_id"])
@@ -41,22 +43,22 @@ def upgrade() -> None:
         sa.Column("id", sa.String(64), primary_key=True),
         sa.Column("subject", sa.Text, nullable=False),
         sa.Column("content", sa.LargeBinary, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("created_at", nullable=False),
     )
     op.create_table(
         "threads",
-        sa.Column("incident_id", sa.String(36), primary_key=True),
+        uuid_column("incident_id", primary_key=True),
         sa.Column("contact_ref", sa.String(200), primary_key=True),
         sa.Column("root_message_id", sa.String(300), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("created_at", nullable=False),
     )
     op.create_table(
         "incidents",
-        sa.Column("incident_id", sa.String(36), primary_key=True),
-        sa.Column("activation_id", sa.String(36), nullable=False),
+        uuid_column("incident_id", primary_key=True),
+        uuid_column("activation_id", nullable=False),
         sa.Column("level", sa.String(12), nullable=False),
         sa.Column("summary", sa.Text, nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("updated_at", nullable=False),
     )
 
 

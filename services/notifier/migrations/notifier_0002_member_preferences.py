@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from services.common.migration_columns import timestamp
+
 revision = "notifier_0002"
 down_revision = "notifier_0001"
 
@@ -18,9 +20,9 @@ def upgrade() -> None:
         sa.Column("hazards", sa.JSON, nullable=True),
         sa.Column("countries", sa.JSON, nullable=True),
         sa.Column("language", sa.String(5), nullable=True),
-        sa.Column("paused_until", sa.DateTime(timezone=True), nullable=True),
+        timestamp("paused_until", nullable=True),
         sa.Column("unsubscribed", sa.Boolean, nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("updated_at", nullable=False),
     )
 
 

@@ -5,44 +5,44 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from services.common.migration_columns import timestamp, uuid_column
+
 revision = "response_0001"
 down_revision = None
 branch_labels = ("response",)
 depends_on = "common_0001"
 
-_TS = sa.DateTime(timezone=True)
-
 
 def upgrade() -> None:
     op.create_table(
         "rc_rollcalls",
-        sa.Column("incident_id", sa.String(36), primary_key=True),
-        sa.Column("activation_id", sa.String(36), nullable=False),
+        uuid_column("incident_id", primary_key=True),
+        uuid_column("activation_id", nullable=False),
         sa.Column("level", sa.String(20), nullable=False),
         sa.Column("summary", sa.JSON, nullable=False),
         sa.Column("status", sa.String(20), nullable=False, index=True),
-        sa.Column("opened_at", _TS, nullable=False),
-        sa.Column("reminder_due_at", _TS, nullable=False),
-        sa.Column("reminder_sent_at", _TS, nullable=True),
-        sa.Column("first_answer_at", _TS, nullable=True),
+        timestamp("opened_at", nullable=False),
+        timestamp("reminder_due_at", nullable=False),
+        timestamp("reminder_sent_at", nullable=True),
+        timestamp("first_answer_at", nullable=True),
         sa.Column("survey", sa.JSON, nullable=True),
-        sa.Column("survey_decided_at", _TS, nullable=True),
+        timestamp("survey_decided_at", nullable=True),
         sa.Column("programme", sa.JSON, nullable=True),
-        sa.Column("launched_at", _TS, nullable=True),
-        sa.Column("closed_at", _TS, nullable=True),
+        timestamp("launched_at", nullable=True),
+        timestamp("closed_at", nullable=True),
     )
     op.create_index("ix_rc_rollcalls_reminder", "rc_rollcalls", ["status", "reminder_due_at"])
     op.create_table(
         "rc_addressed",
-        sa.Column("incident_id", sa.String(36), primary_key=True),
+        uuid_column("incident_id", primary_key=True),
         sa.Column("organisation_id", sa.String(64), primary_key=True),
-        sa.Column("first_at", _TS, nullable=False),
+        timestamp("first_at", nullable=False),
     )
     op.create_table(
         "rc_answers",
         sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("answer_id", sa.String(36), nullable=False, unique=True),
-        sa.Column("incident_id", sa.String(36), nullable=False),
+        uuid_column("answer_id", nullable=False, unique=True),
+        uuid_column("incident_id", nullable=False),
         sa.Column("organisation_id", sa.String(64), nullable=False),
         sa.Column("contact_id", sa.String(64), nullable=True),
         sa.Column("answer", sa.String(20), nullable=False),
@@ -53,18 +53,18 @@ def upgrade() -> None:
         sa.Column("note", sa.Text, nullable=True),
         sa.Column("via", sa.String(20), nullable=False),
         sa.Column("recorded_by", sa.String(64), nullable=True),
-        sa.Column("answered_at", _TS, nullable=False),
+        timestamp("answered_at", nullable=False),
     )
     op.create_index("ix_rc_answers_incident", "rc_answers", ["incident_id", "organisation_id"])
     op.create_table(
         "rc_audit",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("incident_id", sa.String(36), nullable=False, index=True),
+        uuid_column("incident_id", nullable=False, index=True),
         sa.Column("action", sa.String(40), nullable=False),
         sa.Column("officer_id", sa.String(64), nullable=True),
         sa.Column("via", sa.String(20), nullable=False),
         sa.Column("detail", sa.JSON, nullable=False),
-        sa.Column("at", _TS, nullable=False),
+        timestamp("at", nullable=False),
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from services.common.migration_columns import timestamp, uuid_column
+
 revision = "triage_0001"
 down_revision = None
 branch_labels = ("triage",)
@@ -13,9 +15,8 @@ depends_on = "common_0001"
 
 def _incident_id() -> sa.Column[str]:
     """The column that ties a report, decision or activation to its incident."""
-    return sa.Column(
+    return uuid_column(
         "incident_id",
-        sa.String(36),
         sa.ForeignKey("incidents.id", ondelete="CASCADE"),
         nullable=False,
     )
@@ -24,7 +25,7 @@ def _incident_id() -> sa.Column[str]:
 def upgrade() -> None:
     op.create_table(
         "incidents",
-        sa.Column("id", sa.String(36), primary_key=True),
+        uuid_column("id", primary_key=True),
         sa.Column("family", sa.String(4), nullable=False),
         sa.Column("title", sa.Text, nullable=False),
         sa.Column("countries", sa.JSON, nullable=False),
@@ -34,11 +35,11 @@ def upgrade() -> None:
         sa.Column("alerted_level", sa.String(16), nullable=False),
         sa.Column("acked_level", sa.String(16), nullable=False),
         sa.Column("ack_state", sa.String(16), nullable=True),
-        sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
+        timestamp("first_seen", nullable=False),
+        timestamp("last_seen", nullable=False),
         sa.Column("precise", sa.Boolean, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("created_at", nullable=False),
+        timestamp("updated_at", nullable=False),
     )
     op.create_index("ix_incidents_family_seen", "incidents", ["family", "last_seen", "first_seen"])
     op.create_table(
@@ -48,9 +49,9 @@ def upgrade() -> None:
         sa.Column("source", sa.String(32), nullable=False),
         sa.Column("version", sa.String(100), nullable=False),
         sa.Column("glide_key", sa.String(32), nullable=True),
-        sa.Column("event_time", sa.DateTime(timezone=True), nullable=False),
+        timestamp("event_time", nullable=False),
         sa.Column("event", sa.Text, nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("updated_at", nullable=False),
     )
     op.create_index("ix_incident_members_incident_id", "incident_members", ["incident_id"])
     op.create_index("ix_incident_members_glide_key", "incident_members", ["glide_key"])
@@ -58,7 +59,7 @@ def upgrade() -> None:
         "decisions",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         _incident_id(),
-        sa.Column("message_id", sa.String(36), nullable=False),
+        uuid_column("message_id", nullable=False),
         sa.Column("source_key", sa.String(300), nullable=False),
         sa.Column("version", sa.String(100), nullable=False),
         sa.Column("level", sa.String(16), nullable=False),
@@ -66,20 +67,20 @@ def upgrade() -> None:
         sa.Column("score", sa.Float, nullable=False),
         sa.Column("reasons", sa.JSON, nullable=False),
         sa.Column("outcome", sa.String(16), nullable=False),
-        sa.Column("activation_id", sa.String(36), nullable=True),
-        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+        uuid_column("activation_id", nullable=True),
+        timestamp("decided_at", nullable=False),
     )
     op.create_index("ix_decisions_incident_id", "decisions", ["incident_id"])
     op.create_table(
         "activations",
-        sa.Column("activation_id", sa.String(36), primary_key=True),
+        uuid_column("activation_id", primary_key=True),
         _incident_id(),
         sa.Column("level", sa.String(16), nullable=False),
         sa.Column("previous_level", sa.String(16), nullable=False),
         sa.Column("score", sa.Float, nullable=False),
-        sa.Column("message_id", sa.String(36), nullable=False, unique=True),
+        uuid_column("message_id", nullable=False, unique=True),
         sa.Column("payload", sa.Text, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("created_at", nullable=False),
         sa.UniqueConstraint("incident_id", "level", name="uq_activations_incident_level"),
     )
 

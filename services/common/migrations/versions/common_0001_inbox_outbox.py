@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from services.common.migration_columns import timestamp, uuid_column
+
 revision = "common_0001"
 down_revision = None
 branch_labels = ("common",)
@@ -13,19 +15,19 @@ branch_labels = ("common",)
 def upgrade() -> None:
     op.create_table(
         "inbox",
-        sa.Column("message_id", sa.String(36), primary_key=True),
+        uuid_column("message_id", primary_key=True),
         sa.Column("topic", sa.String(200), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("processed_at", nullable=False),
     )
     op.create_table(
         "outbox",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("message_id", sa.String(36), nullable=False, unique=True),
+        uuid_column("message_id", nullable=False, unique=True),
         sa.Column("topic", sa.String(200), nullable=False),
         sa.Column("key", sa.String(500), nullable=True),
         sa.Column("payload", sa.LargeBinary, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        timestamp("created_at", nullable=False),
+        timestamp("published_at", nullable=True),
     )
     op.create_index("ix_outbox_pending", "outbox", ["published_at", "id"])
     op.create_table(
