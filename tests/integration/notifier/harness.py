@@ -15,6 +15,7 @@ from uuid import uuid4
 from sqlalchemy import select
 
 from schemas.activations import Activation, IncidentSummary, Level, Reason
+from schemas.deliveries import DeliveryStatus
 from schemas.hazards import AlertLevel, HazardType, Link, Measure
 from services.common.db import Database
 from services.common.outbox import outbox
@@ -22,6 +23,8 @@ from services.common.service import build_context
 from services.common.settings import Settings
 from services.notifier.main import Notifier, build
 from services.notifier.models import DeliveryRow
+from tests.conftest import free_port
+from tests.integration.notifier.smtp_servers import Behaviours, smtp_server
 
 EVENT_TIME = datetime(2026, 11, 23, 3, 14, tzinfo=UTC)
 
@@ -131,9 +134,36 @@ async def running_notifier(settings: Settings, database: Database) -> AsyncItera
             await task
 
 
+@contextlib.asynccontextmanager
+async def mailing_notifier(
+    tmp_path: Path, database: Database, members: str, **notifier: Any
+) -> AsyncIterator[tuple[Notifier, Behaviours]]:
+    """Run the notifier for the block against a fresh misbehaving SMTP server on a free port."""
+    port = free_port()
+    settings = settings_for(tmp_path, port, members, **notifier)
+    with smtp_server(port) as server:
+        async with running_notifier(settings, database) as running:
+            yield running, server
+
+
 async def rows(database: Database) -> dict[str, DeliveryRow]:
     async with database.sessions() as session:
         return {r.key: r for r in (await session.execute(select(DeliveryRow))).scalars()}
+
+
+async def all_sent(database: Database, count: int) -> bool:
+    """Whether exactly `count` deliveries are recorded and every one of them is sent."""
+    found = await rows(database)
+    return len(found) == count and all(
+        r.status == DeliveryStatus.SENT.value for r in found.values()
+    )
+
+
+async def all_settled(database: Database, count: int) -> bool:
+    """Whether exactly `count` deliveries are recorded and every one is sent or failed for good."""
+    found = await rows(database)
+    final = {DeliveryStatus.SENT.value, DeliveryStatus.FAILED.value}
+    return len(found) == count and all(r.status in final for r in found.values())
 
 
 async def published(database: Database, topic: str) -> list[dict[str, Any]]:

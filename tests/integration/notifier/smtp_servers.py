@@ -94,15 +94,21 @@ class _Controller(Controller):
 
 
 @contextlib.contextmanager
+def serving(controller: Controller) -> Iterator[None]:
+    """Run an aiosmtpd server in its own thread and event loop for the block."""
+    controller.start()
+    try:
+        yield
+    finally:
+        controller.stop(no_assert=True)
+
+
+@contextlib.contextmanager
 def smtp_server(port: int) -> Iterator[Behaviours]:
     """Run a misbehaving SMTP server in its own thread and event loop."""
     behaviours = Behaviours()
-    controller = _Controller(behaviours, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serving(_Controller(behaviours, hostname="127.0.0.1", port=port)):
         yield behaviours
-    finally:
-        controller.stop(no_assert=True)
 
 
 @contextlib.contextmanager
@@ -166,9 +172,5 @@ class Ledger:
 def ledger_server(port: int) -> Iterator[Ledger]:
     """Run an accept-all SMTP server that keeps a ledger, in its own thread."""
     ledger = Ledger()
-    controller = Controller(ledger, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serving(Controller(ledger, hostname="127.0.0.1", port=port)):
         yield ledger
-    finally:
-        controller.stop(no_assert=True)

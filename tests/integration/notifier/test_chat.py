@@ -17,13 +17,12 @@ from services.common.db import Database
 from tests.conftest import free_port
 from tests.integration.notifier.harness import (
     activation,
+    all_settled,
+    mailing_notifier,
     published,
     rows,
-    running_notifier,
-    settings_for,
     until,
 )
-from tests.integration.notifier.smtp_servers import smtp_server
 
 SERVICE = "notifier"
 
@@ -89,19 +88,11 @@ organisations:
 async def test_each_apprise_url_gets_one_notification_even_after_a_failed_try(
     tmp_path: Path, database: Database
 ) -> None:
-    smtp_port, hook_port = free_port(), free_port()
-    settings = settings_for(tmp_path, smtp_port, _directory(hook_port))
-    with smtp_server(smtp_port), webhook(hook_port) as hook:
-        async with running_notifier(settings, database) as notifier:
+    hook_port = free_port()
+    with webhook(hook_port) as hook:
+        async with mailing_notifier(tmp_path, database, _directory(hook_port)) as (notifier, _):
             await notifier.handlers.on_activation(activation())
-
-            async def settled() -> bool:
-                found = await rows(database)
-                return len(found) == 3 and all(
-                    r.status in ("sent", "failed") for r in found.values()
-                )
-
-            await until(settled, what="chat deliveries settled")
+            await until(lambda: all_settled(database, 3), what="chat deliveries settled")
 
     assert hook.hits == {"/ok": 1, "/flaky": 2}
     assert [len(hook.accepted[p]) for p in ("/ok", "/flaky")] == [1, 1]

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
 
 from schemas.activations import Level
-from schemas.deliveries import DeliveryStatus
 from services.common.db import Database
-from tests.conftest import free_port
+from services.notifier.main import Notifier
 from tests.integration.notifier.harness import (
     activation,
+    all_sent,
     directory_yaml,
-    rows,
-    running_notifier,
-    settings_for,
+    mailing_notifier,
     until,
 )
-from tests.integration.notifier.smtp_servers import smtp_server
+from tests.integration.notifier.smtp_servers import Behaviours
 
 SERVICE = "notifier"
 PUBLIC = "http://prefs.test"
@@ -28,13 +28,6 @@ CONTACTS = [
     ("ken", "ja", "ken@members.example.jp"),
     ("amy", "en", "amy@members.example.org"),
 ]
-
-
-async def _sent(database: Database, count: int) -> bool:
-    found = await rows(database)
-    return len(found) == count and all(
-        r.status == DeliveryStatus.SENT.value for r in found.values()
-    )
 
 
 def _client(app: FastAPI) -> httpx.AsyncClient:
@@ -47,34 +40,42 @@ def _unsubscribe_url(header: str) -> str:
     return found.group(1).removeprefix(PUBLIC)
 
 
+@contextlib.asynccontextmanager
+async def _both_contacts_alerted(
+    tmp_path: Path, database: Database
+) -> AsyncIterator[tuple[Notifier, Behaviours]]:
+    """Run the notifier for both contacts and wait until the first alert has reached them."""
+    async with mailing_notifier(
+        tmp_path, database, directory_yaml(CONTACTS), public_url=PUBLIC
+    ) as (notifier, server):
+        await notifier.handlers.on_activation(activation())
+        await until(lambda: all_sent(database, 2), what="the first alerts")
+        yield notifier, server
+
+
 async def test_one_click_unsubscribe_stops_the_next_alert_for_that_contact_only(
     tmp_path: Path, database: Database
 ) -> None:
-    port = free_port()
-    settings = settings_for(tmp_path, port, directory_yaml(CONTACTS), public_url=PUBLIC)
-    with smtp_server(port) as server:
-        async with running_notifier(settings, database) as notifier:
-            await notifier.handlers.on_activation(activation())
-            await until(lambda: _sent(database, 2), what="the first alerts")
-            (ken,) = server.messages_to("ken@members.example.jp")
-            (amy,) = server.messages_to("amy@members.example.org")
-            assert ken["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-            assert str(ken["Reply-To"]) == "desk@example.jp"  # the directory's secretariat
-            ken_url = _unsubscribe_url(str(ken["List-Unsubscribe"]))
-            assert ken_url != _unsubscribe_url(str(amy["List-Unsubscribe"]))
+    async with _both_contacts_alerted(tmp_path, database) as (notifier, server):
+        (ken,) = server.messages_to("ken@members.example.jp")
+        (amy,) = server.messages_to("amy@members.example.org")
+        assert ken["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert str(ken["Reply-To"]) == "desk@example.jp"  # the directory's secretariat
+        ken_url = _unsubscribe_url(str(ken["List-Unsubscribe"]))
+        assert ken_url != _unsubscribe_url(str(amy["List-Unsubscribe"]))
 
-            async with _client(notifier.preferences) as web:
-                # A scanner's GET changes nothing; the RFC 8058 POST does.
-                shown = await web.get(ken_url)
-                assert shown.status_code == 200 and 'data-testid="unsubscribe"' in shown.text
-                assert "Person ken" in shown.text and "standby からのメール設定" in shown.text
-                done = await web.post(ken_url, data={"List-Unsubscribe": "One-Click"})
-                assert done.status_code == 200 and 'data-key="stopped"' in done.text
-                forged = await web.post(ken_url.replace("/m/", "/m/x"), data={})
-                assert forged.status_code == 404
+        async with _client(notifier.preferences) as web:
+            # A scanner's GET changes nothing; the RFC 8058 POST does.
+            shown = await web.get(ken_url)
+            assert shown.status_code == 200 and 'data-testid="unsubscribe"' in shown.text
+            assert "Person ken" in shown.text and "standby からのメール設定" in shown.text
+            done = await web.post(ken_url, data={"List-Unsubscribe": "One-Click"})
+            assert done.status_code == 200 and 'data-key="stopped"' in done.text
+            forged = await web.post(ken_url.replace("/m/", "/m/x"), data={})
+            assert forged.status_code == 404
 
-            await notifier.handlers.on_activation(activation())
-            await until(lambda: _sent(database, 3), what="the second alert")
+        await notifier.handlers.on_activation(activation())
+        await until(lambda: all_sent(database, 3), what="the second alert")
     assert server.accepted["ken@members.example.jp"] == 1
     assert server.accepted["amy@members.example.org"] == 2
 
@@ -82,39 +83,36 @@ async def test_one_click_unsubscribe_stops_the_next_alert_for_that_contact_only(
 async def test_the_preference_page_narrows_levels_and_switches_the_language(
     tmp_path: Path, database: Database
 ) -> None:
-    port = free_port()
-    settings = settings_for(
+    async with mailing_notifier(
         tmp_path,
-        port,
+        database,
         directory_yaml(CONTACTS[:1]),
         public_url=PUBLIC,
         reply_to="secretariat@platform.example.jp",
-    )
-    with smtp_server(port) as server:
-        async with running_notifier(settings, database) as notifier:
-            await notifier.handlers.on_activation(activation(Level.STANDBY))
-            await until(lambda: _sent(database, 1), what="the standby alert")
-            (first,) = server.messages_to("ken@members.example.jp")
-            assert str(first["Reply-To"]) == "secretariat@platform.example.jp"
-            page = _unsubscribe_url(str(first["List-Unsubscribe"])).removesuffix("/unsubscribe")
-            async with _client(notifier.preferences) as web:
-                bad = await web.post(page, data={"levels": "activate", "countries": "Japan"})
-                assert bad.status_code == 400 and "countries: JAPAN" in bad.text
-                saved = await web.post(
-                    page,
-                    data={
-                        "levels": "activate",
-                        "hazards": ["EQ", "TC"],
-                        "language": "en",
-                        "pause": "0",
-                    },
-                )
-                assert saved.status_code == 200 and 'data-key="saved"' in saved.text
-                assert "Your standby mail" in saved.text  # the page now speaks English too
+    ) as (notifier, server):
+        await notifier.handlers.on_activation(activation(Level.STANDBY))
+        await until(lambda: all_sent(database, 1), what="the standby alert")
+        (first,) = server.messages_to("ken@members.example.jp")
+        assert str(first["Reply-To"]) == "secretariat@platform.example.jp"
+        page = _unsubscribe_url(str(first["List-Unsubscribe"])).removesuffix("/unsubscribe")
+        async with _client(notifier.preferences) as web:
+            bad = await web.post(page, data={"levels": "activate", "countries": "Japan"})
+            assert bad.status_code == 400 and "countries: JAPAN" in bad.text
+            saved = await web.post(
+                page,
+                data={
+                    "levels": "activate",
+                    "hazards": ["EQ", "TC"],
+                    "language": "en",
+                    "pause": "0",
+                },
+            )
+            assert saved.status_code == 200 and 'data-key="saved"' in saved.text
+            assert "Your standby mail" in saved.text  # the page now speaks English too
 
-            await notifier.handlers.on_activation(activation(Level.STANDBY))
-            await notifier.handlers.on_activation(activation(Level.ACTIVATE))
-            await until(lambda: _sent(database, 2), what="only the activate alert")
+        await notifier.handlers.on_activation(activation(Level.STANDBY))
+        await notifier.handlers.on_activation(activation(Level.ACTIVATE))
+        await until(lambda: all_sent(database, 2), what="only the activate alert")
     first_again, second = server.messages_to("ken@members.example.jp")
     assert first_again["Message-ID"] == first["Message-ID"]
     assert str(second["Subject"]).startswith("[standby] ACTIVATE | EQ | PHL")
@@ -123,41 +121,36 @@ async def test_the_preference_page_narrows_levels_and_switches_the_language(
 async def test_any_member_mail_leads_to_a_form_that_mails_the_member_their_own_link(
     tmp_path: Path, database: Database
 ) -> None:
-    port = free_port()
-    settings = settings_for(tmp_path, port, directory_yaml(CONTACTS), public_url=PUBLIC)
-    with smtp_server(port) as server:
-        async with running_notifier(settings, database) as notifier:
-            await notifier.handlers.on_activation(activation())
-            await until(lambda: _sent(database, 2), what="the alerts")
-            (alert,) = server.messages_to("amy@members.example.org")
-            body = alert.get_body(("plain",))
-            assert body is not None
-            assert f"Choose what you receive, or stop it: {PUBLIC}/m" in body.get_content()
+    async with _both_contacts_alerted(tmp_path, database) as (notifier, server):
+        (alert,) = server.messages_to("amy@members.example.org")
+        body = alert.get_body(("plain",))
+        assert body is not None
+        assert f"Choose what you receive, or stop it: {PUBLIC}/m" in body.get_content()
 
-            async with _client(notifier.preferences) as web:
-                form = await web.get("/m?lang=ja")
-                assert form.status_code == 200 and 'data-testid="request-link"' in form.text
-                answers = [
-                    await web.post("/m", data={"email": email})
-                    for email in (
-                        "Amy@Members.Example.org",
-                        "nobody@example.org",
-                        "amy@members.example.org",
-                    )
-                ]
-                # The same answer for a known and an unknown address; one mail, not two.
-                assert {a.status_code for a in answers} == {200}
-                assert len({a.text for a in answers}) == 1
-                await until(
-                    lambda: len(server.messages_to("amy@members.example.org")) == 2,
-                    what="the link mail",
+        async with _client(notifier.preferences) as web:
+            form = await web.get("/m?lang=ja")
+            assert form.status_code == 200 and 'data-testid="request-link"' in form.text
+            answers = [
+                await web.post("/m", data={"email": email})
+                for email in (
+                    "Amy@Members.Example.org",
+                    "nobody@example.org",
+                    "amy@members.example.org",
                 )
-                link_mail = server.messages_to("amy@members.example.org")[1]
-                assert str(link_mail["Subject"]) == "[standby] Your preferences page"
-                text = link_mail.get_body(("plain",))
-                assert text is not None
-                (link,) = re.findall(r"http://prefs\.test/m/\S+", text.get_content())
-                page = await web.get(link.removeprefix(PUBLIC))
-                assert page.status_code == 200 and "Person amy" in page.text
+            ]
+            # The same answer for a known and an unknown address; one mail, not two.
+            assert {a.status_code for a in answers} == {200}
+            assert len({a.text for a in answers}) == 1
+            await until(
+                lambda: len(server.messages_to("amy@members.example.org")) == 2,
+                what="the link mail",
+            )
+            link_mail = server.messages_to("amy@members.example.org")[1]
+            assert str(link_mail["Subject"]) == "[standby] Your preferences page"
+            text = link_mail.get_body(("plain",))
+            assert text is not None
+            (link,) = re.findall(r"http://prefs\.test/m/\S+", text.get_content())
+            page = await web.get(link.removeprefix(PUBLIC))
+            assert page.status_code == 200 and "Person amy" in page.text
     assert server.accepted["nobody@example.org"] == 0
     assert server.accepted["amy@members.example.org"] == 2

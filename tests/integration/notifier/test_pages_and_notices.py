@@ -5,51 +5,37 @@ from __future__ import annotations
 from pathlib import Path
 from uuid import uuid4
 
-from schemas.acks import AckEvent, AckState, AckVia
+from schemas.acks import AckState, AckVia
 from schemas.activations import Level
-from schemas.pages import Page, PageTarget
+from schemas.pages import PageTarget
 from services.common.db import Database
-from tests.conftest import free_port
 from tests.integration.notifier.harness import (
     activation,
+    all_sent,
     directory_yaml,
+    mailing_notifier,
     rows,
-    running_notifier,
-    settings_for,
     until,
 )
-from tests.integration.notifier.smtp_servers import smtp_server
+from tests.messages import ack_of, page_of
 
 SERVICE = "notifier"
-
-
-async def _sent(database: Database, count: int) -> bool:
-    found = await rows(database)
-    return len(found) == count and all(r.status == "sent" for r in found.values())
 
 
 async def test_a_page_reaches_the_officer_once_in_japanese_with_the_ack_link(
     tmp_path: Path, database: Database
 ) -> None:
-    port = free_port()
-    settings = settings_for(tmp_path, port, directory_yaml([]))
     alert = activation()
-    page = Page(
-        page_id=uuid4(),
-        activation_id=alert.activation_id,
-        incident_id=alert.incident_id,
-        level=Level.ACTIVATE,
-        step=0,
-        target=PageTarget(officer_id="aoki", name="青木 葵", language="ja"),
-        summary=alert.summary,
+    page = page_of(
+        alert,
+        PageTarget(officer_id="aoki", name="青木 葵", language="ja"),
         ack_url="http://127.0.0.1:8080/ack/t0k3n",
         console_url="http://127.0.0.1:8080/activations/1",
     )
-    with smtp_server(port) as server:
-        async with running_notifier(settings, database) as notifier:
-            await notifier.handlers.on_page(page)
-            await notifier.handlers.on_page(page.model_copy(update={"id": uuid4()}))
-            await until(lambda: _sent(database, 1), what="page sent")
+    async with mailing_notifier(tmp_path, database, directory_yaml([])) as (notifier, server):
+        await notifier.handlers.on_page(page)
+        await notifier.handlers.on_page(page.model_copy(update={"id": uuid4()}))
+        await until(lambda: all_sent(database, 1), what="page sent")
     (mail,) = server.messages_to("ok-aoki@duty.example.org")
     assert str(mail["Subject"]).startswith("[standby] 呼び出し 発動 | 地震 | PHL | 2026-11-23 | ")
     assert mail["X-Standby-Kind"] == "page"
@@ -62,29 +48,22 @@ async def test_a_page_reaches_the_officer_once_in_japanese_with_the_ack_link(
 async def test_a_stand_down_reaches_exactly_the_contacts_told_about_the_incident(
     tmp_path: Path, database: Database
 ) -> None:
-    port = free_port()
     contacts = [
         ("ok-told", "en", "ok-told@members.example.org"),
         ("ok-late", "ja", "ok-late@members.example.jp"),
     ]
-    # Only the first organisation is in the directory when the alert goes out.
-    settings = settings_for(tmp_path, port, directory_yaml(contacts[:1]))
     alert = activation(Level.STANDBY)
-    stand_down = AckEvent(
-        activation_id=alert.activation_id,
-        incident_id=alert.incident_id,
-        level=Level.STANDBY,
-        state=AckState.STOOD_DOWN,
-        via=AckVia.LINK,
-        officer_id="aoki",
-    )
-    with smtp_server(port) as server:
-        async with running_notifier(settings, database) as notifier:
-            await notifier.handlers.on_activation(alert)
-            await until(lambda: _sent(database, 1), what="alert sent")
-            settings.members_file.write_text(directory_yaml(contacts), encoding="utf-8")
-            await notifier.handlers.on_ack(stand_down)
-            await until(lambda: _sent(database, 2), what="stand-down sent")
+    stand_down = ack_of(alert, AckState.STOOD_DOWN, via=AckVia.LINK, officer_id="aoki")
+    # Only the first organisation is in the directory when the alert goes out.
+    async with mailing_notifier(tmp_path, database, directory_yaml(contacts[:1])) as (
+        notifier,
+        server,
+    ):
+        await notifier.handlers.on_activation(alert)
+        await until(lambda: all_sent(database, 1), what="alert sent")
+        notifier.directory.path.write_text(directory_yaml(contacts), encoding="utf-8")
+        await notifier.handlers.on_ack(stand_down)
+        await until(lambda: all_sent(database, 2), what="stand-down sent")
     assert server.accepted["ok-late@members.example.jp"] == 0
     first, notice = server.messages_to("ok-told@members.example.org")
     assert str(notice["Subject"]).startswith("[standby] STAND DOWN | EQ | PHL | ")

@@ -8,9 +8,8 @@ from uuid import uuid4
 
 import pytest
 
-from schemas.acks import AckEvent, AckState, AckVia
+from schemas.acks import AckState
 from schemas.activations import Level
-from schemas.deliveries import DeliveryStatus
 from services.common.db import Database
 from services.notifier import store
 from services.notifier.jobs import Job
@@ -19,13 +18,16 @@ from services.notifier.report import delivery_lines
 from tests.conftest import free_port
 from tests.integration.notifier.harness import (
     activation,
+    all_sent,
     directory_yaml,
+    mailing_notifier,
     rows,
     running_notifier,
     settings_for,
     until,
 )
 from tests.integration.notifier.smtp_servers import smtp_server
+from tests.messages import ack_of
 
 SERVICE = "notifier"
 
@@ -34,13 +36,6 @@ CONTACTS = [
     ("ok2", "ja", "ok2@members.example.jp"),
     ("ok3", "en", "ok3@members.example.org"),
 ]
-
-
-async def _all_sent(database: Database, count: int) -> bool:
-    found = await rows(database)
-    return len(found) == count and all(
-        r.status == DeliveryStatus.SENT.value for r in found.values()
-    )
 
 
 async def test_a_notifier_that_died_after_recording_sends_the_stored_mails_once_on_restart(
@@ -61,7 +56,7 @@ async def test_a_notifier_that_died_after_recording_sends_the_stored_mails_once_
         assert {r.status for r in (await rows(database)).values()} == {"pending"}
 
         async with running_notifier(settings, database) as restarted:
-            await until(lambda: _all_sent(database, len(CONTACTS)), what="stored mails sent")
+            await until(lambda: all_sent(database, len(CONTACTS)), what="stored mails sent")
             # The broker redelivers the activation after the restart: nothing more goes out.
             await restarted.handlers.on_activation(alert)
             await restarted.handlers.on_activation(alert.model_copy(update={"id": uuid4()}))
@@ -79,29 +74,25 @@ async def test_a_notifier_that_died_after_recording_sends_the_stored_mails_once_
 async def test_upgrade_and_launch_reply_in_the_first_alerts_thread_for_each_contact(
     tmp_path: Path, database: Database
 ) -> None:
-    port = free_port()
-    settings = settings_for(tmp_path, port, directory_yaml(CONTACTS, min_level="standby"))
     incident = uuid4()
     standby = activation(Level.STANDBY, incident_id=incident)
     upgrade = activation(Level.ACTIVATE, incident_id=incident, previous=Level.STANDBY)
-    launch = AckEvent(
-        activation_id=upgrade.activation_id,
-        incident_id=incident,
-        level=Level.ACTIVATE,
-        state=AckState.LAUNCHED,
-        via=AckVia.CONSOLE,
+    launch = ack_of(
+        upgrade,
+        AckState.LAUNCHED,
         officer_id="aoki",
         note="Internal: the government observer is not to be told yet.",
         member_message="Deploy the assessment teams.",
     )
-    with smtp_server(port) as server:
-        async with running_notifier(settings, database) as notifier:
-            await notifier.handlers.on_activation(standby)
-            await until(lambda: _all_sent(database, 3), what="standby alerts")
-            await notifier.handlers.on_activation(upgrade)
-            await until(lambda: _all_sent(database, 6), what="upgrade alerts")
-            await notifier.handlers.on_ack(launch)
-            await until(lambda: _all_sent(database, 9), what="launch notices")
+    async with mailing_notifier(
+        tmp_path, database, directory_yaml(CONTACTS, min_level="standby")
+    ) as (notifier, server):
+        await notifier.handlers.on_activation(standby)
+        await until(lambda: all_sent(database, 3), what="standby alerts")
+        await notifier.handlers.on_activation(upgrade)
+        await until(lambda: all_sent(database, 6), what="upgrade alerts")
+        await notifier.handlers.on_ack(launch)
+        await until(lambda: all_sent(database, 9), what="launch notices")
 
     for cid, lang, email in CONTACTS:
         first, second, third = server.messages_to(email)
@@ -156,11 +147,9 @@ async def test_stopping_while_mails_are_on_the_wire_records_them_so_a_restart_se
 async def test_a_crash_between_chunks_of_a_long_list_tells_each_contact_exactly_once(
     tmp_path: Path, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    port = free_port()
     many = [
         (f"ok{i:03d}", "en" if i % 2 else "ja", f"ok{i:03d}@members.example.org") for i in range(60)
     ]
-    settings = settings_for(tmp_path, port, directory_yaml(many))
     alert = activation()
     real_record = store.record_new
     calls = {"n": 0}
@@ -171,14 +160,13 @@ async def test_a_crash_between_chunks_of_a_long_list_tells_each_contact_exactly_
             raise RuntimeError("the process died between two chunks")
         return await real_record(*args, **kwargs)
 
-    with smtp_server(port) as server:
-        async with running_notifier(settings, database) as notifier:
-            monkeypatch.setattr(store, "record_new", crash_on_second_chunk)
-            with pytest.raises(RuntimeError, match="between two chunks"):
-                await notifier.handlers.on_activation(alert)
-            # The first chunk is out already; the message was not claimed, so it comes again.
+    async with mailing_notifier(tmp_path, database, directory_yaml(many)) as (notifier, server):
+        monkeypatch.setattr(store, "record_new", crash_on_second_chunk)
+        with pytest.raises(RuntimeError, match="between two chunks"):
             await notifier.handlers.on_activation(alert)
-            await until(lambda: _all_sent(database, len(many)), what="every contact told")
-            await notifier.handlers.on_activation(alert)  # a third delivery changes nothing
+        # The first chunk is out already; the message was not claimed, so it comes again.
+        await notifier.handlers.on_activation(alert)
+        await until(lambda: all_sent(database, len(many)), what="every contact told")
+        await notifier.handlers.on_activation(alert)  # a third delivery changes nothing
     assert len(server.accepted) == len(many)
     assert set(server.accepted.values()) == {1}

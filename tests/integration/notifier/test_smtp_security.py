@@ -16,6 +16,7 @@ from services.common.db import Database
 from tests.conftest import free_port
 from tests.integration.notifier.harness import (
     activation,
+    all_settled,
     directory_yaml,
     rows,
     running_notifier,
@@ -78,12 +79,7 @@ async def test_mail_goes_over_starttls_with_the_configured_login(
     try:
         async with running_notifier(settings, database) as notifier:
             await notifier.handlers.on_activation(activation())
-
-            async def settled() -> bool:
-                found = await rows(database)
-                return len(found) == 1 and next(iter(found.values())).status in ("sent", "failed")
-
-            await until(settled, what="delivery settled")
+            await until(lambda: all_settled(database, 1), what="delivery settled")
     finally:
         controller.stop()
     (row,) = (await rows(database)).values()

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
-from uuid import uuid4
 
 from faststream.kafka import TestKafkaBroker
 
-from schemas.acks import AckEvent, AckState, AckVia
+from schemas.acks import AckState
 from schemas.activations import Level
 from schemas.dlq import DeadLetter
-from schemas.pages import Page, PageTarget
+from schemas.pages import PageTarget
 from schemas.topics import ACKS, ACTIVATIONS, COORDINATION, PAGES, dlq
 from services.common.db import Database
 from services.common.service import build_context
@@ -20,6 +19,7 @@ from services.notifier.main import setup
 from tests.conftest import free_port
 from tests.integration.notifier.harness import activation, directory_yaml, settings_for, until
 from tests.integration.notifier.smtp_servers import smtp_server
+from tests.messages import ack_of, page_of
 
 SERVICE = "notifier"
 
@@ -42,22 +42,8 @@ async def test_activations_pages_and_acks_are_consumed_and_bad_ones_dead_lettere
         letters.append(letter)
 
     alert = activation(Level.STANDBY)
-    page = Page(
-        page_id=uuid4(),
-        activation_id=alert.activation_id,
-        incident_id=alert.incident_id,
-        level=Level.STANDBY,
-        step=0,
-        target=PageTarget(officer_id="o", name="Officer"),
-        summary=alert.summary,
-    )
-    stand_down = AckEvent(
-        activation_id=alert.activation_id,
-        incident_id=alert.incident_id,
-        level=Level.STANDBY,
-        state=AckState.STOOD_DOWN,
-        via=AckVia.CONSOLE,
-    )
+    page = page_of(alert, PageTarget(officer_id="o", name="Officer"))
+    stand_down = ack_of(alert, AckState.STOOD_DOWN)
     with smtp_server(port) as server:
         (job,) = ctx.background
         task = asyncio.create_task(job())

@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 import httpx
 from sqlalchemy import select
 
-from schemas.acks import AckEvent, AckState, AckVia
+from schemas.acks import AckState, AckVia
 from schemas.activations import Activation, IncidentSummary, Level, Reason
 from schemas.deliveries import Channel, Delivery, DeliveryKind, DeliveryStatus
 from schemas.hazards import AlertLevel, HazardType
@@ -26,6 +26,7 @@ from services.common.web import OFFICER_HEADER, OfficerIdentity, sign_identity
 from services.response.coordination import Coordinator
 from services.response.directory import Directory
 from services.response.web import WebDeps, create_app
+from tests.messages import ack_of
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "deploy" / "members.example.yaml"
 LINK_KEY = b"k" * 32
@@ -143,15 +144,7 @@ class Rig:
         self, act: Activation, officer_id: str = "sato", via: AckVia = AckVia.CONSOLE
     ) -> None:
         """Deliver the officer's stand-down of an activation, as its `acks.v1` message."""
-        ack = AckEvent(
-            activation_id=act.activation_id,
-            incident_id=act.incident_id,
-            level=act.level,
-            state=AckState.STOOD_DOWN,
-            officer_id=officer_id,
-            via=via,
-            occurred_at=self.now,
-        )
+        ack = ack_of(act, AckState.STOOD_DOWN, via=via, officer_id=officer_id, occurred_at=self.now)
         async with units_of_work(self.db)() as work:
             if await work.claim(ack):
                 await self.coordinator.on_ack(work, ack)

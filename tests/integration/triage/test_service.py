@@ -13,7 +13,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
-from schemas.acks import AckEvent, AckState, AckVia
+from schemas.acks import AckState
 from schemas.activations import Activation, Level
 from schemas.base import Message
 from schemas.hazards import AlertLevel
@@ -24,7 +24,7 @@ from services.common.settings import KafkaSettings, Settings, TriageSettings
 from services.triage.main import setup
 from services.triage.models import ActivationRow, DecisionRow, IncidentRow
 from tests.conftest import EmbeddedBroker
-from tests.messages import tail
+from tests.messages import ack_of, tail
 from tests.unit.triage.builders import SHIPPED_CRITERIA, report
 
 pytestmark = pytest.mark.broker
@@ -123,13 +123,7 @@ async def test_a_hazard_becomes_one_activation_and_a_launch_stops_further_alerts
             await send(
                 producer,
                 ACKS,
-                AckEvent(
-                    activation_id=standby.activation_id,
-                    incident_id=standby.incident_id,
-                    level=Level.STANDBY,
-                    state=AckState.LAUNCHED,
-                    via=AckVia.CONSOLE,
-                ),
+                ack_of(standby, AckState.LAUNCHED),
             )
             async with asyncio.timeout(20):
                 while await ack_state(settings, standby.incident_id) != "launched":

@@ -28,6 +28,7 @@ from services.notifier.mime import (
     text_ctes,
 )
 from services.notifier.rendering import Renderer
+from tests.messages import page_of
 
 SECRETARIAT = Secretariat(name_ja="事務局", name_en="Secretariat", email="desk@example.jp")
 
@@ -129,16 +130,10 @@ def test_html_escapes_what_the_feed_says() -> None:
 
 def test_a_page_carries_the_ack_and_console_links_in_the_officers_language() -> None:
     activation = _activation()
-    page = Page(
-        page_id=uuid4(),
-        activation_id=activation.activation_id,
-        incident_id=activation.incident_id,
-        level=Level.ACTIVATE,
+    page = page_of(
+        activation,
+        PageTarget(officer_id="aoki", name="青木 葵", language="ja", email="a@duty.example.org"),
         step=1,
-        target=PageTarget(
-            officer_id="aoki", name="青木 葵", language="ja", email="a@duty.example.org"
-        ),
-        summary=activation.summary,
         ack_url="https://duty.example.org/ack/abc?sig=1",
         console_url="https://duty.example.org/activations/1",
     )
@@ -190,14 +185,9 @@ def test_reasons_are_given_in_the_readers_language() -> None:
 
 def _decision_page(title: str) -> Page:
     activation = _activation(title)
-    return Page(
-        page_id=uuid4(),
-        activation_id=activation.activation_id,
-        incident_id=activation.incident_id,
-        level=Level.ACTIVATE,
-        step=0,
-        target=PageTarget(officer_id="aoki", name="Aoki Aoi", language="en"),
-        summary=activation.summary,
+    return page_of(
+        activation,
+        PageTarget(officer_id="aoki", name="Aoki Aoi", language="en"),
         ack_url="https://duty.example.org/a/TOKEN",
         score=91,
         reasons=[Reason(rule="gdacs", sentence="GDACS alert level Red", sentence_ja="GDACS 赤")],
