@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from schemas.acks import AckEvent, AckState, AckVia
 from schemas.activations import Activation, Level
-from schemas.hazards import AlertLevel, HazardEvent, HazardType, Source
+from schemas.hazards import AlertLevel, HazardEvent, HazardType
 from schemas.topics import ACTIVATIONS
 from services.common.db import Database
 from services.common.outbox import outbox
@@ -22,7 +22,14 @@ from services.triage.facts import Presence
 from services.triage.handlers import TriageHandlers, merge_policy
 from services.triage.models import ActivationRow, DecisionRow, IncidentMemberRow, IncidentRow
 from services.triage.store import count_open
-from tests.unit.triage.builders import SHIPPED_CRITERIA, directory, report, shipped
+from tests.messages import ack_of
+from tests.unit.triage.builders import (
+    SHIPPED_CRITERIA,
+    directory,
+    reliefweb_report,
+    report,
+    shipped,
+)
 
 SERVICE = "triage"
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
@@ -126,13 +133,9 @@ async def test_a_reliefweb_report_joins_the_stored_incident_by_glide_and_by_mont
     handlers: TriageHandlers, database: Database
 ) -> None:
     await handlers.on_hazard(quake("1", AlertLevel.ORANGE, people=300_000, glide=None))
-    relief = report(
+    relief = reliefweb_report(
         "88001",
-        source=Source.RELIEFWEB,
-        hazard=HazardType.EARTHQUAKE,
-        alert=None,
-        lat=None,
-        lon=None,
+        HazardType.EARTHQUAKE,
         status="current",
         glide="EQ-2026-000777-PHL",
         at=NOW.replace(day=1, hour=0, minute=0, second=0),
@@ -159,16 +162,7 @@ async def test_a_stand_down_stops_realerts_at_that_level_but_not_upgrades(
 ) -> None:
     await handlers.on_hazard(quake("1", AlertLevel.ORANGE, people=300_000))
     [(first, _)] = await published(database)
-    await handlers.on_ack(
-        AckEvent(
-            activation_id=first.activation_id,
-            incident_id=first.incident_id,
-            level=Level.STANDBY,
-            state=AckState.STOOD_DOWN,
-            via=AckVia.CONSOLE,
-            officer_id="sato",
-        )
-    )
+    await handlers.on_ack(ack_of(first, AckState.STOOD_DOWN, officer_id="sato"))
     async with database.sessions() as session:
         incident = await session.get(IncidentRow, str(first.incident_id))
     assert incident is not None and (incident.acked_level, incident.ack_state) == (

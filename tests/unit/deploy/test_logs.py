@@ -40,6 +40,24 @@ def clean_logging() -> Iterator[None]:
     logging.getLogger().handlers.clear()
 
 
+class Clock:
+    """The outage tracker's clock, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(clean_logging: None, monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Give the (fresh) outage tracker a clock that the test moves by hand."""
+    fake = Clock()
+    monkeypatch.setattr(logs._OUTAGE, "clock", fake)
+    return fake
+
+
 def lines(captured: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in captured.splitlines() if line.strip()]
 
@@ -173,18 +191,17 @@ def test_faststream_lines_come_out_as_json_warnings_only(
 
 
 def test_a_broker_outage_is_one_line_going_summaries_between_and_one_line_back(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], clock: Clock
 ) -> None:
-    now = [1000.0]
-    monkeypatch.setattr(logs._OUTAGE, "clock", lambda: now[0])
+    clock.now = 1000.0
     configure_logging("notifier", fmt="json")
     client = logging.getLogger("aiokafka.conn")
     # 95 s of outage, 20 client errors a second (what aiokafka writes per service).
     for tick in range(95 * 20):
-        now[0] = 1000.0 + tick / 20
+        clock.now = 1000.0 + tick / 20
         client.error("Unable connect to node with id %d: [Errno 111] Connect call failed", tick)
     get_logger("t").info("still working", step=1)
-    now[0] = 1100.0
+    clock.now = 1100.0
     logs.broker_reachable()
     logs.broker_reachable()  # nothing more to say
     records = lines(capsys.readouterr().err)
@@ -225,25 +242,24 @@ def test_lines_about_a_lost_brokers_port_say_nothing_about_the_one_in_use(
 
 
 def test_errors_of_a_group_still_forming_just_after_the_broker_is_back_are_no_new_outage(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], clock: Clock
 ) -> None:
-    now = [5000.0]
-    monkeypatch.setattr(logs._OUTAGE, "clock", lambda: now[0])
+    clock.now = 5000.0
     configure_logging("duty", fmt="json")
     client = logging.getLogger("aiokafka.consumer.group_coordinator")
     client.error("Heartbeat failed: [Error 15] GroupCoordinatorNotAvailableError")
-    now[0] += 1
+    clock.now += 1
     logs.broker_reachable()
     for _ in range(20):  # seconds of a forming side group while the main one consumes
-        now[0] += 0.2
+        clock.now += 0.2
         client.error("Heartbeat failed: [Error 15] GroupCoordinatorNotAvailableError")
         logs.broker_reachable()
     assert [r["event"] for r in lines(capsys.readouterr().err)] == [
         "broker_unreachable",
         "broker_reachable",
     ]
-    now[0] += 20  # errors that outlast the settling are an outage again
+    clock.now += 20  # errors that outlast the settling are an outage again
     for _ in range(60):
-        now[0] += 0.2
+        clock.now += 0.2
         client.error("Unable connect to node with id 111: Connect call failed")
     assert [r["event"] for r in lines(capsys.readouterr().err)] == ["broker_unreachable"]

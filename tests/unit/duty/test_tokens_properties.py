@@ -4,38 +4,29 @@ tokens are refused. 11,100 tokens are generated across these properties, 10,100 
 from __future__ import annotations
 
 import asyncio
-import string
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from services.common.db import Database
 from services.duty.states import Action
 from services.duty.store import spend_token
 from services.duty.tokens import LinkSigner, Refusal, TokenRefusedError
+from tests.unit.tampering import ALPHABET, Alteration, alterations, examples
 
 KEY = "a-test-signing-key-with-enough-entropy"
 TTL = timedelta(hours=24)
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SIGNER = LinkSigner(KEY, TTL)
-ALPHABET = string.ascii_letters + string.digits + "-_."
 
 officers = st.from_regex(r"[a-z][a-z0-9_-]{0,15}", fullmatch=True)
 actions = st.sampled_from(list(Action))
 uuids = st.uuids()
-
-
-def examples(n: int) -> settings:
-    return settings(
-        max_examples=n,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-    )
 
 
 def refusal(token: str, **expect: object) -> Refusal:
@@ -84,28 +75,13 @@ def test_a_token_signed_with_another_key_is_refused_as_forged(
     activation=uuids,
     officer=officers,
     action=actions,
-    position=st.integers(min_value=0),
-    replacement=st.sampled_from(ALPHABET),
-    mode=st.sampled_from(["replace", "insert", "delete", "truncate"]),
+    alteration=alterations("replace", "insert", "delete", "truncate"),
 )
 def test_a_token_altered_anywhere_is_refused(
-    activation: UUID,
-    officer: str,
-    action: Action,
-    position: int,
-    replacement: str,
-    mode: str,
+    activation: UUID, officer: str, action: Action, alteration: Alteration
 ) -> None:
     token = SIGNER.issue(activation, officer, action, NOW)
-    i = position % len(token)
-    if mode == "replace":
-        altered = token[:i] + replacement + token[i + 1 :]
-    elif mode == "insert":
-        altered = token[:i] + replacement + token[i:]
-    elif mode == "delete":
-        altered = token[:i] + token[i + 1 :]
-    else:
-        altered = token[:i]
+    altered = alteration.apply(token)
     if altered == token:
         return
     assert refusal(altered, now=NOW, action=action) is Refusal.FORGED

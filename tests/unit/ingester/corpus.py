@@ -177,6 +177,11 @@ def hostile_corpus() -> list[Hostile]:
     """Build the corpus: at least 200 documents no poller may crash on."""
     docs: list[Hostile] = []
     add = docs.append
+
+    def add_json_item(name: str, body: bytes, reason: str) -> None:
+        """A JSON page whose one bad item is refused for `reason` while the rest stays."""
+        add(Hostile(name, body, item=reason, content_type="application/json"))
+
     # Entity expansion and external entities: refused before any expansion.
     for levels in range(2, 12):
         add(Hostile(f"billion-laughs-{levels}", _billion_laughs(levels, 10), "unsafe_xml"))
@@ -360,13 +365,8 @@ def hostile_corpus() -> list[Hostile]:
         )
     ):
         bad = gdacs_feature(100 + index, **override)
-        add(
-            Hostile(
-                f"gdacs-json-item-{index}",
-                gdacs_collection(bad, gdacs_feature(200 + index)),
-                item=reason,
-                content_type="application/json",
-            )
+        add_json_item(
+            f"gdacs-json-item-{index}", gdacs_collection(bad, gdacs_feature(200 + index)), reason
         )
     add(
         Hostile(
@@ -403,13 +403,8 @@ def hostile_corpus() -> list[Hostile]:
             (reliefweb_item(308, name="Somewhere: Floods", glide=None, date=None), "missing_field"),
         )
     ):
-        add(
-            Hostile(
-                f"reliefweb-item-{index}",
-                reliefweb(item, reliefweb_item(400 + index)),
-                item=reason,
-                content_type="application/json",
-            )
+        add_json_item(
+            f"reliefweb-item-{index}", reliefweb(item, reliefweb_item(400 + index)), reason
         )
     # RSS items with odd dates: unreadable everywhere means the item is refused.
     for index, odd in enumerate(

@@ -10,7 +10,7 @@ from schemas.activations import Level
 from schemas.hazards import HazardType
 from schemas.members import MemberDirectory
 from services.notifier.directory import load_directory, regions_of
-from services.notifier.recipients import select_recipients
+from services.notifier.recipients import Recipient, select_recipients
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "deploy" / "members.example.yaml"
 
@@ -40,6 +40,17 @@ def chosen(directory: MemberDirectory, level: Level, hazard: HazardType, country
         directory, level=level, hazard=hazard, countries=[country], regions_of=fake_regions
     )
     return [r.organisation.id for r in picked]
+
+
+def in_the_example_for_the_philippines(level: Level, hazard: HazardType) -> list[Recipient]:
+    """Whom the shipped example directory tells about `hazard` in the Philippines at `level`."""
+    return select_recipients(
+        load_directory(EXAMPLE),
+        level=level,
+        hazard=hazard,
+        countries=["PHL"],
+        regions_of=regions_of,
+    )
 
 
 DIRECTORY = MemberDirectory.model_validate(
@@ -96,14 +107,7 @@ def test_level_none_tells_nobody() -> None:
 
 
 def test_every_contact_of_a_chosen_organisation_is_a_recipient_once() -> None:
-    directory = load_directory(EXAMPLE)
-    picked = select_recipients(
-        directory,
-        level=Level.ACTIVATE,
-        hazard=HazardType.EARTHQUAKE,
-        countries=["PHL"],
-        regions_of=regions_of,
-    )
+    picked = in_the_example_for_the_philippines(Level.ACTIVATE, HazardType.EARTHQUAKE)
     refs = [r.ref for r in picked]
     assert len(refs) == len(set(refs))
     assert "hope-bridge/tanaka" in refs and "hope-bridge/reyes" in refs
@@ -112,21 +116,8 @@ def test_every_contact_of_a_chosen_organisation_is_a_recipient_once() -> None:
 def test_the_example_directory_tells_more_members_about_a_red_quake_than_an_orange_cyclone() -> (
     None
 ):
-    directory = load_directory(EXAMPLE)
-    quake = select_recipients(
-        directory,
-        level=Level.ACTIVATE,
-        hazard=HazardType.EARTHQUAKE,
-        countries=["PHL"],
-        regions_of=regions_of,
-    )
-    cyclone = select_recipients(
-        directory,
-        level=Level.STANDBY,
-        hazard=HazardType.TROPICAL_CYCLONE,
-        countries=["PHL"],
-        regions_of=regions_of,
-    )
+    quake = in_the_example_for_the_philippines(Level.ACTIVATE, HazardType.EARTHQUAKE)
+    cyclone = in_the_example_for_the_philippines(Level.STANDBY, HazardType.TROPICAL_CYCLONE)
     assert len(quake) >= 3
     assert 0 < len(cyclone) < len(quake)
     assert {r.contact.language.value for r in quake} == {"ja", "en"}

@@ -55,6 +55,22 @@ def report(
     )
 
 
+def reliefweb_report(
+    report_id: str, hazard: HazardType, *, status: str, **fields: Any
+) -> HazardEvent:
+    """A ReliefWeb disaster report: no alert level of its own and no coordinates."""
+    return report(
+        report_id,
+        source=Source.RELIEFWEB,
+        hazard=hazard,
+        alert=None,
+        status=status,
+        lat=None,
+        lon=None,
+        **fields,
+    )
+
+
 GORKHA = datetime(2015, 4, 25, 6, 11, tzinfo=UTC)
 """The M7.8 main shock of the Nepal 2015 sequence."""
 

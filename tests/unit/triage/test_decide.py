@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from schemas.activations import Level
-from schemas.hazards import AlertLevel, HazardEvent, HazardType, Impact, Source
+from schemas.hazards import AlertLevel, HazardEvent, HazardType, Impact
 from services.triage.decide import NO_CRITERION, Decision
 from services.triage.engine import Triage
 from services.triage.facts import Presence
-from tests.unit.triage.builders import context, directory, report, shipped
+from tests.unit.triage.builders import context, directory, reliefweb_report, report, shipped
 
 
 def decide(*events: HazardEvent, presence: Presence | None = None) -> Decision:
@@ -148,27 +148,9 @@ def test_an_orange_alert_where_members_operate_names_them() -> None:
 def test_a_reliefweb_alert_for_a_rapid_onset_disaster_means_standby_but_an_epidemic_does_not() -> (
     None
 ):
-    flood = report(
-        "51000",
-        source=Source.RELIEFWEB,
-        hazard=HazardType.FLOOD,
-        alert=None,
-        countries=("GTM",),
-        status="alert",
-        lat=None,
-        lon=None,
-    )
+    flood = reliefweb_report("51000", HazardType.FLOOD, status="alert", countries=("GTM",))
     assert decide(flood).level is Level.STANDBY
-    outbreak = report(
-        "51001",
-        source=Source.RELIEFWEB,
-        hazard=HazardType.EPIDEMIC,
-        alert=None,
-        countries=("TGO",),
-        status="alert",
-        lat=None,
-        lon=None,
-    )
+    outbreak = reliefweb_report("51001", HazardType.EPIDEMIC, status="alert", countries=("TGO",))
     assert decide(outbreak).level is Level.NONE
 
 
@@ -176,15 +158,8 @@ def test_corroboration_by_a_second_source_adds_weight_and_says_so() -> None:
     gdacs = report(
         "TC:9000009", alert=AlertLevel.ORANGE, glide="TC-2026-000321-PHL", people=450_000
     )
-    relief = report(
-        "52000",
-        source=Source.RELIEFWEB,
-        hazard=HazardType.TROPICAL_CYCLONE,
-        alert=None,
-        glide="TC-2026-000321-PHL",
-        status="current",
-        lat=None,
-        lon=None,
+    relief = reliefweb_report(
+        "52000", HazardType.TROPICAL_CYCLONE, status="current", glide="TC-2026-000321-PHL"
     )
     alone, together = decide(gdacs), decide(gdacs, relief)
     assert together.score == alone.score + 10 + 10  # corroborated, and ReliefWeb tracks it
