@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -56,6 +57,20 @@ async def consume_and_commit(bootstrap: str, topic: str, group: str, count: int)
         await consumer.stop()
 
 
+async def run_until(monitor: LagMonitor, reached: Callable[[], bool], failure: str) -> None:
+    """Run the monitor's job until `reached()`; fail if the job stops or 20 s pass first."""
+    job = asyncio.create_task(monitor.run())
+    try:
+        deadline = time.monotonic() + 20
+        while not reached():
+            assert time.monotonic() < deadline, failure
+            assert not job.done(), job
+            await asyncio.sleep(0.05)
+    finally:
+        job.cancel()
+        await asyncio.gather(job, return_exceptions=True)
+
+
 async def test_lag_is_end_offset_minus_the_groups_committed_offset(embedded_broker) -> None:
     topic = await make_topic(embedded_broker.bootstrap)
     group = f"lag-group-{uuid.uuid4().hex[:8]}"
@@ -73,16 +88,11 @@ async def test_the_lag_job_exports_the_gauge_per_topic(embedded_broker) -> None:
     topic = await make_topic(embedded_broker.bootstrap)
     await produce(embedded_broker.bootstrap, topic, 3)
     monitor = LagMonitor(embedded_broker.bootstrap, "lag-job", [topic], interval_s=0.2)
-    job = asyncio.create_task(monitor.run())
-    try:
-        deadline = time.monotonic() + 20
-        while metrics.CONSUMER_LAG.labels(topic)._value.get() != 3:
-            assert time.monotonic() < deadline, "the lag gauge never reached 3"
-            assert not job.done(), job
-            await asyncio.sleep(0.05)
-    finally:
-        job.cancel()
-        await asyncio.gather(job, return_exceptions=True)
+    await run_until(
+        monitor,
+        lambda: metrics.CONSUMER_LAG.labels(topic)._value.get() == 3,
+        "the lag gauge never reached 3",
+    )
 
 
 async def test_an_unreachable_broker_is_counted_and_the_job_keeps_running() -> None:
@@ -90,13 +100,8 @@ async def test_an_unreachable_broker_is_counted_and_the_job_keeps_running() -> N
         "127.0.0.1:1", "lag-down", ["nowhere"], interval_s=0.05, request_timeout_ms=1000
     )
     before = metrics.LAG_SCRAPE_ERRORS._value.get()
-    job = asyncio.create_task(monitor.run())
-    try:
-        deadline = time.monotonic() + 20
-        while metrics.LAG_SCRAPE_ERRORS._value.get() < before + 2:
-            assert time.monotonic() < deadline, "failed measurements were not counted"
-            assert not job.done(), job
-            await asyncio.sleep(0.05)
-    finally:
-        job.cancel()
-        await asyncio.gather(job, return_exceptions=True)
+    await run_until(
+        monitor,
+        lambda: metrics.LAG_SCRAPE_ERRORS._value.get() >= before + 2,
+        "failed measurements were not counted",
+    )

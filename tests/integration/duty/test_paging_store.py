@@ -19,7 +19,7 @@ from schemas.pages import Page
 from services.common.db import Database
 from services.duty import queries
 from services.duty.models import DutyTimer, DutyTransition
-from services.duty.paging import ChainExhaustedError, Duty, Links
+from services.duty.paging import ChainExhaustedError, Duty, Links, Outcome
 from services.duty.rota import Rota
 from services.duty.states import Action, DutyState, TransitionError
 from services.duty.store import record_delivery
@@ -36,17 +36,42 @@ def duty() -> Duty:
     return Duty(lambda: rota, Links("https://duty.example.org/", signer))
 
 
-async def record(database: Database, duty: Duty, incoming: Activation, at: datetime = NOW) -> None:
+async def record(
+    database: Database, duty: Duty, incoming: Activation, at: datetime = NOW
+) -> Outcome:
+    """Record an activation in a transaction of its own."""
     async with database.transaction() as session:
-        await duty.record_activation(session, incoming, at)
+        return await duty.record_activation(session, incoming, at)
+
+
+async def act(
+    database: Database,
+    duty: Duty,
+    incoming: Activation,
+    action: Action,
+    officer: str | None,
+    via: AckVia,
+    at: datetime = NOW,
+    **fields: str,
+) -> Outcome:
+    """Take an officer's action on an activation in a transaction of its own."""
+    async with database.transaction() as session:
+        return await duty.act(session, incoming.activation_id, action, officer, via, at, **fields)
+
+
+async def detail_of(database: Database, incoming: Activation) -> queries.ActivationDetail:
+    """The console's view of an activation, as stored."""
+    async with database.sessions() as session:
+        found = await queries.activation_detail(session, incoming.activation_id)
+    assert found is not None
+    return found
 
 
 async def test_an_activate_level_pages_the_on_duty_officer_in_the_same_transaction(
     database: Database, duty: Duty
 ) -> None:
     incoming = activation(Level.ACTIVATE)
-    async with database.transaction() as session:
-        outcome = await duty.record_activation(session, incoming, NOW)
+    outcome = await record(database, duty, incoming)
     pages = [m for m in outcome.messages if isinstance(m, Page)]
     acks = [m for m in outcome.messages if isinstance(m, AckEvent)]
     assert [(p.step, p.target.officer_id, p.target.name) for p in pages] == [
@@ -57,9 +82,7 @@ async def test_an_activate_level_pages_the_on_duty_officer_in_the_same_transacti
     assert pages[0].ack_url and pages[0].ack_url.startswith("https://duty.example.org/a/")
     assert pages[0].console_url == f"https://duty.example.org/activations/{incoming.activation_id}"
     assert [(a.state, a.step, a.summary) for a in acks] == [(AckState.PAGED, 0, incoming.summary)]
-    async with database.sessions() as session:
-        detail = await queries.activation_detail(session, incoming.activation_id)
-    assert detail is not None
+    detail = await detail_of(database, incoming)
     assert detail.state is DutyState.PAGED
     assert detail.next_escalation_at == NOW + timedelta(minutes=5)
     assert [s.officer_ids for s in detail.chain] == [["aoki"], ["sato"], ["ito"]]
@@ -69,8 +92,7 @@ async def test_a_watch_activation_is_recorded_but_nobody_is_paged(
     database: Database, duty: Duty
 ) -> None:
     incoming = activation(Level.WATCH)
-    async with database.transaction() as session:
-        outcome = await duty.record_activation(session, incoming, NOW)
+    outcome = await record(database, duty, incoming)
     assert outcome.messages == []
     async with database.sessions() as session:
         items = await queries.list_activations(session)
@@ -82,8 +104,7 @@ async def test_a_watch_activation_is_recorded_but_nobody_is_paged(
 async def test_a_redelivered_activation_pages_nobody_twice(database: Database, duty: Duty) -> None:
     incoming = activation()
     await record(database, duty, incoming)
-    async with database.transaction() as session:
-        again = await duty.record_activation(session, incoming, NOW)
+    again = await record(database, duty, incoming)
     assert again.messages == []
 
 
@@ -102,9 +123,8 @@ async def test_a_due_timer_escalates_to_the_backup_and_schedules_the_next_step(
     acks = [m for m in outcome.messages if isinstance(m, AckEvent)]
     assert [(p.step, p.target.officer_id) for p in pages] == [(1, "sato")]
     assert [(a.state, a.step, a.via) for a in acks] == [(AckState.ESCALATED, 1, AckVia.TIMER)]
-    async with database.sessions() as session:
-        detail = await queries.activation_detail(session, incoming.activation_id)
-    assert detail is not None and detail.state is DutyState.ESCALATED and detail.step == 1
+    detail = await detail_of(database, incoming)
+    assert detail.state is DutyState.ESCALATED and detail.step == 1
     assert detail.next_escalation_at == later + timedelta(minutes=10)
 
 
@@ -115,10 +135,7 @@ async def test_acknowledging_cancels_the_timer_and_a_stale_timer_returns_early(
     await record(database, duty, incoming)
     async with database.sessions() as session:
         (timer_id,) = await duty.due_timers(session, NOW + timedelta(hours=1))
-    async with database.transaction() as session:
-        outcome = await duty.act(
-            session, incoming.activation_id, Action.ACKNOWLEDGE, "aoki", AckVia.CONSOLE, NOW
-        )
+    outcome = await act(database, duty, incoming, Action.ACKNOWLEDGE, "aoki", AckVia.CONSOLE)
     assert [
         (m.state, m.officer_id, m.via) for m in outcome.messages if isinstance(m, AckEvent)
     ] == [(AckState.ACKNOWLEDGED, "aoki", AckVia.CONSOLE)]
@@ -141,16 +158,16 @@ async def test_launch_and_stand_down_are_published_with_the_summary_and_audited(
     await record(database, duty, incoming)
     events: list[AckEvent] = []
     for minute, action in enumerate((Action.ACKNOWLEDGE, Action.LAUNCH, Action.STAND_DOWN)):
-        async with database.transaction() as session:
-            outcome = await duty.act(
-                session,
-                incoming.activation_id,
-                action,
-                "aoki",
-                AckVia.API,
-                NOW + timedelta(minutes=minute),
-                note=f"{action} note",
-            )
+        outcome = await act(
+            database,
+            duty,
+            incoming,
+            action,
+            "aoki",
+            AckVia.API,
+            NOW + timedelta(minutes=minute),
+            note=f"{action} note",
+        )
         events += [m for m in outcome.messages if isinstance(m, AckEvent)]
     assert [e.state for e in events] == [
         AckState.ACKNOWLEDGED,
@@ -178,11 +195,8 @@ async def test_an_action_out_of_order_changes_nothing(database: Database, duty: 
     incoming = activation()
     await record(database, duty, incoming)
     with pytest.raises(TransitionError):
-        async with database.transaction() as session:
-            await duty.act(session, incoming.activation_id, Action.LAUNCH, "aoki", AckVia.API, NOW)
-    async with database.sessions() as session:
-        detail = await queries.activation_detail(session, incoming.activation_id)
-    assert detail is not None and detail.state is DutyState.PAGED
+        await act(database, duty, incoming, Action.LAUNCH, "aoki", AckVia.API)
+    assert (await detail_of(database, incoming)).state is DutyState.PAGED
 
 
 async def test_escalate_now_walks_the_chain_until_it_runs_out(
@@ -192,20 +206,12 @@ async def test_escalate_now_walks_the_chain_until_it_runs_out(
     await record(database, duty, incoming)
     paged: list[str] = []
     for _ in range(2):
-        async with database.transaction() as session:
-            outcome = await duty.act(
-                session, incoming.activation_id, Action.ESCALATE, "aoki", AckVia.CONSOLE, NOW
-            )
+        outcome = await act(database, duty, incoming, Action.ESCALATE, "aoki", AckVia.CONSOLE)
         paged += [m.target.officer_id for m in outcome.messages if isinstance(m, Page)]
     assert paged == ["sato", "ito"]
-    async with database.sessions() as session:
-        detail = await queries.activation_detail(session, incoming.activation_id)
-    assert detail is not None and Action.ESCALATE not in detail.actions
+    assert Action.ESCALATE not in (await detail_of(database, incoming)).actions
     with pytest.raises(ChainExhaustedError):
-        async with database.transaction() as session:
-            await duty.act(
-                session, incoming.activation_id, Action.ESCALATE, "aoki", AckVia.CONSOLE, NOW
-            )
+        await act(database, duty, incoming, Action.ESCALATE, "aoki", AckVia.CONSOLE)
 
 
 async def test_an_upgrade_supersedes_the_open_activation_and_its_timer(
@@ -270,21 +276,17 @@ async def test_pages_escalations_and_acknowledgements_are_counted_once_committed
         sample("standby_time_to_ack_seconds_count"),
     )
     incoming = activation()
-    async with database.transaction() as session:
-        paged = await duty.record_activation(session, incoming, NOW)
-    async with database.transaction() as session:
-        escalated = await duty.act(
-            session, incoming.activation_id, Action.ESCALATE, None, AckVia.CONSOLE, NOW
-        )
-    async with database.transaction() as session:
-        acked = await duty.act(
-            session,
-            incoming.activation_id,
-            Action.ACKNOWLEDGE,
-            "sato",
-            AckVia.LINK,
-            NOW + timedelta(seconds=90),
-        )
+    paged = await record(database, duty, incoming)
+    escalated = await act(database, duty, incoming, Action.ESCALATE, None, AckVia.CONSOLE)
+    acked = await act(
+        database,
+        duty,
+        incoming,
+        Action.ACKNOWLEDGE,
+        "sato",
+        AckVia.LINK,
+        NOW + timedelta(seconds=90),
+    )
     assert sample("standby_pages_total", level="activate") == before[0]  # not before commit
     for outcome in (paged, escalated, acked):
         outcome.committed()

@@ -94,30 +94,66 @@ def test_other_identifiers_are_refused(text: str) -> None:
     assert parse_identifier(text) is None
 
 
-def test_the_mapping_of_decision_0700() -> None:
-    quake = classify(Kind.ACTIVATION, Level.ACTIVATE, HazardType.EARTHQUAKE, AlertLevel.RED)
-    assert (quake.category, quake.urgency, quake.severity, quake.certainty) == (
-        "Geo",
-        "Immediate",
-        "Extreme",
-        "Observed",
-    )
-    cyclone = classify(Kind.ACTIVATION, Level.STANDBY, HazardType.TROPICAL_CYCLONE, None)
-    assert (cyclone.category, cyclone.urgency, cyclone.severity, cyclone.certainty) == (
-        "Met",
-        "Expected",
-        "Moderate",
-        "Likely",
-    )
-    drought = classify(Kind.LAUNCH, Level.ACTIVATE, HazardType.DROUGHT, AlertLevel.ORANGE)
-    assert (drought.urgency, drought.response_type) == ("Expected", "Execute")
-    done = classify(Kind.STAND_DOWN, Level.WATCH, HazardType.WILDFIRE, AlertLevel.GREEN)
-    assert (done.category, done.urgency, done.severity, done.response_type) == (
-        "Fire",
-        "Past",
-        "Minor",
-        "AllClear",
-    )
+@pytest.mark.parametrize(
+    ("kind", "level", "hazard", "alert", "expected"),
+    [
+        (
+            Kind.ACTIVATION,
+            Level.ACTIVATE,
+            HazardType.EARTHQUAKE,
+            AlertLevel.RED,
+            {
+                "category": "Geo",
+                "urgency": "Immediate",
+                "severity": "Extreme",
+                "certainty": "Observed",
+            },
+        ),
+        (
+            Kind.ACTIVATION,
+            Level.STANDBY,
+            HazardType.TROPICAL_CYCLONE,
+            None,
+            {
+                "category": "Met",
+                "urgency": "Expected",
+                "severity": "Moderate",
+                "certainty": "Likely",
+            },
+        ),
+        (
+            Kind.LAUNCH,
+            Level.ACTIVATE,
+            HazardType.DROUGHT,
+            AlertLevel.ORANGE,
+            {"urgency": "Expected", "response_type": "Execute"},
+        ),
+        (
+            Kind.STAND_DOWN,
+            Level.WATCH,
+            HazardType.WILDFIRE,
+            AlertLevel.GREEN,
+            {
+                "category": "Fire",
+                "urgency": "Past",
+                "severity": "Minor",
+                "response_type": "AllClear",
+            },
+        ),
+    ],
+)
+def test_the_mapping_of_decision_0700(
+    kind: Kind,
+    level: Level,
+    hazard: HazardType,
+    alert: AlertLevel | None,
+    expected: dict[str, str],
+) -> None:
+    mapped = classify(kind, level, hazard, alert)
+    assert {name: getattr(mapped, name) for name in expected} == expected
+
+
+def test_a_hazard_type_without_a_cap_category_maps_to_other() -> None:
     every = {classify(Kind.ACTIVATION, Level.WATCH, h, None).category for h in HazardType}
     assert "Other" in every
 
