@@ -36,6 +36,14 @@ def duty() -> Duty:
     return Duty(lambda: rota, Links("https://duty.example.org/", signer))
 
 
+@pytest.fixture
+async def incoming(database: Database, duty: Duty) -> Activation:
+    """An activate-level activation recorded at NOW: aoki is paged and step 1 is timed."""
+    recorded = activation()
+    await record(database, duty, recorded)
+    return recorded
+
+
 async def record(
     database: Database, duty: Duty, incoming: Activation, at: datetime = NOW
 ) -> Outcome:
@@ -101,18 +109,16 @@ async def test_a_watch_activation_is_recorded_but_nobody_is_paged(
     assert timers == []
 
 
-async def test_a_redelivered_activation_pages_nobody_twice(database: Database, duty: Duty) -> None:
-    incoming = activation()
-    await record(database, duty, incoming)
+async def test_a_redelivered_activation_pages_nobody_twice(
+    database: Database, duty: Duty, incoming: Activation
+) -> None:
     again = await record(database, duty, incoming)
     assert again.messages == []
 
 
 async def test_a_due_timer_escalates_to_the_backup_and_schedules_the_next_step(
-    database: Database, duty: Duty
+    database: Database, duty: Duty, incoming: Activation
 ) -> None:
-    incoming = activation()
-    await record(database, duty, incoming)
     later = NOW + timedelta(minutes=5, seconds=1)
     async with database.sessions() as session:
         assert await duty.due_timers(session, NOW + timedelta(minutes=4)) == []
@@ -129,10 +135,8 @@ async def test_a_due_timer_escalates_to_the_backup_and_schedules_the_next_step(
 
 
 async def test_acknowledging_cancels_the_timer_and_a_stale_timer_returns_early(
-    database: Database, duty: Duty
+    database: Database, duty: Duty, incoming: Activation
 ) -> None:
-    incoming = activation()
-    await record(database, duty, incoming)
     async with database.sessions() as session:
         (timer_id,) = await duty.due_timers(session, NOW + timedelta(hours=1))
     outcome = await act(database, duty, incoming, Action.ACKNOWLEDGE, "aoki", AckVia.CONSOLE)
@@ -152,10 +156,8 @@ async def test_acknowledging_cancels_the_timer_and_a_stale_timer_returns_early(
 
 
 async def test_launch_and_stand_down_are_published_with_the_summary_and_audited(
-    database: Database, duty: Duty
+    database: Database, duty: Duty, incoming: Activation
 ) -> None:
-    incoming = activation()
-    await record(database, duty, incoming)
     events: list[AckEvent] = []
     for minute, action in enumerate((Action.ACKNOWLEDGE, Action.LAUNCH, Action.STAND_DOWN)):
         outcome = await act(
@@ -191,19 +193,17 @@ async def test_launch_and_stand_down_are_published_with_the_summary_and_audited(
     ]
 
 
-async def test_an_action_out_of_order_changes_nothing(database: Database, duty: Duty) -> None:
-    incoming = activation()
-    await record(database, duty, incoming)
+async def test_an_action_out_of_order_changes_nothing(
+    database: Database, duty: Duty, incoming: Activation
+) -> None:
     with pytest.raises(TransitionError):
         await act(database, duty, incoming, Action.LAUNCH, "aoki", AckVia.API)
     assert (await detail_of(database, incoming)).state is DutyState.PAGED
 
 
 async def test_escalate_now_walks_the_chain_until_it_runs_out(
-    database: Database, duty: Duty
+    database: Database, duty: Duty, incoming: Activation
 ) -> None:
-    incoming = activation()
-    await record(database, duty, incoming)
     paged: list[str] = []
     for _ in range(2):
         outcome = await act(database, duty, incoming, Action.ESCALATE, "aoki", AckVia.CONSOLE)
@@ -232,10 +232,8 @@ async def test_an_upgrade_supersedes_the_open_activation_and_its_timer(
 
 
 async def test_a_late_delivery_report_does_not_overwrite_a_newer_one(
-    database: Database, duty: Duty
+    database: Database, duty: Duty, incoming: Activation
 ) -> None:
-    incoming = activation()
-    await record(database, duty, incoming)
 
     def report(status: DeliveryStatus, minute: int, error: str | None = None) -> Delivery:
         return Delivery(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from schemas.activations import Level
@@ -34,6 +36,12 @@ def red_earthquake_in_the_philippines() -> HazardEvent:
         lat=9.7,
         lon=126.2,
     )
+
+
+def earthquake_in_japan(
+    source_id: str, alert: AlertLevel, magnitude: float, **fields: Any
+) -> HazardEvent:
+    return report(source_id, alert=alert, countries=("JPN",), severity=(magnitude, "M"), **fields)
 
 
 def test_a_red_earthquake_in_the_philippines_with_millions_exposed_activates() -> None:
@@ -100,31 +108,14 @@ def test_a_cap_that_holds_nothing_down_is_not_a_reason() -> None:
 
 
 def test_a_red_earthquake_in_japan_is_not_tempered_by_coping_capacity() -> None:
-    decision = decide(
-        report(
-            "EQ:9000006",
-            alert=AlertLevel.RED,
-            countries=("JPN",),
-            severity=(7.1, "M"),
-            lat=38.0,
-            lon=142.0,
-        )
-    )
+    decision = decide(earthquake_in_japan("EQ:9000006", AlertLevel.RED, 7.1, lat=38.0, lon=142.0))
     assert decision.level is Level.ACTIVATE
     assert "coping-capacity" not in decision.rules
     assert {"domestic-alert", "domestic-strong-earthquake"} <= set(decision.rules)
 
 
 def test_a_strong_green_earthquake_in_japan_still_means_standby() -> None:
-    decision = decide(
-        report(
-            "EQ:9000007",
-            alert=AlertLevel.GREEN,
-            countries=("JPN",),
-            severity=(6.4, "M"),
-            people=50_000,
-        )
-    )
+    decision = decide(earthquake_in_japan("EQ:9000007", AlertLevel.GREEN, 6.4, people=50_000))
     assert decision.level is Level.STANDBY
     assert "Domestic earthquake of magnitude 6.4 in Japan" in [r.sentence for r in decision.reasons]
 
