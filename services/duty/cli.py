@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from services.common.commands import RotaFile
 from services.common.errors import ConfigError
 
 
@@ -27,9 +27,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("duty-on-call")
     def on_call_command(
-        rota_file: Annotated[
-            Path | None, typer.Option(help="Rota file (default: STANDBY_DUTY__ROTA_FILE).")
-        ] = None,
+        rota_file: RotaFile = None,
         at: Annotated[
             datetime | None, typer.Option(help="Instant to ask about, with offset (default: now).")
         ] = None,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
 
 import typer
 from pydantic import BaseModel, ConfigDict
 
+from services.common.commands import CriteriaFile, MembersFile, RotaFile
 from services.common.errors import ConfigError
 from services.common.settings import Settings
 from services.triage.conditions import KnownCountry
@@ -67,15 +67,9 @@ def _check_rota(path: Path) -> str:
 
 
 def check_config(
-    criteria: Annotated[
-        Path | None, typer.Option(help="Criteria file (default: STANDBY_TRIAGE__CRITERIA_FILE).")
-    ] = None,
-    members: Annotated[
-        Path | None, typer.Option(help="Member directory (default: STANDBY_MEMBERS_FILE).")
-    ] = None,
-    rota: Annotated[
-        Path | None, typer.Option(help="Duty rota (default: STANDBY_DUTY__ROTA_FILE).")
-    ] = None,
+    criteria: CriteriaFile = None,
+    members: MembersFile = None,
+    rota: RotaFile = None,
 ) -> None:
     """Validate the criteria, members and rota files; report errors with file, line and column."""
     from services.common.commands import load_settings
