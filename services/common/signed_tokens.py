@@ -27,9 +27,13 @@ class TokenSerializer:
         self._serializer = URLSafeSerializer(key, salt=salt)
         self.ttl = ttl
 
+    def expires_at(self, now: datetime) -> datetime:
+        """When a token signed now stops working: `ttl` later, in whole seconds, in now's zone."""
+        return datetime.fromtimestamp(int((now + self.ttl).timestamp()), now.tzinfo)
+
     def sign(self, claims: dict[str, Any], now: datetime) -> str:
-        """Sign the claims, valid until `ttl` after `now`."""
-        token: str = self._serializer.dumps({**claims, "e": int((now + self.ttl).timestamp())})
+        """Sign the claims, valid until `expires_at(now)`."""
+        token: str = self._serializer.dumps({**claims, "e": int(self.expires_at(now).timestamp())})
         return token
 
     def verify(self, token: str) -> tuple[Any, datetime]:

@@ -44,7 +44,7 @@ class Links:
 
     def expires_at(self, now: datetime) -> datetime:
         """When a link issued now stops working (tokens carry whole seconds)."""
-        return datetime.fromtimestamp(int((now + self.signer.ttl).timestamp()), now.tzinfo)
+        return self.signer.expires_at(now)
 
     def console_url(self, activation_id: UUID) -> str:
         return f"{self.base}/activations/{activation_id}"

@@ -52,6 +52,10 @@ class LinkSigner:
         self._tokens = TokenSerializer(key, "standby.duty.action-link", ttl)
         self.ttl = ttl
 
+    def expires_at(self, now: datetime) -> datetime:
+        """When a link issued now stops working (tokens carry whole seconds)."""
+        return self._tokens.expires_at(now)
+
     def issue(self, activation_id: UUID, officer_id: str, action: Action, now: datetime) -> str:
         """Sign a token for one action by one officer on one activation."""
         claims = {
