@@ -14,6 +14,8 @@ from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from schemas.hazards import AlertLevel, HazardEvent, HazardType
 from services.common.errors import SourceError, StandbyError
 
@@ -78,6 +80,13 @@ class Rejection:
     reason: ItemReason
     detail: str
     item: str
+
+
+class LooseRecord(BaseModel):
+    """A record of a feed as its source writes it: fields this reader does not know are kept
+    (in `model_extra`, for a HazardEvent's extras), and an aliased field may go by either name."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
 @dataclass

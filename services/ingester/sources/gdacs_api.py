@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from schemas.hazards import HazardEvent, Link, Measure, Source
 from services.ingester import impact as impact_reader
@@ -19,6 +19,7 @@ from services.ingester.sources.base import (
     DocumentReason,
     ItemError,
     ItemReason,
+    LooseRecord,
     ParseResult,
     Rejection,
     alert_level,
@@ -39,22 +40,18 @@ _EPISODE_IN_LINK = re.compile(r"episodeid=(\d+)")
 _CENTROID = "Point_Centroid"
 
 
-class _Loose(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-
-class AffectedCountry(_Loose):
+class AffectedCountry(LooseRecord):
     iso3: str | None = None
     countryname: str | None = None
 
 
-class SeverityData(_Loose):
+class SeverityData(LooseRecord):
     severity: float | None = None
     severitytext: str | None = None
     severityunit: str | None = None
 
 
-class EventProperties(_Loose):
+class EventProperties(LooseRecord):
     """The properties of a GDACS feature, in the API's and the xml-feed's spellings."""
 
     eventtype: str = Field(min_length=2, max_length=4)
@@ -86,19 +83,10 @@ class EventProperties(_Loose):
     url: dict[str, Any] | None = None
     class_: str | None = Field(default=None, alias="Class")
 
-    @field_validator("alertscore", "severity", mode="before")
+    @field_validator("alertscore", "severity", "iscurrent", "episodeid", mode="before")
     @classmethod
-    def _blank_number_is_none(cls, value: Any) -> Any:
-        return None if value in ("", None) else value
-
-    @field_validator("iscurrent", mode="before")
-    @classmethod
-    def _text_bool(cls, value: Any) -> Any:
-        return None if value in ("", None) else value
-
-    @field_validator("episodeid", mode="before")
-    @classmethod
-    def _blank_episode_is_none(cls, value: Any) -> Any:
+    def _blank_is_none(cls, value: Any) -> Any:
+        """An empty string stands for no value, in numbers and booleans alike."""
         return None if value in ("", None) else value
 
 

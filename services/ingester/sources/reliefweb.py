@@ -11,7 +11,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from schemas.hazards import HazardEvent, Link, Source
 from services.ingester import impact as impact_reader
@@ -19,6 +19,7 @@ from services.ingester.sources.base import (
     DocumentReason,
     ItemError,
     ItemReason,
+    LooseRecord,
     ParseResult,
     Rejection,
     document_error,
@@ -44,11 +45,7 @@ _MONTH_IN_NAME = re.compile(r"\b(?P<month>[A-Z][a-z]{2})[a-z]*\.?\s+(?P<year>\d{
 _YEAR_IN_NAME = re.compile(r"\b(?P<year>(?:19|20)\d{2})(?:\s*-\s*\d{4})?\s*$")
 
 
-class _Loose(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class Country(_Loose):
+class Country(LooseRecord):
     iso3: str | None = None
     name: str | None = None
     shortname: str | None = None
@@ -56,19 +53,19 @@ class Country(_Loose):
     primary: bool | None = None
 
 
-class DisasterType(_Loose):
+class DisasterType(LooseRecord):
     code: str | None = None
     name: str | None = None
     primary: bool | None = None
 
 
-class Dates(_Loose):
+class Dates(LooseRecord):
     changed: str | None = None
     created: str | None = None
     event: str | None = None
 
 
-class DisasterFields(_Loose):
+class DisasterFields(LooseRecord):
     """The fields of one disaster; every one optional but the id, as `fields[include]` may trim them."""
 
     id: int
