@@ -22,7 +22,6 @@ OPEN_STATUSES = (DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value)
 HOT_LEASE = timedelta(minutes=5)
 
 
-_BODY_COLUMNS = ("id", "subject", "content", "created_at")
 _BODY_SQL = (
     "INSERT INTO bodies (id, subject, content, created_at) VALUES (?, ?, ?, ?)"
     " ON CONFLICT (id) DO NOTHING"
@@ -135,38 +134,39 @@ def _rows_of(
     lease: timedelta,
 ) -> list[tuple[str, list[tuple[Any, ...]]]]:
     """The bodies and deliveries rows of new jobs, converted for `log`."""
-    now = utcnow()
-    body_row = log.converter(cast(Table, BodyRow.__table__), _BODY_COLUMNS)
-    job_row = log.converter(cast(Table, DeliveryRow.__table__), _JOB_COLUMNS)
-    pending = DeliveryStatus.PENDING.value
     # The dispatcher sends these right away; the scheduler looks at them only if they are
     # still open when the lease ends (or after a restart).
-    due = now + lease
+    now = utcnow()
+    # Only the times need converting (strings, bytes and integers go to either driver as
+    # they are), and every row shares them: converted once (a datetime for SQLite ~4 µs).
+    at, due = log.converter(cast(Table, DeliveryRow.__table__), ("created_at", "next_attempt_at"))(
+        (now, now + lease)
+    )
+    (body_at,) = log.converter(cast(Table, BodyRow.__table__), ("created_at",))((now,))
+    pending = DeliveryStatus.PENDING.value
     return [
-        (_BODY_SQL, [body_row((i, subject, body, now)) for i, (subject, body) in bodies.items()]),
+        (_BODY_SQL, [(i, subject, body, body_at) for i, (subject, body) in bodies.items()]),
         (
             _JOB_SQL,
             [
-                job_row(
-                    (
-                        j.key,
-                        j.kind.value,
-                        j.channel.value,
-                        j.activation_id,
-                        j.incident_id,
-                        j.organisation_id,
-                        j.contact_id,
-                        j.recipient,
-                        j.message_id,
-                        j.headers,
-                        j.body_id,
-                        pending,
-                        0,
-                        now,
-                        now,
-                        due,
-                        owner,
-                    )
+                (
+                    j.key,
+                    j.kind.value,
+                    j.channel.value,
+                    j.activation_id,
+                    j.incident_id,
+                    j.organisation_id,
+                    j.contact_id,
+                    j.recipient,
+                    j.message_id,
+                    j.headers,
+                    j.body_id,
+                    pending,
+                    0,
+                    at,
+                    at,
+                    due,
+                    owner,
                 )
                 for j in jobs
             ],
