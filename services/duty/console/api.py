@@ -112,18 +112,14 @@ async def post_action(
     except CsrfError as err:
         raise HTTPException(status_code=403, detail=str(err)) from err
     try:
-        async with deps.work() as work:
-            outcome = await deps.duty.act(
-                work.session,
-                activation_id,
-                action,
-                officer,
-                AckVia.API,
-                deps.clock(),
-                body.note if body else None,
-                body.member_message if body else None,
-            )
-            work.add(outcome)
+        outcome = await deps.act(
+            activation_id,
+            action,
+            officer,
+            AckVia.API,
+            body.note if body else None,
+            body.member_message if body else None,
+        )
     except ActivationNotFoundError as err:
         raise HTTPException(status_code=404, detail="no such activation") from err
     except TransitionError as err:

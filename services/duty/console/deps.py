@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from schemas.acks import AckVia
 from schemas.activations import Reason
 from schemas.base import utcnow
 from services.common.db import Database
@@ -27,8 +29,9 @@ from services.common.unit_of_work import Work
 from services.duty.console.auth import csrf_token, session_officer
 from services.duty.console.i18n import choose_language, translator
 from services.duty.console.throttle import DeviceCookies
-from services.duty.paging import Duty
+from services.duty.paging import Duty, Outcome
 from services.duty.rota import Rota
+from services.duty.states import Action
 from services.duty.tokens import LinkSigner
 
 _HERE = Path(__file__).resolve().parent
@@ -51,6 +54,30 @@ class ConsoleDeps:
     def __post_init__(self) -> None:
         key = self.settings.signing_key.get_secret_value()
         self.devices = DeviceCookies(derived_secret(key, "standby.duty.device-cookie"))
+
+    async def act(
+        self,
+        activation_id: UUID,
+        action: Action,
+        officer_id: str,
+        via: AckVia,
+        note: str | None = None,
+        member_message: str | None = None,
+    ) -> Outcome:
+        """Take a logged-in officer's action in one unit of work, published once it commits."""
+        async with self.work() as work:
+            outcome = await self.duty.act(
+                work.session,
+                activation_id,
+                action,
+                officer_id,
+                via,
+                self.clock(),
+                note,
+                member_message,
+            )
+            work.add(outcome)
+        return outcome
 
     @property
     def secure(self) -> bool:

@@ -244,18 +244,14 @@ async def act(
     # An action taken from the list returns to the list (with its filters).
     target = safe_next(next) if next else f"/activations/{activation_id}"
     try:
-        async with deps.work() as work:
-            outcome = await deps.duty.act(
-                work.session,
-                activation_id,
-                action,
-                officer,
-                AckVia.CONSOLE,
-                deps.clock(),
-                note.strip() or None,
-                member_message.strip() or None,
-            )
-            work.add(outcome)
+        await deps.act(
+            activation_id,
+            action,
+            officer,
+            AckVia.CONSOLE,
+            note.strip() or None,
+            member_message.strip() or None,
+        )
     except ActivationNotFoundError:
         return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
     except TransitionError:
