@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from schemas.activations import Level
 from services.common.db import Database
 from services.triage.models import ActivationRow, DecisionRow, IncidentMemberRow, IncidentRow
+
+RowT = TypeVar("RowT", IncidentMemberRow, DecisionRow, ActivationRow)
 
 
 async def incident_lines(
@@ -52,27 +59,11 @@ async def explain_lines(db: Database, incident: str) -> list[str]:
                 f"no incident matches {incident!r}" if not matches else f"{incident!r} is ambiguous"
             ]
         row = matches[0]
-        members = (
-            await session.execute(
-                select(IncidentMemberRow)
-                .where(IncidentMemberRow.incident_id == row.id)
-                .order_by(IncidentMemberRow.event_time)
-            )
-        ).scalars()
-        decisions = (
-            await session.execute(
-                select(DecisionRow)
-                .where(DecisionRow.incident_id == row.id)
-                .order_by(DecisionRow.id)
-            )
-        ).scalars()
-        told = (
-            await session.execute(
-                select(ActivationRow)
-                .where(ActivationRow.incident_id == row.id)
-                .order_by(ActivationRow.created_at)
-            )
-        ).scalars()
+        members = await _of_incident(
+            session, IncidentMemberRow, row.id, IncidentMemberRow.event_time
+        )
+        decisions = await _of_incident(session, DecisionRow, row.id, DecisionRow.id)
+        told = await _of_incident(session, ActivationRow, row.id, ActivationRow.created_at)
         lines = [
             f"incident {row.id}: {row.title}",
             f"  countries {', '.join(row.countries) or '-'}; first seen {row.first_seen:%Y-%m-%d %H:%M} UTC; "
@@ -96,3 +87,13 @@ async def explain_lines(db: Database, incident: str) -> list[str]:
             for a in told
         ] or ["  none"]
     return lines
+
+
+async def _of_incident(
+    session: AsyncSession, model: type[RowT], incident_id: str, order: InstrumentedAttribute[Any]
+) -> Sequence[RowT]:
+    """The incident's rows of one table, in the order of one of its columns."""
+    found = await session.execute(
+        select(model).where(model.incident_id == incident_id).order_by(order)
+    )
+    return found.scalars().all()
