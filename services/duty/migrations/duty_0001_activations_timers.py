@@ -13,6 +13,12 @@ branch_labels = ("duty",)
 depends_on = "common_0001"
 
 
+def _activation_id() -> sa.Column[str]:
+    """The activation a transition, page, timer or delivery belongs to (indexed: the timeline
+    reads by it)."""
+    return uuid_column("activation_id", nullable=False, index=True)
+
+
 def upgrade() -> None:
     op.create_table(
         "duty_activations",
@@ -40,7 +46,7 @@ def upgrade() -> None:
     op.create_table(
         "duty_transitions",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        uuid_column("activation_id", nullable=False, index=True),
+        _activation_id(),
         sa.Column("state", sa.String(20), nullable=False),
         sa.Column("step", sa.Integer, nullable=False),
         sa.Column("officer_id", sa.String(64), nullable=True),
@@ -51,7 +57,7 @@ def upgrade() -> None:
     op.create_table(
         "duty_pages",
         uuid_column("page_id", primary_key=True),
-        uuid_column("activation_id", nullable=False, index=True),
+        _activation_id(),
         sa.Column("step", sa.Integer, nullable=False),
         sa.Column("officer_id", sa.String(64), nullable=False),
         timestamp("at", nullable=False),
@@ -59,7 +65,7 @@ def upgrade() -> None:
     op.create_table(
         "duty_timers",
         uuid_column("id", primary_key=True),
-        uuid_column("activation_id", nullable=False, index=True),
+        _activation_id(),
         sa.Column("step", sa.Integer, nullable=False),
         timestamp("due_at", nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
@@ -69,7 +75,7 @@ def upgrade() -> None:
     op.create_table(
         "duty_deliveries",
         sa.Column("delivery_key", sa.String(300), primary_key=True),
-        uuid_column("activation_id", nullable=False, index=True),
+        _activation_id(),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("organisation_id", sa.String(64), nullable=True),
         sa.Column("contact_id", sa.String(130), nullable=False),
