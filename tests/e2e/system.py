@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
 from services.common.settings import SERVICES
+from services.runtime.feed_server import FeedServer
+from services.runtime.scenario import ScenarioEvent, gdacs_rss
 from tests.conftest import free_port
+from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -159,6 +165,26 @@ def child_pid(system: System, name: str) -> int | None:
     return pids[0] if pids else None
 
 
+class GdacsFeed:
+    """GDACS's RSS feed served on a local port; `publish` replaces the events it lists."""
+
+    def __init__(self, server: FeedServer) -> None:
+        self._server = server
+        self.url = ""
+
+    def publish(self, events: list[ScenarioEvent]) -> None:
+        self.url = self._server.put("/xml/rss.xml", gdacs_rss(events))
+
+
+@contextmanager
+def gdacs_feed(events: list[ScenarioEvent]) -> Iterator[GdacsFeed]:
+    """Serve GDACS's RSS feed listing `events` for the block."""
+    with FeedServer() as server:
+        feed = GdacsFeed(server)
+        feed.publish(events)
+        yield feed
+
+
 def fed_system(tmp_path: Path, members_yaml: str, feed_url: str) -> System:
     """A system polling `feed_url` every second, with `members_yaml` as its member directory."""
     members = tmp_path / "members.yaml"
@@ -171,3 +197,62 @@ def fed_system(tmp_path: Path, members_yaml: str, feed_url: str) -> System:
             "STANDBY_INGESTER__GDACS_RSS_INTERVAL_S": "1",
         },
     )
+
+
+@contextmanager
+def watched(system: System) -> Iterator[System]:
+    """The system started; its logs printed if an assertion fails; stopped, leaving nothing."""
+    system.start()
+    try:
+        try:
+            yield system
+        except AssertionError:
+            print(system.logs())
+            raise
+    finally:
+        assert system.stop() == 0
+    assert system.processes() == []
+
+
+def stop(proc: subprocess.Popen[bytes], grace_s: float = 30) -> None:
+    """Stop a process started in a session of its own, with its children; kill it after `grace_s`."""
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+@contextmanager
+def running_demo(env: dict[str, str], output: Path) -> Iterator[str]:
+    """Run `standby demo --keep-running`, its output in `output`, until its scenario has flowed.
+
+    Yields the broker's address; stops the demo and what it started after the block.
+    """
+    standby = Path(sys.executable).with_name("standby")
+    with output.open("wb") as sink:
+        proc = subprocess.Popen(
+            [str(standby), "demo", "--keep-running"],
+            cwd=REPO,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+
+            def done() -> str | None:
+                text = output.read_text(errors="replace")
+                assert proc.poll() is None, f"the demo exited early:\n{text[-4000:]}"
+                return text if re.search(r"^done in |^demo incomplete", text, re.M) else None
+
+            text = wait_for(done, timeout=150, what="the demo scenario to flow")
+            assert "demo incomplete" not in text, text[-4000:]
+            bootstrap = re.search(r"broker\s+(127\.0\.0\.1:\d+)", text)
+            assert bootstrap, text
+            yield bootstrap[1]
+        finally:
+            stop(proc, grace_s=60)

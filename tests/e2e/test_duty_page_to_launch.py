@@ -15,9 +15,18 @@ import feedparser
 import httpx
 import pytest
 
-from services.runtime.feed_server import FeedServer
-from services.runtime.scenario import gdacs_rss, red_earthquake
-from tests.e2e.system import LEE, YAMADA, System, fed_system, members, recipient, text_of
+from services.runtime.scenario import red_earthquake
+from tests.e2e.system import (
+    LEE,
+    YAMADA,
+    System,
+    fed_system,
+    gdacs_feed,
+    members,
+    recipient,
+    text_of,
+    watched,
+)
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.broker
@@ -43,93 +52,85 @@ def test_a_page_is_acknowledged_from_its_mail_and_a_launch_tells_members_to_depl
     tmp_path: Path,
 ) -> None:
     quake = red_earthquake(9_500_001, datetime.now(UTC) - timedelta(minutes=10))
-    with FeedServer() as feeds:
-        url = feeds.put("/xml/rss.xml", gdacs_rss([quake]))
-        system = fed_system(tmp_path, MEMBERS, url).start()
+    with (
+        gdacs_feed([quake]) as gdacs,
+        watched(fed_system(tmp_path, MEMBERS, gdacs.url)) as system,
+    ):
         console = f"http://127.0.0.1:{system.console_port}"
-        try:
-            page_mail = wait_for(
-                lambda: next(
-                    (m for m in system.mails() if recipient(m).endswith("@duty.example.org")), None
-                ),
-                timeout=90,
-                what="the duty page mail",
+        page_mail = wait_for(
+            lambda: next(
+                (m for m in system.mails() if recipient(m).endswith("@duty.example.org")), None
+            ),
+            timeout=90,
+            what="the duty page mail",
+        )
+        officer = recipient(page_mail).split("@")[0]
+        link = re.search(r"(http://\S+/a/\S+)", text_of(page_mail))
+        assert link, text_of(page_mail)
+
+        with httpx.Client(timeout=10) as phone:
+            for _ in range(2):  # a mail scanner, then the officer, open the link
+                confirm = phone.get(link.group(1))
+                assert confirm.status_code == 200
+            assert duty_state(system) == [("paged", None)]
+            done = phone.post(link.group(1), data={"csrf": csrf_of(confirm.text)})
+            assert 'data-key="acknowledged_by_you"' in done.text
+        assert duty_state(system) == [("acknowledged", officer)]
+
+        with httpx.Client(base_url=console, timeout=10) as browser:
+            login = browser.get("/login")
+            browser.post(
+                "/login",
+                data={
+                    "officer_id": officer,
+                    "password": DEMO_PASSWORD,
+                    "csrf": csrf_of(login.text),
+                },
             )
-            officer = recipient(page_mail).split("@")[0]
-            link = re.search(r"(http://\S+/a/\S+)", text_of(page_mail))
-            assert link, text_of(page_mail)
+            activations = browser.get("/api/v1/activations").json()
+            assert [a["state"] for a in activations] == ["acknowledged"]
+            base = f"/activations/{activations[0]['activation_id']}"
+            confirm = browser.get(f"{base}/launch/confirm")
+            launched = browser.post(
+                f"{base}/launch",
+                data={
+                    "csrf": csrf_of(confirm.text),
+                    "note": INTERNAL_NOTE,
+                    "member_message": "Field teams to Miyagi",
+                },
+            )
+            assert launched.status_code == 303
+        assert duty_state(system) == [("launched", officer)]
 
-            with httpx.Client(timeout=10) as phone:
-                for _ in range(2):  # a mail scanner, then the officer, open the link
-                    confirm = phone.get(link.group(1))
-                    assert confirm.status_code == 200
-                assert duty_state(system) == [("paged", None)]
-                done = phone.post(link.group(1), data={"csrf": csrf_of(confirm.text)})
-                assert 'data-key="acknowledged_by_you"' in done.text
-            assert duty_state(system) == [("acknowledged", officer)]
+        with httpx.Client(base_url=console, timeout=10) as outsider:  # no login
+            feed = feedparser.parse(outsider.get("/cap/feed.atom").content)
+            alerts = [outsider.get(urlsplit(e.link).path).content for e in feed.entries]
+        assert [e.category for e in feed.entries] == ["Update", "Alert"]  # launch, activation
+        assert all(capvalidator.check_schema(alert).passed for alert in alerts)
+        for public in alerts:
+            for private in (officer, INTERNAL_NOTE, "Field teams to Miyagi"):
+                assert private.encode() not in public
 
-            with httpx.Client(base_url=console, timeout=10) as browser:
-                login = browser.get("/login")
-                browser.post(
-                    "/login",
-                    data={
-                        "officer_id": officer,
-                        "password": DEMO_PASSWORD,
-                        "csrf": csrf_of(login.text),
-                    },
-                )
-                activations = browser.get("/api/v1/activations").json()
-                assert [a["state"] for a in activations] == ["acknowledged"]
-                base = f"/activations/{activations[0]['activation_id']}"
-                confirm = browser.get(f"{base}/launch/confirm")
-                launched = browser.post(
-                    f"{base}/launch",
-                    data={
-                        "csrf": csrf_of(confirm.text),
-                        "note": INTERNAL_NOTE,
-                        "member_message": "Field teams to Miyagi",
-                    },
-                )
-                assert launched.status_code == 303
-            assert duty_state(system) == [("launched", officer)]
+        def told_to_deploy() -> list[EmailMessage]:
+            notices = [
+                m
+                for m in system.mails()
+                if recipient(m) in MEMBER_ADDRESSES
+                and ("Deploy" in text_of(m) or "派遣を開始" in text_of(m))
+            ]
+            return notices if {recipient(m) for m in notices} == MEMBER_ADDRESSES else []
 
-            with httpx.Client(base_url=console, timeout=10) as outsider:  # no login
-                feed = feedparser.parse(outsider.get("/cap/feed.atom").content)
-                alerts = [outsider.get(urlsplit(e.link).path).content for e in feed.entries]
-            assert [e.category for e in feed.entries] == ["Update", "Alert"]  # launch, activation
-            assert all(capvalidator.check_schema(alert).passed for alert in alerts)
-            for public in alerts:
-                for private in (officer, INTERNAL_NOTE, "Field teams to Miyagi"):
-                    assert private.encode() not in public
-
-            def told_to_deploy() -> list[EmailMessage]:
-                notices = [
-                    m
-                    for m in system.mails()
-                    if recipient(m) in MEMBER_ADDRESSES
-                    and ("Deploy" in text_of(m) or "派遣を開始" in text_of(m))
-                ]
-                return notices if {recipient(m) for m in notices} == MEMBER_ADDRESSES else []
-
-            try:
-                notices = wait_for(told_to_deploy, timeout=30, what="the members' deploy notices")
-                assert all("Field teams to Miyagi" in text_of(m) for m in notices)
-                member_mails = [m for m in system.mails() if recipient(m) in MEMBER_ADDRESSES]
-                decoded = [
-                    str(part.get_content())
-                    for m in member_mails
-                    for part in m.walk()
-                    if part.get_content_maintype() == "text"
-                ]
-                assert decoded and not [text for text in decoded if INTERNAL_NOTE in text]
-                # Every member mail offers the member's own preference page, served for real.
-                unsubscribe = str(notices[0]["List-Unsubscribe"]).strip("<>")
-                assert unsubscribe.startswith(f"http://127.0.0.1:{system.preferences_port}/m/")
-                assert httpx.get(unsubscribe, timeout=10).status_code == 200
-            except AssertionError:
-                print(system.logs())
-                raise
-        finally:
-            code = system.stop()
-    assert code == 0
-    assert system.processes() == []
+        notices = wait_for(told_to_deploy, timeout=30, what="the members' deploy notices")
+        assert all("Field teams to Miyagi" in text_of(m) for m in notices)
+        member_mails = [m for m in system.mails() if recipient(m) in MEMBER_ADDRESSES]
+        decoded = [
+            str(part.get_content())
+            for m in member_mails
+            for part in m.walk()
+            if part.get_content_maintype() == "text"
+        ]
+        assert decoded and not [text for text in decoded if INTERNAL_NOTE in text]
+        # Every member mail offers the member's own preference page, served for real.
+        unsubscribe = str(notices[0]["List-Unsubscribe"]).strip("<>")
+        assert unsubscribe.startswith(f"http://127.0.0.1:{system.preferences_port}/m/")
+        assert httpx.get(unsubscribe, timeout=10).status_code == 200

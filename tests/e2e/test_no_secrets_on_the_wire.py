@@ -11,9 +11,6 @@ import asyncio
 import os
 import re
 import secrets
-import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +24,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.duty.console.auth import hash_password
 from tests.conftest import free_port
+from tests.e2e.system import running_demo
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.broker]
@@ -156,52 +154,27 @@ def test_the_demo_puts_no_secret_on_any_topic_or_in_any_message(
     secret["officer_url"] = f"json://127.0.0.1:{chat.port}/officer/{secret['officer_token']}"
     secret["member_url"] = f"json://127.0.0.1:{chat.port}/member/{secret['member_token']}"
     env = _config(tmp_path, chat, secret)
-    output = tmp_path / "demo.out"
-    standby = Path(sys.executable).with_name("standby")
-    with output.open("wb") as sink:
-        proc = subprocess.Popen(
-            [str(standby), "demo", "--keep-running"],
-            cwd=REPO,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-
-            def done() -> str | None:
-                text = output.read_text(errors="replace")
-                assert proc.poll() is None, f"the demo exited early:\n{text[-4000:]}"
-                return text if re.search(r"^done in |^demo incomplete", text, re.M) else None
-
-            text = wait_for(done, timeout=150, what="the demo scenario to flow")
-            assert "demo incomplete" not in text, text[-4000:]
-            bootstrap = re.search(r"broker\s+(127\.0\.0\.1:\d+)", text)
-            assert bootstrap, text
-            console = env["STANDBY_DUTY__PUBLIC_URL"]
-            # The console password travels to the console, never further.
-            with httpx.Client(base_url=console, timeout=10) as client:
-                form = client.get("/login").text
-                csrf = re.search(r'name="csrf" value="([^"]+)"', form)
-                assert csrf
-                login = client.post(
-                    "/login",
-                    data={"officer_id": "aoki", "password": secret["password"], "csrf": csrf[1]},
-                )
-                assert login.status_code == 303, login.text[:500]
-            wait_for(
-                lambda: (
-                    "/officer/" + secret["officer_token"] in chat.bodies
-                    and "/member/" + secret["member_token"] in chat.bodies
-                ),
-                timeout=60,
-                what="chat posts to an officer and a member through their Apprise URLs",
+    with running_demo(env, tmp_path / "demo.out") as bootstrap:
+        console = env["STANDBY_DUTY__PUBLIC_URL"]
+        # The console password travels to the console, never further.
+        with httpx.Client(base_url=console, timeout=10) as client:
+            form = client.get("/login").text
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+            assert csrf
+            login = client.post(
+                "/login",
+                data={"officer_id": "aoki", "password": secret["password"], "csrf": csrf[1]},
             )
-            topics = read_every_topic(bootstrap[1])
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(60)
+            assert login.status_code == 303, login.text[:500]
+        wait_for(
+            lambda: (
+                "/officer/" + secret["officer_token"] in chat.bodies
+                and "/member/" + secret["member_token"] in chat.bodies
+            ),
+            timeout=60,
+            what="chat posts to an officer and a member through their Apprise URLs",
+        )
+        topics = read_every_topic(bootstrap)
 
     assert {"pages.v1", "activations.v1", "deliveries.v1", "acks.v1"} <= set(topics)
     assert topics["pages.v1"], "the demo paged nobody"

@@ -16,9 +16,7 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ import yaml
 
 from services.common.settings import SERVICES
 from tests.conftest import free_port
+from tests.e2e.system import running_demo, stop
 from tests.unit.deploy.promql import expand_macros, metric_names
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -163,17 +162,6 @@ def system_env(tmp: Path, ports: Ports) -> dict[str, str]:
     return env
 
 
-def stop(proc: subprocess.Popen[bytes], grace_s: float = 30) -> None:
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=grace_s)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
 @pytest.fixture(scope="module")
 def ports() -> Ports:
     return Ports.pick()
@@ -241,36 +229,13 @@ class Demo:
 @pytest.fixture(scope="module")
 def demo(workdir: Path, ports: Ports, prometheus: str) -> Iterator[Demo]:
     output = workdir / "demo.out"
-    sink = output.open("wb")
-    standby = Path(sys.executable).with_name("standby")
-    proc = subprocess.Popen(
-        [str(standby), "demo", "--keep-running"],
-        cwd=ROOT,
-        env=system_env(workdir, ports),
-        stdout=sink,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-
-        def summarised() -> str | None:
-            text = output.read_text(errors="replace")
-            assert proc.poll() is None, f"the demo exited early:\n{text[-4000:]}"
-            return text if re.search(r"^done in |^demo incomplete", text, re.MULTILINE) else None
-
-        text = wait_for("the demo scenario to flow", summarised, 150)
-        assert "demo incomplete" not in text, text[-4000:]
-        bootstrap = re.search(r"broker\s+(127\.0\.0\.1:\d+)", text)
-        assert bootstrap, text
+    with running_demo(system_env(workdir, ports), output) as bootstrap:
         yield Demo(
             output=output,
             var=workdir / "var",
             console=f"http://127.0.0.1:{ports.console}",
-            bootstrap=bootstrap[1],
+            bootstrap=bootstrap,
         )
-    finally:
-        stop(proc)
-        sink.close()
 
 
 def acknowledge_the_activate_level_activation(console: str) -> str:

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from services.runtime.feed_server import FeedServer
-from services.runtime.scenario import gdacs_rss, red_earthquake
-from tests.e2e.system import LEE, YAMADA, fed_system, members
+from services.runtime.scenario import red_earthquake
+from tests.e2e.system import LEE, YAMADA, fed_system, gdacs_feed, members
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.broker
@@ -54,9 +53,8 @@ def test_a_red_earthquake_reaches_every_subscribed_member_and_the_duty_officer(
     tmp_path: Path,
 ) -> None:
     quake = red_earthquake(9_100_001, datetime.now(UTC) - timedelta(minutes=20))
-    with FeedServer() as feeds:
-        url = feeds.put("/xml/rss.xml", gdacs_rss([quake]))
-        system = fed_system(tmp_path, MEMBERS, url).start()
+    with gdacs_feed([quake]) as feed:
+        system = fed_system(tmp_path, MEMBERS, feed.url).start()
         try:
 
             def all_mail() -> list:

@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 
-from services.runtime.feed_server import FeedServer
-from services.runtime.scenario import gdacs_rss, red_earthquake
+from services.runtime.scenario import red_earthquake
 from tests.e2e.browser import chromium
-from tests.e2e.system import System, fed_system, recipient, text_of
+from tests.e2e.system import System, fed_system, gdacs_feed, recipient, text_of
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.broker, pytest.mark.browser]
@@ -63,8 +62,12 @@ def mails_to(system: System, org: str) -> list[EmailMessage]:
     return [m for m in system.mails() if recipient(m) == f"desk@{org}.example.org"]
 
 
+def mails_about(system: System, org: str, subject: str) -> list[EmailMessage]:
+    return [m for m in mails_to(system, org) if subject in str(m["Subject"])]
+
+
 def reminders(system: System, org: str) -> list[EmailMessage]:
-    return [m for m in mails_to(system, org) if "Reminder" in str(m["Subject"])]
+    return mails_about(system, org, "Reminder")
 
 
 def answer_form(member: Any, url: str) -> None:
@@ -108,9 +111,8 @@ def test_roll_call_survey_and_launch_from_the_mail_links_to_the_export(
     tmp_path: Path, browser: Any
 ) -> None:
     quake = red_earthquake(9_700_001, datetime.now(UTC) - timedelta(minutes=5))
-    with FeedServer() as feeds:
-        url = feeds.put("/xml/rss.xml", gdacs_rss([quake]))
-        system = fed_system(tmp_path, MEMBERS, url)
+    with gdacs_feed([quake]) as feed:
+        system = fed_system(tmp_path, MEMBERS, feed.url)
         system.env["STANDBY_RESPONSE__REMINDER_AFTER_MIN"] = "0.5"
         system.env["STANDBY_RESPONSE__TICK_S"] = "1"
         system.start()
@@ -197,21 +199,13 @@ def test_roll_call_survey_and_launch_from_the_mail_links_to_the_export(
             assert officers == [None, None, None, None, "青木 葵", "青木 葵", "青木 葵"]
 
             launch = wait_for(
-                lambda: [
-                    m
-                    for m in mails_to(system, "gamma-care")
-                    if "Programme launched" in str(m["Subject"])
-                ],
+                lambda: mails_about(system, "gamma-care", "Programme launched"),
                 timeout=60,
                 what="the launch mail",
             )
             assert "Alpha Relief" in text_of(launch[0])
             survey = wait_for(
-                lambda: [
-                    m
-                    for m in mails_to(system, "alpha-relief")
-                    if "Initial survey" in str(m["Subject"])
-                ],
+                lambda: mails_about(system, "alpha-relief", "Initial survey"),
                 timeout=60,
                 what="the survey decision mail",
             )

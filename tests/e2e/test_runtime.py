@@ -9,9 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from services.runtime.feed_server import FeedServer
-from services.runtime.scenario import gdacs_rss, separate_red_earthquakes
-from tests.e2e.system import LEE, System, child_pid, fed_system, member_mails, members
+from services.runtime.scenario import separate_red_earthquakes
+from tests.e2e.system import (
+    LEE,
+    System,
+    child_pid,
+    fed_system,
+    gdacs_feed,
+    member_mails,
+    members,
+    watched,
+)
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.broker
@@ -20,11 +28,9 @@ MEMBERS = members(LEE)
 
 
 def test_a_killed_service_is_restarted_and_stopping_leaves_no_process(tmp_path: Path) -> None:
-    system = System(
-        tmp_path / "var", {"STANDBY_INGESTER__GDACS_RSS_URL": "http://127.0.0.1:9/none"}
-    )
-    system.start()
-    try:
+    with watched(
+        System(tmp_path / "var", {"STANDBY_INGESTER__GDACS_RSS_URL": "http://127.0.0.1:9/none"})
+    ) as system:
         first = wait_for(lambda: child_pid(system, "triage"), timeout=30, what="triage to start")
         os.kill(first, signal.SIGKILL)
         second = wait_for(
@@ -33,9 +39,6 @@ def test_a_killed_service_is_restarted_and_stopping_leaves_no_process(tmp_path: 
             what="triage to be restarted",
         )
         assert second != first
-    finally:
-        assert system.stop() == 0
-    assert system.processes() == []
 
 
 def test_a_killed_supervisor_takes_its_children_with_it(tmp_path: Path) -> None:
@@ -52,33 +55,24 @@ def test_a_killed_supervisor_takes_its_children_with_it(tmp_path: Path) -> None:
 
 def test_after_a_broker_restart_the_system_recovers_and_alerts_again(tmp_path: Path) -> None:
     quakes = separate_red_earthquakes(9_200_001, 2, datetime.now(UTC) - timedelta(minutes=5))
-    with FeedServer() as feeds:
-        url = feeds.put("/xml/rss.xml", gdacs_rss(quakes[:1]))
-        system = fed_system(tmp_path, MEMBERS, url).start()
-        try:
-            try:
-                wait_for(lambda: member_mails(system) == 1, timeout=90, what="the first alert")
-                broker = child_pid(system, "broker")
-                assert broker is not None
-                os.kill(broker, signal.SIGKILL)
-                wait_for(
-                    lambda: (p := child_pid(system, "broker")) and p != broker,
-                    timeout=30,
-                    what="a new broker",
-                )
-                # A second, unrelated disaster after the restart must still reach the member.
-                feeds.put("/xml/rss.xml", gdacs_rss(quakes))  # the second, a disaster of its own
-                wait_for(
-                    lambda: member_mails(system) >= 2, timeout=90, what="the alert after restart"
-                )
-            except AssertionError:
-                print(system.logs())
-                raise
-            wait_for(lambda: True, timeout=1, what="settle")
-            assert member_mails(system) == 2
-        finally:
-            assert system.stop() == 0
-    assert system.processes() == []
+    with (
+        gdacs_feed(quakes[:1]) as feed,
+        watched(fed_system(tmp_path, MEMBERS, feed.url)) as system,
+    ):
+        wait_for(lambda: member_mails(system) == 1, timeout=90, what="the first alert")
+        broker = child_pid(system, "broker")
+        assert broker is not None
+        os.kill(broker, signal.SIGKILL)
+        wait_for(
+            lambda: (p := child_pid(system, "broker")) and p != broker,
+            timeout=30,
+            what="a new broker",
+        )
+        # A second, unrelated disaster after the restart must still reach the member.
+        feed.publish(quakes)  # the second, a disaster of its own
+        wait_for(lambda: member_mails(system) >= 2, timeout=90, what="the alert after restart")
+        wait_for(lambda: True, timeout=1, what="settle")
+        assert member_mails(system) == 2
 
 
 def test_an_invalid_config_file_stops_start_up_naming_file_line_and_field(tmp_path: Path) -> None:

@@ -14,8 +14,6 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,10 +23,20 @@ import httpx
 import pytest
 
 from schemas import ACKS
-from services.runtime.feed_server import FeedServer
-from services.runtime.scenario import gdacs_rss, red_earthquake
+from services.runtime.scenario import red_earthquake
 from tests.conftest import free_port
-from tests.e2e.system import LEE, REPO, System, child_pid, fed_system, member_mails, members, roles
+from tests.e2e.system import (
+    LEE,
+    REPO,
+    System,
+    child_pid,
+    fed_system,
+    gdacs_feed,
+    member_mails,
+    members,
+    roles,
+    watched,
+)
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.broker
@@ -57,58 +65,37 @@ def metric(system: System, name: str) -> float:
     return 0.0
 
 
-@contextmanager
-def watched(system: System) -> Iterator[System]:
-    """The system started; its logs printed if an assertion fails; stopped, leaving nothing."""
-    system.start()
-    try:
-        try:
-            yield system
-        except AssertionError:
-            print(system.logs())
-            raise
-    finally:
-        assert system.stop() == 0
-    assert system.processes() == []
-
-
 def test_broker_and_service_killed_50_ms_apart_leave_one_process_per_role(
     tmp_path: Path,
 ) -> None:
     now = datetime.now(UTC)
-    with FeedServer() as feeds:
-        url = feeds.put(
-            "/xml/rss.xml", gdacs_rss([red_earthquake(9_300_001, now - timedelta(days=20))])
+    with (
+        gdacs_feed([red_earthquake(9_300_001, now - timedelta(days=20))]) as feed,
+        watched(fed_system(tmp_path, MEMBERS, feed.url)) as system,
+    ):
+        wait_for(lambda: member_mails(system) == 1, timeout=90, what="the first alert")
+        broker, notifier = child_pid(system, "broker"), child_pid(system, "notifier")
+        assert broker and notifier
+        os.kill(broker, signal.SIGKILL)
+        time.sleep(0.05)
+        os.kill(notifier, signal.SIGKILL)
+        killed = time.monotonic()
+        # Watch every role through the recovery: never two processes for one.
+        most: Counter[str] = Counter()
+        while time.monotonic() - killed < 12:
+            for role, pids in roles(system).items():
+                most[role] = max(most[role], len(pids))
+            time.sleep(0.02)
+        assert all(most[role] == 1 for role in ROLES), most
+        feed.publish(
+            [
+                red_earthquake(9_300_001, now - timedelta(days=20)),
+                # Far from the first (~900 km): a disaster of its own, no aftershock.
+                replace(red_earthquake(9_300_002, now - timedelta(minutes=5)), lat=18.0),
+            ]
         )
-        with watched(fed_system(tmp_path, MEMBERS, url)) as system:
-            wait_for(lambda: member_mails(system) == 1, timeout=90, what="the first alert")
-            broker, notifier = child_pid(system, "broker"), child_pid(system, "notifier")
-            assert broker and notifier
-            os.kill(broker, signal.SIGKILL)
-            time.sleep(0.05)
-            os.kill(notifier, signal.SIGKILL)
-            killed = time.monotonic()
-            # Watch every role through the recovery: never two processes for one.
-            most: Counter[str] = Counter()
-            while time.monotonic() - killed < 12:
-                for role, pids in roles(system).items():
-                    most[role] = max(most[role], len(pids))
-                time.sleep(0.02)
-            assert all(most[role] == 1 for role in ROLES), most
-            feeds.put(
-                "/xml/rss.xml",
-                gdacs_rss(
-                    [
-                        red_earthquake(9_300_001, now - timedelta(days=20)),
-                        # Far from the first (~900 km): a disaster of its own, no aftershock.
-                        replace(red_earthquake(9_300_002, now - timedelta(minutes=5)), lat=18.0),
-                    ]
-                ),
-            )
-            wait_for(
-                lambda: member_mails(system) >= 2, timeout=60, what="the alert after the kills"
-            )
-            assert system.proc is not None and system.proc.poll() is None
+        wait_for(lambda: member_mails(system) >= 2, timeout=60, what="the alert after the kills")
+        assert system.proc is not None and system.proc.poll() is None
 
 
 def events_of(system: System, role: str) -> list[str]:
@@ -122,50 +109,51 @@ def test_a_service_still_joining_its_group_when_the_broker_is_replaced_reconnect
 ) -> None:
     now = datetime.now(UTC)
     first = red_earthquake(9_300_201, now - timedelta(days=20))
-    with FeedServer() as feeds:
-        url = feeds.put("/xml/rss.xml", gdacs_rss([first]))
-        with watched(fed_system(tmp_path, MEMBERS, url)) as system:
-            wait_for(lambda: member_mails(system) == 1, timeout=90, what="the first alert")
-            old = child_pid(system, "notifier")
-            assert old
-            os.kill(old, signal.SIGKILL)
-            # The new notifier migrates, then joins its group, which the broker holds until
-            # the killed member's session ends (10 s): the broker dies during that join.
-            notifier = wait_for(
-                lambda: (p := child_pid(system, "notifier")) != old and p,
-                timeout=30,
-                what="the notifier started again",
-            )
-            wait_for(
-                lambda: events_of(system, "notifier").count("database_migrated") == 2,
-                timeout=60,
-                what="the new notifier migrated",
-            )
-            broker = child_pid(system, "broker")
-            assert broker
-            os.kill(broker, signal.SIGKILL)
-            assert events_of(system, "notifier").count("service_started") == 1, (
-                "the notifier had joined before the broker died"
-            )
-            most: Counter[str] = Counter()
+    with (
+        gdacs_feed([first]) as feed,
+        watched(fed_system(tmp_path, MEMBERS, feed.url)) as system,
+    ):
+        wait_for(lambda: member_mails(system) == 1, timeout=90, what="the first alert")
+        old = child_pid(system, "notifier")
+        assert old
+        os.kill(old, signal.SIGKILL)
+        # The new notifier migrates, then joins its group, which the broker holds until
+        # the killed member's session ends (10 s): the broker dies during that join.
+        notifier = wait_for(
+            lambda: (p := child_pid(system, "notifier")) != old and p,
+            timeout=30,
+            what="the notifier started again",
+        )
+        wait_for(
+            lambda: events_of(system, "notifier").count("database_migrated") == 2,
+            timeout=60,
+            what="the new notifier migrated",
+        )
+        broker = child_pid(system, "broker")
+        assert broker
+        os.kill(broker, signal.SIGKILL)
+        assert events_of(system, "notifier").count("service_started") == 1, (
+            "the notifier had joined before the broker died"
+        )
+        most: Counter[str] = Counter()
 
-            def notifier_started_again() -> bool:
-                for role, pids in roles(system).items():
-                    most[role] = max(most[role], len(pids))
-                return events_of(system, "notifier").count("service_started") == 2
+        def notifier_started_again() -> bool:
+            for role, pids in roles(system).items():
+                most[role] = max(most[role], len(pids))
+            return events_of(system, "notifier").count("service_started") == 2
 
-            wait_for(notifier_started_again, timeout=60, what="the notifier's start", every=0.05)
-            assert all(most[role] == 1 for role in ROLES), most
-            # The same process: it gave up the join for the lost broker and made new clients.
-            assert child_pid(system, "notifier") == notifier
-            events = events_of(system, "notifier")
-            second_start = events[events.index("service_started") + 1 :]
-            assert "broker_replaced_reconnecting" in second_start, second_start
-            # Far from the first (~900 km): a disaster of its own, no aftershock.
-            second = replace(red_earthquake(9_300_202, now - timedelta(minutes=5)), lat=18.0)
-            feeds.put("/xml/rss.xml", gdacs_rss([first, second]))
-            wait_for(lambda: member_mails(system) >= 2, timeout=60, what="the alert after the kill")
-            assert child_pid(system, "notifier") == notifier
+        wait_for(notifier_started_again, timeout=60, what="the notifier's start", every=0.05)
+        assert all(most[role] == 1 for role in ROLES), most
+        # The same process: it gave up the join for the lost broker and made new clients.
+        assert child_pid(system, "notifier") == notifier
+        events = events_of(system, "notifier")
+        second_start = events[events.index("service_started") + 1 :]
+        assert "broker_replaced_reconnecting" in second_start, second_start
+        # Far from the first (~900 km): a disaster of its own, no aftershock.
+        second = replace(red_earthquake(9_300_202, now - timedelta(minutes=5)), lat=18.0)
+        feed.publish([first, second])
+        wait_for(lambda: member_mails(system) >= 2, timeout=60, what="the alert after the kill")
+        assert child_pid(system, "notifier") == notifier
 
 
 def test_a_broker_killed_while_starting_and_a_crash_looping_service_never_stop_the_runtime(
@@ -253,11 +241,8 @@ def test_the_console_acknowledges_while_the_broker_is_away_and_publishes_when_it
     tmp_path: Path,
 ) -> None:
     now = datetime.now(UTC)
-    with FeedServer() as feeds:
-        url = feeds.put(
-            "/xml/rss.xml", gdacs_rss([red_earthquake(9_300_101, now - timedelta(minutes=10))])
-        )
-        system = fed_system(tmp_path, MEMBERS, url).start()
+    with gdacs_feed([red_earthquake(9_300_101, now - timedelta(minutes=10))]) as feed:
+        system = fed_system(tmp_path, MEMBERS, feed.url).start()
         broker = None
         try:
             try:
