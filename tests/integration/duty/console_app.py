@@ -17,7 +17,7 @@ from services.duty.console.app import ConsoleDeps, create_app
 from services.duty.paging import Duty, Links
 from services.duty.rota import Rota
 from services.duty.tokens import LinkSigner
-from tests.integration.duty.factories import NOW, PASSWORD, rota_dict
+from tests.integration.duty.factories import NOW, PASSWORD, activation, rota_dict
 
 BASE = "http://console.test"
 
@@ -38,6 +38,13 @@ class Console:
             "/login",
             data={"officer_id": officer_id, "password": password, "csrf": csrf_of(form.text)},
         )
+
+    async def signed_in_after_a_page(self) -> Activation:
+        """Page an activate-level activation and sign aoki in: where most console tests start."""
+        incoming = activation()
+        await self.page(incoming)
+        await self.login()
+        return incoming
 
 
 def csrf_of(html: str) -> str:

@@ -53,9 +53,7 @@ async def test_a_wrong_password_is_refused_and_repeated_failures_are_throttled(
 
 
 async def test_a_form_without_its_csrf_token_is_refused(console: Console) -> None:
-    incoming = activation()
-    await console.page(incoming)
-    await console.login()
+    incoming = await console.signed_in_after_a_page()
     response = await console.client.post(
         f"/activations/{incoming.activation_id}/acknowledge", data={"csrf": "forged"}
     )
@@ -67,9 +65,7 @@ async def test_a_form_without_its_csrf_token_is_refused(console: Console) -> Non
 async def test_acknowledge_launch_from_the_console_publishes_and_shows_the_timeline(
     console: Console, database: Database
 ) -> None:
-    incoming = activation()
-    await console.page(incoming)
-    await console.login()
+    incoming = await console.signed_in_after_a_page()
     page = await console.client.get(f"/activations/{incoming.activation_id}")
     for action in (Action.ACKNOWLEDGE, Action.LAUNCH):
         response = await console.client.post(
@@ -134,9 +130,7 @@ async def test_the_lang_switch_does_not_redirect_off_site(console: Console) -> N
 
 
 async def test_the_api_lists_details_and_acts_with_the_csrf_header(console: Console) -> None:
-    incoming = activation()
-    await console.page(incoming)
-    await console.login()
+    incoming = await console.signed_in_after_a_page()
     me = (await console.client.get("/api/v1/me")).json()
     listed = (await console.client.get("/api/v1/activations")).json()
     assert [item["activation_id"] for item in listed] == [str(incoming.activation_id)]
@@ -165,9 +159,7 @@ async def test_responses_carry_security_headers(console: Console) -> None:
 async def test_launch_asks_for_confirmation_with_its_consequence_before_acting(
     console: Console,
 ) -> None:
-    incoming = activation()
-    await console.page(incoming)
-    await console.login()
+    incoming = await console.signed_in_after_a_page()
     base = f"/activations/{incoming.activation_id}"
     too_early = await console.client.get(f"{base}/launch/confirm")
     assert too_early.status_code == 303 and too_early.headers["location"].endswith(

@@ -35,9 +35,7 @@ async def published(database: Database, topic: str) -> list[bytes]:
 async def test_a_launch_keeps_the_internal_note_for_officers_and_sends_members_only_the_message(
     console: Console, database: Database
 ) -> None:
-    incoming = activation()
-    await console.page(incoming)
-    await console.login()
+    incoming = await console.signed_in_after_a_page()
     base = f"/activations/{incoming.activation_id}"
     page = await console.client.get(base)
     await console.client.post(f"{base}/acknowledge", data={"csrf": csrf_of(page.text)})

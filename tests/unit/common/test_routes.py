@@ -34,22 +34,28 @@ def wired(
     return broker, letters
 
 
-async def test_a_valid_message_reaches_its_handler() -> None:
+async def delivered(
+    *payloads: bytes, fail_times: int = 0
+) -> tuple[list[HazardEvent], list[DeadLetter]]:
+    """Publish the payloads in order on the hazards topic; return what was handled and set aside."""
     handled: list[HazardEvent] = []
-    broker, letters = wired(handled)
+    broker, letters = wired(handled, fail_times=fail_times)
     async with TestKafkaBroker(broker) as br:
-        await br.publish(event(1).model_dump_json().encode(), HAZARDS)
+        for payload in payloads:
+            await br.publish(payload, HAZARDS)
+    return handled, letters
+
+
+async def test_a_valid_message_reaches_its_handler() -> None:
+    handled, letters = await delivered(event(1).model_dump_json().encode())
     assert [e.source_id for e in handled] == ["EQ:1"]
     assert letters == []
 
 
 async def test_an_invalid_message_goes_to_the_dlq_and_the_next_one_is_handled() -> None:
-    handled: list[HazardEvent] = []
-    broker, letters = wired(handled)
-    async with TestKafkaBroker(broker) as br:
-        await br.publish(b'{"source": "martians"}', HAZARDS)
-        await br.publish(b"not json at all", HAZARDS)
-        await br.publish(event(2).model_dump_json().encode(), HAZARDS)
+    handled, letters = await delivered(
+        b'{"source": "martians"}', b"not json at all", event(2).model_dump_json().encode()
+    )
     assert [e.source_id for e in handled] == ["EQ:2"]
     assert [letter.error_type for letter in letters] == ["ValidationError", "ValidationError"]
     assert letters[0].original_topic == HAZARDS
@@ -58,19 +64,13 @@ async def test_an_invalid_message_goes_to_the_dlq_and_the_next_one_is_handled() 
 
 
 async def test_a_transient_handler_failure_is_retried_and_succeeds() -> None:
-    handled: list[HazardEvent] = []
-    broker, letters = wired(handled, fail_times=2)
-    async with TestKafkaBroker(broker) as br:
-        await br.publish(event(3).model_dump_json().encode(), HAZARDS)
+    handled, letters = await delivered(event(3).model_dump_json().encode(), fail_times=2)
     assert [e.source_id for e in handled] == ["EQ:3"]
     assert letters == []
 
 
 async def test_a_handler_that_keeps_failing_is_dead_lettered_after_its_attempts() -> None:
-    handled: list[HazardEvent] = []
-    broker, letters = wired(handled, fail_times=10)
-    async with TestKafkaBroker(broker) as br:
-        await br.publish(event(4).model_dump_json().encode(), HAZARDS)
+    handled, letters = await delivered(event(4).model_dump_json().encode(), fail_times=10)
     assert handled == []
     assert len(letters) == 1
     assert letters[0].error_type == "RuntimeError"
