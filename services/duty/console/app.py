@@ -18,6 +18,7 @@ from services.duty.console import api, audit, links, pages, security_log
 from services.duty.console.auth import CsrfError, NotLoggedInError
 from services.duty.console.deps import ConsoleDeps, derived_secret, render, safe_next, templates
 from services.duty.console.guard import cross_site_refusal
+from services.duty.paging import ActivationNotFoundError
 
 __all__ = ["ConsoleDeps", "create_app", "serve_console", "session_secret"]
 
@@ -126,12 +127,17 @@ def _add_security_layer(app: FastAPI, deps: ConsoleDeps) -> None:
 
 
 def _add_error_pages(app: FastAPI) -> None:
-    """Send a missing login to the login page and a CSRF failure to its message."""
+    """Send a missing login to the login page, an unknown activation and a CSRF failure to
+    their messages."""
 
     @app.exception_handler(NotLoggedInError)
     async def to_login(request: Request, _: NotLoggedInError) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    @app.exception_handler(ActivationNotFoundError)
+    async def not_found(request: Request, _: ActivationNotFoundError) -> Response:
+        return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
 
     @app.exception_handler(CsrfError)
     async def csrf_failed(request: Request, _: CsrfError) -> Response:

@@ -7,7 +7,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -163,13 +163,20 @@ async def _detail(
     return detail
 
 
+async def _shown(session: ReadSession, activation_id: UUID) -> queries.ActivationDetail:
+    """The activation a page shows; an unknown one is the not-found page (see `app.py`)."""
+    detail = await queries.activation_detail(session, activation_id)
+    if detail is None:
+        raise ActivationNotFoundError(f"no activation {activation_id}")
+    return detail
+
+
+# After OfficerDep in a route's parameters: only a logged-in officer learns whether it exists.
+ShownActivation = Annotated[queries.ActivationDetail, Depends(_shown)]
+
+
 @router.get("/activations/{activation_id}")
-async def activation(
-    request: Request, session: ReadSession, activation_id: UUID, officer: OfficerDep
-) -> Response:
-    detail = await _detail(request, session, activation_id)
-    if isinstance(detail, Response):
-        return detail
+async def activation(request: Request, officer: OfficerDep, detail: ShownActivation) -> Response:
     # Only a key from a closed set, never text from the URL (a phishing line on a trusted page).
     error = request.query_params.get("error")
     return render(
@@ -181,12 +188,7 @@ _NOTICES = frozenset({"not_allowed"})
 
 
 @router.get("/activations/{activation_id}/members")
-async def members(
-    request: Request, session: ReadSession, activation_id: UUID, officer: OfficerDep
-) -> Response:
-    detail = await _detail(request, session, activation_id)
-    if isinstance(detail, Response):
-        return detail
+async def members(request: Request, officer: OfficerDep, detail: ShownActivation) -> Response:
     return render(request, "members.html", {"a": detail})
 
 
