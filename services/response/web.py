@@ -54,6 +54,15 @@ class OfficerRequiredError(StandbyError):
     """The page is for officers and the request did not come from a console session."""
 
 
+class PageInsteadError(StandbyError):
+    """A route's dependency found the request ends in this page (a refused link, a closed
+    roll-call) instead of the route's own."""
+
+    def __init__(self, page: Response) -> None:
+        super().__init__(f"shown instead: {page.status_code}")
+        self.page = page
+
+
 class CsrfRefusedError(StandbyError):
     """A state-changing form came without the session's CSRF token."""
 
@@ -79,6 +88,10 @@ def create_app(deps: WebDeps) -> FastAPI:
     @app.exception_handler(OfficerRequiredError)
     async def to_login(request: Request, _: OfficerRequiredError) -> Response:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(PageInsteadError)
+    async def page_instead(request: Request, err: PageInsteadError) -> Response:
+        return err.page
 
     @app.exception_handler(CsrfRefusedError)
     async def csrf_refused(request: Request, _: CsrfRefusedError) -> Response:
@@ -165,67 +178,64 @@ def _not_answerable(request: Request, held: RollCall | None, language: str) -> H
     return None
 
 
+async def _answer_context(
+    request: Request, incident_id: str, organisation_id: str, token: str
+) -> tuple[dict[str, Any], str]:
+    """What the answer form shows, and in which language; a refused link or a roll-call that
+    takes no answer now is its page instead (PageInsteadError)."""
+    deps = _deps(request)
+    org = next((o for o in deps.directory.current().organisations if o.id == organisation_id), None)
+    try:
+        grant = deps.signer.check(
+            token,
+            now=deps.clock(),
+            incident_id=UUID(incident_id),
+            organisation_id=organisation_id,
+        )
+    except (AnswerLinkRefusedError, ValueError) as err:
+        reason = err.reason.value if isinstance(err, AnswerLinkRefusedError) else "forged"
+        log.info("answer_link_refused", reason=reason, organisation=organisation_id)
+        page = _message(request, f"refused_{reason}", "en", status_code=403)
+        raise PageInsteadError(page) from err
+    contacts = org.contacts if org is not None else []
+    contact = next((c for c in contacts if c.id == grant.contact_id), None)
+    language = contact.language.value if contact else "ja"
+    async with deps.transaction() as session:
+        held = await store.rollcall(session, incident_id)
+        answers = await store.answers(session, incident_id) if held else []
+    refused = _not_answerable(request, held, language)
+    if refused is not None:
+        raise PageInsteadError(refused)
+    assert held is not None
+    latest = latest_answers(answers).get(organisation_id)
+    return {
+        "org": org,
+        "organisation_id": organisation_id,
+        "contact": contact,
+        "grant": grant,
+        "summary": store.summary_of(held),
+        "kinds": answer_kinds_for(org),
+        "sectors": list(Sector),
+        "latest": latest,
+        "chosen": request.query_params.get("answer"),
+    }, language
+
+
+AnswerContext = Annotated[tuple[dict[str, Any], str], Depends(_answer_context)]
+
+
 def _member_routes(app: FastAPI) -> None:
     path = "/respond/{incident_id}/{organisation_id}/{token}"
 
-    async def context(
-        request: Request, incident_id: str, organisation_id: str, token: str
-    ) -> tuple[dict[str, Any], str] | HTMLResponse:
-        deps = _deps(request)
-        org = next(
-            (o for o in deps.directory.current().organisations if o.id == organisation_id), None
-        )
-        try:
-            grant = deps.signer.check(
-                token,
-                now=deps.clock(),
-                incident_id=UUID(incident_id),
-                organisation_id=organisation_id,
-            )
-        except (AnswerLinkRefusedError, ValueError) as err:
-            reason = err.reason.value if isinstance(err, AnswerLinkRefusedError) else "forged"
-            log.info("answer_link_refused", reason=reason, organisation=organisation_id)
-            return _message(request, f"refused_{reason}", "en", status_code=403)
-        contacts = org.contacts if org is not None else []
-        contact = next((c for c in contacts if c.id == grant.contact_id), None)
-        language = contact.language.value if contact else "ja"
-        async with deps.transaction() as session:
-            held = await store.rollcall(session, incident_id)
-            answers = await store.answers(session, incident_id) if held else []
-        refused = _not_answerable(request, held, language)
-        if refused is not None:
-            return refused
-        assert held is not None
-        latest = latest_answers(answers).get(organisation_id)
-        return {
-            "org": org,
-            "organisation_id": organisation_id,
-            "contact": contact,
-            "grant": grant,
-            "summary": store.summary_of(held),
-            "kinds": answer_kinds_for(org),
-            "sectors": list(Sector),
-            "latest": latest,
-            "chosen": request.query_params.get("answer"),
-        }, language
-
     @app.get(path, response_class=HTMLResponse)
-    async def answer_form(
-        request: Request, incident_id: str, organisation_id: str, token: str
-    ) -> Response:
-        found = await context(request, incident_id, organisation_id, token)
-        if isinstance(found, HTMLResponse):
-            return found
+    async def answer_form(request: Request, found: AnswerContext) -> Response:
         ctx, language = found
         return _render(request, "answer.html", language, ctx)
 
     @app.post(path, response_class=HTMLResponse)
     async def answer_post(
-        request: Request, incident_id: str, organisation_id: str, token: str
+        request: Request, incident_id: str, organisation_id: str, found: AnswerContext
     ) -> Response:
-        found = await context(request, incident_id, organisation_id, token)
-        if isinstance(found, HTMLResponse):
-            return found
         ctx, language = found
         form = await request.form()
         try:
