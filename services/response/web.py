@@ -274,6 +274,16 @@ def _check_csrf(identity: OfficerIdentity, form: Any) -> None:
         raise CsrfRefusedError("wrong CSRF token")
 
 
+async def _officer_form(request: Request, officer: OfficerDep) -> FormData:
+    """The posted form of a logged-in officer, once its CSRF token is checked."""
+    form = await request.form()
+    _check_csrf(officer, form)
+    return form
+
+
+OfficerForm = Annotated[FormData, Depends(_officer_form)]
+
+
 async def load_board(deps: WebDeps, incident_id: str) -> tuple[Any, Board, list[Any]] | None:
     async with deps.transaction() as session:
         held = await store.rollcall(session, incident_id)
@@ -352,10 +362,10 @@ def _officer_routes(app: FastAPI) -> None:
 
 def _decision_routes(app: FastAPI) -> None:
     @app.post("/rollcall/{incident_id}/phone", response_class=HTMLResponse)
-    async def phone(request: Request, incident_id: str, officer: OfficerDep) -> Response:
+    async def phone(
+        request: Request, incident_id: str, officer: OfficerDep, form: OfficerForm
+    ) -> Response:
         deps = _deps(request)
-        form = await request.form()
-        _check_csrf(officer, form)
         organisation_id = str(form.get("organisation_id") or "")
         org = next(
             (o for o in deps.directory.current().organisations if o.id == organisation_id), None
@@ -379,10 +389,10 @@ def _decision_routes(app: FastAPI) -> None:
         return RedirectResponse(f"/rollcall/{incident_id}", status_code=303)
 
     @app.post("/rollcall/{incident_id}/survey", response_class=HTMLResponse)
-    async def survey(request: Request, incident_id: str, officer: OfficerDep) -> Response:
+    async def survey(
+        request: Request, incident_id: str, officer: OfficerDep, form: OfficerForm
+    ) -> Response:
         deps = _deps(request)
-        form = await request.form()
-        _check_csrf(officer, form)
         try:
             choices = {
                 str(org): _int(form.get(f"budget_{org}"), low=1)
@@ -403,10 +413,10 @@ def _decision_routes(app: FastAPI) -> None:
 
 def _launch_route(app: FastAPI) -> None:
     @app.post("/rollcall/{incident_id}/launch", response_class=HTMLResponse)
-    async def launch(request: Request, incident_id: str, officer: OfficerDep) -> Response:
+    async def launch(
+        request: Request, incident_id: str, officer: OfficerDep, form: OfficerForm
+    ) -> Response:
         deps = _deps(request)
-        form = await request.form()
-        _check_csrf(officer, form)
         try:
             programme = Programme(
                 name_ja=str(form.get("name_ja") or ""),
