@@ -29,6 +29,8 @@ from services.notifier.personal import MARKER, Personal
 from services.notifier.preferences import PreferenceLinks
 from services.notifier.rendering import Rendered
 
+EVERY_CHANNEL = frozenset({Channel.EMAIL, Channel.CHAT})
+
 
 @dataclass(frozen=True, slots=True)
 class Target:
@@ -41,7 +43,7 @@ class Target:
     language: Language
     email: str | None
     apprise_urls: Sequence[SecretStr | str] = ()
-    channels: frozenset[Channel] = frozenset({Channel.EMAIL, Channel.CHAT})
+    channels: frozenset[Channel] = EVERY_CHANNEL
     personal: Personal | None = None
 
 

@@ -16,7 +16,7 @@ from schemas.acks import AckEvent, AckState
 from schemas.activations import Activation, IncidentSummary, Level
 from schemas.base import utcnow
 from schemas.deliveries import Channel, DeliveryKind
-from schemas.members import Language, MemberDirectory
+from schemas.members import Contact, Language, MemberDirectory, Organisation
 from schemas.pages import Page
 from schemas.responses import CoordinationNotice, NoticeKind
 from services.common.logs import get_logger
@@ -24,7 +24,7 @@ from services.common.outbox import claim as outbox_claim
 from services.common.outbox import seen
 from services.common.service import ServiceContext
 from services.notifier import store
-from services.notifier.compose import Batch, Composer, Target
+from services.notifier.compose import EVERY_CHANNEL, Batch, Composer, Target
 from services.notifier.directory import DirectoryFile, regions_of
 from services.notifier.dispatcher import Dispatcher
 from services.notifier.jobs import Job
@@ -83,39 +83,18 @@ class Handlers:
             lang: self.renderer.member_alert(lang, activation, directory.secretariat)
             for lang in languages
         }
-        targets = [
-            Target(
-                ref=r.ref,
-                organisation_id=r.organisation.id,
-                contact_id=r.contact.id,
-                name=_display_name(
-                    r.contact.name,
-                    r.organisation.name_ja,
-                    r.organisation.name_en,
-                    language[r.ref],
-                ),
-                language=language[r.ref],
-                email=r.contact.email,
-                apprise_urls=r.contact.apprise_urls,
-            )
-            for r in recipients
-        ]
-        personalise = None
-        # From standby up members are asked whether they can respond: each gets its own links.
-        if activation.level >= Level.STANDBY and self.personaliser is not None:
-            personalise = self._personalise(
-                directory, activation.incident_id, summary, reminder=False
-            )
+        targets = [_member_target(r.organisation, r.contact, language[r.ref]) for r in recipients]
         await self._deliver(
             activation,
             scope=f"alert:{activation.activation_id}",
             kind=DeliveryKind.MEMBER_ALERT,
-            activation_id=str(activation.activation_id),
-            incident_id=str(activation.incident_id),
             targets=targets,
             rendered=rendered,
             reply_to=self._reply_to(directory),
-            personalise=personalise,
+            # From standby up members are asked whether they can respond: their own links.
+            personalise=self._personalise(directory, activation.incident_id, summary)
+            if activation.level >= Level.STANDBY
+            else None,
         )
 
     def _personalise(
@@ -124,11 +103,12 @@ class Handlers:
         incident_id: UUID,
         summary: IncidentSummary,
         *,
-        reminder: bool,
-    ) -> Callable[[Target], Target]:
+        reminder: bool = False,
+    ) -> Callable[[Target], Target] | None:
         """Give a target its own answer links and matches (done chunk by chunk, as composed)."""
         personaliser = self.personaliser
-        assert personaliser is not None
+        if personaliser is None:
+            return None
 
         # Looked up once per recipient: a scan of the directory each time cost ~20 µs at 500
         # organisations.
@@ -176,8 +156,6 @@ class Handlers:
             page,
             scope=f"page:{page.page_id}",
             kind=DeliveryKind.PAGE,
-            activation_id=str(page.activation_id),
-            incident_id=str(page.incident_id),
             targets=[target],
             rendered={language: self.renderer.page(language, page)},
         )
@@ -218,8 +196,6 @@ class Handlers:
             ack,
             scope=f"{notice.value}:{ack.activation_id}",
             kind=DeliveryKind.ACK_NOTICE,
-            activation_id=str(ack.activation_id),
-            incident_id=incident_id,
             targets=targets,
             rendered=rendered,
             reply_to=self._reply_to(directory),
@@ -230,31 +206,13 @@ class Handlers:
         directory = self.directory.current()
         orgs = {org.id: org for org in directory.organisations}
         reminder = notice.kind is NoticeKind.REMINDER
-        targets = []
+        targets: list[Target] = []
         for org_id in notice.organisations:
             org = orgs.get(org_id)
             if org is None:
                 log.warning("coordination_organisation_left_directory", organisation=org_id)
                 continue
-            for contact in org.contacts:
-                targets.append(
-                    Target(
-                        ref=f"{org.id}/{contact.id}",
-                        organisation_id=org.id,
-                        contact_id=contact.id,
-                        name=_display_name(
-                            contact.name, org.name_ja, org.name_en, contact.language
-                        ),
-                        language=contact.language,
-                        email=contact.email,
-                        apprise_urls=contact.apprise_urls,
-                    )
-                )
-        personalise = None
-        if reminder and self.personaliser is not None:
-            personalise = self._personalise(
-                directory, notice.incident_id, notice.summary, reminder=True
-            )
+            targets += [_member_target(org, contact, contact.language) for contact in org.contacts]
         rendered = {
             lang: self.renderer.coordination(
                 lang,
@@ -271,12 +229,14 @@ class Handlers:
             notice,
             scope=f"{notice.kind.value}:{notice.notice_id}",
             kind=DeliveryKind.COORDINATION,
-            activation_id=str(notice.activation_id),
-            incident_id=str(notice.incident_id),
             targets=targets,
             rendered=rendered,
             reply_to=self._reply_to(directory),
-            personalise=personalise,
+            personalise=self._personalise(
+                directory, notice.incident_id, notice.summary, reminder=True
+            )
+            if reminder
+            else None,
         )
 
     async def _deliver(
@@ -285,13 +245,12 @@ class Handlers:
         *,
         scope: str,
         kind: DeliveryKind,
-        activation_id: str,
-        incident_id: str,
         targets: Sequence[Target],
         rendered: dict[Language, Rendered],
         reply_to: str | None = None,
         personalise: Callable[[Target], Target] | None = None,
     ) -> None:
+        activation_id, incident_id = str(message.activation_id), str(message.incident_id)
         async with self.ctx.db.sessions() as session:
             if await seen(session, message.id):
                 log.info("duplicate_message_skipped", topic=message.topic, id=str(message.id))
@@ -378,9 +337,24 @@ def _chunks(targets: Sequence[Target], size: int = _CHUNK) -> list[Sequence[Targ
     ]
 
 
-def _display_name(contact: str, org_ja: str, org_en: str, language: Language) -> str:
-    org = org_ja if language is Language.JA else org_en
-    return f"{contact} ({org})"
+def _member_target(
+    org: Organisation,
+    contact: Contact,
+    language: Language,
+    channels: frozenset[Channel] = EVERY_CHANNEL,
+) -> Target:
+    """A member contact to reach in `language`, named with its organisation."""
+    org_name = org.name_ja if language is Language.JA else org.name_en
+    return Target(
+        ref=f"{org.id}/{contact.id}",
+        organisation_id=org.id,
+        contact_id=contact.id,
+        name=f"{contact.name} ({org_name})",
+        language=language,
+        email=contact.email,
+        apprise_urls=contact.apprise_urls,
+        channels=channels,
+    )
 
 
 def _told_targets(
@@ -403,16 +377,5 @@ def _told_targets(
         if preference.silent(now):
             continue
         language = preference.language or contact.language
-        targets.append(
-            Target(
-                ref=f"{org.id}/{contact.id}",
-                organisation_id=org.id,
-                contact_id=contact.id,
-                name=_display_name(contact.name, org.name_ja, org.name_en, language),
-                language=language,
-                email=contact.email,
-                apprise_urls=contact.apprise_urls,
-                channels=frozenset(used),
-            )
-        )
+        targets.append(_member_target(org, contact, language, channels=frozenset(used)))
     return targets

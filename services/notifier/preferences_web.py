@@ -9,7 +9,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
@@ -170,17 +170,19 @@ def create_app(deps: PreferenceDeps) -> FastAPI:
         )
         return HTMLResponse(body, status_code=status)
 
-    def contact_of(token: str) -> tuple[Organisation, Contact] | None:
-        ref = deps.links.read(token)
-        return deps.directory.current().contact(ref.organisation_id, ref.contact_id)
-
-    async def form(request: Request, token: str, *, status: int = 200, **extra: Any) -> Response:
+    def member_of(request: Request, token: str) -> tuple[Organisation, Contact] | Response:
+        """The contact a link opens, or the page saying it is refused or its contact gone."""
         try:
-            found = contact_of(token)
+            ref = deps.links.read(token)
         except LinkRefusedError:
             return show(request, token, 404, message="refused", form=False)
-        if found is None:
-            return show(request, token, 404, message="gone", form=False)
+        found = deps.directory.current().contact(ref.organisation_id, ref.contact_id)
+        return found or show(request, token, 404, message="gone", form=False)
+
+    async def form(request: Request, token: str, *, status: int = 200, **extra: Any) -> Response:
+        found = member_of(request, token)
+        if isinstance(found, Response):
+            return found
         org, contact = found
         async with deps.db.sessions() as session:
             pref = await preference_of(session, org.id, contact.id) or NO_PREFERENCE
@@ -199,7 +201,7 @@ def create_app(deps: PreferenceDeps) -> FastAPI:
         )
 
     _link_routes(app, deps, show)
-    _preference_routes(app, deps, show, form, contact_of)
+    _preference_routes(app, deps, form, member_of)
     return app
 
 
@@ -238,9 +240,8 @@ def _link_routes(app: FastAPI, deps: PreferenceDeps, show: Callable[..., HTMLRes
 def _preference_routes(
     app: FastAPI,
     deps: PreferenceDeps,
-    show: Callable[..., HTMLResponse],
     form: Callable[..., Awaitable[Response]],
-    contact_of: Callable[[str], tuple[Organisation, Contact] | None],
+    member_of: Callable[[Request, str], tuple[Organisation, Contact] | Response],
 ) -> None:
     """One member's page: see, change and stop what they are sent."""
 
@@ -253,51 +254,51 @@ def _preference_routes(
         # A GET never unsubscribes: link checkers and scanners fetch every URL in a mail.
         return await form(request, token, ask_unsubscribe=True)
 
-    @app.post("/m/{token}")
-    async def save(request: Request, token: str) -> Response:
-        try:
-            found = contact_of(token)
-        except LinkRefusedError:
-            return show(request, token, 404, message="refused", form=False)
-        if found is None:
-            return show(request, token, 404, message="gone", form=False)
+    async def change(
+        request: Request,
+        token: str,
+        choose: Callable[[Preference, datetime], Preference],
+        *,
+        event: str,
+        message: str,
+    ) -> Response:
+        """Store what `choose` makes of the contact's preference; a ValueError is a 400."""
+        found = member_of(request, token)
+        if isinstance(found, Response):
+            return found
         org, contact = found
-        data = await request.form()
         now = deps.clock()
         async with deps.db.transaction() as session:
             before = await preference_of(session, org.id, contact.id) or NO_PREFERENCE
             try:
-                choice = _choices(data, now, before)
+                choice = choose(before, now)
             except ValueError as err:
                 return await form(request, token, status=400, error=str(err))
             await save_preference(session, org.id, contact.id, choice, now)
-        log.info("member_preferences_saved", organisation=org.id, contact=contact.id)
-        return await form(request, token, message="saved")
+        log.info(event, organisation=org.id, contact=contact.id)
+        return await form(request, token, message=message)
+
+    @app.post("/m/{token}")
+    async def save(request: Request, token: str) -> Response:
+        data = await request.form()
+        return await change(
+            request,
+            token,
+            lambda before, now: _choices(data, now, before),
+            event="member_preferences_saved",
+            message="saved",
+        )
 
     @app.post("/m/{token}/unsubscribe")
     async def unsubscribe(request: Request, token: str) -> Response:
         """RFC 8058 one-click: the mail provider POSTs `List-Unsubscribe=One-Click`."""
-        try:
-            found = contact_of(token)
-        except LinkRefusedError:
-            return show(request, token, 404, message="refused", form=False)
-        if found is None:
-            return show(request, token, 404, message="gone", form=False)
-        org, contact = found
-        now = deps.clock()
-        async with deps.db.transaction() as session:
-            before = await preference_of(session, org.id, contact.id) or NO_PREFERENCE
-            stopped = Preference(
-                levels=before.levels,
-                hazards=before.hazards,
-                countries=before.countries,
-                language=before.language,
-                paused_until=before.paused_until,
-                unsubscribed=True,
-            )
-            await save_preference(session, org.id, contact.id, stopped, now)
-        log.info("member_unsubscribed", organisation=org.id, contact=contact.id)
-        return await form(request, token, message="stopped")
+        return await change(
+            request,
+            token,
+            lambda before, _: replace(before, unsubscribed=True),
+            event="member_unsubscribed",
+            message="stopped",
+        )
 
 
 def _link_mail(
