@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -134,31 +135,26 @@ async def kv_set(session: AsyncSession, key: str, value: str) -> None:
     await session.execute(kv.insert().values(key=key, value=value))
 
 
+@dataclass(eq=False)
 class OutboxRelay:
     """Publish committed outbox rows to the broker, in order, at least once."""
 
-    def __init__(
-        self,
-        db: Database,
-        publish: Publish,
-        *,
-        epoch: str = "",
-        replay_window: timedelta = timedelta(hours=6),
-        batch_size: int = 500,
-        idle_interval_s: float = 1.0,
-    ) -> None:
-        self.db = db
-        self.publish = publish
-        self.epoch = epoch
-        self.replay_window = replay_window
-        self.batch_size = batch_size
-        self.idle_interval_s = idle_interval_s
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
+    db: Database
+    publish: Publish
+    _: KW_ONLY
+    epoch: str = ""
+    replay_window: timedelta = timedelta(hours=6)
+    batch_size: int = 500
+    idle_interval_s: float = 1.0
+    _task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    _stopping: bool = field(default=False, init=False, repr=False)
+    _loop: WakeUpLoop = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
         self._loop = WakeUpLoop(
             self._round,
             failed="outbox_relay_failed",
-            retry_s=idle_interval_s,
+            retry_s=self.idle_interval_s,
             until=lambda: self._stopping,
         )
 

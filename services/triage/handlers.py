@@ -27,29 +27,25 @@ from services.triage.store import count_open, load_candidates, save_outcome
 log = get_logger(__name__)
 
 
+@dataclasses.dataclass(eq=False)
 class TriageHandlers:
     """What triage does with a hazard report and with a duty officer's call."""
 
-    def __init__(
-        self,
-        ctx: ServiceContext,
-        criteria: Criteria,
-        context: FactContext,
-        policy: MergePolicy,
-        *,
-        members: Callable[[], MemberDirectory] | None = None,
-        gauge_interval_s: float = 15.0,
-    ) -> None:
-        self.ctx = ctx
-        self.criteria = criteria
-        self.context = context
-        self.policy = policy
-        self.gauge_interval_s = gauge_interval_s
+    ctx: ServiceContext
+    criteria: Criteria
+    context: FactContext
+    policy: MergePolicy
+    _: dataclasses.KW_ONLY
+    members: Callable[[], MemberDirectory] | None = None
+    gauge_interval_s: float = 15.0
+    rules: RuleBook = dataclasses.field(init=False)
+    _directory: MemberDirectory | None = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
         # Compiled once (and again when the member directory changes): each message runs
         # the engine on the incidents it loads.
-        self.rules = RuleBook(criteria, context)
-        self.members = members
-        self._directory = members() if members is not None else None
+        self.rules = RuleBook(self.criteria, self.context)
+        self._directory = self.members() if self.members is not None else None
 
     def _follow_members(self) -> None:
         """Take an edited member directory: presence facts follow it without a restart."""
