@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from sqlalchemy import JSON, DateTime, TypeDecorator
+from sqlalchemy import JSON, DateTime, String, TypeDecorator
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import mapped_column
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -28,3 +29,6 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 # A service's `Base.type_annotation_map`: `Mapped[datetime]` is aware UTC, dicts and lists JSON.
 AWARE_TYPES: dict[Any, Any] = {datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+# `Mapped[UuidText]`: a UUID in its 36-character text form (`str(uuid)`), as every service stores it.
+UuidText = Annotated[str, mapped_column(String(36))]

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Float, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.common.tables import AWARE_TYPES
+from services.common.tables import AWARE_TYPES, UuidText
 
 
 class Base(DeclarativeBase):
@@ -20,8 +20,8 @@ class DutyActivation(Base):
 
     __tablename__ = "duty_activations"
 
-    activation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    incident_id: Mapped[str] = mapped_column(String(36), index=True)
+    activation_id: Mapped[UuidText] = mapped_column(primary_key=True)
+    incident_id: Mapped[UuidText] = mapped_column(index=True)
     level: Mapped[str] = mapped_column(String(20))
     previous_level: Mapped[str] = mapped_column(String(20))
     score: Mapped[float] = mapped_column(Float)
@@ -40,10 +40,10 @@ class DutyActivation(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(64))
     closed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
-    timer_id: Mapped[str | None] = mapped_column(
-        String(36), doc="The one timer allowed to escalate; any other that fires is stale."
+    timer_id: Mapped[UuidText | None] = mapped_column(
+        doc="The one timer allowed to escalate; any other that fires is stale."
     )
-    superseded_by: Mapped[str | None] = mapped_column(String(36))
+    superseded_by: Mapped[UuidText | None]
 
 
 class DutyTransition(Base):
@@ -52,7 +52,7 @@ class DutyTransition(Base):
     __tablename__ = "duty_transitions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    activation_id: Mapped[str] = mapped_column(String(36), index=True)
+    activation_id: Mapped[UuidText] = mapped_column(index=True)
     state: Mapped[str] = mapped_column(String(20))
     step: Mapped[int] = mapped_column(Integer, default=0)
     officer_id: Mapped[str | None] = mapped_column(String(64))
@@ -67,8 +67,8 @@ class DutyPage(Base):
 
     __tablename__ = "duty_pages"
 
-    page_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    activation_id: Mapped[str] = mapped_column(String(36), index=True)
+    page_id: Mapped[UuidText] = mapped_column(primary_key=True)
+    activation_id: Mapped[UuidText] = mapped_column(index=True)
     step: Mapped[int] = mapped_column(Integer)
     officer_id: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
@@ -80,8 +80,8 @@ class DutyTimer(Base):
     __tablename__ = "duty_timers"
     __table_args__ = (Index("ix_duty_timers_pending", "status", "due_at"),)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    activation_id: Mapped[str] = mapped_column(String(36), index=True)
+    id: Mapped[UuidText] = mapped_column(primary_key=True)
+    activation_id: Mapped[UuidText] = mapped_column(index=True)
     step: Mapped[int] = mapped_column(Integer)
     due_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(20))  # pending | fired | cancelled | stale
@@ -94,7 +94,7 @@ class DutyDelivery(Base):
     __tablename__ = "duty_deliveries"
 
     delivery_key: Mapped[str] = mapped_column(String(300), primary_key=True)
-    activation_id: Mapped[str] = mapped_column(String(36), index=True)
+    activation_id: Mapped[UuidText] = mapped_column(index=True)
     kind: Mapped[str] = mapped_column(String(20))
     organisation_id: Mapped[str | None] = mapped_column(String(64))
     contact_id: Mapped[str] = mapped_column(String(130))
@@ -177,9 +177,9 @@ class DutyRollCallStep(Base):
 
     __tablename__ = "duty_rollcall_steps"
 
-    step_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    incident_id: Mapped[str] = mapped_column(String(36), index=True)
-    activation_id: Mapped[str] = mapped_column(String(36))
+    step_id: Mapped[UuidText] = mapped_column(primary_key=True)
+    incident_id: Mapped[UuidText] = mapped_column(index=True)
+    activation_id: Mapped[UuidText]
     action: Mapped[str] = mapped_column(String(40))
     via: Mapped[str] = mapped_column(String(20))
     officer_id: Mapped[str | None] = mapped_column(String(64))

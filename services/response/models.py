@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, BigInteger, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.common.tables import AWARE_TYPES
+from services.common.tables import AWARE_TYPES, UuidText
 
 
 class Base(DeclarativeBase):
@@ -20,8 +20,8 @@ class RollCall(Base):
 
     __tablename__ = "rc_rollcalls"
 
-    incident_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    activation_id: Mapped[str] = mapped_column(String(36))
+    incident_id: Mapped[UuidText] = mapped_column(primary_key=True)
+    activation_id: Mapped[UuidText]
     level: Mapped[str] = mapped_column(String(20))
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20))
@@ -44,7 +44,7 @@ class Addressed(Base):
 
     __tablename__ = "rc_addressed"
 
-    incident_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    incident_id: Mapped[UuidText] = mapped_column(primary_key=True)
     organisation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     first_at: Mapped[datetime]
 
@@ -55,8 +55,8 @@ class AnswerRow(Base):
     __tablename__ = "rc_answers"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    answer_id: Mapped[str] = mapped_column(String(36), unique=True)
-    incident_id: Mapped[str] = mapped_column(String(36))
+    answer_id: Mapped[UuidText] = mapped_column(unique=True)
+    incident_id: Mapped[UuidText]
     organisation_id: Mapped[str] = mapped_column(String(64))
     contact_id: Mapped[str | None] = mapped_column(String(64))
     answer: Mapped[str] = mapped_column(String(20))
@@ -76,7 +76,7 @@ class AuditRow(Base):
     __tablename__ = "rc_audit"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    incident_id: Mapped[str] = mapped_column(String(36))
+    incident_id: Mapped[UuidText]
     action: Mapped[str] = mapped_column(String(40))
     officer_id: Mapped[str | None] = mapped_column(String(64))
     via: Mapped[str] = mapped_column(String(20))

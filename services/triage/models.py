@@ -18,6 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from services.common.tables import UuidText
+
 
 class Base(DeclarativeBase):
     pass
@@ -28,7 +30,7 @@ class IncidentRow(Base):
 
     __tablename__ = "incidents"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id: Mapped[UuidText] = mapped_column(primary_key=True)
     family: Mapped[str] = mapped_column(String(4), nullable=False)
     title: Mapped[str] = mapped_column(Text, nullable=False)
     countries: Mapped[list[str]] = mapped_column(JSON, nullable=False)
@@ -54,8 +56,8 @@ class IncidentMemberRow(Base):
     __tablename__ = "incident_members"
 
     source_key: Mapped[str] = mapped_column(String(300), primary_key=True)
-    incident_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False, index=True
+    incident_id: Mapped[UuidText] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False, index=True
     )
     source: Mapped[str] = mapped_column(String(32), nullable=False)
     version: Mapped[str] = mapped_column(String(100), nullable=False)
@@ -73,10 +75,10 @@ class DecisionRow(Base):
     __tablename__ = "decisions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    incident_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False, index=True
+    incident_id: Mapped[UuidText] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False, index=True
     )
-    message_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    message_id: Mapped[UuidText] = mapped_column(nullable=False)
     source_key: Mapped[str] = mapped_column(String(300), nullable=False)
     version: Mapped[str] = mapped_column(String(100), nullable=False)
     level: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -84,7 +86,7 @@ class DecisionRow(Base):
     score: Mapped[float] = mapped_column(Float, nullable=False)
     reasons: Mapped[list[dict[str, object]]] = mapped_column(JSON, nullable=False)
     outcome: Mapped[str] = mapped_column(String(16), nullable=False)
-    activation_id: Mapped[str | None] = mapped_column(String(36))
+    activation_id: Mapped[UuidText | None]
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
@@ -93,14 +95,14 @@ class ActivationRow(Base):
 
     __tablename__ = "activations"
 
-    activation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    incident_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False
+    activation_id: Mapped[UuidText] = mapped_column(primary_key=True)
+    incident_id: Mapped[UuidText] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False
     )
     level: Mapped[str] = mapped_column(String(16), nullable=False)
     previous_level: Mapped[str] = mapped_column(String(16), nullable=False)
     score: Mapped[float] = mapped_column(Float, nullable=False)
-    message_id: Mapped[str] = mapped_column(String(36), nullable=False, unique=True)
+    message_id: Mapped[UuidText] = mapped_column(nullable=False, unique=True)
     payload: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
