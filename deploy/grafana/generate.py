@@ -60,7 +60,10 @@ class Board:
     def row(self, title: str) -> None:
         self.dashboard.with_row(Row(title).id(next(self.ids)))
 
-    def add(self, panel: Any, description: str, *queries: Query, instant: bool = False) -> None:
+    def add(self, panel: Any, description: str, *queries: Query) -> None:
+        """Add a panel; one that shows a latest value (stat, bar gauge, table) asks instant
+        queries, a time series asks over its range."""
+        instant = not isinstance(panel, timeseries.Panel)
         panel = panel.id(next(self.ids)).description(description).datasource(DATASOURCE)
         for letter, (expr, legend) in zip("ABCDEFGHIJ", queries, strict=False):
             target = (
@@ -196,7 +199,6 @@ def ops_overview() -> dict[str, Any]:
         .display_mode(BarGaugeDisplayMode.GRADIENT),
         "Over the dashboard's time range.",
         in_range('standby_decisions_total{level=~"standby|activate"}', "hazard"),
-        instant=True,
     )
     b.add(
         graph("Decision latency", "s", 8),
@@ -207,13 +209,11 @@ def ops_overview() -> dict[str, Any]:
         number("Activations in range", width=6),
         "Activations published (a new level or an upgrade of an incident).",
         in_range("standby_activations_total", "level"),
-        instant=True,
     )
     b.add(
         number("Incidents open", width=6),
         "Incidents at watch or above that are not closed.",
         ("sum(standby_incidents_open)", "open"),
-        instant=True,
     )
 
     b.row("Deliveries")
@@ -256,25 +256,21 @@ def ops_overview() -> dict[str, Any]:
         ),
         "Activations paged and not yet acknowledged.",
         ("sum(standby_open_unacknowledged)", "unacknowledged"),
-        instant=True,
     )
     b.add(
         number("Time to acknowledge", "s", width=6),
         "From first page to acknowledgement, over the time range.",
         *quantiles("standby_time_to_ack_seconds", window=RANGE),
-        instant=True,
     )
     b.add(
         number("Pages in range", width=6),
         "Pages issued by level.",
         in_range("standby_pages_total", "level"),
-        instant=True,
     )
     b.add(
         number("Escalations in range", width=6),
         "Escalations past the first page, by step (1 = first escalation).",
         in_range("standby_escalations_total", "step", legend="step {{step}}"),
-        instant=True,
     )
     b.add(
         graph("Duty transitions", "short", 24),
@@ -289,7 +285,6 @@ def ops_overview() -> dict[str, Any]:
         .color_mode(BigValueColorMode.BACKGROUND),
         "1 when Prometheus can scrape the service; alert StandbyServiceDown.",
         ('up{job="standby"}', "{{service}}"),
-        instant=True,
     )
     b.add(
         graph("Consumer lag", "short", 9),
@@ -315,7 +310,6 @@ def ops_overview() -> dict[str, Any]:
         table.Panel().title("Build").height(6).span(24),
         "Version of every running service.",
         ("max by (service, version, python) (standby_build_info)", ""),
-        instant=True,
     )
     return b.build()
 
@@ -354,7 +348,6 @@ def activation_funnel() -> dict[str, Any]:
         .display_mode(BarGaugeDisplayMode.BASIC),
         "Each stage's count over the time range; a stage far below the one before it needs a look.",
         *stages,
-        instant=True,
     )
     b.add(
         number("Alerts delivered per activation", width=8),
@@ -364,7 +357,6 @@ def activation_funnel() -> dict[str, Any]:
             f' / sum(increase(standby_activations_total{{level=~"standby|activate"}}[{RANGE}]))',
             "per activation",
         ),
-        instant=True,
     )
     b.add(
         number("Activations acknowledged", "percentunit", width=8),
@@ -374,7 +366,6 @@ def activation_funnel() -> dict[str, Any]:
             f' / sum(increase(standby_activations_total{{level=~"standby|activate"}}[{RANGE}]))',
             "acknowledged",
         ),
-        instant=True,
     )
     b.row("Flow")
     b.add(
@@ -399,7 +390,6 @@ def activation_funnel() -> dict[str, Any]:
         number("Time to acknowledge", "s", width=8),
         "First page to acknowledgement, over the time range.",
         *quantiles("standby_time_to_ack_seconds", window=RANGE),
-        instant=True,
     )
     b.row("Roll-call")
     b.add(
@@ -407,7 +397,6 @@ def activation_funnel() -> dict[str, Any]:
         "Organisations the open roll-calls addressed, and how many of them answered.",
         ("sum(standby_rollcall_open_addressed)", "addressed"),
         ("sum(standby_rollcall_open_answered)", "answered"),
-        instant=True,
     )
     b.add(
         graph("Roll-call answers", "ops", 16),
@@ -419,13 +408,11 @@ def activation_funnel() -> dict[str, Any]:
         "From an incident's first activation to the first answer of its roll-call, over the"
         " time range.",
         *quantiles("standby_rollcall_first_answer_seconds", window=RANGE),
-        instant=True,
     )
     b.add(
         number("Activation to initial survey decision", "s", width=8),
         "From an incident's first activation to the officer's initial survey decision.",
         *quantiles("standby_rollcall_survey_decision_seconds", window=RANGE),
-        instant=True,
     )
     ratio = "standby_rollcall_answer_ratio"
     b.add(
@@ -440,7 +427,6 @@ def activation_funnel() -> dict[str, Any]:
             f"histogram_quantile(0.5, sum by (le) (increase({ratio}_bucket[{RANGE}])))",
             "median",
         ),
-        instant=True,
     )
     return b.build()
 
