@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,7 +59,8 @@ class RollCallClosedError(DecisionError):
 
 @dataclass(frozen=True)
 class AnswerForm:
-    """What a member (or an officer on the phone) says."""
+    """What a member (or an officer on the phone) says: the fields of a RollCallAnswer that
+    carry the answer itself, by the same names."""
 
     answer: AnswerKind
     earliest_arrival_hours: int | None = None
@@ -145,15 +146,10 @@ class Coordinator:
             incident_id=uuid.UUID(incident_id),
             organisation_id=organisation_id,
             contact_id=contact_id,
-            answer=form.answer,
-            earliest_arrival_hours=form.earliest_arrival_hours,
-            staff=form.staff,
-            sectors=list(form.sectors),
-            survey_budget_jpy=form.survey_budget_jpy,
-            note=form.note,
             via=via,
             recorded_by=officer_id,
             occurred_at=now,
+            **asdict(form),  # what was said, field for field
         )
         async with self.transaction() as session:
             held = await _open(session, incident_id)
