@@ -9,7 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.acks import AckVia
@@ -192,6 +192,15 @@ async def members(request: Request, officer: OfficerDep, detail: ShownActivation
     return render(request, "members.html", {"a": detail})
 
 
+class ActionForm(BaseModel):
+    """The confirm form of an action, posted to preview it and to take it."""
+
+    csrf: str = Field(default="", max_length=200)
+    note: str = Field(default="", max_length=2000)
+    member_message: str = Field(default="", max_length=2000)
+    next: str = Field(default="", max_length=2000)
+
+
 @router.get("/activations/{activation_id}/{action}/confirm")
 async def confirm_action(
     request: Request,
@@ -217,16 +226,19 @@ async def preview_action(
     activation_id: UUID,
     action: Action,
     officer: OfficerDep,
-    csrf: Annotated[str, Form(max_length=200)] = "",
-    note: Annotated[str, Form(max_length=2000)] = "",
-    member_message: Annotated[str, Form(max_length=2000)] = "",
+    form: Annotated[ActionForm, Form()],
 ) -> Response:
     """Show the confirm form again with what members would read; nothing is sent or changed."""
-    check_csrf(request, csrf)
+    check_csrf(request, form.csrf)
     detail = await _detail(request, session, activation_id, action)
     if isinstance(detail, Response):
         return detail
-    context = {"a": detail, "action": action.value, "note": note, "member_message": member_message}
+    context = {
+        "a": detail,
+        "action": action.value,
+        "note": form.note,
+        "member_message": form.member_message,
+    }
     return render(request, "confirm_action.html", context)
 
 
@@ -237,22 +249,19 @@ async def act(
     activation_id: UUID,
     action: Action,
     officer: OfficerDep,
-    csrf: Annotated[str, Form(max_length=200)] = "",
-    note: Annotated[str, Form(max_length=2000)] = "",
-    member_message: Annotated[str, Form(max_length=2000)] = "",
-    next: Annotated[str, Form(max_length=2000)] = "",
+    form: Annotated[ActionForm, Form()],
 ) -> Response:
-    check_csrf(request, csrf)
+    check_csrf(request, form.csrf)
     # An action taken from the list returns to the list (with its filters).
-    target = safe_next(next) if next else f"/activations/{activation_id}"
+    target = safe_next(form.next) if form.next else f"/activations/{activation_id}"
     try:
         await deps.act(
             activation_id,
             action,
             officer,
             AckVia.CONSOLE,
-            note.strip() or None,
-            member_message.strip() or None,
+            form.note.strip() or None,
+            form.member_message.strip() or None,
         )
     except ActivationNotFoundError:
         return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
