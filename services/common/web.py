@@ -12,9 +12,13 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 OFFICER_HEADER = "x-standby-officer"
+# `layout.html`, the page the console and the pages served on its origin extend; a service's
+# templates look here after their own folder.
+LAYOUTS = Path(__file__).resolve().parent / "templates"
 _MAX_AGE_S = 60.0
 
 

@@ -26,7 +26,7 @@ from schemas.responses import AnswerKind, AnswerVia, Programme
 from services.common.answer_links import AnswerLinkRefusedError, AnswerLinkSigner
 from services.common.errors import StandbyError
 from services.common.logs import get_logger
-from services.common.web import OFFICER_HEADER, OfficerIdentity, read_identity
+from services.common.web import LAYOUTS, OFFICER_HEADER, OfficerIdentity, read_identity
 from services.common.web_server import serve_app
 from services.response import store
 from services.response.coordination import AnswerForm, Coordinator, Transaction
@@ -81,7 +81,7 @@ def create_app(deps: WebDeps) -> FastAPI:
     """Assemble the roll-call pages."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state.deps = deps
-    templates = Jinja2Templates(directory=_HERE / "templates")
+    templates = Jinja2Templates(directory=[_HERE / "templates", LAYOUTS])
     templates.env.autoescape = True
     app.state.templates = templates
 

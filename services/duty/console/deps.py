@@ -26,6 +26,7 @@ from schemas.base import utcnow
 from services.common.db import Database
 from services.common.settings import DutySettings
 from services.common.unit_of_work import Work
+from services.common.web import LAYOUTS
 from services.duty.console.auth import csrf_token, session_officer
 from services.duty.console.i18n import choose_language, translator
 from services.duty.console.throttle import DeviceCookies
@@ -114,7 +115,7 @@ def safe_next(target: str | None) -> str:
 
 
 def templates() -> Jinja2Templates:
-    found = Jinja2Templates(directory=_HERE / "templates")
+    found = Jinja2Templates(directory=[_HERE / "templates", LAYOUTS])
     # Feed titles are hostile input: every value is escaped unless a template says otherwise.
     found.env.autoescape = True
     return found
