@@ -7,9 +7,9 @@ the notifier reads whom to tell and how.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, ClassVar, Self
 
-from pydantic import Field, SecretStr, StringConstraints, model_validator
+from pydantic import BaseModel, Field, SecretStr, StringConstraints, model_validator
 
 from schemas.activations import Level
 from schemas.base import Contract
@@ -31,7 +31,28 @@ class OrganisationKind(StrEnum):
     OTHER = "other"
 
 
-class Contact(Contract):
+class Reachable(BaseModel):
+    """Someone the platform alerts or pages: an email, an apprise URL, or both; never neither.
+
+    Holds no fields (each model keeps its own, in its own order), only the rule.
+    """
+
+    if TYPE_CHECKING:
+        email: str | None
+        apprise_urls: list[SecretStr]
+
+    unreachable: ClassVar[str] = "needs an email or at least one apprise URL"
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Self:
+        if self.email is None and not self.apprise_urls:
+            raise ValueError(self.unreachable)
+        return self
+
+
+class Contact(Contract, Reachable):
+    unreachable: ClassVar[str] = "a contact needs an email or at least one apprise URL"
+
     id: Slug
     name: str = Field(min_length=1)
     role: str | None = None
@@ -40,12 +61,6 @@ class Contact(Contract):
     apprise_urls: list[SecretStr] = Field(
         default_factory=list, description="Chat/SMS targets (Slack, Teams, LINE, Telegram, …)."
     )
-
-    @model_validator(mode="after")
-    def _reachable(self) -> Contact:
-        if self.email is None and not self.apprise_urls:
-            raise ValueError("a contact needs an email or at least one apprise URL")
-        return self
 
 
 class Subscription(Contract):

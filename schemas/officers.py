@@ -8,20 +8,22 @@ in the file and never cross the broker.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from schemas.members import Email, Language, Slug
+from schemas.members import Email, Language, Reachable, Slug
 
 
 class Role(StrEnum):
     DIRECTOR = "director"  # also sees the console's security log
 
 
-class Officer(BaseModel):
+class Officer(Reachable):
     """A duty officer who can be paged and can log in to the console."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    unreachable: ClassVar[str] = "an officer needs an email or at least one apprise URL to be paged"
 
     id: Slug
     name: str = Field(min_length=1)
@@ -35,12 +37,6 @@ class Officer(BaseModel):
     roles: list[Role] = Field(
         default_factory=list, description="`director`: sees the security log."
     )
-
-    @model_validator(mode="after")
-    def _pageable(self) -> Officer:
-        if self.email is None and not self.apprise_urls:
-            raise ValueError("an officer needs an email or at least one apprise URL to be paged")
-        return self
 
     @property
     def is_director(self) -> bool:
