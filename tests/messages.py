@@ -29,14 +29,17 @@ def event(n: int | str, *, title: str | None = None, at: datetime | None = None)
 def ack_of(
     activation: Activation, state: AckState, *, via: AckVia = AckVia.CONSOLE, **fields: Any
 ) -> AckEvent:
-    """The officers' `state` for `activation` at its own level, said `via` a channel."""
+    """The officers' `state` for `activation` at its own level, said `via` a channel.
+
+    It carries the activation's summary, as every acknowledgement duty publishes does.
+    """
     return AckEvent(
         activation_id=activation.activation_id,
         incident_id=activation.incident_id,
         level=activation.level,
         state=state,
         via=via,
-        **fields,
+        **{"summary": activation.summary, **fields},
     )
 
 

@@ -171,11 +171,10 @@ class Handlers:
         incident_id = str(ack.incident_id)
         async with self.ctx.db.sessions() as session:
             told = await store.told_contacts(session, incident_id)
-            summary: IncidentSummary | None = ack.summary or await store.incident_summary(
-                session, incident_id
-            )
             prefs = await all_preferences(session)
         targets = _told_targets(directory, told, prefs, utcnow())
+        # Duty puts the incident's summary on every acknowledgement it publishes.
+        summary = ack.summary
         if summary is None or not targets:
             log.info(
                 "ack_notice_nobody_to_tell",
@@ -283,8 +282,6 @@ class Handlers:
             if not await outbox_claim(session, message.id, message.topic):
                 log.info("duplicate_message_skipped", topic=message.topic, id=str(message.id))
                 return
-            if isinstance(message, Activation):
-                await store.save_incident(session, message)
             await store.add_threads(session, incident_id, new_roots)
         log.info(
             "deliveries_planned",

@@ -1,4 +1,4 @@
-"""The notifier's tables: the delivery log, shared message bodies, threads, and incidents."""
+"""The notifier's tables: the delivery log, shared message bodies, threads and preferences."""
 
 from __future__ import annotations
 
@@ -65,18 +65,6 @@ class ThreadRow(Base):
     contact_ref: Mapped[str] = mapped_column(String(200), primary_key=True)
     root_message_id: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class IncidentRow(Base):
-    """The latest summary of an incident, for follow-ups whose event carries none."""
-
-    __tablename__ = "incidents"
-
-    incident_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    activation_id: Mapped[str] = mapped_column(String(36))
-    level: Mapped[str] = mapped_column(String(12))
-    summary: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class PreferenceRow(Base):

@@ -9,14 +9,13 @@ from typing import Any, cast
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schemas.activations import Activation, IncidentSummary
 from schemas.base import utcnow
 from schemas.deliveries import Channel, DeliveryKind, DeliveryStatus
 from services.common.db import upsert
 from services.common.direct import DirectConnection
 from services.common.presence import Presence
 from services.notifier.jobs import Job, Outcome
-from services.notifier.models import BodyRow, DeliveryRow, IncidentRow, ThreadRow
+from services.notifier.models import BodyRow, DeliveryRow, ThreadRow
 
 OPEN_STATUSES = (DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value)
 HOT_LEASE = timedelta(minutes=5)
@@ -203,28 +202,6 @@ async def add_threads(session: AsyncSession, incident_id: str, roots: dict[str, 
             for ref, root in roots.items()
         ],
     )
-
-
-async def save_incident(session: AsyncSession, activation: Activation) -> None:
-    """Keep the latest summary of the activation's incident."""
-    incident_id = str(activation.incident_id)
-    row = await session.get(IncidentRow, incident_id)
-    values = {
-        "activation_id": str(activation.activation_id),
-        "level": activation.level.value,
-        "summary": activation.summary.model_dump_json(),
-        "updated_at": utcnow(),
-    }
-    if row is None:
-        session.add(IncidentRow(incident_id=incident_id, **values))
-    else:
-        for name, value in values.items():
-            setattr(row, name, value)
-
-
-async def incident_summary(session: AsyncSession, incident_id: str) -> IncidentSummary | None:
-    row = await session.get(IncidentRow, incident_id)
-    return IncidentSummary.model_validate_json(row.summary) if row else None
 
 
 async def told_contacts(session: AsyncSession, incident_id: str) -> list[tuple[str, str, Channel]]:
