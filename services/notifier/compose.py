@@ -149,19 +149,23 @@ class Composer:
         if mail is None:
             if len(self._bodies) >= 16:
                 self._bodies.clear()
-            mail = self._bodies[message, reply_to] = build_body(message, self.sender, reply_to)
+            mail = self._bodies[message, reply_to] = build_body(
+                message, self.sender, reply_to, eightbit=True
+            )
         return mail
 
     def _own_body(self, message: Rendered, reply_to: str | None) -> MailBody:
         # Only the parts are the recipient's own: the headers and framing are built once.
-        ctes = text_ctes(message)
+        ctes = text_ctes(message, eightbit=True)
         key = (message.subject, message.language, reply_to, ctes)
         frame = self._frames.get(key)
         if frame is None:
             if len(self._frames) >= 16:
                 self._frames.clear()
             frame = self._frames[key] = BodyFrame.build(message, self.sender, reply_to, ctes)
-        return frame.fill(message.text, message.html) or build_body(message, self.sender, reply_to)
+        return frame.fill(message.text, message.html) or build_body(
+            message, self.sender, reply_to, eightbit=True
+        )
 
     def _unsubscribe(self, kind: DeliveryKind, target: Target) -> str | None:
         # Members manage their mail; an officer's page is not theirs to unsubscribe from.

@@ -25,6 +25,7 @@ from services.notifier.mime import (
     build_body,
     headers,
     message_id_for,
+    seven_bit,
     text_ctes,
 )
 from services.notifier.rendering import Renderer
@@ -225,28 +226,64 @@ _FILLINGS = [
     ("plain ascii\nsecond line\n", "<p>ascii</p>"),
     ("回答してください\r\nhttps://example.org/respond/abc?answer=can_deploy\n", "<p>派遣可能</p>"),
     ("x" * 995 + "\n", "<p>" + "y" * 2000 + "</p>"),  # over SMTP's line limit: base64
+    ("界" * 400 + "\n", "<p>界</p>"),  # 400 characters, 1,200 octets: base64 even with 8bit
     ("", ""),
     ("\n\n\ttabs and a lone\rreturn\n", "<a href='a?b=1&amp;c=2'>Can deploy</a>\r\n"),
 ]
 
 
+@pytest.mark.parametrize("eightbit", [False, True], ids=["7bit", "8bit"])
 @pytest.mark.parametrize("language", [Language.EN, Language.JA])
 @pytest.mark.parametrize(("text", "html"), _FILLINGS)
 def test_a_filled_frame_is_the_body_the_stdlib_builds(
-    language: Language, text: str, html: str
+    language: Language, text: str, html: str, eightbit: bool
 ) -> None:
     shared = Renderer().member_alert(language, _activation(), SECRETARIAT)
     own = replace(shared, text=shared.text + text, html=shared.html + html)
     sender = Address("standby 事務局", addr_spec="standby@example.jp")
-    frame = BodyFrame.build(own, sender, "desk@example.jp", text_ctes(own))
+    frame = BodyFrame.build(own, sender, "desk@example.jp", text_ctes(own, eightbit=eightbit))
     filled = frame.fill(own.text, own.html)
-    whole = build_body(own, sender, "desk@example.jp")
+    whole = build_body(own, sender, "desk@example.jp", eightbit=eightbit)
     assert filled is not None
     # Byte for byte but for the boundary, which the stdlib draws at random for each body.
     found = re.search(rb'boundary="([^"]+)"', whole.content)
     assert found is not None
     assert filled.content == whole.content.replace(found.group(1), frame.boundary)
     assert filled.subject == whole.subject
+
+
+@pytest.mark.parametrize("language", [Language.EN, Language.JA])
+@pytest.mark.parametrize(("text", "html"), _FILLINGS)
+def test_an_8bit_body_made_7bit_is_the_body_built_without_8bit(
+    language: Language, text: str, html: str
+) -> None:
+    shared = Renderer().member_alert(language, _activation(), SECRETARIAT)
+    own = replace(shared, text=shared.text + text, html=shared.html + html)
+    sender = Address("standby 事務局", addr_spec="standby@example.jp")
+    ctes = text_ctes(own, eightbit=True)
+    # 8bit replaces base64 only where every line fits SMTP's limit; 7bit stays 7bit.
+    assert text_ctes(own) == tuple("base64" if cte == "8bit" else cte for cte in ctes)
+    if language is Language.JA and text in ("", "plain ascii\nsecond line\n"):
+        assert ctes == ("8bit", "8bit")
+    head = headers(
+        recipient=address("山田 太郎", "member@example.jp"),
+        message_id="<x@standby.local>",
+        thread_root=None,
+        kind="member_alert",
+    )
+    eight = head + build_body(own, sender, "desk@example.jp", eightbit=True).content
+    seven = head + build_body(own, sender, "desk@example.jp").content
+    assert eight.isascii() == ("8bit" not in ctes)
+    found = [re.search(rb'boundary="([^"]+)"', m) for m in (eight, seven)]
+    assert found[0] is not None and found[1] is not None
+    assert seven_bit(eight) == seven.replace(found[1].group(1), found[0].group(1))
+    assert seven_bit(seven) is seven
+
+
+def test_a_line_over_smtps_limit_in_octets_stays_base64_with_8bit() -> None:
+    shared = Renderer().member_alert(Language.JA, _activation(), None)
+    own = replace(shared, text=shared.text + "界" * 400 + "\n")  # 400 characters, 1,200 octets
+    assert text_ctes(own, eightbit=True) == ("base64", "8bit")
 
 
 def test_a_frame_refuses_text_that_holds_its_boundary() -> None:

@@ -1,0 +1,175 @@
+"""Text parts go as raw UTF-8 (8bit) to a server with 8BITMIME, and base64 to one without."""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from schemas.activations import Activation, IncidentSummary, Level, Reason
+from schemas.deliveries import Channel, DeliveryKind
+from schemas.hazards import AlertLevel, HazardType
+from schemas.members import Language, MemberDirectory
+from services.common.answer_links import AnswerLinkSigner
+from services.common.config_files import load_yaml_model
+from services.common.settings import NotifierSettings, SmtpSettings
+from services.notifier.compose import Composer, Target
+from services.notifier.personal import MARKER, Personaliser
+from services.notifier.rendering import Renderer
+from services.notifier.smtp_pool import SmtpPool
+from tests.conftest import free_port
+from tests.integration.notifier.smtp_servers import serving
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "deploy" / "members.example.yaml"
+NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+# reyes reads English (a few non-ASCII characters), abe Japanese.
+READERS = {Language.EN: ("hope-bridge", "reyes"), Language.JA: ("tohoku-relief", "abe")}
+
+
+class Recorder:
+    """Accepts everything; notes each MAIL FROM's parameters and each message as received."""
+
+    def __init__(self, *, eight_bit: bool) -> None:
+        self.eight_bit = eight_bit
+        self.lock = threading.Lock()
+        self.mail_options: list[list[str]] = []
+        self.received: dict[str, bytes] = {}
+
+    async def handle_EHLO(  # noqa: N802
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: Any
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.eight_bit:
+            return list(responses)
+        return [line for line in responses if line[4:].upper() != "8BITMIME"]
+
+    async def handle_MAIL(  # noqa: N802
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        with self.lock:
+            self.mail_options.append(list(options))
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        with self.lock:
+            self.received[envelope.rcpt_tos[0]] = envelope.original_content or b""
+        return "250 OK"
+
+
+@contextlib.contextmanager
+def recording_server(port: int, *, eight_bit: bool) -> Iterator[Recorder]:
+    recorder = Recorder(eight_bit=eight_bit)
+    with serving(Controller(recorder, hostname="127.0.0.1", port=port)):
+        yield recorder
+
+
+def _activation() -> Activation:
+    return Activation(
+        activation_id=uuid4(),
+        incident_id=uuid4(),
+        level=Level.ACTIVATE,
+        score=90,
+        reasons=[Reason(rule="red", sentence="GDACS alert level Red", level=Level.ACTIVATE)],
+        summary=IncidentSummary(
+            # A dash makes the English text non-ASCII too, as feeds' titles often are.
+            title="Red earthquake alert (M 7.6) in the Philippines — Mindanao",
+            hazard_type=HazardType.EARTHQUAKE,
+            countries=["PHL"],
+            event_time=NOW,
+            lat=12.9,
+            lon=124.1,
+            alert_level=AlertLevel.RED,
+        ),
+    )
+
+
+def _jobs_and_texts() -> tuple[list[Any], dict[str, str]]:
+    """Each reader's email job (own answer links and matches) and the text it should read."""
+    directory = load_yaml_model(EXAMPLE, MemberDirectory)
+    renderer = Renderer()
+    signer = AnswerLinkSigner(b"k" * 32, timedelta(days=7))
+    personaliser = Personaliser(renderer.env, signer, "https://console.example", lambda: NOW)
+    act = _activation()
+    rendered = {lang: renderer.member_alert(lang, act, directory.secretariat) for lang in READERS}
+    targets: list[Target] = []
+    texts: dict[str, str] = {}
+    for language, (org_id, contact_id) in READERS.items():
+        found = directory.contact(org_id, contact_id)
+        assert found is not None
+        org, contact = found
+        assert contact.language is language and contact.email is not None
+        personal = personaliser.block(language, org, contact, act.incident_id, act.summary)
+        targets.append(
+            Target(
+                ref=f"{org.id}/{contact.id}",
+                organisation_id=org.id,
+                contact_id=contact.id,
+                name=contact.name,
+                language=language,
+                email=contact.email,
+                personal=personal,
+            )
+        )
+        assert MARKER in rendered[language].text
+        texts[contact.email] = rendered[language].text.replace(MARKER, personal.text)
+    batch = Composer(NotifierSettings()).compose(
+        scope="alert:8bit",
+        kind=DeliveryKind.MEMBER_ALERT,
+        activation_id=str(act.activation_id),
+        incident_id=str(act.incident_id),
+        targets=targets,
+        rendered=rendered,
+        roots={},
+    )
+    jobs = [job for job in batch.jobs if job.channel is Channel.EMAIL]
+    assert len(jobs) == len(READERS)
+    return jobs, texts
+
+
+@pytest.mark.parametrize("eight_bit", [True, False], ids=["8bitmime", "without-8bitmime"])
+async def test_the_text_read_is_the_text_rendered_with_and_without_8bitmime(
+    eight_bit: bool,
+) -> None:
+    jobs, texts = _jobs_and_texts()
+    # The bodies are composed once in 8bit; the pool picks the form per connection.
+    assert all(not job.payload.isascii() for job in jobs)
+    port = free_port()
+    with recording_server(port, eight_bit=eight_bit) as server:
+        pool = SmtpPool(SmtpSettings(port=port, pool_size=1, timeout_s=5))
+        for job in jobs:
+            await pool.send("standby@example.org", job.recipient, job.payload)
+        await pool.close()
+
+    assert len(server.mail_options) == len(jobs)
+    for options in server.mail_options:
+        assert options == (["BODY=8BITMIME"] if eight_bit else [])
+    assert set(server.received) == set(texts)
+    for recipient, raw in server.received.items():
+        job = next(j for j in jobs if j.recipient == recipient)
+        if eight_bit:
+            assert raw == job.payload
+        else:
+            assert raw.isascii(), "a server without 8BITMIME takes 7-bit bytes only"
+        mail = email.message_from_bytes(raw, policy=policy.default)
+        assert isinstance(mail, EmailMessage)
+        assert mail["Message-ID"] == job.message_id
+        text = mail.get_body(("plain",))
+        assert text is not None
+        assert text["Content-Transfer-Encoding"] == ("8bit" if eight_bit else "base64")
+        content = text.get_content().replace("\r\n", "\n")
+        assert content == "\n".join(texts[recipient].splitlines()) + "\n"
+        html = mail.get_body(("html",))
+        assert html is not None and "/respond/" in html.get_content()
