@@ -117,9 +117,10 @@ def build_body(
         message["Reply-To"] = check_address(reply_to)
     message["Subject"] = rendered.subject
     message["MIME-Version"] = "1.0"
-    message["Content-Language"] = rendered.language.value
     message.set_content(rendered.text, subtype="plain", charset="utf-8", cte=text_cte)
     message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte=html_cte)
+    # After the content: set_content drops every Content-* header set before it.
+    message["Content-Language"] = rendered.language.value
     return MailBody(subject=rendered.subject, content=message.as_bytes(policy=_POLICY))
 
 

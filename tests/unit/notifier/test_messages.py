@@ -99,6 +99,12 @@ def test_japanese_alert_decodes_to_the_same_subject_names_and_body() -> None:
     assert '<html lang="ja">' in html.get_content()
 
 
+@pytest.mark.parametrize("language", list(Language))
+def test_a_mail_says_its_language(language: Language) -> None:
+    mail = _mail(language, _activation(), "Maria Reyes")
+    assert mail["Content-Language"] == language.value
+
+
 def test_the_encoded_subject_uses_utf8_encoded_words() -> None:
     rendered = Renderer().member_alert(Language.JA, _activation(), None)
     head = build_body(rendered, Address(addr_spec="a@example.org")).content.decode()
