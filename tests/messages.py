@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas import HazardEvent
 from schemas.acks import AckEvent, AckState, AckVia
-from schemas.activations import Activation
+from schemas.activations import Activation, IncidentSummary, Level, Reason
+from schemas.hazards import AlertLevel, HazardType
 from schemas.pages import Page, PageTarget
 
 
@@ -23,6 +24,34 @@ def event(n: int | str, *, title: str | None = None, at: datetime | None = None)
         hazard_type="EQ",
         title=title or f"quake {n}",
         event_time=at or datetime(2026, 11, 23, tzinfo=UTC),
+    )
+
+
+def red_quake_activation(
+    struck: datetime,
+    level: Level = Level.ACTIVATE,
+    *,
+    incident_id: UUID | None = None,
+    title: str = "Red earthquake alert (M 7.6) in the Philippines",
+    **summary: Any,
+) -> Activation:
+    """An activation at `level` for a red M 7.6 quake in the Philippines that struck then."""
+    return Activation(
+        activation_id=uuid4(),
+        incident_id=incident_id or uuid4(),
+        level=level,
+        score=90,
+        reasons=[Reason(rule="red", sentence="GDACS alert level Red", level=level)],
+        summary=IncidentSummary(
+            title=title,
+            hazard_type=HazardType.EARTHQUAKE,
+            countries=["PHL"],
+            event_time=struck,
+            lat=12.9,
+            lon=124.1,
+            alert_level=AlertLevel.RED,
+            **summary,
+        ),
     )
 
 

@@ -52,6 +52,11 @@ def upgrade() -> None:
         sa.Column("root_message_id", sa.String(300), nullable=False),
         timestamp("created_at", nullable=False),
     )
+    create_incidents()
+
+
+def create_incidents() -> None:
+    """The incidents table (dropped by notifier_0004, whose downgrade makes it again here)."""
     op.create_table(
         "incidents",
         uuid_column("incident_id", primary_key=True),

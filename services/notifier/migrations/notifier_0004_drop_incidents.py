@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
-
-from services.common.migration_columns import timestamp, uuid_column
+from alembic import context, op
 
 revision = "notifier_0004"
 down_revision = "notifier_0003"
@@ -16,11 +13,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.create_table(
-        "incidents",
-        uuid_column("incident_id", primary_key=True),
-        uuid_column("activation_id", nullable=False),
-        sa.Column("level", sa.String(12), nullable=False),
-        sa.Column("summary", sa.Text, nullable=False),
-        timestamp("updated_at", nullable=False),
-    )
+    # Made again by the revision that first made it, so the two can never disagree.
+    context.script.get_revision("notifier_0001").module.create_incidents()

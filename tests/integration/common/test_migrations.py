@@ -68,3 +68,33 @@ async def test_a_failed_migration_stops_the_start(tmp_path: Path) -> None:
         assert not db.migrated
     finally:
         await db.dispose()
+
+
+def test_a_dropped_table_comes_back_on_downgrade_as_it_was(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from services.common.migrate import alembic_config
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'notifier.db'}")
+
+    def columns() -> list[tuple[str, str, int]]:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql("PRAGMA table_info(incidents)").all()
+        return [(r[1], r[2], r[3]) for r in rows]
+
+    def run(step: str, revision: str) -> None:
+        with engine.begin() as conn:
+            cfg = alembic_config("notifier")
+            cfg.attributes["connection"] = conn
+            getattr(command, step)(cfg, revision)
+
+    run("upgrade", "notifier_0003")
+    made = columns()
+    assert [name for name, _, _ in made] == [
+        "incident_id", "activation_id", "level", "summary", "updated_at"
+    ]  # fmt: skip
+    run("upgrade", "heads")
+    assert columns() == []
+    run("downgrade", "notifier_0003")
+    assert columns() == made

@@ -11,25 +11,25 @@ from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from schemas.activations import Activation, IncidentSummary, Level, Reason
-from schemas.deliveries import Channel, DeliveryKind
-from schemas.hazards import AlertLevel, HazardType
-from schemas.members import Language, MemberDirectory
+from schemas.activations import Activation
+from schemas.deliveries import Channel
+from schemas.members import Contact, Language, MemberDirectory, Organisation
 from services.common.answer_links import AnswerLinkSigner
 from services.common.config_files import load_yaml_model
-from services.common.settings import NotifierSettings, SmtpSettings
-from services.notifier.compose import Composer, Target
-from services.notifier.personal import MARKER, Personaliser
+from services.common.settings import SmtpSettings
+from services.notifier.compose import Target
+from services.notifier.personal import MARKER, Personal, Personaliser
 from services.notifier.rendering import Renderer
 from services.notifier.smtp_pool import SmtpPool
 from tests.conftest import free_port
 from tests.integration.notifier.smtp_servers import serving
+from tests.messages import red_quake_activation
+from tests.unit.notifier.composing import alert_jobs, contact_target
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "deploy" / "members.example.yaml"
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
@@ -77,23 +77,9 @@ def recording_server(port: int, *, eight_bit: bool) -> Iterator[Recorder]:
 
 
 def _activation() -> Activation:
-    return Activation(
-        activation_id=uuid4(),
-        incident_id=uuid4(),
-        level=Level.ACTIVATE,
-        score=90,
-        reasons=[Reason(rule="red", sentence="GDACS alert level Red", level=Level.ACTIVATE)],
-        summary=IncidentSummary(
-            # A dash makes the English text non-ASCII too, as feeds' titles often are.
-            title="Red earthquake alert (M 7.6) in the Philippines — Mindanao",
-            hazard_type=HazardType.EARTHQUAKE,
-            countries=["PHL"],
-            event_time=NOW,
-            lat=12.9,
-            lon=124.1,
-            alert_level=AlertLevel.RED,
-        ),
-    )
+    # A dash makes the English text non-ASCII too, as feeds' titles often are.
+    title = "Red earthquake alert (M 7.6) in the Philippines — Mindanao"
+    return red_quake_activation(NOW, title=title)
 
 
 def _jobs_and_texts() -> tuple[list[Any], dict[str, str]]:
@@ -107,34 +93,19 @@ def _jobs_and_texts() -> tuple[list[Any], dict[str, str]]:
     targets: list[Target] = []
     texts: dict[str, str] = {}
     for language, (org_id, contact_id) in READERS.items():
-        found = directory.contact(org_id, contact_id)
-        assert found is not None
-        org, contact = found
-        assert contact.language is language and contact.email is not None
-        personal = personaliser.block(language, org, contact, act.incident_id, act.summary)
-        targets.append(
-            Target(
-                ref=f"{org.id}/{contact.id}",
-                organisation_id=org.id,
-                contact_id=contact.id,
-                name=contact.name,
-                language=language,
-                email=contact.email,
-                personal=personal,
-            )
-        )
+
+        def personal(org: Organisation, contact: Contact) -> Personal:
+            return personaliser.block(contact.language, org, contact, act.incident_id, act.summary)
+
+        target = contact_target(directory, org_id, contact_id, personal)
+        assert target.language is language and target.email is not None
+        assert target.personal is not None
+        targets.append(target)
         assert MARKER in rendered[language].text
-        texts[contact.email] = rendered[language].text.replace(MARKER, personal.text)
-    batch = Composer(NotifierSettings()).compose(
-        scope="alert:8bit",
-        kind=DeliveryKind.MEMBER_ALERT,
-        activation_id=str(act.activation_id),
-        incident_id=str(act.incident_id),
-        targets=targets,
-        rendered=rendered,
-        roots={},
-    )
-    jobs = [job for job in batch.jobs if job.channel is Channel.EMAIL]
+        texts[target.email] = rendered[language].text.replace(MARKER, target.personal.text)
+    jobs = [
+        j for j in alert_jobs(act, targets, rendered, "alert:8bit") if j.channel is Channel.EMAIL
+    ]
     assert len(jobs) == len(READERS)
     return jobs, texts
 

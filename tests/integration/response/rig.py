@@ -12,9 +12,8 @@ import httpx
 from sqlalchemy import select
 
 from schemas.acks import AckState, AckVia
-from schemas.activations import Activation, IncidentSummary, Level, Reason
+from schemas.activations import Activation, Level
 from schemas.deliveries import Channel, Delivery, DeliveryKind, DeliveryStatus
-from schemas.hazards import AlertLevel, HazardType
 from schemas.members import MemberDirectory
 from services.common.answer_links import AnswerLinkSigner
 from services.common.config_files import load_yaml_model
@@ -26,7 +25,7 @@ from services.common.web import OFFICER_HEADER, OfficerIdentity, sign_identity
 from services.response.coordination import Coordinator
 from services.response.directory import Directory
 from services.response.web import WebDeps, create_app
-from tests.messages import ack_of
+from tests.messages import ack_of, red_quake_activation
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "deploy" / "members.example.yaml"
 LINK_KEY = b"k" * 32
@@ -39,22 +38,9 @@ def directory() -> MemberDirectory:
 
 
 def activation(incident_id: UUID | None = None, level: Level = Level.ACTIVATE) -> Activation:
-    return Activation(
-        activation_id=uuid4(),
-        incident_id=incident_id or uuid4(),
-        level=level,
-        score=90,
-        reasons=[Reason(rule="red", sentence="GDACS alert level Red", level=Level.ACTIVATE)],
-        summary=IncidentSummary(
-            title="Red earthquake alert (M 7.6) in the Philippines",
-            hazard_type=HazardType.EARTHQUAKE,
-            countries=["PHL"],
-            country_names=["Philippines"],
-            event_time=START - timedelta(minutes=20),
-            lat=12.9,
-            lon=124.1,
-            alert_level=AlertLevel.RED,
-        ),
+    struck = START - timedelta(minutes=20)
+    return red_quake_activation(
+        struck, level, incident_id=incident_id, country_names=["Philippines"]
     )
 
 

@@ -6,41 +6,25 @@ import email
 from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
-from uuid import uuid4
 
-from schemas.activations import Activation, IncidentSummary, Level, Reason
-from schemas.deliveries import Channel, DeliveryKind
-from schemas.hazards import AlertLevel, HazardType
-from schemas.members import Language, MemberDirectory
+from schemas.activations import Activation, Level
+from schemas.deliveries import Channel
+from schemas.members import Contact, Language, MemberDirectory, Organisation
 from services.common.answer_links import AnswerLinkSigner
 from services.common.config_files import load_yaml_model
-from services.common.settings import NotifierSettings
-from services.notifier.compose import Composer, Target
-from services.notifier.personal import MARKER, Personaliser
+from services.notifier.personal import MARKER, Personal, Personaliser
 from services.notifier.rendering import Renderer
+from tests.messages import red_quake_activation
+from tests.unit.notifier.composing import alert_jobs, contact_target
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "deploy" / "members.example.yaml"
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+CHAT = "json://127.0.0.1/chat"
 SIGNER = AnswerLinkSigner(b"k" * 32, timedelta(days=7))
 
 
 def _activation(level: Level) -> Activation:
-    return Activation(
-        activation_id=uuid4(),
-        incident_id=uuid4(),
-        level=level,
-        score=90,
-        reasons=[Reason(rule="red", sentence="GDACS alert level Red", level=level)],
-        summary=IncidentSummary(
-            title="Red earthquake alert (M 7.6) in the Philippines",
-            hazard_type=HazardType.EARTHQUAKE,
-            countries=["PHL"],
-            event_time=NOW,
-            lat=12.9,
-            lon=124.1,
-            alert_level=AlertLevel.RED,
-        ),
-    )
+    return red_quake_activation(NOW, level)
 
 
 def _bodies(level: Level) -> dict[str, tuple[str, str]]:
@@ -48,42 +32,23 @@ def _bodies(level: Level) -> dict[str, tuple[str, str]]:
     renderer = Renderer()
     personaliser = Personaliser(renderer.env, SIGNER, "https://console.example", lambda: NOW)
     act = _activation(level)
-    targets = []
-    for org_id, contact_id in (("hope-bridge", "reyes"), ("tohoku-relief", "abe")):
-        found = directory.contact(org_id, contact_id)
-        assert found is not None
-        org, contact = found
-        targets.append(
-            Target(
-                ref=f"{org.id}/{contact.id}",
-                organisation_id=org.id,
-                contact_id=contact.id,
-                name=contact.name,
-                language=contact.language,
-                email=contact.email,
-                apprise_urls=["json://127.0.0.1/chat"],
-                personal=personaliser.block(
-                    contact.language, org, contact, act.incident_id, act.summary
-                )
-                if level >= Level.STANDBY
-                else None,
-            )
-        )
+
+    def personal(org: Organisation, contact: Contact) -> Personal | None:
+        if level < Level.STANDBY:
+            return None
+        return personaliser.block(contact.language, org, contact, act.incident_id, act.summary)
+
+    targets = [
+        contact_target(directory, org_id, contact_id, personal, apprise_urls=[CHAT])
+        for org_id, contact_id in (("hope-bridge", "reyes"), ("tohoku-relief", "abe"))
+    ]
     rendered = {
         lang: renderer.member_alert(lang, act, directory.secretariat)
         for lang in {t.language for t in targets}
     }
-    batch = Composer(NotifierSettings()).compose(
-        scope="alert:x",
-        kind=DeliveryKind.MEMBER_ALERT,
-        activation_id=str(act.activation_id),
-        incident_id=str(act.incident_id),
-        targets=targets,
-        rendered=rendered,
-        roots={},
-    )
+    jobs = alert_jobs(act, targets, rendered)
     out: dict[str, tuple[str, str]] = {}
-    for job in batch.jobs:
+    for job in jobs:
         if job.channel is Channel.EMAIL:
             mail = email.message_from_bytes(job.headers + job.body, policy=policy.default)
             text = mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
