@@ -21,9 +21,9 @@ from services.notifier.mime import (
     MailBody,
     address,
     build_body,
+    encode_part,
     headers,
     message_id_for,
-    text_ctes,
 )
 from services.notifier.personal import MARKER, Personal
 from services.notifier.preferences import PreferenceLinks
@@ -156,14 +156,15 @@ class Composer:
 
     def _own_body(self, message: Rendered, reply_to: str | None) -> MailBody:
         # Only the parts are the recipient's own: the headers and framing are built once.
-        ctes = text_ctes(message, eightbit=True)
+        text, html = encode_part(message.text, True), encode_part(message.html, True)
+        ctes = (text.cte, html.cte)
         key = (message.subject, message.language, reply_to, ctes)
         frame = self._frames.get(key)
         if frame is None:
             if len(self._frames) >= 16:
                 self._frames.clear()
             frame = self._frames[key] = BodyFrame.build(message, self.sender, reply_to, ctes)
-        return frame.fill(message.text, message.html) or build_body(
+        return frame.fill_parts(text, html) or build_body(
             message, self.sender, reply_to, eightbit=True
         )
 

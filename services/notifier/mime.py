@@ -85,14 +85,33 @@ def encoded_words(text: str) -> str:
 
 
 def _cte(content: str, eightbit: bool = False) -> str:
-    # SMTP refuses lines over 998 octets (RFC 5321): long lines go base64 like non-ASCII text,
-    # and so does non-ASCII text unless the body may be sent 8bit (RFC 6152, `seven_bit`).
-    if content.isascii() and all(len(line) <= 990 for line in content.splitlines()):
-        return "7bit"
-    # Octets between the line breaks the stdlib's encoder splits on (CR, LF).
-    if eightbit and max(map(len, content.encode().splitlines()), default=0) <= 990:
-        return "8bit"
-    return "base64"
+    return encode_part(content, eightbit).cte
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """A text part's transfer encoding and its payload, as the stdlib's SMTP policy writes it."""
+
+    cte: str
+    payload: bytes
+
+
+def encode_part(content: str, eightbit: bool = False) -> Part:
+    """Choose a text part's transfer encoding and encode it, in one pass over its bytes.
+
+    SMTP refuses lines over 998 octets (RFC 5321): long lines go base64 like non-ASCII text,
+    and so does non-ASCII text unless the body may be sent 8bit (RFC 6152, `seven_bit`).
+    """
+    # Lines are split where the stdlib's encoder splits them (CR, LF), and measured in octets.
+    lines = content.encode("utf-8").splitlines()
+    data = b"\r\n".join(lines) + b"\r\n"
+    if max(map(len, lines), default=0) > 990:
+        return Part("base64", _base64(data))
+    if data.isascii():
+        return Part("7bit", data)
+    if eightbit:
+        return Part("8bit", data)
+    return Part("base64", _base64(data))
 
 
 def build_body(
@@ -178,12 +197,19 @@ class BodyFrame:
 
     def fill(self, text: str, html: str) -> MailBody | None:
         """The body with parts of the frame's encodings (`text_ctes`); None: build it whole."""
-        text_part, html_part = _encoded(text, self.ctes[0]), _encoded(html, self.ctes[1])
-        if self.boundary in text_part or self.boundary in html_part:
+        return self.fill_parts(
+            Part(self.ctes[0], _encoded(text, self.ctes[0])),
+            Part(self.ctes[1], _encoded(html, self.ctes[1])),
+        )
+
+    def fill_parts(self, text: Part, html: Part) -> MailBody | None:
+        """The body with parts already encoded in the frame's encodings; None: build it whole."""
+        assert (text.cte, html.cte) == self.ctes, "a frame is filled in its own encodings"
+        if self.boundary in text.payload or self.boundary in html.payload:
             return None  # 7bit text that happens to hold the boundary: the stdlib picks another
         return MailBody(
             subject=self.subject,
-            content=b"".join((self.head, text_part, self.middle, html_part, self.tail)),
+            content=b"".join((self.head, text.payload, self.middle, html.payload, self.tail)),
         )
 
 

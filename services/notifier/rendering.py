@@ -77,6 +77,9 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            # The templates ship with the code: no stat of each file at every render (each
+            # member's own block renders three), a new release is a new process.
+            auto_reload=False,
         )
         self.env.filters["oneline"] = oneline
 
