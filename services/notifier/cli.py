@@ -9,6 +9,7 @@ from uuid import uuid4
 
 import typer
 
+from services.common.commands import MembersFile
 from services.common.errors import StandbyError
 
 
@@ -25,9 +26,7 @@ def recipients_command(
     country: Annotated[
         list[str], typer.Option(help="ISO3 code of an affected country (repeatable).")
     ] = ["PHL"],  # noqa: B006
-    members: Annotated[
-        Path | None, typer.Option(help="Member directory [default: STANDBY_MEMBERS_FILE].")
-    ] = None,
+    members: MembersFile = None,
 ) -> None:
     """Check the member directory and list who an incident at a level would reach."""
     from schemas.activations import Level
@@ -72,27 +71,13 @@ def deliveries_command(
     limit: Annotated[int, typer.Option(help="At most this many rows, newest first.")] = 50,
 ) -> None:
     """Show what happened to the notifier's deliveries, newest first."""
-    import asyncio
-
-    from services.common.commands import load_settings
-    from services.common.db import Database
+    from services.common.commands import print_lines
     from services.notifier.report import delivery_lines
 
-    settings = load_settings()
-
-    async def read() -> list[str]:
-        db = Database(
-            settings.database_url_for("notifier"),
-            "notifier",
-            schema=settings.database_schema_for("notifier"),
-        )
-        try:
-            return await delivery_lines(db, activation=activation, status=status, limit=limit)
-        finally:
-            await db.dispose()
-
-    for line in asyncio.run(read()):
-        typer.echo(line)
+    print_lines(
+        "notifier",
+        lambda db: delivery_lines(db, activation=activation, status=status, limit=limit),
+    )
 
 
 def preview_command(

@@ -85,7 +85,18 @@ def encoded_words(text: str) -> str:
 
 
 def _cte(content: str, eightbit: bool = False) -> str:
-    return encode_part(content, eightbit).cte
+    return _cte_of(content, content.encode("utf-8").splitlines(), eightbit)
+
+
+def _cte_of(content: str, lines: list[bytes], eightbit: bool) -> str:
+    # SMTP refuses lines over 998 octets (RFC 5321): long lines go base64 like non-ASCII text,
+    # and so does non-ASCII text unless the body may be sent 8bit (RFC 6152, `seven_bit`).
+    # Lines are split where the stdlib's encoder splits them (CR, LF), and measured in octets.
+    if max(map(len, lines), default=0) > 990:
+        return "base64"
+    if content.isascii():
+        return "7bit"
+    return "8bit" if eightbit else "base64"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,21 +108,10 @@ class Part:
 
 
 def encode_part(content: str, eightbit: bool = False) -> Part:
-    """Choose a text part's transfer encoding and encode it, in one pass over its bytes.
-
-    SMTP refuses lines over 998 octets (RFC 5321): long lines go base64 like non-ASCII text,
-    and so does non-ASCII text unless the body may be sent 8bit (RFC 6152, `seven_bit`).
-    """
-    # Lines are split where the stdlib's encoder splits them (CR, LF), and measured in octets.
+    """Choose a text part's transfer encoding and encode it, in one pass over its bytes."""
     lines = content.encode("utf-8").splitlines()
-    data = b"\r\n".join(lines) + b"\r\n"
-    if max(map(len, lines), default=0) > 990:
-        return Part("base64", _base64(data))
-    if data.isascii():
-        return Part("7bit", data)
-    if eightbit:
-        return Part("8bit", data)
-    return Part("base64", _base64(data))
+    cte = _cte_of(content, lines, eightbit)
+    return Part(cte, _payload(lines, cte))
 
 
 def build_body(
@@ -151,10 +151,12 @@ _HTML_HOLE = "standby-html-hole"
 
 def _encoded(content: str, cte: str) -> bytes:
     """A text part's payload as the stdlib's SMTP policy writes it (utf-8, 7bit, 8bit or base64)."""
-    data = b"\r\n".join(content.encode("utf-8").splitlines()) + b"\r\n"
-    if cte == "7bit" or cte == "8bit":
-        return data
-    return _base64(data)
+    return _payload(content.encode("utf-8").splitlines(), cte)
+
+
+def _payload(lines: list[bytes], cte: str) -> bytes:
+    data = b"\r\n".join(lines) + b"\r\n"
+    return _base64(data) if cte == "base64" else data
 
 
 def _base64(data: bytes) -> bytes:
