@@ -8,6 +8,7 @@ import time
 
 import aiosmtplib
 from aiosmtplib.email import quote_address
+from aiosmtplib.protocol import normalize_message_line_endings
 
 from services.common.errors import DeliveryError
 from services.common.logs import get_logger
@@ -19,6 +20,25 @@ log = get_logger(__name__)
 # An idle connection older than this is probed with NOOP before use: servers drop idle
 # clients, and a send on a dead socket would cost a retry with backoff.
 _IDLE_PROBE_S = 10.0
+
+
+def data_payload(message: bytes) -> bytes:
+    """The message as DATA carries it: CRLF lines, a leading "." doubled, then the end mark.
+
+    What aiosmtplib's `data()` does with two regular expressions over the whole message
+    (~0.1 ms of CPU a mail); our messages are CRLF throughout (the headers we write, the SMTP
+    policy's body), so counting the line breaks shows that and `bytes.replace` stuffs the dots
+    (RFC 5321 4.5.2) in a fifth of the time. A message with a bare CR or LF is normalised.
+    """
+    crlf = message.count(b"\r\n")
+    if message.count(b"\r") != crlf or message.count(b"\n") != crlf:
+        message = normalize_message_line_endings(message)
+    elif not message.endswith(b"\r\n"):
+        message += b"\r\n"
+    stuffed = message.replace(b"\r\n.", b"\r\n..")
+    if stuffed.startswith(b"."):
+        stuffed = b"." + stuffed
+    return stuffed + b".\r\n"
 
 
 def classify(err: BaseException) -> DeliveryError:
@@ -53,12 +73,11 @@ async def _transfer(
     `SMTP.sendmail` parses both addresses twice and runs a line-ending regex over the whole
     message for SIZE before `data()` runs it again: ~0.1 ms of CPU a mail, a third of the
     client's share of a fan-out. The envelope is plain ASCII addresses, quoted here once; the
-    message is CRLF already (our headers and the SMTP policy's body). Any error discards the
+    message goes through `data_payload` rather than `SMTP.data`. Any error discards the
     connection, so no RSET is needed.
 
     A reply must come within `reply_s` (DATA's two, the 354 and the verdict, within twice
-    that) and the whole exchange within twice that. `bound`, the exchange's
-    `asyncio.timeout`, is moved before each command rather than aiosmtplib timing each read:
+    that) and the whole exchange within twice that. `bound`, the exchange's `asyncio.timeout`, is moved before each command rather than aiosmtplib timing each read:
     it waits through `asyncio.wait_for`, a timer and an extra trip through the event loop
     per reply (~25 µs of CPU a mail).
 
@@ -89,7 +108,16 @@ async def _transfer(
     if reply.code not in (250, 251):
         raise aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, recipient)
     reply_due(2 * reply_s)
-    await client.data(message, timeout=None)
+    reply = await client.execute_command(b"DATA", timeout=None)
+    if reply.code != 354:
+        raise aiosmtplib.SMTPDataError(reply.code, reply.message)
+    protocol = client.protocol
+    if protocol is None:
+        raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+    protocol.write(data_payload(message))
+    reply = await protocol.read_response(timeout=None)
+    if reply.code != 250:
+        raise aiosmtplib.SMTPDataError(reply.code, reply.message)
 
 
 class _Conn:
