@@ -81,6 +81,8 @@ async def test_each_contact_gets_exactly_one_mail_whatever_the_server_does(
     deliveries = await published(database, DELIVERIES)
     statuses = [(d["contact_id"], d["status"]) for d in deliveries]
     assert statuses.count(("tempfail", "retrying")) == 2
+    (hung,) = [d for d in deliveries if d["contact_id"] == "hang" and d["status"] == "retrying"]
+    assert "timed out" in hung["error"]
     assert sum(1 for _, s in statuses if s == "sent") == len(BEHAVIOURS) - 1
     letters = await published(database, dlq(DELIVERIES))
     assert [letter["key"] for letter in letters] == [by_contact["reject"].key]
