@@ -58,32 +58,29 @@ class Handlers:
         async with self.ctx.db.sessions() as session:
             prefs = await all_preferences(session)
         now = utcnow()
-        recipients = [
-            r
-            for r in select_recipients(
-                directory,
-                level=activation.level,
-                hazard=summary.hazard_type,
-                countries=summary.countries,
-                regions_of=regions_of,
-            )
-            if prefs.get(r.ref, NO_PREFERENCE).allows(
+        # One pass, each contact's preference looked up once: before the first mail can
+        # leave, every recipient of a 5,000-contact list is chosen here.
+        targets: list[Target] = []
+        for r in select_recipients(
+            directory,
+            level=activation.level,
+            hazard=summary.hazard_type,
+            countries=summary.countries,
+            regions_of=regions_of,
+        ):
+            preference = prefs.get(r.ref, NO_PREFERENCE)
+            if preference.allows(
                 level=activation.level,
                 hazard=summary.hazard_type,
                 countries=summary.countries,
                 now=now,
-            )
-        ]
-        language = {
-            r.ref: prefs.get(r.ref, NO_PREFERENCE).language or r.contact.language
-            for r in recipients
-        }
-        languages = set(language.values())
+            ):
+                language = preference.language or r.contact.language
+                targets.append(_member_target(r.organisation, r.contact, language))
         rendered = {
             lang: self.renderer.member_alert(lang, activation, directory.secretariat)
-            for lang in languages
+            for lang in {t.language for t in targets}
         }
-        targets = [_member_target(r.organisation, r.contact, language[r.ref]) for r in recipients]
         await self._deliver(
             activation,
             scope=f"alert:{activation.activation_id}",
