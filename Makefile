@@ -42,7 +42,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy services schemas
 
 test: $(STAMP) sysdeps-test lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit

@@ -20,6 +20,21 @@ REAL_CAPTURES = Path(__file__).resolve().parent / "fixtures"
 PG_URL = os.environ.get("PG_TEST_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 
 
+_E2E = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep the whole-system tests on one xdist worker, one after another.
+
+    Each starts `standby run` (a broker and six services) and some time recoveries; two at
+    once on a 2-core machine would measure each other. The rest of the suite, mostly waiting
+    on brokers, servers and databases, runs beside them on the other worker.
+    """
+    for item in items:
+        if item.path.resolve().is_relative_to(_E2E):
+            item.add_marker(pytest.mark.xdist_group("system"))
+
+
 def postgres_available() -> bool:
     try:
         with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
