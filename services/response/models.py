@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.tables import AWARE_TYPES, UuidText
@@ -53,6 +53,9 @@ class AnswerRow(Base):
     """One answer, kept for ever; the one with the highest `seq` per organisation counts."""
 
     __tablename__ = "rc_answers"
+    __table_args__ = (
+        Index("ix_rc_answers_incident_organisation", "incident_id", "organisation_id"),
+    )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     answer_id: Mapped[UuidText] = mapped_column(unique=True)

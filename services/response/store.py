@@ -111,24 +111,40 @@ async def answers(session: AsyncSession, incident_id: str) -> list[AnswerView]:
     found = await session.execute(
         select(AnswerRow).where(AnswerRow.incident_id == incident_id).order_by(AnswerRow.seq)
     )
-    return [
-        AnswerView(
-            seq=row.seq,
-            answer_id=row.answer_id,
-            organisation_id=row.organisation_id,
-            contact_id=row.contact_id,
-            answer=AnswerKind(row.answer),
-            earliest_arrival_hours=row.earliest_arrival_hours,
-            staff=row.staff,
-            sectors=tuple(row.sectors or ()),
-            survey_budget_jpy=row.survey_budget_jpy,
-            note=row.note,
-            via=AnswerVia(row.via),
-            recorded_by=row.recorded_by,
-            answered_at=row.answered_at,
-        )
-        for row in found.scalars().all()
-    ]
+    return [_answer_view(row) for row in found.scalars().all()]
+
+
+async def latest_answer(
+    session: AsyncSession, incident_id: str, organisation_id: str
+) -> AnswerView | None:
+    """One organisation's latest answer (its answer page): not every answer of the roll-call,
+    which at 500 organisations made each answer cost more than the one before."""
+    found = await session.execute(
+        select(AnswerRow)
+        .where(AnswerRow.incident_id == incident_id, AnswerRow.organisation_id == organisation_id)
+        .order_by(AnswerRow.seq.desc())
+        .limit(1)
+    )
+    row = found.scalars().first()
+    return None if row is None else _answer_view(row)
+
+
+def _answer_view(row: AnswerRow) -> AnswerView:
+    return AnswerView(
+        seq=row.seq,
+        answer_id=row.answer_id,
+        organisation_id=row.organisation_id,
+        contact_id=row.contact_id,
+        answer=AnswerKind(row.answer),
+        earliest_arrival_hours=row.earliest_arrival_hours,
+        staff=row.staff,
+        sectors=tuple(row.sectors or ()),
+        survey_budget_jpy=row.survey_budget_jpy,
+        note=row.note,
+        via=AnswerVia(row.via),
+        recorded_by=row.recorded_by,
+        answered_at=row.answered_at,
+    )
 
 
 async def audit(

@@ -39,7 +39,6 @@ from services.response.rollcall import (
     DecisionError,
     answer_kinds_for,
     build_board,
-    latest_answers,
     preselected_participants,
 )
 from services.response.words import words
@@ -202,12 +201,11 @@ async def _answer_context(
     language = contact.language.value if contact else "ja"
     async with deps.transaction() as session:
         held = await store.rollcall(session, incident_id)
-        answers = await store.answers(session, incident_id) if held else []
+        latest = await store.latest_answer(session, incident_id, organisation_id) if held else None
     refused = _not_answerable(request, held, language)
     if refused is not None:
         raise PageInsteadError(refused)
     assert held is not None
-    latest = latest_answers(answers).get(organisation_id)
     return {
         "org": org,
         "organisation_id": organisation_id,

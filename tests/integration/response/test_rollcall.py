@@ -73,16 +73,23 @@ async def test_the_latest_answer_counts_and_every_answer_is_kept(database: Datab
         await client.post(
             rig.link(act, "asia-medical", "lee"), data={"answer": "can_deploy", "staff": "12"}
         )
+        await client.post(rig.link(act, "hope-bridge", "tanaka"), data={"answer": "on_site"})
         board = (
             await client.get(
                 f"/rollcall/{act.incident_id}/export.json", headers=rig.officer_headers()
             )
         ).json()
+        # Each organisation's own page shows its own latest answer, not another's.
+        own_page = (await client.get(url)).text
+        silent_page = (await client.get(rig.link(act, "tohoku-relief", "abe"))).text
+    assert 'data-testid="current-answer"' not in silent_page
+    current = own_page.split('data-testid="current-answer"')[1].split("</p>")[0]
+    assert "派遣可能" in current  # sato reads Japanese: "can deploy", the later answer
     row = next(o for o in board["organisations"] if o["organisation_id"] == "asia-medical")
     assert (row["answer"], row["staff"], row["answers"]) == ("can_deploy", 12, 2)
     assert board["totals"]["staff"] == 12
-    assert len(await rig.published(ANSWERS)) == 2
-    assert set(board["not_answered"]) == {"hope-bridge", "tohoku-relief", "nihon-logistics"}
+    assert len(await rig.published(ANSWERS)) == 3
+    assert set(board["not_answered"]) == {"tohoku-relief", "nihon-logistics"}
 
 
 async def test_one_reminder_goes_to_the_silent_after_the_configured_time(
