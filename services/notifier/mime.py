@@ -197,13 +197,6 @@ class BodyFrame:
         assert found is not None, "a multipart body has a boundary"
         return cls(rendered.subject, ctes, found.group(1), head, middle, tail)
 
-    def fill(self, text: str, html: str) -> MailBody | None:
-        """The body with parts of the frame's encodings (`text_ctes`); None: build it whole."""
-        return self.fill_parts(
-            Part(self.ctes[0], _encoded(text, self.ctes[0])),
-            Part(self.ctes[1], _encoded(html, self.ctes[1])),
-        )
-
     def fill_parts(self, text: Part, html: Part) -> MailBody | None:
         """The body with parts already encoded in the frame's encodings; None: build it whole."""
         assert (text.cte, html.cte) == self.ctes, "a frame is filled in its own encodings"

@@ -23,6 +23,7 @@ from services.notifier.mime import (
     BodyFrame,
     address,
     build_body,
+    encode_part,
     headers,
     message_id_for,
     seven_bit,
@@ -248,7 +249,7 @@ def test_a_filled_frame_is_the_body_the_stdlib_builds(
     own = replace(shared, text=shared.text + text, html=shared.html + html)
     sender = Address("standby 事務局", addr_spec="standby@example.jp")
     frame = BodyFrame.build(own, sender, "desk@example.jp", text_ctes(own, eightbit=eightbit))
-    filled = frame.fill(own.text, own.html)
+    filled = frame.fill_parts(encode_part(own.text, eightbit), encode_part(own.html, eightbit))
     whole = build_body(own, sender, "desk@example.jp", eightbit=eightbit)
     assert filled is not None
     # Byte for byte but for the boundary, which the stdlib draws at random for each body.
@@ -297,5 +298,6 @@ def test_a_frame_refuses_text_that_holds_its_boundary() -> None:
     sender = Address(addr_spec="standby@example.jp")
     frame = BodyFrame.build(shared, sender, None, text_ctes(shared))
     assert frame.ctes[0] == "7bit"
-    assert frame.fill(f"--{frame.boundary.decode()}\n", shared.html) is None
-    assert frame.fill("an ordinary text\n", shared.html) is not None
+    html = encode_part(shared.html)
+    assert frame.fill_parts(encode_part(f"--{frame.boundary.decode()}\n"), html) is None
+    assert frame.fill_parts(encode_part("an ordinary text\n"), html) is not None
