@@ -14,19 +14,24 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# System packages the tests drive: Chromium (and Japanese fonts) for the console, promtool for
-# the alert rules.
+# System packages the tests drive: Chromium (and Japanese fonts) for the pages, promtool for
+# the alert rules, npm for axe-core (the accessibility audit every page passes, pinned in
+# tests/e2e/package-lock.json).
+AXE := tests/e2e/node_modules/axe-core/axe.min.js
+
 sysdeps-test:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	[ -d /usr/share/fonts/opentype/noto ] || missing="$$missing fonts-noto-cjk"; \
 	docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
 	if [ -n "$$missing" ]; then \
 	  if [ -n "$(APT)" ]; then echo "installing system packages:$$missing"; \
 	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	  else echo "apt-get not found; tests needing$$missing will skip"; fi; \
+	  else echo "apt-get not found; tests needing$$missing will fail"; fi; \
 	fi
+	@test -f $(AXE) || npm ci --prefix tests/e2e --no-audit --no-fund --silent
 
 run: $(STAMP)
 	$(BIN)/standby run

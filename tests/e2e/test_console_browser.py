@@ -24,7 +24,7 @@ from schemas.members import Language
 from schemas.pages import Page
 from services.notifier.rendering import Renderer
 from tests.conftest import EmbeddedBroker
-from tests.e2e.browser import chromium
+from tests.e2e.browser import DESKTOP, PHONE, audit, chromium
 from tests.integration.duty.factories import PASSWORD, activation, write_rota
 from tests.integration.duty.process import DutyProcess, publish
 from tests.waiting import wait_for
@@ -36,57 +36,7 @@ HOSTILE_TITLE = (
     'M 7.1 <script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"> '
     "<b>Miyagi</b>, Japan"
 )
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 INTERNAL_NOTE = "internal: the observer is not told yet"
-
-# Every visible interactive element has a name, and every visible text (badges included)
-# stands out from the background behind it by at least 4.5:1 (WCAG 2 AA, normal text).
-AUDIT_JS = """
-() => {
-  const rgba = (s) => { const m = s.match(/[\\d.]+/g).map(Number); return m.length === 3 ? [...m, 1] : m; };
-  const lum = ([r, g, b]) => {
-    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-  };
-  const background = (el) => {
-    let layers = [];
-    for (let e = el; e; e = e.parentElement) {
-      const c = rgba(getComputedStyle(e).backgroundColor);
-      if (c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
-    }
-    let out = [255, 255, 255];
-    for (const c of layers.reverse()) out = out.map((v, i) => c[i] * c[3] + v * (1 - c[3]));
-    return out;
-  };
-  const visible = (el) => {
-    const r = el.getBoundingClientRect();
-    // checkVisibility also knows content a closed <details> keeps out of the rendering.
-    return r.width > 0 && r.height > 0 && el.checkVisibility({ visibilityProperty: true, opacityProperty: true });
-  };
-  const ratio = (el) => {
-    const fg = rgba(getComputedStyle(el).color); const bg = background(el);
-    const blended = fg.slice(0, 3).map((v, i) => v * fg[3] + bg[i] * (1 - fg[3]));
-    const [a, b] = [lum(blended), lum(bg)].sort((x, y) => y - x);
-    return (a + 0.05) / (b + 0.05);
-  };
-  const name = (el) => (el.getAttribute("aria-label") || (el.labels && [...el.labels].map(l => l.innerText).join(" ")) ||
-    (el.getAttribute("aria-labelledby") || "").split(" ").map(id => document.getElementById(id)?.innerText || "").join(" ") ||
-    el.innerText || el.value || el.title || "").trim();
-  const problems = [];
-  for (const el of document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea")) {
-    if (!visible(el)) continue;
-    if (!name(el)) problems.push(`no label: ${el.outerHTML.slice(0, 80)}`);
-  }
-  for (const el of document.querySelectorAll("body *")) {
-    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
-    if (!own || !visible(el) || ["SCRIPT", "STYLE", "OPTION"].includes(el.tagName)) continue;
-    const r = ratio(el);
-    if (r < 4.5) problems.push(`contrast ${r.toFixed(2)}: ${el.outerHTML.slice(0, 80)}`);
-  }
-  return problems;
-}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -123,16 +73,6 @@ def links_in(text: str, base: str) -> list[str]:
     return [
         u for u in re.findall(r"https?://[^\s\"'<>]+", html.unescape(text)) if u.startswith(base)
     ]
-
-
-def audit(page: Any, where: str) -> None:
-    """Check labels and contrast at the desktop size and at 390 px, then restore the size."""
-    size = page.viewport_size
-    for other in (DESKTOP, PHONE):
-        page.set_viewport_size(other)
-        problems = page.evaluate(AUDIT_JS)
-        assert problems == [], f"{where} at {other['width']} px: {problems}"
-    page.set_viewport_size(size)
 
 
 def above_the_fold(page: Any, test_id: str) -> None:
