@@ -1,7 +1,7 @@
 """One console for officers, pages from more than one service: the same-origin registry.
 
 The duty console serves the officers' pages and forwards the path prefixes registered here to
-the web app of the service that owns them (decision 0700), adding who the logged-in officer is
+the web app of the service that owns them (decision 0703), adding who the logged-in officer is
 in a signed header. The owning service trusts that header only with a valid, fresh signature.
 """
 

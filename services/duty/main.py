@@ -50,7 +50,7 @@ async def setup(ctx: ServiceContext) -> None:
         )
     )
 
-    # Pages other services own, on the console's origin (decision 0700).
+    # Pages other services own, on the console's origin (decision 0703).
     app.include_router(
         proxy_router(
             {"response": ctx.settings.response.upstream()},

@@ -14,7 +14,7 @@ In order, each step only when the ones before found nothing:
    earthquake at sea is felt on the nearest coast; one in mid-ocean belongs to nobody).
 
 An event that still has no country is left unplaced: the poller counts it and triage
-gives it the fact `country_unresolved`. See docs/decisions/0204-places-resolved-in-the-ingester.md.
+gives it the fact `country_unresolved`. See docs/decisions/0204-places-and-impact-resolved-in-the-ingester.md.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The response service's pages: members answer the roll-call, officers see the board and decide.
 
-Served by the service's own app and reached through the console's origin (decision 0700):
+Served by the service's own app and reached through the console's origin (decision 0703):
 `/respond/...` is public and guarded by the signed answer link; `/rollcall/...` needs the
 officer identity the console forwards in a signed header.
 """

@@ -1,6 +1,6 @@
 """Same origin for pages other services serve: forward their prefixes, vouch for the officer.
 
-The prefixes and owners come from `services.common.web.WEB_MOUNTS` (decision 0700). The
+The prefixes and owners come from `services.common.web.WEB_MOUNTS` (decision 0703). The
 console adds the logged-in officer (id, language, the session's CSRF token) in a signed
 header; a request that came with such a header from outside has it replaced, never trusted.
 """
