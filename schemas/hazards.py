@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
@@ -187,21 +187,31 @@ def lead_report(reports: Iterable[HazardEvent]) -> HazardEvent:
 def compare_versions(new: str, old: str) -> int:
     """Order two versions of one event: 1 when `new` is later, 0 the same, -1 earlier.
 
-    Numbers compare as numbers and ISO dates as dates; versions of unrelated forms (a
-    number against a date, or words) count as later, so a source that changes its way of
-    versioning is never taken for a replay of old news.
+    Numbers compare as numbers and ISO dates as the instants they name (a date without an
+    offset is UTC); both as `version_key` sorts them. Versions of unrelated forms (a number
+    against a date, or words) count as later, so a source that changes its way of versioning
+    is never taken for a replay of old news.
     """
     if new == old:
         return 0
-    if new.isdigit() and old.isdigit():
-        return 1 if int(new) > int(old) else -1
-    try:
-        new_time, old_time = datetime.fromisoformat(new), datetime.fromisoformat(old)
-        return 1 if new_time > old_time else -1
-    except (TypeError, ValueError):
+    new_key, old_key = version_key(new), version_key(old)
+    if new_key[0] != old_key[0] or new_key[0] == _WORDS:
         return 1
+    return (new_key[1] > old_key[1]) - (new_key[1] < old_key[1])
 
 
-def version_key(version: str) -> tuple[int, int, str]:
-    """Sort one event's versions: numbers first, as numbers, then the rest as written."""
-    return (0, int(version), "") if version.isdigit() else (1, 0, version)
+_NUMBER, _DATE, _WORDS = 0, 1, 2
+
+
+def version_key(version: str) -> tuple[int, float, str]:
+    """Sort one event's versions: numbers as numbers, then dates as instants, then the rest as
+    written. The one order `compare_versions` also follows (a property test holds them together)."""
+    if version.isascii() and version.isdigit():
+        return (_NUMBER, int(version), "")
+    try:
+        when = datetime.fromisoformat(version)
+    except ValueError:
+        return (_WORDS, 0, version)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (_DATE, when.timestamp(), version)
