@@ -31,6 +31,7 @@ from services.common.kafka_admin import ensure_topics, wait_for_broker
 from services.common.lag import LagMonitor
 from services.common.logs import configure_logging, get_logger, register_secrets, secret_values
 from services.common.outbox import OutboxRelay
+from services.common.production import check_production
 from services.common.settings import BROKER_FILE, ServiceName, Settings
 from services.common.unit_of_work import UnitOfWork, units_of_work
 
@@ -350,6 +351,8 @@ async def serve(
     """Run one service in the foreground until SIGINT or SIGTERM."""
     configure_logging(name, level=settings.log_level, fmt=settings.log_format)
     register_secrets(*secret_values(settings))
+    # Before anything listens: no example file and no published password in production.
+    check_production(settings, name)
     metrics.start_metrics(
         name, settings.metrics_port_for(name), package_version(), host=settings.metrics_host
     )

@@ -25,6 +25,39 @@ def register(app: typer.Typer) -> None:
 
         typer.echo(hash_password(password))
 
+    @app.command("duty-set-password")
+    def set_password_command(
+        officer_id: Annotated[str, typer.Argument(help="The officer's id in the rota.")],
+        password: Annotated[
+            str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+        ],
+        rota_file: RotaFile = None,
+        print_only: Annotated[
+            bool,
+            typer.Option("--print", help="Print the hash instead of writing it into the rota."),
+        ] = False,
+    ) -> None:
+        """Set an officer's console password: prompted twice, argon2, written into the rota."""
+        from services.common.commands import load_settings
+        from services.duty.console.auth import hash_password
+        from services.duty.rota_passwords import password_problem, write_password_hash
+
+        problem = password_problem(password)
+        if problem:
+            typer.echo(f"error: {problem}", err=True)
+            raise typer.Exit(2)
+        hashed = hash_password(password)
+        if print_only:
+            typer.echo(hashed)
+            return
+        path = rota_file or load_settings().duty.rota_file
+        try:
+            write_password_hash(path, officer_id, hashed)
+        except (ConfigError, OSError) as err:
+            typer.echo(f"error: {path}: {err}", err=True)
+            raise typer.Exit(2) from err
+        typer.echo(f"{path}: password of {officer_id} set (the running duty reads it at once)")
+
     @app.command("duty-on-call")
     def on_call_command(
         rota_file: RotaFile = None,

@@ -44,3 +44,66 @@ def test_duty_hash_password_prints_an_argon2_hash_that_verifies() -> None:
     hashed = result.output.strip().splitlines()[-1]
     assert hashed.startswith("$argon2id$")
     assert PasswordHasher().verify(hashed, "s3cret-enough")
+
+
+def test_duty_set_password_writes_an_argon2_hash_into_the_rota(tmp_path: Path) -> None:
+    rota = tmp_path / "rota.yaml"
+    text = (REPO / "deploy" / "rota.example.yaml").read_text(encoding="utf-8")
+    rota.write_text(text, encoding="utf-8")
+    password = "correct horse battery"
+    result = CliRunner().invoke(
+        app,
+        ["duty-set-password", "ito", "--rota-file", str(rota)],
+        input=f"{password}\n{password}\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert password not in result.output
+    from services.duty.rota import load_rota
+
+    officers = {o.id: o for o in load_rota(rota).officers}
+    stored = officers["ito"].password_hash
+    assert stored is not None
+    assert PasswordHasher().verify(stored.get_secret_value(), password)
+    # The others and every comment are as they were.
+    assert (
+        officers["aoki"].password_hash
+        == load_rota(REPO / "deploy/rota.example.yaml").officer("aoki").password_hash
+    )  # type: ignore[union-attr]
+    assert rota.read_text().count("#") == text.count("#")
+
+
+def test_duty_set_password_adds_a_hash_to_an_officer_without_one(tmp_path: Path) -> None:
+    rota = tmp_path / "rota.yaml"
+    rota.write_text(
+        "officers:\n  - id: kato   # new\n    name: Kato\n    email: k@platform.jp\n"
+        "leadership: [kato]\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        app,
+        ["duty-set-password", "kato", "--rota-file", str(rota)],
+        input="a long new password\na long new password\n",
+    )
+    assert result.exit_code == 0, result.output
+    from services.duty.rota import load_rota
+
+    stored = load_rota(rota).officers[0].password_hash
+    assert stored is not None
+    assert PasswordHasher().verify(stored.get_secret_value(), "a long new password")
+
+
+def test_duty_set_password_refuses_the_demo_password_and_unknown_officers(tmp_path: Path) -> None:
+    rota = tmp_path / "rota.yaml"
+    rota.write_text((REPO / "deploy" / "rota.example.yaml").read_text(), encoding="utf-8")
+    before = rota.read_text()
+    short = CliRunner().invoke(
+        app, ["duty-set-password", "ito", "--rota-file", str(rota)], input="standby-demo\n" * 2
+    )
+    assert short.exit_code == 2 and "published with standby" in short.output
+    unknown = CliRunner().invoke(
+        app,
+        ["duty-set-password", "nobody", "--rota-file", str(rota)],
+        input="a long new password\n" * 2,
+    )
+    assert unknown.exit_code == 2 and "no officer with id 'nobody'" in unknown.output
+    assert rota.read_text() == before
