@@ -58,3 +58,10 @@ def prime() -> None:
             ACK_TRANSITIONS.labels(state.value, via.value)
     for event_kind in SECURITY_EVENT_KINDS:
         SECURITY_EVENTS.labels(event_kind)
+
+
+PASSWORD_CHECKS = Counter(
+    "standby_console_password_checks_total",
+    "Console logins that reached the argon2 password check (a burst's tries refused before"
+    " it do not count).",
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import weakref
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
@@ -36,6 +37,45 @@ class SecurityKind(StrEnum):
 
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
+# Events anyone can cause without a session (a made-up link, a cross-site POST, a throttled
+# burst) are written at most this many times per source and kind a minute; past that only
+# the metric counts them, so an anonymous loop cannot fill the table or the log.
+NOISY_PER_MINUTE = 10
+_NOISY_KINDS = frozenset({"link_refused", "origin_refused", "login_throttled", "login_failed"})
+
+
+class _NoiseBudget:
+    """How many rows each (kind, source) may still write in the current minute."""
+
+    def __init__(self) -> None:
+        self._minute = -1
+        self._spent: dict[tuple[str, str | None], int] = {}
+
+    def allows(self, kind: str, source: str | None, now: datetime) -> bool:
+        minute = int(now.timestamp() // 60)
+        if minute != self._minute:
+            self._minute, self._spent = minute, {}
+        spent = self._spent.get((kind, source), 0)
+        if spent >= NOISY_PER_MINUTE:
+            return False
+        # Bounded by the sources seen this minute; a flood from many addresses is cut off too.
+        if len(self._spent) > 10_000:
+            return False
+        self._spent[(kind, source)] = spent + 1
+        return True
+
+
+# One budget per database (the console's), so consoles in one process, as in tests, count apart.
+_budgets: weakref.WeakKeyDictionary[object, _NoiseBudget] = weakref.WeakKeyDictionary()
+
+
+def _budget(transaction: Transaction) -> _NoiseBudget:
+    owner = getattr(transaction, "__self__", transaction)
+    found = _budgets.get(owner)
+    if found is None:
+        found = _budgets[owner] = _NoiseBudget()
+    return found
+
 
 def client_source(host: str | None) -> str:
     """Name a client by its address; anything that is not an address is not stored as typed."""
@@ -61,13 +101,20 @@ async def record(
     detail: str | None = None,
 ) -> None:
     """Write one security event in its own transaction (a refused action rolls back its own)."""
+    metrics.SECURITY_EVENTS.labels(kind.value).inc()
+    anonymous = officer_id is None or kind.value == "login_throttled"
+    if (
+        anonymous
+        and kind.value in _NOISY_KINDS
+        and not _budget(transaction).allows(kind.value, source, now)
+    ):
+        return
     async with transaction() as session:
         session.add(
             SecurityEvent(
                 at=now, kind=kind.value, officer_id=officer_id, source=source, detail=detail
             )
         )
-    metrics.SECURITY_EVENTS.labels(kind.value).inc()
     log.info("security_event", kind=kind.value, officer=officer_id, source=source, detail=detail)
 
 

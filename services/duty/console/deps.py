@@ -30,6 +30,7 @@ from services.common.web import LAYOUTS
 from services.duty.console.auth import csrf_token, session_officer
 from services.duty.console.i18n import choose_language, translator
 from services.duty.console.throttle import DeviceCookies
+from services.duty.console.verify_gate import VerifyGate
 from services.duty.paging import Duty, Outcome
 from services.duty.rota import Rota
 from services.duty.states import Action
@@ -51,6 +52,7 @@ class ConsoleDeps:
     clock: Callable[[], datetime] = utcnow
     production: bool = False
     devices: DeviceCookies = field(init=False)
+    verify_gate: VerifyGate = field(default_factory=VerifyGate)
 
     def __post_init__(self) -> None:
         key = self.settings.signing_key.get_secret_value()

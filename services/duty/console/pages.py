@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 from uuid import UUID
@@ -54,8 +55,11 @@ async def login(
     # Only ids the rota knows are recorded: a typed id is free text from anyone.
     named = audit.known_officer(rota, typed)
     event = {"officer_id": named, "source": source}
-    async with deps.db.transaction() as session:
-        wait = await throttle.retry_after(session, keys, now)
+    async with deps.verify_gate.slot(typed, known_device=device is not None) as admitted:
+        wait = 1 if not admitted else await _take_try(deps, keys, now)
+        # argon2 takes tens of milliseconds of CPU: off the event loop, so pages keep flowing.
+        if not wait:
+            officer = await asyncio.to_thread(verify_password, rota, typed, password)
     if wait:
         how = "known_device" if device else "untrusted_browser"
         await audit.record(
@@ -69,11 +73,7 @@ async def login(
         )
         throttled.headers["retry-after"] = str(wait)
         return throttled
-    # argon2 takes tens of milliseconds of CPU: off the event loop, so pages keep flowing.
-    officer = await asyncio.to_thread(verify_password, rota, typed, password)
     if officer is None:
-        async with deps.db.transaction() as session:
-            await throttle.record_failure(session, keys, now)
         why = None if named else "unknown_officer"
         await audit.record(deps.db.transaction, SecurityKind.LOGIN_FAILED, now, **event, detail=why)
         return render(
@@ -99,6 +99,16 @@ async def login(
         secure=deps.secure,
     )
     return response
+
+
+async def _take_try(deps: Deps, keys: list[str], now: datetime) -> int:
+    """Count the try before its password is checked; the seconds to wait when refused."""
+    try:
+        async with deps.db.transaction() as session:
+            await throttle.take_try(session, keys, now)
+    except throttle.ThrottledError as refused:
+        return refused.wait_s
+    return 0
 
 
 @router.post("/logout")

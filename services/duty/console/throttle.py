@@ -77,20 +77,22 @@ def _policy(key: str) -> Policy:
     return POLICIES[KeyKind(key.split(":", 1)[0])]
 
 
-async def retry_after(session: AsyncSession, keys: list[str], now: datetime) -> int:
-    """Return whole seconds to wait before the next try under these keys (0: go ahead)."""
-    rows = await session.execute(
-        select(LoginThrottle.next_try_at).where(
-            LoginThrottle.key.in_(keys), LoginThrottle.next_try_at > now
-        )
-    )
-    waits = [(at - now).total_seconds() for at in rows.scalars()]
-    return math.ceil(max(waits)) if waits else 0
+class ThrottledError(Exception):
+    """A key is still waiting: the try is refused before it reaches the password check."""
+
+    def __init__(self, wait_s: int) -> None:
+        super().__init__(f"retry after {wait_s} s")
+        self.wait_s = wait_s
 
 
-async def record_failure(session: AsyncSession, keys: list[str], now: datetime) -> None:
-    """Count a failed try under every key and set when each key may try next."""
-    # Keys are made from typed ids and addresses: forget the stale ones so the table stays small.
+async def take_try(session: AsyncSession, keys: list[str], now: datetime) -> None:
+    """Count a try under every key before its password is checked, or raise ThrottledError.
+
+    Counted first and atomically: a key's count and its next allowed time change in one
+    conditional upsert, so of a parallel burst only the free tries pass, on every replica
+    alike (a later success gives back what it was charged). Raised inside the caller's
+    transaction, the counts already taken for this try roll back with it.
+    """
     await prune(session, now)
     for key in keys:
         insert = upsert(session, LoginThrottle).values(
@@ -106,8 +108,15 @@ async def record_failure(session: AsyncSession, keys: list[str], now: datetime) 
                 ),
                 "last_failure_at": now,
             },
+            where=LoginThrottle.next_try_at <= now,
         ).returning(LoginThrottle.failures)
-        failures = (await session.execute(stmt)).scalar_one()
+        failures = (await session.execute(stmt)).scalar_one_or_none()
+        if failures is None:
+            waiting = await session.scalar(
+                select(LoginThrottle.next_try_at).where(LoginThrottle.key == key)
+            )
+            seconds = (waiting - now).total_seconds() if waiting is not None else 1.0
+            raise ThrottledError(max(1, math.ceil(seconds)))
         await session.execute(
             update(LoginThrottle)
             .where(LoginThrottle.key == key)
@@ -116,13 +125,21 @@ async def record_failure(session: AsyncSession, keys: list[str], now: datetime) 
 
 
 async def record_success(session: AsyncSession, keys: list[str]) -> None:
-    """Forget the failures of the officer's own device or source after a good login.
+    """Forget the officer's own device or source after a good login; give back the try the
+    officer-wide key was charged.
 
-    The officer-wide key is kept: a guesser elsewhere must not get fresh tries because the
-    officer logged in.
+    The officer-wide key is otherwise kept: a guesser elsewhere must not get fresh tries
+    because the officer logged in.
     """
     mine = [k for k in keys if not k.startswith(f"{KeyKind.OFFICER}:")]
     await session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(mine)))
+    shared = [k for k in keys if k.startswith(f"{KeyKind.OFFICER}:")]
+    if shared:
+        await session.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.key.in_(shared), LoginThrottle.failures > 0)
+            .values(failures=LoginThrottle.failures - 1)
+        )
 
 
 async def prune(session: AsyncSession, now: datetime) -> None:

@@ -3,6 +3,7 @@ to the rota, cross-site POSTs, no text from the URL, and the audit trail a direc
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from services.common.unit_of_work import units_of_work
 from services.duty import metrics
 from services.duty.console.app import ConsoleDeps, create_app
 from services.duty.console.audit import sync_rota
+from services.duty.console.verify_gate import VerifyGate
 from services.duty.models import ConsoleSession, LoginThrottle, SecurityEvent
 from services.duty.paging import Duty, Links, Outcome
 from services.duty.rota import Rota
@@ -123,6 +125,50 @@ async def test_ten_wrong_passwords_from_elsewhere_do_not_keep_the_officer_out_of
         assert (await mine.get("/api/v1/me")).json()["officer_id"] == "aoki"
     kinds = [e.kind for e in await events(world.db)]
     assert kinds.count("login_failed") == 11 and kinds.count("login_throttled") == 1
+
+
+async def test_a_parallel_burst_reaches_the_password_check_only_a_few_times(
+    world: World,
+) -> None:
+    async with world.browser("192.0.2.40") as mine:
+        assert (await login(mine)).status_code == 303  # aoki's own browser, known from now on
+        await mine.post("/logout", data={"csrf": csrf_of((await mine.get("/login")).text)})
+        deps_one, deps_two = world.deps(), world.deps()  # two replicas, one database
+        checks_before = metrics.PASSWORD_CHECKS._value.get()
+        burst = []
+        for n, deps in enumerate([deps_one, deps_two] * 15):
+            attacker = world.browser(f"198.51.100.{n}", deps)
+            await attacker.get("/login")  # a session and its CSRF token, as a browser has
+            burst.append(attacker)
+        form = [await b.get("/login") for b in burst]
+
+        async def guess(browser: httpx.AsyncClient, page: httpx.Response) -> int:
+            answer = await browser.post(
+                "/login",
+                data={"officer_id": "aoki", "password": "guess", "csrf": csrf_of(page.text)},
+            )
+            return answer.status_code
+
+        statuses = await asyncio.gather(*(guess(b, f) for b, f in zip(burst, form, strict=True)))
+        during = await login(mine)
+        for browser in burst:
+            await browser.aclose()
+    checked = metrics.PASSWORD_CHECKS._value.get() - checks_before
+    # At most the officer's free tries (10) reach argon2, across both replicas; the rest 429.
+    assert statuses.count(401) <= 10 and statuses.count(401) + statuses.count(429) == 30
+    assert checked == statuses.count(401) + 1  # and the officer's own login
+    assert during.status_code == 303
+
+
+async def test_the_password_check_gate_refuses_unknown_browsers_at_once_and_keeps_a_slot() -> None:
+    gate = VerifyGate(total=2, per_officer=1, reserved=1)
+    async with gate.slot("aoki", known_device=False) as first:
+        async with gate.slot("aoki", known_device=False) as second:
+            assert first and not second  # one per officer from unknown browsers
+        async with gate.slot("sato", known_device=False) as other:
+            assert not other  # the last slot is kept for known browsers
+        async with gate.slot("aoki", known_device=True) as known:
+            assert known
 
 
 async def test_the_signed_link_still_acknowledges_while_password_login_is_throttled(
