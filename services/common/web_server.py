@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import uvicorn
 from fastapi import FastAPI
 
+from services.common.body_limit import BodyLimit
 from services.common.logs import get_logger
 
 log = get_logger(__name__)
@@ -34,10 +35,14 @@ async def serve_app(
 ) -> None:
     """Serve `app` until cancelled, then shut uvicorn down gracefully; logs `<name>_serving`.
 
+    Every body is bounded while it streams in (`BodyLimit`): no page of standby reads more.
     Without `sock` uvicorn binds the port itself and answers a taken one with sys.exit,
     ending the service (its supervisor starts it again); a service whose pages are optional
     binds `sock` first and carries on without them.
     """
+    # Outermost of the app's own layers: inside Starlette's error layer, which would answer
+    # the refusal with a 500, and outside every page and proxy that reads a body.
+    app.add_middleware(BodyLimit)
     config = uvicorn.Config(
         app,
         host=host,
