@@ -7,6 +7,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from services.common.csv_cells import BOM, safe_row
 from services.response.models import AuditRow, RollCall
 from services.response.rollcall import Board, BoardRow
 
@@ -110,10 +111,12 @@ def board_document(held: RollCall, board: Board, trail: Sequence[AuditRow]) -> d
 
 
 def board_csv(held: RollCall, board: Board) -> str:
-    """One row per organisation, with the survey cap and programme participation."""
+    """One row per organisation, with the survey cap and programme participation; starts with
+    a byte-order mark, and no cell can be read as a formula."""
     caps = {s["organisation_id"]: s["budget_jpy"] for s in held.survey or []}
     participants = set((held.programme or {}).get("participants", []))
     out = io.StringIO()
+    out.write(BOM)
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in board.rows:
@@ -127,5 +130,5 @@ def board_csv(held: RollCall, board: Board) -> str:
         data["offers"] = "; ".join(f"{o['kind']}: {o['description']}" for o in data["offers"])
         data["survey_budget_cap_jpy"] = caps.get(row.organisation_id)
         data["programme_participant"] = "yes" if row.organisation_id in participants else ""
-        writer.writerow(data)
+        writer.writerow(safe_row(data))
     return out.getvalue()

@@ -198,7 +198,9 @@ async def test_survey_then_launch_tell_the_chosen_and_everyone(database: Databas
         ("survey_notice", ["asia-medical", "tohoku-relief", "nihon-logistics"]),
         ("programme_launch", ORGS),
     ]
-    rows = {r["organisation_id"]: r for r in csv.DictReader(io.StringIO(exported.text))}
+    assert exported.content.startswith(b"\xef\xbb\xbf")  # the BOM: Excel reads it as UTF-8
+    text = exported.content.decode("utf-8-sig")
+    rows = {r["organisation_id"]: r for r in csv.DictReader(io.StringIO(text))}
     assert rows["hope-bridge"]["survey_budget_cap_jpy"] == "5000000"
     assert rows["tohoku-relief"]["programme_participant"] == "yes"
     assert rows["tohoku-relief"]["via"] == "phone"
