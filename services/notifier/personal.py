@@ -128,13 +128,18 @@ class Personaliser:
         reminder: bool,
     ) -> Personal:
         """Render a block with this answer link and these matches."""
+        # The answer page opens in the mail's language, whatever the directory says.
+        lang = language.value
         links = [
-            {"label": _LABELS[language][kind], "url": f"{token_url}?answer={kind.value}"}
+            {
+                "label": _LABELS[language][kind],
+                "url": f"{token_url}?answer={kind.value}&lang={lang}",
+            }
             for kind in answer_kinds(org)
         ]
         context: dict[str, Any] = {
             "links": links,
-            "form_url": token_url,
+            "form_url": f"{token_url}?lang={lang}",
             "reminder": reminder,
             "plans": [
                 {
@@ -161,7 +166,6 @@ class Personaliser:
                 for o in match.offers
             ],
         }
-        lang = language.value
         return Personal(
             text=self.env.get_template(f"_answer_links.{lang}.txt.j2").render(context),
             html=self.env.get_template(f"_answer_links.{lang}.html.j2").render(context),

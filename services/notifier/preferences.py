@@ -7,6 +7,7 @@ language, a pause, or nothing at all, never for alerts the organisation did not 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from schemas.activations import Level
 from schemas.hazards import HazardType
 from schemas.members import Language
 from services.common.errors import StandbyError
+from services.notifier.countries import UnknownCountryError, resolve_country
 
 PAUSE_DAYS = (1, 7, 30)
 
@@ -51,6 +53,15 @@ class Preference:
 
 
 NO_PREFERENCE = Preference()
+
+
+class ChoiceError(ValueError):
+    """A choice the page refuses; `key` names the message shown, `values` fill it in."""
+
+    def __init__(self, key: str, message: str, *values: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = values
 
 
 class LinkRefusedError(StandbyError):
@@ -94,6 +105,20 @@ class PreferenceLinks:
         return ContactRef(str(organisation_id), str(contact_id))
 
 
+def parse_countries(text: str) -> frozenset[str]:
+    """Read countries named in Japanese or English, or by code; refuse one that is none."""
+    names = [n.strip() for n in re.split(r"[,、;；\n]", text) if n.strip()]
+    codes: set[str] = set()
+    for name in names:
+        try:
+            codes.add(resolve_country(name))
+        except UnknownCountryError as err:
+            if err.suggestion:
+                raise ChoiceError("unknown_country_hint", str(err), name, err.suggestion) from err
+            raise ChoiceError("unknown_country", str(err), name) from err
+    return frozenset(codes)
+
+
 def parse_choices(
     *,
     levels: Sequence[str],
@@ -104,14 +129,17 @@ def parse_choices(
     stop_all: bool,
     now: datetime,
     keep_pause: datetime | None,
+    no_levels_confirmed: bool = False,
+    keep_levels: frozenset[Level] | None = None,
 ) -> Preference:
-    """Turn the preference form into a Preference; raise ValueError naming a bad field."""
+    """Turn the preference form into a Preference; raise ValueError naming a bad field.
+
+    No level ticked would silently mean no alert at all: it is refused (ChoiceError
+    `no_levels`) unless the member confirmed it, or stops all mail, or pauses instead.
+    """
     chosen_levels = frozenset(Level(v) for v in levels)
     chosen_hazards = frozenset(HazardType(v) for v in hazards)
-    codes = [c.strip().upper() for c in countries.replace("、", ",").split(",") if c.strip()]
-    bad = [c for c in codes if len(c) != 3 or not c.isascii() or not c.isalpha()]
-    if bad:
-        raise ValueError(f"countries: {', '.join(bad)} is not an ISO 3166 alpha-3 code")
+    codes = parse_countries(countries)
     if pause_days == "keep":
         paused_until = keep_pause if keep_pause and keep_pause > now else None
     elif pause_days in ("", "0"):
@@ -121,10 +149,16 @@ def parse_choices(
     else:
         raise ValueError(f"pause: {pause_days!r} is not one of {PAUSE_DAYS}")
     all_levels = {Level.WATCH, Level.STANDBY, Level.ACTIVATE}
+    kept: frozenset[Level] | None = None if chosen_levels >= all_levels else chosen_levels
+    if not chosen_levels and not no_levels_confirmed:
+        if not (stop_all or paused_until):
+            raise ChoiceError("no_levels", "levels: none chosen means no alert at all; confirm it")
+        # A pause or a stop says what it means; the levels stay as they were for when it ends.
+        kept = keep_levels or None
     return Preference(
-        levels=None if chosen_levels >= all_levels else chosen_levels,
+        levels=kept,
         hazards=None if chosen_hazards >= set(HazardType) else chosen_hazards,
-        countries=frozenset(codes) or None,
+        countries=codes or None,
         language=Language(language) if language else None,
         paused_until=paused_until,
         unsubscribed=stop_all,

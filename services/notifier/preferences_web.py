@@ -32,11 +32,13 @@ from services.common.db import Database
 from services.common.errors import StandbyError
 from services.common.logs import get_logger
 from services.common.web_server import serve_app
+from services.notifier.countries import country_choices, country_name
 from services.notifier.directory import DirectoryFile
 from services.notifier.preference_store import preference_of, save_preference
 from services.notifier.preferences import (
     NO_PREFERENCE,
     PAUSE_DAYS,
+    ChoiceError,
     LinkRefusedError,
     Preference,
     PreferenceLinks,
@@ -61,7 +63,13 @@ WORDS: dict[Language, dict[str, str]] = {
         "intro": "Choose what standby sends to %s (%s). Your organisation's subscription sets the limits; here you can only narrow it.",
         "levels": "Levels",
         "hazards": "Hazards",
-        "countries": "Only these countries (ISO3 codes, comma-separated; empty: all)",
+        "countries": "Only these countries (none ticked: every country)",
+        "add_countries": "Add countries: type a name, several separated by commas",
+        "no_levels": "You ticked no level: saved like that, standby would send you no alert at all. Tick the levels you want; or choose a pause below to stop mail for a while; or, if you really want no alerts, tick “Yes, send me no alerts” and save again.",
+        "confirm_no_levels": "Yes, send me no alerts at all",
+        "no_alerts": "You chose no level: standby sends you no alerts.",
+        "unknown_country": "“%s” is not a country standby knows. Type its name, e.g. Philippines.",
+        "unknown_country_hint": "“%s” is not a country standby knows. Did you mean %s?",
         "language": "Language",
         "pause": "Pause",
         "no_pause": "No pause",
@@ -90,7 +98,13 @@ WORDS: dict[Language, dict[str, str]] = {
         "intro": "%s（%s）宛てに standby が送る内容を選べます。所属団体の購読設定の範囲内で、絞り込むことだけができます。",
         "levels": "レベル",
         "hazards": "災害種別",
-        "countries": "この国だけ（ISO3コード、カンマ区切り。空欄はすべて）",
+        "countries": "この国だけ（どれも選ばなければ、すべての国）",
+        "add_countries": "国を追加：国名を入力（複数はカンマ区切り）",
+        "no_levels": "レベルが一つも選ばれていません。このまま保存すると、standby からの通知は一切届かなくなります。受け取るレベルを選ぶか、しばらく止めたいときは下の「一時停止」を選んでください。本当に通知が不要な場合は「はい、通知を一切受け取らない」にチェックを入れて、もう一度保存してください。",
+        "confirm_no_levels": "はい、通知を一切受け取らない",
+        "no_alerts": "レベルが選ばれていないため、standby からの通知は届きません。",
+        "unknown_country": "「%s」という国は見つかりません。国名で入力してください（例：フィリピン）。",
+        "unknown_country_hint": "「%s」という国は見つかりません。%s のことですか？",
         "language": "言語",
         "pause": "一時停止",
         "no_pause": "停止しない",
@@ -156,7 +170,9 @@ def create_app(deps: PreferenceDeps) -> FastAPI:
         return {"status": "ok"}
 
     def show(request: Request, token: str, status: int = 200, **context: Any) -> HTMLResponse:
-        language = language_of(request.query_params.get("lang") or context.pop("lang", None))
+        # A contact's page speaks the contact's language; the pages without one (the way in
+        # from a mail's footer) the language the link asks for.
+        language = language_of(context.pop("lang", None) or request.query_params.get("lang"))
         words = WORDS[language]
         body = page.render(
             lang=language.value,
@@ -179,7 +195,14 @@ def create_app(deps: PreferenceDeps) -> FastAPI:
         found = deps.directory.current().contact(ref.organisation_id, ref.contact_id)
         return found or show(request, token, 404, message="gone", form=False)
 
-    async def form(request: Request, token: str, *, status: int = 200, **extra: Any) -> Response:
+    async def form(
+        request: Request,
+        token: str,
+        *,
+        status: int = 200,
+        submitted: FormData | None = None,
+        **extra: Any,
+    ) -> Response:
         found = member_of(request, token)
         if isinstance(found, Response):
             return found
@@ -197,6 +220,8 @@ def create_app(deps: PreferenceDeps) -> FastAPI:
             organisation=org.name_ja if language is Language.JA else org.name_en,
             pref=pref,
             now=deps.clock(),
+            choice=_shown_choice(pref, submitted, language),
+            refusal=_refusal(extra.pop("refusal", None), language),
             **extra,
         )
 
@@ -261,6 +286,7 @@ def _preference_routes(
         *,
         event: str,
         message: str,
+        submitted: FormData | None = None,
     ) -> Response:
         """Store what `choose` makes of the contact's preference; a ValueError is a 400."""
         found = member_of(request, token)
@@ -272,8 +298,12 @@ def _preference_routes(
             before = await preference_of(session, org.id, contact.id) or NO_PREFERENCE
             try:
                 choice = choose(before, now)
+            except ChoiceError as err:
+                return await form(
+                    request, token, status=400, refusal=(err.key, err.values), submitted=submitted
+                )
             except ValueError as err:
-                return await form(request, token, status=400, error=str(err))
+                return await form(request, token, status=400, error=str(err), submitted=submitted)
             await save_preference(session, org.id, contact.id, choice, now)
         log.info(event, organisation=org.id, contact=contact.id)
         return await form(request, token, message=message)
@@ -287,6 +317,7 @@ def _preference_routes(
             lambda before, now: _choices(data, now, before),
             event="member_preferences_saved",
             message="saved",
+            submitted=data,
         )
 
     @app.post("/m/{token}/unsubscribe")
@@ -327,13 +358,60 @@ def _choices(data: FormData, now: datetime, before: Preference) -> Preference:
     return parse_choices(
         levels=[str(v) for v in data.getlist("levels")],
         hazards=[str(v) for v in data.getlist("hazards")],
-        countries=str(data.get("countries", ""))[:500],
+        countries=_countries_text(data),
         language=str(data.get("language", "")),
         pause_days=str(data.get("pause", "keep")),
         stop_all=data.get("stop_all") == "1",
         now=now,
         keep_pause=before.paused_until,
+        no_levels_confirmed=data.get("no_levels") == "1",
+        keep_levels=before.levels,
     )
+
+
+def _countries_text(data: FormData) -> str:
+    """The countries ticked (codes) and those typed (names or codes), as one list."""
+    ticked = [str(v) for v in data.getlist("country")][:300]
+    return ", ".join([*ticked, str(data.get("countries", ""))[:500]])
+
+
+def _refusal(
+    refusal: tuple[str, tuple[str, ...]] | None, language: Language
+) -> tuple[str, tuple[str, ...]] | None:
+    """A refusal's message key and values; the country meant named as the reader names it."""
+    if refusal and refusal[0] == "unknown_country_hint":
+        given, code = refusal[1]
+        return refusal[0], (given, f"{country_name(code, language)} ({code})")
+    return refusal
+
+
+def _shown_choice(
+    pref: Preference, submitted: FormData | None, language: Language
+) -> dict[str, Any]:
+    """What the form shows ticked: the stored choice, or a refused one as it was sent.
+
+    A refused form comes back as the member left it, so a typo loses nothing.
+    """
+    if submitted is None:
+        levels = {lv.value for lv in (pref.levels if pref.levels is not None else _LEVELS)}
+        hazards = {h.value for h in (pref.hazards if pref.hazards is not None else HazardType)}
+        codes = sorted(pref.countries or ())
+        typed = ""
+        no_levels = pref.levels is not None and not pref.levels
+    else:
+        levels = {str(v) for v in submitted.getlist("levels")}
+        hazards = {str(v) for v in submitted.getlist("hazards")}
+        codes = [str(v) for v in submitted.getlist("country") if len(str(v)) == 3][:300]
+        typed = str(submitted.get("countries", ""))[:500]
+        no_levels = submitted.get("no_levels") == "1"
+    return {
+        "levels": levels,
+        "hazards": hazards,
+        "countries": [(code, country_name(code, language)) for code in codes],
+        "typed": typed,
+        "no_levels": no_levels,
+        "all_countries": country_choices(language),
+    }
 
 
 async def serve_preferences(app: FastAPI, host: str, port: int) -> None:

@@ -83,6 +83,12 @@ class Renderer:
         )
         self.env.filters["oneline"] = oneline
 
+    def _preferences_url(self, language: Language) -> str | None:
+        """The footer's way in, opening in the mail's language."""
+        if self.preferences_url is None:
+            return None
+        return f"{self.preferences_url}?lang={language.value}"
+
     def preload(self) -> int:
         """Compile every template now, so the first alert does not pay for it."""
         names = self.env.list_templates(filter_func=lambda n: n.endswith(".j2"))
@@ -109,7 +115,7 @@ class Renderer:
             "reasons": _sentences(language, activation.reasons),
             "ask": ASKS[language][activation.level],
             "secretariat": _secretariat(language, secretariat),
-            "preferences_url": self.preferences_url,
+            "preferences_url": self._preferences_url(language),
             "personal_marker": MARKER,
         }
         return self._render(
@@ -153,7 +159,7 @@ class Renderer:
             "ask": NOTICE_ASKS[language][notice],
             "member_message": member_message,
             "secretariat": _secretariat(language, secretariat),
-            "preferences_url": self.preferences_url,
+            "preferences_url": self._preferences_url(language),
         }
         return self._render("notice", language, subject_line(language, word, summary), context)
 

@@ -194,11 +194,17 @@ async def _answer_context(
     except (AnswerLinkRefusedError, ValueError) as err:
         reason = err.reason.value if isinstance(err, AnswerLinkRefusedError) else "forged"
         log.info("answer_link_refused", reason=reason, organisation=organisation_id)
-        page = _message(request, f"refused_{reason}", "en", status_code=403)
+        asked = request.query_params.get("lang")
+        page = _message(
+            request, f"refused_{reason}", asked if asked in ("ja", "en") else "en", status_code=403
+        )
         raise PageInsteadError(page) from err
     contacts = org.contacts if org is not None else []
     contact = next((c for c in contacts if c.id == grant.contact_id), None)
-    language = contact.language.value if contact else "ja"
+    # The link in a mail says the mail's language (a contact may read in another than the
+    # directory's); without it, the directory's.
+    asked = request.query_params.get("lang")
+    language = asked if asked in ("ja", "en") else (contact.language.value if contact else "ja")
     async with deps.transaction() as session:
         held = await store.rollcall(session, incident_id)
         latest = await store.latest_answer(session, incident_id, organisation_id) if held else None

@@ -96,8 +96,14 @@ async def test_the_preference_page_narrows_levels_and_switches_the_language(
         assert str(first["Reply-To"]) == "secretariat@platform.example.jp"
         page = _unsubscribe_url(str(first["List-Unsubscribe"])).removesuffix("/unsubscribe")
         async with _client(notifier.preferences) as web:
-            bad = await web.post(page, data={"levels": "activate", "countries": "Japan"})
-            assert bad.status_code == 400 and "countries: JAPAN" in bad.text
+            bad = await web.post(page, data={"levels": "activate", "countries": "PHI"})
+            assert bad.status_code == 400 and 'data-key="unknown_country_hint"' in bad.text
+            assert "「PHI」という国は見つかりません。フィリピン (PHL) のことですか？" in bad.text
+            # The refused form comes back as sent: the typo is there to be corrected.
+            assert 'value="PHI"' in bad.text
+            silent = await web.post(page, data={"hazards": "EQ"})
+            assert silent.status_code == 400 and 'data-key="no_levels"' in silent.text
+            assert 'data-testid="confirm-no-levels"' in silent.text
             saved = await web.post(
                 page,
                 data={

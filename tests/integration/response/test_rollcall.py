@@ -38,6 +38,10 @@ async def test_a_link_shows_a_form_on_get_and_records_only_on_post(database: Dat
         )
     assert posted.status_code == 200, posted.text
     assert "派遣可能" in posted.text  # tanaka reads Japanese
+    async with rig.client() as client:
+        # A link from a mail in English (tanaka chose English mail) opens the page in English.
+        english = await client.get(url + "?answer=can_deploy&lang=en")
+    assert english.status_code == 200 and '<html lang="en"' in english.text
     [message] = await rig.published(ANSWERS)
     assert message["organisation_id"] == "hope-bridge"
     assert message["contact_id"] == "tanaka"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import email
+import html
+import re
 from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from schemas.activations import Activation, Level
 from schemas.deliveries import Channel
@@ -111,3 +114,29 @@ def test_contacts_of_one_organisation_share_its_block_but_for_their_own_link() -
                     compared += 1
     assert compared >= 8
     assert "&amp;y=2" in whole.html and "&y=2" in whole.text  # the link escaped for HTML alone
+
+
+def test_every_link_of_a_japanese_mail_opens_its_page_in_japanese() -> None:
+    directory = load_yaml_model(EXAMPLE, MemberDirectory)
+    renderer = Renderer(preferences_url="https://prefs.example/m")
+    personaliser = Personaliser(renderer.env, SIGNER, "https://console.example", lambda: NOW)
+    act = _activation(Level.STANDBY)
+
+    def personal(org: Organisation, contact: Contact) -> Personal:
+        return personaliser.block(Language.JA, org, contact, act.incident_id, act.summary)
+
+    target = contact_target(directory, "tohoku-relief", "abe", personal)
+    rendered = {Language.JA: renderer.member_alert(Language.JA, act, directory.secretariat)}
+    (job,) = [j for j in alert_jobs(act, [target], rendered) if j.channel is Channel.EMAIL]
+    mail = email.message_from_bytes(job.headers + job.body, policy=policy.default)
+    for form in ("plain", "html"):
+        content = mail.get_body(preferencelist=(form,)).get_content()  # type: ignore[union-attr]
+        ours = [
+            html.unescape(link)
+            for link in re.findall(r"https?://[^\s\"<>]+", content)
+            if "prefs.example" in link or "console.example" in link
+        ]
+        # The footer's way to the preference page and each answer link.
+        assert any("prefs.example/m?" in link for link in ours), form
+        assert sum("/respond/" in link for link in ours) >= 3, form
+        assert all(parse_qs(urlsplit(link).query).get("lang") == ["ja"] for link in ours), ours

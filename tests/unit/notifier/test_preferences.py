@@ -11,6 +11,7 @@ from schemas.hazards import HazardType
 from schemas.members import Language
 from services.notifier.preferences import (
     NO_PREFERENCE,
+    ChoiceError,
     LinkRefusedError,
     Preference,
     PreferenceLinks,
@@ -59,8 +60,8 @@ def test_a_pause_ends_by_itself_and_stop_all_does_not() -> None:
 
 
 def test_the_form_names_the_field_it_cannot_read() -> None:
-    with pytest.raises(ValueError, match="countries: JAPAN"):
-        choose(countries="Japan")
+    with pytest.raises(ValueError, match="countries: Japn"):
+        choose(countries="Japn, Japan")
     with pytest.raises(ValueError, match="pause"):
         choose(pause_days="365")
     with pytest.raises(ValueError):
@@ -79,3 +80,40 @@ def test_a_link_names_one_contact_and_an_altered_one_is_refused() -> None:
         links.read(token[:-2] + "xx")
     with pytest.raises(LinkRefusedError):
         PreferenceLinks("o" * 40, "https://x").read(token)
+
+
+def test_countries_are_read_from_names_in_either_language_or_codes() -> None:
+    chosen = choose(countries="フィリピン、Nepal, idn; Viet Nam")
+    assert chosen.countries == {"PHL", "NPL", "IDN", "VNM"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"), [("PHI", "PHL"), ("GER", "DEU"), ("Phillipines", "PHL"), ("INA", "IDN")]
+)
+def test_a_code_or_name_that_is_no_country_is_refused_with_the_one_meant(
+    typed: str, meant: str
+) -> None:
+    with pytest.raises(ChoiceError) as refused:
+        choose(countries=f"JPN, {typed}")
+    assert refused.value.key == "unknown_country_hint"
+    assert refused.value.values == (typed, meant)
+
+
+def test_a_name_like_no_country_is_refused_without_a_guess() -> None:
+    with pytest.raises(ChoiceError) as refused:
+        choose(countries="Atlantis")
+    assert (refused.value.key, refused.value.values) == ("unknown_country", ("Atlantis",))
+
+
+def test_no_level_is_refused_unless_confirmed_stopped_or_paused() -> None:
+    with pytest.raises(ChoiceError) as refused:
+        choose(levels=[])
+    assert refused.value.key == "no_levels"
+    confirmed = choose(levels=[], no_levels_confirmed=True)
+    assert confirmed.levels == frozenset()
+    assert not confirmed.allows(**QUAKE, now=NOW)
+    assert choose(levels=[], stop_all=True).unsubscribed
+    # A pause with no level ticked is a pause: when it ends, the levels are as they were.
+    paused = choose(levels=[], pause_days="7", keep_levels=frozenset({Level.ACTIVATE}))
+    assert paused.paused_until == NOW + timedelta(days=7)
+    assert paused.allows(**QUAKE, now=NOW + timedelta(days=8))
