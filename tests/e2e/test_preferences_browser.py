@@ -23,7 +23,7 @@ from services.notifier.preference_store import preference_of
 from services.notifier.preferences import PreferenceLinks
 from services.notifier.preferences_web import PreferenceDeps, create_app
 from tests.conftest import free_port
-from tests.e2e.browser import chromium
+from tests.e2e.browser import audit, chromium
 from tests.integration.notifier.harness import directory_yaml
 from tests.waiting import wait_for
 
@@ -142,6 +142,7 @@ def test_a_save_with_no_level_or_an_unknown_country_is_refused_and_explained(
         assert page.get_by_test_id("confirm-no-levels").is_visible()
         page.screenshot(path=SHOTS / f"{lang}-no-levels-390.png", full_page=True)
         _no_horizontal_scroll(page)
+        audit(page, f"preferences refused ({lang})")
 
         # A level back, and the Olympic code for the Philippines: refused with the country meant.
         page.locator('input[name="levels"][value="standby"]').check()
