@@ -18,6 +18,7 @@ ISO3 = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 class Source(StrEnum):
     GDACS = "gdacs"
     RELIEFWEB = "reliefweb"
+    USGS = "usgs"
 
 
 class HazardType(StrEnum):
@@ -104,6 +105,46 @@ class Impact(Contract):
     )
 
 
+class PagerLevel(StrEnum):
+    """USGS PAGER alert levels: fatalities 1 / 100 / 1,000 or losses US$1 M / 100 M / 1 B
+    for yellow / orange / red. Not GDACS's levels: PAGER estimates impact, GDACS exposure."""
+
+    GREEN = "green"
+    YELLOW = "yellow"
+    ORANGE = "orange"
+    RED = "red"
+
+    @property
+    def rank(self) -> int:
+        return _PAGER_RANKS[self.value]
+
+
+_PAGER_RANKS = {"green": 1, "yellow": 2, "orange": 3, "red": 4}
+
+
+class Pager(Contract):
+    """What USGS says of an earthquake's impact (PAGER) and shaking, as facts a rule may test."""
+
+    alert: PagerLevel | None = Field(
+        default=None, description="The event's PAGER level: the higher of fatality and economic."
+    )
+    fatality_alert: PagerLevel | None = None
+    economic_alert: PagerLevel | None = None
+    pending: bool = Field(
+        default=False, description="PAGER said `pending`: a level awaits a seismologist's review."
+    )
+    reviewed: bool | None = Field(
+        default=None,
+        description="The PAGER product's review status (automatic: False); None when unknown.",
+    )
+    max_mmi: float | None = Field(default=None, ge=0, le=12)
+    tsunami: bool | None = Field(
+        default=None, description="USGS considered a tsunami message (not that one occurred)."
+    )
+    significance: int | None = Field(default=None, ge=0, description="USGS `sig`, 0 to ~3000.")
+    version: str | None = Field(default=None, description="The losspager product's update time.")
+
+
 class Link(Contract):
     rel: str = Field(description="What the link is: report, map, cap, details, reliefweb, …")
     url: str
@@ -140,7 +181,9 @@ class HazardEvent(Message):
     population_exposed: int | None = Field(default=None, ge=0)
     glide: str | None = None
     status: str | None = Field(
-        default=None, description="Source status, e.g. ReliefWeb `alert`, `current`, `past`."
+        default=None,
+        description="Source status, e.g. ReliefWeb `alert`, `current`, `past`; USGS "
+        "`automatic`, `reviewed` or `deleted` (a retraction).",
     )
     is_current: bool | None = None
     event_time: AwareDatetime
@@ -151,6 +194,10 @@ class HazardEvent(Message):
         description="Each country of `countries` and how it was found (code, name, GLIDE, point).",
     )
     impact: Impact | None = None
+    pager: Pager | None = Field(
+        default=None,
+        description="USGS earthquakes: PAGER levels, intensity, tsunami, significance.",
+    )
     published_at: AwareDatetime | None = Field(
         default=None,
         description="When the source published this version (RSS pubDate, episode date); "

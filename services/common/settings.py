@@ -56,6 +56,25 @@ class IngesterSettings(Section):
     gdacs_rss_interval_s: float = Field(default=60, gt=0)
     gdacs_api_url: str | None = None
     gdacs_api_interval_s: float = Field(default=300, gt=0)
+    usgs_url: str | None = Field(
+        default="https://earthquake.usgs.gov/earthquakes/feed/v1.0/summary/4.5_hour.geojson",
+        description="USGS summary GeoJSON polled for new earthquakes (e.g. significant_hour); "
+        "empty: USGS is not polled.",
+    )
+    usgs_interval_s: float = Field(default=60, gt=0)
+    usgs_safety_net_url: str | None = Field(
+        default="https://earthquake.usgs.gov/earthquakes/feed/v1.0/summary/4.5_day.geojson",
+        description="A slower, wider USGS feed that catches what the fast one missed.",
+    )
+    usgs_safety_net_interval_s: float = Field(default=300, gt=0)
+    usgs_fdsn_url: str | None = Field(
+        default="https://earthquake.usgs.gov/fdsnws/event/1/query",
+        description="USGS FDSN event query: after a gap, events updated since the last good poll.",
+    )
+    usgs_min_magnitude: float = Field(default=4.5, description="The FDSN catch-up's floor.")
+    usgs_detail_fetches_per_poll: int = Field(
+        default=10, ge=0, description="Detail documents (PAGER) fetched per poll at most."
+    )
     reliefweb_url: str | None = None
     reliefweb_appname: str | None = None
     reliefweb_interval_s: float = Field(default=600, gt=0)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 import httpx
 
 from services.common.errors import ConfigError
@@ -9,9 +12,10 @@ from services.common.logs import get_logger
 from services.common.service import ServiceContext
 from services.common.settings import IngesterSettings
 from services.ingester.fetch import Fetcher
-from services.ingester.poller import Backoff, Poller, SourceSpec
+from services.ingester.poller import Backoff, Enricher, Poller, SourceSpec
 from services.ingester.publisher import EventPublisher
 from services.ingester.situation_reports import SituationReports, reports_url
+from services.ingester.usgs_detail import DetailReader
 
 log = get_logger(__name__)
 
@@ -50,6 +54,21 @@ def source_specs(settings: IngesterSettings) -> list[SourceSpec]:
         specs.append(SourceSpec("gdacs", settings.gdacs_rss_url, settings.gdacs_rss_interval_s))
     if settings.gdacs_api_url:
         specs.append(SourceSpec("gdacs-api", settings.gdacs_api_url, settings.gdacs_api_interval_s))
+    if settings.usgs_url:
+        specs.append(
+            SourceSpec(
+                "usgs",
+                settings.usgs_url,
+                settings.usgs_interval_s,
+                catch_up=fdsn_catch_up(settings),
+            )
+        )
+    if settings.usgs_safety_net_url:
+        specs.append(
+            SourceSpec(
+                "usgs-safety-net", settings.usgs_safety_net_url, settings.usgs_safety_net_interval_s
+            )
+        )
     relief = reliefweb_url(settings)
     if relief:
         specs.append(
@@ -61,6 +80,27 @@ def source_specs(settings: IngesterSettings) -> list[SourceSpec]:
             )
         )
     return specs
+
+
+def fdsn_catch_up(settings: IngesterSettings) -> Callable[[datetime], str] | None:
+    """Build the FDSN query for events updated since a time, at the configured magnitude."""
+    if not settings.usgs_fdsn_url:
+        return None
+    base = httpx.URL(settings.usgs_fdsn_url)
+    floor = settings.usgs_min_magnitude
+
+    def since(when: datetime) -> str:
+        stamp = when.strftime("%Y-%m-%dT%H:%M:%S")
+        params: list[tuple[str, str | int | float | bool | None]] = [
+            ("format", "geojson"),
+            ("updatedafter", stamp),
+            ("minmagnitude", str(floor)),
+            ("orderby", "time"),
+            ("limit", "2000"),
+        ]
+        return str(base.copy_merge_params(params))
+
+    return since
 
 
 def situation_reports(
@@ -80,6 +120,21 @@ def situation_reports(
     )
 
 
+def enricher(
+    spec: SourceSpec,
+    settings: IngesterSettings,
+    fetcher: Fetcher,
+    publisher: EventPublisher,
+    details: DetailReader | None,
+) -> Enricher | None:
+    """What a source's events gain before publication: reports, or PAGER's detail."""
+    if spec.name == "reliefweb":
+        return situation_reports(settings, fetcher, publisher)
+    if spec.name.startswith("usgs"):
+        return details
+    return None
+
+
 def make_fetcher(settings: IngesterSettings) -> Fetcher:
     return Fetcher(
         timeout_s=settings.timeout_s,
@@ -95,16 +150,21 @@ async def setup(ctx: ServiceContext) -> None:
     specs = source_specs(settings)
     if not specs:
         log.warning("no_sources_configured")
+    # One reader for both USGS feeds: an event's detail is fetched once, whichever saw it.
+    details = (
+        DetailReader(make_fetcher(settings), per_poll=settings.usgs_detail_fetches_per_poll)
+        if settings.usgs_detail_fetches_per_poll > 0
+        else None
+    )
     for spec in specs:
         fetcher = make_fetcher(settings)
-        reports = situation_reports(settings, fetcher, publisher)
         poller = Poller(
             spec,
             fetcher,
             publisher,
             max_bytes=settings.max_document_bytes,
             backoff=Backoff(settings.backoff_initial_s, settings.backoff_max_s),
-            enrich=reports if spec.name == "reliefweb" else None,
+            enrich=enricher(spec, settings, fetcher, publisher, details),
         )
         ctx.background.append(poller.run)
         log.info("source_configured", source=spec.name, url=spec.url, interval_s=spec.interval_s)

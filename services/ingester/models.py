@@ -23,3 +23,12 @@ class SeenEvent(Base):
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     publish_count: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class EventAlias(Base):
+    """One USGS id and the id its event was first seen under (aliases.py)."""
+
+    __tablename__ = "ingester_event_aliases"
+
+    alias: Mapped[str] = mapped_column(String(100), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(100))

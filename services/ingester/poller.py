@@ -2,6 +2,10 @@
 
 The loop never ends on bad input: every failure is counted under a closed-set reason, logged
 with that reason, and followed by a jittered, growing pause (or the server's Retry-After).
+A source with a catch-up query (USGS's FDSN) is asked, after any gap (a failed poll, or a
+pause much longer than its interval), for what changed since its last good poll: a
+summary feed only covers its own window, and an event missing from it is never taken for
+a retraction.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -40,6 +45,12 @@ class SourceSpec:
     url: str
     interval_s: float
     max_pages: int = 1
+    #: The URL asking what changed since a time, fetched after a gap (None: no catch-up).
+    catch_up: Callable[[datetime], str] | None = None
+
+
+#: A pause this many intervals long is a gap even without a failed poll (a suspended host).
+_GAP_INTERVALS = 3
 
 
 @dataclass
@@ -55,6 +66,7 @@ class PollReport:
     rejected: Counter[str] = field(default_factory=Counter)
     repaired: Counter[str] = field(default_factory=Counter)
     retry_after: float | None = None
+    caught_up: int | None = None
 
 
 @dataclass
@@ -99,6 +111,8 @@ class Poller:
         self.sink = sink
         self.max_bytes = max_bytes
         self.backoff = backoff
+        self.last_success: datetime | None = None
+        self.gap = False
         # Every reason's series exists from the start, so an alert on a ratio sees 0, not "no data".
         metrics.prime_source(spec.name)
         self._rejected = {
@@ -134,8 +148,10 @@ class Poller:
         """Fetch the source (following pages), publish what is new, and count the outcome."""
         report = PollReport()
         started = time.perf_counter()
+        began = datetime.now(UTC)
         try:
             await self._poll(report)
+            await self._catch_up(report, began)
         except SourceError as err:
             self._fail(report, err.reason, err.detail)
             report.retry_after = getattr(err, "retry_after", None)
@@ -152,7 +168,30 @@ class Poller:
             metrics.SOURCE_LAST_SUCCESS.labels(self.spec.name).set_to_current_time()
         return report
 
+    async def _catch_up(self, report: PollReport, began: datetime) -> None:
+        """After a gap, ask the source what changed since the last good poll."""
+        since, self.last_success = self.last_success, began
+        overdue = since is not None and (began - since).total_seconds() > (
+            _GAP_INTERVALS * self.spec.interval_s
+        )
+        if self.spec.catch_up is None or since is None or not (self.gap or overdue):
+            self.gap = False
+            return
+        try:
+            fetched = await self.fetcher.fetch(self.spec.catch_up(since), conditional=False)
+            published = (await self._process(fetched))[0] if fetched.body is not None else 0
+        except BaseException:
+            # Still owed: the next good poll asks again from the same point.
+            self.last_success = since
+            raise
+        self.gap = False
+        report.caught_up = published
+        log.info(
+            "source_caught_up", source=self.spec.name, since=since.isoformat(), published=published
+        )
+
     def _fail(self, report: PollReport, reason: str, detail: str) -> None:
+        self.gap = True
         report.outcome = "failed"
         report.reason = reason
         report.detail = detail

@@ -7,8 +7,9 @@ from typing import Protocol
 
 from schemas.hazards import HazardEvent
 from services.common.service import ServiceContext
+from services.ingester.aliases import AliasBook
 from services.ingester.changes import decide
-from services.ingester.store import load_seen, record_published
+from services.ingester.store import load_aliases, load_seen, record_aliases, record_published
 
 
 class Sink(Protocol):
@@ -30,6 +31,8 @@ class EventPublisher:
     async def news(self, events: Sequence[HazardEvent]) -> list[HazardEvent]:
         """Return the events that would be published now (a read; nothing is recorded)."""
         async with self.ctx.db.sessions() as session:
+            book = AliasBook(await load_aliases(session, AliasBook.ids(events)))
+            events = book.key_all(events)
             seen = await load_seen(session, (e.key for e in events))
         return [e for e in events if decide(e, seen.get(e.key)).publish]
 
@@ -39,8 +42,14 @@ class EventPublisher:
             return 0
         published = 0
         async with self.ctx.work() as work:
-            seen = await load_seen(work.session, (e.key for e in events))
+            book = AliasBook(await load_aliases(work.session, AliasBook.ids(events)))
+            keyed: list[HazardEvent] = []
             for event in events:
+                event, new_aliases = book.key(event)
+                await record_aliases(work.session, new_aliases)
+                keyed.append(event)
+            seen = await load_seen(work.session, (e.key for e in keyed))
+            for event in keyed:
                 decision = decide(event, seen.get(event.key))
                 if not decision.publish or decision.seen is None:
                     continue

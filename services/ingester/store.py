@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas.base import utcnow
 from services.common.db import upsert
 from services.ingester.changes import Seen
-from services.ingester.models import SeenEvent
+from services.ingester.models import EventAlias, SeenEvent
 
 _CHUNK = 500  # well under SQLite's bound-parameter limit
 
@@ -51,3 +51,24 @@ async def record_published(session: AsyncSession, key: str, seen: Seen) -> None:
         },
     )
     await session.execute(stmt)
+
+
+async def load_aliases(session: AsyncSession, ids: Iterable[str]) -> dict[str, str]:
+    """Return the event id each of these USGS ids was first seen under, where known."""
+    wanted = sorted(set(ids))
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        rows = await session.execute(
+            select(EventAlias.alias, EventAlias.event_id).where(
+                EventAlias.alias.in_(wanted[start : start + _CHUNK])
+            )
+        )
+        found.update({alias: event_id for alias, event_id in rows})
+    return found
+
+
+async def record_aliases(session: AsyncSession, aliases: dict[str, str]) -> None:
+    """Remember new USGS ids under their event's id (an id already held keeps its event)."""
+    for alias, event_id in aliases.items():
+        stmt = upsert(session, EventAlias).values(alias=alias, event_id=event_id)
+        await session.execute(stmt.on_conflict_do_nothing(index_elements=[EventAlias.alias]))

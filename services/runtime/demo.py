@@ -84,6 +84,8 @@ async def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
         env = {
             "STANDBY_INGESTER__GDACS_RSS_URL": url,
             "STANDBY_INGESTER__GDACS_RSS_INTERVAL_S": "2",
+            "STANDBY_INGESTER__USGS_URL": "",
+            "STANDBY_INGESTER__USGS_SAFETY_NET_URL": "",
         }
 
         async def watch(sup: Supervisor) -> None:

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from schemas.hazards import HazardEvent
 from services.common.errors import StandbyError
+from services.ingester.aliases import AliasBook
 from services.tools.documents import Repaired, Unreadable, read_events
 from services.triage.backtest import (
     DecisionLine,
@@ -151,8 +152,9 @@ def _read(documents: list[Path], err: Console, *, show: bool | None) -> list[Haz
             for doc in documents:
                 events.extend(read_events([doc], on_error=report, on_repair=repaired))
                 bar.advance(task)
-        events = in_time_order(events)
-    if len(skipped) == len(documents):
+        # Keyed again over all documents: an alias may first appear in a later one.
+        events = AliasBook().key_all(in_time_order(events))
+    if len(skipped) == len(documents) or not events:
         # Deciding nothing from unreadable input must not look like a quiet past.
         raise StandbyError(f"none of the {len(documents)} document(s) could be read")
     return events

@@ -69,6 +69,9 @@ class System:
         self.env = {
             **os.environ,
             "STANDBY_VAR_DIR": str(var_dir),
+            # The whole-system tests serve their own feeds; USGS is off unless one asks for it.
+            "STANDBY_INGESTER__USGS_URL": "",
+            "STANDBY_INGESTER__USGS_SAFETY_NET_URL": "",
             "STANDBY_NOTIFIER__SMTP__PORT": str(self.smtp_port),
             "STANDBY_DUTY__CONSOLE_PORT": str(self.console_port),
             "STANDBY_RESPONSE__WEB_PORT": str(free_port()),

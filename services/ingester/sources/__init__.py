@@ -12,7 +12,7 @@ import re
 from schemas.hazards import HazardEvent
 from services.common.errors import SourceError
 from services.ingester import places
-from services.ingester.sources import gdacs_api, gdacs_rss, reliefweb
+from services.ingester.sources import gdacs_api, gdacs_rss, pager, reliefweb, usgs
 from services.ingester.sources.base import (
     DocumentReason,
     DocumentRepair,
@@ -41,6 +41,7 @@ __all__ = [
     "read_document",
 ]
 
+_PAGER_XML = re.compile(rb"<pager[\s>]")
 _HTML = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body)", re.IGNORECASE)
 
 
@@ -58,7 +59,8 @@ def read_document(
     max_bytes: int = DEFAULT_MAX_BYTES,
     memo: ItemMemo | None = None,
 ) -> ParseResult:
-    """Recognise a GDACS RSS, GDACS GeoJSON or ReliefWeb JSON document and normalise it.
+    """Recognise a GDACS RSS, GDACS GeoJSON, USGS GeoJSON or ReliefWeb JSON document and
+    normalise it.
 
     A poller passes its `memo` so that RSS items unchanged since its last document are not
     parsed again.
@@ -87,6 +89,11 @@ def _read(data: bytes, max_bytes: int, memo: ItemMemo | None) -> ParseResult:
     if _HTML.match(head):
         raise document_error(DocumentReason.NOT_A_FEED, "an HTML page, not a feed")
     if head.startswith(b"<"):
+        if _PAGER_XML.search(body[:2048]):
+            raise document_error(
+                DocumentReason.NOT_A_FEED,
+                "a USGS PAGER pager.xml: read through its event's detail document, not as a feed",
+            )
         result = gdacs_rss.parse(body, memo)
     elif head[:1] in (b"{", b"[") or _utf16_or_32_json(head):
         result = _read_json(body)
@@ -109,10 +116,19 @@ def _utf16_or_32_json(head: bytes) -> bool:
 
 def _read_json(body: bytes) -> ParseResult:
     document = parse_json(body)
+    if usgs.looks_like(document):
+        return usgs.parse(document)
     if gdacs_api.looks_like(document):
         return gdacs_api.parse(document)
     if reliefweb.looks_like(document):
         return reliefweb.parse(document)
+    product = pager.product_kind(document)
+    if product is not None:
+        raise document_error(
+            DocumentReason.NOT_A_FEED,
+            f"a USGS PAGER {product}: read through its event's detail document, not as a feed",
+        )
     raise document_error(
-        DocumentReason.NOT_A_FEED, "JSON that is neither GDACS GeoJSON nor a ReliefWeb response"
+        DocumentReason.NOT_A_FEED,
+        "JSON that is neither GDACS nor USGS GeoJSON nor a ReliefWeb response",
     )

@@ -162,7 +162,7 @@ def to_float(value: Any) -> float | None:
         return None
     try:
         number = float(str(value).strip()) if not isinstance(value, int | float) else float(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # an integer too large for a float is no number either
         return None
     return number if math.isfinite(number) else None
 
@@ -234,10 +234,10 @@ def plausible_population(value: Any, extras: dict[str, Any], dropped: list[str])
     number = to_float(value)
     if number is None:
         if text_or_none(value) is not None:
-            _drop("population", value, extras, dropped)
+            drop_field("population", value, extras, dropped)
         return None
     if number < 0 or number > MAX_PLAUSIBLE_POPULATION:
-        _drop("population", value, extras, dropped)
+        drop_field("population", value, extras, dropped)
         return None
     return round(number)
 
@@ -249,13 +249,18 @@ def plausible_coordinate(
     number = to_float(value)
     if number is None or abs(number) > limit:
         if text_or_none(value) is not None:
-            _drop(name, value, extras, dropped)
+            drop_field(name, value, extras, dropped)
         return None
     return number
 
 
-def _drop(name: str, value: Any, extras: dict[str, Any], dropped: list[str]) -> None:
+def drop_field(name: str, value: Any, extras: dict[str, Any], dropped: list[str]) -> None:
+    """Blank an implausible field of an item and record its original value and name."""
     # The event still travels (a red alert with a garbled population must not be lost);
     # the original value stays visible to whoever reads the event.
-    extras.setdefault("dropped_fields", {})[name] = str(value)[:200]
+    try:
+        shown = value[:200] if isinstance(value, str) else repr(value)[:200]
+    except RecursionError:  # a hostile value nested past the interpreter's limit
+        shown = f"<{type(value).__name__}>"
+    extras.setdefault("dropped_fields", {})[name] = shown
     dropped.append(name)

@@ -87,3 +87,6 @@ def parse_json(data: bytes) -> Any:
         raise document_error(DocumentReason.MALFORMED, f"JSON: {err}") from err
     except RecursionError as err:
         raise document_error(DocumentReason.MALFORMED, "JSON nested too deeply") from err
+    except ValueError as err:
+        # An integer of more than 4,300 digits is refused by int() itself, not the decoder.
+        raise document_error(DocumentReason.MALFORMED, f"JSON: {err}") from err

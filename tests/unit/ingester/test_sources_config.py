@@ -10,9 +10,10 @@ from services.common.settings import IngesterSettings
 from services.ingester.main import RELIEFWEB_FIELDS, reliefweb_url, source_specs
 
 
-def test_by_default_only_the_gdacs_rss_feed_is_polled() -> None:
-    (spec,) = source_specs(IngesterSettings())
-    assert (spec.name, spec.url) == ("gdacs", "https://www.gdacs.org/xml/rss.xml")
+def test_by_default_the_gdacs_rss_feed_and_the_usgs_feeds_are_polled() -> None:
+    gdacs, usgs, safety_net = source_specs(IngesterSettings())
+    assert (gdacs.name, gdacs.url) == ("gdacs", "https://www.gdacs.org/xml/rss.xml")
+    assert (usgs.name, safety_net.name) == ("usgs", "usgs-safety-net")
 
 
 def test_every_configured_source_gets_its_own_poller_and_interval() -> None:
@@ -22,6 +23,8 @@ def test_every_configured_source_gets_its_own_poller_and_interval() -> None:
         reliefweb_url="https://api.reliefweb.int/v2/disasters",
         reliefweb_appname="standby-test",
         reliefweb_max_pages=3,
+        usgs_url=None,
+        usgs_safety_net_url=None,
     )
     specs = {s.name: s for s in source_specs(settings)}
     assert set(specs) == {"gdacs", "gdacs-api", "reliefweb"}

@@ -1,0 +1,386 @@
+"""USGS earthquake GeoJSON to HazardEvents: summary feeds, FDSN query results, detail documents.
+
+One event per feature. Its `source_id` is the preferred id the document gives; every id
+of the event (`ids`, comma-wrapped) travels in `extras["ids"]`, so that a preferred id that
+changes after publication re-keys the event instead of making a new one (aliases.py).
+The version is `updated` (epoch ms), which moves with any product; changes.py decides
+which moves are news. PAGER's level, the intensity, the tsunami flag and the significance
+become `HazardEvent.pager`; a detail document adds the losspager product's review status
+and version, and `pager.py` the fatality and economic levels.
+
+Everything is read defensively: a field of the wrong type, a NaN, an infinite or absurd
+number is dropped (and named in `dropped_fields`), an empty alias (`,,`) is repaired, and a
+feature without a readable id or origin time is refused with its reason.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from schemas.hazards import HazardEvent, HazardType, Link, Measure, Pager, PagerLevel, Source
+from services.ingester.sources.base import (
+    DocumentReason,
+    ItemError,
+    ItemReason,
+    ParseResult,
+    Rejection,
+    document_error,
+    drop_field,
+    plausible_coordinate,
+)
+
+KIND_SUMMARY = "usgs-summary"
+KIND_FDSN = "usgs-fdsn"
+KIND_DETAIL = "usgs-detail"
+
+#: A USGS event id: network code and event code (`us7000ngi1`, `ci38457511`,
+#: `official20110311054624120_30`). Anything else is not an id this reader trusts.
+_ID = re.compile(r"^[A-Za-z0-9_\-]{2,64}$")
+_STATUSES = frozenset({"automatic", "reviewed", "deleted"})
+_PAGER_LEVELS = {level.value: level for level in PagerLevel}
+_EARLIEST_MS = -2_208_988_800_000  # 1900-01-01
+_LATEST_MS = 7_258_118_400_000  # 2200-01-01
+# Magnitudes run from about -2 (tiny local events) to 9.5 (Chile 1960).
+_MAGNITUDE = (-5.0, 10.5)
+# Products whose arrival makes the detail document worth fetching.
+DETAIL_TRIGGERS = ("losspager", "shakemap")
+_MAX_LIST = 64
+_EXTRA_SCALARS = ("net", "code", "magType", "felt", "cdi", "mmi", "sig", "tsunami", "type")
+
+
+def looks_like(document: Any) -> bool:
+    """A USGS FeatureCollection or Feature: its metadata names USGS, or its first feature's
+    properties carry USGS's own fields (`ids`, `types`, `mag`)."""
+    if not isinstance(document, dict) or document.get("type") not in (
+        "Feature",
+        "FeatureCollection",
+    ):
+        return False
+    metadata = document.get("metadata")
+    if isinstance(metadata, dict) and "earthquake.usgs.gov" in str(metadata.get("url", "")):
+        return True
+    if document.get("type") == "Feature":
+        first: Any = document
+    else:
+        features = document.get("features")
+        first = features[0] if isinstance(features, list) and features else None
+    props = first.get("properties") if isinstance(first, dict) else None
+    return (
+        isinstance(props, dict) and "ids" in props and "mag" in props and "eventtype" not in props
+    )
+
+
+def parse(document: dict[str, Any]) -> ParseResult:
+    """Normalise a USGS document (already JSON-decoded) whose shape `looks_like` accepted."""
+    if document.get("type") == "Feature":
+        result = ParseResult(kind=KIND_DETAIL)
+        features: Any = [document]
+    else:
+        metadata = document.get("metadata")
+        url = str(metadata.get("url", "")) if isinstance(metadata, dict) else ""
+        result = ParseResult(kind=KIND_FDSN if "fdsnws" in url else KIND_SUMMARY)
+        features = document.get("features")
+        if not isinstance(features, list):
+            raise document_error(DocumentReason.BAD_SHAPE, "`features` is not a list")
+    for index, feature in enumerate(features):
+        try:
+            result.events.append(normalise(feature, result.dropped_fields))
+        except ItemError as err:
+            where = feature.get("id") if isinstance(feature, dict) else None
+            label = f"feature {index}" + (f" ({str(where)[:40]})" if isinstance(where, str) else "")
+            result.rejections.append(Rejection(err.reason, err.detail, label))
+    return result
+
+
+def normalise(feature: Any, dropped: list[str]) -> HazardEvent:
+    """One feature to one event; ItemError says why a feature cannot be one."""
+    if not isinstance(feature, dict):
+        raise ItemError(ItemReason.BAD_VALUE, "a feature that is not an object")
+    props = feature.get("properties")
+    if not isinstance(props, dict):
+        raise ItemError(ItemReason.BAD_VALUE, "a feature without properties")
+    extras: dict[str, Any] = {}
+    preferred = feature.get("id")
+    if not isinstance(preferred, str) or not _ID.match(preferred):
+        if preferred is None:
+            raise ItemError(ItemReason.MISSING_FIELD, "no id")
+        raise ItemError(ItemReason.BAD_VALUE, f"id {str(preferred)[:40]!r} is not a USGS event id")
+    ids = _id_list("ids", props.get("ids"), extras, dropped)
+    if preferred not in ids:
+        ids.insert(0, preferred)
+    updated_ms = _epoch_ms(props.get("updated"))
+    origin_ms = _epoch_ms(props.get("time"))
+    if origin_ms is None:
+        if props.get("time") is None:
+            raise ItemError(ItemReason.MISSING_FIELD, "no origin time")
+        raise ItemError(ItemReason.BAD_DATE, f"unreadable time {str(props.get('time'))[:40]!r}")
+    origin = _when(origin_ms)
+    updated = _when(updated_ms) if updated_ms is not None else origin
+    magnitude = _number("mag", props.get("mag"), _MAGNITUDE, extras, dropped)
+    mag_type = _text(props.get("magType"), 10)
+    place = _text(props.get("place"), 200)
+    lat, lon, depth = _point(feature.get("geometry"), extras, dropped)
+    status = _status(props.get("status"), extras, dropped)
+    kind = _text(props.get("type"), 40) or "earthquake"
+    for name in _EXTRA_SCALARS:
+        value = props.get(name)
+        if isinstance(value, str):
+            extras[name] = value[:100]
+        elif _finite(value) is not None:
+            extras[name] = value
+    extras["ids"] = ids
+    extras["sources"] = _id_list("sources", props.get("sources"), extras, dropped)
+    extras["types"] = _id_list("types", props.get("types"), extras, dropped)
+    if depth is not None:
+        extras["depth_km"] = depth
+    if place:
+        extras["place"] = place
+    title = _text(props.get("title"), 300) or (
+        f"M {magnitude:g} - {place}" if magnitude is not None and place else f"USGS {preferred}"
+    )
+    try:
+        return HazardEvent(
+            source=Source.USGS,
+            source_id=preferred,
+            version=str(updated_ms if updated_ms is not None else origin_ms),
+            hazard_type=HazardType.EARTHQUAKE if kind == "earthquake" else HazardType.OTHER,
+            title=title,
+            description=place,
+            lat=lat,
+            lon=lon,
+            severity=(
+                Measure(
+                    value=magnitude,
+                    unit="M",
+                    text=f"M {magnitude:g}{f' ({mag_type})' if mag_type else ''}",
+                )
+                if magnitude is not None
+                else None
+            ),
+            status=status,
+            event_time=origin,
+            published_at=updated,
+            links=_links(props),
+            pager=_pager(props, feature, extras, dropped),
+            extras=extras,
+        )
+    except ValueError as err:
+        raise ItemError(ItemReason.BAD_VALUE, str(err).splitlines()[0]) from err
+
+
+def aliases(event: HazardEvent) -> list[str]:
+    """Every id USGS gives the event, the preferred one included."""
+    ids = event.extras.get("ids")
+    if isinstance(ids, list) and ids:
+        return [str(i) for i in ids]
+    return [event.source_id]
+
+
+def has_product(event: HazardEvent, product: str) -> bool:
+    types = event.extras.get("types")
+    return isinstance(types, list) and product in types
+
+
+def detail_url(event: HazardEvent) -> str | None:
+    for link in event.links:
+        if link.rel == "usgs-detail":
+            return link.url
+    return None
+
+
+def pager_level(value: Any) -> PagerLevel | None:
+    if not isinstance(value, str):
+        return None
+    return _PAGER_LEVELS.get(value.strip().lower())
+
+
+def _pager(
+    props: dict[str, Any], feature: dict[str, Any], extras: dict[str, Any], dropped: list[str]
+) -> Pager | None:
+    alert = pager_level(props.get("alert"))
+    if props.get("alert") is not None and alert is None:
+        drop_field("alert", props.get("alert"), extras, dropped)
+    mmi = _number("mmi", props.get("mmi"), (0.0, 12.0), extras, dropped)
+    sig = _number("sig", props.get("sig"), (0.0, 10_000.0), extras, dropped)
+    tsunami_raw = props.get("tsunami")
+    tsunami = bool(tsunami_raw) if tsunami_raw in (0, 1, True, False) else None
+    pager = Pager(
+        alert=alert,
+        max_mmi=mmi,
+        tsunami=tsunami,
+        significance=round(sig) if sig is not None else None,
+    )
+    products = props.get("products")
+    if isinstance(products, dict):
+        pager = with_losspager(pager, products.get("losspager"))
+    if pager == Pager():
+        return None
+    return pager
+
+
+def with_losspager(pager: Pager, versions: Any) -> Pager:
+    """Add the preferred losspager product of a detail document (the first not deleted)."""
+    if not isinstance(versions, list):
+        return pager
+    for product in versions:
+        if not isinstance(product, dict) or str(product.get("status", "")).upper() == "DELETE":
+            continue
+        return losspager_version(pager, product)
+    return pager
+
+
+def losspager_version(pager: Pager, product: dict[str, Any]) -> Pager:
+    """The PAGER facts as one losspager product version states them."""
+    props = product.get("properties")
+    props = props if isinstance(props, dict) else {}
+    level_text = str(props.get("alertlevel") or "").strip().lower()
+    level = _PAGER_LEVELS.get(level_text)
+    review = str(props.get("review-status") or "").strip().lower()
+    mmi = _finite(props.get("maxmmi"))
+    updated = product.get("updateTime")
+    return pager.model_copy(
+        update={
+            "alert": level or (None if level_text == "pending" else pager.alert),
+            "pending": level_text == "pending",
+            "reviewed": {"reviewed": True, "automatic": False}.get(review, pager.reviewed),
+            "max_mmi": mmi if mmi is not None and 0 <= mmi <= 12 else pager.max_mmi,
+            "version": str(updated) if isinstance(updated, int) else pager.version,
+        }
+    )
+
+
+def losspager_versions(detail: dict[str, Any]) -> list[tuple[int, Pager]]:
+    """Every losspager version of a detail document (`includesuperseded`), oldest first."""
+    props = detail.get("properties")
+    products = props.get("products") if isinstance(props, dict) else None
+    versions = products.get("losspager") if isinstance(products, dict) else None
+    found: list[tuple[int, Pager]] = []
+    for product in versions if isinstance(versions, list) else []:
+        if not isinstance(product, dict) or str(product.get("status", "")).upper() == "DELETE":
+            continue
+        updated = product.get("updateTime")
+        if isinstance(updated, int) and not isinstance(updated, bool):
+            found.append((updated, losspager_version(Pager(), product)))
+    return sorted(found, key=lambda pair: pair[0])
+
+
+def _links(props: dict[str, Any]) -> list[Link]:
+    links: list[Link] = []
+    for rel, name in (("details", "url"), ("usgs-detail", "detail")):
+        url = props.get(name)
+        if (
+            isinstance(url, str)
+            and url.startswith("https://earthquake.usgs.gov/")
+            and len(url) < 500
+        ):
+            links.append(Link(rel=rel, url=url))
+    return links
+
+
+def _id_list(name: str, value: Any, extras: dict[str, Any], dropped: list[str]) -> list[str]:
+    """Read a comma-wrapped list (`,us7000ngi1,usauto7000ngi1,`); repair empty entries."""
+    if value is None:
+        return []
+    if not isinstance(value, str):
+        drop_field(name, value, extras, dropped)
+        return []
+    parts = value.split(",")
+    inner = parts[1:-1] if value.startswith(",") and value.endswith(",") else parts
+    kept: list[str] = []
+    bad = False
+    for part in inner:
+        text = part.strip()
+        if not text or not _ID.match(text):
+            bad = True
+            continue
+        if text not in kept and len(kept) < _MAX_LIST:
+            kept.append(text)
+    if bad:
+        # An empty alias (`,,`) is the real quirk; the rest of the list still holds.
+        drop_field(name, value, extras, dropped)
+    return kept
+
+
+def _status(value: Any, extras: dict[str, Any], dropped: list[str]) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip().lower() if isinstance(value, str) else ""
+    if text in _STATUSES:
+        return text
+    drop_field("status", value, extras, dropped)
+    return None
+
+
+def _point(
+    geometry: Any, extras: dict[str, Any], dropped: list[str]
+) -> tuple[float | None, float | None, float | None]:
+    if not isinstance(geometry, dict):
+        return None, None, None
+    coordinates = geometry.get("coordinates")
+    if not isinstance(coordinates, list) or len(coordinates) < 2:
+        if coordinates is not None:
+            drop_field("coordinates", coordinates, extras, dropped)
+        return None, None, None
+    lon = plausible_coordinate("lon", _finite(coordinates[0]), 180, extras, dropped)
+    lat = plausible_coordinate("lat", _finite(coordinates[1]), 90, extras, dropped)
+    if _finite(coordinates[0]) is None and coordinates[0] is not None:
+        drop_field("lon", coordinates[0], extras, dropped)
+    if _finite(coordinates[1]) is None and coordinates[1] is not None:
+        drop_field("lat", coordinates[1], extras, dropped)
+    depth = None
+    if len(coordinates) > 2:
+        depth = _number("depth", coordinates[2], (-15.0, 1000.0), extras, dropped)
+    return lat, lon, depth
+
+
+def _finite(value: Any) -> float | None:
+    """A finite number from a number or numeric text; None for anything else (NaN, 1e999,
+    an integer too large for a float, a dict)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        if isinstance(value, int | float):
+            number = float(value)
+        elif isinstance(value, str) and len(value) <= 40:
+            number = float(value.strip())
+        else:
+            return None
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _number(
+    name: str, value: Any, bounds: tuple[float, float], extras: dict[str, Any], dropped: list[str]
+) -> float | None:
+    if value is None:
+        return None
+    number = _finite(value)
+    if number is None or not bounds[0] <= number <= bounds[1]:
+        drop_field(name, value, extras, dropped)
+        return None
+    return number
+
+
+def _epoch_ms(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if not _EARLIEST_MS <= value <= _LATEST_MS:
+        return None
+    return int(value)
+
+
+def _when(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def _text(value: Any, limit: int) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    return text[:limit] or None

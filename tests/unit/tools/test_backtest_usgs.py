@@ -1,0 +1,74 @@
+"""`standby backtest` on saved USGS documents: read, keyed and decided like the service does;
+a document nothing reads is named, and nothing read at all is a failure."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from services.cli import app
+from tests.unit.triage.builders import SHIPPED_CRITERIA
+
+runner = CliRunner()
+USGS = "usgs"
+PAIR = (
+    "usgs_summary_all-day_2025-05-04T1352Z_Sudo-Ivan-usgs-data.json",
+    "usgs_summary_all-day_2025-05-04T1423Z_Sudo-Ivan-usgs-data.json",
+)
+ALERTS = "usgs_pager-alerts_us2000h8ty-v1541539345392_2018-11-06_usgs-libcomcat.json"
+
+
+@pytest.fixture
+def members(tmp_path: Path) -> Path:
+    path = tmp_path / "members.yaml"
+    path.write_text("organisations: []\n", encoding="utf-8")
+    return path
+
+
+def saved(real_captures: Path, tmp_path: Path, *names: str) -> Path:
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    for name in names:
+        shutil.copy(real_captures / USGS / name, folder / name)
+    return folder
+
+
+def run(folder: Path, members: Path, *extra: str) -> object:
+    return runner.invoke(
+        app,
+        ["backtest", str(folder), "--format", "jsonl", "--criteria", str(SHIPPED_CRITERIA),
+         "--members", str(members), *extra],
+    )  # fmt: skip
+
+
+def test_two_usgs_summaries_are_read_as_updates_of_one_set_of_events(
+    real_captures: Path, tmp_path: Path, members: Path
+) -> None:
+    result = run(saved(real_captures, tmp_path, *PAIR), members)
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]  # type: ignore[attr-defined]
+    assert len(lines) == 196 + 194
+    # 200 distinct events across both scrapes (196 + 4 new): updates join their incident.
+    assert len({line["event"] for line in lines}) == 200
+    assert "390 reports from 2 documents" in result.stderr  # type: ignore[attr-defined]
+
+
+def test_a_document_no_source_reads_is_named_and_nothing_read_fails(
+    real_captures: Path, tmp_path: Path, members: Path
+) -> None:
+    folder = saved(real_captures, tmp_path, ALERTS)
+    (folder / "empty.geojson").write_bytes(
+        b'{"type":"FeatureCollection","metadata":{"url":"https://earthquake.usgs.gov/x"},"features":[]}'
+    )
+    result = run(folder, members)
+    assert result.exit_code == 2
+    stderr = result.stderr  # type: ignore[attr-defined]
+    assert (
+        f"skipped {folder / ALERTS}" in stderr.replace("\n", "") and "PAGER alerts.json" in stderr
+    )
+    assert "empty.geojson: no report read (a usgs-summary document with no items)" in stderr
+    assert "none of the 2 document(s) could be read" in stderr
