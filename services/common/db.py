@@ -10,8 +10,8 @@ import asyncio
 import json
 import re
 import sys
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,10 @@ from services.common.sqlite_setup import SQLITE_BUSY_TIMEOUT_S, sqlite_pragmas
 log = get_logger(__name__)
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+# What a unit of work or a store is handed to open a transaction: `Database.transaction`.
+Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 class MigrationError(RuntimeError):

@@ -36,8 +36,6 @@ from services.notifier.smtp_pool import SmtpPool
 
 log = get_logger(__name__)
 
-Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
-
 
 class Dispatcher:
     """Hand jobs to their channel, at most `concurrency` at a time; pages at once."""

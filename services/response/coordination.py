@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +31,7 @@ from schemas.responses import (
     StepVia,
     SurveyAssignment,
 )
+from services.common.db import Transaction
 from services.common.logs import get_logger
 from services.common.outbox import enqueue
 from services.common.settings import ResponseSettings
@@ -49,7 +49,6 @@ from services.response.rollcall import (
 
 log = get_logger(__name__)
 
-Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 _NOTICE_NS = uuid.UUID("6f1c2e0a-6b57-4f7e-9a51-7d0c9d2a4e11")
 
 

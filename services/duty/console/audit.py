@@ -6,7 +6,6 @@ import asyncio
 import ipaddress
 import weakref
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from enum import StrEnum
 
@@ -14,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.db import upsert
+from services.common.db import Transaction, upsert
 from services.common.logs import get_logger
 from services.duty import metrics
 from services.duty.console.sessions import end_sessions_of
@@ -34,8 +33,6 @@ class SecurityKind(StrEnum):
     ROTA_REMOVED = "rota_removed"
     ORIGIN_REFUSED = "origin_refused"
 
-
-Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 # Events anyone can cause without a session (a made-up link, a cross-site POST, a throttled
 # burst) are written at most this many times per source and kind a minute; past that only
