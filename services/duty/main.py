@@ -12,6 +12,7 @@ from schemas.topics import ACTIVATIONS, DELIVERIES, ROLLCALL
 from services.common.service import ServiceContext
 from services.duty.console.app import ConsoleDeps, create_app, serve_console
 from services.duty.console.audit import watch_rota
+from services.duty.console.maps import member_directory
 from services.duty.console.proxy import proxy_router
 from services.duty.escalator import Escalator
 from services.duty.handlers import DutyHandlers
@@ -47,6 +48,7 @@ async def setup(ctx: ServiceContext) -> None:
             settings=settings,
             work=ctx.work,
             production=ctx.settings.environment == "production",
+            members=member_directory(ctx.settings.members_file),
         )
     )
 

@@ -108,7 +108,7 @@ def _countries(scene: Scene, view: View) -> list[str]:
     return land + affected
 
 
-def _text(x: float, y: float, text: str, *, size: int = 12, anchor: str = "start") -> str:
+def _text(x: float, y: float, text: str, *, size: int = 14, anchor: str = "start") -> str:
     return (
         f'<text x="{_fmt(x)}" y="{_fmt(y)}" font-size="{size}" '
         f'fill="{INK}" stroke="#ffffff" stroke-width="3" stroke-linejoin="round" '
@@ -164,7 +164,7 @@ def _labels(scene: Scene, view: View) -> list[str]:
                 hx, hy = view.xy(*scene.point)
                 if abs(x - hx) < 60 and -4 < hy - (y - 14) < 24:
                     y = hy + 44  # under the hazard's mark, not across it
-            out.append(_text(x, y - 14, name, size=13, anchor="middle"))
+            out.append(_text(x, y - 14, name, size=15, anchor="middle"))
     return out
 
 
@@ -180,7 +180,7 @@ def _members(scene: Scene, view: View, drawn: set[str]) -> list[str]:
             f'<g data-testid="presence" data-iso3="{presence.iso3}">'
             f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="9" fill="{PRESENCE_INK}" '
             f'stroke="#ffffff" stroke-width="1.5"/>'
-            f'<text x="{_fmt(x)}" y="{_fmt(y + 4)}" font-size="11" '
+            f'<text x="{_fmt(x)}" y="{_fmt(y + 4)}" font-size="12" '
             f'fill="#ffffff" text-anchor="middle">{count}</text></g>'
         )
     return out
@@ -203,7 +203,14 @@ def _warehouses(scene: Scene, view: View, drawn: set[str]) -> tuple[list[str], f
             f'data-testid="warehouse" data-place="{escape(w.place)}"{flag}/>'
         )
         if w.nearest:
-            out.append(_text(x + 11, y + 4, f"{word(scene.language, 'nearest')}: {w.place}"))
+            label = f"{word(scene.language, 'nearest')}: {w.place}"
+            # Written on the side away from the hazard's mark, so neither hides the other.
+            east = scene.point is None or view.xy(*scene.point)[0] <= x or x < view.width / 3
+            out.append(
+                _text(x + 11, y + 5, label)
+                if east
+                else _text(x - 11, y + 5, label, anchor="end")
+            )
     return out, frozenset(off)
 
 
@@ -227,7 +234,7 @@ def _answers(scene: Scene, view: View, drawn: set[str]) -> list[str]:
     return out
 
 
-LEGEND_ROW = 18
+LEGEND_ROW = 20
 
 
 def _legend_entries(scene: Scene, drawn: set[str]) -> list[tuple[str, str]]:
@@ -277,13 +284,13 @@ def _legend(entries: list[tuple[str, str]], top: int, width: int) -> list[str]:
         x, y = 6 + (width // 2) * (i % 2), top + 4 + LEGEND_ROW * (i // 2) + LEGEND_ROW // 2
         out.append(f'<g transform="translate({x} {y})">{symbol}</g>')
         out.append(
-            f'<text x="{x + 22}" y="{y + 4}" font-size="12" fill="{INK}">{escape(label)}</text>'
+            f'<text x="{x + 22}" y="{y + 5}" font-size="14" fill="{INK}">{escape(label)}</text>'
         )
     return out
 
 
 def draw(
-    scene: Scene, width: int = 640, height: int = 360, *, ident: str = "incident-map"
+    scene: Scene, width: int = 560, height: int = 340, *, ident: str = "incident-map"
 ) -> DrawnMap:
     """Draw the scene: a map `height` tall, its legend below; `ident` prefixes the ids the
     text alternative is named by."""

@@ -21,14 +21,17 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.acks import AckVia
-from schemas.activations import Reason
+from schemas.activations import IncidentSummary, Reason
 from schemas.base import utcnow
+from schemas.members import MemberDirectory
 from services.common.db import Database
+from services.common.maps.svg import DrawnMap
 from services.common.settings import DutySettings
 from services.common.unit_of_work import Work
 from services.common.web import LAYOUTS
 from services.duty.console.auth import csrf_token, session_officer
 from services.duty.console.i18n import choose_language, translator
+from services.duty.console.maps import activation_map
 from services.duty.console.throttle import DeviceCookies
 from services.duty.console.verify_gate import VerifyGate
 from services.duty.paging import Duty, Outcome
@@ -51,6 +54,8 @@ class ConsoleDeps:
     work: Work  # every write: one transaction, publishing only once it commits
     clock: Callable[[], datetime] = utcnow
     production: bool = False
+    # Members, plans and warehouses for the incident maps; none: maps of the incident alone.
+    members: Callable[[], MemberDirectory] = MemberDirectory
     devices: DeviceCookies = field(init=False)
     verify_gate: VerifyGate = field(default_factory=VerifyGate)
 
@@ -157,6 +162,9 @@ def render(
     def sentence(reason: Reason) -> str:
         return (reason.sentence_ja or reason.sentence) if language == "ja" else reason.sentence
 
+    def incident_map(summary: IncidentSummary) -> DrawnMap:
+        return activation_map(summary, deps.members(), language)
+
     full = {
         "request": request,
         "t": words,
@@ -166,6 +174,7 @@ def render(
         "local": local,
         "officer_name": officer_name,
         "sentence": sentence,
+        "incident_map": incident_map,
         "now": now,
         "remaining": remaining,
         **context,
