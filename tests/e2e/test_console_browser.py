@@ -25,6 +25,7 @@ from schemas.pages import Page
 from services.notifier.rendering import Renderer
 from tests.conftest import EmbeddedBroker
 from tests.e2e.browser import DESKTOP, PHONE, audit, chromium
+from tests.e2e.maps import announced, epicentre_in, warehouses
 from tests.integration.duty.factories import PASSWORD, activation, write_rota
 from tests.integration.duty.process import DutyProcess, publish
 from tests.waiting import wait_for
@@ -39,6 +40,26 @@ HOSTILE_TITLE = (
 INTERNAL_NOTE = "internal: the observer is not told yet"
 
 
+# The incident maps draw members, plans and warehouses from this directory.
+MAP_MEMBERS = """\
+organisations:
+  - id: crescent-aid
+    name_ja: クレセント支援
+    name_en: Crescent Aid
+    kind: ngo
+    countries: [TUR]
+    contacts: [{id: desk, name: Desk, language: en, email: desk@crescent.example.org}]
+    plans:
+      - {id: quake, title_ja: 地震初動, title_en: Quake first response, hazard_types: [EQ],
+         countries: [TUR, SYR], sectors: [shelter], staff_deployable: 4, hours_to_deploy: 24}
+    supplies:
+      - {item: tents, quantity: 300, unit: tents, country: TUR, place: Adana depot,
+         lat: 37.0, lon: 35.3}
+      - {item: blankets, quantity: 900, unit: blankets, country: JPN, place: Narita centre,
+         lat: 35.77, lon: 140.39}
+"""
+
+
 @pytest.fixture(scope="module")
 def duty(
     tmp_path_factory: pytest.TempPathFactory, embedded_broker: EmbeddedBroker
@@ -46,6 +67,8 @@ def duty(
     folder = tmp_path_factory.mktemp("console")
     rota = write_rota(folder / "rota.yaml", backup_after_minutes=10, team_after_minutes=10)
     process = DutyProcess(folder / "var", embedded_broker.bootstrap, rota)
+    (folder / "members.yaml").write_text(MAP_MEMBERS, encoding="utf-8")
+    process.env["STANDBY_MEMBERS_FILE"] = str(folder / "members.yaml")
     process.start()
     process.wait_ready()
     yield process
@@ -233,3 +256,56 @@ def test_a_night_on_duty(
     audit(page, "members")
     page.screenshot(path=shots / "04-members.png", full_page=True)
     console.close()
+
+
+MAP_WORDS = {
+    "en": {"heading": "Map", "title": "Map of ", "where": "37.0°E, in Turkey."},
+    "ja": {"heading": "地図", "title": "の地図", "where": "東経37.0度（トルコ）。"},
+}
+
+
+@pytest.mark.parametrize(
+    ("lang", "viewport"), [("en", DESKTOP), ("ja", PHONE)], ids=["en", "ja-390"]
+)
+def test_the_activation_page_maps_the_epicentre_in_its_country_and_the_nearest_stock(
+    duty: DutyProcess,
+    browser: Any,
+    embedded_broker: EmbeddedBroker,
+    lang: str,
+    viewport: dict[str, int],
+) -> None:
+    words = MAP_WORDS[lang]
+    made = activation(title="Red earthquake alert (M 7.8) in Turkey")
+    where = {"countries": ["TUR", "SYR"], "country_names": ["Turkey", "Syria"]}
+    summary = made.summary.model_copy(update={**where, "lat": 37.2, "lon": 37.0})
+    quake = made.model_copy(update={"summary": summary})
+    publish(embedded_broker.bootstrap, quake)
+    page = browser.new_context(viewport=viewport).new_page()
+    page.goto(f"{duty.url}/lang/{lang}?next=/activations/{quake.activation_id}")
+    page.fill("input[name=officer_id]", "aoki")
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form.card button[type=submit]").click()
+
+    def shown() -> bool:
+        page.goto(f"{duty.url}/activations/{quake.activation_id}")
+        return page.locator("#map-heading").count() == 1
+
+    wait_for(shown, timeout=30, every=0.3, what="the activation page with its map")
+    assert page.locator("#map-heading").inner_text() == words["heading"]
+    assert epicentre_in(page, "TUR") == {"inside": True, "affected": True}
+    assert epicentre_in(page, "SYR") == {"inside": False, "affected": True}
+    # The store in Japan is beyond the view: said in words, not drawn.
+    assert warehouses(page) == {"Adana depot": True}
+    page.locator("figure.incident-map summary").click()
+    said = page.get_by_test_id("map-text").inner_text()
+    assert words["where"] in said and "Narita centre" in said
+
+    named = announced(page)
+    assert named["role"] == "img" and named["lang"] == lang
+    assert words["title"] in named["label"][0] and words["where"] in named["label"][1]
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    audit(page, "activation with its map")
+    shots = SCREENSHOTS / f"{lang}-{viewport['width']}"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.get_by_test_id("incident-map").screenshot(path=shots / "05-incident-map.png")
+    page.context.close()

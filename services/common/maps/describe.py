@@ -21,8 +21,8 @@ def where_it_is(scene: Scene) -> str:
         if _holds(iso3, scene.point[0], scene.point[1])
     ]
     if inside:
-        return f"{at}; {word(language, 'in_country', what=what, country=inside[0])}"
-    return f"{at}; {word(language, 'offshore', what=what)}"
+        return word(language, "in_country", at=at, country=inside[0])
+    return word(language, "offshore", at=at)
 
 
 def _holds(iso3: str, lon: float, lat: float) -> bool:
@@ -81,7 +81,6 @@ def describe(scene: Scene, off_map: frozenset[str] = frozenset()) -> list[str]:
                 "answer_line",
                 organisation=mark.organisation,
                 answer=ANSWERS[language][mark.answer],
-                where="",
             )
         )
     return lines

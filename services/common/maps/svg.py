@@ -207,9 +207,7 @@ def _warehouses(scene: Scene, view: View, drawn: set[str]) -> tuple[list[str], f
             # Written on the side away from the hazard's mark, so neither hides the other.
             east = scene.point is None or view.xy(*scene.point)[0] <= x or x < view.width / 3
             out.append(
-                _text(x + 11, y + 5, label)
-                if east
-                else _text(x - 11, y + 5, label, anchor="end")
+                _text(x + 11, y + 5, label) if east else _text(x - 11, y + 5, label, anchor="end")
             )
     return out, frozenset(off)
 

@@ -32,9 +32,7 @@ def member_directory(path: Path) -> Callable[[], MemberDirectory]:
     return watched.current
 
 
-def activation_map(
-    summary: IncidentSummary, directory: MemberDirectory, language: str
-) -> DrawnMap:
+def activation_map(summary: IncidentSummary, directory: MemberDirectory, language: str) -> DrawnMap:
     """Draw an activation's map for an officer reading in `language`."""
     scene = incident_scene(summary, directory, Language(language))
     return draw(scene, ident="activation-map")
