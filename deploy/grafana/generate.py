@@ -278,6 +278,22 @@ def ops_overview() -> dict[str, Any]:
         in_range("standby_duty_transitions_total", "state, via", legend="{{state}} via {{via}}"),
     )
 
+    b.row("Retention")
+    b.add(
+        graph("Rows kept", "short", 10),
+        "Rows each table holds after the latest pruning round (README: the retention schedule).",
+        ("max by (service, table) (standby_retention_rows)", "{{service}} {{table}}"),
+    )
+    b.add(
+        graph("Rows pruned", "ops", 10),
+        "Rows the retention schedule deletes, per table.",
+        per_second("standby_retention_pruned_total", "service, table"),
+    )
+    b.add(
+        number("Members erased", width=4),
+        "Organisations and contacts gone from the directory whose personal data was erased.",
+        in_range("standby_erasures_total", legend="erased"),
+    )
     b.row("Plumbing")
     b.add(
         number("Services up", width=6)

@@ -46,6 +46,20 @@ CONSUMER_LAG = Gauge(
     "Messages of a consumed topic not yet committed by this service's consumer group.",
     ["topic"],
 )
+RETENTION_PRUNED = Counter(
+    "standby_retention_pruned_total",
+    "Rows deleted by the retention schedule, by table.",
+    ["table"],
+)
+RETENTION_ROWS = Gauge(
+    "standby_retention_rows", "Rows a table keeps, counted after each pruning round.", ["table"]
+)
+ERASURES = Counter(
+    "standby_erasures_total",
+    "Organisations and contacts gone from the member directory whose personal data was erased.",
+    ["kind"],
+)
+ERASURE_KINDS = ("organisation", "contact")
 LAG_SCRAPE_ERRORS = Counter(
     "standby_consumer_lag_errors_total", "Consumer-lag measurements that failed."
 )
@@ -69,6 +83,8 @@ def prime_topics(topics: Iterable[str]) -> None:
 def prime(service: str, topics: Iterable[str] = ()) -> None:
     """Create the zero-valued series of a service's closed label vocabularies."""
     prime_topics(topics)
+    for kind in ERASURE_KINDS:
+        ERASURES.labels(kind)
     service_metrics(service).prime()
 
 

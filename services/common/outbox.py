@@ -254,14 +254,9 @@ class OutboxRelay:
         if locked is None:
             await self._mark_published_on_sqlite(published, now)
         else:
+            # Relayed rows are deleted by the retention schedule, off this path.
             await locked.execute(
                 update(outbox).where(outbox.c.id.in_(published)).values(published_at=now)
-            )
-            await locked.execute(
-                delete(outbox).where(
-                    outbox.c.published_at.is_not(None),
-                    outbox.c.published_at < now - self.replay_window,
-                )
             )
         async with _within(locked, self.db.sessions) as session:
             depth = (
@@ -275,24 +270,16 @@ class OutboxRelay:
         return len(rows)
 
     async def _mark_published_on_sqlite(self, ids: list[int], now: datetime) -> None:
-        """Mark rows published and drop old ones, in one short transaction.
+        """Mark rows published, in one short transaction.
 
         On the direct connection, in turn with the other hot writes: a transaction through
         the session held the file's write lock across trips through a busy event loop (up to
         100 ms under a fan-out), and the notifier's send marks waited for it.
         """
         direct = self.db.direct
-        at, cutoff = direct.converter(outbox, ("published_at", "published_at"))(
-            (now, now - self.replay_window)
-        )
+        (at,) = direct.converter(outbox, ("published_at",))((now,))
         await direct.write(
-            [
-                ("UPDATE outbox SET published_at = ? WHERE id = ?", [(at, i) for i in ids]),
-                (
-                    "DELETE FROM outbox WHERE published_at IS NOT NULL AND published_at < ?",
-                    [(cutoff,)],
-                ),
-            ]
+            [("UPDATE outbox SET published_at = ? WHERE id = ?", [(at, i) for i in ids])]
         )
 
 

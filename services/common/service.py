@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,6 +17,7 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from schemas.members import MemberDirectory
 from schemas.topics import ALL_TOPICS
 from services.common import metrics
 from services.common.broker import (
@@ -27,11 +28,13 @@ from services.common.broker import (
     publish_raw,
 )
 from services.common.db import Database
+from services.common.erasure import Eraser, PersonalData
 from services.common.kafka_admin import ensure_topics, wait_for_broker
 from services.common.lag import LagMonitor
 from services.common.logs import configure_logging, get_logger, register_secrets, secret_values
 from services.common.outbox import OutboxRelay
 from services.common.production import check_production
+from services.common.retention import Pruner, Rule, common_rules
 from services.common.settings import BROKER_FILE, ServiceName, Settings
 from services.common.unit_of_work import UnitOfWork, units_of_work
 
@@ -69,6 +72,10 @@ class ServiceContext:
     epoch: str = ""
     closing: set[asyncio.Task[None]] = field(default_factory=set)
     side_routes: dict[str, Routes] = field(default_factory=dict)
+    # The service's own tables on the retention schedule (the inbox and outbox are added), and
+    # where it erases the personal data of members who left the directory.
+    retention: list[Rule] = field(default_factory=list)
+    eraser: Eraser | None = None
 
     def subscribe(
         self, topic: str, model: type[M], handler: Handler[M], *, side_group: str | None = None
@@ -81,6 +88,18 @@ class ServiceContext:
         name = f"{self.name}-{side_group}"
         self.side_routes.setdefault(name, Routes(self.settings.kafka, name)).add(
             topic, model, handler
+        )
+
+    def erase_personal_data(
+        self, places: Sequence[PersonalData], directory: Callable[[], MemberDirectory]
+    ) -> None:
+        """Erase members' personal data kept in `places` once they have left `directory`."""
+        self.eraser = Eraser(
+            self.db,
+            places,
+            directory,
+            erase_after=self.settings.retention.erase_after,
+            key=self.settings.derived_key("retention.erasure-digest"),
         )
 
     def work(self) -> AbstractAsyncContextManager[UnitOfWork]:
@@ -135,7 +154,8 @@ async def running(ctx: ServiceContext) -> AsyncIterator[ServiceContext]:
             reason="SQLite database: run one process of this service; replicas need PostgreSQL",
         )
     offline = [
-        asyncio.create_task(job(), name=getattr(job, "__name__", "job")) for job in ctx.offline
+        asyncio.create_task(job(), name=getattr(job, "__name__", "job"))
+        for job in [*ctx.offline, _pruner(ctx).run]
     ]
     current = asyncio.current_task()
 
@@ -161,6 +181,18 @@ async def running(ctx: ServiceContext) -> AsyncIterator[ServiceContext]:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await ctx.db.dispose()
+
+
+def _pruner(ctx: ServiceContext) -> Pruner:
+    """The retention schedule's job: it needs only the database, so it runs with the broker away."""
+    retention = ctx.settings.retention
+    return Pruner(
+        ctx.db,
+        [*common_rules(ctx.settings), *ctx.retention],
+        batch_size=retention.batch_size,
+        interval_s=retention.interval_s,
+        eraser=ctx.eraser,
+    )
 
 
 async def _connect(ctx: ServiceContext) -> None:

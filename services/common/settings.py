@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -196,6 +197,51 @@ class ResponseSettings(Section):
         return self.web_url or f"http://127.0.0.1:{self.web_port}"
 
 
+class RetentionSettings(Section):
+    """How long each growing table keeps its rows, and when removed members' data is erased.
+
+    Durations take seconds or ISO 8601 (`P90D`, `PT6H`); the README has the schedule.
+    """
+
+    interval_s: float = Field(
+        default=300, gt=0, description="Seconds between pruning rounds (each service)."
+    )
+    batch_size: int = Field(
+        default=500, ge=1, le=10_000, description="Rows deleted per statement and transaction."
+    )
+    deliveries: timedelta = Field(
+        default=timedelta(days=180),
+        description="Finished deliveries with their headers and bodies (notifier), and duty's copy.",
+    )
+    threads: timedelta = Field(
+        default=timedelta(days=180),
+        description="A thread's root Message-ID, kept while its incident is open and then this long.",
+    )
+    security_events: timedelta = Field(default=timedelta(days=365))
+    rollcall_audit: timedelta = Field(
+        default=timedelta(days=3 * 365),
+        description="The roll-call audit trail (response) and its timeline copy (duty).",
+    )
+    answers_after_close: timedelta = Field(
+        default=timedelta(days=365),
+        description="Roll-call answers, counted from the end of the programme (or the roll-call).",
+    )
+    inbox: timedelta = Field(default=timedelta(days=30))
+    outbox_published: timedelta = Field(
+        default=timedelta(hours=6),
+        description="Relayed outbox rows; never less than the replay window (kafka.replay_window_s).",
+    )
+    seen_events: timedelta = Field(default=timedelta(days=365))
+    spent_tokens: timedelta = Field(
+        default=timedelta(days=1), description="Spent link nonces, counted from the link's expiry."
+    )
+    erase_after: timedelta = Field(
+        default=timedelta(days=30),
+        description="An organisation or contact absent from the member directory this long has"
+        " its personal data erased from every service.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything configurable about standby, in one place."""
 
@@ -236,6 +282,7 @@ class Settings(BaseSettings):
     duty: DutySettings = DutySettings()
     runtime: RuntimeSettings = RuntimeSettings()
     response: ResponseSettings = ResponseSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_in_production(self) -> Settings:

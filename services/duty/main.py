@@ -7,9 +7,12 @@ from datetime import timedelta
 from schemas.activations import Activation
 from schemas.base import utcnow
 from schemas.deliveries import Delivery
+from schemas.members import MemberDirectory
 from schemas.responses import RollCallStep
 from schemas.topics import ACTIVATIONS, DELIVERIES, ROLLCALL
+from services.common.config_files import load_yaml_model
 from services.common.service import ServiceContext
+from services.duty import retention
 from services.duty.console.app import ConsoleDeps, create_app, serve_console
 from services.duty.console.audit import watch_rota
 from services.duty.console.maps import member_directory
@@ -70,6 +73,11 @@ async def setup(ctx: ServiceContext) -> None:
         await watch_rota(ctx.db.transaction, rota, utcnow)
 
     ctx.background.append(escalations)
+    ctx.retention.extend(retention.rules(ctx.settings.retention))
+    # Read when erasing, not at start: a duty without the member directory still pages.
+    ctx.erase_personal_data(
+        retention.PERSONAL_DATA, lambda: load_yaml_model(ctx.settings.members_file, MemberDirectory)
+    )
     # The console needs only the database: officers can acknowledge while the broker is away.
     ctx.offline.append(console)
     ctx.offline.append(rota_watch)

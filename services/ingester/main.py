@@ -11,6 +11,7 @@ from services.common.errors import ConfigError
 from services.common.logs import get_logger
 from services.common.service import ServiceContext
 from services.common.settings import IngesterSettings
+from services.ingester import retention
 from services.ingester.fetch import Fetcher
 from services.ingester.poller import Backoff, Enricher, Poller, SourceSpec
 from services.ingester.publisher import EventPublisher
@@ -147,6 +148,7 @@ async def setup(ctx: ServiceContext) -> None:
     """Register the ingester's handlers and background tasks."""
     settings = ctx.settings.ingester
     publisher = EventPublisher(ctx)
+    ctx.retention.extend(retention.rules(ctx.settings.retention))
     specs = source_specs(settings)
     if not specs:
         log.warning("no_sources_configured")

@@ -19,6 +19,7 @@ from services.common.answer_links import answer_link_signer
 from services.common.logs import get_logger
 from services.common.presence import Presence
 from services.common.service import ServiceContext
+from services.notifier import retention
 from services.notifier.chat import ChatChannel
 from services.notifier.compose import Composer
 from services.notifier.directory import DirectoryFile
@@ -171,3 +172,5 @@ async def setup(ctx: ServiceContext) -> None:
     ctx.subscribe(ACKS, AckEvent, notifier.handlers.on_ack)
     ctx.subscribe(COORDINATION, CoordinationNotice, notifier.handlers.on_coordination)
     ctx.background.append(notifier.run)
+    ctx.retention.extend(retention.rules(ctx.settings.retention))
+    ctx.erase_personal_data(retention.PERSONAL_DATA, notifier.directory.current)

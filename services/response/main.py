@@ -12,6 +12,7 @@ from schemas.topics import ACKS, ACTIVATIONS, DELIVERIES
 from services.common.answer_links import answer_link_signer
 from services.common.logs import get_logger
 from services.common.service import ServiceContext
+from services.response import retention
 from services.response.coordination import Coordinator, refresh_gauges
 from services.response.directory import Directory
 from services.response.web import WebDeps, create_app, serve_web
@@ -79,4 +80,6 @@ async def setup(ctx: ServiceContext) -> None:
         await serve_web(create_app(deps), settings.web_host, settings.web_port)
 
     ctx.background.append(reminders)
+    ctx.retention.extend(retention.rules(ctx.settings.retention))
+    ctx.erase_personal_data(retention.PERSONAL_DATA, coordinator.directory.current)
     ctx.background.append(web)

@@ -1,0 +1,238 @@
+"""The retention schedule on real databases: what may go goes, in batches; what is in flight stays."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+from prometheus_client import REGISTRY
+from sqlalchemy import Table, func, select
+
+from schemas.base import utcnow
+from services.common.db import Database
+from services.common.outbox import inbox, outbox
+from services.common.retention import Pruner, Rule, common_rules
+from services.common.settings import Settings
+from services.duty import retention as duty_retention
+from services.ingester import retention as ingester_retention
+from services.notifier import retention as notifier_retention
+from services.response import retention as response_retention
+
+NOW = utcnow()
+DAY = timedelta(days=1)
+
+
+def settings() -> Settings:
+    return Settings(_env_file=None)
+
+
+async def insert(db: Database, table: Table, *rows: dict[str, Any]) -> None:
+    async with db.transaction() as session:
+        await session.execute(table.insert(), list(rows))
+
+
+async def keys(db: Database, table: Table) -> set[Any]:
+    key = next(iter(table.primary_key.columns))
+    async with db.sessions() as session:
+        return set((await session.execute(select(key))).scalars())
+
+
+def pruner(db: Database, rules: list[Rule], batch_size: int = 500) -> Pruner:
+    return Pruner(db, rules, batch_size=batch_size, interval_s=1, pause_s=0, clock=lambda: NOW)
+
+
+def delivery(key: str, incident: str, status: str, age: timedelta, body: str) -> dict[str, Any]:
+    return {
+        "key": key,
+        "kind": "member_alert",
+        "channel": "email",
+        "activation_id": str(uuid4()),
+        "incident_id": incident,
+        "organisation_id": "org",
+        "contact_id": "c",
+        "recipient": "c@example.org",
+        "headers": b"To: c@example.org\r\n",
+        "body_id": body,
+        "status": status,
+        "attempts": 1,
+        "created_at": NOW - age,
+        "updated_at": NOW - age,
+    }
+
+
+def body(key: str, age: timedelta) -> dict[str, Any]:
+    return {"id": key, "subject": "s", "content": b"x", "created_at": NOW - age}
+
+
+async def test_the_notifier_keeps_open_work_and_open_threads_and_lets_the_rest_go(
+    databases: dict[str, Database],
+) -> None:
+    db = databases["notifier"]
+    quiet, open_, retrying = "inc-quiet", "inc-open", "inc-retrying"
+    await insert(
+        db,
+        notifier_retention.bodies,
+        body("old-unused", timedelta(hours=2)),
+        body("young-unused", timedelta(minutes=10)),  # a fan-out may be about to use it
+        body("used-by-old", 200 * DAY),
+        body("used-by-new", 200 * DAY),
+    )
+    await insert(
+        db,
+        notifier_retention.deliveries,
+        delivery("old-sent", quiet, "sent", 200 * DAY, "used-by-old"),
+        delivery("old-retrying", retrying, "retrying", 200 * DAY, "used-by-old"),
+        delivery("new-sent", open_, "sent", DAY, "used-by-new"),
+    )
+    await insert(
+        db,
+        notifier_retention.threads,
+        *(
+            {"incident_id": i, "contact_ref": "org/c", "root_message_id": f"<{i}>"}
+            | {"created_at": NOW - 200 * DAY}
+            for i in (quiet, open_)
+        ),
+    )
+    await pruner(db, notifier_retention.rules(settings().retention)).prune_once()
+    assert await keys(db, notifier_retention.deliveries) == {"old-retrying", "new-sent"}
+    assert await keys(db, notifier_retention.bodies) == {
+        "young-unused",
+        "used-by-old",  # the retrying delivery still needs it
+        "used-by-new",
+    }
+    # The open incident was mailed yesterday: its thread's root keeps the next mail threaded.
+    assert await keys(db, notifier_retention.threads) == {open_}
+
+
+def counted(name: str, table: str) -> float:
+    return REGISTRY.get_sample_value(name, {"table": table}) or 0.0
+
+
+async def test_relayed_rows_go_in_batches_and_unrelayed_ones_stay(
+    databases: dict[str, Database],
+) -> None:
+    db = databases["duty"]
+    window = timedelta(seconds=settings().kafka.replay_window_s)
+    await insert(
+        db,
+        outbox,
+        *(
+            {
+                "message_id": str(uuid4()),
+                "topic": "acks.v1",
+                "payload": b"{}",
+                "created_at": NOW - 2 * window,
+                "published_at": None if i < 5 else NOW - window - timedelta(minutes=1),
+            }
+            for i in range(1205)
+        ),
+    )
+    await insert(
+        db,
+        inbox,
+        {"message_id": "old", "topic": "acks.v1", "processed_at": NOW - 31 * DAY},
+        {"message_id": "new", "topic": "acks.v1", "processed_at": NOW - 29 * DAY},
+    )
+    before = counted("standby_retention_pruned_total", "outbox")
+    pruned = await pruner(db, common_rules(settings()), batch_size=500).prune_once()
+    assert pruned == {"outbox": 1200, "inbox": 1}
+    async with db.sessions() as session:
+        left = (
+            await session.execute(
+                select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+            )
+        ).scalar_one()
+    assert left == 5 and await keys(db, inbox) == {"new"}
+    assert counted("standby_retention_pruned_total", "outbox") - before == 1200
+    assert counted("standby_retention_rows", "outbox") == 5
+
+
+def rollcall(incident: str, closed: datetime | None, launched: datetime | None) -> dict[str, Any]:
+    return {
+        "incident_id": incident,
+        "activation_id": str(uuid4()),
+        "level": "activate",
+        "summary": {},
+        "status": "closed" if closed else "open",
+        "activated_at": NOW - 900 * DAY,
+        "opened_at": NOW - 900 * DAY,
+        "reminder_due_at": NOW - 900 * DAY,
+        "closed_at": closed,
+        "launched_at": launched,
+        "programme": {"duration_months": 6} if launched else None,
+    }
+
+
+def answer(incident: str) -> dict[str, Any]:
+    return {
+        "answer_id": str(uuid4()),
+        "incident_id": incident,
+        "organisation_id": "org",
+        "answer": "can_deploy",
+        "sectors": [],
+        "via": "link",
+        "answered_at": NOW - 800 * DAY,
+    }
+
+
+async def test_answers_go_a_year_after_their_programme_ends_and_old_trails_go(
+    databases: dict[str, Database],
+) -> None:
+    db = databases["response"]
+    stood_down, running, open_ = "inc-stood-down", "inc-programme", "inc-open"
+    await insert(
+        db,
+        response_retention.rollcalls,
+        rollcall(stood_down, NOW - 400 * DAY, None),
+        # Launched 400 days ago for 6 months: it ended ~214 days ago, less than a year.
+        rollcall(running, NOW - 400 * DAY, NOW - 400 * DAY),
+        rollcall(open_, None, None),
+    )
+    await insert(db, response_retention.answers, *(answer(i) for i in (stood_down, running, open_)))
+    await insert(
+        db,
+        response_retention.audit,
+        *(
+            {"incident_id": open_, "action": "opened", "via": "system", "detail": {}, "at": at}
+            for at in (NOW - 4 * 365 * DAY, NOW - DAY)
+        ),
+    )
+    await pruner(db, response_retention.rules(settings().retention)).prune_once()
+    async with db.sessions() as session:
+        kept = set(
+            (await session.execute(select(response_retention.answers.c.incident_id))).scalars()
+        )
+    assert kept == {running, open_}
+    assert len(await keys(db, response_retention.audit)) == 1
+
+
+async def test_duty_and_ingester_tables_go_by_age(databases: dict[str, Database]) -> None:
+    duty, ingester = databases["duty"], databases["ingester"]
+    await insert(
+        duty,
+        duty_retention.spent_tokens,
+        {"nonce": "expired-2-days", "expires_at": NOW - 2 * DAY, "spent_at": NOW - 3 * DAY},
+        # Still refused for its nonce, not its age: it must stay.
+        {"nonce": "expired-1-hour", "expires_at": NOW - timedelta(hours=1), "spent_at": NOW},
+    )
+    await insert(
+        duty,
+        duty_retention.security_events,
+        {"at": NOW - 400 * DAY, "kind": "login_failed"},
+        {"at": NOW - DAY, "kind": "login_failed"},
+    )
+    await insert(
+        ingester,
+        ingester_retention.seen_events,
+        *(
+            {"key": k, "version": "1", "fingerprint": "f"}
+            | {"first_seen_at": NOW - age, "published_at": NOW - age, "publish_count": 1}
+            for k, age in (("old", 400 * DAY), ("new", 30 * DAY))
+        ),
+    )
+    await pruner(duty, duty_retention.rules(settings().retention)).prune_once()
+    await pruner(ingester, ingester_retention.rules(settings().retention)).prune_once()
+    assert await keys(duty, duty_retention.spent_tokens) == {"expired-1-hour"}
+    assert len(await keys(duty, duty_retention.security_events)) == 1
+    assert await keys(ingester, ingester_retention.seen_events) == {"new"}
