@@ -23,6 +23,7 @@ ALLOWED_LABELS = {"topic", "outcome", "source", "reason", "field", "level", "haz
     "via",
     "process",  # the supervisor's roles: broker, smtp-sink and the services
     "answer",
+    "table",  # the tables on the retention schedule, named in the services' code
 }
 
 
