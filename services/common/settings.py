@@ -200,7 +200,7 @@ class ResponseSettings(Section):
 class RetentionSettings(Section):
     """How long each growing table keeps its rows, and when removed members' data is erased.
 
-    Durations take seconds or ISO 8601 (`P90D`, `PT6H`); the README has the schedule.
+    Durations take ISO 8601 (`P90D`, `PT6H`, `PT2S`) or `HH:MM:SS`; the README has the schedule.
     """
 
     interval_s: float = Field(

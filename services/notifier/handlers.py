@@ -164,6 +164,12 @@ class Handlers:
             async with self.ctx.work() as work:
                 await work.claim(ack)
                 return
+        await self._tell(ack, notice)
+        # Closed: the incident's delivery log may go on the retention schedule from now.
+        async with self.ctx.db.transaction() as session:
+            await store.close_incident(session, str(ack.incident_id), utcnow())
+
+    async def _tell(self, ack: AckEvent, notice: Notice) -> None:
         directory = self.directory.current()
         incident_id = str(ack.incident_id)
         async with self.ctx.db.sessions() as session:

@@ -42,7 +42,10 @@ class DeliveryRow(Base):
     # The process (`Presence.id`) sending or due to retry it; a dead owner's rows are orphans.
     owner: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_incident_created", "incident_id", "created_at"),
+    )
 
 
 class BodyRow(Base):
@@ -81,3 +84,16 @@ class PreferenceRow(Base):
     paused_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     unsubscribed: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ClosedIncident(Base):
+    """An incident an acknowledgement closed (launched or stood down): its delivery log may go.
+
+    Mail about it after `closed_at` (a re-alert) opens it again; the retention schedule reads
+    both (`services/notifier/retention.py`).
+    """
+
+    __tablename__ = "closed_incidents"
+
+    incident_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

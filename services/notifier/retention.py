@@ -8,11 +8,17 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Table, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schemas.deliveries import DeliveryStatus
+from schemas.deliveries import DeliveryKind, DeliveryStatus
 from services.common.erasure import PersonalData
-from services.common.retention import Rule, older_than
+from services.common.retention import Rule
 from services.common.settings import RetentionSettings
-from services.notifier.models import BodyRow, DeliveryRow, PreferenceRow, ThreadRow
+from services.notifier.models import (
+    BodyRow,
+    ClosedIncident,
+    DeliveryRow,
+    PreferenceRow,
+    ThreadRow,
+)
 
 # A body is written in the transaction of its first deliveries: one younger than this may be
 # about to be used again by a fan-out in progress, whatever references it now.
@@ -23,6 +29,7 @@ deliveries = cast(Table, DeliveryRow.__table__)
 bodies = cast(Table, BodyRow.__table__)
 threads = cast(Table, ThreadRow.__table__)
 preferences = cast(Table, PreferenceRow.__table__)
+closed_incidents = cast(Table, ClosedIncident.__table__)
 
 
 def _unused_body(now: datetime) -> ColumnElement[bool]:
@@ -30,31 +37,66 @@ def _unused_body(now: datetime) -> ColumnElement[bool]:
     return (bodies.c.created_at < now - BODY_GRACE) & ~used
 
 
+def _open(now: datetime, retention: RetentionSettings, incident: Any) -> ColumnElement[bool]:
+    """Whether an incident is open: the notifier still follows it up from its delivery log.
+
+    The notifier tells whoever it alerted about the launch or stand-down (`told_contacts`), and
+    replies in the alert's thread: an incident is open until an acknowledgement closes it,
+    opens again with a new alert after that, and one nobody closes counts as open while it was
+    mailed about within `threads`.
+    """
+    later = deliveries.alias("later")
+    closed = exists().where(
+        closed_incidents.c.incident_id == incident,
+        closed_incidents.c.closed_at < now - retention.deliveries,
+        ~exists().where(
+            later.c.incident_id == incident,
+            later.c.kind == DeliveryKind.MEMBER_ALERT.value,
+            later.c.created_at > closed_incidents.c.closed_at,
+        ),
+    )
+    recent = deliveries.alias("recent")
+    mailed = exists().where(
+        recent.c.incident_id == incident, recent.c.created_at >= now - retention.threads
+    )
+    return ~closed & mailed
+
+
 def rules(retention: RetentionSettings) -> list[Rule]:
-    """Finished deliveries (their headers with them), bodies nobody uses, threads gone quiet."""
+    """Finished deliveries of closed incidents (headers with them), unused bodies, quiet threads."""
+
+    async def finished_and_closed(_: AsyncSession, now: datetime) -> ColumnElement[bool]:
+        return (
+            deliveries.c.status.in_(_FINISHED)
+            & (deliveries.c.created_at < now - retention.deliveries)
+            & (
+                deliveries.c.incident_id.is_(None)
+                | ~_open(now, retention, deliveries.c.incident_id)
+            )
+        )
 
     async def unused_bodies(_: AsyncSession, now: datetime) -> ColumnElement[bool]:
         return _unused_body(now)
 
     async def quiet_threads(_: AsyncSession, now: datetime) -> ColumnElement[bool]:
-        # A thread's root keeps later mail of its incident in the thread: it stays while the
-        # incident is open, i.e. while the incident was mailed about within `threads`.
+        # A thread's root keeps later mail of its incident in the thread (a re-alert after a
+        # stand-down too): it stays while the incident was mailed about within `threads`.
         since = now - retention.threads
         mailed = exists().where(
             deliveries.c.incident_id == threads.c.incident_id, deliveries.c.created_at >= since
         )
         return (threads.c.created_at < since) & ~mailed
 
+    async def closed_long_ago(_: AsyncSession, now: datetime) -> ColumnElement[bool]:
+        # Its deliveries are gone by then: nothing left to follow up.
+        gone = ~exists().where(deliveries.c.incident_id == closed_incidents.c.incident_id)
+        return (closed_incidents.c.closed_at < now - retention.threads) & gone
+
     return [
-        Rule(
-            deliveries,
-            older_than(
-                deliveries.c.created_at, retention.deliveries, deliveries.c.status.in_(_FINISHED)
-            ),
-            "deliveries",
-        ),
+        Rule(deliveries, finished_and_closed, "deliveries"),
         Rule(bodies, unused_bodies, "deliveries"),
         Rule(threads, quiet_threads, "threads"),
+        Rule(closed_incidents, closed_long_ago, "threads"),
     ]
 
 

@@ -15,7 +15,7 @@ from services.common.db import upsert
 from services.common.direct import DirectConnection
 from services.common.presence import Presence
 from services.notifier.jobs import Job, Outcome
-from services.notifier.models import BodyRow, DeliveryRow, ThreadRow
+from services.notifier.models import BodyRow, ClosedIncident, DeliveryRow, ThreadRow
 
 OPEN_STATUSES = (DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value)
 HOT_LEASE = timedelta(minutes=5)
@@ -201,6 +201,14 @@ async def add_threads(session: AsyncSession, incident_id: str, roots: dict[str, 
             }
             for ref, root in roots.items()
         ],
+    )
+
+
+async def close_incident(session: AsyncSession, incident_id: str, at: datetime) -> None:
+    """Note that an acknowledgement closed an incident (its notices are recorded by now)."""
+    stmt = upsert(session, ClosedIncident).values(incident_id=incident_id, closed_at=at)
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=["incident_id"], set_={"closed_at": at})
     )
 
 

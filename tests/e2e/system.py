@@ -188,7 +188,9 @@ def gdacs_feed(events: list[ScenarioEvent]) -> Iterator[GdacsFeed]:
         yield feed
 
 
-def fed_system(tmp_path: Path, members_yaml: str, feed_url: str) -> System:
+def fed_system(
+    tmp_path: Path, members_yaml: str, feed_url: str, env: dict[str, str] | None = None
+) -> System:
     """A system polling `feed_url` every second, with `members_yaml` as its member directory."""
     members = tmp_path / "members.yaml"
     members.write_text(members_yaml, encoding="utf-8")
@@ -198,6 +200,7 @@ def fed_system(tmp_path: Path, members_yaml: str, feed_url: str) -> System:
             "STANDBY_MEMBERS_FILE": str(members),
             "STANDBY_INGESTER__GDACS_RSS_URL": feed_url,
             "STANDBY_INGESTER__GDACS_RSS_INTERVAL_S": "1",
+            **(env or {}),
         },
     )
 

@@ -65,11 +65,12 @@ def body(key: str, age: timedelta) -> dict[str, Any]:
     return {"id": key, "subject": "s", "content": b"x", "created_at": NOW - age}
 
 
-async def test_the_notifier_keeps_open_work_and_open_threads_and_lets_the_rest_go(
+async def test_the_notifier_keeps_open_work_open_incidents_and_open_threads_and_lets_the_rest_go(
     databases: dict[str, Database],
 ) -> None:
     db = databases["notifier"]
     quiet, open_, retrying = "inc-quiet", "inc-open", "inc-retrying"
+    closed, closing = "inc-closed", "inc-closing"
     await insert(
         db,
         notifier_retention.bodies,
@@ -84,6 +85,17 @@ async def test_the_notifier_keeps_open_work_and_open_threads_and_lets_the_rest_g
         delivery("old-sent", quiet, "sent", 200 * DAY, "used-by-old"),
         delivery("old-retrying", retrying, "retrying", 200 * DAY, "used-by-old"),
         delivery("new-sent", open_, "sent", DAY, "used-by-new"),
+        # Its incident was mailed yesterday: the launch notice will be sent to whoever this
+        # told, so the old alert stays.
+        delivery("open-old-sent", open_, "sent", 200 * DAY, "used-by-new"),
+        delivery("closed-old-sent", closed, "sent", 200 * DAY, "used-by-new"),
+        delivery("closed-recently-sent", closing, "sent", 20 * DAY, "used-by-new"),
+    )
+    await insert(
+        db,
+        notifier_retention.closed_incidents,
+        {"incident_id": closed, "closed_at": NOW - 190 * DAY},
+        {"incident_id": closing, "closed_at": NOW - 10 * DAY},
     )
     await insert(
         db,
@@ -94,8 +106,14 @@ async def test_the_notifier_keeps_open_work_and_open_threads_and_lets_the_rest_g
             for i in (quiet, open_)
         ),
     )
-    await pruner(db, notifier_retention.rules(settings().retention)).prune_once()
-    assert await keys(db, notifier_retention.deliveries) == {"old-retrying", "new-sent"}
+    retention = settings().retention.model_copy(update={"deliveries": 15 * DAY})
+    await pruner(db, notifier_retention.rules(retention)).prune_once()
+    assert await keys(db, notifier_retention.deliveries) == {
+        "old-retrying",
+        "new-sent",
+        "open-old-sent",
+        "closed-recently-sent",  # closed 10 days ago, the schedule says 15
+    }
     assert await keys(db, notifier_retention.bodies) == {
         "young-unused",
         "used-by-old",  # the retrying delivery still needs it
