@@ -23,6 +23,10 @@ RUN /opt/venv/bin/pip install --no-deps . \
 
 # --- runtime: the virtual environment, the example configuration, a non-root user ------------
 FROM ${PYTHON_IMAGE} AS runtime
+# Fonts for the labels of the incident map a member alert carries as a PNG (decision 0704).
+RUN apt-get update -qq \
+    && apt-get install -y -qq --no-install-recommends fonts-dejavu-core fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 standby \
     && useradd --system --uid 10001 --gid standby --home-dir /app --shell /usr/sbin/nologin standby
 COPY --from=build /opt/venv /opt/venv

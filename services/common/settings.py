@@ -262,7 +262,8 @@ class Settings(BaseSettings):
     var_dir: Path = Path("var")
     members_file: Path = Field(
         default=Path("deploy/members.example.yaml"),
-        description="The member directory: read by triage (presence) and the notifier (recipients).",
+        description="The member directory: read by triage (presence), the notifier (recipients), "
+        "response (roll-call) and duty (incident maps).",
     )
     database_url: str | None = Field(
         default=None,

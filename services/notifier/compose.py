@@ -65,7 +65,9 @@ class Composer:
         smtp = settings.smtp
         self.sender = Address(display_name=smtp.from_name, addr_spec=smtp.from_address)
         self._bodies: dict[tuple[Rendered, str | None], MailBody] = {}
-        self._frames: dict[tuple[str, Language, str | None, tuple[str, str]], BodyFrame] = {}
+        self._frames: dict[
+            tuple[str, Language, str | None, tuple[str, str], str | None], BodyFrame
+        ] = {}
 
     def compose(
         self,
@@ -158,7 +160,8 @@ class Composer:
         # Only the parts are the recipient's own: the headers and framing are built once.
         text, html = encode_part(message.text, True), encode_part(message.html, True)
         ctes = (text.cte, html.cte)
-        key = (message.subject, message.language, reply_to, ctes)
+        picture = message.image.cid if message.image else None
+        key = (message.subject, message.language, reply_to, ctes, picture)
         frame = self._frames.get(key)
         if frame is None:
             if len(self._frames) >= 16:

@@ -28,6 +28,7 @@ from services.notifier.compose import EVERY_CHANNEL, Batch, Composer, Target
 from services.notifier.directory import DirectoryFile, regions_of
 from services.notifier.dispatcher import Dispatcher
 from services.notifier.jobs import Job
+from services.notifier.map_image import alert_images
 from services.notifier.officers import OfficerFile
 from services.notifier.personal import Personaliser
 from services.notifier.preference_store import all_preferences
@@ -77,9 +78,10 @@ class Handlers:
             ):
                 language = preference.language or r.contact.language
                 targets.append(_member_target(r.organisation, r.contact, language))
+        images = await alert_images(summary, {t.language for t in targets})
         rendered = {
-            lang: self.renderer.member_alert(lang, activation, directory.secretariat)
-            for lang in {t.language for t in targets}
+            lang: self.renderer.member_alert(lang, activation, directory.secretariat, image)
+            for lang, image in images.items()
         }
         await self._deliver(
             activation,

@@ -24,6 +24,7 @@ from email.utils import format_datetime, formataddr
 
 from schemas.base import utcnow
 from services.common.errors import DeliveryError
+from services.notifier.map_image import InlineImage
 from services.notifier.rendering import Rendered
 
 _POLICY = policy.SMTP
@@ -136,11 +137,34 @@ def build_body(
         message["Reply-To"] = check_address(reply_to)
     message["Subject"] = rendered.subject
     message["MIME-Version"] = "1.0"
-    message.set_content(rendered.text, subtype="plain", charset="utf-8", cte=text_cte)
-    message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte=html_cte)
+    texts = message if rendered.image is None else EmailMessage(policy=_POLICY)
+    texts.set_content(rendered.text, subtype="plain", charset="utf-8", cte=text_cte)
+    texts.add_alternative(rendered.html, subtype="html", charset="utf-8", cte=html_cte)
+    if rendered.image is not None:
+        _relate(message, texts, rendered.image)
     # After the content: set_content drops every Content-* header set before it.
     message["Content-Language"] = rendered.language.value
     return MailBody(subject=rendered.subject, content=message.as_bytes(policy=_POLICY))
+
+
+def _relate(message: EmailMessage, texts: EmailMessage, image: InlineImage) -> None:
+    """Make the message multipart/related: the text alternatives, then the picture the HTML
+    shows by its Content-ID. The alternatives stay one part, whole, so `seven_bit` and the
+    frames find them as in a message without a picture."""
+    del texts["MIME-Version"]
+    picture = EmailMessage(policy=_POLICY)
+    picture.set_content(
+        image.png,
+        maintype="image",
+        subtype="png",
+        cid=f"<{image.cid}>",
+        filename="map.png",
+        disposition="inline",
+    )
+    del picture["MIME-Version"]
+    message.set_type("multipart/related")
+    message.attach(texts)
+    message.attach(picture)
 
 
 _BASE64_LINE = re.compile(rb".{1,76}", re.DOTALL)
@@ -179,6 +203,8 @@ class BodyFrame:
     head: bytes
     middle: bytes
     tail: bytes
+    #: Every boundary of the body (with a picture, the related part's and the alternatives').
+    boundaries: tuple[bytes, ...] = ()
 
     @classmethod
     def build(
@@ -193,15 +219,15 @@ class BodyFrame:
         text_hole, html_hole = _encoded(_TEXT_HOLE, ctes[0]), _encoded(_HTML_HOLE, ctes[1])
         head, rest = content.split(text_hole)
         middle, tail = rest.split(html_hole)
-        found = _BOUNDARY.search(content)
-        assert found is not None, "a multipart body has a boundary"
-        return cls(rendered.subject, ctes, found.group(1), head, middle, tail)
+        found = _BOUNDARY.findall(content)
+        assert found, "a multipart body has a boundary"
+        return cls(rendered.subject, ctes, found[0], head, middle, tail, tuple(found))
 
     def fill_parts(self, text: Part, html: Part) -> MailBody | None:
         """The body with parts already encoded in the frame's encodings; None: build it whole."""
         assert (text.cte, html.cte) == self.ctes, "a frame is filled in its own encodings"
-        if self.boundary in text.payload or self.boundary in html.payload:
-            return None  # 7bit text that happens to hold the boundary: the stdlib picks another
+        if any(b in text.payload or b in html.payload for b in self.boundaries):
+            return None  # 7bit text that happens to hold a boundary: the stdlib picks another
         return MailBody(
             subject=self.subject,
             content=b"".join((self.head, text.payload, self.middle, html.payload, self.tail)),

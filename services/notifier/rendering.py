@@ -7,7 +7,7 @@ only its headers (see `mime.py`), which keeps 5,000 recipients as cheap as 5.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from schemas.vocabulary import HAZARD_WORDS, LEVEL_WORDS
 from services.common.errors import StandbyError
 from services.notifier.coordination_words import COORDINATION_ASKS, COORDINATION_WORDS
 from services.notifier.countries import country_name
+from services.notifier.map_image import InlineImage
 from services.notifier.personal import MARKER
 from services.notifier.wording import (
     ASKS,
@@ -42,13 +43,15 @@ class RenderError(StandbyError):
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """One message in one language: subject, plain text, HTML, and the short chat text."""
+    """One message in one language: subject, plain text, HTML, and the short chat text;
+    a member alert also carries its incident map, shown inline by the HTML."""
 
     language: Language
     subject: str
     text: str
     html: str
     chat: str
+    image: InlineImage | None = None
 
 
 def subject_line(language: Language, word: str, summary: IncidentSummary) -> str:
@@ -97,7 +100,11 @@ class Renderer:
         return len(names)
 
     def member_alert(
-        self, language: Language, activation: Activation, secretariat: Secretariat | None
+        self,
+        language: Language,
+        activation: Activation,
+        secretariat: Secretariat | None,
+        image: InlineImage | None = None,
     ) -> Rendered:
         """Render the alert a member receives when an incident reaches a level."""
         word = LEVEL_WORDS[language][activation.level]
@@ -117,10 +124,12 @@ class Renderer:
             "secretariat": _secretariat(language, secretariat),
             "preferences_url": self._preferences_url(language),
             "personal_marker": MARKER,
+            "map": image,
         }
-        return self._render(
+        rendered = self._render(
             "alert", language, subject_line(language, word, activation.summary), context
         )
+        return replace(rendered, image=image) if image is not None else rendered
 
     def page(self, language: Language, page: Page) -> Rendered:
         """Render the page a duty officer receives."""

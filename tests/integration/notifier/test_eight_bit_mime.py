@@ -1,4 +1,5 @@
-"""Text parts go as raw UTF-8 (8bit) to a server with 8BITMIME, and base64 to one without."""
+"""Text parts go as raw UTF-8 (8bit) to a server with 8BITMIME, and base64 to one without;
+the incident map goes beside them as a PNG the HTML shows by its Content-ID, either way."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from services.common.answer_links import AnswerLinkSigner
 from services.common.config_files import load_yaml_model
 from services.common.settings import SmtpSettings
 from services.notifier.compose import Target
+from services.notifier.map_image import InlineImage, alert_image
 from services.notifier.personal import MARKER, Personal, Personaliser
 from services.notifier.rendering import Renderer
 from services.notifier.smtp_pool import SmtpPool
@@ -82,14 +85,18 @@ def _activation() -> Activation:
     return red_quake_activation(NOW, title=title)
 
 
-def _jobs_and_texts() -> tuple[list[Any], dict[str, str]]:
+def _jobs_and_texts() -> tuple[list[Any], dict[str, str], dict[Language, InlineImage]]:
     """Each reader's email job (own answer links and matches) and the text it should read."""
     directory = load_yaml_model(EXAMPLE, MemberDirectory)
     renderer = Renderer()
     signer = AnswerLinkSigner(b"k" * 32, timedelta(days=7))
     personaliser = Personaliser(renderer.env, signer, "https://console.example", lambda: NOW)
     act = _activation()
-    rendered = {lang: renderer.member_alert(lang, act, directory.secretariat) for lang in READERS}
+    images = {lang: alert_image(act.summary, lang) for lang in READERS}
+    rendered = {
+        lang: renderer.member_alert(lang, act, directory.secretariat, images[lang])
+        for lang in READERS
+    }
     targets: list[Target] = []
     texts: dict[str, str] = {}
     for language, (org_id, contact_id) in READERS.items():
@@ -107,14 +114,14 @@ def _jobs_and_texts() -> tuple[list[Any], dict[str, str]]:
         j for j in alert_jobs(act, targets, rendered, "alert:8bit") if j.channel is Channel.EMAIL
     ]
     assert len(jobs) == len(READERS)
-    return jobs, texts
+    return jobs, texts, images
 
 
 @pytest.mark.parametrize("eight_bit", [True, False], ids=["8bitmime", "without-8bitmime"])
 async def test_the_text_read_is_the_text_rendered_with_and_without_8bitmime(
     eight_bit: bool,
 ) -> None:
-    jobs, texts = _jobs_and_texts()
+    jobs, texts, images = _jobs_and_texts()
     # The bodies are composed once in 8bit; the pool picks the form per connection.
     assert all(not job.payload.isascii() for job in jobs)
     port = free_port()
@@ -144,3 +151,12 @@ async def test_the_text_read_is_the_text_rendered_with_and_without_8bitmime(
         assert content == "\n".join(texts[recipient].splitlines()) + "\n"
         html = mail.get_body(("html",))
         assert html is not None and "/respond/" in html.get_content()
+        # The map: a PNG beside the alternatives, shown by the HTML, with words for it.
+        assert mail.get_content_type() == "multipart/related"
+        [picture] = [p for p in mail.iter_parts() if p.get_content_type() == "image/png"]
+        image = images[Language.JA if recipient.endswith(".jp") else Language.EN]
+        assert picture["Content-ID"] == f"<{image.cid}>"
+        assert picture.get_content() == image.png
+        assert f'src="cid:{image.cid}"' in html.get_content()
+        assert f'alt="{image.alt}"' in unescape(html.get_content())
+        assert ("震源" if image is images[Language.JA] else "Epicentre") in image.alt

@@ -1,0 +1,89 @@
+"""Incident maps: what drawing one costs beside what a page or an alert already costs.
+
+In one process, on the example directory and a red earthquake in the Philippines:
+- the board's/console's SVG (scene + drawing) against rendering the member alert's
+  templates (both languages), the work every alert already does;
+- the mail's PNG (drawing + rasterising at 480 px) against the same baseline;
+- the bytes a member alert grows by when it carries the map, from its composed body.
+Medians of repeated runs; the ratios are what to compare across machines.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.support import REPO, red_activation
+from schemas.members import Language, MemberDirectory
+from services.common.config_files import load_yaml_model
+from services.common.maps.scene import incident_scene
+from services.common.maps.svg import draw
+from services.common.maps.world import world
+from services.notifier.map_image import alert_image
+from services.notifier.mime import build_body
+from services.notifier.rendering import Renderer
+
+EXAMPLE = REPO / "deploy" / "members.example.yaml"
+ROUNDS = 30
+
+
+def _median_ms(work: Callable[[], object], rounds: int = ROUNDS) -> float:
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        work()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    from email.headerregistry import Address
+
+    directory = load_yaml_model(Path(EXAMPLE), MemberDirectory)
+    activation = red_activation()
+    summary = activation.summary
+    renderer = Renderer()
+    renderer.preload()
+    started = time.perf_counter()
+    world()
+    print(f"outlines decoded once per process: {(time.perf_counter() - started) * 1000:.0f} ms")
+
+    def baseline() -> None:
+        for language in Language:
+            renderer.member_alert(language, activation, directory.secretariat)
+
+    def svg() -> None:
+        for language in Language:
+            draw(incident_scene(summary, directory, language))
+
+    def png() -> None:
+        for language in Language:
+            alert_image(summary, language)
+
+    base = _median_ms(baseline)
+    drawn = _median_ms(svg)
+    rastered = _median_ms(png, rounds=10)
+    print(f"baseline: member alert templates, ja + en   {base:8.2f} ms")
+    print(f"map SVG (scene + drawing), ja + en           {drawn:8.2f} ms  {drawn / base:6.1f}x")
+    print(
+        f"mail PNG (drawing + 480 px raster), ja + en  {rastered:8.2f} ms  {rastered / base:6.1f}x"
+    )
+
+    sender = Address("standby", addr_spec="standby@example.org")
+    for language in Language:
+        image = alert_image(summary, language)
+        bare = renderer.member_alert(language, activation, directory.secretariat)
+        mapped = renderer.member_alert(language, activation, directory.secretariat, image)
+        plain = len(build_body(bare, sender, eightbit=True).content)
+        carried = len(build_body(mapped, sender, eightbit=True).content)
+        print(
+            f"member alert ({language.value}): {plain:,} bytes without the map, "
+            f"{carried:,} with it (+{carried - plain:,}; PNG {len(image.png):,} bytes, "
+            f"{image.width}x{image.height})"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""The incident map a member alert carries: one small PNG per language, shown inline.
+
+Every member reading one language gets the same picture (the incident, its area and the
+affected countries shaded by alert): one render per activation and language keeps the
+fan-out as fast as before, and a member's own plans and stock stay in its own text block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import struct
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from schemas.activations import IncidentSummary
+from schemas.members import Language, MemberDirectory
+from services.common.logs import get_logger
+from services.common.maps.png import MapRenderError, to_png
+from services.common.maps.scene import incident_scene
+from services.common.maps.svg import draw
+
+log = get_logger(__name__)
+
+WIDTH = 480  # a mail column; ~7 KB as PNG
+
+
+@dataclass(frozen=True, slots=True)
+class InlineImage:
+    """A picture the HTML part shows by its Content-ID, with its text alternative."""
+
+    cid: str
+    png: bytes
+    alt: str
+    width: int
+    height: int
+
+
+def alert_image(summary: IncidentSummary, language: Language) -> InlineImage:
+    """Draw and rasterise the incident's map for readers of `language`."""
+    drawn = draw(incident_scene(summary, MemberDirectory(), language), ident="mail-map")
+    png = to_png(drawn.svg, WIDTH)
+    width, height = struct.unpack(">II", png[16:24])  # the PNG's IHDR chunk
+    # Named by its bytes: a redelivered alert is byte for byte the same message.
+    cid = f"map-{hashlib.sha256(png).hexdigest()[:20]}@standby"
+    return InlineImage(cid, png, " ".join(drawn.lines), width, height)
+
+
+async def alert_images(
+    summary: IncidentSummary, languages: Iterable[Language]
+) -> dict[Language, InlineImage | None]:
+    """The map for each language, drawn off the event loop; a map that fails is left out
+    (the alert goes without it) and logged, never holding the alert back."""
+    images: dict[Language, InlineImage | None] = {}
+    for language in languages:
+        try:
+            images[language] = await asyncio.to_thread(alert_image, summary, language)
+        except MapRenderError as err:
+            log.error("alert_map_not_drawn", language=language.value, error=str(err))
+            images[language] = None
+    return images
