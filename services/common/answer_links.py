@@ -1,8 +1,8 @@
 """Roll-call answer links: signed, expiring, bound to one organisation, contact and incident.
 
 The notifier issues them (one per contact in every member alert and reminder); the response
-service checks them. Both hold only this module and the key derived from the one configured
-secret, so neither imports the other. Signing and checking are pure: the clock is passed in.
+service checks them. Both hold only this module and the answer key (services/common/keys.py),
+so neither imports the other. Signing and checking are pure: the clock is passed in.
 A link is not single-use: an organisation may change its answer until the programme launches.
 """
 
@@ -16,7 +16,7 @@ from uuid import UUID
 
 from itsdangerous import BadSignature
 
-from services.common.signed_tokens import LinkRefusedError, TokenSerializer, expired
+from services.common.signed_tokens import Keys, LinkRefusedError, TokenSerializer, expired
 
 ANSWER_PATH = "/respond"
 
@@ -47,7 +47,7 @@ class AnswerGrant:
 class AnswerLinkSigner:
     """Issue and check answer-link tokens with one key."""
 
-    def __init__(self, key: bytes, ttl: timedelta) -> None:
+    def __init__(self, key: Keys, ttl: timedelta) -> None:
         self._tokens = TokenSerializer(key, "standby.response.answer-link", ttl)
         self.ttl = ttl
 
@@ -100,5 +100,5 @@ class AnswerLinkSigner:
         return f"{base}?answer={answer}" if answer else base
 
 
-def answer_link_signer(key: bytes, ttl_hours: float) -> AnswerLinkSigner:
+def answer_link_signer(key: Keys, ttl_hours: float) -> AnswerLinkSigner:
     return AnswerLinkSigner(key, timedelta(hours=ttl_hours))

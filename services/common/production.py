@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from services.common.errors import ConfigError
+from services.common.keys import key_problems
 from services.common.settings import ServiceName, Settings
 
 # Every password this repository publishes (README, the example rota, tests).
@@ -29,7 +30,7 @@ FILES_READ: dict[ServiceName, tuple[str, ...]] = {
     "ingester": (),
     "triage": ("members",),
     "notifier": ("members", "rota"),
-    "duty": ("rota",),
+    "duty": ("rota", "members"),  # members: the incident maps
     "response": ("members",),
 }
 
@@ -40,6 +41,7 @@ def check_production(settings: Settings, service: ServiceName) -> None:
         return
     paths = {"members": settings.members_file, "rota": settings.duty.rota_file}
     problems = [p for what in FILES_READ[service] for p in file_problems(paths[what], what)]
+    problems += key_problems(settings, service)
     if problems:
         raise ConfigError(
             "production refuses to start:\n  "

@@ -140,10 +140,6 @@ class NotifierSettings(Section):
         default="http://127.0.0.1:8082",
         description="The address members open their preference pages at (List-Unsubscribe).",
     )
-    preferences_key: SecretStr | None = Field(
-        default=None,
-        description="Signs preference links. Unset: derived from the duty signing key.",
-    )
 
 
 class DutySettings(Section):
@@ -152,7 +148,11 @@ class DutySettings(Section):
     console_host: str = "127.0.0.1"
     console_port: int = 8080
     public_url: str = "http://127.0.0.1:8080"
-    signing_key: SecretStr = SecretStr(_PLACEHOLDER_KEY)
+    signing_key: SecretStr = Field(
+        default=SecretStr(_PLACEHOLDER_KEY),
+        description="Development only: every purpose key not set under `keys` is derived from"
+        " it. Production refuses it; set STANDBY_KEYS__* per service instead.",
+    )
     link_ttl_hours: float = Field(default=24, gt=0)
     timezone: str = "Asia/Tokyo"
     escalation_tick_s: float = Field(default=1.0, gt=0)
@@ -161,6 +161,31 @@ class DutySettings(Section):
         description="Comma-separated addresses or networks of reverse proxies whose"
         " X-Forwarded-For / X-Forwarded-Proto the console believes (default: none).",
     )
+
+
+class KeySettings(Section):
+    """One secret per purpose (services/common/keys.py): each service is given only the ones
+    it uses. `<purpose>_previous` lists retired keys, comma-separated, still accepted when
+    checking so the links already mailed keep working until they expire."""
+
+    acknowledge: SecretStr | None = Field(
+        default=None, description="Duty: officers' acknowledge links and console cookies."
+    )
+    acknowledge_previous: SecretStr = SecretStr("")
+    answer: SecretStr | None = Field(
+        default=None, description="Members' answer links: the notifier signs, response checks."
+    )
+    answer_previous: SecretStr = SecretStr("")
+    preference: SecretStr | None = Field(
+        default=None, description="Members' preference links (notifier)."
+    )
+    preference_previous: SecretStr = SecretStr("")
+    officer_identity: SecretStr | None = Field(
+        default=None,
+        description="The officer the console vouches for to the pages it forwards (duty signs,"
+        " response checks).",
+    )
+    officer_identity_previous: SecretStr = SecretStr("")
 
 
 class RuntimeSettings(Section):
@@ -284,28 +309,7 @@ class Settings(BaseSettings):
     runtime: RuntimeSettings = RuntimeSettings()
     response: ResponseSettings = ResponseSettings()
     retention: RetentionSettings = RetentionSettings()
-
-    @model_validator(mode="after")
-    def _no_placeholder_secrets_in_production(self) -> Settings:
-        key = self.duty.signing_key.get_secret_value()
-        # An empty or short key is as guessable as the placeholder (compose passes "" when unset).
-        if self.environment == "production" and (key == _PLACEHOLDER_KEY or len(key) < 32):
-            raise ValueError(
-                "STANDBY_DUTY__SIGNING_KEY must be set to a real secret of at least 32 characters"
-                " in production (e.g. `openssl rand -hex 32`)"
-            )
-        return self
-
-    def preferences_key(self) -> str:
-        """The key that signs members' preference links: its own, or derived from the duty key."""
-        own = self.notifier.preferences_key
-        if own is not None and own.get_secret_value():
-            return own.get_secret_value()
-        return hmac.new(
-            self.duty.signing_key.get_secret_value().encode(),
-            b"standby.notifier.member-preferences",
-            hashlib.sha256,
-        ).hexdigest()
+    keys: KeySettings = KeySettings()
 
     @model_validator(mode="after")
     def _no_unknown_variables(self) -> Settings:
@@ -339,10 +343,21 @@ class Settings(BaseSettings):
         ) = getattr(self, service)
         return section.metrics_port
 
+    def development_key(self) -> str | None:
+        """The one development secret every unset purpose key is derived from (never in
+        production: there each service is given its own keys, services/common/keys.py)."""
+        key = self.duty.signing_key.get_secret_value()
+        return key if key and key != _PLACEHOLDER_KEY else None
+
     def derived_key(self, purpose: str) -> bytes:
-        """Derive a key for one purpose from the one configured secret (the duty signing key)."""
-        return hmac.new(
-            self.duty.signing_key.get_secret_value().encode(),
-            f"standby.{purpose}".encode(),
-            hashlib.sha256,
-        ).digest()
+        """Derive a development key for one purpose from the duty signing key (hex, so it can
+        be handed to a child process in its environment)."""
+        return (
+            hmac.new(
+                self.duty.signing_key.get_secret_value().encode(),
+                f"standby.{purpose}".encode(),
+                hashlib.sha256,
+            )
+            .hexdigest()
+            .encode()
+        )

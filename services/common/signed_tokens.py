@@ -4,9 +4,10 @@ and the members' answer links both carry one."""
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from itsdangerous import BadSignature, Serializer, URLSafeSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
@@ -14,6 +15,9 @@ from itsdangerous.encoding import base64_decode, base64_encode
 from services.common.errors import StandbyError
 
 _MAX_TOKEN_CHARS = 1024
+
+# One key, or a key ring: retired keys first, the signing key last (they still verify).
+Keys: TypeAlias = str | bytes | Sequence[str | bytes]
 
 ReasonT = TypeVar("ReasonT", bound=StrEnum)
 
@@ -34,10 +38,11 @@ class TokenSerializer:
     """Sign claims with one key, salt and lifetime; read back only tokens this key signed,
     verbatim. The expiry travels in the claims as whole seconds since the epoch (`e`)."""
 
-    def __init__(self, key: str | bytes, salt: str, ttl: timedelta) -> None:
-        if not key:
+    def __init__(self, key: Keys, salt: str, ttl: timedelta) -> None:
+        ring = [k.encode() if isinstance(k, str) else k for k in _ring(key)]
+        if not ring or not all(ring):
             raise ValueError("the signing key must not be empty")
-        self._serializer = _UncompressedSerializer(key, salt=salt)
+        self._serializer = _UncompressedSerializer(ring, salt=salt)
         self.ttl = ttl
 
     def expires_at(self, now: datetime) -> datetime:
@@ -62,6 +67,10 @@ class TokenSerializer:
         if not hmac.compare_digest(base64_encode(base64_decode(signature)).decode(), signature):
             raise BadSignature("token is not in canonical form")
         return claims, datetime.fromtimestamp(int(claims["e"]), UTC)
+
+
+def _ring(key: Keys) -> list[str | bytes]:
+    return [key] if isinstance(key, (str, bytes)) else list(key)
 
 
 def expired(expires_at: datetime, now: datetime) -> bool:

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,11 @@ class OfficerIdentity:
     csrf: str
 
 
-def sign_identity(key: bytes, identity: OfficerIdentity, now: float | None = None) -> str:
-    """Encode an identity with a time and an HMAC, for the forwarded request's header."""
+def sign_identity(
+    key: bytes | Sequence[bytes], identity: OfficerIdentity, now: float | None = None
+) -> str:
+    """Encode an identity with a time and an HMAC (the ring's last key), for the header."""
+    key = key if isinstance(key, bytes) else key[-1]
     body = json.dumps(
         {
             "o": identity.officer_id,
@@ -63,14 +67,18 @@ def sign_identity(key: bytes, identity: OfficerIdentity, now: float | None = Non
 
 
 def read_identity(
-    key: bytes, header: str | None, now: float | None = None
+    key: bytes | Sequence[bytes], header: str | None, now: float | None = None
 ) -> OfficerIdentity | None:
-    """Return the identity in a header when its signature is valid and fresh, else None."""
+    """Return the identity in a header when its signature (by any key of the ring) is valid
+    and fresh, else None."""
     if not header or "." not in header or len(header) > 2048:
         return None
     mac, body = header.split(".", 1)
-    expected = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(mac, expected):
+    ring = [key] if isinstance(key, bytes) else list(key)
+    if not any(
+        hmac.compare_digest(mac, hmac.new(k, body.encode(), hashlib.sha256).hexdigest())
+        for k in ring
+    ):
         return None
     try:
         data: Any = json.loads(body)

@@ -11,6 +11,7 @@ from schemas.members import MemberDirectory
 from schemas.responses import RollCallStep
 from schemas.topics import ACTIVATIONS, DELIVERIES, ROLLCALL
 from services.common.config_files import load_yaml_model
+from services.common.keys import key_ring
 from services.common.service import ServiceContext
 from services.duty import retention
 from services.duty.console.app import ConsoleDeps, create_app, serve_console
@@ -28,9 +29,8 @@ async def setup(ctx: ServiceContext) -> None:
     """Register the duty's handlers and background tasks."""
     settings = ctx.settings.duty
     rota = RotaSource(settings.rota_file)
-    signer = LinkSigner(
-        settings.signing_key.get_secret_value(), timedelta(hours=settings.link_ttl_hours)
-    )
+    acknowledge = key_ring(ctx.settings, "acknowledge")
+    signer = LinkSigner(acknowledge, timedelta(hours=settings.link_ttl_hours))
     duty = Duty(rota, Links(settings.public_url, signer))
     escalator = Escalator(ctx.db, duty, ctx.work, utcnow, settings.escalation_tick_s)
 
@@ -52,6 +52,7 @@ async def setup(ctx: ServiceContext) -> None:
             work=ctx.work,
             production=ctx.settings.environment == "production",
             members=member_directory(ctx.settings.members_file),
+            keys=acknowledge,
         )
     )
 
@@ -59,7 +60,7 @@ async def setup(ctx: ServiceContext) -> None:
     app.include_router(
         proxy_router(
             {"response": ctx.settings.response.upstream()},
-            ctx.settings.derived_key("web.officer-identity"),
+            key_ring(ctx.settings, "officer_identity"),
         )
     )
 

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from itsdangerous import BadSignature
 
-from services.common.signed_tokens import LinkRefusedError, TokenSerializer, expired
+from services.common.signed_tokens import Keys, LinkRefusedError, TokenSerializer, expired
 from services.duty.states import Action
 
 
@@ -48,7 +48,7 @@ class Grant:
 class LinkSigner:
     """Issue and check action tokens with one secret key."""
 
-    def __init__(self, key: str, ttl: timedelta) -> None:
+    def __init__(self, key: Keys, ttl: timedelta) -> None:
         self._tokens = TokenSerializer(key, "standby.duty.action-link", ttl)
         self.ttl = ttl
 

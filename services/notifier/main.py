@@ -16,6 +16,7 @@ from schemas.pages import Page
 from schemas.responses import CoordinationNotice
 from schemas.topics import ACKS, ACTIVATIONS, COORDINATION, PAGES
 from services.common.answer_links import answer_link_signer
+from services.common.keys import key_ring
 from services.common.logs import get_logger
 from services.common.presence import Presence
 from services.common.service import ServiceContext
@@ -101,7 +102,7 @@ def build(ctx: ServiceContext) -> Notifier:
     """Build the notifier from its settings; no I/O beyond reading the member directory and rota."""
     settings = ctx.settings.notifier
     directory = DirectoryFile(ctx.settings.members_file)
-    links = PreferenceLinks(ctx.settings.preferences_key(), settings.public_url)
+    links = PreferenceLinks(key_ring(ctx.settings, "preference"), settings.public_url)
     composer = Composer(settings, links)
     smtp = SmtpPool(settings.smtp)
     presence = Presence(ctx.db)
@@ -126,7 +127,7 @@ def build(ctx: ServiceContext) -> Notifier:
     personaliser = Personaliser(
         renderer.env,
         answer_link_signer(
-            ctx.settings.derived_key("response.answer-link"),
+            key_ring(ctx.settings, "answer"),
             ctx.settings.response.answer_link_ttl_hours,
         ),
         ctx.settings.duty.public_url,

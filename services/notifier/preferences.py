@@ -81,7 +81,7 @@ class PreferenceLinks:
     (RFC 8058). Rotating the key retires every link at once.
     """
 
-    def __init__(self, key: str, public_url: str) -> None:
+    def __init__(self, key: str | list[bytes], public_url: str) -> None:
         self._serializer = URLSafeSerializer(key, salt="standby.notifier.member-preferences")
         self.base = public_url.rstrip("/")
         # Signing costs ~50 µs, a tenth of a mail's whole CPU budget; a contact's link never

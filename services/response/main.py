@@ -10,6 +10,7 @@ from schemas.base import utcnow
 from schemas.deliveries import Delivery
 from schemas.topics import ACKS, ACTIVATIONS, DELIVERIES
 from services.common.answer_links import answer_link_signer
+from services.common.keys import key_ring
 from services.common.logs import get_logger
 from services.common.service import ServiceContext
 from services.response import retention
@@ -31,12 +32,10 @@ def build(ctx: ServiceContext, directory: Directory | None = None) -> tuple[Coor
     )
     deps = WebDeps(
         coordinator=coordinator,
-        signer=answer_link_signer(
-            ctx.settings.derived_key("response.answer-link"), settings.answer_link_ttl_hours
-        ),
+        signer=answer_link_signer(key_ring(ctx.settings, "answer"), settings.answer_link_ttl_hours),
         directory=coordinator.directory,
         transaction=ctx.transaction,
-        identity_key=ctx.settings.derived_key("web.officer-identity"),
+        identity_key=key_ring(ctx.settings, "officer_identity"),
         clock=utcnow,
     )
     return coordinator, deps

@@ -72,7 +72,7 @@ class WebDeps:
     signer: AnswerLinkSigner
     directory: Directory
     transaction: Transaction
-    identity_key: bytes
+    identity_key: bytes | list[bytes]
     clock: Callable[[], datetime]
 
 

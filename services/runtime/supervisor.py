@@ -31,6 +31,7 @@ from pydantic import BaseModel, SecretStr
 
 from schemas.topics import ALL_TOPICS
 from services.common.kafka_admin import ensure_topics, wait_for_broker
+from services.common.keys import environment_for
 from services.common.logs import configure_logging, get_logger
 from services.common.settings import BROKER_FILE, SERVICES, Settings
 from services.runtime import metrics
@@ -149,11 +150,17 @@ class Supervisor:
         return f"http://{self.settings.duty.console_host}:{self.settings.duty.console_port}"
 
     # --- environment --------------------------------------------------------------------
-    def child_env(self) -> dict[str, str]:
+    def child_env(self, role: str | None = None) -> dict[str, str]:
         env = dict(os.environ)
         # Children see exactly the settings the supervisor was given, however it got them.
         env.update(settings_env(self.settings))
         env.update(self.extra_env)
+        # ...but no secret of another: a service gets its own keys, other roles none.
+        for name in list(env):
+            if name.startswith("STANDBY_KEYS__") or name == "STANDBY_DUTY__SIGNING_KEY":
+                del env[name]
+        if role in SERVICES:
+            env.update(environment_for(self.settings, role))
         env["STANDBY_KAFKA__BOOTSTRAP_SERVERS"] = self.bootstrap
         env["STANDBY_KAFKA__EPOCH"] = self.epoch
         env["STANDBY_VAR_DIR"] = str(self.var_dir)
@@ -340,7 +347,7 @@ class Supervisor:
         assert not child.running and child.waiter is None, f"{child.name} is already running"
         child.proc = await spawn(
             child.argv,
-            env=self.child_env(),
+            env=self.child_env(child.name),
             log_path=str(self.log_dir / f"{child.name}.log"),
             ignore_sighup=child in self.services,
         )

@@ -52,7 +52,8 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
     app.state.templates = templates()
     app.add_middleware(
         SessionMiddleware,
-        secret_key=session_secret(deps.settings.signing_key.get_secret_value()),
+        # Sessions last 12 hours: after a rotation officers log in again, nothing else breaks.
+        secret_key=session_secret(deps.keys[-1].decode()),
         session_cookie="standby_session",
         max_age=12 * 3600,
         # Lax, not Strict: a link opened from a mail client must still find the session.

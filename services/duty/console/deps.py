@@ -56,12 +56,17 @@ class ConsoleDeps:
     production: bool = False
     # Members, plans and warehouses for the incident maps; none: maps of the incident alone.
     members: Callable[[], MemberDirectory] = MemberDirectory
+    # The acknowledge key ring (retired keys first); unset: the settings' signing key alone.
+    keys: list[bytes] = field(default_factory=list)
     devices: DeviceCookies = field(init=False)
     verify_gate: VerifyGate = field(default_factory=VerifyGate)
 
     def __post_init__(self) -> None:
-        key = self.settings.signing_key.get_secret_value()
-        self.devices = DeviceCookies(derived_secret(key, "standby.duty.device-cookie"))
+        if not self.keys:
+            self.keys = [self.settings.signing_key.get_secret_value().encode()]
+        self.devices = DeviceCookies(
+            [derived_secret(k.decode(), "standby.duty.device-cookie") for k in self.keys]
+        )
 
     async def act(
         self,

@@ -7,7 +7,7 @@ header; a request that came with such a header from outside has it replaced, nev
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import httpx
 from fastapi import APIRouter, Request, Response
@@ -23,7 +23,7 @@ _FORWARDED_REQUEST = ("content-type", "accept", "accept-language", "user-agent")
 _FORWARDED_RESPONSE = ("content-type", "content-disposition", "location", "cache-control")
 
 
-def proxy_router(upstreams: Mapping[str, str], identity_key: bytes) -> APIRouter:
+def proxy_router(upstreams: Mapping[str, str], identity_key: bytes | Sequence[bytes]) -> APIRouter:
     """Route each registered prefix to the web app of the service that owns it."""
     router = APIRouter(include_in_schema=False)
     client = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))

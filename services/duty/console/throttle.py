@@ -154,7 +154,7 @@ async def prune(session: AsyncSession, now: datetime) -> None:
 class DeviceCookies:
     """Sign and read the device cookie: which officer this browser logged in as, and its nonce."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str | list[str]) -> None:
         self._serializer = URLSafeTimedSerializer(secret, salt="standby.duty.device-cookie")
 
     def issue(self, officer_id: str) -> str:

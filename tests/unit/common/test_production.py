@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from services.common.errors import ConfigError
+from services.common.keys import KEYS_USED
 from services.common.production import check_production, file_problems
-from services.common.settings import Settings
+from services.common.settings import ServiceName, Settings
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE_ROTA = REPO / "deploy" / "rota.example.yaml"
@@ -17,19 +18,21 @@ EXAMPLE_MEMBERS = REPO / "deploy" / "members.example.yaml"
 REAL_KEY = "0123456789abcdef0123456789abcdef-test"
 
 
-def production(**files: Path) -> Settings:
+def production(service: ServiceName) -> Settings:
+    """Production settings with the service's own keys and the example files."""
     return Settings.model_validate(
         {
             "environment": "production",
-            "duty": {"signing_key": REAL_KEY, "rota_file": files.get("rota", EXAMPLE_ROTA)},
-            "members_file": files.get("members", EXAMPLE_MEMBERS),
+            "duty": {"rota_file": EXAMPLE_ROTA},
+            "members_file": EXAMPLE_MEMBERS,
+            "keys": {p: f"{p}-{REAL_KEY}" for p in KEYS_USED[service]},
         }
     )
 
 
 def test_the_example_rota_is_refused_by_name_and_by_its_demo_hashes() -> None:
     with pytest.raises(ConfigError) as refused:
-        check_production(production(), "duty")
+        check_production(production("duty"), "duty")
     message = str(refused.value)
     assert f"{EXAMPLE_ROTA}: the example rota file" in message
     hash_lines = [
@@ -65,10 +68,9 @@ def test_members_at_documentation_addresses_are_refused(tmp_path: Path) -> None:
 
 
 def test_each_service_is_judged_on_the_files_it_reads(tmp_path: Path) -> None:
-    settings = production()
-    check_production(settings, "ingester")  # reads neither file
+    check_production(production("ingester"), "ingester")  # reads neither file
     with pytest.raises(ConfigError, match=r"members\.example\.yaml"):
-        check_production(settings, "triage")
+        check_production(production("triage"), "triage")
     development = Settings.model_validate({"duty": {"rota_file": EXAMPLE_ROTA}})
     check_production(development, "duty")
 

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from services.common.errors import ConfigError
+from services.common.keys import key_problems, key_ring
 from services.common.settings import Settings
 
 
@@ -32,10 +34,12 @@ def test_a_misspelt_nested_variable_stops_start_up(monkeypatch: pytest.MonkeyPat
 
 def test_production_refuses_the_development_signing_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STANDBY_ENVIRONMENT", "production")
-    with pytest.raises(ValidationError, match="SIGNING_KEY"):
-        Settings()
+    with pytest.raises(ConfigError, match="STANDBY_KEYS__ACKNOWLEDGE is not set"):
+        key_ring(Settings(), "acknowledge")
     monkeypatch.setenv("STANDBY_DUTY__SIGNING_KEY", "a-real-secret-from-the-vault-0123456789")
-    assert Settings().environment == "production"
+    assert any("STANDBY_DUTY__SIGNING_KEY" in p for p in key_problems(Settings(), "ingester"))
+    monkeypatch.delenv("STANDBY_DUTY__SIGNING_KEY")
+    assert key_problems(Settings(), "ingester") == []
 
 
 def test_the_smtp_password_does_not_show_in_the_settings_repr(

@@ -11,13 +11,17 @@ from typing import Any
 
 import pytest
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from services.common.settings import SERVICES, Settings
+from services.common.keys import KEYS_USED, key_problems
+from services.common.settings import SERVICES, ServiceName, Settings
 
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = ROOT / "docker-compose.yml"
-REAL_KEY = "0123456789abcdef0123456789abcdef-test"
+KEYS = {
+    f"STANDBY_KEYS__{purpose.upper()}": f"{purpose}-0123456789abcdef0123456789abcdef"
+    for purpose in ("acknowledge", "answer", "preference", "officer_identity")
+}
 _INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?::(?P<op>[-?])(?P<arg>[^}]*))?\}")
 
 
@@ -99,10 +103,11 @@ def test_each_service_environment_is_a_valid_production_configuration(
     for name in list(os.environ):
         if name.startswith("STANDBY_"):
             monkeypatch.delenv(name)
-    for name, value in environment(service, {"STANDBY_DUTY__SIGNING_KEY": REAL_KEY}).items():
+    for name, value in environment(service, KEYS).items():
         monkeypatch.setenv(name, value)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert settings.environment == "production"
+    assert key_problems(settings, service) == []
     assert settings.kafka.bootstrap_servers == "kafka:9092"
     assert settings.kafka.enable_idempotence is True
     assert settings.database_url and settings.database_url.startswith("postgresql+asyncpg://")
@@ -123,11 +128,60 @@ def test_each_service_environment_is_a_valid_production_configuration(
         assert settings.duty.console_host == "0.0.0.0"
 
 
-def test_services_refuse_to_start_without_a_signing_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in environment("duty").items():
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_is_given_only_its_own_keys_and_refuses_to_start_without_them(
+    service: ServiceName, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given = {
+        name.removeprefix("STANDBY_KEYS__").lower()
+        for name in environment(service)
+        if name.startswith("STANDBY_KEYS__") and not name.endswith("_PREVIOUS")
+    }
+    assert given == set(KEYS_USED[service])
+    assert "STANDBY_DUTY__SIGNING_KEY" not in environment(service)
+    for name, value in environment(service).items():  # no .env: every key empty
         monkeypatch.setenv(name, value)
-    with pytest.raises(ValidationError, match="SIGNING_KEY"):
-        Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    problems = key_problems(settings, service)
+    assert len(problems) == len(KEYS_USED[service])
+    assert all(p.startswith("STANDBY_KEYS__") and "at least 32" in p for p in problems)
+
+
+def test_admin_tools_listen_on_this_host_only_with_no_default_password() -> None:
+    services = compose()["services"]
+    published = {
+        name: spec.get("ports", []) for name, spec in services.items() if spec.get("ports")
+    }
+    for name in ("mailpit", "prometheus", "grafana"):
+        assert published[name] and all(p.startswith("127.0.0.1:") for p in published[name])
+    # Only the two pages people open from outside are published on every address.
+    assert {n for n, ports in published.items() if not ports[0].startswith("127.0.0.1:")} == {
+        "duty",
+        "notifier",
+    }
+    assert not any("enable-lifecycle" in arg for arg in services["prometheus"]["command"])
+    grafana = services["grafana"]
+    assert environment("grafana")["GF_SECURITY_ADMIN_PASSWORD"] == ""
+    refusal = grafana["entrypoint"][-1]
+    assert '""|admin) echo' in refusal and "exit 1" in refusal and "exec /run.sh" in refusal
+    for service in SERVICES:
+        files = environment(service)
+        assert "example" not in files["STANDBY_MEMBERS_FILE"]
+        assert "example" not in files["STANDBY_DUTY__ROTA_FILE"]
+
+
+def test_grafanas_entrypoint_refuses_an_unset_or_default_password() -> None:
+    script = compose()["services"]["grafana"]["entrypoint"][-1].replace("$$", "$")
+    script = script.replace("exec /run.sh", "echo started")
+    for password, started in (("", False), ("admin", False), ("s3cret-enough", True)):
+        run = subprocess.run(
+            ["/bin/sh", "-c", script],
+            env={"GF_SECURITY_ADMIN_PASSWORD": password, "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert (run.returncode == 0 and run.stdout == "started\n") is started, run
 
 
 def test_prometheus_and_grafana_mount_the_files_of_deploy() -> None:
