@@ -16,14 +16,20 @@ from pydantic import SecretStr
 from services.common.errors import ConfigError
 from services.common.settings import ServiceName, Settings
 
-KeyPurpose = Literal["acknowledge", "answer", "preference", "officer_identity"]
-PURPOSES: tuple[KeyPurpose, ...] = ("acknowledge", "answer", "preference", "officer_identity")
+KeyPurpose = Literal["acknowledge", "answer", "preference", "officer_identity", "erasure"]
+PURPOSES: tuple[KeyPurpose, ...] = (
+    "acknowledge",
+    "answer",
+    "preference",
+    "officer_identity",
+    "erasure",
+)
 KEYS_USED: dict[ServiceName, tuple[KeyPurpose, ...]] = {
     "ingester": (),
     "triage": (),
-    "notifier": ("answer", "preference"),
-    "duty": ("acknowledge", "officer_identity"),
-    "response": ("answer", "officer_identity"),
+    "notifier": ("answer", "preference", "erasure"),
+    "duty": ("acknowledge", "officer_identity", "erasure"),
+    "response": ("answer", "officer_identity", "erasure"),
 }
 MIN_KEY_CHARS = 32
 # The labels development keys were always derived with, so links in flight stay valid.
@@ -31,6 +37,7 @@ _DEVELOPMENT_LABELS: dict[KeyPurpose, str] = {
     "answer": "response.answer-link",
     "preference": "notifier.member-preferences",
     "officer_identity": "web.officer-identity",
+    "erasure": "retention.erasure-digest",
 }
 
 

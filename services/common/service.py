@@ -30,6 +30,7 @@ from services.common.broker import (
 from services.common.db import Database
 from services.common.erasure import Eraser, PersonalData
 from services.common.kafka_admin import ensure_topics, wait_for_broker
+from services.common.keys import key_ring
 from services.common.lag import LagMonitor
 from services.common.logs import configure_logging, get_logger, register_secrets, secret_values
 from services.common.outbox import OutboxRelay
@@ -99,7 +100,7 @@ class ServiceContext:
             places,
             directory,
             erase_after=self.settings.retention.erase_after,
-            key=self.settings.derived_key("retention.erasure-digest"),
+            key=key_ring(self.settings, "erasure")[-1],
         )
 
     def work(self) -> AbstractAsyncContextManager[UnitOfWork]:

@@ -186,6 +186,12 @@ class KeySettings(Section):
         " response checks).",
     )
     officer_identity_previous: SecretStr = SecretStr("")
+    erasure: SecretStr | None = Field(
+        default=None,
+        description="Keys the digest an erasure record keeps of whom it concerned (services that"
+        " hold members' personal data).",
+    )
+    erasure_previous: SecretStr = SecretStr("")
 
 
 class RuntimeSettings(Section):

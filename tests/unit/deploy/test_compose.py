@@ -13,14 +13,14 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from services.common.keys import KEYS_USED, key_problems
+from services.common.keys import KEYS_USED, PURPOSES, key_problems
 from services.common.settings import SERVICES, ServiceName, Settings
 
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = ROOT / "docker-compose.yml"
 KEYS = {
     f"STANDBY_KEYS__{purpose.upper()}": f"{purpose}-0123456789abcdef0123456789abcdef"
-    for purpose in ("acknowledge", "answer", "preference", "officer_identity")
+    for purpose in PURPOSES
 }
 _INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?::(?P<op>[-?])(?P<arg>[^}]*))?\}")
 
