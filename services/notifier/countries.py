@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import difflib
-import gettext
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,21 +18,8 @@ import pycountry
 
 from schemas.members import Language
 
-
-@lru_cache(maxsize=1)
-def _japanese() -> gettext.NullTranslations:
-    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["ja"], fallback=True)
-
-
-@lru_cache(maxsize=1024)
-def country_name(iso3: str, language: Language, source_name: str | None = None) -> str:
-    """Name a country for a reader: Japanese from ISO 3166, English as the feed spelled it."""
-    country = pycountry.countries.get(alpha_3=iso3)
-    if country is None:
-        return source_name or iso3
-    if language is Language.JA:
-        return _japanese().gettext(country.name)
-    return source_name or getattr(country, "common_name", None) or country.name
+# Names are shared with the incident maps (services/common): one translation for both.
+from services.common.country_names import country_name as country_name
 
 
 @lru_cache(maxsize=2)
