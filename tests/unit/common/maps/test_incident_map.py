@@ -13,7 +13,7 @@ from schemas.activations import IncidentSummary
 from schemas.hazards import AlertLevel, HazardType
 from schemas.members import Contact, Language, MemberDirectory, Organisation, StandbyPlan, Supply
 from schemas.responses import AnswerKind
-from services.common.maps.png import to_png
+from services.common.maps.png import MapRenderError, to_png
 from services.common.maps.projection import fit, wrap
 from services.common.maps.scene import incident_scene
 from services.common.maps.svg import draw
@@ -205,3 +205,8 @@ def test_the_png_is_a_small_image_of_the_asked_width() -> None:
     width, height = struct.unpack(">II", png[16:24])
     assert width == 480 and 250 < height < 400
     assert len(png) < 60_000
+
+
+def test_a_drawing_the_rasteriser_cannot_read_is_a_clear_error() -> None:
+    with pytest.raises(MapRenderError, match="cannot rasterise the map"):
+        to_png("<svg", 480)
