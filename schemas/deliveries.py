@@ -22,6 +22,7 @@ class DeliveryKind(StrEnum):
     PAGE = "page"
     ACK_NOTICE = "ack_notice"
     COORDINATION = "coordination"
+    DIGEST = "digest"
 
 
 class DeliveryStatus(StrEnum):

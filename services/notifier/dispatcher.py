@@ -184,7 +184,9 @@ class RetryScheduler:
         presence: Presence,
         *,
         max_idle_s: float = 1.0,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        self.clock = clock
         self.transaction = transaction
         self.dispatcher = dispatcher
         self.presence = presence
@@ -202,7 +204,7 @@ class RetryScheduler:
     async def run_once(self) -> float:
         """Submit the jobs due now; return how long to sleep before looking again."""
         await self.presence.ready.wait()
-        now = utcnow()
+        now = self.clock()
         async with self.transaction() as session:
             jobs = await store.claim_due(
                 session, now, self.presence, exclude=self.dispatcher.in_flight
@@ -215,4 +217,4 @@ class RetryScheduler:
             return self.max_idle_s
         if upcoming.tzinfo is None:
             upcoming = upcoming.replace(tzinfo=UTC)
-        return min(max((upcoming - datetime.now(UTC)).total_seconds(), 0.05), self.max_idle_s)
+        return min(max((upcoming - self.clock()).total_seconds(), 0.05), self.max_idle_s)

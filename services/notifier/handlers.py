@@ -7,10 +7,12 @@ them without holding up the consumer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.acks import AckEvent, AckState
 from schemas.activations import Activation, IncidentSummary, Level
@@ -23,7 +25,7 @@ from services.common.logs import get_logger
 from services.common.outbox import claim as outbox_claim
 from services.common.outbox import seen
 from services.common.service import ServiceContext
-from services.notifier import store
+from services.notifier import digest_store, store
 from services.notifier.compose import EVERY_CHANNEL, Batch, Composer, Target
 from services.notifier.directory import DirectoryFile, regions_of
 from services.notifier.dispatcher import Dispatcher
@@ -51,6 +53,7 @@ class Handlers:
     dispatcher: Dispatcher
     officers: OfficerFile
     personaliser: Personaliser | None = None
+    clock: Callable[[], datetime] = utcnow
 
     async def on_activation(self, activation: Activation) -> None:
         """Alert every subscribed contact of the incident, each in their own language."""
@@ -58,10 +61,12 @@ class Handlers:
         summary = activation.summary
         async with self.ctx.db.sessions() as session:
             prefs = await all_preferences(session)
-        now = utcnow()
+        now = self.clock()
         # One pass, each contact's preference looked up once: before the first mail can
         # leave, every recipient of a 5,000-contact list is chosen here.
         targets: list[Target] = []
+        held: dict[str, datetime] = {}
+        digest: list[tuple[str, str]] = []
         for r in select_recipients(
             directory,
             level=activation.level,
@@ -70,30 +75,43 @@ class Handlers:
             regions_of=regions_of,
         ):
             preference = prefs.get(r.ref, NO_PREFERENCE)
-            if preference.allows(
+            if not preference.allows(
                 level=activation.level,
                 hazard=summary.hazard_type,
                 countries=summary.countries,
                 now=now,
             ):
-                language = preference.language or r.contact.language
-                targets.append(_member_target(r.organisation, r.contact, language))
+                continue
+            if preference.in_digest(activation.level):
+                digest.append((r.organisation.id, r.contact.id))
+                continue
+            language = preference.language or r.contact.language
+            targets.append(member_target(r.organisation, r.contact, language))
+            until = preference.held_until(activation.level, now)
+            if until is not None:
+                held[r.ref] = until
         images = await alert_images(summary, {t.language for t in targets})
         rendered = {
             lang: self.renderer.member_alert(lang, activation, directory.secretariat, image)
             for lang, image in images.items()
         }
+
+        async def into_digests(session: AsyncSession) -> None:
+            await digest_store.add_items(session, activation, digest, now)
+
         await self._deliver(
             activation,
             scope=f"alert:{activation.activation_id}",
             kind=DeliveryKind.MEMBER_ALERT,
             targets=targets,
             rendered=rendered,
-            reply_to=self._reply_to(directory),
+            reply_to=self.reply_to(directory),
             # From standby up members are asked whether they can respond: their own links.
             personalise=self._personalise(directory, activation.incident_id, summary)
             if activation.level >= Level.STANDBY
             else None,
+            held=held,
+            on_claim=into_digests if digest else None,
         )
 
     def _personalise(
@@ -125,7 +143,7 @@ class Handlers:
 
         return personal
 
-    def _reply_to(self, directory: MemberDirectory) -> str | None:
+    def reply_to(self, directory: MemberDirectory) -> str | None:
         """Send members' replies to the secretariat: the setting, else the directory's desk."""
         desk = directory.secretariat.email if directory.secretariat else None
         return self.composer.settings.reply_to or desk
@@ -202,7 +220,7 @@ class Handlers:
             kind=DeliveryKind.ACK_NOTICE,
             targets=targets,
             rendered=rendered,
-            reply_to=self._reply_to(directory),
+            reply_to=self.reply_to(directory),
         )
 
     async def on_coordination(self, notice: CoordinationNotice) -> None:
@@ -216,7 +234,7 @@ class Handlers:
             if org is None:
                 log.warning("coordination_organisation_left_directory", organisation=org_id)
                 continue
-            targets += [_member_target(org, contact, contact.language) for contact in org.contacts]
+            targets += [member_target(org, contact, contact.language) for contact in org.contacts]
         rendered = {
             lang: self.renderer.coordination(
                 lang,
@@ -235,7 +253,7 @@ class Handlers:
             kind=DeliveryKind.COORDINATION,
             targets=targets,
             rendered=rendered,
-            reply_to=self._reply_to(directory),
+            reply_to=self.reply_to(directory),
             personalise=self._personalise(
                 directory, notice.incident_id, notice.summary, reminder=True
             )
@@ -253,7 +271,14 @@ class Handlers:
         rendered: dict[Language, Rendered],
         reply_to: str | None = None,
         personalise: Callable[[Target], Target] | None = None,
+        held: Mapping[str, datetime] | None = None,
+        on_claim: Callable[[AsyncSession], Awaitable[None]] | None = None,
     ) -> None:
+        """Record and hand over a message's deliveries chunk by chunk, then claim it.
+
+        Targets in `held` (by ref) are recorded due when their quiet hours end, not sent now;
+        `on_claim` runs in the claiming transaction (an alert's digest items).
+        """
         activation_id, incident_id = str(message.activation_id), str(message.incident_id)
         async with self.ctx.db.sessions() as session:
             if await seen(session, message.id):
@@ -280,33 +305,47 @@ class Handlers:
                 reply_to=reply_to,
             )
             new_roots.update(batch.new_roots)
-            fresh = await self._record(batch, stored)
+            hold = {
+                j.key: held[f"{j.organisation_id}/{j.contact_id}"]
+                for j in batch.jobs
+                if held and f"{j.organisation_id}/{j.contact_id}" in held
+            }
+            fresh = await self.record(batch, stored, held=hold)
             planned += len(fresh)
-            self.dispatcher.submit(fresh)
+            self.dispatcher.submit([j for j in fresh if j.key not in hold])
         async with self.ctx.transaction() as session:
             if not await outbox_claim(session, message.id, message.topic):
                 log.info("duplicate_message_skipped", topic=message.topic, id=str(message.id))
                 return
             await store.add_threads(session, incident_id, new_roots)
+            if on_claim is not None:
+                await on_claim(session)
         log.info(
             "deliveries_planned",
             activation_id=activation_id,
             kind=kind.value,
             targets=len(targets),
             new=planned,
+            held=len(held or ()),
         )
 
-    async def _record(self, batch: Batch, stored: set[str]) -> list[Job]:
-        """Store one chunk's new jobs (committed on return) and hold them for the dispatcher."""
+    async def record(
+        self, batch: Batch, stored: set[str], *, held: Mapping[str, datetime] | None = None
+    ) -> list[Job]:
+        """Store one chunk's new jobs (committed on return) and hold them for the dispatcher.
+
+        Jobs whose keys are in `held` are stored due at that time and not held: the retry
+        scan sends them when their time comes.
+        """
         fresh: list[Job] = []
-        held: set[str] = set()
+        held_now: set[str] = set()
         recorded = False
         # Rows are recorded as this process's: its presence must be known before they are.
         await self.dispatcher.presence.ready.wait()
         try:
             # Hold the keys before the rows are visible to the retry scheduler.
-            held = {j.key for j in batch.jobs} - self.dispatcher.in_flight
-            self.dispatcher.reserve(held)
+            held_now = {j.key for j in batch.jobs} - self.dispatcher.in_flight - set(held or ())
+            self.dispatcher.reserve(held_now)
             async with self.ctx.db.sessions() as session:
                 fresh = await store.record_new(
                     session,
@@ -315,11 +354,12 @@ class Handlers:
                     batch.bodies,
                     stored=stored,
                     owner=self.dispatcher.presence.id,
+                    held=held,
                 )
             recorded = True
         finally:
             # Keys of rows that now exist stay held until their outcome is stored.
-            self.dispatcher.release(held - {j.key for j in fresh} if recorded else held)
+            self.dispatcher.release(held_now - {j.key for j in fresh} if recorded else held_now)
         return fresh
 
 
@@ -339,7 +379,7 @@ def _chunks(targets: Sequence[Target], size: int = _CHUNK) -> list[Sequence[Targ
     ]
 
 
-def _member_target(
+def member_target(
     org: Organisation,
     contact: Contact,
     language: Language,
@@ -379,5 +419,5 @@ def _told_targets(
         if preference.silent(now):
             continue
         language = preference.language or contact.language
-        targets.append(_member_target(org, contact, language, channels=frozenset(used)))
+        targets.append(member_target(org, contact, language, channels=frozenset(used)))
     return targets

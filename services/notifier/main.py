@@ -6,6 +6,7 @@ import asyncio
 import gc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from fastapi import FastAPI
 
@@ -23,6 +24,7 @@ from services.common.service import ServiceContext
 from services.notifier import retention
 from services.notifier.chat import ChatChannel
 from services.notifier.compose import Composer
+from services.notifier.digests import DigestSender
 from services.notifier.directory import DirectoryFile
 from services.notifier.dispatcher import Dispatcher, RetryScheduler
 from services.notifier.handlers import Handlers
@@ -51,6 +53,7 @@ class Notifier:
     presence: Presence
     drain_timeout_s: float
     preferences: FastAPI
+    digests: DigestSender
     serve_preferences: Callable[[], Awaitable[None]] | None = None
     # Set once the templates are compiled and the SMTP pool is open.
     ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -64,6 +67,7 @@ class Notifier:
                 self.writer.run(),
                 self.scheduler.run(),
                 self.presence.run(),
+                self._digests(),
             ]
             if self.serve_preferences is not None:
                 work.append(self.serve_preferences())
@@ -74,6 +78,11 @@ class Notifier:
             await self.smtp.close()
             # Last: until now a replica must not take over what this process still holds.
             await self.presence.stop()
+
+    async def _digests(self) -> None:
+        # Digests are recorded as this process's: its presence must be known first.
+        await self.presence.ready.wait()
+        await self.digests.run()
 
     async def _warm(self) -> None:
         self.handlers.renderer.preload()
@@ -98,8 +107,11 @@ class Notifier:
         )
 
 
-def build(ctx: ServiceContext) -> Notifier:
-    """Build the notifier from its settings; no I/O beyond reading the member directory and rota."""
+def build(ctx: ServiceContext, clock: Callable[[], datetime] = utcnow) -> Notifier:
+    """Build the notifier from its settings; no I/O beyond reading the member directory and rota.
+
+    `clock` is when quiet hours and digest hours are judged (tests move it).
+    """
     settings = ctx.settings.notifier
     directory = DirectoryFile(ctx.settings.members_file)
     links = PreferenceLinks(key_ring(ctx.settings, "preference"), settings.public_url)
@@ -121,7 +133,7 @@ def build(ctx: ServiceContext) -> Notifier:
         report=writer.put,
         presence=presence,
     )
-    scheduler = RetryScheduler(ctx.db.transaction, dispatcher, presence)
+    scheduler = RetryScheduler(ctx.db.transaction, dispatcher, presence, clock=clock)
     renderer = Renderer(preferences_url=f"{links.base}/m")
     officers = OfficerFile(ctx.settings.duty.rota_file)
     personaliser = Personaliser(
@@ -133,7 +145,10 @@ def build(ctx: ServiceContext) -> Notifier:
         ctx.settings.duty.public_url,
         utcnow,
     )
-    handlers = Handlers(ctx, directory, renderer, composer, dispatcher, officers, personaliser)
+    handlers = Handlers(
+        ctx, directory, renderer, composer, dispatcher, officers, personaliser, clock=clock
+    )
+    digests = DigestSender(ctx.db, handlers, clock)
 
     async def mail_link(recipient: str, message: bytes) -> None:
         await smtp.send(settings.smtp.from_address, recipient, message)
@@ -153,6 +168,7 @@ def build(ctx: ServiceContext) -> Notifier:
 
     return Notifier(
         preferences=preferences,
+        digests=digests,
         serve_preferences=serve if settings.preferences_port else None,
         handlers=handlers,
         dispatcher=dispatcher,
@@ -165,9 +181,9 @@ def build(ctx: ServiceContext) -> Notifier:
     )
 
 
-async def setup(ctx: ServiceContext) -> None:
+async def setup(ctx: ServiceContext, clock: Callable[[], datetime] = utcnow) -> Notifier:
     """Register the notifier's handlers and background tasks."""
-    notifier = build(ctx)
+    notifier = build(ctx, clock)
     ctx.subscribe(ACTIVATIONS, Activation, notifier.handlers.on_activation)
     ctx.subscribe(PAGES, Page, notifier.handlers.on_page)
     ctx.subscribe(ACKS, AckEvent, notifier.handlers.on_ack)
@@ -175,3 +191,4 @@ async def setup(ctx: ServiceContext) -> None:
     ctx.background.append(notifier.run)
     ctx.retention.extend(retention.rules(ctx.settings.retention))
     ctx.erase_personal_data(retention.PERSONAL_DATA, notifier.directory.current)
+    return notifier

@@ -1,4 +1,4 @@
-"""The notifier's tables: the delivery log, shared message bodies, threads and preferences."""
+"""The notifier's tables: the delivery log, shared message bodies, threads, preferences, digests."""
 
 from __future__ import annotations
 
@@ -41,6 +41,8 @@ class DeliveryRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The process (`Presence.id`) sending or due to retry it; a dead owner's rows are orphans.
     owner: Mapped[int | None] = mapped_column(Integer)
+    # Held for the contact's quiet hours until then: not sent before, even as an orphan.
+    held_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         Index("ix_deliveries_due", "status", "next_attempt_at"),
@@ -84,6 +86,12 @@ class PreferenceRow(Base):
     paused_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     unsubscribed: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Quiet hours and the digest hour (`HH:MM`) are read in this IANA zone.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    quiet_start: Mapped[str | None] = mapped_column(String(5))
+    quiet_end: Mapped[str | None] = mapped_column(String(5))
+    digest_levels: Mapped[list[str] | None] = mapped_column(JSON)
+    digest_at: Mapped[str | None] = mapped_column(String(5))
 
 
 class ClosedIncident(Base):
@@ -97,3 +105,19 @@ class ClosedIncident(Base):
 
     incident_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DigestItemRow(Base):
+    """An alert a contact takes in the daily digest; `digest_id` once a digest holds it."""
+
+    __tablename__ = "digest_items"
+
+    organisation_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    activation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(36))
+    level: Mapped[str] = mapped_column(String(10))
+    # The Activation as JSON: the digest is written from it hours later.
+    activation: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    digest_id: Mapped[str | None] = mapped_column(String(36), index=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +29,20 @@ def _preference(row: PreferenceRow) -> Preference:
         language=Language(row.language) if row.language else None,
         paused_until=_aware(row.paused_until),
         unsubscribed=row.unsubscribed,
+        time_zone=row.time_zone,
+        quiet_start=_clock(row.quiet_start),
+        quiet_end=_clock(row.quiet_end),
+        digest_levels=frozenset(Level(v) for v in row.digest_levels or ()),
+        digest_at=_clock(row.digest_at),
     )
+
+
+def _clock(text: str | None) -> time | None:
+    return time.fromisoformat(text) if text else None
+
+
+def _text(moment: time | None) -> str | None:
+    return moment.strftime("%H:%M") if moment is not None else None
 
 
 async def all_preferences(session: AsyncSession) -> dict[str, Preference]:
@@ -67,4 +80,9 @@ async def save_preference(
     row.language = preference.language.value if preference.language else None
     row.paused_until = preference.paused_until
     row.unsubscribed = preference.unsubscribed
+    row.time_zone = preference.time_zone
+    row.quiet_start = _text(preference.quiet_start)
+    row.quiet_end = _text(preference.quiet_end)
+    row.digest_levels = sorted(v.value for v in preference.digest_levels) or None
+    row.digest_at = _text(preference.digest_at)
     row.updated_at = now

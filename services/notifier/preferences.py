@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -20,6 +21,15 @@ from schemas.hazards import HazardType
 from schemas.members import Language
 from services.common.errors import StandbyError
 from services.notifier.countries import UnknownCountryError, resolve_country
+from services.notifier.local_time import (
+    DEFAULT_DIGEST_AT,
+    known_zone,
+    local_day,
+    next_digest,
+    parse_clock,
+    quiet_until,
+    zone_of,
+)
 
 PAUSE_DAYS = (1, 7, 30)
 
@@ -34,6 +44,33 @@ class Preference:
     language: Language | None = None
     paused_until: datetime | None = None
     unsubscribed: bool = False
+    # Local quiet hours (may span midnight) and the digest hour, in `time_zone` (IANA).
+    time_zone: str | None = None
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+    # Levels taken in the daily digest rather than at once; activate never is.
+    digest_levels: frozenset[Level] = frozenset()
+    digest_at: time | None = None
+
+    def in_digest(self, level: Level) -> bool:
+        """Tell whether an alert at `level` waits for the daily digest."""
+        return level < Level.ACTIVATE and level in self.digest_levels
+
+    def held_until(self, level: Level, now: datetime) -> datetime | None:
+        """When an alert decided at `now` may go, if the contact's quiet hours hold it.
+
+        Activate is never held (nor is anything the duty officer receives: officers have no
+        preferences).
+        """
+        if level >= Level.ACTIVATE or self.quiet_start is None or self.quiet_end is None:
+            return None
+        return quiet_until(self.quiet_start, self.quiet_end, zone_of(self.time_zone), now)
+
+    def digest_after(self, moment: datetime) -> tuple[datetime, date]:
+        """When the first digest after `moment` goes, and the contact's local day it is of."""
+        zone = zone_of(self.time_zone)
+        due = next_digest(self.digest_at or DEFAULT_DIGEST_AT, zone, moment)
+        return due, local_day(due, zone)
 
     def silent(self, now: datetime) -> bool:
         """Tell whether the contact asked for no mail at all right now."""
@@ -119,6 +156,40 @@ def parse_countries(text: str) -> frozenset[str]:
     return frozenset(codes)
 
 
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """The form's time fields as typed: zone, quiet hours, digest levels and hour."""
+
+    time_zone: str = ""
+    quiet_start: str = ""
+    quiet_end: str = ""
+    digest_levels: Sequence[str] = ()
+    digest_at: str = ""
+
+
+def parse_timing(form: Timing) -> dict[str, Any]:
+    """Read when mail may go; raise ChoiceError naming what cannot be read."""
+    zone = form.time_zone.strip()
+    if zone and not known_zone(zone):
+        raise ChoiceError("unknown_zone", f"time zone: {zone!r} is not an IANA zone", zone)
+    clocks = {}
+    for name in ("quiet_start", "quiet_end", "digest_at"):
+        try:
+            clocks[name] = parse_clock(getattr(form, name))
+        except ValueError as err:
+            raise ChoiceError("bad_time", f"{name}: {err}", getattr(form, name)) from err
+    if (clocks["quiet_start"] is None) != (clocks["quiet_end"] is None):
+        raise ChoiceError("quiet_both", "quiet hours need a start and an end")
+    return {
+        "time_zone": zone or None,
+        "quiet_start": clocks["quiet_start"],
+        "quiet_end": clocks["quiet_end"],
+        # Activate always goes at once, whatever the form says.
+        "digest_levels": frozenset(Level(v) for v in form.digest_levels) - {Level.ACTIVATE},
+        "digest_at": clocks["digest_at"],
+    }
+
+
 def parse_choices(
     *,
     levels: Sequence[str],
@@ -131,6 +202,7 @@ def parse_choices(
     keep_pause: datetime | None,
     no_levels_confirmed: bool = False,
     keep_levels: frozenset[Level] | None = None,
+    timing: Timing | None = None,
 ) -> Preference:
     """Turn the preference form into a Preference; raise ValueError naming a bad field.
 
@@ -155,7 +227,9 @@ def parse_choices(
             raise ChoiceError("no_levels", "levels: none chosen means no alert at all; confirm it")
         # A pause or a stop says what it means; the levels stay as they were for when it ends.
         kept = keep_levels or None
+    when = parse_timing(timing or Timing())
     return Preference(
+        **when,
         levels=kept,
         hazards=None if chosen_hazards >= set(HazardType) else chosen_hazards,
         countries=codes or None,

@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from datetime import time as clock_time
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -34,6 +35,7 @@ from services.common.logs import get_logger
 from services.common.web_server import serve_app
 from services.notifier.countries import country_choices, country_name
 from services.notifier.directory import DirectoryFile
+from services.notifier.local_time import DEFAULT_DIGEST_AT, DEFAULT_ZONE
 from services.notifier.preference_store import preference_of, save_preference
 from services.notifier.preferences import (
     NO_PREFERENCE,
@@ -42,6 +44,7 @@ from services.notifier.preferences import (
     LinkRefusedError,
     Preference,
     PreferenceLinks,
+    Timing,
     parse_choices,
 )
 from services.notifier.wording import language_of
@@ -50,6 +53,35 @@ log = get_logger(__name__)
 
 _TEMPLATES = Path(__file__).parent / "templates"
 _LEVELS = (Level.WATCH, Level.STANDBY, Level.ACTIVATE)
+# The levels a member may take in the daily digest: activate always goes at once.
+_DIGESTIBLE = (Level.WATCH, Level.STANDBY)
+# Offered in the time zone field; any IANA zone may be typed.
+_ZONES = (
+    "Asia/Tokyo",
+    "Asia/Manila",
+    "Asia/Jakarta",
+    "Asia/Bangkok",
+    "Asia/Ho_Chi_Minh",
+    "Asia/Yangon",
+    "Asia/Dhaka",
+    "Asia/Kathmandu",
+    "Asia/Kolkata",
+    "Asia/Karachi",
+    "Asia/Kabul",
+    "Asia/Dubai",
+    "Asia/Amman",
+    "Europe/Istanbul",
+    "Africa/Nairobi",
+    "Africa/Addis_Ababa",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Geneva",
+    "America/New_York",
+    "America/Port-au-Prince",
+    "Pacific/Fiji",
+    "Pacific/Port_Moresby",
+    "UTC",
+)
 _HEADERS = {
     "content-security-policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
     "referrer-policy": "no-referrer",
@@ -70,6 +102,18 @@ WORDS: dict[Language, dict[str, str]] = {
         "no_alerts": "You chose no level: standby sends you no alerts.",
         "unknown_country": "“%s” is not a country standby knows. Type its name, e.g. Philippines.",
         "unknown_country_hint": "“%s” is not a country standby knows. Did you mean %s?",
+        "when": "When each level comes",
+        "at_once": "at once",
+        "in_digest": "in the daily digest",
+        "activate_at_once": "ACTIVATE always comes at once.",
+        "digest_at": "Daily digest at (your time)",
+        "quiet": "Quiet hours: WATCH and STANDBY mail waits until they end; ACTIVATE never waits",
+        "quiet_start": "Quiet from",
+        "quiet_end": "Quiet until",
+        "time_zone": "Your time zone (e.g. Asia/Tokyo)",
+        "unknown_zone": "“%s” is not a time zone standby knows. Choose one from the list, e.g. Asia/Manila.",
+        "bad_time": "“%s” is not a time of day (HH:MM).",
+        "quiet_both": "Quiet hours need both a start and an end.",
         "language": "Language",
         "pause": "Pause",
         "no_pause": "No pause",
@@ -105,6 +149,18 @@ WORDS: dict[Language, dict[str, str]] = {
         "no_alerts": "レベルが選ばれていないため、standby からの通知は届きません。",
         "unknown_country": "「%s」という国は見つかりません。国名で入力してください（例：フィリピン）。",
         "unknown_country_hint": "「%s」という国は見つかりません。%s のことですか？",
+        "when": "レベルごとの受け取り方",
+        "at_once": "すぐに",
+        "in_digest": "日次まとめで",
+        "activate_at_once": "「発動」は常にすぐにお送りします。",
+        "digest_at": "日次まとめの送信時刻（現地時刻）",
+        "quiet": "お休み時間：この間の「注視」「待機」のメールは終了時刻までお待ちします（「発動」は待ちません）",
+        "quiet_start": "開始",
+        "quiet_end": "終了",
+        "time_zone": "タイムゾーン（例：Asia/Tokyo）",
+        "unknown_zone": "「%s」というタイムゾーンは見つかりません。一覧から選んでください（例：Asia/Manila）。",
+        "bad_time": "「%s」は時刻（HH:MM）として読めません。",
+        "quiet_both": "お休み時間には開始と終了の両方を入れてください。",
         "language": "言語",
         "pause": "一時停止",
         "no_pause": "停止しない",
@@ -181,6 +237,8 @@ def create_app(deps: PreferenceDeps) -> FastAPI:
             levels=[(lv.value, LEVEL_WORDS[language][lv]) for lv in _LEVELS],
             hazards=[(h.value, HAZARD_WORDS[language][h]) for h in HazardType],
             pause_days=PAUSE_DAYS,
+            digestible=[(lv.value, LEVEL_WORDS[language][lv]) for lv in _DIGESTIBLE],
+            zones=_ZONES,
             languages=[("ja", "日本語"), ("en", "English")],
             **context,
         )
@@ -366,6 +424,13 @@ def _choices(data: FormData, now: datetime, before: Preference) -> Preference:
         keep_pause=before.paused_until,
         no_levels_confirmed=data.get("no_levels") == "1",
         keep_levels=before.levels,
+        timing=Timing(
+            time_zone=str(data.get("time_zone", ""))[:64],
+            quiet_start=str(data.get("quiet_start", ""))[:8],
+            quiet_end=str(data.get("quiet_end", ""))[:8],
+            digest_levels=[lv.value for lv in _DIGESTIBLE if data.get(f"mode_{lv}") == "digest"],
+            digest_at=str(data.get("digest_at", ""))[:8],
+        ),
     )
 
 
@@ -373,6 +438,29 @@ def _countries_text(data: FormData) -> str:
     """The countries ticked (codes) and those typed (names or codes), as one list."""
     ticked = [str(v) for v in data.getlist("country")][:300]
     return ", ".join([*ticked, str(data.get("countries", ""))[:500]])
+
+
+def _timing_shown(pref: Preference, submitted: FormData | None) -> dict[str, Any]:
+    """The time fields as stored, or as sent with a refused form."""
+    if submitted is not None:
+        return {
+            "digest": {lv.value for lv in _DIGESTIBLE if submitted.get(f"mode_{lv}") == "digest"},
+            **{
+                name: str(submitted.get(name, ""))[:64]
+                for name in ("digest_at", "quiet_start", "quiet_end", "time_zone")
+            },
+        }
+
+    def clock(moment: clock_time | None) -> str:
+        return moment.strftime("%H:%M") if moment else ""
+
+    return {
+        "digest": {lv.value for lv in pref.digest_levels},
+        "digest_at": clock(pref.digest_at or DEFAULT_DIGEST_AT),
+        "quiet_start": clock(pref.quiet_start),
+        "quiet_end": clock(pref.quiet_end),
+        "time_zone": pref.time_zone or DEFAULT_ZONE,
+    }
 
 
 def _refusal(
@@ -404,7 +492,7 @@ def _shown_choice(
         codes = [str(v) for v in submitted.getlist("country") if len(str(v)) == 3][:300]
         typed = str(submitted.get("countries", ""))[:500]
         no_levels = submitted.get("no_levels") == "1"
-    return {
+    return _timing_shown(pref, submitted) | {
         "levels": levels,
         "hazards": hazards,
         "countries": [(code, country_name(code, language)) for code in codes],

@@ -7,13 +7,15 @@ only its headers (see `mime.py`), which keeps 5,000 recipients as cheap as 5.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from markupsafe import Markup
 
 from schemas.activations import Activation, IncidentSummary, Level, Reason
 from schemas.members import Language, Secretariat
@@ -24,7 +26,7 @@ from services.common.errors import StandbyError
 from services.notifier.coordination_words import COORDINATION_ASKS, COORDINATION_WORDS
 from services.notifier.countries import country_name
 from services.notifier.map_image import InlineImage
-from services.notifier.personal import MARKER
+from services.notifier.personal import MARKER, Personal
 from services.notifier.wording import (
     ASKS,
     NOTICE_ASKS,
@@ -35,6 +37,7 @@ from services.notifier.wording import (
 
 TEMPLATES = Path(__file__).parent / "templates"
 _TOKYO = ZoneInfo("Asia/Tokyo")
+DIGEST_WORD = {Language.JA: "日次まとめ", Language.EN: "Daily digest"}
 
 
 class RenderError(StandbyError):
@@ -216,6 +219,57 @@ class Renderer:
         return self._render(
             "coordination", language, subject_line(language, word, notice.summary), context
         )
+
+    def digest(
+        self,
+        language: Language,
+        day: date,
+        entries: Sequence[tuple[Activation, Personal | None]],
+        secretariat: Secretariat | None,
+    ) -> Rendered:
+        """Render one contact's daily digest: each incident with level, reasons and links."""
+        items = [
+            self._facts(language, activation.summary)
+            | {
+                "level": activation.level.value,
+                "level_word": LEVEL_WORDS[language][activation.level],
+                "upgraded_from": LEVEL_WORDS[language][activation.previous_level]
+                if activation.previous_level > Level.NONE
+                else None,
+                "score": round(activation.score),
+                "reasons": _sentences(language, activation.reasons),
+                "ask": ASKS[language][activation.level],
+                # The block was rendered (and escaped) by the answer-link templates.
+                "personal": {"text": personal.text, "html": Markup(personal.html)}
+                if personal
+                else None,
+            }
+            for activation, personal in entries
+        ]
+        word = DIGEST_WORD[language]
+        count = f"{len(items)}件" if language is Language.JA else f"{len(items)} incident(s)"
+        subject = f"[standby] {word} | {day.isoformat()} | {count}"
+        context = {
+            "kind": "digest",
+            "level": "digest",
+            "level_word": word,
+            "title": f"{word} {day.isoformat()}",
+            "day": day.isoformat(),
+            "entries": items,
+            "secretariat": _secretariat(language, secretariat),
+            "preferences_url": self._preferences_url(language),
+            "subject": subject,
+            "lang": language.value,
+        }
+        try:
+            text = self.env.get_template(f"digest.{language.value}.txt.j2").render(context)
+            html = self.env.get_template(f"digest.{language.value}.html.j2").render(context)
+        except TemplateError as err:
+            raise RenderError(f"template digest.{language.value}: {err}") from err
+        chat = f"{subject}\n" + "\n".join(
+            f"{i['level_word']} | {i['hazard']} | {oneline(i['title'])}" for i in items
+        )
+        return Rendered(language, subject, text, html, chat)
 
     def _render(
         self, name: str, language: Language, subject: str, context: dict[str, Any]

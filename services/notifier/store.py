@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -43,6 +43,7 @@ _JOB_COLUMNS = (
     "updated_at",
     "next_attempt_at",
     "owner",
+    "held_until",
 )
 _JOB_SQL = (
     f"INSERT INTO deliveries ({', '.join(_JOB_COLUMNS)})"
@@ -67,8 +68,12 @@ async def record_new(
     stored: set[str],
     owner: int,
     lease: timedelta = HOT_LEASE,
+    held: Mapping[str, datetime] | None = None,
 ) -> list[Job]:
     """Store the jobs whose keys are not `stored` as `owner`'s; return those it now holds.
+
+    A job whose key is in `held` is due only at that time (a contact's quiet hours): no scan
+    takes it before, even once its owner is gone.
 
     The rows are written on `log`, the connection the send marks are written on, a few
     dozen kilobytes a transaction: a mark waits behind one piece at most, never behind a
@@ -79,10 +84,12 @@ async def record_new(
     """
     fresh = [job for job in jobs if job.key not in stored]
     for piece, piece_bodies in _pieces(fresh, bodies):
-        await log.write(_rows_of(log, piece, piece_bodies, owner=owner, lease=lease))
+        await log.write(
+            _rows_of(log, piece, piece_bodies, owner=owner, lease=lease, held=held or {})
+        )
     if fresh and log.dialect != "sqlite":
         # Only PostgreSQL can see a replica's concurrent insert; SQLite has one process.
-        held = set(
+        ours = set(
             (
                 await session.execute(
                     select(DeliveryRow.key).where(
@@ -93,7 +100,7 @@ async def record_new(
                 )
             ).scalars()
         )
-        fresh = [job for job in fresh if job.key in held]
+        fresh = [job for job in fresh if job.key in ours]
     return fresh
 
 
@@ -131,6 +138,7 @@ def _rows_of(
     *,
     owner: int,
     lease: timedelta,
+    held: Mapping[str, datetime],
 ) -> list[tuple[str, list[tuple[Any, ...]]]]:
     """The bodies and deliveries rows of new jobs, converted for `log`."""
     # The dispatcher sends these right away; the scheduler looks at them only if they are
@@ -138,9 +146,10 @@ def _rows_of(
     now = utcnow()
     # Only the times need converting (strings, bytes and integers go to either driver as
     # they are), and every row shares them: converted once (a datetime for SQLite ~4 µs).
-    at, due = log.converter(cast(Table, DeliveryRow.__table__), ("created_at", "next_attempt_at"))(
-        (now, now + lease)
-    )
+    times = log.converter(cast(Table, DeliveryRow.__table__), ("created_at", "next_attempt_at"))
+    at, due = times((now, now + lease))
+    # Held rows are few (a contact's quiet hours): each converted on its own.
+    until = {key: times((now, moment))[1] for key, moment in held.items()}
     (body_at,) = log.converter(cast(Table, BodyRow.__table__), ("created_at",))((now,))
     pending = DeliveryStatus.PENDING.value
     return [
@@ -164,8 +173,9 @@ def _rows_of(
                     0,
                     at,
                     at,
-                    due,
+                    until.get(j.key, due),
                     owner,
+                    until.get(j.key),
                 )
                 for j in jobs
             ],
@@ -240,7 +250,7 @@ async def claim_due(
     """Take the open deliveries that are due or orphaned, under a lease; load them.
 
     Due: their next attempt's time has come. Orphaned: their owner died (recorded, maybe
-    never attempted). Rows are locked `FOR UPDATE SKIP LOCKED` and leased to this process in
+    never attempted), unless quiet hours hold them still. Rows are locked `FOR UPDATE SKIP LOCKED` and leased to this process in
     the caller's transaction, so a replica scanning at the same time takes other rows.
     """
     skip = set(exclude)
@@ -251,7 +261,11 @@ async def claim_due(
                 select(DeliveryRow.key)
                 .where(
                     DeliveryRow.status.in_(OPEN_STATUSES),
-                    (DeliveryRow.next_attempt_at <= now) | presence.orphaned(DeliveryRow.owner),
+                    (DeliveryRow.next_attempt_at <= now)
+                    | (
+                        presence.orphaned(DeliveryRow.owner)
+                        & (DeliveryRow.held_until.is_(None) | (DeliveryRow.held_until <= now))
+                    ),
                 )
                 .order_by(DeliveryRow.next_attempt_at)
                 .limit(limit + len(skip))

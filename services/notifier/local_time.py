@@ -1,0 +1,74 @@
+"""When a member's mail may go, in the member's own time zone: quiet hours and the digest hour.
+
+Pure functions of a clock reading: the handlers and the digest loop pass `now` in.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+# The platform's members are mostly in Japan: a contact who set no zone reads Tokyo time.
+DEFAULT_ZONE = "Asia/Tokyo"
+DEFAULT_DIGEST_AT = time(8, 0)
+
+
+def zone_of(name: str | None) -> ZoneInfo:
+    """The IANA zone by name; the platform's default for none (names are checked on entry)."""
+    try:
+        return ZoneInfo(name or DEFAULT_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_ZONE)
+
+
+def known_zone(name: str) -> bool:
+    """Tell whether `name` is an IANA time zone this machine knows."""
+    return name in _zones()
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def quiet_until(start: time, end: time, zone: ZoneInfo, now: datetime) -> datetime | None:
+    """When quiet hours from `start` to `end` (local, may span midnight) end, if `now` is in them."""
+    if start == end:
+        return None
+    local = now.astimezone(zone)
+    clock = local.time().replace(tzinfo=None)
+    if start < end:
+        if not start <= clock < end:
+            return None
+        day = local.date()
+    else:
+        if end <= clock < start:
+            return None
+        day = local.date() + timedelta(days=1) if clock >= start else local.date()
+    return datetime.combine(day, end, tzinfo=zone).astimezone(UTC)
+
+
+def next_digest(at: time, zone: ZoneInfo, after: datetime) -> datetime:
+    """The first digest hour `at` (local) after `after`: an alert's digest goes then."""
+    local = after.astimezone(zone)
+    due = datetime.combine(local.date(), at, tzinfo=zone)
+    if due <= local:
+        due = datetime.combine(local.date() + timedelta(days=1), at, tzinfo=zone)
+    return due.astimezone(UTC)
+
+
+def local_day(moment: datetime, zone: ZoneInfo) -> date:
+    """The day it is in `zone` at `moment`."""
+    return moment.astimezone(zone).date()
+
+
+def parse_clock(text: str) -> time | None:
+    """Read `HH:MM` (24-hour); empty is None; raise ValueError for anything else."""
+    text = text.strip()
+    if not text:
+        return None
+    hours, sep, minutes = text.partition(":")
+    if not sep or not hours.isdigit() or not minutes.isdigit() or len(minutes) != 2:
+        raise ValueError(f"{text!r} is not a time of day (HH:MM)")
+    return time(int(hours), int(minutes))
