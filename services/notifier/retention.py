@@ -16,6 +16,7 @@ from services.notifier.models import (
     BodyRow,
     ClosedIncident,
     DeliveryRow,
+    DigestItemRow,
     PreferenceRow,
     ThreadRow,
 )
@@ -30,6 +31,7 @@ bodies = cast(Table, BodyRow.__table__)
 threads = cast(Table, ThreadRow.__table__)
 preferences = cast(Table, PreferenceRow.__table__)
 closed_incidents = cast(Table, ClosedIncident.__table__)
+digest_items = cast(Table, DigestItemRow.__table__)
 
 
 def _unused_body(now: datetime) -> ColumnElement[bool]:
@@ -118,5 +120,11 @@ PERSONAL_DATA = (
     PersonalData(threads, ref=threads.c.contact_ref),
     PersonalData(
         preferences, organisation=preferences.c.organisation_id, contact=preferences.c.contact_id
+    ),
+    # Alerts waiting for a digest (they go once it is in the delivery log).
+    PersonalData(
+        digest_items,
+        organisation=digest_items.c.organisation_id,
+        contact=digest_items.c.contact_id,
     ),
 )
