@@ -12,7 +12,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from schemas.hazards import AlertLevel, FoundBy, HazardType, Source
+from schemas.hazards import AlertLevel, FoundBy, HazardType, PagerLevel, Source
 from services.common.countries import Income, country_table
 
 T = TypeVar("T")
@@ -125,6 +125,28 @@ class AlertTest(Test):
         low = self.at_least.rank if self.at_least else 1
         high = self.at_most.rank if self.at_most else 3
         allowed = frozenset(level for level in AlertLevel if low <= level.rank <= high)
+        return allowed.__contains__
+
+
+class PagerTest(Test):
+    """A USGS PAGER level within bounds: green < yellow < orange < red."""
+
+    at_least: PagerLevel | None = None
+    at_most: PagerLevel | None = None
+
+    @model_validator(mode="after")
+    def _possible(self) -> PagerTest:
+        if self.at_least and self.at_most and self.at_least.rank > self.at_most.rank:
+            raise ValueError(f"impossible: at_least {self.at_least} > at_most {self.at_most}")
+        return self
+
+    def check(self, value: Any) -> bool:
+        return self.compile()(value)
+
+    def compile(self) -> Check:
+        low = self.at_least.rank if self.at_least else 1
+        high = self.at_most.rank if self.at_most else 4
+        allowed = frozenset(level for level in PagerLevel if low <= level.rank <= high)
         return allowed.__contains__
 
 
@@ -253,7 +275,10 @@ def _flag(value: Any) -> Any:
 Flag = Annotated[FlagTest, Field(description="true or false")]
 
 
-_FLAGS = ("priority_region", "domestic", "is_current", "country_unresolved")
+_FLAGS = (
+    "priority_region", "domestic", "is_current", "country_unresolved",
+    "pager_reviewed", "pager_pending", "tsunami",
+)  # fmt: skip
 
 
 class Conditions(Strict):
@@ -280,6 +305,15 @@ class Conditions(Strict):
     sources: SetTest[Source] | None = None
     reliefweb_status: ChoiceTest[str] | None = None
     is_current: Flag | None = None
+    pager_alert: PagerTest | None = None
+    pager_fatality_alert: PagerTest | None = None
+    pager_economic_alert: PagerTest | None = None
+    pager_reviewed: Flag | None = None
+    pager_pending: Flag | None = None
+    max_mmi: NumberTest | None = None
+    tsunami: Flag | None = None
+    significance: CountTest | None = None
+    usgs_status: ChoiceTest[str] | None = None
 
     @model_validator(mode="before")
     @classmethod

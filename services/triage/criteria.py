@@ -138,7 +138,9 @@ def display_operand(value: Any) -> Any:
         return ", ".join(str(display_operand(v)) for v in value)
     if isinstance(value, StrEnum):
         return (
-            value.value.capitalize() if value.value in ("green", "orange", "red") else value.value
+            value.value.capitalize()
+            if value.value in ("green", "yellow", "orange", "red")
+            else value.value
         )
     return value
 
@@ -166,6 +168,17 @@ _SAMPLE_DISPLAY: dict[str, Any] = {
     "sources": "gdacs, reliefweb",
     "reliefweb_status": "alert",
     "is_current": "yes",
+    "pager_alert": "Orange",
+    "pager_fatality_alert": "Orange",
+    "pager_economic_alert": "Yellow",
+    "pager_reviewed": "no",
+    "pager_pending": "no",
+    "pager_review": "automatic, not yet reviewed",
+    "pager_review_ja": "自動推定（未確認）",
+    "max_mmi": 8.1,
+    "tsunami": "no",
+    "significance": 1_200,
+    "usgs_status": "automatic",
     "title": "Red earthquake alert",
     "hazard_name": "earthquake",
     "country_names": "Philippines",

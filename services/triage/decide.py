@@ -54,7 +54,10 @@ _ALERTS: tuple[AlertLevel | None, ...] = (None, *AlertLevel)
 # Facts most reports lack (or have false) are tested first, so most rules fail on one test.
 _RARE = {"deaths": 0, "displaced": 0, "affected": 0, "country_unresolved": 0, "domestic": 0,
          "reliefweb_status": 1, "members_present": 1, "source_count": 1, "severity": 2,
-         "population_exposed": 2, "priority_region": 3}  # fmt: skip
+         "population_exposed": 2, "priority_region": 3, "pager_alert": 0,
+         "pager_fatality_alert": 0, "pager_economic_alert": 0, "pager_reviewed": 0,
+         "pager_pending": 0, "max_mmi": 0, "tsunami": 0, "significance": 0,
+         "usgs_status": 0}  # fmt: skip
 
 
 def _first(test: tuple[str, Check]) -> int:

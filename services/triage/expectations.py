@@ -61,14 +61,14 @@ class Expected:
                 return True
         if self.day is None or incident.first_seen is None:
             return False
-        # A cyclone's flood may be filed under the cyclone.
-        cyclone_flood = (
+        # A cyclone's flood may be filed under the cyclone, a quake's tsunami under the quake.
+        filed_under_cause = (
             self.family is HazardType.FLOOD and incident.family is HazardType.TROPICAL_CYCLONE
-        )
+        ) or (self.family is HazardType.TSUNAMI and incident.family is HazardType.EARTHQUAKE)
         if (
             self.family is not None
             and hazard_family(self.family) != incident.family
-            and not cyclone_flood
+            and not filed_under_cause
         ):
             return False
         if self.countries and self.countries.isdisjoint(incident.countries):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from schemas.hazards import FoundBy, HazardEvent, Source, lead_report
+from schemas.hazards import FoundBy, HazardEvent, Pager, Source, lead_report
 from schemas.members import MemberDirectory
 from services.common.countries import CountryTable, country_table
 
@@ -31,9 +31,20 @@ FACTS: dict[str, str] = {
     "domestic": "a country is one of the criteria's home countries",
     "members_present": "member organisations present in an affected country",
     "source_count": "independent sources reporting the incident",
-    "sources": "the sources reporting the incident (gdacs, reliefweb)",
+    "sources": "the sources reporting the incident (gdacs, reliefweb, usgs)",
     "reliefweb_status": "ReliefWeb's own disaster status (alert, ongoing, past, alert-archive)",
     "is_current": "a source still reports the event as current",
+    "pager_alert": "USGS PAGER level of the earthquake (green < yellow < orange < red): the "
+    "higher of its fatality and economic estimates",
+    "pager_fatality_alert": "PAGER's level for estimated deaths (yellow 1+, orange 100+, red 1,000+)",
+    "pager_economic_alert": "PAGER's level for estimated losses (yellow US$1 M+, orange 100 M+, "
+    "red 1 B+)",
+    "pager_reviewed": "a seismologist reviewed the PAGER estimate (false: automatic)",
+    "pager_pending": "PAGER's level is pending a seismologist's review (orange or red held back)",
+    "max_mmi": "highest shaking intensity (MMI) USGS estimates",
+    "tsunami": "USGS considered a tsunami message for the quake (not that one occurred)",
+    "significance": "USGS significance (0 to ~3,000: magnitude, felt reports, PAGER)",
+    "usgs_status": "USGS's own status of the event: automatic or reviewed",
 }
 #: Facts a sentence may name besides those above.
 DISPLAY_ONLY: dict[str, str] = {
@@ -46,6 +57,8 @@ DISPLAY_ONLY: dict[str, str] = {
     "severity_text": "severity in the source's words",
     "members": "names of member organisations present",
     "matched_regions": "the priority regions the incident lies in",
+    "pager_review": "whether PAGER's estimate is automatic or reviewed, in words",
+    "pager_review_ja": "the same in Japanese",
 }
 
 HAZARD_NAMES = {
@@ -150,6 +163,27 @@ def _impact(reports: list[HazardEvent]) -> tuple[int | None, int | None, int | N
     return deaths, displaced, affected
 
 
+def _quake(reports: list[HazardEvent]) -> tuple[Pager | None, str | None]:
+    """The most alarming PAGER estimate of the USGS reports, and its report's status.
+
+    A report USGS deleted counts for nothing: it was retracted.
+    """
+    best: Pager | None = None
+    status: str | None = None
+    for report in reports:
+        pager = report.pager
+        if report.source is not Source.USGS or report.status == "deleted":
+            continue
+        if best is None or (pager is not None and _pager_rank(pager) > _pager_rank(best)):
+            best, status = pager, report.status
+    return best, status
+
+
+def _pager_rank(pager: Pager | None) -> int:
+    return pager.alert.rank if pager is not None and pager.alert is not None else 0
+
+
+_NO_PAGER = Pager()
 _BY_CODE: frozenset[str] = frozenset({FoundBy.CODE})
 _NOWHERE: frozenset[str] = frozenset()
 
@@ -196,6 +230,8 @@ def incident_facts(
     if severity is None or severity.value is None:
         severity = next((e.severity for e in reports if e.severity and e.severity.value), None)
     has_impact = lead.impact is not None if len(reports) == 1 else any(r.impact for r in reports)
+    pager, usgs_status = _quake(reports) if Source.USGS in sources else (None, None)
+    quake = pager or _NO_PAGER
     deaths, displaced, affected = _impact(reports) if has_impact else _NO_IMPACT
     return {
         "hazard": lead.hazard_type,
@@ -219,6 +255,15 @@ def incident_facts(
         "sources": sources,
         "reliefweb_status": status,
         "is_current": current,
+        "pager_alert": quake.alert,
+        "pager_fatality_alert": quake.fatality_alert,
+        "pager_economic_alert": quake.economic_alert,
+        "pager_reviewed": quake.reviewed,
+        "pager_pending": quake.pending if pager is not None else None,
+        "max_mmi": quake.max_mmi,
+        "tsunami": quake.tsunami,
+        "significance": quake.significance,
+        "usgs_status": usgs_status,
         "_lead": lead,
         "_reports": reports,
     }
@@ -284,7 +329,20 @@ def _place_evidence(facts: dict[str, Any], ctx: FactContext) -> str:
     return "; ".join(seen.values()) or _country_names(facts, ctx)
 
 
+def _level_words(value: Any, missing: str = "none") -> str:
+    return str(value.value).capitalize() if value is not None else missing
+
+
+_REVIEW = {True: "reviewed by a seismologist", False: "automatic, not yet reviewed"}
+_REVIEW_JA = {True: "地震学者が確認済み", False: "自動推定（未確認）"}
+
+
 _DERIVED: dict[str, Callable[[dict[str, Any], FactContext], Any]] = {
+    "pager_alert": lambda f, _: _level_words(f["pager_alert"]),
+    "pager_fatality_alert": lambda f, _: _level_words(f["pager_fatality_alert"], "unknown"),
+    "pager_economic_alert": lambda f, _: _level_words(f["pager_economic_alert"], "unknown"),
+    "pager_review": lambda f, _: _REVIEW.get(f["pager_reviewed"], "review status unknown"),
+    "pager_review_ja": lambda f, _: _REVIEW_JA.get(f["pager_reviewed"], "確認状況不明"),
     "alert_level": lambda f, _: f["alert_level"].value.capitalize() if f["alert_level"] else "none",
     "episode_alert_level": lambda f, _: (
         f["episode_alert_level"].value.capitalize() if f["episode_alert_level"] else "none"

@@ -16,8 +16,11 @@ incidents. Three patterns are one disaster all the same, and each is recognised 
   place (GDACS has filed one quake twice, seconds and ~30 km apart).
 - **A cyclone and its floods**: a flood that starts while an orange or red cyclone is
   reported or within `flood_after_cyclone_days` (3) of its end, in a country the cyclone
-  hit, within `flood_from_cyclone_km` (300) of a point of its track. A green storm's
-  rain is no disaster of its own making; the flood then stands alone.
+  hit, within `flood_from_cyclone_km` (300) of a point of its track. A cyclone known by one
+  position only (a names-only archive keeps just its last episode) may have passed anywhere
+  within a day's travel of it: there the flood may lie `flood_from_lone_point_km` (600) away
+  (Komen 2015: its last position off Bangladesh, Myanmar's floods 315 km east). A green
+  storm's rain is no disaster of its own making; the flood then stands alone.
 
 Each test returns a sentence saying why the report joined, for `standby triage-explain`,
 or None.
@@ -47,6 +50,7 @@ class GroupingPolicy:
     duplicate_km: float = 100.0
     flood_after_cyclone_days: float = 3.0
     flood_from_cyclone_km: float = 300.0
+    flood_from_lone_point_km: float = 600.0
 
     @property
     def duplicate_span(self) -> timedelta:
@@ -166,12 +170,14 @@ def flood_of_cyclone(
     ):
         return None
     # Every position the cyclone was reported at, not only its latest episode's.
+    points = list(track)
     km = (
-        min((distance_km(report.lat, report.lon, lat, lon) for lat, lon in track), default=None)
+        min((distance_km(report.lat, report.lon, lat, lon) for lat, lon in points), default=None)
         if report.lat is not None and report.lon is not None
         else None
     )
-    if km is not None and km > policy.flood_from_cyclone_km:
+    limit = policy.flood_from_cyclone_km if len(points) > 1 else policy.flood_from_lone_point_km
+    if km is not None and km > limit:
         return None
     where = f", {km:.0f} km from its track" if km is not None else ""
     shared = ", ".join(sorted(countries & set(report.countries)))

@@ -1,7 +1,8 @@
 """Incidents: the reports of one disaster, from different sources and episodes, held together.
 
 A report joins an incident when it is a new version of a report the incident holds, else
-when it shares a GLIDE number, else when it is the same kind of hazard in a shared country,
+when it shares a GLIDE number, else (earthquakes) when another seismic source reported the
+same quake (quakes.py), else when it is the same kind of hazard in a shared country,
 within the time window and, where both have coordinates, within the distance. Two different
 events of the same source never merge on proximity alone: a source that tells them apart
 knows better than a radius does.
@@ -27,6 +28,7 @@ from schemas.hazards import (
     compare_versions,
 )
 from services.triage.grouping import GroupingPolicy, aftershock_of, duplicate_of, flood_of_cyclone
+from services.triage.quakes import SEISMIC, QuakePolicy, same_quake, usgs_ids
 
 #: Namespace of incident and activation ids, so a replay derives the same ids.
 NAMESPACE = UUID("6b1f3c8e-4a51-5e0c-9d8a-3f2b7c1e9a40")
@@ -190,6 +192,7 @@ class MergePolicy:
     window: timedelta = timedelta(hours=72)
     distance_km: float = 500.0
     grouping: GroupingPolicy = field(default_factory=GroupingPolicy)
+    quakes: QuakePolicy = field(default_factory=QuakePolicy)
 
     @property
     def longest_window(self) -> timedelta:
@@ -208,6 +211,9 @@ class IncidentBook:
         self._by_key: dict[str, Incident] = {}
         self._by_glide: dict[str, Incident] = {}
         self._by_place: dict[tuple[HazardType, str], list[Incident]] = {}
+        self._by_usgs: dict[str, Incident] = {}
+        #: Earthquake incidents reported by a seismic source, oldest first (see `_quake_for`).
+        self._quakes: list[Incident] = []
 
     def add(self, incident: Incident) -> None:
         """Hold an incident (new, or loaded from storage) and index it."""
@@ -223,9 +229,20 @@ class IncidentBook:
             bucket = self._by_place.setdefault((incident.family, iso3), [])
             if incident not in bucket:
                 bucket.append(incident)
+        for report in incident.reports.values():
+            self._index_quake(incident, report)
+
+    def _index_quake(self, incident: Incident, event: HazardEvent) -> None:
+        if event.hazard_type is not HazardType.EARTHQUAKE or event.source not in SEISMIC:
+            return
+        for usgs_id in usgs_ids(event):
+            self._by_usgs.setdefault(usgs_id, incident)
+        if incident not in self._quakes:
+            self._quakes.append(incident)
 
     def _index_report(self, incident: Incident, event: HazardEvent, key: str) -> None:
         self._by_key[key] = incident
+        self._index_quake(incident, event)
         glide = glide_key(event.glide)
         if glide is not None:
             self._by_glide.setdefault(glide, incident)
@@ -246,6 +263,9 @@ class IncidentBook:
         glide = glide_key(event.glide)
         if glide is not None and glide in self._by_glide:
             return self._by_glide[glide], f"the same GLIDE event {glide}"
+        quake = self._quake_for(event)
+        if quake is not None:
+            return quake
         family = hazard_family(event.hazard_type)
         candidates: list[tuple[float, Incident]] = []
         grouped: list[tuple[Incident, str]] = []
@@ -281,6 +301,27 @@ class IncidentBook:
         if grouped:
             return grouped[0]
         return None, ""
+
+    def _quake_for(self, event: HazardEvent) -> tuple[Incident, str] | None:
+        """The incident of the same quake as another seismic source reported it, if any."""
+        if event.hazard_type is not HazardType.EARTHQUAKE or event.source not in SEISMIC:
+            return None
+        for usgs_id in sorted(usgs_ids(event)):
+            held = self._by_usgs.get(usgs_id)
+            if held is not None and event.source not in held.sources:
+                return held, f"the same USGS event {usgs_id}"
+        horizon = event.event_time - self.policy.window
+        # Reports come roughly in time order: quakes long past can never match again.
+        while self._quakes and (self._quakes[0].last_seen or event.event_time) < horizon:
+            self._quakes.pop(0)
+        best: tuple[float, Incident, str] | None = None
+        for incident in self._quakes:
+            if event.source in incident.sources and incident.sources <= {event.source}:
+                continue
+            found = same_quake(event, incident.reports.values(), self.policy.quakes)
+            if found is not None and (best is None or found[0] < best[0]):
+                best = (found[0], incident, found[1])
+        return (best[1], best[2]) if best is not None else None
 
     def _grouped(self, incident: Incident, event: HazardEvent) -> str | None:
         """One source's separate event that is still this disaster: a duplicate, an aftershock."""
@@ -396,6 +437,14 @@ class IncidentBook:
 
     def _compatible(self, incident: Incident, event: HazardEvent, glide: str | None) -> bool:
         if event.source in incident.sources:
+            return False
+        # Two seismic sources agree to the minute and kilometre (quakes.py): a country and
+        # a 72-hour window would merge the quakes of one sequence.
+        if (
+            event.hazard_type is HazardType.EARTHQUAKE
+            and event.source in SEISMIC
+            and incident.sources & (SEISMIC - {event.source})
+        ):
             return False
         if glide is not None and incident.glides and glide not in incident.glides:
             return False

@@ -111,6 +111,22 @@ async def _candidate_ids(
     )
     if nearby is not None:
         ids.update((await session.execute(nearby)).scalars())
+    if family_of is HazardType.EARTHQUAKE and span is not None and span[0] == span[1]:
+        # Another seismic source's report of the same quake may place it in no country, or
+        # another one (quakes.py): its incidents of the same minutes are candidates too.
+        when, reach = _utc(span[0]), timedelta(seconds=policy.quakes.seconds)
+        ids.update(
+            (
+                await session.execute(
+                    select(IncidentRow.id).where(
+                        IncidentRow.family == HazardType.EARTHQUAKE.value,
+                        IncidentRow.precise.is_(True),
+                        IncidentRow.last_seen >= when - reach,
+                        IncidentRow.first_seen <= when + reach,
+                    )
+                )
+            ).scalars()
+        )
     return ids
 
 

@@ -1,0 +1,99 @@
+"""One incident per quake across USGS and GDACS: measured on generated pairs, checked on the
+real captures, and told once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from benchmarks.synthetic import pair_scores
+from schemas.hazards import AlertLevel, HazardEvent, Link, Pager, PagerLevel, Source
+from services.tools.documents import read_events
+from services.triage.backtest import find_documents, in_time_order, replay
+from services.triage.quakes import QuakePolicy, same_quake
+from tests.unit.triage.builders import T0, report, shipped
+from tests.unit.triage.quake_pairs import quake_pairs
+
+
+def test_generated_usgs_and_gdacs_pairs_merge_with_precision_and_recall_over_95_percent(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    generated = quake_pairs(2_000, seed=23)
+    predicted = {
+        o.event.key: o.incident.id for o in replay(in_time_order(generated.events), shipped())
+    }
+    score = pair_scores(predicted, generated.truth)
+    with capsys.disabled():
+        print(f"\n  quake merge, 2,000 generated USGS/GDACS pairs: {score}")
+    assert score.true_pairs == 2_000
+    assert score.precision >= 0.95
+    assert score.recall >= 0.95
+
+
+def usgs(
+    at_s: float = 0, lat: float = 34.5, lon: float = 62.0, mag: float = 6.3, **kw: object
+) -> HazardEvent:
+    return report(
+        "us6000len8", source=Source.USGS, alert=None, countries=("AFG",), lat=lat, lon=lon,
+        at=T0 + timedelta(seconds=at_s), severity=(mag, "M"), extras={"ids": ["us6000len8"]},
+    )  # fmt: skip
+
+
+def gdacs(at_s: float = 4, lat: float = 34.6, lon: float = 62.1, mag: float = 6.3) -> HazardEvent:
+    return report(
+        "EQ:1400001", alert=AlertLevel.ORANGE, countries=("AFG",), lat=lat, lon=lon,
+        at=T0 + timedelta(seconds=at_s), severity=(mag, "M"),
+    )  # fmt: skip
+
+
+def test_the_tolerances_say_why_and_refuse_a_sequence_quake() -> None:
+    policy = QuakePolicy()
+    found = same_quake(gdacs(), [usgs()], policy)
+    assert found is not None and "4 s and 14 km apart, M6.3 and M6.3" in found[1]
+    assert same_quake(gdacs(at_s=30 * 60), [usgs()], policy) is None  # Herat: 30 min later
+    assert same_quake(gdacs(lat=35.5), [usgs()], policy) is None  # 110 km away
+    assert same_quake(gdacs(mag=5.5), [usgs()], policy) is None
+    linked = gdacs(at_s=3600).model_copy(
+        update={
+            "links": [
+                Link(
+                    rel="neic_report",
+                    url="http://earthquake.usgs.gov/earthquakes/eventpage/us6000len8#summary",
+                )
+            ]
+        }
+    )
+    found = same_quake(linked, [usgs()], policy)
+    assert found is not None and found[1].startswith("the same USGS event us6000len8")
+
+
+def test_usgs_first_then_gdacs_is_one_incident_told_once_with_both_sources() -> None:
+    pager = usgs().model_copy(update={"pager": Pager(alert=PagerLevel.ORANGE)})
+    outcomes = list(replay([pager, gdacs()], shipped()))
+    assert outcomes[0].incident is outcomes[1].incident
+    assert (
+        outcomes[1].incident.joined["gdacs:EQ:1400001"].startswith("the same earthquake as usgs:")
+    )
+    told = [o.activation for o in outcomes if o.activation is not None]
+    assert len({a.level for a in told}) == len(told)  # never the same level twice
+
+
+def test_no_wrong_merge_among_the_real_captures(real_captures: Path) -> None:
+    documents = find_documents([real_captures / "gdacs", real_captures / "usgs"])
+    events = read_events(documents, on_error=lambda _: None)
+    assert sum(1 for e in events if e.source is Source.USGS) > 900
+    incidents = {}
+    for outcome in replay(events, shipped()):
+        incidents[outcome.incident.id] = outcome.incident
+    policy = QuakePolicy()
+    for incident in incidents.values():
+        quakes = [r for r in incident.reports.values() if r.source in (Source.USGS, Source.GDACS)]
+        by_source = {r.source for r in quakes}
+        if len(by_source) < 2:
+            continue
+        # Every cross-source member is the same quake by the tolerances or a shared USGS id.
+        for r in quakes:
+            others = [o for o in quakes if o.source is not r.source]
+            assert same_quake(r, others, policy) is not None, (r.key, [o.key for o in others])
