@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime
 
 from schemas import DeliveryKind, DeliveryStatus, Level
-from services.common.settings import Settings
+from services.common.settings import SERVICES, Settings
 from services.runtime.demo_response import plan_lines, simulate_answer
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import demo_events, gdacs_rss
@@ -73,10 +73,35 @@ def summary(observed: Observed, sup: Supervisor, feed_url: str, elapsed: float) 
     return "\n".join(lines)
 
 
+async def drop_schemas(settings: Settings) -> None:
+    """Start from empty PostgreSQL schemas, as the SQLite files start from an empty folder."""
+    if settings.database_schema_for("response") is None:
+        return
+    from services.common.db import Database
+
+    for service in SERVICES:
+        db = Database(
+            settings.database_url_for(service),
+            service,
+            schema=settings.database_schema_for(service),
+        )
+        try:
+            await db.drop_schema()
+        finally:
+            await db.dispose()
+
+
 async def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
     """Run the scenario; return 0 when it completed within the deadline."""
-    demo_settings = settings.model_copy(update={"var_dir": settings.var_dir / "demo"})
+    demo_settings = settings.model_copy(
+        update={
+            "var_dir": settings.var_dir / "demo",
+            # On PostgreSQL the demo keeps its tables apart too, in `<prefix>demo_<service>`.
+            "database_schema_prefix": f"{settings.database_schema_prefix}demo_",
+        }
+    )
     shutil.rmtree(demo_settings.var_dir, ignore_errors=True)
+    await drop_schemas(demo_settings)
     events = demo_events(datetime.now(UTC))
     outcome = {"code": 1}
     with FeedServer() as feeds:
@@ -106,7 +131,7 @@ async def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
                     print("roll-call (response service):", flush=True)
                     for line in plan_lines(observed.activations, settings.members_file):
                         print(line, flush=True)
-                    print(await simulate_answer(sup.mail_dir, sup.var_dir), flush=True)
+                    print(await simulate_answer(sup.mail_dir, demo_settings), flush=True)
                 if outcome["code"]:
                     print(
                         f"demo incomplete after {DEADLINE_S:.0f} s; see {sup.log_dir}", flush=True

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
+from sqlalchemy.exc import SQLAlchemyError
 
 from schemas.activations import Activation, Level
 from schemas.members import MemberDirectory
 from services.common.config_files import load_yaml_model
 from services.common.plans import match_incident
+from services.common.settings import Settings
 from services.runtime.supervisor import mail_files
 
 _LINK = re.compile(r"(https?://\S+/respond/\S+)\?answer=can_deploy")
@@ -54,7 +55,27 @@ def _answer_link(mail_dir: Path) -> str | None:
     return None
 
 
-async def simulate_answer(mail_dir: Path, var_dir: Path) -> str:
+async def answers_kept(settings: Settings) -> int:
+    """Count the answers the response service keeps, in its database (SQLite or PostgreSQL)."""
+    from sqlalchemy import text
+
+    from services.common.db import Database
+
+    db = Database(
+        settings.database_url_for("response"),
+        "response",
+        schema=settings.database_schema_for("response"),
+    )
+    try:
+        async with db.sessions() as session:
+            return int(
+                (await session.execute(text("SELECT count(*) FROM rc_answers"))).scalar_one()
+            )
+    finally:
+        await db.dispose()
+
+
+async def simulate_answer(mail_dir: Path, settings: Settings) -> str:
     """Open a member's answer link from its mail, as the member would, and answer 'can deploy'."""
     link = _answer_link(mail_dir)
     if link is None:
@@ -66,9 +87,8 @@ async def simulate_answer(mail_dir: Path, var_dir: Path) -> str:
             posted = await member.post(
                 link, data={"answer": "can_deploy", "staff": "6", "earliest_arrival_hours": "48"}
             )
-        with sqlite3.connect(var_dir / "response.db") as db:
-            kept = db.execute("SELECT count(*) FROM rc_answers").fetchone()[0]
-    except (httpx.HTTPError, sqlite3.Error) as err:
+        kept = await answers_kept(settings)
+    except (httpx.HTTPError, SQLAlchemyError) as err:
         return f"  - the simulated answer failed: {err}"
     return (
         f"  - {organisation} opened its link (GET {form.status_code}: the form, nothing recorded)"

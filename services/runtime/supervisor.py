@@ -420,12 +420,24 @@ class Supervisor:
                 f"  metrics        http://127.0.0.1:<port>/metrics  ({ports})",
                 f"  mail folder    {self.mail_dir}  (every email, as .eml)",
                 f"  logs           {self.log_dir}",
-                f"  databases      {self.var_dir}/<service>.db",
+                f"  databases      {databases(s)}",
                 f"  broker         {self.bootstrap} (embedded Tansu, in memory)",
                 f"  feeds          {self.child_env()['STANDBY_INGESTER__GDACS_RSS_URL']}",
                 "",
             ]
         )
+
+
+def databases(settings: Settings) -> str:
+    """Where the services keep their tables, as the banner says it (no password)."""
+    if not settings.database_url or settings.database_url.startswith("sqlite"):
+        return f"{settings.var_dir}/<service>.db (SQLite)"
+    url = settings.database_url
+    if "@" in url.split("//", 1)[-1]:
+        scheme, rest = url.split("//", 1)
+        user, host = rest.rsplit("@", 1)
+        url = f"{scheme}//{user.split(':', 1)[0]}:***@{host}" if ":" in user else url
+    return f"{url}, schemas {settings.database_schema_prefix}<service>"
 
 
 async def _listening(port: int) -> None:
