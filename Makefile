@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 APT    := $(shell command -v apt-get 2>/dev/null)
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run demo test lint typecheck unit integration e2e chaos bench schemas compose-check sysdeps-test clean
+.PHONY: run demo test lint typecheck unit integration e2e chaos bench soak schemas compose-check sysdeps-test clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,13 @@ chaos: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# The real system on PostgreSQL at a steady mixed load, retention at minutes: RSS, lag, tables,
+# first-mail p99 per window. `make soak SOAK_MINUTES=6 SOAK_WINDOW=2` is a short run.
+SOAK_MINUTES ?= 30
+SOAK_WINDOW  ?= 5
+soak: $(STAMP)
+	$(BIN)/python -m tests.e2e.soak --minutes $(SOAK_MINUTES) --window $(SOAK_WINDOW)
 
 schemas: $(STAMP)
 	$(BIN)/standby schemas export schemas/jsonschema

@@ -1,6 +1,7 @@
 """Roll-call under load: 500 organisations answer within one minute through their answer links.
 
-The response service's pages run on uvicorn with its SQLite database; answers are POSTed over
+The response service's pages run on uvicorn with its database, SQLite and then PostgreSQL (the
+production path), side by side in one run; answers are POSTed over
 HTTP at random moments of the minute, their `answers.v1` messages relayed to the embedded broker.
 An officer's board (export.json) is read continuously; for each answer we note when the board
 first shows it, from the moment its POST started. The baseline is one raw produce→consume hop
@@ -19,6 +20,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -26,7 +28,7 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from benchmarks.bench_pipeline import pct, raw_hop_ms
-from benchmarks.support import red_activation
+from benchmarks.support import BACKENDS, backends, on_backend, red_activation
 from schemas.base import utcnow
 from schemas.members import MemberDirectory
 from schemas.topics import ALL_TOPICS
@@ -72,14 +74,26 @@ def directory() -> MemberDirectory:
     )
 
 
-async def measure(seconds: float) -> None:
+async def measure(seconds: float, backend: str) -> tuple[float, list[float], list[float]]:
+    """Return the wall time, each answer's POST start → board in ms, and raw hops in ms."""
+    async with on_backend(backend) as fields:
+        return await _measure(seconds, fields)
+
+
+async def _measure(
+    seconds: float, fields: dict[str, Any]
+) -> tuple[float, list[float], list[float]]:
     tmp = Path(tempfile.mkdtemp(prefix="standby-bench-rollcall-"))
     broker = EmbeddedBroker()
     bootstrap = broker.bootstrap
     try:
         await wait_for_broker(bootstrap, timeout_s=30)
         await ensure_topics(bootstrap, ALL_TOPICS)
-        db = Database(f"sqlite+aiosqlite:///{tmp / 'response.db'}", "response")
+        if fields:
+            prefix = fields["database_schema_prefix"]
+            db = Database(fields["database_url"], "response", schema=f"{prefix}response")
+        else:
+            db = Database(f"sqlite+aiosqlite:///{tmp / 'response.db'}", "response")
         await db.migrate()
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
         await producer.start()
@@ -161,21 +175,22 @@ async def measure(seconds: float) -> None:
         await serving
         await producer.stop()
         await db.dispose()
-        lag = [(seen[o] - started[o]) * 1000 for o in started]
-        hop_p50 = statistics.median(hop)
-        print(
-            f"{ORGS} organisations answered over {wall:.1f} s (answers spread over {seconds:.0f} s)"
-        )
-        print(f"{'POST start → on the board':<30}{'p50 ms':>10}{'p99 ms':>10}{'p99 / raw hop':>16}")
-        print(
-            f"{'':<30}{pct(lag, 0.5):>10.1f}{pct(lag, 0.99):>10.1f}{pct(lag, 0.99) / hop_p50:>15.1f}×"
-        )
-        print(f"{'baseline: one raw broker hop':<30}{hop_p50:>10.1f}{pct(hop, 0.99):>10.1f}")
-        verdict = "within" if pct(lag, 0.99) <= 1000 else "OVER"
-        print(f"board reflects the last answer {verdict} 1 s at p99")
+        return wall, [(seen[o] - started[o]) * 1000 for o in started], hop
     finally:
         broker.stop()
 
 
 def main() -> None:
-    asyncio.run(measure(float(os.environ.get("BENCH_ROLLCALL_SECONDS", "60"))))
+    seconds = float(os.environ.get("BENCH_ROLLCALL_SECONDS", "60"))
+    print(f"{ORGS} organisations answer at random moments of {seconds:.0f} s")
+    print(f"{'POST start → on the board':<34}{'p50 ms':>10}{'p99 ms':>10}{'p99 / raw hop':>16}")
+    for backend in backends():
+        wall, lag, hop = asyncio.run(measure(seconds, backend))
+        hop_p50 = statistics.median(hop)
+        print(
+            f"{BACKENDS[backend] + f' (all in {wall:.1f} s)':<34}{pct(lag, 0.5):>10.1f}"
+            f"{pct(lag, 0.99):>10.1f}{pct(lag, 0.99) / hop_p50:>15.1f}×"
+        )
+        print(f"{'  baseline: one raw broker hop':<34}{hop_p50:>10.1f}{pct(hop, 0.99):>10.1f}")
+        verdict = "within" if pct(lag, 0.99) <= 1000 else "OVER"
+        print(f"  {BACKENDS[backend]}: the board reflects the last answer {verdict} 1 s at p99")
