@@ -22,7 +22,8 @@ from services.notifier.models import (
 )
 
 # A body is written in the transaction of its first deliveries: one younger than this may be
-# about to be used again by a fan-out in progress, whatever references it now.
+# about to be used again by a fan-out in progress, whatever references it now (shorter when the
+# deliveries themselves are kept less long).
 BODY_GRACE = timedelta(hours=1)
 _FINISHED = (DeliveryStatus.SENT.value, DeliveryStatus.FAILED.value)
 
@@ -34,9 +35,9 @@ closed_incidents = cast(Table, ClosedIncident.__table__)
 digest_items = cast(Table, DigestItemRow.__table__)
 
 
-def _unused_body(now: datetime) -> ColumnElement[bool]:
+def _unused_body(now: datetime, grace: timedelta = BODY_GRACE) -> ColumnElement[bool]:
     used = exists().where(deliveries.c.body_id == bodies.c.id)
-    return (bodies.c.created_at < now - BODY_GRACE) & ~used
+    return (bodies.c.created_at < now - grace) & ~used
 
 
 def _open(now: datetime, retention: RetentionSettings, incident: Any) -> ColumnElement[bool]:
@@ -78,7 +79,7 @@ def rules(retention: RetentionSettings) -> list[Rule]:
         )
 
     async def unused_bodies(_: AsyncSession, now: datetime) -> ColumnElement[bool]:
-        return _unused_body(now)
+        return _unused_body(now, min(BODY_GRACE, retention.deliveries))
 
     async def quiet_threads(_: AsyncSession, now: datetime) -> ColumnElement[bool]:
         # A thread's root keeps later mail of its incident in the thread (a re-alert after a

@@ -89,7 +89,7 @@ def token(event: ScenarioEvent) -> str:
 class Sample:
     at: float
     rss_mb: dict[str, float]
-    lag: int
+    lag: dict[str, int]  # by "service topic"
     rows: dict[str, int]
     table_mb: dict[str, float]
     database_mb: float
@@ -222,19 +222,19 @@ class Soak:
     def sample(self) -> None:
         rss: dict[str, float] = {}
         assert self.system.proc is not None
-        for role, pids in {**roles(self.system), "runtime": [self.system.proc.pid]}.items():
+        for role, pids in roles(self.system).items():
             for pid in pids:
                 rss[role] = rss.get(role, 0.0) + _rss_mb(pid)
-        lag = 0
-        for port in self.system.metrics_ports.values():
+        lag: dict[str, int] = {}
+        for service, port in self.system.metrics_ports.items():
             try:
                 text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
             except httpx.HTTPError:
                 continue
-            lag += sum(
-                int(float(v))
-                for v in re.findall(r"^standby_consumer_lag\{[^}]*\} (\S+)", text, re.M)
-            )
+            for topic, value in re.findall(
+                r'^standby_consumer_lag\{topic="([^"]+)"\} (\S+)', text, re.M
+            ):
+                lag[f"{service} {topic}"] = int(float(value))
         rows, sizes, total = asyncio.run(_tables(self.prefix))
         self.samples.append(Sample(time.time(), rss, lag, rows, sizes, total))
 
@@ -330,8 +330,8 @@ def verdict(judged: list[Window]) -> list[str]:
         end = last.samples[-1].rss_mb.get(role, 0.0)
         if end > begin * (1 + FLAT):
             problems.append(f"RSS of {role} grew {begin:.0f} → {end:.0f} MB")
-    lag_first = max(s.lag for s in first.samples)
-    lag_last = max(s.lag for s in last.samples)
+    lag_first = max(sum(s.lag.values()) for s in first.samples)
+    lag_last = max(sum(s.lag.values()) for s in last.samples)
     if lag_last > lag_first * (1 + FLAT) + LAG_SLACK:
         problems.append(f"consumer lag grew {lag_first} → {lag_last}")
     for table in first.samples[-1].rows:
@@ -340,6 +340,15 @@ def verdict(judged: list[Window]) -> list[str]:
         if end > begin * (1 + FLAT) + ROW_SLACK:
             problems.append(f"table {table} grew {begin} → {end} rows")
     return problems
+
+
+def _lag(w: Window) -> str:
+    """The highest total lag of a window, and the topics that held most of it then."""
+    top = max(w.samples, key=lambda s: sum(s.lag.values()))
+    held = sorted(((v, k) for k, v in top.lag.items() if v), reverse=True)[:3]
+    return f"{sum(top.lag.values())}" + (
+        f" ({', '.join(f'{k} {v}' for v, k in held)})" if held else ""
+    )
 
 
 def report(soak: Soak, found: list[Window], warmup: int, window_min: float) -> bool:
@@ -355,7 +364,7 @@ def report(soak: Soak, found: list[Window], warmup: int, window_min: float) -> b
         p99 = f"{pct(w.first_ms, 0.99):.0f} ms" if w.first_ms else "-"
         print(
             f"\nwindow {minutes} ({label}): first member mail p99 {p99}"
-            f" (n={len(w.first_ms)}), consumer lag max {max(s.lag for s in w.samples)},"
+            f" (n={len(w.first_ms)}), consumer lag max {_lag(w)},"
             f" database {w.samples[-1].database_mb:.1f} MB"
         )
         print(f"  {'process':<12}{'RSS start':>10}{'end':>8}{'max':>8} MB")
