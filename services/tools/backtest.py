@@ -7,6 +7,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TextIO
@@ -15,10 +16,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from schemas.activations import Level
 from schemas.hazards import HazardEvent
 from services.common.errors import StandbyError
 from services.ingester.aliases import AliasBook
 from services.tools.documents import Repaired, Unreadable, read_events
+from services.tools.fatigue import fatigue_lines
 from services.triage.backtest import (
     DecisionLine,
     find_documents,
@@ -112,7 +115,7 @@ def backtest(
         stats = _print_diff(events, base, candidate, presence, policy, output, show, err)
     elapsed = time.perf_counter() - started
     err.print(_summary(len(documents), len(events), stats, elapsed))
-    for line in stats.tally.lines(expected):
+    for line in stats.tally.lines(expected) + fatigue_lines(stats.sent):
         err.print(line, markup=False)
 
 
@@ -194,12 +197,15 @@ class _Stats:
         self.candidate_broadcasts: Counter[str] = Counter()
         self.diffing = False
         self.tally = Tally()
+        # Each activation that would be published: when it was known, at which level.
+        self.sent: list[tuple[datetime, Level]] = []
 
     def count(self, line: DecisionLine) -> None:
         self.levels[line.level.value] += 1
         self.incidents.add(line.incident_id)
         if line.broadcast:
             self.broadcasts[line.level.value] += 1
+            self.sent.append((line.known_at, line.level))
 
 
 def _print_decisions(

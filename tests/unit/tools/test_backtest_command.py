@@ -151,3 +151,18 @@ def test_the_real_captures_replay_offline(real_captures: Path, members: Path) ->
     assert times[0] < times[-1]
     valencia = [line for line in lines if line["event"] == "gdacs:FL:1102983"]
     assert [(v["level"], v["broadcast"]) for v in valencia] == [("standby", True), ("watch", False)]
+
+
+def test_the_backtest_prints_mails_per_member_per_year_for_each_subscription_profile(
+    feeds: Path, members: Path
+) -> None:
+    result = runner.invoke(app, backtest(str(feeds), members=members))
+    assert result.exit_code == 0, result.output
+    report = result.stderr
+    assert "mails per member subscribed everywhere" in report
+    for profile in (
+        "standby and activate at once",
+        "standby in the daily digest, activate at once",
+        "activate only",
+    ):
+        assert profile in report
