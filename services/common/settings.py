@@ -140,6 +140,11 @@ class NotifierSettings(Section):
         default="http://127.0.0.1:8082",
         description="The address members open their preference pages at (List-Unsubscribe).",
     )
+    digest_interval_s: float = Field(
+        default=20.0,
+        gt=0,
+        description="How often the notifier looks for members' daily digests that are due.",
+    )
 
 
 class DutySettings(Section):

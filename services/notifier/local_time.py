@@ -64,11 +64,21 @@ def local_day(moment: datetime, zone: ZoneInfo) -> date:
 
 
 def parse_clock(text: str) -> time | None:
-    """Read `HH:MM` (24-hour); empty is None; raise ValueError for anything else."""
+    """Read `HH:MM` or `HH:MM:SS` (24-hour); empty is None; raise ValueError for anything else."""
     text = text.strip()
     if not text:
         return None
-    hours, sep, minutes = text.partition(":")
-    if not sep or not hours.isdigit() or not minutes.isdigit() or len(minutes) != 2:
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not all(p.isdigit() and len(p) == 2 for p in parts[1:]):
         raise ValueError(f"{text!r} is not a time of day (HH:MM)")
-    return time(int(hours), int(minutes))
+    if not parts[0].isdigit() or len(parts[0]) > 2:
+        raise ValueError(f"{text!r} is not a time of day (HH:MM)")
+    hour, minute, second = (int(p) for p in [*parts, "0"][:3])
+    return time(hour, minute, second)
+
+
+def clock_text(moment: time | None) -> str | None:
+    """Write a time of day as `parse_clock` reads it (seconds only when it has some)."""
+    if moment is None:
+        return None
+    return moment.strftime("%H:%M:%S" if moment.second else "%H:%M")

@@ -148,7 +148,7 @@ def build(ctx: ServiceContext, clock: Callable[[], datetime] = utcnow) -> Notifi
     handlers = Handlers(
         ctx, directory, renderer, composer, dispatcher, officers, personaliser, clock=clock
     )
-    digests = DigestSender(ctx.db, handlers, clock)
+    digests = DigestSender(ctx.db, handlers, clock, every_s=settings.digest_interval_s)
 
     async def mail_link(recipient: str, message: bytes) -> None:
         await smtp.send(settings.smtp.from_address, recipient, message)

@@ -86,12 +86,12 @@ class PreferenceRow(Base):
     paused_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     unsubscribed: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    # Quiet hours and the digest hour (`HH:MM`) are read in this IANA zone.
+    # Quiet hours and the digest hour (`HH:MM[:SS]`) are read in this IANA zone.
     time_zone: Mapped[str | None] = mapped_column(String(64))
-    quiet_start: Mapped[str | None] = mapped_column(String(5))
-    quiet_end: Mapped[str | None] = mapped_column(String(5))
+    quiet_start: Mapped[str | None] = mapped_column(String(8))
+    quiet_end: Mapped[str | None] = mapped_column(String(8))
     digest_levels: Mapped[list[str] | None] = mapped_column(JSON)
-    digest_at: Mapped[str | None] = mapped_column(String(5))
+    digest_at: Mapped[str | None] = mapped_column(String(8))
 
 
 class ClosedIncident(Base):

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas.activations import Level
 from schemas.hazards import HazardType
 from schemas.members import Language
+from services.notifier.local_time import clock_text
 from services.notifier.models import PreferenceRow
 from services.notifier.preferences import Preference
 
@@ -39,10 +40,6 @@ def _preference(row: PreferenceRow) -> Preference:
 
 def _clock(text: str | None) -> time | None:
     return time.fromisoformat(text) if text else None
-
-
-def _text(moment: time | None) -> str | None:
-    return moment.strftime("%H:%M") if moment is not None else None
 
 
 async def all_preferences(session: AsyncSession) -> dict[str, Preference]:
@@ -81,8 +78,8 @@ async def save_preference(
     row.paused_until = preference.paused_until
     row.unsubscribed = preference.unsubscribed
     row.time_zone = preference.time_zone
-    row.quiet_start = _text(preference.quiet_start)
-    row.quiet_end = _text(preference.quiet_end)
+    row.quiet_start = clock_text(preference.quiet_start)
+    row.quiet_end = clock_text(preference.quiet_end)
     row.digest_levels = sorted(v.value for v in preference.digest_levels) or None
-    row.digest_at = _text(preference.digest_at)
+    row.digest_at = clock_text(preference.digest_at)
     row.updated_at = now

@@ -11,7 +11,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from datetime import time as clock_time
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -35,7 +34,7 @@ from services.common.logs import get_logger
 from services.common.web_server import serve_app
 from services.notifier.countries import country_choices, country_name
 from services.notifier.directory import DirectoryFile
-from services.notifier.local_time import DEFAULT_DIGEST_AT, DEFAULT_ZONE
+from services.notifier.local_time import DEFAULT_DIGEST_AT, DEFAULT_ZONE, clock_text
 from services.notifier.preference_store import preference_of, save_preference
 from services.notifier.preferences import (
     NO_PREFERENCE,
@@ -451,14 +450,11 @@ def _timing_shown(pref: Preference, submitted: FormData | None) -> dict[str, Any
             },
         }
 
-    def clock(moment: clock_time | None) -> str:
-        return moment.strftime("%H:%M") if moment else ""
-
     return {
         "digest": {lv.value for lv in pref.digest_levels},
-        "digest_at": clock(pref.digest_at or DEFAULT_DIGEST_AT),
-        "quiet_start": clock(pref.quiet_start),
-        "quiet_end": clock(pref.quiet_end),
+        "digest_at": clock_text(pref.digest_at or DEFAULT_DIGEST_AT),
+        "quiet_start": clock_text(pref.quiet_start) or "",
+        "quiet_end": clock_text(pref.quiet_end) or "",
         "time_zone": pref.time_zone or DEFAULT_ZONE,
     }
 

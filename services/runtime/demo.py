@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from schemas import DeliveryKind, DeliveryStatus, Level
 from services.common.settings import SERVICES, Settings
+from services.runtime.demo_digest import choose_digest, send_digest_now
 from services.runtime.demo_response import plan_lines, simulate_answer
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import demo_events, gdacs_rss
@@ -102,6 +103,7 @@ async def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
     )
     shutil.rmtree(demo_settings.var_dir, ignore_errors=True)
     await drop_schemas(demo_settings)
+    await choose_digest(demo_settings)
     events = demo_events(datetime.now(UTC))
     outcome = {"code": 1}
     with FeedServer() as feeds:
@@ -111,6 +113,8 @@ async def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
             "STANDBY_INGESTER__GDACS_RSS_INTERVAL_S": "2",
             "STANDBY_INGESTER__USGS_URL": "",
             "STANDBY_INGESTER__USGS_SAFETY_NET_URL": "",
+            # The observer's digest is shown the moment its hour is moved to now.
+            "STANDBY_NOTIFIER__DIGEST_INTERVAL_S": "0.5",
         }
 
         async def watch(sup: Supervisor) -> None:
@@ -132,6 +136,8 @@ async def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
                     for line in plan_lines(observed.activations, settings.members_file):
                         print(line, flush=True)
                     print(await simulate_answer(sup.mail_dir, demo_settings), flush=True)
+                    for line in await send_digest_now(demo_settings, sup.mail_dir):
+                        print(line, flush=True)
                 if outcome["code"]:
                     print(
                         f"demo incomplete after {DEADLINE_S:.0f} s; see {sup.log_dir}", flush=True
