@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-MAX_BODY_BYTES = 1024 * 1024
+MAX_BODY_BYTES = 256 * 1024  # the largest form standby serves is a few KiB
 _REFUSAL = b"request body too large\n"
 
 
@@ -52,10 +52,22 @@ class BodyLimit:
 
         try:
             await self.app(scope, bounded_receive, watched_send)
-        except BodyTooLargeError:
-            if started:
+        except Exception as err:
+            if started or not _too_large(err):
                 raise
             await _refuse(send)
+
+
+def _too_large(err: BaseException | None) -> bool:
+    """Whether the refusal is what failed: Starlette's BaseHTTPMiddleware hands it up inside
+    an exception group (its task group), or as the cause of one."""
+    if err is None:
+        return False
+    if isinstance(err, BodyTooLargeError):
+        return True
+    if isinstance(err, BaseExceptionGroup) and any(_too_large(e) for e in err.exceptions):
+        return True
+    return _too_large(err.__cause__)
 
 
 async def _refuse(send: Send) -> None:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.acks import AckVia
-from services.duty import queries
+from services.duty import metrics, queries
 from services.duty.console import audit, throttle
 from services.duty.console.audit import SecurityKind
 from services.duty.console.auth import (
@@ -59,6 +59,7 @@ async def login(
         wait = 1 if not admitted else await _take_try(deps, keys, now)
         # argon2 takes tens of milliseconds of CPU: off the event loop, so pages keep flowing.
         if not wait:
+            metrics.PASSWORD_CHECKS.inc()
             officer = await asyncio.to_thread(verify_password, rota, typed, password)
     if wait:
         how = "known_device" if device else "untrusted_browser"

@@ -14,8 +14,6 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from services.duty import metrics
-
 
 class VerifyGate:
     """Admit password checks: at most `total` at once, `per_officer` of one officer's from
@@ -52,7 +50,6 @@ class VerifyGate:
         if not admitted:
             yield False
             return
-        metrics.PASSWORD_CHECKS.inc()
         try:
             yield True
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
@@ -15,6 +16,11 @@ from services.runtime.embedded import free_port
 
 async def _served(read: list[int]) -> tuple[asyncio.Task[None], int]:
     app = FastAPI()
+
+    @app.middleware("http")
+    async def passthrough(request: Request, call_next: Any) -> Any:
+        # Like the console's headers layer: Starlette hands the refusal up in an exception group.
+        return await call_next(request)
 
     @app.post("/answer")
     async def answer(request: Request) -> PlainTextResponse:
