@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import AsyncIterator
+from datetime import time
 from pathlib import Path
 
 import httpx
@@ -12,7 +13,11 @@ from fastapi import FastAPI
 
 from schemas.activations import Level
 from services.common.db import Database
+from services.notifier.directory import DirectoryFile
 from services.notifier.main import Notifier
+from services.notifier.preference_store import preference_of
+from services.notifier.preferences import PreferenceLinks
+from services.notifier.preferences_web import PreferenceDeps, create_app
 from tests.integration.notifier.harness import (
     activation,
     all_sent,
@@ -160,3 +165,35 @@ async def test_any_member_mail_leads_to_a_form_that_mails_the_member_their_own_l
             assert page.status_code == 200 and "Person amy" in page.text
     assert server.accepted["nobody@example.org"] == 0
     assert server.accepted["amy@members.example.org"] == 2
+
+
+async def test_the_page_saves_quiet_hours_and_a_digest_and_refuses_an_unknown_zone(
+    tmp_path: Path, database: Database
+) -> None:
+    members = tmp_path / "members.yaml"
+    members.write_text(directory_yaml(CONTACTS[:1]), encoding="utf-8")
+    links = PreferenceLinks("q" * 40, PUBLIC)
+    app = create_app(PreferenceDeps(db=database, links=links, directory=DirectoryFile(members)))
+    page = links.page_url("org-ken", "ken").removeprefix(PUBLIC)
+    form = {
+        "levels": ["standby", "activate"],
+        "mode_watch": "now",
+        "mode_standby": "digest",
+        "digest_at": "07:30",
+        "quiet_start": "22:00",
+        "quiet_end": "06:00",
+    }
+    async with _client(app) as web:
+        shown = await web.get(page)
+        assert 'data-testid="digest-standby"' in shown.text and 'value="Asia/Tokyo"' in shown.text
+        refused = await web.post(page, data=form | {"time_zone": "Asia/Manilla"})
+        assert refused.status_code == 400 and 'data-key="unknown_zone"' in refused.text
+        assert 'value="07:30"' in refused.text  # what was typed comes back
+        saved = await web.post(page, data=form | {"time_zone": "Asia/Manila"})
+        assert saved.status_code == 200 and 'data-key="saved"' in saved.text
+    async with database.sessions() as session:
+        stored = await preference_of(session, "org-ken", "ken")
+    assert stored is not None
+    assert stored.digest_levels == {Level.STANDBY} and stored.digest_at == time(7, 30)
+    assert (stored.quiet_start, stored.quiet_end) == (time(22), time(6))
+    assert stored.time_zone == "Asia/Manila"
