@@ -26,6 +26,7 @@ class AnswerRefusal(StrEnum):
     EXPIRED = "expired"
     WRONG_INCIDENT = "wrong_incident"
     WRONG_ORGANISATION = "wrong_organisation"
+    CONTACT_REMOVED = "contact_removed"  # the contact left the directory after the mail
 
 
 class AnswerLinkRefusedError(LinkRefusedError[AnswerRefusal]):

@@ -23,7 +23,7 @@ from starlette.datastructures import FormData
 
 from schemas.members import Sector
 from schemas.responses import AnswerKind, AnswerVia, Programme
-from services.common.answer_links import AnswerLinkRefusedError, AnswerLinkSigner
+from services.common.answer_links import AnswerLinkRefusedError, AnswerLinkSigner, AnswerRefusal
 from services.common.errors import StandbyError
 from services.common.logs import get_logger
 from services.common.web import LAYOUTS, OFFICER_HEADER, OfficerIdentity, read_identity
@@ -191,6 +191,11 @@ async def _answer_context(
             incident_id=UUID(incident_id),
             organisation_id=organisation_id,
         )
+        contacts = org.contacts if org is not None else []
+        contact = next((c for c in contacts if c.id == grant.contact_id), None)
+        if contact is None:
+            # A link is not a credential of its own: whoever left the directory lost it.
+            raise AnswerLinkRefusedError(AnswerRefusal.CONTACT_REMOVED)
     except (AnswerLinkRefusedError, ValueError) as err:
         reason = err.reason.value if isinstance(err, AnswerLinkRefusedError) else "forged"
         log.info("answer_link_refused", reason=reason, organisation=organisation_id)
@@ -199,12 +204,10 @@ async def _answer_context(
             request, f"refused_{reason}", asked if asked in ("ja", "en") else "en", status_code=403
         )
         raise PageInsteadError(page) from err
-    contacts = org.contacts if org is not None else []
-    contact = next((c for c in contacts if c.id == grant.contact_id), None)
     # The link in a mail says the mail's language (a contact may read in another than the
     # directory's); without it, the directory's.
     asked = request.query_params.get("lang")
-    language = asked if asked in ("ja", "en") else (contact.language.value if contact else "ja")
+    language = asked if asked in ("ja", "en") else contact.language.value
     async with deps.transaction() as session:
         held = await store.rollcall(session, incident_id)
         latest = await store.latest_answer(session, incident_id, organisation_id) if held else None

@@ -28,6 +28,8 @@ WORDS: dict[str, dict[str, str]] = {
         "refused_expired": "The link has expired. Please answer the secretariat by email or phone.",
         "refused_wrong_incident": "The link is for another incident.",
         "refused_wrong_organisation": "The link is for another organisation.",
+        "refused_contact_removed": "This link's contact is no longer in the member directory."
+        " Please answer the secretariat by email or phone.",
         "closed": "The roll-call for this incident is closed; answers are no longer taken.",
         "not_open_yet": "The roll-call for this incident is being opened. Reload this page in a "
         "minute; your link stays valid.",
@@ -113,6 +115,8 @@ WORDS: dict[str, dict[str, str]] = {
         "refused_expired": "リンクの有効期限が切れています。メールまたは電話で事務局へご回答ください。",
         "refused_wrong_incident": "このリンクは別の災害のものです。",
         "refused_wrong_organisation": "このリンクは別の団体のものです。",
+        "refused_contact_removed": "このリンクの連絡先は会員名簿から削除されています。"
+        "メールまたは電話で事務局へご回答ください。",
         "closed": "この災害の対応意向の確認は締め切られました。",
         "not_open_yet": "この災害の対応意向の確認を準備しています。1分ほどしてからこのページを再読み込みしてください"
         "（リンクはそのまま有効です）。",

@@ -274,3 +274,19 @@ async def test_every_audited_step_is_published_for_the_timelines_and_only_those(
         "rollcall_opened",
         "rollcall_closed_stood_down",
     ]
+
+
+async def test_the_answer_link_of_a_contact_removed_from_the_directory_is_refused(
+    database: Database,
+) -> None:
+    rig = Rig(database)
+    act = await rig.open(ORGS)
+    async with rig.client() as client:
+        removed = await client.post(
+            rig.link(act, "hope-bridge", "left-in-june"), data={"answer": "can_deploy"}
+        )
+        kept = await client.post(rig.link(act, "hope-bridge", "tanaka"), data={"answer": "on_site"})
+    assert removed.status_code == 403
+    assert "no longer in the member directory" in removed.text
+    assert kept.status_code == 200  # the answer taken, shown back
+    assert [a["organisation_id"] for a in await rig.published(ANSWERS)] == ["hope-bridge"]
