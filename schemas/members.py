@@ -17,6 +17,9 @@ from schemas.hazards import ISO3, HazardType
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")]
+# A name goes into mail headers (To:, the From of a page): no control character, so no CR/LF
+# can start a header of its own.
+DisplayName = Annotated[str, StringConstraints(min_length=1, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 class Language(StrEnum):
@@ -54,7 +57,7 @@ class Contact(Contract, Reachable):
     unreachable: ClassVar[str] = "a contact needs an email or at least one apprise URL"
 
     id: Slug
-    name: str = Field(min_length=1)
+    name: DisplayName
     role: str | None = None
     language: Language = Language.JA
     email: Email | None = None
@@ -151,8 +154,8 @@ class Offer(Contract):
 
 class Organisation(Contract):
     id: Slug
-    name_ja: str = Field(min_length=1)
-    name_en: str = Field(min_length=1)
+    name_ja: DisplayName
+    name_en: DisplayName
     kind: OrganisationKind
     countries: list[ISO3] = Field(default_factory=list, description="Countries of presence.")
     contacts: list[Contact] = Field(min_length=1)
@@ -172,8 +175,8 @@ class Organisation(Contract):
 class Secretariat(Contract):
     """The platform's duty desk, named in every member message as the contact for questions."""
 
-    name_ja: str = Field(min_length=1)
-    name_en: str = Field(min_length=1)
+    name_ja: DisplayName
+    name_en: DisplayName
     email: Email | None = None
     phone: str | None = None
     url: str | None = None

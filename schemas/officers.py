@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from schemas.members import Email, Language, Reachable, Slug
+from schemas.members import DisplayName, Email, Language, Reachable, Slug
 
 
 class Role(StrEnum):
@@ -26,7 +26,7 @@ class Officer(Reachable):
     unreachable: ClassVar[str] = "an officer needs an email or at least one apprise URL to be paged"
 
     id: Slug
-    name: str = Field(min_length=1)
+    name: DisplayName
     language: Language = Language.JA
     email: Email | None = None
     apprise_urls: list[SecretStr] = Field(default_factory=list)

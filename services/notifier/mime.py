@@ -49,6 +49,9 @@ def message_id_for(key: str, domain: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def check_address(email: str) -> str:
     """Return the address if it is one a mail server can take; raise a permanent error if not."""
     if not email.isascii() or not _ADDRESS.match(email):
@@ -59,6 +62,8 @@ def check_address(email: str) -> str:
 def address(name: str | None, email: str) -> str:
     """Format a display name and address for a header (RFC 2047 for non-ASCII names)."""
     check_address(email)
+    # The directory refuses control characters in names; a header never takes one anyway.
+    name = _CONTROL.sub(" ", name).strip() if name else name
     if not name:
         return email
     if name.isascii():

@@ -150,3 +150,26 @@ def test_a_rota_role_is_checked_and_directors_are_counted(tmp_path: Path) -> Non
     assert result.exit_code == 1
     assert f"{broken}:" in result.stderr and "officers.3.roles.0" in result.stderr
     assert "'director'" in result.stderr
+
+
+def test_a_name_with_a_line_break_is_refused_at_its_line(tmp_path: Path) -> None:
+    rota = tmp_path / "rota.yaml"
+    text = ROTA.read_text(encoding="utf-8").replace(
+        "name: Alex Morgan", 'name: "Alex Morgan\\r\\nBcc: everyone@evil.example"'
+    )
+    rota.write_text(text, encoding="utf-8")
+    members = tmp_path / "members.yaml"
+    members.write_text(
+        MEMBERS.read_text(encoding="utf-8").replace(
+            "name: Maria Reyes", 'name: "Maria\\u0007Reyes"'
+        ),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, check(members=members, rota=rota))
+    assert result.exit_code != 0
+    rota_line = next(n for n, line in enumerate(text.splitlines(), 1) if "Bcc:" in line)
+    members_line = next(
+        n for n, line in enumerate(members.read_text().splitlines(), 1) if "u0007" in line
+    )
+    assert f"{rota}:{rota_line}:" in result.output
+    assert f"{members}:{members_line}:" in result.output
