@@ -6,6 +6,8 @@ message to members ever reaches these documents.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Protocol
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -35,7 +37,8 @@ router = APIRouter(prefix="/cap", include_in_schema=False)
 
 FEED_INCIDENTS = 100
 """The feed lists the messages of the incidents most recently decided on."""
-_CACHE = "public, max-age=60"
+_MAX_AGE_S = 60
+_CACHE = f"public, max-age={_MAX_AGE_S}"
 _CLOSING_STATES = {
     DutyState.LAUNCHED.value: Kind.LAUNCH,
     DutyState.STOOD_DOWN.value: Kind.STAND_DOWN,
@@ -60,14 +63,30 @@ def publisher(settings: DutySettings) -> Publisher:
 
 @router.get("/feed.atom", response_class=Response)
 async def feed(request: Request) -> Response:
-    """The Atom index of the latest CAP alerts, newest first."""
-    deps = _deps(request)
+    """The Atom index of the latest CAP alerts, newest first; built at most once per max-age.
+
+    Anyone may ask for it without logging in: a loop of requests must not become a loop of
+    database reads, so the body is kept for the time the Cache-Control header grants anyway
+    (one build at a time; the others wait for it).
+    """
+    state = request.app.state
+    lock: asyncio.Lock | None = getattr(state, "cap_feed_lock", None)
+    if lock is None:
+        lock = state.cap_feed_lock = asyncio.Lock()
+    async with lock:
+        cached: tuple[bytes, float] | None = getattr(state, "cap_feed", None)
+        if cached is None or cached[1] <= time.monotonic():
+            cached = (await _feed_body(_deps(request)), time.monotonic() + _MAX_AGE_S)
+            state.cap_feed = cached
+    return Response(cached[0], media_type=ATOM_MEDIA_TYPE, headers={"cache-control": _CACHE})
+
+
+async def _feed_body(deps: _Deps) -> bytes:
     async with deps.db.sessions() as session:
         recent = select(DutyActivation.incident_id).group_by(DutyActivation.incident_id)
         recent = recent.order_by(func.max(DutyActivation.received_at).desc()).limit(FEED_INCIDENTS)
         messages = await _messages(session, list((await session.execute(recent)).scalars()))
-    body = atom_xml(messages, publisher(deps.settings), utcnow())
-    return Response(body, media_type=ATOM_MEDIA_TYPE, headers={"cache-control": _CACHE})
+    return atom_xml(messages, publisher(deps.settings), utcnow())
 
 
 @router.get(

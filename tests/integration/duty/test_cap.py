@@ -167,3 +167,16 @@ async def test_the_feed_of_a_new_system_is_empty_and_valid(console: Console) -> 
     feed = feedparser.parse(response.content)
     assert response.status_code == 200 and not feed.bozo and feed.entries == []
     assert feed.feed.links[0].href == "http://console.test/cap/feed.atom"
+
+
+async def test_the_feed_is_built_once_per_max_age_however_often_it_is_asked_for(
+    console: Console,
+) -> None:
+    first = await console.client.get("/cap/feed.atom")
+    await console.page(activation(Level.STANDBY))  # a new alert within the max-age...
+    again = [await console.client.get("/cap/feed.atom") for _ in range(20)]
+    assert first.headers["cache-control"] == "public, max-age=60"
+    assert {r.content for r in again} == {first.content}  # ...is listed once it runs out
+    console.client._transport.app.state.cap_feed = None  # type: ignore[attr-defined]
+    rebuilt = await console.client.get("/cap/feed.atom")
+    assert len(feedparser.parse(rebuilt.content).entries) == 1
