@@ -8,9 +8,12 @@ from uuid import uuid4
 import pytest
 
 from schemas.activations import Level
+from schemas.members import Language
 from services.notifier.digests import digest_entries
 from services.notifier.local_time import next_digest, quiet_until, zone_of
+from services.notifier.personal import Personal
 from services.notifier.preferences import ChoiceError, Preference, Timing, parse_timing
+from services.notifier.rendering import Renderer
 from tests.integration.notifier.harness import activation
 
 TOKYO = zone_of("Asia/Tokyo")
@@ -78,3 +81,19 @@ def test_a_digest_lists_each_incident_once_at_the_highest_level_it_reached() -> 
     upgraded = activation(Level.STANDBY, incident_id=quake, previous=Level.WATCH)
     other = activation(Level.STANDBY, incident_id=flood)
     assert digest_entries([first, other, upgraded]) == [upgraded, other]
+
+
+def test_an_english_digest_lists_each_incident_with_level_reasons_and_links() -> None:
+    renderer = Renderer(preferences_url="https://prefs.example/m")
+    upgraded = activation(Level.STANDBY, previous=Level.WATCH)
+    watch = activation(Level.WATCH)
+    links = Personal(text="Answer: https://console.example/respond/x?lang=en", html="", chat="")
+    digest = renderer.digest(
+        Language.EN, date(2026, 12, 8), [(upgraded, links), (watch, None)], None
+    )
+    assert digest.subject == "[standby] Daily digest | 2026-12-08 | 2 incident(s)"
+    assert digest.text.count("GDACS alert level Red") == 2  # each incident's reasons
+    assert "[STANDBY]" in digest.text and "[WATCH]" in digest.text
+    assert "(upgraded from WATCH)" in digest.text
+    assert "https://console.example/respond/x?lang=en" in digest.text
+    assert "https://prefs.example/m?lang=en" in digest.text and 'lang="en"' in digest.html
