@@ -16,8 +16,6 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,6 @@ from typing import Any
 import httpx
 import uvicorn
 from aiokafka import AIOKafkaProducer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from benchmarks.bench_pipeline import pct, raw_hop_ms
 from benchmarks.support import BACKENDS, backends, on_backend, red_activation
@@ -37,9 +34,10 @@ from services.common.db import Database
 from services.common.kafka_admin import ensure_topics, wait_for_broker
 from services.common.outbox import OutboxRelay
 from services.common.settings import ResponseSettings
+from services.common.unit_of_work import units_of_work
 from services.common.web import OFFICER_HEADER, OfficerIdentity, sign_identity
-from services.response.coordination import Coordinator
 from services.response.directory import Directory
+from services.response.handlers import ResponseHandlers
 from services.response.web import WebDeps, create_app
 from services.runtime.embedded import EmbeddedBroker, free_port
 
@@ -102,21 +100,16 @@ async def _measure(
             await producer.send_and_wait(topic, payload, key=key)
 
         relay = OutboxRelay(db, publish)
-        coordinator = Coordinator(
-            db.transaction, Directory.of(directory()), ResponseSettings(), utcnow
+        # As the service context does it: commit, then wake the relay.
+        handlers = ResponseHandlers(
+            units_of_work(db, on_commit=relay.kick),
+            Directory.of(directory()),
+            ResponseSettings(),
+            utcnow,
         )
-
-        @asynccontextmanager
-        async def unit_of_work() -> AsyncIterator[AsyncSession]:
-            # As the service context does it: commit, then wake the relay.
-            async with db.transaction() as session:
-                yield session
-            relay.kick()
-
-        coordinator.transaction = unit_of_work
         signer = AnswerLinkSigner(KEY, timedelta(days=7))
         app = create_app(
-            WebDeps(coordinator, signer, coordinator.directory, db.transaction, IDENTITY, utcnow)
+            WebDeps(handlers, signer, handlers.directory, db.transaction, IDENTITY, utcnow)
         )
         web_port = free_port()
         server = uvicorn.Server(
@@ -129,8 +122,7 @@ async def _measure(
         while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
             await asyncio.sleep(0.05)
         act = red_activation()
-        async with db.transaction() as session:
-            await coordinator.on_activation(session, act)
+        await handlers.on_activation(act)
         from services.response import store
 
         async with db.transaction() as session:

@@ -19,6 +19,7 @@ class AckState(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     LAUNCHED = "launched"
     STOOD_DOWN = "stood_down"
+    CLOSED = "closed"  # the launched programme was closed on the roll-call board
 
 
 class AckVia(StrEnum):
@@ -50,3 +51,9 @@ class AckEvent(Message):
         description="The officer's message to members, read in the deploy or stand-down notice.",
     )
     summary: IncidentSummary | None = None
+    programme_ja: str | None = Field(
+        default=None, description="Launched or closed: the programme's name in Japanese."
+    )
+    programme_en: str | None = Field(
+        default=None, description="Launched or closed: the programme's name in English."
+    )

@@ -18,7 +18,7 @@ from pydantic import AwareDatetime, Field
 
 from schemas.activations import IncidentSummary, Level
 from schemas.base import Contract, Message
-from schemas.members import Sector
+from schemas.members import OrganisationKind, Sector
 from schemas.topics import ANSWERS, COORDINATION, ROLLCALL
 
 
@@ -29,6 +29,16 @@ class AnswerKind(StrEnum):
     ON_SITE = "on_site"
     NOT_THIS_TIME = "not_this_time"
     OFFER_SUPPORT = "offer_support"
+
+
+# What each kind of member organisation is asked: an NGO whether it deploys, a company
+# whether it offers support, the government observer nothing (it is kept informed).
+ANSWERS_BY_KIND: dict[OrganisationKind, tuple[AnswerKind, ...]] = {
+    OrganisationKind.NGO: (AnswerKind.CAN_DEPLOY, AnswerKind.ON_SITE, AnswerKind.NOT_THIS_TIME),
+    OrganisationKind.BUSINESS: (AnswerKind.OFFER_SUPPORT, AnswerKind.NOT_THIS_TIME),
+    OrganisationKind.GOVERNMENT: (),
+    OrganisationKind.OTHER: (AnswerKind.CAN_DEPLOY, AnswerKind.ON_SITE, AnswerKind.NOT_THIS_TIME),
+}
 
 
 class AnswerVia(StrEnum):
@@ -60,7 +70,10 @@ class NoticeKind(StrEnum):
     REMINDER = "reminder"
     SURVEY_DECISION = "survey_decision"
     SURVEY_NOTICE = "survey_notice"
-    PROGRAMME_LAUNCH = "programme_launch"
+    PROGRAMME_LAUNCH = "programme_launch"  # participants: deploy according to your plan
+    PROGRAMME_NOT_LISTED = "programme_not_listed"  # not listed: answer if you can join
+    PROGRAMME_NOTICE = "programme_notice"  # observers: for information, nothing to answer
+    PROGRAMME_CLOSED = "programme_closed"
 
 
 class SurveyAssignment(Contract):
@@ -79,6 +92,10 @@ class Programme(Contract):
     participants: list[str] = Field(min_length=1)
     government_budget_jpy: int = Field(ge=0)
     private_budget_jpy: int = Field(ge=0)
+    budgets_jpy: dict[str, int] = Field(
+        default_factory=dict,
+        description="Each participant's own budget (yen), told to it in its deploy notice.",
+    )
 
 
 class CoordinationNotice(Message):
@@ -110,6 +127,7 @@ class StepAction(StrEnum):
     REMINDER_SENT = "reminder_sent"
     SURVEY_DECIDED = "survey_decided"
     PROGRAMME_LAUNCHED = "programme_launched"
+    PROGRAMME_CLOSED = "programme_closed"
     CLOSED_STOOD_DOWN = "rollcall_closed_stood_down"
 
 

@@ -1,4 +1,4 @@
-"""The domain's words in each language: levels and hazards (docs/vocabulary.md).
+"""The domain's words in each language: levels, hazards and answers (docs/vocabulary.md).
 
 One table for the member mail, the page mail, chat and the CAP feed, so a translator reviews
 it once; the console's catalogue is checked against it (tests/unit/test_vocabulary.py).
@@ -9,6 +9,7 @@ from __future__ import annotations
 from schemas.activations import Level
 from schemas.hazards import HazardType
 from schemas.members import Language
+from schemas.responses import AnswerKind
 
 LEVEL_WORDS: dict[Language, dict[Level, str]] = {
     Language.EN: {
@@ -57,5 +58,22 @@ HAZARD_WORDS: dict[Language, dict[HazardType, str]] = {
         HazardType.COLD_WAVE: "寒波",
         HazardType.HEAT_WAVE: "熱波",
         HazardType.OTHER: "その他の災害",
+    },
+}
+
+# The answers a member gives to the roll-call: the mail's buttons, the answer form, the board,
+# the exports and the console read these words.
+ANSWER_WORDS: dict[Language, dict[AnswerKind, str]] = {
+    Language.EN: {
+        AnswerKind.CAN_DEPLOY: "Can deploy",
+        AnswerKind.ON_SITE: "Already responding on site",
+        AnswerKind.NOT_THIS_TIME: "Not this time",
+        AnswerKind.OFFER_SUPPORT: "Offer support",
+    },
+    Language.JA: {
+        AnswerKind.CAN_DEPLOY: "派遣可能",
+        AnswerKind.ON_SITE: "現地で対応中",
+        AnswerKind.NOT_THIS_TIME: "今回は対応不可",
+        AnswerKind.OFFER_SUPPORT: "支援を申し出る",
     },
 }

@@ -18,17 +18,27 @@ from schemas.base import Message
 from schemas.pages import Page, PageTarget
 from services.common.logs import get_logger
 from services.duty.rota import PlannedStep, Rota
-from services.duty.states import Action, DutyState, TransitionError, next_state
+from services.duty.states import ON_THE_BOARD, Action, DutyState, TransitionError, next_state
 from services.duty.tokens import LinkSigner
 
 log = get_logger(__name__)
 
-# Only these actions send members a notice; a message on any other is not kept.
-TELLS_MEMBERS = (Action.LAUNCH, Action.STAND_DOWN)
+# Only a stand-down sends members duty's notice (a message on any other is not kept): the
+# programme's launch and close are told by the roll-call's notices, which follow the answers.
+TELLS_MEMBERS = (Action.STAND_DOWN,)
+_LAUNCHED_OR_AFTER = frozenset({DutyState.LAUNCHED, DutyState.CLOSED})
 
 
 class ChainExhaustedError(TransitionError):
     """Escalate was asked for but every step of the chain has been paged."""
+
+
+class OnTheBoardError(TransitionError):
+    """Launch and close are the programme's, taken on the roll-call board (one launch)."""
+
+    def __init__(self, state: DutyState, action: Action) -> None:
+        super().__init__(state, action)
+        self.args = (f"{action.value} the programme on the roll-call board",)
 
 
 class Links:
@@ -156,6 +166,47 @@ class Escalation:
 
         `note` stays with the officers; only `member_message` is meant for members.
         """
+        if action in ON_THE_BOARD:
+            raise OnTheBoardError(self.state, action)
+        return self._apply(action, officer_id, via, rota, links, now, note, member_message)
+
+    def follow_programme(
+        self,
+        action: Action,
+        officer_id: str | None,
+        names: tuple[str, str],
+        rota: Rota,
+        links: Links,
+        now: datetime,
+    ) -> Effects:
+        """The roll-call launched or closed the programme: duty's state follows, once.
+
+        An officer who launched a programme before acknowledging the page acknowledged it by
+        doing so. `names` (ja, en) ride on the event for the CAP feed and triage.
+        """
+        if action not in ON_THE_BOARD:
+            raise TransitionError(self.state, action)
+        followed = {Action.LAUNCH: _LAUNCHED_OR_AFTER, Action.CLOSE: {DutyState.CLOSED}}
+        if self.state in followed[action]:
+            return Effects()  # already followed (a redelivered step)
+        first = Effects()
+        if action is Action.LAUNCH and self.state.awaiting_ack:
+            first = self._apply(Action.ACKNOWLEDGE, officer_id, AckVia.CONSOLE, rota, links, now)
+        then = self._apply(action, officer_id, AckVia.CONSOLE, rota, links, now, names=names)
+        return _merged(first, then)
+
+    def _apply(
+        self,
+        action: Action,
+        officer_id: str | None,
+        via: AckVia,
+        rota: Rota,
+        links: Links,
+        now: datetime,
+        note: str | None = None,
+        member_message: str | None = None,
+        names: tuple[str, str] | None = None,
+    ) -> Effects:
         target = next_state(self.state, action)
         if action is Action.ESCALATE:
             if self.step + 1 >= len(self.chain):
@@ -170,11 +221,11 @@ class Escalation:
             self.acknowledged_at, self.acknowledged_by = now, officer_id
             if self.paged_at is not None:
                 effects.waited_s = (now - self.paged_at).total_seconds()
-        if target is DutyState.STOOD_DOWN:
+        if target in (DutyState.STOOD_DOWN, DutyState.CLOSED):
             self.closed_at = now
         self.state, self.updated_at = target, now
         kept = member_message if action in TELLS_MEMBERS else None
-        self._transition(effects, target, officer_id, via, now, note, kept)
+        self._transition(effects, target, officer_id, via, now, note, kept, names)
         return effects
 
     def is_escalated_by(self, timer_id: str) -> bool:
@@ -265,6 +316,7 @@ class Escalation:
         now: datetime,
         note: str | None,
         member_message: str | None,
+        names: tuple[str, str] | None = None,
     ) -> None:
         effects.transitions.append(
             Transition(state, self.step, officer_id, via.value, note, member_message, now)
@@ -282,8 +334,21 @@ class Escalation:
                 note=note,
                 member_message=member_message,
                 summary=self.summary,
+                programme_ja=names[0] if names else None,
+                programme_en=names[1] if names else None,
             )
         )
+
+
+def _merged(first: Effects, then: Effects) -> Effects:
+    """Two changes taken together (an acknowledgement, then the launch it implied)."""
+    if not first.changed:
+        return then
+    then.messages[:0] = first.messages
+    then.transitions[:0] = first.transitions
+    then.timer_cancelled = then.timer_cancelled or first.timer_cancelled
+    then.waited_s = first.waited_s
+    return then
 
 
 def _name(rota: Rota, officer_id: str) -> str:

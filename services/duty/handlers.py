@@ -7,10 +7,11 @@ from datetime import datetime
 
 from schemas.activations import Activation
 from schemas.deliveries import Delivery
-from schemas.responses import RollCallStep
+from schemas.responses import RollCallStep, StepAction
 from services.common.unit_of_work import Work
 from services.duty.escalator import Escalator
 from services.duty.paging import Duty
+from services.duty.states import Action
 from services.duty.store import record_delivery, record_rollcall_step
 
 
@@ -40,7 +41,24 @@ class DutyHandlers:
                 await record_delivery(work.session, delivery)
 
     async def on_rollcall_step(self, step: RollCallStep) -> None:
-        """Keep a step of an incident's roll-call for the timeline of its activations."""
+        """Keep a step of an incident's roll-call for the timeline of its activations; a
+        programme launched or closed on the board moves the activation's state with it."""
         async with self.work() as work:
-            if await work.claim(step):
-                await record_rollcall_step(work.session, step)
+            if not await work.claim(step):
+                return
+            await record_rollcall_step(work.session, step)
+            action = _PROGRAMME_ACTIONS.get(step.action)
+            if action is None or step.programme is None:
+                return
+            names = (step.programme.name_ja, step.programme.name_en)
+            work.add(
+                await self.duty.follow_programme(
+                    work.session, step.activation_id, action, step.officer_id, names, self.clock()
+                )
+            )
+
+
+_PROGRAMME_ACTIONS = {
+    StepAction.PROGRAMME_LAUNCHED: Action.LAUNCH,
+    StepAction.PROGRAMME_CLOSED: Action.CLOSE,
+}

@@ -24,7 +24,7 @@ from services.duty import metrics
 from services.duty.escalation import ChainExhaustedError, Effects, Escalation, Links, Timer
 from services.duty.models import DutyActivation, DutyPage, DutyTimer, DutyTransition
 from services.duty.rota import PlannedStep, Rota
-from services.duty.states import Action, DutyState
+from services.duty.states import Action, DutyState, TransitionError
 
 __all__ = ["ActivationNotFoundError", "ChainExhaustedError", "Duty", "Links", "Outcome"]
 
@@ -111,6 +111,34 @@ class Duty:
         effects = escalation.act(
             action, officer_id, via, self.rota(), self.links, now, note, member_message
         )
+        return await self._saved(session, row, escalation, effects)
+
+    async def follow_programme(
+        self,
+        session: AsyncSession,
+        activation_id: UUID,
+        action: Action,
+        officer_id: str | None,
+        names: tuple[str, str],
+        now: datetime,
+    ) -> Outcome:
+        """The roll-call launched or closed the incident's programme: follow it on the
+        activation now carrying the incident (an upgrade may have superseded the step's)."""
+        row = await session.get(DutyActivation, str(activation_id), with_for_update=True)
+        while row is not None and row.superseded_by:
+            row = await session.get(DutyActivation, row.superseded_by, with_for_update=True)
+        if row is None:
+            log.warning("programme_for_unknown_activation", activation_id=str(activation_id))
+            return Outcome()
+        escalation = _load(row)
+        try:
+            effects = escalation.follow_programme(
+                action, officer_id, names, self.rota(), self.links, now
+            )
+        except TransitionError as err:
+            # The roll-call's word stands (it is recorded there); duty only could not follow.
+            log.warning("programme_not_followed", activation_id=row.activation_id, error=str(err))
+            return Outcome()
         return await self._saved(session, row, escalation, effects)
 
     async def due_timers(self, session: AsyncSession, now: datetime) -> list[str]:

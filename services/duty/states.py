@@ -15,6 +15,7 @@ class DutyState(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     LAUNCHED = "launched"
     STOOD_DOWN = "stood_down"
+    CLOSED = "closed"  # the launched programme was closed
 
     @property
     def awaiting_ack(self) -> bool:
@@ -22,19 +23,28 @@ class DutyState(StrEnum):
 
     @property
     def is_open(self) -> bool:
-        return self is not DutyState.STOOD_DOWN and self is not DutyState.RECORDED
+        return self not in (DutyState.STOOD_DOWN, DutyState.RECORDED, DutyState.CLOSED)
 
     def as_ack_state(self) -> AckState:
         return AckState(self.value)
 
 
 class Action(StrEnum):
-    """What an officer (or the clock, for `escalate`) can do to an activation."""
+    """What an officer (or the clock, for `escalate`) can do to an activation.
+
+    `launch` and `close` are the programme's: taken once, on the roll-call board (the
+    console's Launch leads there), and followed by duty from the roll-call's step.
+    """
 
     ACKNOWLEDGE = "acknowledge"
     LAUNCH = "launch"
     STAND_DOWN = "stand_down"
     ESCALATE = "escalate"
+    CLOSE = "close"
+
+
+#: Actions the roll-call board takes and duty follows; the console links to the board.
+ON_THE_BOARD = frozenset({Action.LAUNCH, Action.CLOSE})
 
 
 _ALLOWED: dict[DutyState, dict[Action, DutyState]] = {
@@ -50,9 +60,10 @@ _ALLOWED: dict[DutyState, dict[Action, DutyState]] = {
         Action.LAUNCH: DutyState.LAUNCHED,
         Action.STAND_DOWN: DutyState.STOOD_DOWN,
     },
-    # A launched response still ends with a stand-down that tells members to stop.
-    DutyState.LAUNCHED: {Action.STAND_DOWN: DutyState.STOOD_DOWN},
+    # A running programme is not stood down: it is closed, as its own step.
+    DutyState.LAUNCHED: {Action.CLOSE: DutyState.CLOSED},
     DutyState.STOOD_DOWN: {},
+    DutyState.CLOSED: {},
     DutyState.RECORDED: {},
 }
 

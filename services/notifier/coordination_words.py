@@ -1,22 +1,32 @@
-"""The words of the response-coordination messages: reminder, survey decision, launch."""
+"""The words of the response-coordination messages: reminder, survey decision, launch, close.
+
+The launch's deploy word is the notice word members already know (`wording.NOTICE_WORDS`).
+"""
 
 from __future__ import annotations
 
 from schemas.members import Language
 from schemas.responses import NoticeKind
+from services.notifier.wording import NOTICE_WORDS, Notice
 
 COORDINATION_WORDS: dict[Language, dict[NoticeKind, str]] = {
     Language.EN: {
         NoticeKind.REMINDER: "Reminder: your response",
         NoticeKind.SURVEY_DECISION: "Initial survey: your organisation",
         NoticeKind.SURVEY_NOTICE: "Initial survey decided",
-        NoticeKind.PROGRAMME_LAUNCH: "Programme launched",
+        NoticeKind.PROGRAMME_LAUNCH: NOTICE_WORDS[Language.EN][Notice.LAUNCHED],
+        NoticeKind.PROGRAMME_NOT_LISTED: "Programme launched",
+        NoticeKind.PROGRAMME_NOTICE: "Programme launched",
+        NoticeKind.PROGRAMME_CLOSED: "Programme closed",
     },
     Language.JA: {
         NoticeKind.REMINDER: "対応意向のお願い（再送）",
         NoticeKind.SURVEY_DECISION: "緊急初動調査の決定（貴団体）",
         NoticeKind.SURVEY_NOTICE: "緊急初動調査の決定",
-        NoticeKind.PROGRAMME_LAUNCH: "支援プログラム立ち上げ",
+        NoticeKind.PROGRAMME_LAUNCH: NOTICE_WORDS[Language.JA][Notice.LAUNCHED],
+        NoticeKind.PROGRAMME_NOT_LISTED: "支援プログラム立ち上げ",
+        NoticeKind.PROGRAMME_NOTICE: "支援プログラム立ち上げ",
+        NoticeKind.PROGRAMME_CLOSED: "支援プログラム終了",
     },
 }
 
@@ -35,8 +45,21 @@ COORDINATION_ASKS: dict[Language, dict[NoticeKind, str]] = {
             "survey the situation; the programme decision follows their report."
         ),
         NoticeKind.PROGRAMME_LAUNCH: (
-            "The secretariat has launched a response programme with the participating "
-            "organisations below."
+            "The secretariat has launched the programme below and your organisation takes part: "
+            "deploy according to your plan, within your budget, and report your deployment to "
+            "the secretariat."
+        ),
+        NoticeKind.PROGRAMME_NOT_LISTED: (
+            "The secretariat has launched the programme below; your organisation is not listed "
+            "among its participants. If you can join, answer the secretariat."
+        ),
+        NoticeKind.PROGRAMME_NOTICE: (
+            "For your information: the secretariat has launched the programme below with the "
+            "participating organisations listed."
+        ),
+        NoticeKind.PROGRAMME_CLOSED: (
+            "The secretariat has closed the programme below. Thank you for your response; "
+            "please send your final report to the secretariat."
         ),
     },
     Language.JA: {
@@ -51,6 +74,20 @@ COORDINATION_ASKS: dict[Language, dict[NoticeKind, str]] = {
             "事務局は緊急初動調査を決定しました。下記の団体が現地の状況を調査し、その報告を受けて"
             "支援プログラムの立ち上げを判断します。"
         ),
-        NoticeKind.PROGRAMME_LAUNCH: ("事務局は下記の参加団体で支援プログラムを立ち上げました。"),
+        NoticeKind.PROGRAMME_LAUNCH: (
+            "事務局は下記の支援プログラムを立ち上げました。貴団体は参加団体です。計画に沿って予算の範囲で"
+            "派遣を開始し、事務局へ派遣状況をご報告ください。"
+        ),
+        NoticeKind.PROGRAMME_NOT_LISTED: (
+            "事務局は下記の支援プログラムを立ち上げました。貴団体は参加団体に含まれていません。"
+            "参加できる場合は事務局へご回答ください。"
+        ),
+        NoticeKind.PROGRAMME_NOTICE: (
+            "ご参考：事務局は下記の参加団体で支援プログラムを立ち上げました。"
+        ),
+        NoticeKind.PROGRAMME_CLOSED: (
+            "事務局は下記の支援プログラムを終了しました。ご対応ありがとうございました。"
+            "最終報告を事務局へお送りください。"
+        ),
     },
 }

@@ -41,7 +41,10 @@ from services.notifier.wording import Notice, language_of
 
 log = get_logger(__name__)
 
-_NOTICES = {AckState.LAUNCHED: Notice.LAUNCHED, AckState.STOOD_DOWN: Notice.STOOD_DOWN}
+# A programme's launch and close are told by the roll-call's notices, which follow the
+# answers (participants deploy, the declining and observers are never told to): only a
+# stand-down is duty's own notice to members.
+_NOTICES = {AckState.STOOD_DOWN: Notice.STOOD_DOWN}
 
 
 @dataclass

@@ -18,7 +18,8 @@ from markupsafe import escape
 
 from schemas.activations import IncidentSummary
 from schemas.members import Contact, Language, Organisation
-from schemas.responses import AnswerKind
+from schemas.responses import ANSWERS_BY_KIND, AnswerKind
+from schemas.vocabulary import ANSWER_WORDS
 from services.common.answer_links import AnswerLinkSigner
 from services.common.plans import OrganisationMatch, match_organisation
 
@@ -26,21 +27,6 @@ MARKER = "@@standby-personal@@"
 # Where a contact's signed answer link goes in its organisation's block: no escaping changes
 # it, and no directory text holds it.
 _LINK = "https://standby.invalid/answer-link"
-
-_LABELS: dict[Language, dict[AnswerKind, str]] = {
-    Language.EN: {
-        AnswerKind.CAN_DEPLOY: "Can deploy",
-        AnswerKind.ON_SITE: "Already responding on site",
-        AnswerKind.NOT_THIS_TIME: "Not this time",
-        AnswerKind.OFFER_SUPPORT: "Offer support",
-    },
-    Language.JA: {
-        AnswerKind.CAN_DEPLOY: "派遣可能",
-        AnswerKind.ON_SITE: "現地で対応中",
-        AnswerKind.NOT_THIS_TIME: "今回は対応不可",
-        AnswerKind.OFFER_SUPPORT: "支援を申し出る",
-    },
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +38,12 @@ class Personal:
     chat: str
 
 
-def answer_kinds(org: Organisation) -> list[AnswerKind]:
-    """Companies offer support; NGOs and others say whether they deploy."""
-    if org.kind.value == "business":
-        return [AnswerKind.OFFER_SUPPORT, AnswerKind.NOT_THIS_TIME]
-    return [AnswerKind.CAN_DEPLOY, AnswerKind.ON_SITE, AnswerKind.NOT_THIS_TIME]
+def answer_kinds(org: Organisation) -> tuple[AnswerKind, ...]:
+    """Companies offer support, NGOs say whether they deploy, the observer is asked nothing."""
+    return ANSWERS_BY_KIND[org.kind]
+
+
+_NOTHING_TO_ANSWER = Personal(text="", html="", chat="")
 
 
 class Personaliser:
@@ -100,7 +87,10 @@ class Personaliser:
         *,
         reminder: bool = False,
     ) -> Personal:
-        """Render one contact's answer links and its organisation's matches."""
+        """Render one contact's answer links and its organisation's matches; the observer's
+        is empty: it is told, never asked (no link to answer with)."""
+        if not answer_kinds(org):
+            return _NOTHING_TO_ANSWER
         token_url = self.signer.url(self.public_url, incident_id, org.id, contact.id, self.clock())
         # An organisation's contacts share their block but for the signed link: it is rendered
         # once around a stand-in (~50 µs for the three templates), then the link goes in.
@@ -132,7 +122,7 @@ class Personaliser:
         lang = language.value
         links = [
             {
-                "label": _LABELS[language][kind],
+                "label": ANSWER_WORDS[language][kind],
                 "url": f"{token_url}?answer={kind.value}&lang={lang}",
             }
             for kind in answer_kinds(org)

@@ -206,7 +206,15 @@ class Renderer:
                     if language is Language.JA
                     else programme.name_ja,
                     "months": programme.duration_months,
-                    "participants": [names.get(p, p) for p in programme.participants],
+                    "participants": [
+                        names.get(p, p)
+                        + (
+                            f" (JPY {programme.budgets_jpy[p]:,})"
+                            if p in programme.budgets_jpy
+                            else ""
+                        )
+                        for p in programme.participants
+                    ],
                     "government": f"{programme.government_budget_jpy:,}",
                     "private": f"{programme.private_budget_jpy:,}",
                 }

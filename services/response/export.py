@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from services.common.csv_cells import BOM, safe_row
-from services.response.models import AuditRow, RollCall
+from services.response.models import AuditRow, RollCallRow
 from services.response.rollcall import Board, BoardRow
 
 CSV_COLUMNS = (
@@ -67,7 +67,7 @@ def _row(row: BoardRow) -> dict[str, Any]:
     }
 
 
-def board_document(held: RollCall, board: Board, trail: Sequence[AuditRow]) -> dict[str, Any]:
+def board_document(held: RollCallRow, board: Board, trail: Sequence[AuditRow]) -> dict[str, Any]:
     """Describe the whole roll-call as JSON."""
     totals = board.totals
     return {
@@ -110,7 +110,7 @@ def board_document(held: RollCall, board: Board, trail: Sequence[AuditRow]) -> d
     }
 
 
-def board_csv(held: RollCall, board: Board) -> str:
+def board_csv(held: RollCallRow, board: Board) -> str:
     """One row per organisation, with the survey cap and programme participation; starts with
     a byte-order mark, and no cell can be read as a formula."""
     caps = {s["organisation_id"]: s["budget_jpy"] for s in held.survey or []}

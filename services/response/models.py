@@ -15,8 +15,9 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = AWARE_TYPES
 
 
-class RollCall(Base):
-    """The roll-call of one incident: open from the member alert to launch or stand-down."""
+class RollCallRow(Base):
+    """The response of one incident (`aggregate.RollCall`): from the member alert to the
+    programme's close or the stand-down."""
 
     __tablename__ = "rc_rollcalls"
 

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.erasure import PersonalData
 from services.common.retention import Rule, older_than
 from services.common.settings import RetentionSettings
-from services.response.models import AnswerRow, AuditRow, RollCall
+from services.response.models import AnswerRow, AuditRow, RollCallRow
 
 answers = cast(Table, AnswerRow.__table__)
 audit = cast(Table, AuditRow.__table__)
-rollcalls = cast(Table, RollCall.__table__)
+rollcalls = cast(Table, RollCallRow.__table__)
 
 _MONTH = timedelta(days=31)  # a programme's end is reckoned generously: never early
 

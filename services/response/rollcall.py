@@ -8,27 +8,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 
 from schemas.activations import IncidentSummary
 from schemas.members import MemberDirectory, Organisation, OrganisationKind
-from schemas.responses import AnswerKind, AnswerVia, SurveyAssignment
-from services.common.errors import StandbyError
+from schemas.responses import ANSWERS_BY_KIND, AnswerKind, AnswerVia, SurveyAssignment
 from services.common.plans import OrganisationMatch, match_organisation
+from services.response.lifecycle import DecisionError
 
 #: Answers that put an organisation forward for the survey and the programme.
 WILLING = frozenset({AnswerKind.CAN_DEPLOY, AnswerKind.ON_SITE})
 MAX_SURVEY_ORGANISATIONS = 3
-
-
-class RollCallStatus(StrEnum):
-    OPEN = "open"
-    LAUNCHED = "launched"
-    STOOD_DOWN = "stood_down"
-
-
-class DecisionError(StandbyError):
-    """An officer's decision cannot be taken as asked; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -146,11 +135,15 @@ def not_answered(addressed: Iterable[str], answers: Iterable[AnswerView]) -> lis
     return [org for org in addressed if org not in answered]
 
 
+def is_observer(org: Organisation) -> bool:
+    """The government observer is told what happens and asked nothing."""
+    return org.kind is OrganisationKind.GOVERNMENT
+
+
 def answer_kinds_for(org: Organisation | None) -> list[AnswerKind]:
-    """Offer companies the support answer, NGOs the deployment ones; everyone can decline."""
-    if org is not None and org.kind is OrganisationKind.BUSINESS:
-        return [AnswerKind.OFFER_SUPPORT, AnswerKind.NOT_THIS_TIME]
-    return [AnswerKind.CAN_DEPLOY, AnswerKind.ON_SITE, AnswerKind.NOT_THIS_TIME]
+    """The answers an organisation is offered (`ANSWERS_BY_KIND`); one the directory no longer
+    holds (a phoned answer) is offered an NGO's."""
+    return list(ANSWERS_BY_KIND[org.kind if org is not None else OrganisationKind.NGO])
 
 
 def check_survey(

@@ -3,59 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from schemas.activations import Activation, IncidentSummary
+from schemas.activations import IncidentSummary
 from schemas.responses import AnswerKind, AnswerVia, RollCallAnswer
 from services.common.db import upsert
-from services.response.models import Addressed, AnswerRow, AuditRow, RollCall
-from services.response.rollcall import AnswerView, RollCallStatus
+from services.response.lifecycle import ResponseState
+from services.response.models import Addressed, AnswerRow, AuditRow, RollCallRow
+from services.response.rollcall import AnswerView
+
+# Before the programme: the reminder and the gauges count these.
+_OPEN = [s.value for s in ResponseState if s.is_open]
 
 
-async def open_rollcall(
-    session: AsyncSession, activation: Activation, now: datetime, reminder_after: timedelta
-) -> bool:
-    """Open the incident's roll-call on its first member alert; an upgrade refreshes it.
+async def rollcall(session: AsyncSession, incident_id: str) -> RollCallRow | None:
+    return await session.get(RollCallRow, incident_id)
 
-    Return True when the roll-call is new.
-    """
-    incident_id = str(activation.incident_id)
-    held = await session.get(RollCall, incident_id)
-    summary = activation.summary.model_dump(mode="json")
-    if held is not None:
-        held.activation_id = str(activation.activation_id)
-        held.level = activation.level.value
-        held.summary = summary
-        return False
-    session.add(
-        RollCall(
-            incident_id=incident_id,
-            activation_id=str(activation.activation_id),
-            level=activation.level.value,
-            summary=summary,
-            status=RollCallStatus.OPEN.value,
-            activated_at=activation.occurred_at,
-            opened_at=now,
-            reminder_due_at=now + reminder_after,
-        )
+
+async def rollcalls(session: AsyncSession, limit: int = 100) -> Sequence[RollCallRow]:
+    found = await session.execute(
+        select(RollCallRow).order_by(RollCallRow.opened_at.desc()).limit(limit)
     )
-    return True
-
-
-async def rollcall(session: AsyncSession, incident_id: str) -> RollCall | None:
-    return await session.get(RollCall, incident_id)
-
-
-async def rollcalls(session: AsyncSession, limit: int = 100) -> Sequence[RollCall]:
-    found = await session.execute(select(RollCall).order_by(RollCall.opened_at.desc()).limit(limit))
     return found.scalars().all()
 
 
-def summary_of(row: RollCall) -> IncidentSummary:
+def summary_of(row: RollCallRow) -> IncidentSummary:
     return IncidentSummary.model_validate(row.summary)
 
 
@@ -79,32 +55,26 @@ async def addressed(session: AsyncSession, incident_id: str) -> list[str]:
     return list(found.scalars().all())
 
 
-async def record_answer(session: AsyncSession, answer: RollCallAnswer) -> bool:
-    """Keep an answer; return True when it is the incident's first."""
-    incident_id = str(answer.incident_id)
-    session.add(
-        AnswerRow(
-            answer_id=str(answer.id),
-            incident_id=incident_id,
-            organisation_id=answer.organisation_id,
-            contact_id=answer.contact_id,
-            answer=answer.answer.value,
-            earliest_arrival_hours=answer.earliest_arrival_hours,
-            staff=answer.staff,
-            sectors=[s.value for s in answer.sectors],
-            survey_budget_jpy=answer.survey_budget_jpy,
-            note=answer.note,
-            via=answer.via.value,
-            recorded_by=answer.recorded_by,
-            answered_at=answer.occurred_at,
+def add_answers(session: AsyncSession, answers: Sequence[RollCallAnswer]) -> None:
+    """Keep answers: every one, for ever (the latest per organisation counts)."""
+    for answer in answers:
+        session.add(
+            AnswerRow(
+                answer_id=str(answer.id),
+                incident_id=str(answer.incident_id),
+                organisation_id=answer.organisation_id,
+                contact_id=answer.contact_id,
+                answer=answer.answer.value,
+                earliest_arrival_hours=answer.earliest_arrival_hours,
+                staff=answer.staff,
+                sectors=[s.value for s in answer.sectors],
+                survey_budget_jpy=answer.survey_budget_jpy,
+                note=answer.note,
+                via=answer.via.value,
+                recorded_by=answer.recorded_by,
+                answered_at=answer.occurred_at,
+            )
         )
-    )
-    first = await session.execute(
-        update(RollCall)
-        .where(RollCall.incident_id == incident_id, RollCall.first_answer_at.is_(None))
-        .values(first_answer_at=answer.occurred_at)
-    )
-    return bool(first.rowcount)  # type: ignore[attr-defined]
 
 
 async def answers(session: AsyncSession, incident_id: str) -> list[AnswerView]:
@@ -178,47 +148,18 @@ async def audit_trail(session: AsyncSession, incident_id: str) -> Sequence[Audit
 
 async def due_reminders(session: AsyncSession, now: datetime) -> list[str]:
     found = await session.execute(
-        select(RollCall.incident_id).where(
-            RollCall.status == RollCallStatus.OPEN.value,
-            RollCall.reminder_sent_at.is_(None),
-            RollCall.reminder_due_at <= now,
+        select(RollCallRow.incident_id).where(
+            RollCallRow.status.in_(_OPEN),
+            RollCallRow.reminder_sent_at.is_(None),
+            RollCallRow.reminder_due_at <= now,
         )
     )
     return list(found.scalars().all())
 
 
-async def claim_reminder(session: AsyncSession, incident_id: str, now: datetime) -> bool:
-    """Mark the reminder sent; False when it was sent already or the roll-call closed."""
-    result = await session.execute(
-        update(RollCall)
-        .where(
-            RollCall.incident_id == incident_id,
-            RollCall.status == RollCallStatus.OPEN.value,
-            RollCall.reminder_sent_at.is_(None),
-        )
-        .values(reminder_sent_at=now)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def close(
-    session: AsyncSession, incident_id: str, status: RollCallStatus, at: datetime
-) -> bool:
-    """Close an open roll-call (launch or stand-down); False when it was not open."""
-    values: dict[str, Any] = {"status": status.value, "closed_at": at}
-    if status is RollCallStatus.LAUNCHED:
-        values["launched_at"] = at
-    result = await session.execute(
-        update(RollCall)
-        .where(RollCall.incident_id == incident_id, RollCall.status == RollCallStatus.OPEN.value)
-        .values(**values)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
 async def open_counts(session: AsyncSession) -> tuple[int, int]:
     """Count addressed and answering organisations over the open roll-calls."""
-    open_ids = select(RollCall.incident_id).where(RollCall.status == RollCallStatus.OPEN.value)
+    open_ids = select(RollCallRow.incident_id).where(RollCallRow.status.in_(_OPEN))
     addressed_n = (
         await session.execute(
             select(func.count()).select_from(Addressed).where(Addressed.incident_id.in_(open_ids))

@@ -24,19 +24,20 @@ from starlette.datastructures import FormData
 from schemas.members import Sector
 from schemas.responses import AnswerKind, AnswerVia, Programme
 from services.common.answer_links import AnswerLinkRefusedError, AnswerLinkSigner, AnswerRefusal
+from services.common.db import Transaction
 from services.common.errors import StandbyError
 from services.common.logs import get_logger
 from services.common.web import LAYOUTS, OFFICER_HEADER, OfficerIdentity, read_identity
 from services.common.web_server import serve_app
 from services.response import store
-from services.response.coordination import AnswerForm, Coordinator, Transaction
 from services.response.directory import Directory
 from services.response.export import board_csv, board_document
-from services.response.models import RollCall
+from services.response.handlers import AnswerForm, ResponseHandlers
+from services.response.lifecycle import DecisionError, ResponseState, allowed_moves
+from services.response.models import RollCallRow
 from services.response.naming import draft_names
 from services.response.rollcall import (
     Board,
-    DecisionError,
     answer_kinds_for,
     build_board,
     preselected_participants,
@@ -46,7 +47,6 @@ from services.response.words import words
 log = get_logger(__name__)
 
 _HERE = Path(__file__).resolve().parent
-_TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 class OfficerRequiredError(StandbyError):
@@ -68,12 +68,13 @@ class CsrfRefusedError(StandbyError):
 
 @dataclass
 class WebDeps:
-    coordinator: Coordinator
+    handlers: ResponseHandlers
     signer: AnswerLinkSigner
     directory: Directory
     transaction: Transaction
     identity_key: bytes | list[bytes]
     clock: Callable[[], datetime]
+    timezone: str = "Asia/Tokyo"
 
 
 def create_app(deps: WebDeps) -> FastAPI:
@@ -104,6 +105,7 @@ def create_app(deps: WebDeps) -> FastAPI:
     _officer_routes(app)
     _decision_routes(app)
     _launch_route(app)
+    _close_route(app)
     return app
 
 
@@ -113,14 +115,21 @@ def _deps(request: Request) -> WebDeps:
     return deps
 
 
-def _local(value: datetime | None) -> str:
-    return value.astimezone(_TOKYO).strftime("%Y-%m-%d %H:%M JST") if value else "—"
+def _local_time(zone: str) -> Callable[[datetime | None], str]:
+    """Show a moment in the configured time zone, named by its abbreviation (JST)."""
+    tz = ZoneInfo(zone)
+
+    def local(value: datetime | None) -> str:
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if value else "—"
+
+    return local
 
 
 def _render(
     request: Request, name: str, language: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    full = {"t": words(language), "lang": language, "local": _local, **context}
+    local = _local_time(_deps(request).timezone)
+    full = {"t": words(language), "lang": language, "local": local, **context}
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
         request, name, full, status_code=status_code
     )
@@ -164,15 +173,16 @@ def parse_answer(form: Any, allowed: list[AnswerKind]) -> AnswerForm:
 
 
 # --- members ------------------------------------------------------------------------------
-def _not_answerable(request: Request, held: RollCall | None, language: str) -> HTMLResponse | None:
-    """The page for a roll-call that takes no answer now, or None when it does."""
-    if held is None:
-        # The member alert can arrive before this service has read the activation (two
-        # consumers of one topic, no order between them): "later", never "closed".
-        page = _message(request, "not_open_yet", language, status_code=503)
-        page.headers["retry-after"] = "30"
-        return page
-    if held.status != "open":
+def _not_answerable(
+    request: Request, held: RollCallRow | None, language: str
+) -> HTMLResponse | None:
+    """The page for a response that takes no answer any more, or None when it does.
+
+    A roll-call not opened yet takes answers: the member alert can arrive before this
+    service has read the activation (two consumers of one topic), and a valid link's answer
+    is held and attached when the roll-call opens.
+    """
+    if held is not None and not ResponseState(held.status).takes_answers:
         return _message(request, "closed", language, status_code=409)
     return None
 
@@ -210,17 +220,16 @@ async def _answer_context(
     language = asked if asked in ("ja", "en") else contact.language.value
     async with deps.transaction() as session:
         held = await store.rollcall(session, incident_id)
-        latest = await store.latest_answer(session, incident_id, organisation_id) if held else None
+        latest = await store.latest_answer(session, incident_id, organisation_id)
     refused = _not_answerable(request, held, language)
     if refused is not None:
         raise PageInsteadError(refused)
-    assert held is not None
     return {
         "org": org,
         "organisation_id": organisation_id,
         "contact": contact,
         "grant": grant,
-        "summary": store.summary_of(held),
+        "summary": store.summary_of(held) if held is not None else None,
         "kinds": answer_kinds_for(org),
         "sectors": list(Sector),
         "latest": latest,
@@ -252,7 +261,7 @@ def _member_routes(app: FastAPI) -> None:
                 request, "answer.html", language, ctx | {"error": str(err)}, status_code=422
             )
         try:
-            await _deps(request).coordinator.answer(
+            await _deps(request).handlers.answer(
                 incident_id,
                 organisation_id,
                 parsed,
@@ -327,6 +336,7 @@ def _officer_routes(app: FastAPI) -> None:
             officer.language,
             {
                 "held": held,
+                "moves": [m.value for m in allowed_moves(ResponseState(held.status))],
                 "summary": store.summary_of(held),
                 "board": board,
                 "trail": trail,
@@ -335,10 +345,10 @@ def _officer_routes(app: FastAPI) -> None:
                 "kinds": list(AnswerKind),
                 "sectors": list(Sector),
                 "willing": [r for r in board.rows if r.latest and r.latest.answer in _WILLING],
-                "survey_cap": deps.coordinator.settings.survey_budget_jpy,
+                "survey_cap": deps.handlers.settings.survey_budget_jpy,
                 "name_ja": name_ja,
                 "name_en": name_en,
-                "months": deps.coordinator.settings.programme_months,
+                "months": deps.handlers.settings.programme_months,
                 "preselected": preselected_participants(latest, survey_orgs),
             },
         )
@@ -383,7 +393,7 @@ def _decision_routes(app: FastAPI) -> None:
             )
         try:
             parsed = parse_answer(form, list(AnswerKind))
-            await deps.coordinator.answer(
+            await deps.handlers.answer(
                 incident_id,
                 organisation_id,
                 parsed,
@@ -403,7 +413,7 @@ def _decision_routes(app: FastAPI) -> None:
         try:
             choices = {
                 str(org): _int(form.get(f"budget_{org}"), low=1)
-                or deps.coordinator.settings.survey_budget_jpy
+                or deps.handlers.settings.survey_budget_jpy
                 for org in form.getlist("organisations")
             }
         except ValueError as err:
@@ -414,7 +424,7 @@ def _decision_routes(app: FastAPI) -> None:
             incident_id,
             form,
             ("confirm_survey.html", {"choices": choices}),
-            lambda: deps.coordinator.decide_survey(incident_id, choices, officer.officer_id),
+            lambda: deps.handlers.decide_survey(incident_id, choices, officer.officer_id),
         )
 
 
@@ -425,14 +435,17 @@ def _launch_route(app: FastAPI) -> None:
     ) -> Response:
         deps = _deps(request)
         try:
+            participants = [str(p) for p in form.getlist("participants")]
+            budgets = {p: _int(form.get(f"budget_{p}"), low=1) for p in participants}
             programme = Programme(
                 name_ja=str(form.get("name_ja") or ""),
                 name_en=str(form.get("name_en") or ""),
                 duration_months=_int(form.get("duration_months"), low=1, high=60)
-                or deps.coordinator.settings.programme_months,
-                participants=[str(p) for p in form.getlist("participants")],
+                or deps.handlers.settings.programme_months,
+                participants=participants,
                 government_budget_jpy=_int(form.get("government_budget_jpy")) or 0,
                 private_budget_jpy=_int(form.get("private_budget_jpy")) or 0,
+                budgets_jpy={p: b for p, b in budgets.items() if b is not None},
             )
         except ValueError as err:
             return _error(request, officer, incident_id, str(err).splitlines()[0])
@@ -442,7 +455,23 @@ def _launch_route(app: FastAPI) -> None:
             incident_id,
             form,
             ("confirm_launch.html", {"programme": programme}),
-            lambda: deps.coordinator.launch(incident_id, programme, officer.officer_id),
+            lambda: deps.handlers.launch(incident_id, programme, officer.officer_id),
+        )
+
+
+def _close_route(app: FastAPI) -> None:
+    @app.post("/rollcall/{incident_id}/close", response_class=HTMLResponse)
+    async def close(
+        request: Request, incident_id: str, officer: OfficerDep, form: OfficerForm
+    ) -> Response:
+        deps = _deps(request)
+        return await _once_confirmed(
+            request,
+            officer,
+            incident_id,
+            form,
+            ("confirm_close.html", {}),
+            lambda: deps.handlers.close(incident_id, officer.officer_id),
         )
 
 

@@ -77,8 +77,9 @@ WORDS: dict[str, dict[str, str]] = {
         "participants": "Participating organisations",
         "government_budget_jpy": "Government funds (yen)",
         "private_budget_jpy": "Private funds (yen)",
-        "consequence_launch": "The programme will be launched with these participants, the "
-        "roll-call closes (no more answers), and every addressed member receives the launch mail. "
+        "consequence_launch": "The programme will be launched with these participants: they are "
+        "told to deploy; the others who can still join are told they are not listed; observers "
+        "are informed; organisations that answered not this time are not told to deploy. "
         "This cannot be undone.",
         "programme": "Programme",
         "timeline": "Timeline",
@@ -89,6 +90,16 @@ WORDS: dict[str, dict[str, str]] = {
         "incident": "Incident",
         "opened": "Opened",
         "months": "months",
+        "the_alert": "the alert you received",
+        "observer_nothing": "Your organisation observes this response: the secretariat keeps you "
+        "informed and asks nothing of you.",
+        "status_survey_decided": "Initial survey decided",
+        "status_closed": "Programme closed",
+        "close_programme": "Close the programme",
+        "close_intro": "Close the running programme when its work is done: participants and "
+        "observers are told it closed.",
+        "consequence_close": "The programme will be closed and its participants and the observers "
+        "told. This cannot be undone.",
     },
     "ja": {
         "app": "standby",
@@ -163,8 +174,9 @@ WORDS: dict[str, dict[str, str]] = {
         "participants": "参加団体",
         "government_budget_jpy": "政府資金（円）",
         "private_budget_jpy": "民間資金（円）",
-        "consequence_launch": "この参加団体でプログラムを立ち上げ、対応意向の受付を締め切り、通知先のすべての"
-        "会員へ立ち上げのメールを送ります。取り消せません。",
+        "consequence_launch": "この参加団体でプログラムを立ち上げます。参加団体には派遣開始を、"
+        "参加できるその他の団体には参加団体に含まれていないことを、オブザーバーには経過をお知らせします。"
+        "今回は対応不可と回答した団体に派遣の指示は送りません。取り消せません。",
         "programme": "プログラム",
         "timeline": "経過",
         "back": "戻る",
@@ -174,6 +186,15 @@ WORDS: dict[str, dict[str, str]] = {
         "incident": "災害",
         "opened": "開始",
         "months": "か月",
+        "the_alert": "お送りした通知",
+        "observer_nothing": "貴団体はこの対応のオブザーバーです。事務局から経過をお知らせします。"
+        "ご回答は不要です。",
+        "status_survey_decided": "初動調査決定済み",
+        "status_closed": "プログラム終了",
+        "close_programme": "プログラムを終了する",
+        "close_intro": "活動が終わったら実施中のプログラムを終了します。参加団体とオブザーバーに"
+        "終了をお知らせします。",
+        "consequence_close": "プログラムを終了し、参加団体とオブザーバーにお知らせします。取り消せません。",
     },
 }
 

@@ -85,7 +85,8 @@ def apply_ack(incident: Incident, state: AckState, level: Level) -> bool:
     re-alerted; stood down means the officer judged this level not worth a response, so
     only an upgrade above it is broadcast again.
     """
-    if state is AckState.LAUNCHED:
+    if state in (AckState.LAUNCHED, AckState.CLOSED):
+        # A closed programme was a full response too: the same event is not alerted again.
         ceiling = Level.ACTIVATE
     elif state is AckState.STOOD_DOWN:
         ceiling = level

@@ -17,6 +17,7 @@ from services.duty.cap.words import (
     LEVEL_WORDS,
     NOTICE_ASKS,
     NOTICE_WORDS,
+    PROGRAMME_ASKS,
     SCORE_WORDS,
 )
 
@@ -113,7 +114,8 @@ def _headline(language: str, message: CapMessage, summary: IncidentSummary) -> s
         word = LEVEL_WORDS[language][message.activation.level]
     else:
         word = NOTICE_WORDS[language][message.kind]
-    text = f"{word}: {summary.title}"
+    programme = (message.programme or {}).get(language)
+    text = f"{word}: {programme} — {summary.title}" if programme else f"{word}: {summary.title}"
     return text if len(text) <= _HEADLINE_MAX else text[: _HEADLINE_MAX - 1] + "…"
 
 
@@ -129,6 +131,9 @@ def _description(language: str, message: CapMessage) -> str:
 def _instruction(language: str, message: CapMessage) -> str:
     if message.kind is Kind.ACTIVATION:
         return LEVEL_ASKS[language][message.activation.level]
+    programme = (message.programme or {}).get(language)
+    if programme:
+        return PROGRAMME_ASKS[language].format(programme=programme)
     return NOTICE_ASKS[language][message.kind]
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.activations import IncidentSummary, Level, Reason
 from schemas.base import utcnow
+from schemas.responses import StepAction
 from services.common.db import Database
 from services.common.settings import DutySettings
 from services.duty.cap.mapping import Kind
@@ -29,7 +30,7 @@ from services.duty.cap.render import (
     atom_xml,
 )
 from services.duty.cap.view import ActivationRecord, CapMessage, Closing, derive, parse_identifier
-from services.duty.models import DutyActivation, DutyTransition
+from services.duty.models import DutyActivation, DutyRollCallStep, DutyTransition
 from services.duty.states import DutyState
 
 # Outside the OpenAPI document: that describes the officers' JSON API, not public XML.
@@ -120,17 +121,45 @@ async def _messages(session: AsyncSession, incident_ids: list[str]) -> list[CapM
     ).scalars()
     records = [_record(row) for row in rows]
     closings = await session.execute(
-        select(DutyTransition.activation_id, DutyTransition.state, DutyTransition.at)
+        select(
+            DutyTransition.activation_id,
+            DutyActivation.incident_id,
+            DutyTransition.state,
+            DutyTransition.at,
+        )
         .join(DutyActivation, DutyActivation.activation_id == DutyTransition.activation_id)
         .where(
             DutyActivation.incident_id.in_(incident_ids),
             DutyTransition.state.in_(list(_CLOSING_STATES)),
         )
     )
+    programmes = await _programmes(session, incident_ids)
     return derive(
         records,
-        [Closing(UUID(a), _CLOSING_STATES[state], at) for a, state, at in closings.all()],
+        [
+            Closing(UUID(a), kind, at, programmes.get(incident) if kind is Kind.LAUNCH else None)
+            for a, incident, state, at in closings.all()
+            for kind in (_CLOSING_STATES[state],)
+        ],
     )
+
+
+async def _programmes(session: AsyncSession, incident_ids: list[str]) -> dict[str, dict[str, str]]:
+    """Each incident's launched programme, named in each CAP language (from the roll-call)."""
+    found = await session.execute(
+        select(
+            DutyRollCallStep.incident_id,
+            DutyRollCallStep.programme_ja,
+            DutyRollCallStep.programme_en,
+        ).where(
+            DutyRollCallStep.incident_id.in_(incident_ids),
+            DutyRollCallStep.action == StepAction.PROGRAMME_LAUNCHED.value,
+        )
+    )
+    return {
+        incident: {"ja-JP": ja or en or "", "en-US": en or ja or ""}
+        for incident, ja, en in found.all()
+    }
 
 
 def _record(row: DutyActivation) -> ActivationRecord:

@@ -43,6 +43,7 @@ class Closing:
     activation_id: UUID
     kind: Kind
     at: datetime
+    programme: dict[str, str] | None = None  # a launch: the programme's name by CAP language
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class CapMessage:
     sent: datetime
     references: tuple[Reference, ...]
     activation: ActivationRecord
+    programme: dict[str, str] | None = None
 
 
 def identifier(activation_id: UUID, kind: Kind) -> str:
@@ -80,25 +82,28 @@ def parse_identifier(text: str) -> tuple[UUID, Kind] | None:
 def derive(activations: list[ActivationRecord], closings: list[Closing]) -> list[CapMessage]:
     """Turn duty's records into CAP messages, oldest first."""
     by_id = {a.activation_id: a for a in activations if a.level > Level.NONE}
-    steps: dict[UUID, list[tuple[datetime, Kind, ActivationRecord]]] = defaultdict(list)
+    steps: dict[UUID, list[_Step]] = defaultdict(list)
     for record in by_id.values():
-        steps[record.incident_id].append((record.received_at, Kind.ACTIVATION, record))
+        steps[record.incident_id].append((record.received_at, Kind.ACTIVATION, record, None))
     for closing in closings:
         closed = by_id.get(closing.activation_id)
         if closed is not None:
-            steps[closed.incident_id].append((closing.at, closing.kind, closed))
+            steps[closed.incident_id].append((closing.at, closing.kind, closed, closing.programme))
     messages: list[CapMessage] = []
     for incident_steps in steps.values():
         messages.extend(_incident(incident_steps))
     return sorted(messages, key=lambda m: (m.sent, _ORDER[m.kind], m.identifier))
 
 
-def _incident(steps: list[tuple[datetime, Kind, ActivationRecord]]) -> list[CapMessage]:
+_Step = tuple[datetime, Kind, ActivationRecord, dict[str, str] | None]
+
+
+def _incident(steps: list[_Step]) -> list[CapMessage]:
     steps.sort(key=lambda s: (s[0], _ORDER[s[1]], s[2].received_at))
     messages: list[CapMessage] = []
     live: list[Reference] = []  # the messages since the last Cancel
     latest: UUID | None = None  # the activation now carrying the incident
-    for at, kind, record in steps:
+    for at, kind, record, programme in steps:
         if kind is Kind.ACTIVATION:
             latest = record.activation_id
             msg_type = "Update" if live else "Alert"
@@ -107,7 +112,13 @@ def _incident(steps: list[tuple[datetime, Kind, ActivationRecord]]) -> list[CapM
         else:
             msg_type = "Cancel" if kind is Kind.STAND_DOWN else "Update"
         message = CapMessage(
-            identifier(record.activation_id, kind), kind, msg_type, at, tuple(live), record
+            identifier(record.activation_id, kind),
+            kind,
+            msg_type,
+            at,
+            tuple(live),
+            record,
+            programme,
         )
         messages.append(message)
         if msg_type == "Cancel":

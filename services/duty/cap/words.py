@@ -75,4 +75,16 @@ NOTICE_ASKS: dict[str, dict[Kind, str]] = {
     },
 }
 
+# A launch names its programme: only its participants deploy (the roll-call tells them).
+PROGRAMME_ASKS: dict[str, str] = {
+    "en-US": (
+        "The secretariat has launched the programme {programme}. Its participating member "
+        "organisations deploy according to their plans and report to the secretariat."
+    ),
+    "ja-JP": (
+        "事務局は支援プログラム「{programme}」を立ち上げました。参加団体は計画に沿って派遣を開始し、"
+        "事務局へご報告ください。"
+    ),
+}
+
 SCORE_WORDS = {"en-US": "Score", "ja-JP": "スコア"}

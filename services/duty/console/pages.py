@@ -27,7 +27,7 @@ from services.duty.console.auth import (
 from services.duty.console.deps import Deps, ReadSession, render, safe_next
 from services.duty.console.sessions import close_session, find_session, open_session
 from services.duty.paging import ActivationNotFoundError
-from services.duty.states import Action, TransitionError
+from services.duty.states import ON_THE_BOARD, Action, TransitionError
 
 router = APIRouter(include_in_schema=False)
 
@@ -171,6 +171,9 @@ async def _detail(
         return render(request, "message.html", {"message_key": "not_found"}, status_code=404)
     if action is not None and action not in detail.actions:
         return RedirectResponse(f"/activations/{activation_id}?error=not_allowed", status_code=303)
+    if action in ON_THE_BOARD:
+        # One launch: the programme is launched (and closed) on the roll-call board only.
+        return RedirectResponse(f"/rollcall/{detail.incident_id}#{action}", status_code=303)
     return detail
 
 

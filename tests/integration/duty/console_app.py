@@ -8,18 +8,31 @@ from datetime import datetime, timedelta
 
 import httpx
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from schemas.activations import Activation
+from schemas.responses import Programme, RollCallStep, StepAction, StepVia
 from services.common.db import Database
+from services.common.outbox import outbox
 from services.common.settings import DutySettings
 from services.common.unit_of_work import units_of_work
 from services.duty.console.app import ConsoleDeps, create_app
+from services.duty.escalator import Escalator
+from services.duty.handlers import DutyHandlers
 from services.duty.paging import Duty, Links
 from services.duty.rota import Rota
 from services.duty.tokens import LinkSigner
 from tests.integration.duty.factories import NOW, PASSWORD, activation, rota_dict
 
 BASE = "http://console.test"
+PROGRAMME = Programme(
+    name_ja="フィリピン地震被災者支援2026",
+    name_en="Philippines Earthquake Response 2026",
+    duration_months=6,
+    participants=["hope-bridge"],
+    government_budget_jpy=300_000_000,
+    private_budget_jpy=0,
+)
 
 
 @dataclass
@@ -31,6 +44,30 @@ class Console:
         """Store and page an activation as the service's handler does."""
         async with self.deps.work() as work:
             work.add(await self.deps.duty.record_activation(work.session, activation, at))
+
+    async def programme(
+        self,
+        activation: Activation,
+        at: datetime = NOW,
+        action: StepAction = StepAction.PROGRAMME_LAUNCHED,
+        officer_id: str = "aoki",
+    ) -> RollCallStep:
+        """Deliver the roll-call's step of a programme launched (or closed) on the board, as
+        `rollcall.v1` brings it to duty's handler."""
+        step = RollCallStep(
+            incident_id=activation.incident_id,
+            activation_id=activation.activation_id,
+            action=action,
+            via=StepVia.CONSOLE,
+            officer_id=officer_id,
+            organisations=["hope-bridge"],
+            programme=PROGRAMME,
+            occurred_at=at,
+        )
+        deps = self.deps
+        escalator = Escalator(deps.db, deps.duty, deps.work, lambda: at, 1.0)
+        await DutyHandlers(deps.work, deps.duty, escalator, lambda: at).on_rollcall_step(step)
+        return step
 
     async def login(self, officer_id: str = "aoki", password: str = PASSWORD) -> httpx.Response:
         form = await self.client.get("/login")
@@ -45,6 +82,15 @@ class Console:
         await self.page(incoming)
         await self.login()
         return incoming
+
+
+async def published(database: Database, topic: str) -> list[bytes]:
+    """The payloads put in the outbox on a topic, in order."""
+    async with database.sessions() as session:
+        rows = await session.execute(
+            select(outbox.c.payload).where(outbox.c.topic == topic).order_by(outbox.c.id)
+        )
+        return list(rows.scalars())
 
 
 def csrf_of(html: str) -> str:

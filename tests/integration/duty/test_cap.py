@@ -22,7 +22,7 @@ from services.ingester.sources import parse_document
 from services.runtime.scenario import demo_events, gdacs_rss, orange_cyclone
 from services.triage.backtest import in_time_order, replay
 from services.triage.criteria import load_criteria
-from tests.integration.duty.console_app import Console, client_for
+from tests.integration.duty.console_app import PROGRAMME, Console, client_for
 from tests.integration.duty.factories import NOW, activation
 from tests.unit.triage.builders import SHIPPED_CRITERIA
 
@@ -85,7 +85,8 @@ async def test_every_alert_of_the_demo_scenario_is_valid_cap_listed_in_an_atom_f
     standby, upgrade, quake = found
     for minute, incoming in enumerate(found, start=1):
         await console.page(incoming, NOW + timedelta(minutes=minute))
-    await act(console, quake, Action.ACKNOWLEDGE, Action.LAUNCH, minute=10)
+    await act(console, quake, Action.ACKNOWLEDGE, minute=10)
+    await console.programme(quake, NOW + timedelta(minutes=10, seconds=1))
     await act(console, upgrade, Action.ACKNOWLEDGE, Action.STAND_DOWN, minute=20)
 
     public = client_for(console.deps)  # no session cookie: nobody logged in
@@ -126,6 +127,11 @@ async def test_every_alert_of_the_demo_scenario_is_valid_cap_listed_in_an_atom_f
     assert kind(f"{q}-launch") == ("Update", [q])
     assert kind(f"{u}-stand-down") == ("Cancel", [s, u])
 
+    launch = alerts[f"{q}-launch"]
+    for language, name in (("en-US", PROGRAMME.name_en), ("ja-JP", PROGRAMME.name_ja)):
+        info = launch.find(f"{CAP}info[{CAP}language='{language}']")
+        assert name in info.findtext(f"{CAP}headline"), "the Update names the programme"
+        assert name in info.findtext(f"{CAP}instruction")
     quake_alert = alerts[q]
     infos = quake_alert.findall(f"{CAP}info")
     assert [i.findtext(f"{CAP}language") for i in infos] == ["ja-JP", "en-US"]

@@ -11,8 +11,7 @@ from schemas.activations import Level
 from services.common.db import Database
 from services.common.outbox import outbox
 from services.duty.paging import Links
-from services.duty.states import Action
-from tests.integration.duty.console_app import Console, csrf_of
+from tests.integration.duty.console_app import Console, csrf_of, published
 from tests.integration.duty.factories import NOW, activation
 
 SERVICE = "duty"
@@ -62,19 +61,23 @@ async def test_a_form_without_its_csrf_token_is_refused(console: Console) -> Non
     assert api.status_code == 403
 
 
-async def test_acknowledge_launch_from_the_console_publishes_and_shows_the_timeline(
+async def test_acknowledge_then_the_boards_launch_publishes_and_shows_the_timeline(
     console: Console, database: Database
 ) -> None:
     incoming = await console.signed_in_after_a_page()
     page = await console.client.get(f"/activations/{incoming.activation_id}")
-    for action in (Action.ACKNOWLEDGE, Action.LAUNCH):
-        response = await console.client.post(
-            f"/activations/{incoming.activation_id}/{action}", data={"csrf": csrf_of(page.text)}
-        )
-        assert response.status_code == 303
+    response = await console.client.post(
+        f"/activations/{incoming.activation_id}/acknowledge", data={"csrf": csrf_of(page.text)}
+    )
+    assert response.status_code == 303
+    await console.programme(incoming)
     html = (await console.client.get(f"/activations/{incoming.activation_id}")).text
     assert 'data-testid="state">Launched' in html
     assert "GDACS alert level Red" in html
+    # Neither Launch nor Stand down once the programme runs: closing is the board's step.
+    assert 'data-testid="action-launch"' not in html
+    assert 'data-testid="action-stand_down"' not in html
+    assert f'href="/rollcall/{incoming.incident_id}#close"' in html
     async with database.sessions() as session:
         topics = (await session.execute(select(outbox.c.topic).order_by(outbox.c.id))).scalars()
         assert list(topics) == ["pages.v1", "acks.v1", "acks.v1", "acks.v1"]
@@ -156,8 +159,8 @@ async def test_responses_carry_security_headers(console: Console) -> None:
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
 
-async def test_launch_asks_for_confirmation_with_its_consequence_before_acting(
-    console: Console,
+async def test_the_consoles_launch_leads_to_the_boards_one_launch(
+    console: Console, database: Database
 ) -> None:
     incoming = await console.signed_in_after_a_page()
     base = f"/activations/{incoming.activation_id}"
@@ -167,10 +170,11 @@ async def test_launch_asks_for_confirmation_with_its_consequence_before_acting(
     )
     page = await console.client.get(base)
     await console.client.post(f"{base}/acknowledge", data={"csrf": csrf_of(page.text)})
-    confirm = await console.client.get(f"{base}/launch/confirm")
-    assert "told to deploy" in confirm.text and 'data-testid="state">Acknowledged' in confirm.text
-    await console.client.post(
-        f"{base}/launch", data={"csrf": csrf_of(confirm.text), "note": "deploy <now>"}
-    )
     html = (await console.client.get(base)).text
-    assert 'data-testid="state">Launched' in html and "deploy &lt;now&gt;" in html
+    assert f'href="/rollcall/{incoming.incident_id}#launch"' in html
+    confirm = await console.client.get(f"{base}/launch/confirm")
+    assert confirm.status_code == 303
+    assert confirm.headers["location"] == f"/rollcall/{incoming.incident_id}#launch"
+    refused = await console.client.post(f"{base}/launch", data={"csrf": csrf_of(html)})
+    assert refused.headers["location"].endswith("error=not_allowed")
+    assert len(await published(database, "acks.v1")) == 2  # paged, acknowledged: no launch

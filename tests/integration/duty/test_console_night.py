@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from schemas.acks import AckEvent, AckVia
 from schemas.activations import Level
 from schemas.pages import Page
 from services.common.db import Database
-from services.common.outbox import outbox
 from services.duty.paging import Links
 from services.duty.states import Action
-from tests.integration.duty.console_app import Console, csrf_of
+from tests.integration.duty.console_app import Console, csrf_of, published
 from tests.integration.duty.factories import NOW, activation
 
 SERVICE = "duty"
@@ -24,42 +21,33 @@ def ack_link(console: Console, activation_id: object, officer: str) -> str:
     return links.ack_url(activation_id, officer, NOW).removeprefix(links.base)  # type: ignore[arg-type]
 
 
-async def published(database: Database, topic: str) -> list[bytes]:
-    async with database.sessions() as session:
-        rows = await session.execute(
-            select(outbox.c.payload).where(outbox.c.topic == topic).order_by(outbox.c.id)
-        )
-        return list(rows.scalars())
-
-
-async def test_a_launch_keeps_the_internal_note_for_officers_and_sends_members_only_the_message(
+async def test_a_stand_down_keeps_the_internal_note_for_officers_and_sends_members_only_the_message(
     console: Console, database: Database
 ) -> None:
     incoming = await console.signed_in_after_a_page()
     base = f"/activations/{incoming.activation_id}"
     page = await console.client.get(base)
     await console.client.post(f"{base}/acknowledge", data={"csrf": csrf_of(page.text)})
-    confirm = await console.client.get(f"{base}/launch/confirm")
+    confirm = await console.client.get(f"{base}/stand_down/confirm")
     assert "Internal note (officers only)" in confirm.text
     assert "Message to members" in confirm.text and "What members will read" in confirm.text
     form = {
         "csrf": csrf_of(confirm.text),
         "note": "Observer not told yet",
-        "member_message": "Teams in Miyagi <deploy>",
+        "member_message": "Teams in Miyagi <stay home>",
     }
-    preview = await console.client.post(f"{base}/launch/preview", data=form)
+    preview = await console.client.post(f"{base}/stand_down/preview", data=form)
     assert preview.status_code == 200
-    assert "Message from the duty officer: Teams in Miyagi &lt;deploy&gt;" in preview.text
-    assert (await published(database, AckEvent.topic))[-1:] != []  # only the acknowledgement
+    assert "Message from the duty officer: Teams in Miyagi &lt;stay home&gt;" in preview.text
     assert len(await published(database, AckEvent.topic)) == 2, "a preview sends nothing"
-    done = await console.client.post(f"{base}/launch", data=form)
+    done = await console.client.post(f"{base}/stand_down", data=form)
     assert done.status_code == 303
-    launched = AckEvent.model_validate_json((await published(database, AckEvent.topic))[-1])
-    assert launched.member_message == "Teams in Miyagi <deploy>"
-    assert launched.note == "Observer not told yet"
+    stood = AckEvent.model_validate_json((await published(database, AckEvent.topic))[-1])
+    assert stood.member_message == "Teams in Miyagi <stay home>"
+    assert stood.note == "Observer not told yet"
     html = (await console.client.get(base)).text
     assert "Internal note: Observer not told yet" in html
-    assert 'data-testid="member-message-sent">Teams in Miyagi &lt;deploy&gt;' in html
+    assert 'data-testid="member-message-sent">Teams in Miyagi &lt;stay home&gt;' in html
 
 
 async def test_a_stale_link_says_who_acknowledged_and_when_and_offers_the_activation(

@@ -155,28 +155,29 @@ async def test_acknowledging_cancels_the_timer_and_a_stale_timer_returns_early(
     assert detail.next_escalation_at is None
 
 
-async def test_launch_and_stand_down_are_published_with_the_summary_and_audited(
+async def test_launch_follows_the_boards_programme_then_closes_and_is_audited(
     database: Database, duty: Duty, incoming: Activation
 ) -> None:
     events: list[AckEvent] = []
-    for minute, action in enumerate((Action.ACKNOWLEDGE, Action.LAUNCH, Action.STAND_DOWN)):
-        outcome = await act(
-            database,
-            duty,
-            incoming,
-            action,
-            "aoki",
-            AckVia.API,
-            NOW + timedelta(minutes=minute),
-            note=f"{action} note",
-        )
+    outcome = await act(
+        database, duty, incoming, Action.ACKNOWLEDGE, "aoki", AckVia.API, NOW, note="ack note"
+    )
+    events += [m for m in outcome.messages if isinstance(m, AckEvent)]
+    names = ("支援", "Response")
+    for minute, action in ((1, Action.LAUNCH), (2, Action.LAUNCH), (3, Action.CLOSE)):
+        async with database.transaction() as session:
+            outcome = await duty.follow_programme(
+                session,
+                incoming.activation_id,
+                action,
+                "sato",
+                names,
+                NOW + timedelta(minutes=minute),
+            )
         events += [m for m in outcome.messages if isinstance(m, AckEvent)]
-    assert [e.state for e in events] == [
-        AckState.ACKNOWLEDGED,
-        AckState.LAUNCHED,
-        AckState.STOOD_DOWN,
-    ]
+    assert [e.state for e in events] == [AckState.ACKNOWLEDGED, AckState.LAUNCHED, AckState.CLOSED]
     assert all(e.summary == incoming.summary for e in events)
+    assert events[1].programme_en == "Response"
     async with database.sessions() as session:
         audit = (
             await session.execute(
@@ -188,8 +189,8 @@ async def test_launch_and_stand_down_are_published_with_the_summary_and_audited(
     assert [tuple(row) for row in audit] == [
         ("paged", None, "timer"),
         ("acknowledged", "aoki", "api"),
-        ("launched", "aoki", "api"),
-        ("stood_down", "aoki", "api"),
+        ("launched", "sato", "console"),
+        ("closed", "sato", "console"),
     ]
 
 

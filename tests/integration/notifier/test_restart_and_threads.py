@@ -71,18 +71,21 @@ async def test_a_notifier_that_died_after_recording_sends_the_stored_mails_once_
     assert not any("@" in line for line in report)
 
 
-async def test_upgrade_and_launch_reply_in_the_first_alerts_thread_for_each_contact(
+async def test_upgrade_and_stand_down_reply_in_the_first_alerts_thread_for_each_contact(
     tmp_path: Path, database: Database
 ) -> None:
     incident = uuid4()
     standby = activation(Level.STANDBY, incident_id=incident)
     upgrade = activation(Level.ACTIVATE, incident_id=incident, previous=Level.STANDBY)
-    launch = ack_of(
+    # A programme's launch is told by the roll-call's notices: duty's acknowledgement of it
+    # tells nobody (it would tell every member to deploy, the declining ones too).
+    launch = ack_of(upgrade, AckState.LAUNCHED, officer_id="aoki")
+    stand_down = ack_of(
         upgrade,
-        AckState.LAUNCHED,
+        AckState.STOOD_DOWN,
         officer_id="aoki",
         note="Internal: the government observer is not to be told yet.",
-        member_message="Deploy the assessment teams.",
+        member_message="Stand the assessment teams down.",
     )
     async with mailing_notifier(
         tmp_path, database, directory_yaml(CONTACTS, min_level="standby")
@@ -92,7 +95,8 @@ async def test_upgrade_and_launch_reply_in_the_first_alerts_thread_for_each_cont
         await notifier.handlers.on_activation(upgrade)
         await until(lambda: all_sent(database, 6), what="upgrade alerts")
         await notifier.handlers.on_ack(launch)
-        await until(lambda: all_sent(database, 9), what="launch notices")
+        await notifier.handlers.on_ack(stand_down)
+        await until(lambda: all_sent(database, 9), what="stand-down notices")
 
     for cid, lang, email in CONTACTS:
         first, second, third = server.messages_to(email)
@@ -107,15 +111,17 @@ async def test_upgrade_and_launch_reply_in_the_first_alerts_thread_for_each_cont
         if lang == "ja":
             assert "待機" in str(first["Subject"])
             assert "発動" in str(second["Subject"])
-            assert "派遣開始" in str(third["Subject"])
+            assert "待機解除" in str(third["Subject"])
         else:
             assert str(first["Subject"]).startswith("[standby] STANDBY | EQ | PHL | 2026-11-23 | ")
             assert str(second["Subject"]).startswith(
                 "[standby] ACTIVATE | EQ | PHL | 2026-11-23 | "
             )
-            assert str(third["Subject"]).startswith("[standby] DEPLOY | EQ | PHL | 2026-11-23 | ")
+            assert str(third["Subject"]).startswith(
+                "[standby] STAND DOWN | EQ | PHL | 2026-11-23 | "
+            )
             body = third.get_body(("plain",))
-            assert body is not None and "Deploy the assessment teams." in body.get_content()
+            assert body is not None and "Stand the assessment teams down." in body.get_content()
         # The officers' internal note never reaches a member, in any part of any mail.
         for mail in (first, second, third):
             for part in mail.walk():

@@ -1,4 +1,4 @@
-"""A response service without a broker: its database, coordinator, pages and a settable clock."""
+"""A response service without a broker: its database, handlers, pages and a settable clock."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from services.common.outbox import outbox
 from services.common.settings import ResponseSettings
 from services.common.unit_of_work import units_of_work
 from services.common.web import OFFICER_HEADER, OfficerIdentity, sign_identity
-from services.response.coordination import Coordinator
 from services.response.directory import Directory
+from services.response.handlers import ResponseHandlers
 from services.response.web import WebDeps, create_app
 from tests.messages import ack_of, red_quake_activation
 
@@ -89,17 +89,17 @@ class Rig:
         self.signer = AnswerLinkSigner(
             LINK_KEY, timedelta(hours=self.settings.answer_link_ttl_hours)
         )
-        self.coordinator = Coordinator(
-            transaction=self.db.transaction,
+        self.handlers = ResponseHandlers(
+            work=units_of_work(self.db),
             directory=Directory.of(directory()),
             settings=self.settings,
             clock=self.clock,
         )
         self.app = create_app(
             WebDeps(
-                coordinator=self.coordinator,
+                handlers=self.handlers,
                 signer=self.signer,
-                directory=self.coordinator.directory,
+                directory=self.handlers.directory,
                 transaction=self.db.transaction,
                 identity_key=IDENTITY_KEY,
                 clock=self.clock,
@@ -120,10 +120,9 @@ class Rig:
 
     async def open(self, orgs: list[str], act: Activation | None = None) -> Activation:
         act = act or activation()
-        async with self.db.transaction() as session:
-            await self.coordinator.on_activation(session, act)
-            for org in orgs:
-                await self.coordinator.on_delivery(session, delivery(act.incident_id, org))
+        await self.handlers.on_activation(act)
+        for org in orgs:
+            await self.handlers.on_delivery(delivery(act.incident_id, org))
         return act
 
     async def stand_down(
@@ -131,9 +130,7 @@ class Rig:
     ) -> None:
         """Deliver the officer's stand-down of an activation, as its `acks.v1` message."""
         ack = ack_of(act, AckState.STOOD_DOWN, via=via, officer_id=officer_id, occurred_at=self.now)
-        async with units_of_work(self.db)() as work:
-            if await work.claim(ack):
-                await self.coordinator.on_ack(work, ack)
+        await self.handlers.on_ack(ack)
 
     def link(self, act: Activation, organisation_id: str, contact_id: str) -> str:
         return self.signer.url("", act.incident_id, organisation_id, contact_id, self.now)

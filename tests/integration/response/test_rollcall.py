@@ -50,7 +50,7 @@ async def test_a_link_shows_a_form_on_get_and_records_only_on_post(database: Dat
     assert message["survey_budget_jpy"] == 4_500_000
 
 
-async def test_a_link_opened_before_the_roll_call_is_told_to_come_back_not_closed(
+async def test_an_answer_before_the_roll_call_opens_is_held_then_attached(
     database: Database,
 ) -> None:
     rig = Rig(database)
@@ -58,13 +58,26 @@ async def test_a_link_opened_before_the_roll_call_is_told_to_come_back_not_close
     url = rig.link(early, "hope-bridge", "tanaka")
     async with rig.client() as client:
         page = await client.get(url + "?answer=can_deploy")
-        posted = await client.post(url, data={"answer": "can_deploy"})
-        assert (page.status_code, posted.status_code) == (503, 503)
-        assert page.headers["retry-after"] == "30"
-        assert "準備しています" in page.text and "締め切" not in page.text
+        posted = await client.post(url, data={"answer": "can_deploy", "staff": "4"})
+        assert (page.status_code, posted.status_code) == (200, 200)
+        assert "準備しています" not in posted.text and "ありがとう" in posted.text
+        [held] = await rig.published(ANSWERS)  # kept and published at once
+        assert await rig.published(ROLLCALL) == []
+        rig.now += timedelta(seconds=3)
         await rig.open(ORGS, early)
-        assert (await client.get(url)).status_code == 200
-    assert await rig.published(ANSWERS) == []
+        doc = (
+            await client.get(
+                f"/rollcall/{early.incident_id}/export.json", headers=rig.officer_headers()
+            )
+        ).json()
+    assert held["organisation_id"] == "hope-bridge" and held["staff"] == 4
+    steps = [(s["action"], s.get("organisation_id")) for s in await rig.published(ROLLCALL)]
+    assert steps == [("rollcall_opened", None), ("answer_recorded", "hope-bridge")]
+    answered = {r["organisation_id"]: r["answer"] for r in doc["organisations"]}
+    assert answered["hope-bridge"] == "can_deploy"
+    async with database.sessions() as session:
+        row = await store.rollcall(session, str(early.incident_id))
+    assert row is not None and row.first_answer_at == rig.now - timedelta(seconds=3)
 
 
 async def test_the_latest_answer_counts_and_every_answer_is_kept(database: Database) -> None:
@@ -104,11 +117,11 @@ async def test_one_reminder_goes_to_the_silent_after_the_configured_time(
     async with rig.client() as client:
         await client.post(rig.link(act, "hope-bridge", "tanaka"), data={"answer": "can_deploy"})
     rig.now += timedelta(minutes=59)
-    assert await rig.coordinator.send_due_reminders() == 0
+    assert await rig.handlers.send_due_reminders() == 0
     rig.now += timedelta(minutes=2)
-    assert await rig.coordinator.send_due_reminders() == 1
+    assert await rig.handlers.send_due_reminders() == 1
     rig.now += timedelta(hours=5)
-    assert await rig.coordinator.send_due_reminders() == 0
+    assert await rig.handlers.send_due_reminders() == 0
     [reminder] = await rig.published(COORDINATION)
     assert reminder["kind"] == "reminder"
     assert reminder["organisations"] == ["asia-medical", "tohoku-relief", "nihon-logistics"]
@@ -119,7 +132,7 @@ async def test_no_reminder_after_stand_down_and_no_answer_either(database: Datab
     act = await rig.open(ORGS)
     await rig.stand_down(act)
     rig.now += timedelta(hours=2)
-    assert await rig.coordinator.send_due_reminders() == 0
+    assert await rig.handlers.send_due_reminders() == 0
     async with rig.client() as client:
         refused = await client.post(
             rig.link(act, "hope-bridge", "tanaka"), data={"answer": "can_deploy"}
@@ -149,7 +162,7 @@ async def test_officer_pages_need_the_consoles_signed_identity(database: Databas
     assert await rig.published(ANSWERS) == []
 
 
-async def test_survey_then_launch_tell_the_chosen_and_everyone(database: Database) -> None:
+async def test_survey_then_launch_then_close_tell_each_what_concerns_it(database: Database) -> None:
     rig = Rig(database)
     act = await rig.open(ORGS)
     officer = rig.officer_headers()
@@ -191,16 +204,30 @@ async def test_survey_then_launch_tell_the_chosen_and_everyone(database: Databas
             headers=officer,
         )
         assert launched.status_code == 303
-        late = await client.post(
+        exported = await client.get(f"{base}/export.csv", headers=officer)
+        # Not listed, still welcome: an answer after the launch is taken.
+        joining = await client.post(
             rig.link(act, "asia-medical", "sato"), data={"answer": "can_deploy"}
         )
-        exported = await client.get(f"{base}/export.csv", headers=officer)
-    assert late.status_code == 409
+        twice = await client.post(
+            f"{base}/launch", data=launch_form(["hope-bridge"]), headers=officer
+        )
+        assert twice.status_code == 422
+        closed = await client.post(
+            f"{base}/close", data={"csrf": "csrf-token", "confirm": "yes"}, headers=officer
+        )
+        assert closed.status_code == 303
+        late = await client.post(
+            rig.link(act, "asia-medical", "sato"), data={"answer": "not_this_time"}
+        )
+    assert joining.status_code == 200 and late.status_code == 409
     kinds = [(n["kind"], n["organisations"]) for n in await rig.published(COORDINATION)]
     assert kinds == [
         ("survey_decision", ["hope-bridge"]),
         ("survey_notice", ["asia-medical", "tohoku-relief", "nihon-logistics"]),
-        ("programme_launch", ORGS),
+        ("programme_launch", ["hope-bridge", "tohoku-relief"]),
+        ("programme_not_listed", ["asia-medical", "nihon-logistics"]),
+        ("programme_closed", ["hope-bridge", "tohoku-relief", "mofa-observer"]),
     ]
     assert exported.content.startswith(b"\xef\xbb\xbf")  # the BOM: Excel reads it as UTF-8
     text = exported.content.decode("utf-8-sig")
@@ -228,7 +255,7 @@ async def test_every_audited_step_is_published_for_the_timelines_and_only_those(
             headers=officer,
         )
         rig.now += timedelta(minutes=61)
-        await rig.coordinator.send_due_reminders()
+        await rig.handlers.send_due_reminders()
         await client.post(
             f"{base}/survey",
             data=survey_form("hope-bridge"),
@@ -290,3 +317,38 @@ async def test_the_answer_link_of_a_contact_removed_from_the_directory_is_refuse
     assert "no longer in the member directory" in removed.text
     assert kept.status_code == 200  # the answer taken, shown back
     assert [a["organisation_id"] for a in await rig.published(ANSWERS)] == ["hope-bridge"]
+
+
+async def test_at_launch_the_declining_and_the_observer_are_never_told_to_deploy(
+    database: Database,
+) -> None:
+    rig = Rig(database)
+    addressed = ["hope-bridge", "asia-medical", "nihon-logistics", "mofa-observer", "tohoku-relief"]
+    act = await rig.open(addressed)
+    officer = rig.officer_headers()
+    base = f"/rollcall/{act.incident_id}"
+    async with rig.client() as client:
+        observer = await client.get(rig.link(act, "mofa-observer", "duty-desk"))
+        assert observer.status_code == 200 and 'name="answer"' not in observer.text
+        asked = await client.post(
+            rig.link(act, "mofa-observer", "duty-desk"), data={"answer": "can_deploy"}
+        )
+        assert asked.status_code == 422  # an observer is asked nothing
+        await client.post(rig.link(act, "hope-bridge", "tanaka"), data={"answer": "can_deploy"})
+        await client.post(rig.link(act, "asia-medical", "sato"), data={"answer": "not_this_time"})
+        company = await client.get(rig.link(act, "nihon-logistics", "ito"))
+        assert 'value="offer_support"' in company.text and 'value="can_deploy"' not in company.text
+        await client.post(rig.link(act, "nihon-logistics", "ito"), data={"answer": "offer_support"})
+        for refused in (["mofa-observer"], ["asia-medical"], ["nobody-we-know"]):
+            answer = await client.post(f"{base}/launch", data=launch_form(refused), headers=officer)
+            assert answer.status_code == 422, refused
+        form = launch_form(["hope-bridge"]) | {"budget_hope-bridge": "120000000"}
+        launched = await client.post(f"{base}/launch", data=form, headers=officer)
+        assert launched.status_code == 303
+    told = {n["kind"]: n for n in await rig.published(COORDINATION)}
+    assert told["programme_launch"]["organisations"] == ["hope-bridge"]
+    assert told["programme_launch"]["programme"]["budgets_jpy"] == {"hope-bridge": 120_000_000}
+    assert told["programme_not_listed"]["organisations"] == ["nihon-logistics", "tohoku-relief"]
+    assert told["programme_notice"]["organisations"] == ["mofa-observer"]
+    everyone_told = [o for n in told.values() for o in n["organisations"]]
+    assert "asia-medical" not in everyone_told

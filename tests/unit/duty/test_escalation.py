@@ -9,7 +9,14 @@ import pytest
 from schemas.acks import AckEvent, AckState, AckVia
 from schemas.activations import Level
 from schemas.pages import Page
-from services.duty.escalation import ChainExhaustedError, Effects, Escalation, Links, Timer
+from services.duty.escalation import (
+    ChainExhaustedError,
+    Effects,
+    Escalation,
+    Links,
+    OnTheBoardError,
+    Timer,
+)
 from services.duty.rota import Rota
 from services.duty.states import Action, DutyState, TransitionError
 from services.duty.tokens import LinkSigner
@@ -116,11 +123,17 @@ def test_acknowledging_cancels_the_timer_and_a_stale_timer_then_changes_nothing(
     assert escalation.state is DutyState.ACKNOWLEDGED
 
 
-def test_launch_and_stand_down_carry_the_summary_and_are_audited() -> None:
+def follow(escalation: Escalation, action: Action, minutes: float = 0) -> Effects:
+    names = ("フィリピン地震被災者支援", "Philippines Earthquake Response")
+    at = NOW + timedelta(minutes=minutes)
+    return escalation.follow_programme(action, "aoki", names, ROTA, LINKS, at)
+
+
+def test_a_stand_down_carries_the_summary_and_is_audited() -> None:
     escalation, first = opened()
     trail = list(first.transitions)
     states: list[AckState] = []
-    for minute, action in enumerate((Action.ACKNOWLEDGE, Action.LAUNCH, Action.STAND_DOWN)):
+    for minute, action in enumerate((Action.ACKNOWLEDGE, Action.STAND_DOWN)):
         effects = act(
             escalation,
             action,
@@ -131,22 +144,56 @@ def test_launch_and_stand_down_carry_the_summary_and_are_audited() -> None:
         states += [e.state for e in events(effects)]
         assert all(e.summary == escalation.summary for e in events(effects))
         trail += effects.transitions
-    assert states == [AckState.ACKNOWLEDGED, AckState.LAUNCHED, AckState.STOOD_DOWN]
+    assert states == [AckState.ACKNOWLEDGED, AckState.STOOD_DOWN]
     assert [(t.state.value, t.officer_id, t.via) for t in trail] == [
         ("paged", None, "timer"),
         ("acknowledged", "aoki", "api"),
-        ("launched", "aoki", "api"),
         ("stood_down", "aoki", "api"),
     ]
-    assert escalation.closed_at == NOW + timedelta(minutes=2)
+    assert escalation.closed_at == NOW + timedelta(minutes=1)
 
 
-def test_only_launch_and_stand_down_keep_a_message_for_members() -> None:
+@pytest.mark.parametrize("action", [Action.LAUNCH, Action.CLOSE])
+def test_the_console_and_api_never_launch_nor_close_themselves(action: Action) -> None:
+    escalation, _ = opened()
+    act(escalation, Action.ACKNOWLEDGE)
+    with pytest.raises(OnTheBoardError, match="on the roll-call board"):
+        act(escalation, action)
+    assert escalation.state is DutyState.ACKNOWLEDGED
+
+
+def test_a_programme_launched_on_the_board_is_followed_once_then_closed() -> None:
+    escalation, _ = opened()
+    act(escalation, Action.ACKNOWLEDGE)
+    launched = follow(escalation, Action.LAUNCH, 1)
+    [event] = events(launched)
+    assert (event.state, event.officer_id) == (AckState.LAUNCHED, "aoki")
+    assert event.programme_en == "Philippines Earthquake Response"
+    assert event.member_message is None  # the roll-call's notices tell the members
+    again = follow(escalation, Action.LAUNCH, 2)
+    assert not again.changed and again.messages == []
+    with pytest.raises(TransitionError):
+        act(escalation, Action.STAND_DOWN)
+    closed = follow(escalation, Action.CLOSE, 3)
+    assert [e.state for e in events(closed)] == [AckState.CLOSED]
+    assert escalation.closed_at == NOW + timedelta(minutes=3)
+
+
+def test_launching_a_programme_before_acknowledging_acknowledges_the_page() -> None:
+    escalation, first = opened()
+    effects = follow(escalation, Action.LAUNCH, 2)
+    assert [e.state for e in events(effects)] == [AckState.ACKNOWLEDGED, AckState.LAUNCHED]
+    assert first.timer_started is not None
+    assert effects.timer_cancelled == first.timer_started.id
+    assert escalation.acknowledged_by == "aoki" and effects.waited_s == 120
+
+
+def test_only_a_stand_down_keeps_a_message_for_members() -> None:
     escalation, _ = opened()
     ack = act(escalation, Action.ACKNOWLEDGE, member_message="not for members")
-    launch = act(escalation, Action.LAUNCH, member_message="Team A deploys")
+    stand_down = act(escalation, Action.STAND_DOWN, member_message="Thank you")
     assert [e.member_message for e in events(ack)] == [None]
-    assert [e.member_message for e in events(launch)] == ["Team A deploys"]
+    assert [e.member_message for e in events(stand_down)] == ["Thank you"]
 
 
 def test_an_action_out_of_order_changes_nothing() -> None:

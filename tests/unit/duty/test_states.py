@@ -1,4 +1,5 @@
-"""The duty state machine: paged → acknowledged → launched | stood_down, plus escalated(n)."""
+"""The duty state machine: paged → acknowledged → launched → closed | stood_down, plus
+escalated(n)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,16 @@ import pytest
 from services.duty.states import Action, DutyState, TransitionError, allowed_actions, next_state
 
 
-def test_an_acknowledged_activation_can_be_launched_then_stood_down() -> None:
+def test_an_acknowledged_activation_can_be_launched_then_closed() -> None:
     state = next_state(DutyState.PAGED, Action.ACKNOWLEDGE)
     state = next_state(state, Action.LAUNCH)
+    assert allowed_actions(state) == [Action.CLOSE]  # no stand-down once a programme runs
+    assert next_state(state, Action.CLOSE) is DutyState.CLOSED
+    assert allowed_actions(DutyState.CLOSED) == [] and not DutyState.CLOSED.is_open
+
+
+def test_an_acknowledged_activation_can_be_stood_down_before_any_programme() -> None:
+    state = next_state(DutyState.PAGED, Action.ACKNOWLEDGE)
     assert next_state(state, Action.STAND_DOWN) is DutyState.STOOD_DOWN
 
 
@@ -26,6 +34,9 @@ def test_escalation_is_possible_until_someone_acknowledges() -> None:
         (DutyState.ESCALATED, Action.STAND_DOWN),
         (DutyState.ACKNOWLEDGED, Action.ACKNOWLEDGE),
         (DutyState.STOOD_DOWN, Action.LAUNCH),
+        (DutyState.LAUNCHED, Action.STAND_DOWN),
+        (DutyState.ACKNOWLEDGED, Action.CLOSE),
+        (DutyState.CLOSED, Action.STAND_DOWN),
         (DutyState.RECORDED, Action.ACKNOWLEDGE),
     ],
 )

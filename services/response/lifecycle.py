@@ -1,0 +1,97 @@
+"""The response state of an incident: one status, explicit transitions (the shape of
+`duty/states.py`).
+
+The roll-call opens with the member alert, the officers decide the initial survey, launch the
+programme and later close it; a stand-down ends a response that never launched. Once a
+programme runs, standing down is not a transition any more: closing the programme is.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from services.common.errors import StandbyError
+
+
+class ResponseState(StrEnum):
+    OPEN = "open"
+    SURVEY_DECIDED = "survey_decided"
+    LAUNCHED = "launched"
+    CLOSED = "closed"
+    STOOD_DOWN = "stood_down"
+
+    @property
+    def takes_answers(self) -> bool:
+        """A launched programme still takes answers: an organisation not listed may join."""
+        return self in _TAKES_ANSWERS
+
+    @property
+    def is_open(self) -> bool:
+        """Before the programme: the roll-call's reminder and gauges count it."""
+        return self in (ResponseState.OPEN, ResponseState.SURVEY_DECIDED)
+
+
+_TAKES_ANSWERS = frozenset(
+    {ResponseState.OPEN, ResponseState.SURVEY_DECIDED, ResponseState.LAUNCHED}
+)
+
+
+class Move(StrEnum):
+    """What a member, an officer or the reminder clock can do to an incident's response."""
+
+    ANSWER = "answer"
+    REMIND = "remind"
+    DECIDE_SURVEY = "decide_survey"
+    LAUNCH = "launch"
+    CLOSE = "close"
+    STAND_DOWN = "stand_down"
+
+
+_ALLOWED: dict[ResponseState, dict[Move, ResponseState]] = {
+    ResponseState.OPEN: {
+        Move.ANSWER: ResponseState.OPEN,
+        Move.REMIND: ResponseState.OPEN,
+        Move.DECIDE_SURVEY: ResponseState.SURVEY_DECIDED,
+        Move.LAUNCH: ResponseState.LAUNCHED,
+        Move.STAND_DOWN: ResponseState.STOOD_DOWN,
+    },
+    ResponseState.SURVEY_DECIDED: {
+        Move.ANSWER: ResponseState.SURVEY_DECIDED,
+        Move.REMIND: ResponseState.SURVEY_DECIDED,
+        Move.LAUNCH: ResponseState.LAUNCHED,
+        Move.STAND_DOWN: ResponseState.STOOD_DOWN,
+    },
+    ResponseState.LAUNCHED: {
+        Move.ANSWER: ResponseState.LAUNCHED,
+        Move.CLOSE: ResponseState.CLOSED,
+    },
+    ResponseState.CLOSED: {},
+    ResponseState.STOOD_DOWN: {},
+}
+
+
+class DecisionError(StandbyError):
+    """An officer's decision (or a member's answer) cannot be taken as asked; the message
+    says why."""
+
+
+class LifecycleError(DecisionError):
+    """The move is not allowed in the response's current state."""
+
+    def __init__(self, state: ResponseState, move: Move) -> None:
+        super().__init__(f"cannot {move.value.replace('_', ' ')}: the response is {state.value}")
+        self.state = state
+        self.move = move
+
+
+def next_state(current: ResponseState, move: Move) -> ResponseState:
+    """Return the state a move leads to; raise LifecycleError when it is not allowed."""
+    try:
+        return _ALLOWED[current][move]
+    except KeyError as err:
+        raise LifecycleError(current, move) from err
+
+
+def allowed_moves(current: ResponseState) -> list[Move]:
+    """List the moves a state allows (the board offers the officers' ones)."""
+    return list(_ALLOWED[current])
