@@ -2,7 +2,7 @@
 
 Each run is one night's work in one language at one screen size: the page mail's or the chat
 page's link acknowledges, the other link then says who did, the countdown moves, the list acts,
-the launch form keeps the internal note apart, and every page passes a contrast and label check.
+the stand-down form keeps the internal note apart, and every page passes a contrast and label check.
 """
 
 from __future__ import annotations
@@ -121,13 +121,13 @@ WORDS = {
     "en": {
         "paged": "Paged",
         "acknowledged": "Acknowledged",
-        "launched": "Launched",
+        "stood_down": "Stood down",
         "counts": "1 sent, 1 failed, 0 waiting",
     },
     "ja": {
         "paged": "呼び出し中",
         "acknowledged": "受領済み",
-        "launched": "派遣開始",
+        "stood_down": "待機解除",
         "counts": "送信済み 1・失敗 1・送信待ち 0",
     },
 }
@@ -214,25 +214,29 @@ def test_a_night_on_duty(
 
     row.locator("a.title").click()
     expect(page.get_by_test_id("owner")).to_have_text("Aoki Aoi")
-    above_the_fold(page, "action-launch")
+    # The programme's launch is the roll-call board's (tests/e2e/test_rollcall_browser.py):
+    # here the console links to it.
+    launch = page.get_by_test_id("action-launch")
+    assert launch.get_attribute("href") == f"/rollcall/{incoming.incident_id}#launch"
+    above_the_fold(page, "action-stand_down")
     audit(page, "activation")
-    page.get_by_test_id("action-launch").click()
-    page.get_by_test_id("member-message").fill("Field teams to Miyagi")
-    expect(page.get_by_test_id("preview-message")).to_contain_text("Field teams to Miyagi")
+    page.get_by_test_id("action-stand_down").click()
+    page.get_by_test_id("member-message").fill("Field teams stay home")
+    expect(page.get_by_test_id("preview-message")).to_contain_text("Field teams stay home")
     page.get_by_test_id("note").fill(INTERNAL_NOTE)
     expect(page.get_by_test_id("preview-message")).not_to_contain_text(INTERNAL_NOTE)
-    above_the_fold(page, "confirm-launch")
-    audit(page, "launch form")
-    page.screenshot(path=shots / "03-launch.png", full_page=True)
-    page.get_by_test_id("confirm-launch").click()
-    expect(page.get_by_test_id("state")).to_have_text(words["launched"])
-    expect(page.get_by_test_id("member-message-sent")).to_have_text("Field teams to Miyagi")
+    above_the_fold(page, "confirm-stand_down")
+    audit(page, "stand-down form")
+    page.screenshot(path=shots / "03-stand-down.png", full_page=True)
+    page.get_by_test_id("confirm-stand_down").click()
+    expect(page.get_by_test_id("state")).to_have_text(words["stood_down"])
+    expect(page.get_by_test_id("member-message-sent")).to_have_text("Field teams stay home")
 
-    # What members will read is built from the launch event: the internal note is not in it.
-    launched = AckEvent.model_validate_json(
+    # What members will read is built from the stand-down event: the internal note is not in it.
+    stood = AckEvent.model_validate_json(
         handed_to_notifier(duty, "acks.v1", incoming.activation_id)[-1]
     )
-    assert launched.note == INTERNAL_NOTE and launched.member_message == "Field teams to Miyagi"
+    assert stood.note == INTERNAL_NOTE and stood.member_message == "Field teams stay home"
 
     # The link not used is now stale: it says who acknowledged and offers the activation.
     other = browser.new_context(viewport=viewport)

@@ -1,8 +1,11 @@
 """The whole system as processes: a red quake pages the on-duty officer, the page mail's link
-acknowledges (only after its confirm page), and a launch from the console tells members to deploy.
+acknowledges (only after its confirm page), members answer from their alert mails, and the
+console's Launch leads to the roll-call board's one launch: participants are told to deploy,
+the declining NGO and the government observer never are, the CAP feed names the programme.
 
 It runs with the retention schedule at seconds: every table that traffic fills is pruned while
-the page, the acknowledgement and the launch go through, and nothing in flight is lost.
+the page, the acknowledgement, the answers and the launch go through, and nothing in flight is
+lost.
 """
 
 from __future__ import annotations
@@ -20,25 +23,52 @@ import httpx
 import pytest
 
 from services.runtime.scenario import red_earthquake
-from tests.e2e.system import (
-    LEE,
-    YAMADA,
-    System,
-    fed_system,
-    gdacs_feed,
-    members,
-    recipient,
-    text_of,
-    watched,
-)
+from tests.e2e.system import System, fed_system, gdacs_feed, recipient, text_of, watched
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.broker
 
 DEMO_PASSWORD = "standby-demo"  # the example rota's console password
-MEMBERS = members(YAMADA, LEE)
+READY, DECLINING = "yamada@ready-ngo.example.jp", "lee@busy-ngo.example.org"
+COMPANY, OBSERVER = "ops@sky-cargo.example.org", "desk@mofa.example.jp"
+# Four kinds of member: an NGO that can deploy, an NGO that cannot this time, a company that
+# offers airlift and the government observer.
+MEMBERS = """\
+organisations:
+  - id: ready-ngo
+    name_ja: レディNGO
+    name_en: Ready NGO
+    kind: ngo
+    subscription: {min_level: standby}
+    contacts:
+      - {id: yamada, name: 山田 太郎, language: ja, email: yamada@ready-ngo.example.jp}
+  - id: busy-ngo
+    name_ja: ビジーNGO
+    name_en: Busy NGO
+    kind: ngo
+    subscription: {min_level: standby}
+    contacts:
+      - {id: lee, name: Kim Lee, language: en, email: lee@busy-ngo.example.org}
+  - id: sky-cargo
+    name_ja: スカイカーゴ株式会社
+    name_en: Sky Cargo Ltd
+    kind: business
+    subscription: {min_level: standby}
+    contacts:
+      - {id: ops, name: Ops desk, language: en, email: ops@sky-cargo.example.org}
+    offers:
+      - {kind: airlift, description: Charter cargo flights, capacity: 40 t per flight}
+  - id: mofa
+    name_ja: 外務省（オブザーバー）
+    name_en: Ministry of Foreign Affairs (observer)
+    kind: government
+    subscription: {min_level: standby}
+    contacts:
+      - {id: desk, name: 当直, language: ja, email: desk@mofa.example.jp}
+"""
 INTERNAL_NOTE = "internal: observer not told yet"
-MEMBER_ADDRESSES = {"yamada@everything.example.jp", "lee@everything.example.org"}
+PROGRAMME_EN = "Emergency Response to the Philippines Earthquake"
+PROGRAMME_JA = "フィリピン地震被災者支援"
 # Threads keep their default: the deploy notice must still reply to the alert.
 SHORT_RETENTION = {
     "STANDBY_RETENTION__INTERVAL_S": "1",
@@ -90,7 +120,20 @@ def duty_state(system: System) -> list[tuple[str, str | None]]:
         return db.execute("SELECT state, acknowledged_by FROM duty_activations").fetchall()
 
 
-def test_a_page_is_acknowledged_from_its_mail_and_a_launch_tells_members_to_deploy(
+def mails_to(system: System, address: str) -> list[EmailMessage]:
+    return [m for m in system.mails() if recipient(m) == address]
+
+
+def answer_link(mail: EmailMessage) -> str | None:
+    found = re.search(r"(http://\S+/respond/\S+?)\?answer=", text_of(mail))
+    return found.group(1) if found else None
+
+
+def told_to_deploy(mail: EmailMessage) -> bool:
+    return "DEPLOY" in str(mail["Subject"]) or "派遣開始" in str(mail["Subject"])
+
+
+def test_a_page_is_acknowledged_and_the_consoles_launch_is_the_boards_one_launch(
     tmp_path: Path,
 ) -> None:
     quake = red_earthquake(9_500_001, datetime.now(UTC) - timedelta(minutes=10))
@@ -120,6 +163,30 @@ def test_a_page_is_acknowledged_from_its_mail_and_a_launch_tells_members_to_depl
             assert 'data-key="acknowledged_by_you"' in done.text
         assert duty_state(system) == [("acknowledged", officer)]
 
+        alerts = wait_for(
+            lambda: (
+                found
+                if len(
+                    found := {a: mails_to(system, a) for a in (READY, DECLINING, COMPANY, OBSERVER)}
+                )
+                == 4
+                and all(found.values())
+                else None
+            ),
+            timeout=60,
+            what="the member alerts",
+        )
+        assert answer_link(alerts[OBSERVER][0]) is None, "the observer is asked nothing"
+        with httpx.Client(timeout=10) as members:
+            for address, answer in (
+                (READY, "can_deploy"),
+                (DECLINING, "not_this_time"),
+                (COMPANY, "offer_support"),
+            ):
+                url = answer_link(alerts[address][0])
+                assert url, text_of(alerts[address][0])
+                assert members.post(url, data={"answer": answer}).status_code == 200, address
+
         with httpx.Client(base_url=console, timeout=10) as browser:
             login = browser.get("/login")
             browser.post(
@@ -130,42 +197,69 @@ def test_a_page_is_acknowledged_from_its_mail_and_a_launch_tells_members_to_depl
                     "csrf": csrf_of(login.text),
                 },
             )
-            activations = browser.get("/api/v1/activations").json()
-            assert [a["state"] for a in activations] == ["acknowledged"]
-            base = f"/activations/{activations[0]['activation_id']}"
-            confirm = browser.get(f"{base}/launch/confirm")
-            launched = browser.post(
-                f"{base}/launch",
-                data={
-                    "csrf": csrf_of(confirm.text),
-                    "note": INTERNAL_NOTE,
-                    "member_message": "Field teams to Miyagi",
-                },
+            [found] = browser.get("/api/v1/activations").json()
+            assert found["state"] == "acknowledged"
+            base = f"/activations/{found['activation_id']}"
+            board = f"/rollcall/{found['incident_id']}"
+            # The console's Launch is the board's: one form, one POST, recorded once.
+            to_board = browser.get(f"{base}/launch/confirm")
+            assert to_board.status_code == 303
+            assert to_board.headers["location"] == f"{board}#launch"
+            page = wait_for(
+                lambda: shown if (shown := browser.get(board)).status_code == 200 else None,
+                timeout=30,
+                what="the roll-call board",
             )
-            assert launched.status_code == 303
-        assert duty_state(system) == [("launched", officer)]
+            assert 'data-testid="launch-form"' in page.text
+            survey = {"csrf": csrf_of(page.text), "organisations": ["ready-ngo"], "confirm": "yes"}
+            assert browser.post(f"{board}/survey", data=survey).status_code == 303
+            launch = {
+                "csrf": csrf_of(page.text),
+                "name_ja": PROGRAMME_JA,
+                "name_en": PROGRAMME_EN,
+                "duration_months": "6",
+                "participants": ["ready-ngo", "sky-cargo"],
+                "budget_ready-ngo": "120000000",
+                "government_budget_jpy": "300000000",
+                "private_budget_jpy": "0",
+                "confirm": "yes",
+            }
+            assert browser.post(f"{board}/launch", data=launch).status_code == 303
+            wait_for(
+                lambda: duty_state(system) == [("launched", officer)],
+                timeout=30,
+                what="duty to follow the launch",
+            )
+            detail = browser.get(base).text
+            assert 'data-testid="action-launch"' not in detail
+            assert 'data-testid="action-stand_down"' not in detail
+            assert PROGRAMME_JA in browser.get(board).text  # the officer reads Japanese
 
         with httpx.Client(base_url=console, timeout=10) as outsider:  # no login
             feed = feedparser.parse(outsider.get("/cap/feed.atom").content)
-            alerts = [outsider.get(urlsplit(e.link).path).content for e in feed.entries]
+            alerts_xml = [outsider.get(urlsplit(e.link).path).content for e in feed.entries]
         assert [e.category for e in feed.entries] == ["Update", "Alert"]  # launch, activation
-        assert all(capvalidator.check_schema(alert).passed for alert in alerts)
-        for public in alerts:
-            for private in (officer, INTERNAL_NOTE, "Field teams to Miyagi"):
-                assert private.encode() not in public
+        assert PROGRAMME_EN in feed.entries[0].title
+        assert all(capvalidator.check_schema(alert).passed for alert in alerts_xml)
+        for public in alerts_xml:
+            assert officer.encode() not in public
 
-        def told_to_deploy() -> list[EmailMessage]:
-            notices = [
-                m
-                for m in system.mails()
-                if recipient(m) in MEMBER_ADDRESSES
-                and ("Deploy" in text_of(m) or "派遣を開始" in text_of(m))
-            ]
-            return notices if {recipient(m) for m in notices} == MEMBER_ADDRESSES else []
-
-        notices = wait_for(told_to_deploy, timeout=30, what="the members' deploy notices")
-        assert all("Field teams to Miyagi" in text_of(m) for m in notices)
-        member_mails = [m for m in system.mails() if recipient(m) in MEMBER_ADDRESSES]
+        deploy = wait_for(
+            lambda: [m for m in mails_to(system, READY) if told_to_deploy(m)] or None,
+            timeout=30,
+            what="the participant's deploy mail",
+        )
+        assert PROGRAMME_JA in text_of(deploy[0]) and "120,000,000" in text_of(deploy[0])
+        wait_for(
+            lambda: any("支援プログラム" in str(m["Subject"]) for m in mails_to(system, OBSERVER)),
+            timeout=30,
+            what="the observer's notice of the launch",
+        )
+        for never in (DECLINING, OBSERVER):
+            assert not [m for m in mails_to(system, never) if told_to_deploy(m)], never
+        member_mails = [
+            m for a in (READY, DECLINING, COMPANY, OBSERVER) for m in mails_to(system, a)
+        ]
         decoded = [
             str(part.get_content())
             for m in member_mails
@@ -174,15 +268,14 @@ def test_a_page_is_acknowledged_from_its_mail_and_a_launch_tells_members_to_depl
         ]
         assert decoded and not [text for text in decoded if INTERNAL_NOTE in text]
         # Every member mail offers the member's own preference page, served for real.
-        unsubscribe = str(notices[0]["List-Unsubscribe"]).strip("<>")
+        unsubscribe = str(deploy[0]["List-Unsubscribe"]).strip("<>")
         assert unsubscribe.startswith(f"http://127.0.0.1:{system.preferences_port}/m/")
         assert httpx.get(unsubscribe, timeout=10).status_code == 200
 
-        # Pruned under way, nothing in flight lost or repeated: each member's notice replies
-        # to their alert (the thread's root outlived the deliveries), no mail went twice.
-        for notice in notices:
-            first = next(m for m in member_mails if recipient(m) == recipient(notice))
-            assert str(first["Message-ID"]) in str(notice["References"])
+        # Pruned under way, nothing in flight lost or repeated: the deploy notice replies to
+        # the participant's alert (the thread's root outlived the deliveries), no mail twice.
+        first = mails_to(system, READY)[0]
+        assert str(first["Message-ID"]) in str(deploy[0]["References"])
         ids = [str(m["Message-ID"]) for m in system.mails()]
         assert len(ids) == len(set(ids))
         wait_for(

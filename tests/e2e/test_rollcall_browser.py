@@ -1,8 +1,8 @@
 """The roll-call in headless Chromium on the whole system: a red quake reaches three NGOs; one
 answers "can deploy" through its mail link, one "not this time", one stays silent and gets
 exactly one reminder, then answers by phone and the officer records it on the board; the officer
-decides the initial survey for the first and launches the programme; the launch mail lists the
-participant; the export holds it all, and the duty console's timeline of the activation shows
+decides the initial survey for the first and launches the programme; the participant is told
+to deploy and the two that declined are not; the export holds it all, and the duty console's timeline of the activation shows
 every step of the roll-call."""
 
 from __future__ import annotations
@@ -199,11 +199,15 @@ def test_roll_call_survey_and_launch_from_the_mail_links_to_the_export(
             assert officers == [None, None, None, None, "青木 葵", "青木 葵", "青木 葵"]
 
             launch = wait_for(
-                lambda: mails_about(system, "gamma-care", "Programme launched"),
+                lambda: mails_about(system, "alpha-relief", "DEPLOY"),
                 timeout=60,
-                what="the launch mail",
+                what="the participant's deploy mail",
             )
             assert "Alpha Relief" in text_of(launch[0])
+            # Both others answered not this time: neither is told to deploy, nor anything else.
+            for declined in ("beta-aid", "gamma-care"):
+                assert not mails_about(system, declined, "DEPLOY"), declined
+                assert not mails_about(system, declined, "Programme"), declined
             survey = wait_for(
                 lambda: mails_about(system, "alpha-relief", "Initial survey"),
                 timeout=60,
