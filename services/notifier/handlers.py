@@ -45,6 +45,7 @@ log = get_logger(__name__)
 # answers (participants deploy, the declining and observers are never told to): only a
 # stand-down is duty's own notice to members.
 _NOTICES = {AckState.STOOD_DOWN: Notice.STOOD_DOWN}
+_CLOSING = frozenset({AckState.LAUNCHED, AckState.CLOSED, AckState.STOOD_DOWN})
 
 
 @dataclass
@@ -181,13 +182,17 @@ class Handlers:
         )
 
     async def on_ack(self, ack: AckEvent) -> None:
-        """Tell the members already told about the incident to deploy or to stand down."""
+        """Tell the members already told about the incident to stand down; a launched (or
+        closed) programme is told by the roll-call's notices, named by organisation, so the
+        delivery log is not needed for it either."""
         notice = _NOTICES.get(ack.state)
         if notice is None:
             async with self.ctx.work() as work:
                 await work.claim(ack)
+            if ack.state not in _CLOSING:
                 return
-        await self._tell(ack, notice)
+        else:
+            await self._tell(ack, notice)
         # Closed: the incident's delivery log may go on the retention schedule from now.
         async with self.ctx.db.transaction() as session:
             await store.close_incident(session, str(ack.incident_id), utcnow())

@@ -142,10 +142,9 @@ async def test_a_removed_organisation_has_no_personal_data_left_after_the_config
             if await work.claim(report):
                 await record_delivery(work.session, report)
     rig = Rig(response_db)
-    async with response_db.transaction() as session:
-        await rig.coordinator.on_activation(session, act)
-        for report in reports:
-            await rig.coordinator.on_delivery(session, report)
+    await rig.handlers.on_activation(act)
+    for report in reports:
+        await rig.handlers.on_delivery(report)
     async with rig.client() as client:
         answered = await client.post(
             rig.link(act, LEAVER, "tanaka"),
