@@ -109,7 +109,7 @@ def number(title: str, unit: str = "short", width: int = 4) -> stat.Panel:
 
 def quantiles(metric: str, by: str = "", window: str = RATE) -> list[Query]:
     group = f"{by}, le" if by else "le"
-    label = f"{{{{{by}}}}} " if by else ""
+    label = "".join(f"{{{{{name.strip()}}}}} " for name in by.split(",")) if by else ""
     return [
         (
             f"histogram_quantile({q}, sum by ({group}) (rate({metric}_bucket[{window}])))",
@@ -182,6 +182,19 @@ def ops_overview() -> dict[str, Any]:
         graph("Fetch and parse latency", "s", 8),
         "Per source, from request to parsed document.",
         *quantiles("standby_source_fetch_seconds", "source"),
+    )
+    b.add(
+        graph("Source lag (event origin → first seen)", "s", 12),
+        "How late each source tells: from an event's origin to when standby first saw it, per"
+        " source and hazard (USGS earthquakes in minutes, GDACS later; a feed read after an"
+        " outage shows days).",
+        *quantiles("standby_source_lag_seconds", "source, hazard"),
+    )
+    b.add(
+        graph("Alert lag (first seen → activation)", "s", 12),
+        "From when standby first saw the report that crossed a level to the activation it caused,"
+        " by that report's source and hazard.",
+        *quantiles("standby_alert_lag_seconds", "source, hazard"),
     )
 
     b.row("Triage")

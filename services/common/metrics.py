@@ -32,6 +32,8 @@ log = get_logger(__name__)
 HANDLER_OUTCOMES = ("retried", "dead_lettered")
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+#: Lead times of the first hour and beyond: a minute to a week (a feed read after an outage).
+LEAD_BUCKETS = (1, 10, 60, 300, 600, 1200, 1800, 2700, 3600, 7200, 21600, 86400, 604800)
 
 BUILD_INFO = Info("standby_build", "Version of the running service and its Python.")
 HANDLER_ERRORS = Counter(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from services.common.metrics import LATENCY_BUCKETS
+from services.common.metrics import LATENCY_BUCKETS, LEAD_BUCKETS
 
 POLL_OUTCOMES = ("ok", "not_modified", "failed")
 """SOURCE_POLLS{outcome}: a good fetch, a 304, or a failure (also counted in SOURCE_FAILURES)."""
@@ -39,6 +39,13 @@ FIELDS_DROPPED = Counter(
     "standby_fields_dropped_total",
     "Implausible item fields blanked (the item is still published), by field.",
     ["source", "field"],
+)
+SOURCE_LAG = Histogram(
+    "standby_source_lag_seconds",
+    "From an event's origin to when standby first saw it, by the event's source and hazard:"
+    " how late each source tells.",
+    ["source", "hazard"],
+    buckets=LEAD_BUCKETS,
 )
 DOCUMENTS_REPAIRED = Counter(
     "standby_documents_repaired_total",

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from schemas.base import utcnow
 from schemas.hazards import HazardEvent
 from services.common.service import ServiceContext
+from services.ingester import metrics
 from services.ingester.aliases import AliasBook
 from services.ingester.changes import decide
 from services.ingester.store import load_aliases, load_seen, record_aliases, record_published
@@ -41,6 +43,7 @@ class EventPublisher:
         if not events:
             return 0
         published = 0
+        first_seen: list[HazardEvent] = []
         async with self.ctx.work() as work:
             book = AliasBook(await load_aliases(work.session, AliasBook.ids(events)))
             keyed: list[HazardEvent] = []
@@ -57,4 +60,11 @@ class EventPublisher:
                 await record_published(work.session, event.key, decision.seen)
                 work.publish(event, key=event.key)
                 published += 1
+                if decision.why == "new":
+                    first_seen.append(event)
+        # Counted once the transaction holds: a retried document is not seen twice.
+        now = utcnow()
+        for event in first_seen:
+            lag = max(0.0, (now - event.event_time).total_seconds())
+            metrics.SOURCE_LAG.labels(event.source.value, event.hazard_type.value).observe(lag)
         return published

@@ -13,7 +13,7 @@ from services.common.settings import SERVICES, Settings
 from services.runtime.demo_digest import choose_digest, send_digest_now
 from services.runtime.demo_response import plan_lines, simulate_answer
 from services.runtime.feed_server import FeedServer
-from services.runtime.scenario import demo_events, gdacs_rss
+from services.runtime.scenario import demo_events, gdacs_rss, usgs_summary
 from services.runtime.supervisor import Supervisor, mail_files, run_system
 from services.runtime.watch import Observed, follow
 
@@ -36,6 +36,14 @@ def scenario_complete(observed: Observed, expected_events: int) -> bool:
     return pages_done >= len(observed.pages) and settled
 
 
+def told_by_usgs(observed: Observed) -> bool:
+    """An activation went out on USGS's report alone."""
+    return any(
+        a.summary.sources and all(s.startswith("usgs:") for s in a.summary.sources)
+        for a in observed.activations
+    )
+
+
 def summary(observed: Observed, sup: Supervisor, feed_url: str, elapsed: float) -> str:
     lines = [f"standby demo: scenario served at {feed_url}", ""]
     lines.append(f"feed events published on hazards.v1: {len(observed.hazards)}")
@@ -45,7 +53,7 @@ def summary(observed: Observed, sup: Supervisor, feed_url: str, elapsed: float) 
     for a in observed.activations:
         lines.append(
             f"  - {a.level.value.upper():<9} score {a.score:5.1f}  {a.summary.title[:70]}"
-            f" [{','.join(a.summary.countries)}]"
+            f" [{','.join(a.summary.countries)}] from {', '.join(a.summary.sources)}"
         )
         lines.extend(f"      · {r.sentence}" for r in a.reasons)
     counts = observed.delivery_counts()
@@ -105,16 +113,23 @@ async def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
     await drop_schemas(demo_settings)
     await choose_digest(demo_settings)
     events = demo_events(datetime.now(UTC))
+    quake = events[0]
     outcome = {"code": 1}
     with FeedServer() as feeds:
-        url = feeds.put("/xml/rss.xml", gdacs_rss(events))
+        # USGS tells first (an automatic orange PAGER estimate 12 minutes after the quake);
+        # GDACS's item of the same quake is served only once that alert is out.
+        url = feeds.put("/xml/rss.xml", gdacs_rss(events[1:]))
+        usgs_url = feeds.put("/usgs/4.5_hour.geojson", usgs_summary([quake], pager="orange"))
         env = {
             "STANDBY_INGESTER__GDACS_RSS_URL": url,
             "STANDBY_INGESTER__GDACS_RSS_INTERVAL_S": "2",
-            "STANDBY_INGESTER__USGS_URL": "",
+            "STANDBY_INGESTER__USGS_URL": usgs_url,
+            "STANDBY_INGESTER__USGS_INTERVAL_S": "2",
             "STANDBY_INGESTER__USGS_SAFETY_NET_URL": "",
             # The observer's digest is shown the moment its hour is moved to now.
             "STANDBY_NOTIFIER__DIGEST_INTERVAL_S": "0.5",
+            "STANDBY_INGESTER__USGS_FDSN_URL": "",
+            "STANDBY_INGESTER__USGS_DETAIL_FETCHES_PER_POLL": "0",
         }
 
         async def watch(sup: Supervisor) -> None:
@@ -123,8 +138,12 @@ async def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
             stop = asyncio.Event()
             follower = asyncio.create_task(follow(sup.bootstrap, observed, stop))
             try:
+                gdacs_joined = False
                 while time.monotonic() - started < DEADLINE_S:
-                    if scenario_complete(observed, len(events)):
+                    if not gdacs_joined and told_by_usgs(observed):
+                        feeds.put("/xml/rss.xml", gdacs_rss(events))
+                        gdacs_joined = True
+                    if scenario_complete(observed, len(events) + 1):
                         outcome["code"] = 0
                         break
                     if follower.done():

@@ -7,6 +7,7 @@ attribute-carrying severity and population), so they travel the same parsing pat
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -181,3 +182,52 @@ def demo_events(now: datetime) -> list[ScenarioEvent]:
         orange_cyclone(base + 2, now - timedelta(hours=3)),
         green_flood(base + 3, now - timedelta(hours=6)),
     ]
+
+
+def usgs_summary(
+    quakes: list[ScenarioEvent],
+    *,
+    pager: str | None = "orange",
+    after: timedelta = timedelta(minutes=12),
+    url: str = "https://earthquake.usgs.gov/earthquakes/feed/v1.0/summary/4.5_hour.geojson",
+) -> bytes:
+    """Render earthquakes as a USGS summary GeoJSON feed: each posted `after` its origin,
+    with an automatic PAGER level (the shape of the real `4.5_hour.geojson`)."""
+    features = []
+    for quake in quakes:
+        code = f"{quake.event_id:08d}"
+        origin = int(quake.from_date.timestamp() * 1000)
+        features.append(
+            {
+                "type": "Feature",
+                "id": f"us7{code}",
+                "geometry": {"type": "Point", "coordinates": [quake.lon, quake.lat, 10.0]},
+                "properties": {
+                    "mag": quake.severity_value,
+                    "place": f"near {quake.country}",
+                    "time": origin,
+                    "updated": origin + int(after.total_seconds() * 1000),
+                    "url": f"https://earthquake.usgs.gov/earthquakes/eventpage/us7{code}",
+                    "detail": f"https://earthquake.usgs.gov/earthquakes/feed/v1.0/detail/us7{code}.geojson",
+                    "alert": pager,
+                    "status": "automatic",
+                    "tsunami": 0,
+                    "sig": 900,
+                    "mmi": 8.1,
+                    "net": "us",
+                    "code": f"7{code}",
+                    "ids": f",us7{code},",
+                    "sources": ",us,",
+                    "types": ",losspager,origin,shakemap," if pager else ",origin,",
+                    "magType": "mww",
+                    "type": "earthquake",
+                    "title": f"M {quake.severity_value:g} - near {quake.country}",
+                },
+            }
+        )
+    document = {
+        "type": "FeatureCollection",
+        "metadata": {"url": url, "title": "USGS Magnitude 4.5+ Earthquakes, Past Hour"},
+        "features": features,
+    }
+    return json.dumps(document).encode("utf-8")

@@ -34,6 +34,7 @@ from services.triage.engine import Outcome
 from services.triage.expectations import load_expectations
 from services.triage.facts import Presence
 from services.triage.incidents import MergePolicy
+from services.triage.lead_times import LeadTimes
 
 # Below this many reports a progress bar would only flicker.
 _PROGRESS_FROM = 2_000
@@ -115,8 +116,8 @@ def backtest(
         stats = _print_diff(events, base, candidate, presence, policy, output, show, err)
     elapsed = time.perf_counter() - started
     err.print(_summary(len(documents), len(events), stats, elapsed))
-    for line in stats.tally.lines(expected) + fatigue_lines(stats.sent):
-        err.print(line, markup=False)
+    for line in [*stats.tally.lines(expected), *fatigue_lines(stats.sent), *stats.leads.lines()]:
+        err.print(line, markup=False, soft_wrap=True)
 
 
 def _presence(explicit: Path | None, default: Path, err: Console) -> Presence:
@@ -199,6 +200,7 @@ class _Stats:
         self.tally = Tally()
         # Each activation that would be published: when it was known, at which level.
         self.sent: list[tuple[datetime, Level]] = []
+        self.leads = LeadTimes()
 
     def count(self, line: DecisionLine) -> None:
         self.levels[line.level.value] += 1
@@ -218,6 +220,7 @@ def _print_decisions(
         line = DecisionLine.of(outcome)
         stats.count(line)
         stats.tally.add(outcome)
+        stats.leads.add(outcome)
         if broadcasts_only and not line.broadcast:
             continue
         if output is Format.JSONL:
@@ -250,6 +253,7 @@ def _print_diff(
         old, new = DecisionLine.of(old_outcome), DecisionLine.of(new_outcome)
         stats.count(old)
         stats.tally.add(old_outcome)
+        stats.leads.add(old_outcome)
         if new.broadcast:
             stats.candidate_broadcasts[new.level.value] += 1
         if (old.level, old.score, old.broadcast, old.rules) == (

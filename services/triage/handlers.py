@@ -78,6 +78,11 @@ class TriageHandlers:
         with structlog.contextvars.bound_contextvars(incident_id=str(outcome.incident.id)):
             if activation is not None:
                 metrics.ACTIVATIONS_PUBLISHED.labels(activation.level.value).inc()
+                # The report's message was written when the ingester first saw this version.
+                seen = (activation.produced_at - event.produced_at).total_seconds()
+                metrics.ALERT_LAG.labels(event.source.value, event.hazard_type.value).observe(
+                    max(0.0, seen)
+                )
                 log.info(
                     "activation_published",
                     activation_id=str(activation.activation_id),

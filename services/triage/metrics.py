@@ -6,7 +6,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from schemas.activations import Level
 from schemas.hazards import HazardType
-from services.common.metrics import LATENCY_BUCKETS
+from services.common.metrics import LATENCY_BUCKETS, LEAD_BUCKETS
 
 DECISIONS = Counter("standby_decisions_total", "Triage decisions.", ["level", "hazard"])
 ACTIVATIONS_PUBLISHED = Counter(
@@ -15,6 +15,14 @@ ACTIVATIONS_PUBLISHED = Counter(
 INCIDENTS_OPEN = Gauge("standby_incidents_open", "Incidents at watch or above, not closed.")
 DECISION_LATENCY = Histogram(
     "standby_decision_seconds", "Time to decide on one hazard event.", buckets=LATENCY_BUCKETS
+)
+
+ALERT_LAG = Histogram(
+    "standby_alert_lag_seconds",
+    "From when standby first saw the report that crossed a level to the activation, by the"
+    " report's source and hazard.",
+    ["source", "hazard"],
+    buckets=LEAD_BUCKETS,
 )
 
 

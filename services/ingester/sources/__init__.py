@@ -77,6 +77,8 @@ def read_document(
         ) from err
     # Every source's events are placed the same way, after its own parser.
     result.events = [places.resolve(event) for event in result.events]
+    if memo is not None and result.kind.startswith("usgs"):
+        memo.features = {(e.source_id, e.version): e for e in result.events}
     return result
 
 
@@ -96,7 +98,7 @@ def _read(data: bytes, max_bytes: int, memo: ItemMemo | None) -> ParseResult:
             )
         result = gdacs_rss.parse(body, memo)
     elif head[:1] in (b"{", b"[") or _utf16_or_32_json(head):
-        result = _read_json(body)
+        result = _read_json(body, memo)
     else:
         raise document_error(DocumentReason.NOT_A_FEED, f"starts with {head[:20]!r}")
     result.repairs = repairs
@@ -114,10 +116,10 @@ def _utf16_or_32_json(head: bytes) -> bool:
     return text.lstrip("\ufeff \t\r\n\x00")[:1] in ("{", "[")
 
 
-def _read_json(body: bytes) -> ParseResult:
+def _read_json(body: bytes, memo: ItemMemo | None) -> ParseResult:
     document = parse_json(body)
     if usgs.looks_like(document):
-        return usgs.parse(document)
+        return usgs.parse(document, memo)
     if gdacs_api.looks_like(document):
         return gdacs_api.parse(document)
     if reliefweb.looks_like(document):

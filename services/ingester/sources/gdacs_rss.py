@@ -70,6 +70,9 @@ class ItemMemo:
 
     def __init__(self) -> None:
         self.previous: dict[bytes, HazardEvent] = {}
+        #: USGS features by (id, `updated`): a feature whose `updated` has not moved is the
+        #: event read last time, placed and all (change detection on `updated`).
+        self.features: dict[tuple[str, str], HazardEvent] = {}
 
     @staticmethod
     def key(item: Element) -> bytes:
@@ -80,7 +83,10 @@ class ItemMemo:
         return digest.digest()
 
     def recall(self, key: bytes) -> HazardEvent | None:
-        event = self.previous.get(key)
+        return self.fresh(self.previous.get(key))
+
+    @staticmethod
+    def fresh(event: HazardEvent | None) -> HazardEvent | None:
         if event is None:
             return None
         now = utcnow()

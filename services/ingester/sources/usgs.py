@@ -31,6 +31,7 @@ from services.ingester.sources.base import (
     drop_field,
     plausible_coordinate,
 )
+from services.ingester.sources.gdacs_rss import ItemMemo
 
 KIND_SUMMARY = "usgs-summary"
 KIND_FDSN = "usgs-fdsn"
@@ -73,8 +74,12 @@ def looks_like(document: Any) -> bool:
     )
 
 
-def parse(document: dict[str, Any]) -> ParseResult:
-    """Normalise a USGS document (already JSON-decoded) whose shape `looks_like` accepted."""
+def parse(document: dict[str, Any], memo: ItemMemo | None = None) -> ParseResult:
+    """Normalise a USGS document (already JSON-decoded) whose shape `looks_like` accepted.
+
+    With a poller's memo, a feature whose `updated` has not moved since the last document is
+    the event read then (a summary feed repeats nearly all of itself every minute).
+    """
     if document.get("type") == "Feature":
         result = ParseResult(kind=KIND_DETAIL)
         features: Any = [document]
@@ -85,7 +90,17 @@ def parse(document: dict[str, Any]) -> ParseResult:
         features = document.get("features")
         if not isinstance(features, list):
             raise document_error(DocumentReason.BAD_SHAPE, "`features` is not a list")
+    known = memo.features if memo is not None else {}
     for index, feature in enumerate(features):
+        if known and isinstance(feature, dict):
+            props = feature.get("properties")
+            updated = props.get("updated") if isinstance(props, dict) else None
+            # The very event (its message id too): it is published again only if it never
+            # was (a failed transaction), so the id has not gone out.
+            recalled = known.get((str(feature.get("id")), str(updated)))
+            if recalled is not None:
+                result.events.append(recalled)
+                continue
         try:
             result.events.append(normalise(feature, result.dropped_fields))
         except ItemError as err:

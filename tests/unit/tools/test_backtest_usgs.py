@@ -72,3 +72,29 @@ def test_a_document_no_source_reads_is_named_and_nothing_read_fails(
     )
     assert "empty.geojson: no report read (a usgs-summary document with no items)" in stderr
     assert "none of the 2 document(s) could be read" in stderr
+
+
+def test_the_backtest_prints_which_source_told_first_and_by_how_many_minutes(
+    tmp_path: Path, members: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from services.runtime.scenario import gdacs_rss, red_earthquake, usgs_summary
+
+    quake = red_earthquake(9_100_001, datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    # USGS posts it 12 minutes after origin, GDACS 20 (ScenarioEvent.published).
+    (folder / "usgs.geojson").write_bytes(usgs_summary([quake], after=timedelta(minutes=12)))
+    (folder / "gdacs.xml").write_bytes(gdacs_rss([quake]))
+    result = run(folder, members)
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]  # type: ignore[attr-defined]
+    assert [line["event"].split(":")[0] for line in lines] == ["usgs", "gdacs"]
+    assert lines[0]["incident_id"] == lines[1]["incident_id"]
+    assert [line["broadcast"] for line in lines] == [True, True]  # standby, then the upgrade
+    stderr = " ".join(result.stderr.split())  # type: ignore[attr-defined]
+    assert "lead time (incidents several sources reported)" in stderr
+    assert "standby usgs gdacs +8 min" in stderr
+    assert "activate gdacs usgs -8 min" in stderr
+    assert "usgs first at 2 level(s), median +8 min ahead" in stderr
