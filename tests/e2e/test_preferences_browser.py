@@ -115,6 +115,13 @@ def browser() -> Iterator[Any]:
         yield launched
 
 
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PreferenceServer]:
+    # One server for both languages: each test reads and writes its own contact only.
+    with PreferenceServer(tmp_path_factory.mktemp("preferences")) as running:
+        yield running
+
+
 def _no_horizontal_scroll(page: Any) -> None:
     wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert wide <= 0, f"{wide} px of horizontal scroll"
@@ -122,48 +129,47 @@ def _no_horizontal_scroll(page: Any) -> None:
 
 @pytest.mark.parametrize(("contact", "lang"), [("ken", "ja"), ("amy", "en")])
 def test_a_save_with_no_level_or_an_unknown_country_is_refused_and_explained(
-    tmp_path: Path, browser: Any, contact: str, lang: str
+    server: PreferenceServer, browser: Any, contact: str, lang: str
 ) -> None:
     words = EXPECTED[lang]
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with PreferenceServer(tmp_path) as server:
-        page = browser.new_page(viewport=PHONE)
-        page.goto(server.links.page_url(f"org-{contact}", contact))
-        assert page.locator("html").get_attribute("lang") == lang
-        _no_horizontal_scroll(page)
+    page = browser.new_page(viewport=PHONE)
+    page.goto(server.links.page_url(f"org-{contact}", contact))
+    assert page.locator("html").get_attribute("lang") == lang
+    _no_horizontal_scroll(page)
 
-        # Every level unticked: not saved, said what it would mean, and the way out offered.
-        for box in page.locator('input[name="levels"]').all():
-            box.uncheck()
-        page.get_by_test_id("save").click()
-        error = page.get_by_test_id("error")
-        assert error.get_attribute("data-key") == "no_levels"
-        assert words["no_levels"] in error.inner_text()
-        assert page.get_by_test_id("confirm-no-levels").is_visible()
-        page.screenshot(path=SHOTS / f"{lang}-no-levels-390.png", full_page=True)
-        _no_horizontal_scroll(page)
-        audit(page, f"preferences refused ({lang})")
+    # Every level unticked: not saved, said what it would mean, and the way out offered.
+    for box in page.locator('input[name="levels"]').all():
+        box.uncheck()
+    page.get_by_test_id("save").click()
+    error = page.get_by_test_id("error")
+    assert error.get_attribute("data-key") == "no_levels"
+    assert words["no_levels"] in error.inner_text()
+    assert page.get_by_test_id("confirm-no-levels").is_visible()
+    page.screenshot(path=SHOTS / f"{lang}-no-levels-390.png", full_page=True)
+    _no_horizontal_scroll(page)
+    audit(page, f"preferences refused ({lang})")
 
-        # A level back, and the Olympic code for the Philippines: refused with the country meant.
-        page.locator('input[name="levels"][value="standby"]').check()
-        page.locator("#countries").fill("PHI")
-        page.get_by_test_id("save").click()
-        error = page.get_by_test_id("error")
-        assert error.get_attribute("data-key") == "unknown_country_hint"
-        assert words["suggestion"] in error.inner_text()
-        assert page.locator("#countries").input_value() == "PHI"  # the typo is kept to fix
-        assert server.stored_countries(contact) is None  # nothing was saved
-        page.set_viewport_size(DESKTOP)
-        page.screenshot(path=SHOTS / f"{lang}-unknown-country-desktop.png", full_page=True)
+    # A level back, and the Olympic code for the Philippines: refused with the country meant.
+    page.locator('input[name="levels"][value="standby"]').check()
+    page.locator("#countries").fill("PHI")
+    page.get_by_test_id("save").click()
+    error = page.get_by_test_id("error")
+    assert error.get_attribute("data-key") == "unknown_country_hint"
+    assert words["suggestion"] in error.inner_text()
+    assert page.locator("#countries").input_value() == "PHI"  # the typo is kept to fix
+    assert server.stored_countries(contact) is None  # nothing was saved
+    page.set_viewport_size(DESKTOP)
+    page.screenshot(path=SHOTS / f"{lang}-unknown-country-desktop.png", full_page=True)
 
-        # The country by its name in the reader's language is taken and shown by name.
-        page.locator("#countries").fill(words["name"])
-        page.get_by_test_id("save").click()
-        assert page.get_by_test_id("message").inner_text() == words["saved"]
-        chosen = page.get_by_test_id("countries")
-        assert f"{words['name']} (PHL)" in chosen.inner_text()
-        assert server.stored_countries(contact) == {"PHL"}
-        page.set_viewport_size(PHONE)
-        page.screenshot(path=SHOTS / f"{lang}-saved-390.png", full_page=True)
-        _no_horizontal_scroll(page)
-        page.close()
+    # The country by its name in the reader's language is taken and shown by name.
+    page.locator("#countries").fill(words["name"])
+    page.get_by_test_id("save").click()
+    assert page.get_by_test_id("message").inner_text() == words["saved"]
+    chosen = page.get_by_test_id("countries")
+    assert f"{words['name']} (PHL)" in chosen.inner_text()
+    assert server.stored_countries(contact) == {"PHL"}
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=SHOTS / f"{lang}-saved-390.png", full_page=True)
+    _no_horizontal_scroll(page)
+    page.close()
