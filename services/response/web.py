@@ -135,6 +135,7 @@ def _render(
     )
     response.headers["cache-control"] = "no-store"
     response.headers["referrer-policy"] = "no-referrer"
+    response.headers["content-language"] = language
     return response
 
 

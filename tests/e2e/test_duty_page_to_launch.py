@@ -211,6 +211,8 @@ def test_a_page_is_acknowledged_and_the_consoles_launch_is_the_boards_one_launch
                 what="the roll-call board",
             )
             assert 'data-testid="launch-form"' in page.text
+            # What the response page says about itself passes the console's proxy intact.
+            assert page.headers["content-language"] == "ja"  # the officer reads Japanese
             survey = {"csrf": csrf_of(page.text), "organisations": ["ready-ngo"], "confirm": "yes"}
             assert browser.post(f"{board}/survey", data=survey).status_code == 303
             launch = {

@@ -1,8 +1,10 @@
 """The shape every service keeps, checked on the import graph.
 
 Services depend on `schemas/` and `services/common/`, never on each other; no module of a
-service imports itself back through another (a cycle); and web routes leave publishing to the
-unit of work instead of writing to the outbox themselves.
+service imports itself back through another (a cycle); web routes leave publishing to the
+unit of work instead of writing to the outbox themselves; and the domain's rules (escalation,
+the triage engine, change detection, the roll-call aggregate) reach no database, broker or
+metrics code, even through the modules they import.
 """
 
 from __future__ import annotations
@@ -13,8 +15,33 @@ from pathlib import Path
 import pytest
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"
-ISOLATED = ("common", "ingester", "triage", "notifier", "duty")
+ISOLATED = ("common", "ingester", "triage", "notifier", "duty", "response")
 OUTBOX = "services.common.outbox"
+# The domain's rules, kept pure: testable without a database, a broker or a metric.
+PURE = (
+    "services.duty.escalation",
+    "services.duty.states",
+    "services.triage.engine",
+    "services.ingester.changes",
+    "services.response.aggregate",
+    "services.response.lifecycle",
+    "services.response.rollcall",
+)
+# What a pure module may not reach, even through another module it imports.
+IMPURE = (
+    "sqlalchemy",
+    "aiokafka",
+    "faststream",
+    "prometheus_client",
+    "httpx",
+    "aiosmtplib",
+    "fastapi",
+    "services.common.db",
+    "services.common.outbox",
+    "services.common.unit_of_work",
+    "services.common.metrics",
+    "services.common.broker",
+)
 
 
 def module_name(path: Path, root: Path) -> str:
@@ -114,6 +141,45 @@ def test_no_benchmark_imports_the_tests() -> None:
         if module == "tests" or module.startswith("tests.")
     ]
     assert offenders == []
+
+
+def reached(module: str) -> set[str]:
+    """Every module `module` imports, and what those of the repository import in turn."""
+    root = SERVICES.parent
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        path = root.joinpath(*name.split(".")).with_suffix(".py")
+        if not path.exists():
+            path = root.joinpath(*name.split("."), "__init__.py")
+        if path.exists():
+            todo.extend(imported_modules(path, root=root) - seen)
+    return seen - {module}
+
+
+def _impure(name: str) -> bool:
+    parts = name.split(".")
+    # A service's own metrics, tables and stores are as impure as the libraries behind them.
+    own = len(parts) >= 3 and parts[0] == "services" and parts[2] in _IMPURE_OWN
+    return own or any(name == i or name.startswith(i + ".") for i in IMPURE)
+
+
+_IMPURE_OWN = frozenset({"metrics", "models", "store", "repository", "handlers", "main"})
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_the_domain_modules_reach_no_database_broker_or_metrics(module: str) -> None:
+    assert sorted(m for m in reached(module) if _impure(m)) == []
+
+
+def test_the_purity_check_sees_an_impure_import_through_another_module() -> None:
+    assert "sqlalchemy" in reached("services.response.repository")
+    assert _impure("services.response.metrics") and _impure("sqlalchemy.orm")
+    assert not _impure("services.response.lifecycle")
 
 
 @pytest.mark.parametrize("package", sorted(p.name for p in SERVICES.iterdir() if p.is_dir()))

@@ -20,7 +20,23 @@ from services.duty.console.i18n import choose_language
 log = get_logger(__name__)
 
 _FORWARDED_REQUEST = ("content-type", "accept", "accept-language", "user-agent")
-_FORWARDED_RESPONSE = ("content-type", "content-disposition", "location", "cache-control")
+# Every header the page sends passes (Retry-After, Referrer-Policy...) but those that describe
+# the hop itself, which the console's own response sets again for its body.
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "te",
+        "trailer",
+        "upgrade",
+        "proxy-authenticate",
+        "content-length",
+        "content-encoding",  # httpx hands over the body decoded
+        "date",
+        "server",
+    }
+)
 
 
 def proxy_router(upstreams: Mapping[str, str], identity_key: bytes | Sequence[bytes]) -> APIRouter:
@@ -57,8 +73,11 @@ def proxy_router(upstreams: Mapping[str, str], identity_key: bytes | Sequence[by
                 media_type="text/plain",
                 headers={"retry-after": "10"},
             )
-        kept = {k: v for k, v in upstream.headers.items() if k in _FORWARDED_RESPONSE}
-        return Response(upstream.content, status_code=upstream.status_code, headers=kept)
+        response = Response(upstream.content, status_code=upstream.status_code)
+        for name, value in upstream.headers.multi_items():
+            if name.lower() not in _HOP_BY_HOP:
+                response.headers.append(name, value)
+        return response
 
     for mount in WEB_MOUNTS:
         base = upstreams.get(mount.service)
