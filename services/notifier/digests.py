@@ -17,6 +17,7 @@ from datetime import datetime
 from schemas.activations import Activation, Level
 from schemas.deliveries import DeliveryKind
 from services.common.db import Database
+from services.common.errors import StandbyError
 from services.common.logs import get_logger
 from services.common.wakeup import WakeUpLoop
 from services.notifier import digest_store
@@ -83,7 +84,12 @@ class DigestSender:
         async with self.db.sessions() as session:
             unsent = await digest_store.unrecorded(session)
         for digest, (org_id, contact_id, alerts) in unsent.items():
-            await self._send(digest, org_id, contact_id, alerts, prefs, now)
+            try:
+                await self._send(digest, org_id, contact_id, alerts, prefs, now)
+            except StandbyError as err:
+                # One digest that cannot be made must not hold up the others; it is tried
+                # again next round.
+                log.error("digest_failed", digest=digest, contact=contact_id, error=str(err))
         return self.every_s
 
     async def _send(
