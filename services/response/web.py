@@ -34,6 +34,7 @@ from services.response.directory import Directory
 from services.response.export import board_csv, board_document
 from services.response.handlers import AnswerForm, ResponseHandlers
 from services.response.lifecycle import DecisionError, ResponseState, allowed_moves
+from services.response.maps import board_map
 from services.response.models import RollCallRow
 from services.response.naming import draft_names
 from services.response.rollcall import (
@@ -340,6 +341,9 @@ def _officer_routes(app: FastAPI) -> None:
                 "moves": [m.value for m in allowed_moves(ResponseState(held.status))],
                 "summary": store.summary_of(held),
                 "board": board,
+                "drawn": board_map(
+                    store.summary_of(held), board, deps.directory.current(), officer.language
+                ),
                 "trail": trail,
                 "me": officer,
                 "csrf": officer.csrf,

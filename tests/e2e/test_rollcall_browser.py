@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -17,7 +18,8 @@ from typing import Any
 import pytest
 
 from services.runtime.scenario import red_earthquake
-from tests.e2e.browser import chromium
+from tests.e2e.browser import audit, chromium
+from tests.e2e.maps import announced, epicentre_in, warehouses
 from tests.e2e.system import System, fed_system, gdacs_feed, recipient, text_of
 from tests.waiting import wait_for
 
@@ -26,7 +28,7 @@ pytestmark = [pytest.mark.broker, pytest.mark.browser]
 PASSWORD = "standby-demo"
 
 
-def _ngo(org: str, name: str, email: str) -> str:
+def _ngo(org: str, name: str, email: str, supplies: str = "") -> str:
     return f"""\
   - id: {org}
     name_ja: {name}（日本）
@@ -45,17 +47,33 @@ def _ngo(org: str, name: str, email: str) -> str:
         sectors: [shelter]
         staff_deployable: 5
         hours_to_deploy: 48
+{supplies}"""
+
+
+# Alpha Relief keeps tents in Davao, near the quake: the board's map marks them.
+DAVAO = """\
+    supplies:
+      - {item: tents, quantity: 200, unit: tents, country: PHL, place: Davao depot, lat: 7.07, lon: 125.61}
 """
-
-
 MEMBERS = "organisations:\n" + "".join(
-    _ngo(org, name, f"desk@{org}.example.org")
-    for org, name in (
-        ("alpha-relief", "Alpha Relief"),
-        ("beta-aid", "Beta Aid"),
-        ("gamma-care", "Gamma Care"),
+    _ngo(org, name, f"desk@{org}.example.org", supplies)
+    for org, name, supplies in (
+        ("alpha-relief", "Alpha Relief", DAVAO),
+        ("beta-aid", "Beta Aid", ""),
+        ("gamma-care", "Gamma Care", ""),
     )
 )
+
+
+def map_shown(mail: EmailMessage) -> bool:
+    """Whether the mail carries the incident map as a PNG its HTML shows, with words for it."""
+    pictures = [p for p in mail.walk() if p.get_content_type() == "image/png"]
+    html = mail.get_body(("html",))
+    if len(pictures) != 1 or html is None:
+        return False
+    cid = str(pictures[0]["Content-ID"]).strip("<>")
+    content = html.get_content()
+    return f'src="cid:{cid}"' in content and 'alt="Epicentre at' in content
 
 
 def mails_to(system: System, org: str) -> list[EmailMessage]:
@@ -96,6 +114,8 @@ def duty_timeline(officer: Any, console: str, incident: str) -> list[str]:
 
     wait_for(launched_on_the_timeline, timeout=60, what="the launch on the duty timeline")
     officer.goto(f"{console}/activations/{activation['activation_id']}")
+    assert epicentre_in(officer, "PHL") == {"inside": True, "affected": True}
+    assert warehouses(officer) == {"Davao depot": True}
     assert officer.get_attribute("[data-testid=rollcall-board]", "href") == f"/rollcall/{incident}"
     steps = officer.locator("[data-testid=timeline] [data-testid=rollcall-step]")
     return [" ".join(text.split()) for text in steps.all_inner_texts()]
@@ -110,7 +130,10 @@ def browser() -> Iterator[Any]:
 def test_roll_call_survey_and_launch_from_the_mail_links_to_the_export(
     tmp_path: Path, browser: Any
 ) -> None:
-    quake = red_earthquake(9_700_001, datetime.now(UTC) - timedelta(minutes=5))
+    # On land in Mindanao (the scenario's point lies just off the coast at 1:110m).
+    quake = replace(
+        red_earthquake(9_700_001, datetime.now(UTC) - timedelta(minutes=5)), lat=8.5, lon=125.9
+    )
     with gdacs_feed([quake]) as feed:
         system = fed_system(tmp_path, MEMBERS, feed.url)
         system.env["STANDBY_RESPONSE__REMINDER_AFTER_MIN"] = "0.5"
@@ -126,6 +149,8 @@ def test_roll_call_survey_and_launch_from_the_mail_links_to_the_export(
                 what="the member alerts",
             )
             assert "Alpha Relief shelter plan" in alerts["alpha-relief"]
+            for org in ("alpha-relief", "beta-aid", "gamma-care"):
+                assert map_shown(mails_to(system, org)[0]), org
             link = {
                 org: re.search(r"(http://\S+/respond/\S+)\?answer=", text).group(1)  # type: ignore[union-attr]
                 for org, text in alerts.items()
@@ -152,10 +177,24 @@ def test_roll_call_survey_and_launch_from_the_mail_links_to_the_export(
             officer.fill("input[name=password]", PASSWORD)
             officer.click("form[action='/login'] button[type=submit], main button[type=submit]")
             officer.wait_for_load_state()
+            # The officer reads Japanese: the board's map speaks it.
+            assert officer.inner_text("#map-heading") == "地図"
+            assert announced(officer)["lang"] == "ja"
+            assert "震源" in announced(officer)["label"][1]
             officer.goto(f"{console}/lang/en?next=/rollcall/{incident}")
             assert officer.locator("[data-testid=board]").count() == 1, (
                 officer.url + "\n" + officer.content()[:3000]
             )
+            assert epicentre_in(officer, "PHL") == {"inside": True, "affected": True}
+            assert warehouses(officer) == {"Davao depot": True}
+            drawn = officer.locator("[data-testid=incident-map] [data-testid=answer]")
+            assert sorted(drawn.evaluate_all("(els) => els.map((e) => e.dataset.answer)")) == [
+                "can_deploy",
+                "not_this_time",
+            ]
+            said = officer.locator("[data-testid=incident-map] desc").text_content() or ""
+            assert "Alpha Relief: can deploy." in said and "Beta Aid: not this time." in said
+            audit(officer, "board with its map")
             assert "Can deploy" in officer.inner_text("[data-testid=answer-alpha-relief]")
             assert "Not this time" in officer.inner_text("[data-testid=answer-beta-aid]")
             assert officer.inner_text("[data-testid=silent-gamma-care]")

@@ -49,7 +49,8 @@ class AnswerMark:
 
     organisation: str
     answer: AnswerKind
-    at: Point | None
+    at: Point | None  # its first warehouse, when it is not present in an affected country
+    present_in: str | None = None  # the affected country it is present in, drawn there
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,8 @@ def incident_scene(
         org = by_id.get(org_id)
         if org is None:
             continue
-        marks.append(AnswerMark(_org_name(org, language), answer, _answer_point(org, countries)))
+        present_in, at = _answer_place(org, countries)
+        marks.append(AnswerMark(_org_name(org, language), answer, at, present_in))
     return Scene(
         language=language,
         title=summary.title,
@@ -170,14 +172,14 @@ def incident_scene(
     )
 
 
-def _answer_point(org: Organisation, countries: list[str]) -> Point | None:
-    """Where an answer stands on the map: the organisation's presence in an affected
-    country, else its first warehouse, else nowhere (it is still listed in words)."""
+def _answer_place(org: Organisation, countries: list[str]) -> tuple[str | None, Point | None]:
+    """Where an answer stands on the map: with the organisation's presence in an affected
+    country, else at its first warehouse, else nowhere (it is still said in words)."""
     for iso3 in countries:
         if iso3 in org.countries:
-            return _label_point(iso3)
-    for supply in org.supplies:
+            return iso3, None
+    for supply in org.supplies[:1]:
         if supply.lat is not None and supply.lon is not None:
-            return supply.lon, supply.lat
-        return _label_point(supply.country)
-    return None
+            return None, (supply.lon, supply.lat)
+        return None, _label_point(supply.country)
+    return None, None

@@ -16,7 +16,7 @@ from services.common.maps.describe import describe
 from services.common.maps.projection import View, fit
 from services.common.maps.scene import NEAR_KM, Scene
 from services.common.maps.words import ANSWERS, alert_name, point_name, word
-from services.common.maps.world import Point, world
+from services.common.maps.world import Point, country_at, world
 
 # Japanese text asks for a Japanese face first, so a rasteriser does not fall back to a serif.
 FONTS = {
@@ -44,12 +44,21 @@ ANSWER_INK = {
 
 @dataclass(frozen=True)
 class DrawnMap:
-    """The SVG and what it left out, so a caption can say so."""
+    """The SVG, its text alternative, and the words a page puts around it."""
 
     svg: str
     view: View
     off_map: frozenset[str]
     lines: list[str]
+    language: Language
+
+    @property
+    def heading(self) -> str:
+        return word(self.language, "heading")
+
+    @property
+    def in_words(self) -> str:
+        return word(self.language, "in_words")
 
 
 def _fmt(value: float) -> str:
@@ -168,12 +177,30 @@ def _labels(scene: Scene, view: View) -> list[str]:
     return out
 
 
+def _presence_xy(scene: Scene, view: View, iso3: str) -> Point | None:
+    """Where the members present in an affected country are drawn: at the country's label
+    point when the view holds it; else, zoomed in on the hazard, beside the hazard's point
+    when that lies in the country (or off the coast of the first one named)."""
+    shape = world().get(iso3)
+    if shape is None:
+        return None
+    if view.inside(*shape.label, margin=10):
+        return _clear_of_hazard(scene, view, *view.xy(*shape.label), gap=22)
+    if scene.point is None or not view.inside(*scene.point, margin=10):
+        return None
+    offshore_of_first = country_at(*scene.point) is None and iso3 == next(iter(scene.affected))
+    if shape.contains(*scene.point) or offshore_of_first:
+        return _clear_of_hazard(scene, view, *view.xy(*scene.point), gap=22)
+    return None
+
+
 def _members(scene: Scene, view: View, drawn: set[str]) -> list[str]:
     out = []
     for presence in scene.presences:
-        if not view.inside(*presence.at, margin=10):
+        found = _presence_xy(scene, view, presence.iso3)
+        if found is None:
             continue
-        x, y = _clear_of_hazard(scene, view, *view.xy(*presence.at), gap=22)
+        x, y = found
         drawn.add("presence")
         count = len(presence.organisations)
         out.append(
@@ -216,12 +243,18 @@ def _answers(scene: Scene, view: View, drawn: set[str]) -> list[str]:
     out = []
     placed: dict[Point, int] = {}
     for mark in scene.answers:
-        if mark.at is None or not view.inside(*mark.at, margin=10):
+        if mark.present_in is not None:
+            found = _presence_xy(scene, view, mark.present_in)
+        elif mark.at is not None and view.inside(*mark.at, margin=10):
+            found = view.xy(*mark.at)
+        else:
+            found = None
+        if found is None:
             continue
-        x, y = _clear_of_hazard(scene, view, *view.xy(*mark.at), gap=22)
+        x, y = found
         # Several answers at one place fan out beside it, each its own dot.
-        n = placed.get(mark.at, 0)
-        placed[mark.at] = n + 1
+        n = placed.get(found, 0)
+        placed[found] = n + 1
         drawn.add(f"answer:{mark.answer.value}")
         cx, cy = x - 16 - 12 * (n % 4), y + 14 + 12 * (n // 4)
         out.append(
@@ -320,4 +353,4 @@ def draw(
         f'<title id="{ident}-title">{escape(title)}</title>'
         f'<desc id="{ident}-desc">{escape(" ".join(lines))}</desc>' + "".join(body) + "</svg>"
     )
-    return DrawnMap(svg, view, off_map, lines)
+    return DrawnMap(svg, view, off_map, lines, scene.language)

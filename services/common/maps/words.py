@@ -8,6 +8,8 @@ from schemas.responses import AnswerKind
 
 WORDS: dict[Language, dict[str, str]] = {
     Language.EN: {
+        "heading": "Map",
+        "in_words": "The map in words",
         "map_of": "Map of {title}",
         "epicentre": "Epicentre",
         "centre": "Centre",
@@ -36,6 +38,8 @@ WORDS: dict[Language, dict[str, str]] = {
         "west": "W",
     },
     Language.JA: {
+        "heading": "地図",
+        "in_words": "地図の内容（文章）",
         "map_of": "{title}の地図",
         "epicentre": "震源",
         "centre": "中心",

@@ -210,3 +210,29 @@ def test_the_png_is_a_small_image_of_the_asked_width() -> None:
 def test_a_drawing_the_rasteriser_cannot_read_is_a_clear_error() -> None:
     with pytest.raises(MapRenderError, match="cannot rasterise the map"):
         to_png("<svg", 480)
+
+
+def test_members_present_are_drawn_beside_the_hazard_when_their_countrys_label_is_off_view() -> (
+    None
+):
+    contact = Contact(id="desk", name="Desk", email="desk@example.org")
+    directory = MemberDirectory(
+        organisations=[
+            Organisation(
+                id=org,
+                name_ja=org,
+                name_en=org,
+                kind="ngo",
+                countries=["PHL"],
+                contacts=[contact],
+            )
+            for org in ("alpha", "beta")
+        ]
+    )
+    # Mindanao: the view holds the quake, not the Philippines' label point on Luzon.
+    summary = _summary(countries=["PHL"], country_names=["Philippines"], lat=8.5, lon=125.9)
+    answers = {"alpha": AnswerKind.CAN_DEPLOY, "beta": AnswerKind.NOT_THIS_TIME}
+    drawn = draw(incident_scene(summary, directory, Language.EN, answers=answers))
+    assert not drawn.view.inside(*world()["PHL"].label)
+    assert 'data-testid="presence" data-iso3="PHL"' in drawn.svg
+    assert re.findall(r'data-answer="(\w+)"', drawn.svg) == ["can_deploy", "not_this_time"]
