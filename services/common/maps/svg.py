@@ -36,7 +36,7 @@ PRESENCE_INK = "#0d4f9e"
 WAREHOUSE_INK, NEAREST_INK = "#5b3a29", "#c05600"
 ANSWER_INK = {
     AnswerKind.CAN_DEPLOY: "#1b6b2a",
-    AnswerKind.ON_SITE: "#0d4f9e",
+    AnswerKind.ON_SITE: "#00695c",
     AnswerKind.NOT_THIS_TIME: "#6b6b6b",
     AnswerKind.OFFER_SUPPORT: "#6a1b9a",
 }
