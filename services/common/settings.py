@@ -93,6 +93,11 @@ class IngesterSettings(Section):
     backoff_initial_s: float = Field(default=5, gt=0)
     backoff_max_s: float = Field(default=900, gt=0)
     user_agent: str = "standby/0.1 (+https://github.com/standby-alerting/standby)"
+    redirect_private_hosts: str = Field(
+        default="",
+        description="Comma-separated hosts a feed's redirect may lead to although their addresses"
+        " are private (a local feed server in tests or the demo); others must be public.",
+    )
 
 
 class TriageSettings(Section):

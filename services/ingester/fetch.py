@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -12,7 +13,10 @@ from typing import Any
 import httpx
 
 from services.common.errors import SourceError
+from services.ingester.redirects import redirect_refusal
 from services.ingester.sources.base import DocumentReason
+
+_MAX_REDIRECTS = 5
 
 
 class FetchError(SourceError):
@@ -50,6 +54,8 @@ class Fetcher:
     max_bytes: int
     user_agent: str
     transport: httpx.AsyncBaseTransport | None = None
+    # Hosts a redirect may lead to although their addresses are private (tests, the demo).
+    redirect_hosts: frozenset[str] = frozenset()
     _validators: dict[str, _Validators] = field(default_factory=dict)
     _client: httpx.AsyncClient | None = None
 
@@ -57,8 +63,8 @@ class Fetcher:
         if self._client is None:
             self._client = httpx.AsyncClient(
                 timeout=httpx.Timeout(self.timeout_s),
-                follow_redirects=True,
-                max_redirects=5,
+                # Followed by `_fetch`, each hop judged by `redirect_refusal`.
+                follow_redirects=False,
                 headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"},
                 transport=self.transport,
             )
@@ -99,6 +105,25 @@ class Fetcher:
         except (httpx.TransportError, httpx.TooManyRedirects, httpx.InvalidURL) as err:
             raise FetchError(DocumentReason.CONNECTION, f"{type(err).__name__}: {err}") from err
 
+    async def _follow(
+        self, stack: contextlib.AsyncExitStack, url: str, headers: dict[str, str]
+    ) -> httpx.Response:
+        """GET `url`, following up to five redirects that `redirect_refusal` allows."""
+        current = httpx.URL(url)
+        for _ in range(_MAX_REDIRECTS + 1):
+            response = await stack.enter_async_context(
+                self.client().stream("GET", current, headers=headers)
+            )
+            if not response.has_redirect_location:
+                return response
+            target = current.join(response.headers["Location"])
+            refusal = await redirect_refusal(current, target, self.redirect_hosts)
+            if refusal is not None:
+                raise FetchError(DocumentReason.CONNECTION, f"{refusal}: {target}")
+            await response.aclose()
+            current = target
+        raise FetchError(DocumentReason.CONNECTION, f"more than {_MAX_REDIRECTS} redirects")
+
     async def _fetch(self, url: str, conditional: bool, started: float) -> Fetched:
         validators = self._validators.get(url, _Validators())
         headers: dict[str, str] = {}
@@ -106,7 +131,8 @@ class Fetcher:
             headers["If-None-Match"] = validators.etag
         if conditional and validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
-        async with self.client().stream("GET", url, headers=headers) as response:
+        async with contextlib.AsyncExitStack() as stack:
+            response = await self._follow(stack, url, headers)
             if response.status_code == 304:
                 return Fetched(url, 304, None, time.perf_counter() - started)
             _raise_for_status(response)

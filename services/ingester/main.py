@@ -141,6 +141,9 @@ def make_fetcher(settings: IngesterSettings) -> Fetcher:
         timeout_s=settings.timeout_s,
         max_bytes=settings.max_document_bytes,
         user_agent=settings.user_agent,
+        redirect_hosts=frozenset(
+            h.strip() for h in settings.redirect_private_hosts.split(",") if h.strip()
+        ),
     )
 
 
