@@ -145,6 +145,11 @@ class NotifierSettings(Section):
         default="http://127.0.0.1:8082",
         description="The address members open their preference pages at (List-Unsubscribe).",
     )
+    preference_link_ttl_days: int = Field(
+        default=90,
+        ge=7,
+        description="Days a preference link works after the week it was mailed in.",
+    )
     digest_interval_s: float = Field(
         default=20.0,
         gt=0,

@@ -175,7 +175,7 @@ class Composer:
         # Members manage their mail; an officer's page is not theirs to unsubscribe from.
         if self.links is None or kind is DeliveryKind.PAGE or target.organisation_id is None:
             return None
-        return self.links.unsubscribe_url(target.organisation_id, target.contact_id)
+        return self.links.unsubscribe_url(target.organisation_id, target.contact_id, target.email)
 
     def _own_bodies(
         self, batch: Batch, message: Rendered, target: Target, reply_to: str | None

@@ -92,7 +92,7 @@ class Notifier:
             # rather than in the first fan-out, mail by mail.
             for org in self.directory.current().organisations:
                 for contact in org.contacts:
-                    links.token(org.id, contact.id)
+                    links.token(org.id, contact.id, contact.email)
         opened = await self.smtp.warm()
         # What is loaded by now (modules, templates, the directory) lives as long as the
         # process: out of the collector's way, a fan-out's full collections take ~1 ms, not
@@ -114,7 +114,11 @@ def build(ctx: ServiceContext, clock: Callable[[], datetime] = utcnow) -> Notifi
     """
     settings = ctx.settings.notifier
     directory = DirectoryFile(ctx.settings.members_file)
-    links = PreferenceLinks(key_ring(ctx.settings, "preference"), settings.public_url)
+    links = PreferenceLinks(
+        key_ring(ctx.settings, "preference"),
+        settings.public_url,
+        ttl_days=settings.preference_link_ttl_days,
+    )
     composer = Composer(settings, links)
     smtp = SmtpPool(settings.smtp)
     presence = Presence(ctx.db)

@@ -7,11 +7,14 @@ language, a pause, or nothing at all, never for alerts the organisation did not 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from time import time as time_now
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -109,37 +112,68 @@ class LinkRefusedError(StandbyError):
 class ContactRef:
     organisation_id: str
     contact_id: str
+    address: str = ""  # a digest of the address the link was mailed to
+
+    def bound_to(self, address: str | None) -> bool:
+        """Whether the link was mailed to this address (a changed address retires it)."""
+        return hmac.compare_digest(self.address, address_digest(address))
+
+
+def address_digest(address: str | None) -> str:
+    return hashlib.sha256((address or "").strip().lower().encode()).hexdigest()[:16]
 
 
 class PreferenceLinks:
     """Sign and read the links that open one contact's preference page.
 
-    They carry no expiry: an unsubscribe link in a mail from last year must still work
-    (RFC 8058). Rotating the key retires every link at once.
+    A link is bound to the address it was mailed to and expires `ttl_days` after the week
+    it was issued in (one link per contact a week, signed once per process): a forwarded
+    or leaked mail stops opening the page, while an unsubscribe link in any recent mail
+    still works (RFC 8058). Every mail carries a fresh one.
     """
 
-    def __init__(self, key: str | list[bytes], public_url: str) -> None:
+    def __init__(
+        self,
+        key: str | list[bytes],
+        public_url: str,
+        ttl_days: int = 90,
+        clock: Callable[[], float] = time_now,
+    ) -> None:
         self._serializer = URLSafeSerializer(key, salt="standby.notifier.member-preferences")
         self.base = public_url.rstrip("/")
-        # Signing costs ~50 µs, a tenth of a mail's whole CPU budget; a contact's link never
-        # changes, so each is signed once per process.
-        self.token = lru_cache(maxsize=100_000)(self._sign)
+        self.ttl_days = ttl_days
+        self._clock = clock
+        # Signing costs ~50 µs, a tenth of a mail's whole CPU budget; a contact's link
+        # changes once a week, so each is signed once per process and week.
+        self._signed = lru_cache(maxsize=100_000)(self._sign)
 
-    def _sign(self, organisation_id: str, contact_id: str) -> str:
-        return str(self._serializer.dumps([organisation_id, contact_id]))
+    def _day(self) -> int:
+        return int(self._clock() // 86400)
 
-    def page_url(self, organisation_id: str, contact_id: str) -> str:
-        return f"{self.base}/m/{self.token(organisation_id, contact_id)}"
+    def _sign(self, organisation_id: str, contact_id: str, address: str, week: int) -> str:
+        expires_day = (week + 1) * 7 + self.ttl_days
+        claims = [organisation_id, contact_id, address_digest(address), expires_day]
+        return str(self._serializer.dumps(claims))
 
-    def unsubscribe_url(self, organisation_id: str, contact_id: str) -> str:
-        return f"{self.page_url(organisation_id, contact_id)}/unsubscribe"
+    def token(self, organisation_id: str, contact_id: str, address: str | None) -> str:
+        return self._signed(organisation_id, contact_id, address or "", self._day() // 7)
+
+    def page_url(self, organisation_id: str, contact_id: str, address: str | None) -> str:
+        return f"{self.base}/m/{self.token(organisation_id, contact_id, address)}"
+
+    def unsubscribe_url(self, organisation_id: str, contact_id: str, address: str | None) -> str:
+        return f"{self.page_url(organisation_id, contact_id, address)}/unsubscribe"
 
     def read(self, token: str) -> ContactRef:
+        """The contact a link names; LinkRefusedError when forged or expired."""
         try:
-            organisation_id, contact_id = self._serializer.loads(token)
+            organisation_id, contact_id, address, expires_day = self._serializer.loads(token)
+            expires = int(expires_day)
         except (BadSignature, TypeError, ValueError) as err:
             raise LinkRefusedError("not a preference link of this platform") from err
-        return ContactRef(str(organisation_id), str(contact_id))
+        if self._day() >= expires:
+            raise LinkRefusedError("the preference link has expired")
+        return ContactRef(str(organisation_id), str(contact_id), str(address))
 
 
 def parse_countries(text: str) -> frozenset[str]:

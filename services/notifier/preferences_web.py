@@ -250,6 +250,9 @@ def create_app(deps: PreferenceDeps) -> FastAPI:
         except LinkRefusedError:
             return show(request, token, 404, message="refused", form=False)
         found = deps.directory.current().contact(ref.organisation_id, ref.contact_id)
+        if found is not None and not ref.bound_to(found[1].email):
+            # Mailed to an address the contact no longer has: not theirs to open now.
+            return show(request, token, 404, message="refused", form=False)
         return found or show(request, token, 404, message="gone", form=False)
 
     async def form(
@@ -405,7 +408,11 @@ def _link_mail(
     lines = [words["link_body"], ""]
     for org, contact in found:
         org_name = org.name_ja if language is Language.JA else org.name_en
-        lines += [f"{contact.name} ({org_name}):", deps.links.page_url(org.id, contact.id), ""]
+        lines += [
+            f"{contact.name} ({org_name}):",
+            deps.links.page_url(org.id, contact.id, contact.email),
+            "",
+        ]
     lines.append(words["link_ignore"])
     message.set_content("\n".join(lines), charset="utf-8")
     return message.as_bytes(policy=policy.SMTP)

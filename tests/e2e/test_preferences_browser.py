@@ -134,7 +134,8 @@ def test_a_save_with_no_level_or_an_unknown_country_is_refused_and_explained(
     words = EXPECTED[lang]
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport=PHONE)
-    page.goto(server.links.page_url(f"org-{contact}", contact))
+    address = next(email for cid, _, email in CONTACTS if cid == contact)
+    page.goto(server.links.page_url(f"org-{contact}", contact, address))
     assert page.locator("html").get_attribute("lang") == lang
     _no_horizontal_scroll(page)
 

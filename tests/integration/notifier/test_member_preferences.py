@@ -174,7 +174,7 @@ async def test_the_page_saves_quiet_hours_and_a_digest_and_refuses_an_unknown_zo
     members.write_text(directory_yaml(CONTACTS[:1]), encoding="utf-8")
     links = PreferenceLinks("q" * 40, PUBLIC)
     app = create_app(PreferenceDeps(db=database, links=links, directory=DirectoryFile(members)))
-    page = links.page_url("org-ken", "ken").removeprefix(PUBLIC)
+    page = links.page_url("org-ken", "ken", CONTACTS[0][2]).removeprefix(PUBLIC)
     form = {
         "levels": ["standby", "activate"],
         "mode_watch": "now",
@@ -197,3 +197,23 @@ async def test_the_page_saves_quiet_hours_and_a_digest_and_refuses_an_unknown_zo
     assert stored.digest_levels == {Level.STANDBY} and stored.digest_at == time(7, 30)
     assert (stored.quiet_start, stored.quiet_end) == (time(22), time(6))
     assert stored.time_zone == "Asia/Manila"
+
+
+async def test_a_link_mailed_to_an_address_the_contact_no_longer_has_is_refused(
+    tmp_path: Path, database: Database
+) -> None:
+    members = tmp_path / "members.yaml"
+    members.write_text(directory_yaml(CONTACTS[:1]), encoding="utf-8")
+    links = PreferenceLinks("q" * 40, PUBLIC)
+    app = create_app(PreferenceDeps(db=database, links=links, directory=DirectoryFile(members)))
+    current = links.page_url("org-ken", "ken", CONTACTS[0][2]).removeprefix(PUBLIC)
+    old = links.page_url("org-ken", "ken", "ken@old-provider.example.jp").removeprefix(PUBLIC)
+    async with _client(app) as web:
+        opened = await web.get(current)
+        refused = await web.get(old)
+        unsubscribe = await web.post(old + "/unsubscribe")
+    assert opened.status_code == 200
+    assert refused.status_code == 404 and 'data-key="refused"' in refused.text
+    assert unsubscribe.status_code == 404
+    async with database.sessions() as session:
+        assert await preference_of(session, "org-ken", "ken") is None

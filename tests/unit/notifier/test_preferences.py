@@ -71,7 +71,7 @@ def test_the_form_names_the_field_it_cannot_read() -> None:
 
 def test_a_link_names_one_contact_and_an_altered_one_is_refused() -> None:
     links = PreferenceLinks("k" * 40, "https://alerts.example.org/")
-    url = links.page_url("peace-winds", "tanaka")
+    url = links.page_url("peace-winds", "tanaka", "tanaka@peacewinds.jp")
     assert url.startswith("https://alerts.example.org/m/")
     token = url.rsplit("/", 1)[1]
     ref = links.read(token)
@@ -80,6 +80,21 @@ def test_a_link_names_one_contact_and_an_altered_one_is_refused() -> None:
         links.read(token[:-2] + "xx")
     with pytest.raises(LinkRefusedError):
         PreferenceLinks("o" * 40, "https://x").read(token)
+
+
+def test_a_link_is_bound_to_its_address_and_expires_after_its_days() -> None:
+    day = 86400.0
+    now = [20_000 * day]
+    links = PreferenceLinks("k" * 40, "https://x", ttl_days=90, clock=lambda: now[0])
+    token = links.token("peace-winds", "tanaka", "Tanaka@PeaceWinds.jp")
+    ref = links.read(token)
+    assert ref.bound_to("tanaka@peacewinds.jp") and not ref.bound_to("someone@else.jp")
+    now[0] += 90 * day  # still inside: 90 days after the end of the week it was mailed in
+    assert links.read(token).contact_id == "tanaka"
+    now[0] += 8 * day
+    with pytest.raises(LinkRefusedError, match="expired"):
+        links.read(token)
+    assert links.token("peace-winds", "tanaka", "tanaka@peacewinds.jp") != token  # a fresh one
 
 
 def test_countries_are_read_from_names_in_either_language_or_codes() -> None:
