@@ -368,3 +368,18 @@ async def test_directors_read_the_security_log_and_officers_cannot(world: World)
     rows = re.findall(r'<tr data-kind="([a-z_]+)"', log.text)
     assert rows[:3] == ["login_succeeded", "login_succeeded", "login_failed"]
     assert "198.51.100.50" in log.text and "URGENT" not in log.text
+
+
+async def test_anonymous_noise_writes_at_most_ten_rows_a_minute_per_source(world: World) -> None:
+    counted = metrics.SECURITY_EVENTS.labels("link_refused")._value.get()
+    async with world.browser("198.51.100.77") as scanner:
+        for n in range(30):
+            assert (await scanner.get(f"/a/not-a-token-{n}")).status_code == 403
+        world.now += timedelta(minutes=1)
+        await scanner.get("/a/one-more-a-minute-later")
+    async with world.browser("198.51.100.78") as other:
+        await other.get("/a/another-source")
+    rows = await events(world.db, "link_refused")
+    assert [r.source for r in rows].count("198.51.100.77") == 11  # 10, then 1 the next minute
+    assert [r.source for r in rows].count("198.51.100.78") == 1
+    assert metrics.SECURITY_EVENTS.labels("link_refused")._value.get() - counted == 32
