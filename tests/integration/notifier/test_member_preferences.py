@@ -167,13 +167,19 @@ async def test_any_member_mail_leads_to_a_form_that_mails_the_member_their_own_l
     assert server.accepted["amy@members.example.org"] == 2
 
 
-async def test_the_page_saves_quiet_hours_and_a_digest_and_refuses_an_unknown_zone(
-    tmp_path: Path, database: Database
-) -> None:
+def _one_contact(tmp_path: Path, database: Database) -> tuple[FastAPI, PreferenceLinks]:
+    """The preference pages of a directory with one contact (ken), and their links."""
     members = tmp_path / "members.yaml"
     members.write_text(directory_yaml(CONTACTS[:1]), encoding="utf-8")
     links = PreferenceLinks("q" * 40, PUBLIC)
     app = create_app(PreferenceDeps(db=database, links=links, directory=DirectoryFile(members)))
+    return app, links
+
+
+async def test_the_page_saves_quiet_hours_and_a_digest_and_refuses_an_unknown_zone(
+    tmp_path: Path, database: Database
+) -> None:
+    app, links = _one_contact(tmp_path, database)
     page = links.page_url("org-ken", "ken", CONTACTS[0][2]).removeprefix(PUBLIC)
     form = {
         "levels": ["standby", "activate"],
@@ -202,10 +208,7 @@ async def test_the_page_saves_quiet_hours_and_a_digest_and_refuses_an_unknown_zo
 async def test_a_link_mailed_to_an_address_the_contact_no_longer_has_is_refused(
     tmp_path: Path, database: Database
 ) -> None:
-    members = tmp_path / "members.yaml"
-    members.write_text(directory_yaml(CONTACTS[:1]), encoding="utf-8")
-    links = PreferenceLinks("q" * 40, PUBLIC)
-    app = create_app(PreferenceDeps(db=database, links=links, directory=DirectoryFile(members)))
+    app, links = _one_contact(tmp_path, database)
     current = links.page_url("org-ken", "ken", CONTACTS[0][2]).removeprefix(PUBLIC)
     old = links.page_url("org-ken", "ken", "ken@old-provider.example.jp").removeprefix(PUBLIC)
     async with _client(app) as web:
