@@ -51,11 +51,18 @@ async def alert_images(
 ) -> dict[Language, InlineImage | None]:
     """The map for each language, drawn off the event loop; a map that fails is left out
     (the alert goes without it) and logged, never holding the alert back."""
+    wanted = list(languages)
+    drawn = await asyncio.gather(
+        *(asyncio.to_thread(alert_image, summary, language) for language in wanted),
+        return_exceptions=True,
+    )
     images: dict[Language, InlineImage | None] = {}
-    for language in languages:
-        try:
-            images[language] = await asyncio.to_thread(alert_image, summary, language)
-        except MapRenderError as err:
-            log.error("alert_map_not_drawn", language=language.value, error=str(err))
+    for language, image in zip(wanted, drawn, strict=True):
+        if isinstance(image, MapRenderError):
+            log.error("alert_map_not_drawn", language=language.value, error=str(image))
             images[language] = None
+        elif isinstance(image, BaseException):
+            raise image
+        else:
+            images[language] = image
     return images

@@ -58,6 +58,8 @@ def describe(scene: Scene, off_map: frozenset[str] = frozenset()) -> list[str]:
     language = scene.language
     sep = "、" if language.value == "ja" else ", "
     lines = [where_it_is(scene)]
+    if len(scene.track) > 1:
+        lines.append(word(language, "track_line", count=len(scene.track)))
     if scene.affected:
         names = sep.join(scene.affected.values())
         if scene.alert is not None:

@@ -118,11 +118,13 @@ def incident_scene(
     *,
     organisations: Iterable[str] | None = None,
     answers: Mapping[str, AnswerKind] | None = None,
+    track: Iterable[Point] = (),
 ) -> Scene:
     """Gather what the map of an incident shows for a reader.
 
-    `organisations` limits the members drawn (a member's alert shows its own organisation);
-    `answers` (organisation id → latest answer) adds the roll-call's answers.
+    `organisations` limits the members drawn (the board draws the addressed ones);
+    `answers` (organisation id → latest answer) adds the roll-call's answers; `track` a
+    cyclone's path as (lon, lat) points, oldest first (no message carries one yet).
     """
     wanted = set(organisations) if organisations is not None else None
     orgs = [o for o in directory.organisations if wanted is None or o.id in wanted]
@@ -164,7 +166,7 @@ def incident_scene(
         alert=summary.alert_level,
         point=point,
         area=summary.bbox,
-        track=(),
+        track=tuple(track),
         affected=affected,
         presences=tuple(presences),
         warehouses=tuple(warehouses),

@@ -281,6 +281,9 @@ def _legend_entries(scene: Scene, drawn: set[str]) -> list[tuple[str, str]]:
             'stroke-dasharray="3 2"/>'
         )
         entries.append((symbol, word(language, "area")))
+    if len(scene.track) > 1:
+        symbol = f'<line x1="2" y1="0" x2="14" y2="0" stroke="{HAZARD_INK}" stroke-width="2"/>'
+        entries.append((symbol, word(language, "track")))
     if scene.affected:
         what = (
             word(language, "affected", alert=alert_name(language, scene.alert))

@@ -183,8 +183,16 @@ def test_a_cyclone_shows_its_reported_area_and_an_offshore_centre() -> None:
         bbox=(175.0, -22.0, -175.0, -12.0),
         alert_level=AlertLevel.ORANGE,
     )
-    drawn = draw(incident_scene(summary, _directory(), Language.EN))
+    path = [(174.0, -15.0), (177.0, -16.5), (179.5, -17.5)]
+    drawn = draw(incident_scene(summary, _directory(), Language.EN, track=path))
     assert 'data-testid="reported-area"' in drawn.svg
+    # The track crosses no edge of the picture: drawn as one line ending at the centre.
+    track = ElementTree.fromstring(drawn.svg).find(f".//{SVG}polyline[@data-testid='track']")
+    assert track is not None
+    *_, last = track.get("points", "").split()
+    epicentre = ElementTree.fromstring(drawn.svg).find(f".//{SVG}circle[@data-testid='epicentre']")
+    assert epicentre is not None and last == f"{epicentre.get('cx')},{epicentre.get('cy')}"
+    assert "Track: 3 reported positions, the latest at the centre." in drawn.lines
     assert (
         drawn.lines[0]
         == "Centre at 17.5°S, 179.5°E, off the coast (outside every country's outline)."
