@@ -140,23 +140,63 @@ class _Geocoder:
 
     def __init__(self) -> None:
         self._module: Any = None
+        #: Points looked up ahead, in one query for a whole document (see `prefetch`).
+        self._ahead: dict[tuple[float, float], tuple[str, float] | None] = {}
 
-    def nearest(self, lat: float, lon: float) -> tuple[str, float] | None:
+    def _search(self, points: list[tuple[float, float]]) -> list[tuple[str, float] | None]:
         if self._module is None:
             import reverse_geocode
 
             self._module = reverse_geocode
-        found = self._module.search([(lat, lon)])
-        if not found:
-            return None
-        place = found[0]
-        iso3 = _iso2_to_iso3().get(place.get("country_code", ""))
-        if iso3 is None:
-            return None
-        return iso3, distance_km(lat, lon, float(place["latitude"]), float(place["longitude"]))
+        found = self._module.search(points) if points else []
+        table = _iso2_to_iso3()
+        answers: list[tuple[str, float] | None] = []
+        for (lat, lon), place in zip(points, found, strict=True):
+            iso3 = table.get(place.get("country_code", ""))
+            answers.append(
+                None
+                if iso3 is None
+                else (
+                    iso3,
+                    distance_km(lat, lon, float(place["latitude"]), float(place["longitude"])),
+                )
+            )
+        return answers
+
+    def prefetch(self, points: list[tuple[float, float]]) -> None:
+        """Look many points up in one query (the tree answers a batch ~10x faster a point)."""
+        wanted = list(dict.fromkeys(p for p in points if p not in self._ahead))
+        if len(self._ahead) + len(wanted) > _AHEAD_MAX:
+            self._ahead.clear()
+        self._ahead.update(zip(wanted, self._search(wanted), strict=True))
+
+    def nearest(self, lat: float, lon: float) -> tuple[str, float] | None:
+        point = (lat, lon)
+        if point in self._ahead:
+            return self._ahead[point]
+        return self._search([point])[0]
+
+
+_AHEAD_MAX = 20_000
 
 
 _GEOCODER = _Geocoder()
+
+
+def prefetch(events: list[HazardEvent]) -> None:
+    """Look up at once the points of the events only their coordinates can place."""
+    points = [
+        (e.lat, e.lon)
+        for e in events
+        if e.lat is not None
+        and e.lon is not None
+        and not e.places
+        and not e.countries
+        and not e.country_names
+        and not e.glide
+    ]
+    if len(points) > 1:
+        _GEOCODER.prefetch(points)
 
 
 def nearest_place(lat: float, lon: float) -> tuple[str, float] | None:

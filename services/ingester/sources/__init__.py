@@ -76,6 +76,7 @@ def read_document(
             DocumentReason.MALFORMED, f"{name or 'document'}: nested too deeply"
         ) from err
     # Every source's events are placed the same way, after its own parser.
+    places.prefetch(result.events)
     result.events = [places.resolve(event) for event in result.events]
     if memo is not None and result.kind.startswith("usgs"):
         memo.features = {(e.source_id, e.version): e for e in result.events}

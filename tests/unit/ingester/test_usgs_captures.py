@@ -81,6 +81,8 @@ def test_every_feature_of_every_usgs_capture_normalises(real_captures: Path, nam
         alert = event.pager.alert.value if event.pager and event.pager.alert else None
         assert alert == props["alert"]
     assert len({e.key for e in result.events}) == count
+    for event in result.events:  # built without re-validation: each validates as the wire does
+        assert HazardEvent.model_validate_json(event.model_dump_json()) == event
 
 
 def test_the_significant_month_keeps_its_pager_levels_and_places(real_captures: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from schemas.hazards import HazardEvent
 from services.common.errors import SourceError
 from services.ingester.sources import read_document
 from services.ingester.sources.base import DocumentReason
@@ -95,7 +96,8 @@ def test_hostile_usgs_geojson_is_refused_or_repaired_with_its_reason(
         assert result.rejections and all(r.detail for r in result.rejections)
         return
     (event,) = result.events
-    json.loads(event.model_dump_json())
+    # Events are built without re-validation: what they hold must validate as the wire does.
+    assert HazardEvent.model_validate_json(event.model_dump_json()) == event
     if reason != "none":
         assert reason in result.dropped_fields
         assert reason in event.extras["dropped_fields"]
@@ -131,4 +133,4 @@ def test_any_property_values_are_read_or_refused_for_a_known_reason(
         assert err.reason in {r.value for r in DocumentReason}
         return
     for event in result.events:
-        json.loads(event.model_dump_json())
+        assert HazardEvent.model_validate_json(event.model_dump_json()) == event
