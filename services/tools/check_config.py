@@ -73,6 +73,7 @@ def check_config(
 ) -> None:
     """Validate the criteria, members and rota files; report errors with file, line and column."""
     from services.common.commands import load_settings
+    from services.common.production import file_problems
 
     settings = load_settings()
     failed = 0
@@ -87,6 +88,14 @@ def check_config(
         if label == "criteria":
             for warning in criteria_warnings(path):
                 typer.secho(f"warn {label:<9} {warning}", fg=typer.colors.YELLOW, err=True)
+        else:
+            # What production would refuse to start with: a failure there, a note here.
+            refused = file_problems(path, label)
+            production = settings.environment == "production"
+            failed += 1 if refused and production else 0
+            for problem in refused:
+                word = "FAIL" if production else "note"
+                typer.secho(f"{word} {label:<9} {problem}", fg=typer.colors.YELLOW, err=True)
     if failed:
         typer.echo(f"{failed} of {len(results)} files invalid", err=True)
         raise typer.Exit(1)

@@ -173,3 +173,16 @@ def test_a_name_with_a_line_break_is_refused_at_its_line(tmp_path: Path) -> None
     )
     assert f"{rota}:{rota_line}:" in result.output
     assert f"{members}:{members_line}:" in result.output
+
+
+def test_what_production_would_refuse_is_a_warning_here_and_a_failure_there(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    warned = runner.invoke(app, check())
+    assert warned.exit_code == 0
+    assert f"note rota      {ROTA}: the example rota file" in warned.output
+    assert "verifies a published demo password" in warned.output
+    monkeypatch.setenv("STANDBY_ENVIRONMENT", "production")
+    refused = runner.invoke(app, check())
+    assert refused.exit_code == 1
+    assert f"FAIL members   {MEMBERS}: the example members file" in refused.output
