@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -106,48 +106,43 @@ class CountTest(NumberTest):
     at_most: float | None = Field(default=None, ge=0)
 
 
-class AlertTest(Test):
+class _RankedTest(Test):
+    """A level of an ordered scale within bounds; subclasses name the scale."""
+
+    levels: ClassVar[tuple[Any, ...]] = ()
+    at_least: Any = None
+    at_most: Any = None
+
+    @model_validator(mode="after")
+    def _possible(self) -> _RankedTest:
+        if self.at_least and self.at_most and self.at_least.rank > self.at_most.rank:
+            raise ValueError(f"impossible: at_least {self.at_least} > at_most {self.at_most}")
+        return self
+
+    def check(self, value: Any) -> bool:
+        return self.compile()(value)
+
+    def compile(self) -> Check:
+        low = self.at_least.rank if self.at_least else 1
+        high = self.at_most.rank if self.at_most else len(self.levels)
+        allowed = frozenset(level for level in self.levels if low <= level.rank <= high)
+        return allowed.__contains__
+
+
+class AlertTest(_RankedTest):
     """A source alert level within bounds: green < orange < red."""
 
+    levels: ClassVar[tuple[Any, ...]] = tuple(AlertLevel)
     at_least: AlertLevel | None = None
     at_most: AlertLevel | None = None
 
-    @model_validator(mode="after")
-    def _possible(self) -> AlertTest:
-        if self.at_least and self.at_most and self.at_least.rank > self.at_most.rank:
-            raise ValueError(f"impossible: at_least {self.at_least} > at_most {self.at_most}")
-        return self
 
-    def check(self, value: Any) -> bool:
-        return self.compile()(value)
-
-    def compile(self) -> Check:
-        low = self.at_least.rank if self.at_least else 1
-        high = self.at_most.rank if self.at_most else 3
-        allowed = frozenset(level for level in AlertLevel if low <= level.rank <= high)
-        return allowed.__contains__
-
-
-class PagerTest(Test):
+class PagerTest(_RankedTest):
     """A USGS PAGER level within bounds: green < yellow < orange < red."""
 
+    levels: ClassVar[tuple[Any, ...]] = tuple(PagerLevel)
     at_least: PagerLevel | None = None
     at_most: PagerLevel | None = None
-
-    @model_validator(mode="after")
-    def _possible(self) -> PagerTest:
-        if self.at_least and self.at_most and self.at_least.rank > self.at_most.rank:
-            raise ValueError(f"impossible: at_least {self.at_least} > at_most {self.at_most}")
-        return self
-
-    def check(self, value: Any) -> bool:
-        return self.compile()(value)
-
-    def compile(self) -> Check:
-        low = self.at_least.rank if self.at_least else 1
-        high = self.at_most.rank if self.at_most else 4
-        allowed = frozenset(level for level in PagerLevel if low <= level.rank <= high)
-        return allowed.__contains__
 
 
 class SeverityTest(NumberTest):

@@ -78,6 +78,13 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * _EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
+def km_apart(a: HazardEvent, b: HazardEvent) -> float | None:
+    """How far apart two reports' points are; None when either has none."""
+    if a.lat is None or a.lon is None or b.lat is None or b.lon is None:
+        return None
+    return distance_km(a.lat, a.lon, b.lat, b.lon)
+
+
 def _nearest(
     report: HazardEvent, others: Iterable[HazardEvent]
 ) -> tuple[float, HazardEvent] | None:
@@ -107,12 +114,8 @@ def duplicate_of(
         seconds = abs((report.event_time - other.event_time).total_seconds())
         if seconds > policy.duplicate_seconds:
             continue
-        if None in (report.lat, report.lon, other.lat, other.lon):
-            continue
-        assert report.lat is not None and report.lon is not None
-        assert other.lat is not None and other.lon is not None
-        km = distance_km(report.lat, report.lon, other.lat, other.lon)
-        if km <= policy.duplicate_km:
+        km = km_apart(report, other)
+        if km is not None and km <= policy.duplicate_km:
             return f"duplicate record of {other.key}: same hazard {seconds:.0f} s and {km:.0f} km apart"
     return None
 

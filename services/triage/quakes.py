@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from schemas.hazards import HazardEvent, HazardType, Source
-from services.triage.grouping import distance_km, magnitude
+from services.triage.grouping import km_apart, magnitude
 
 _EVENT_PAGE = re.compile(r"earthquake\.usgs\.gov/earthquakes/eventpage/([A-Za-z0-9_]{2,64})")
 #: Sources that place a quake by seismology, to the second and the kilometre.
@@ -71,12 +71,8 @@ def same_quake(
             return 0.0, f"the same USGS event {shared[0]} as {other.key}"
         if seconds > policy.seconds:
             continue
-        if None in (event.lat, event.lon, other.lat, other.lon):
-            continue
-        assert event.lat is not None and event.lon is not None
-        assert other.lat is not None and other.lon is not None
-        km = distance_km(event.lat, event.lon, other.lat, other.lon)
-        if km > policy.km:
+        km = km_apart(event, other)
+        if km is None or km > policy.km:
             continue
         ours, theirs = magnitude(event), magnitude(other)
         if ours is not None and theirs is not None and abs(ours - theirs) > policy.magnitude:
