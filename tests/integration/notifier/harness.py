@@ -15,6 +15,7 @@ from uuid import uuid4
 from sqlalchemy import select
 
 from schemas.activations import Activation, IncidentSummary, Level, Reason
+from schemas.base import utcnow
 from schemas.deliveries import DeliveryStatus
 from schemas.hazards import AlertLevel, HazardType, Link, Measure
 from services.common.db import Database
@@ -121,10 +122,12 @@ def settings_for(tmp_path: Path, smtp_port: int, members: str, **notifier: Any) 
 
 
 @contextlib.asynccontextmanager
-async def running_notifier(settings: Settings, database: Database) -> AsyncIterator[Notifier]:
+async def running_notifier(
+    settings: Settings, database: Database, clock: Callable[[], datetime] = utcnow
+) -> AsyncIterator[Notifier]:
     """Build the notifier on `database` and run its background work for the block."""
     ctx = build_context("notifier", settings, db=database)
-    notifier = build(ctx)
+    notifier = build(ctx, clock)
     task = asyncio.create_task(notifier.run())
     try:
         yield notifier

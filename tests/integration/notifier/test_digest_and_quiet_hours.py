@@ -25,12 +25,18 @@ from schemas.topics import ACTIVATIONS
 from services.common.db import Database
 from services.common.service import build_context, running
 from services.common.settings import Settings
-from services.notifier.main import Notifier, build, setup
+from services.notifier.main import Notifier, setup
 from services.notifier.models import DeliveryRow
 from services.notifier.preference_store import save_preference
 from services.notifier.preferences import Preference
 from tests.conftest import EmbeddedBroker, free_port
-from tests.integration.notifier.harness import activation, directory_yaml, settings_for, until
+from tests.integration.notifier.harness import (
+    activation,
+    directory_yaml,
+    running_notifier,
+    settings_for,
+    until,
+)
 from tests.integration.notifier.smtp_servers import Behaviours, smtp_server
 
 SERVICE = "notifier"
@@ -74,7 +80,6 @@ async def notifier_on(
     """Run a notifier process's work (consumers included) on the broker for the block."""
     ctx = build_context("notifier", settings, db=database)
     notifier = await setup(ctx, clock.now)
-    notifier.digests.every_s = 0.1
     stop = asyncio.Event()
 
     async def until_stopped() -> None:
@@ -84,22 +89,6 @@ async def notifier_on(
     async with running(ctx):
         yield notifier
         stop.set()
-
-
-@contextlib.asynccontextmanager
-async def restarted(
-    settings: Settings, database: Database, clock: Clock
-) -> AsyncIterator[Notifier]:
-    """Run a new notifier process's background work on the same database, without consumers."""
-    notifier = build(build_context("notifier", settings, db=database), clock.now)
-    notifier.digests.every_s = 0.1
-    task = asyncio.create_task(notifier.run())
-    try:
-        yield notifier
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def publish(bootstrap: str, *alerts: Activation) -> None:
@@ -138,7 +127,11 @@ async def test_quiet_hours_hold_standby_not_activate_and_a_digest_goes_once_a_da
 ) -> None:
     smtp_port = free_port()
     settings = settings_for(
-        tmp_path, smtp_port, directory_yaml(CONTACTS), public_url="http://p.test"
+        tmp_path,
+        smtp_port,
+        directory_yaml(CONTACTS),
+        public_url="http://p.test",
+        digest_interval_s=0.1,
     )
     settings = settings.model_copy(
         update={
@@ -192,7 +185,7 @@ async def test_quiet_hours_hold_standby_not_activate_and_a_digest_goes_once_a_da
         # hand: a second consumer-group join on the embedded broker waits out the first
         # member's session, ~20 s.)
         clock.at = datetime(2026, 12, 7, 23, 10, tzinfo=UTC)  # 08:10 in Tokyo
-        async with restarted(settings, database, clock) as notifier:
+        async with running_notifier(settings, database, clock.now) as notifier:
             await notifier.handlers.on_activation(flood_d)
             await until(lambda: server.accepted[AT_ONCE] == 4, what="flood D at once")
             await stays(server, QUIET, 1)
