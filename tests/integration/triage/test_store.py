@@ -203,3 +203,24 @@ async def test_open_incidents_are_those_at_watch_or_above_within_the_window(
     )
     async with database.sessions() as session:
         assert await count_open(session, timedelta(hours=72)) == 1
+
+
+async def test_usgs_then_gdacs_of_one_quake_is_one_stored_incident_even_without_a_shared_country(
+    handlers: TriageHandlers, database: Database
+) -> None:
+    from schemas.hazards import Pager, PagerLevel, Source
+
+    # USGS places the quake at sea (no country); GDACS names the nearest coast.
+    usgs = report(
+        "us7000abcd", source=Source.USGS, alert=None, countries=(), lat=10.2, lon=127.1,
+        at=NOW, severity=(7.4, "M"), status="automatic", extras={"ids": ["us7000abcd"]},
+    ).model_copy(update={"pager": Pager(alert=PagerLevel.ORANGE, reviewed=False)})  # fmt: skip
+    gdacs = quake("1", AlertLevel.RED, at=NOW + timedelta(seconds=6), lat=10.25, lon=127.0)
+    await handlers.on_hazard(usgs)
+    await handlers.on_hazard(gdacs)
+    activations = [a for a, _ in await published(database)]
+    assert [a.level for a in activations] == [Level.STANDBY, Level.ACTIVATE]
+    assert activations[0].incident_id == activations[1].incident_id
+    assert activations[1].previous_level is Level.STANDBY
+    assert activations[1].summary.sources == ["gdacs:EQ:8800001", "usgs:us7000abcd"]
+    assert await count(database, IncidentRow) == 1
