@@ -23,6 +23,8 @@
   function comparable(node) {
     var copy = node.cloneNode(true);
     copy.querySelectorAll("[data-countdown]").forEach(function (el) { el.textContent = ""; });
+    // A section the reader opened is not news from the server.
+    copy.querySelectorAll("details[open]").forEach(function (el) { el.removeAttribute("open"); });
     return copy.innerHTML;
   }
 
@@ -53,7 +55,9 @@
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("live");
         if (!fresh || comparable(fresh) === comparable(live)) return;
         var key = live.contains(document.activeElement) ? focusKey(document.activeElement) : null;
+        var opened = Array.prototype.map.call(live.querySelectorAll("details[open][id]"), function (el) { return el.id; });
         live.innerHTML = fresh.innerHTML;
+        opened.forEach(function (id) { var el = document.getElementById(id); if (el) el.open = true; });
         refocus(live, key);
         tick();
       })
