@@ -19,9 +19,9 @@ from pathlib import Path
 from benchmarks.support import REPO, red_activation
 from schemas.members import Language, MemberDirectory
 from services.common.config_files import load_yaml_model
-from services.common.maps.scene import incident_scene
-from services.common.maps.svg import draw
-from services.common.maps.world import world
+from services.domain.maps.scene import incident_scene
+from services.domain.maps.svg import draw
+from services.domain.maps.world import world
 from services.notifier.map_image import alert_image
 from services.notifier.mime import build_body
 from services.notifier.rendering import Renderer

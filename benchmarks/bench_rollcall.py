@@ -29,13 +29,13 @@ from benchmarks.support import BACKENDS, backends, on_backend, red_activation
 from schemas.base import utcnow
 from schemas.members import MemberDirectory
 from schemas.topics import ALL_TOPICS
-from services.common.answer_links import AnswerLinkSigner
+from services.common.console_identity import OFFICER_HEADER, OfficerIdentity, sign_identity
 from services.common.db import Database
 from services.common.kafka_admin import ensure_topics, wait_for_broker
 from services.common.outbox import OutboxRelay
 from services.common.settings import ResponseSettings
 from services.common.unit_of_work import units_of_work
-from services.common.web import OFFICER_HEADER, OfficerIdentity, sign_identity
+from services.domain.answer_links import AnswerLinkSigner
 from services.response.directory import Directory
 from services.response.handlers import ResponseHandlers
 from services.response.web import WebDeps, create_app

@@ -3,7 +3,7 @@
 `record`, `act`, `fire` and `supersede` change the aggregate and return what the change
 produced (`Effects`: pages and transition events to publish, audit records and timer changes
 to store, facts to count). Nothing here reads a clock, a database or a metric: the repository
-(`paging.Duty`) loads an `Escalation`, calls it, and saves what it returns.
+(`repository.EscalationRepository`) loads an `Escalation`, calls it, and saves what it returns.
 """
 
 from __future__ import annotations

@@ -9,21 +9,25 @@ from schemas.activations import Activation
 from schemas.deliveries import Delivery
 from schemas.responses import RollCallStep, StepAction
 from services.common.unit_of_work import Work
-from services.duty.escalator import Escalator
-from services.duty.paging import Duty
+from services.duty.clock import EscalationClock
+from services.duty.repository import EscalationRepository
 from services.duty.states import Action
-from services.duty.store import record_delivery, record_rollcall_step
+from services.duty.timeline import record_delivery, record_rollcall_step
 
 
 class DutyHandlers:
     """What duty does with an activation and with a delivery report."""
 
     def __init__(
-        self, work: Work, duty: Duty, escalator: Escalator, clock: Callable[[], datetime]
+        self,
+        work: Work,
+        duty: EscalationRepository,
+        escalation_clock: EscalationClock,
+        clock: Callable[[], datetime],
     ) -> None:
         self.work = work
         self.duty = duty
-        self.escalator = escalator
+        self.escalation_clock = escalation_clock
         self.clock = clock
 
     async def on_activation(self, activation: Activation) -> None:
@@ -32,7 +36,7 @@ class DutyHandlers:
             if not await work.claim(activation):
                 return
             work.add(await self.duty.record_activation(work.session, activation, self.clock()))
-            work.after_commit(self.escalator.kick)
+            work.after_commit(self.escalation_clock.kick)
 
     async def on_delivery(self, delivery: Delivery) -> None:
         """Keep the newest state of a delivery for the console's timeline."""

@@ -14,13 +14,13 @@ from services.common.config_files import load_yaml_model
 from services.common.keys import key_ring
 from services.common.service import ServiceContext
 from services.duty import retention
+from services.duty.clock import EscalationClock
 from services.duty.console.app import ConsoleDeps, create_app, serve_console
 from services.duty.console.audit import watch_rota
 from services.duty.console.maps import member_directory
 from services.duty.console.proxy import proxy_router
-from services.duty.escalator import Escalator
 from services.duty.handlers import DutyHandlers
-from services.duty.paging import Duty, Links
+from services.duty.repository import EscalationRepository, Links
 from services.duty.rota_source import RotaSource
 from services.duty.tokens import LinkSigner
 
@@ -31,10 +31,10 @@ async def setup(ctx: ServiceContext) -> None:
     rota = RotaSource(settings.rota_file)
     acknowledge = key_ring(ctx.settings, "acknowledge")
     signer = LinkSigner(acknowledge, timedelta(hours=settings.link_ttl_hours))
-    duty = Duty(rota, Links(settings.public_url, signer))
-    escalator = Escalator(ctx.db, duty, ctx.work, utcnow, settings.escalation_tick_s)
+    duty = EscalationRepository(rota, Links(settings.public_url, signer))
+    escalation_clock = EscalationClock(ctx.db, duty, ctx.work, utcnow, settings.escalation_tick_s)
 
-    handlers = DutyHandlers(ctx.work, duty, escalator, utcnow)
+    handlers = DutyHandlers(ctx.work, duty, escalation_clock, utcnow)
     ctx.subscribe(ACTIVATIONS, Activation, handlers.on_activation)
     # Delivery reports (hundreds per activation) get a consumer group of their own: in the
     # service's one group a page waited behind them, seconds under load (decision 0504).
@@ -68,7 +68,7 @@ async def setup(ctx: ServiceContext) -> None:
         await serve_console(app, settings.console_host, settings.console_port)
 
     async def escalations() -> None:
-        await escalator.run()
+        await escalation_clock.run()
 
     async def rota_watch() -> None:
         await watch_rota(ctx.db.transaction, rota, utcnow)

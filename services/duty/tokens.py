@@ -1,7 +1,7 @@
 """Signed action links: HMAC-signed, expiring, naming activation, officer and action.
 
 Signing and checking are pure (the clock is passed in); single use is the ledger's job
-(`services.duty.store.spend_token`), so a token is refused when it is forged, altered,
+(`services.duty.timeline.spend_token`), so a token is refused when it is forged, altered,
 expired, for another activation, officer or action, or already spent.
 """
 

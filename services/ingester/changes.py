@@ -37,7 +37,7 @@ class Seen:
 
 
 @dataclass(frozen=True)
-class Decision:
+class Verdict:
     publish: bool
     why: str
     seen: Seen | None
@@ -70,20 +70,20 @@ def _pager(event: HazardEvent) -> list[Any] | None:
     ]
 
 
-def decide(event: HazardEvent, seen: Seen | None) -> Decision:
+def judge(event: HazardEvent, seen: Seen | None) -> Verdict:
     """Decide whether to publish an event given what was published of it before."""
     current = fingerprint(event)
     if seen is None:
-        return Decision(True, "new", Seen(event.version, current))
+        return Verdict(True, "new", Seen(event.version, current))
     order = compare_versions(event.version, seen.version)
     if order < 0:
-        return Decision(False, "older_version", seen)
+        return Verdict(False, "older_version", seen)
     merged = {**seen.fingerprint, **{k: v for k, v in current.items() if v is not None}}
     changed = [
         k for k in TRACKED if current.get(k) is not None and current[k] != seen.fingerprint.get(k)
     ]
     if order > 0 and (changed or event.source not in _CONTENT_VERSIONED):
-        return Decision(True, "new_version", Seen(event.version, merged))
+        return Verdict(True, "new_version", Seen(event.version, merged))
     if changed:
-        return Decision(True, "changed:" + ",".join(changed), Seen(event.version, merged))
-    return Decision(False, "unchanged", seen)
+        return Verdict(True, "changed:" + ",".join(changed), Seen(event.version, merged))
+    return Verdict(False, "unchanged", seen)

@@ -10,7 +10,7 @@ from schemas.hazards import HazardEvent
 from services.common.service import ServiceContext
 from services.ingester import metrics
 from services.ingester.aliases import AliasBook
-from services.ingester.changes import decide
+from services.ingester.changes import judge
 from services.ingester.store import load_aliases, load_seen, record_aliases, record_published
 
 
@@ -36,7 +36,7 @@ class EventPublisher:
             book = AliasBook(await load_aliases(session, AliasBook.ids(events)))
             events = book.key_all(events)
             seen = await load_seen(session, (e.key for e in events))
-        return [e for e in events if decide(e, seen.get(e.key)).publish]
+        return [e for e in events if judge(e, seen.get(e.key)).publish]
 
     async def publish_new(self, events: Sequence[HazardEvent]) -> int:
         """Publish the events that are new or changed; return how many."""
@@ -53,7 +53,7 @@ class EventPublisher:
                 keyed.append(event)
             seen = await load_seen(work.session, (e.key for e in keyed))
             for event in keyed:
-                decision = decide(event, seen.get(event.key))
+                decision = judge(event, seen.get(event.key))
                 if not decision.publish or decision.seen is None:
                     continue
                 seen[event.key] = decision.seen

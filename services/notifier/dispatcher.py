@@ -30,7 +30,7 @@ from services.common.settings import NotifierSettings
 from services.common.wakeup import WakeUpLoop
 from services.notifier import metrics, store
 from services.notifier.chat import ChatChannel
-from services.notifier.jobs import Job, Outcome, chat_parts
+from services.notifier.jobs import Attempt, Job, chat_parts
 from services.notifier.mime import check_address
 from services.notifier.smtp_pool import SmtpPool
 
@@ -46,7 +46,7 @@ class Dispatcher:
         *,
         smtp: SmtpPool,
         chat: ChatChannel,
-        report: Callable[[Outcome], None],
+        report: Callable[[Attempt], None],
         presence: Presence,
     ) -> None:
         self.settings = settings
@@ -123,7 +123,7 @@ class Dispatcher:
                 job, DeliveryError(f"{type(err).__name__}: {err}", permanent=False)
             )
         else:
-            outcome = Outcome(job, DeliveryStatus.SENT, utcnow())
+            outcome = Attempt(job, DeliveryStatus.SENT, utcnow())
         self.report(outcome)
         metrics.SEND_LATENCY.labels(job.channel.value).observe(time.perf_counter() - started)
         metrics.DELIVERIES.labels(job.channel.value, job.kind.value, outcome.status.value).inc()
@@ -141,7 +141,7 @@ class Dispatcher:
             title, text = chat_parts(job.body)
             await self.chat.send(job.recipient, title, text)
 
-    def _failed(self, job: Job, err: DeliveryError) -> Outcome:
+    def _failed(self, job: Job, err: DeliveryError) -> Attempt:
         now = utcnow()
         if err.permanent or job.attempts >= self.settings.max_attempts:
             log.warning(
@@ -152,7 +152,7 @@ class Dispatcher:
                 permanent=err.permanent,
                 error=str(err),
             )
-            return Outcome(job, DeliveryStatus.FAILED, now, error=str(err))
+            return Attempt(job, DeliveryStatus.FAILED, now, error=str(err))
         state = RetryCallState(AsyncRetrying(), None, (), {})
         state.attempt_number = job.attempts
         delay = self._wait(state)
@@ -165,7 +165,7 @@ class Dispatcher:
             in_s=round(delay, 2),
             error=str(err),
         )
-        return Outcome(
+        return Attempt(
             job,
             DeliveryStatus.RETRYING,
             now,

@@ -49,7 +49,7 @@ class Job:
 
 
 @dataclass(slots=True)
-class Outcome:
+class Attempt:
     """The state of a job after an attempt."""
 
     job: Job

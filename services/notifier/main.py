@@ -16,11 +16,11 @@ from schemas.base import utcnow
 from schemas.pages import Page
 from schemas.responses import CoordinationNotice
 from schemas.topics import ACKS, ACTIVATIONS, COORDINATION, PAGES
-from services.common.answer_links import answer_link_signer
 from services.common.keys import key_ring
 from services.common.logs import get_logger
 from services.common.presence import Presence
 from services.common.service import ServiceContext
+from services.domain.answer_links import answer_link_signer
 from services.notifier import retention
 from services.notifier.chat import ChatChannel
 from services.notifier.compose import Composer
@@ -28,7 +28,7 @@ from services.notifier.digests import DigestSender
 from services.notifier.directory import DirectoryFile
 from services.notifier.dispatcher import Dispatcher, RetryScheduler
 from services.notifier.handlers import Handlers
-from services.notifier.jobs import Outcome
+from services.notifier.jobs import Attempt
 from services.notifier.officers import OfficerFile
 from services.notifier.outcomes import OutcomeWriter
 from services.notifier.personal import Personaliser
@@ -123,7 +123,7 @@ def build(ctx: ServiceContext, clock: Callable[[], datetime] = utcnow) -> Notifi
     smtp = SmtpPool(settings.smtp)
     presence = Presence(ctx.db)
 
-    def written(outcomes: list[Outcome]) -> None:
+    def written(outcomes: list[Attempt]) -> None:
         dispatcher.release(o.job.key for o in outcomes)
         ctx.relay.kick()
         if any(o.next_attempt_at is not None for o in outcomes):

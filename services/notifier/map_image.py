@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from schemas.activations import IncidentSummary
 from schemas.members import Language, MemberDirectory
 from services.common.logs import get_logger
-from services.common.maps.png import MapRenderError, to_png
-from services.common.maps.scene import incident_scene
-from services.common.maps.svg import draw
+from services.domain.maps.png import MapRenderError, to_png
+from services.domain.maps.scene import incident_scene
+from services.domain.maps.svg import draw
 
 log = get_logger(__name__)
 

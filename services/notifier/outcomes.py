@@ -22,7 +22,7 @@ from services.common.db import Database
 from services.common.logs import get_logger
 from services.common.outbox import OUTBOX_SQL, outbox_rows
 from services.notifier import store
-from services.notifier.jobs import Outcome
+from services.notifier.jobs import Attempt
 
 log = get_logger(__name__)
 
@@ -41,7 +41,7 @@ class OutcomeWriter:
         db: Database,
         consumer: str,
         *,
-        on_written: Callable[[list[Outcome]], None],
+        on_written: Callable[[list[Attempt]], None],
         batch_size: int = 1000,
         linger_s: float = 0.004,
     ) -> None:
@@ -52,10 +52,10 @@ class OutcomeWriter:
         self.on_written = on_written
         self.batch_size = batch_size
         self.linger_s = linger_s
-        self._queue: asyncio.Queue[Outcome] = asyncio.Queue()
-        self._current: list[Outcome] = []
+        self._queue: asyncio.Queue[Attempt] = asyncio.Queue()
+        self._current: list[Attempt] = []
 
-    def put(self, outcome: Outcome) -> None:
+    def put(self, outcome: Attempt) -> None:
         self._queue.put_nowait(outcome)
 
     async def run(self) -> None:
@@ -81,13 +81,13 @@ class OutcomeWriter:
         while not self._queue.empty():
             await self._write_until_done(self._take(self.batch_size))
 
-    def _take(self, limit: int) -> list[Outcome]:
-        taken: list[Outcome] = []
+    def _take(self, limit: int) -> list[Attempt]:
+        taken: list[Attempt] = []
         while len(taken) < limit and not self._queue.empty():
             taken.append(self._queue.get_nowait())
         return taken
 
-    async def _write_until_done(self, batch: list[Outcome]) -> None:
+    async def _write_until_done(self, batch: list[Attempt]) -> None:
         delay = 0.1
         while True:
             try:
@@ -101,7 +101,7 @@ class OutcomeWriter:
             self.on_written(batch)
             return
 
-    async def _write(self, batch: list[Outcome]) -> None:
+    async def _write(self, batch: list[Attempt]) -> None:
         messages: list[Message] = []
         dead = 0
         for outcome in batch:

@@ -2,7 +2,7 @@
 
 Messages are rendered once per language; the shared render carries `MARKER` where the
 personal block goes, and the composer puts each recipient's block there before it builds
-the mail (see `compose.py`). Links are signed per contact (services.common.answer_links).
+the mail (see `compose.py`). Links are signed per contact (services.domain.answer_links).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from schemas.activations import IncidentSummary
 from schemas.members import Contact, Language, Organisation
 from schemas.responses import ANSWERS_BY_KIND, AnswerKind
 from schemas.vocabulary import ANSWER_WORDS
-from services.common.answer_links import AnswerLinkSigner
-from services.common.plans import OrganisationMatch, match_organisation
+from services.domain.answer_links import AnswerLinkSigner
+from services.domain.plans import OrganisationMatch, match_organisation
 
 MARKER = "@@standby-personal@@"
 # Where a contact's signed answer link goes in its organisation's block: no escaping changes

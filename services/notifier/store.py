@@ -14,7 +14,7 @@ from schemas.deliveries import Channel, DeliveryKind, DeliveryStatus
 from services.common.db import upsert
 from services.common.direct import DirectConnection
 from services.common.presence import Presence
-from services.notifier.jobs import Job, Outcome
+from services.notifier.jobs import Attempt, Job
 from services.notifier.models import BodyRow, ClosedIncident, DeliveryRow, ThreadRow
 
 OPEN_STATUSES = (DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value)
@@ -327,7 +327,7 @@ MARK_SQL = (
 )
 
 
-def outcome_rows(direct: DirectConnection, outcomes: Sequence[Outcome]) -> list[tuple[Any, ...]]:
+def outcome_rows(direct: DirectConnection, outcomes: Sequence[Attempt]) -> list[tuple[Any, ...]]:
     """Turn outcomes into the rows of `MARK_SQL`, converted for the direct connection."""
     # One time for the batch (the commit's): converting a datetime for SQLite costs ~4 µs.
     convert = direct.converter(cast(Table, DeliveryRow.__table__), _MARK_COLUMNS)

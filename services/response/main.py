@@ -7,11 +7,11 @@ from schemas.activations import Activation
 from schemas.base import utcnow
 from schemas.deliveries import Delivery
 from schemas.topics import ACKS, ACTIVATIONS, DELIVERIES
-from services.common.answer_links import answer_link_signer
 from services.common.keys import key_ring
 from services.common.logs import get_logger
 from services.common.service import ServiceContext
 from services.common.wakeup import WakeUpLoop
+from services.domain.answer_links import answer_link_signer
 from services.response import retention
 from services.response.directory import Directory
 from services.response.handlers import ResponseHandlers

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from schemas.activations import IncidentSummary
 from schemas.members import Language, MemberDirectory
-from services.common.maps.scene import incident_scene
-from services.common.maps.svg import DrawnMap, draw
+from services.domain.maps.scene import incident_scene
+from services.domain.maps.svg import DrawnMap, draw
 from services.response.rollcall import Board
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from schemas.activations import IncidentSummary
 from schemas.members import MemberDirectory, Organisation, OrganisationKind
 from schemas.responses import ANSWERS_BY_KIND, AnswerKind, AnswerVia, SurveyAssignment
-from services.common.plans import OrganisationMatch, match_organisation
+from services.domain.plans import OrganisationMatch, match_organisation
 from services.response.lifecycle import DecisionError
 
 #: Answers that put an organisation forward for the survey and the programme.

@@ -23,12 +23,12 @@ from starlette.datastructures import FormData
 
 from schemas.members import Sector
 from schemas.responses import AnswerKind, AnswerVia, Programme
-from services.common.answer_links import AnswerLinkRefusedError, AnswerLinkSigner, AnswerRefusal
+from services.common.console_identity import LAYOUTS, OFFICER_HEADER, OfficerIdentity, read_identity
 from services.common.db import Transaction
 from services.common.errors import StandbyError
 from services.common.logs import get_logger
-from services.common.web import LAYOUTS, OFFICER_HEADER, OfficerIdentity, read_identity
 from services.common.web_server import serve_app
+from services.domain.answer_links import AnswerLinkRefusedError, AnswerLinkSigner, AnswerRefusal
 from services.response import store
 from services.response.directory import Directory
 from services.response.export import board_csv, board_document

@@ -13,8 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from schemas.activations import Activation, Level
 from schemas.members import MemberDirectory
 from services.common.config_files import load_yaml_model
-from services.common.plans import match_incident
 from services.common.settings import Settings
+from services.domain.plans import match_incident
 from services.runtime.supervisor import mail_files
 
 _LINK = re.compile(r"(https?://\S+/respond/\S+)\?answer=can_deploy")

@@ -30,7 +30,7 @@ from services.triage.backtest import (
 )
 from services.triage.backtest_summary import Tally
 from services.triage.criteria import Criteria, load_criteria
-from services.triage.engine import Outcome
+from services.triage.engine import Processed
 from services.triage.expectations import load_expectations
 from services.triage.facts import Presence
 from services.triage.incidents import MergePolicy
@@ -176,8 +176,8 @@ def _bar(err: Console) -> Progress:
 
 
 def _tracked(
-    outcomes: Iterator[Outcome], total: int, show: bool, err: Console
-) -> Iterator[Outcome]:
+    outcomes: Iterator[Processed], total: int, show: bool, err: Console
+) -> Iterator[Processed]:
     if not show:
         yield from outcomes
         return
@@ -211,7 +211,7 @@ class _Stats:
 
 
 def _print_decisions(
-    outcomes: Iterable[Outcome], output: Format, broadcasts_only: bool, out: TextIO
+    outcomes: Iterable[Processed], output: Format, broadcasts_only: bool, out: TextIO
 ) -> _Stats:
     stats = _Stats()
     if output is Format.TABLE:

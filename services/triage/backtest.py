@@ -12,7 +12,7 @@ from schemas.activations import Level
 from schemas.hazards import HazardEvent, version_key
 from services.common.errors import StandbyError
 from services.triage.criteria import Criteria
-from services.triage.engine import Outcome, Triage
+from services.triage.engine import Processed, Triage
 from services.triage.facts import FactContext, Presence
 from services.triage.incidents import MergePolicy, event_span
 
@@ -71,7 +71,7 @@ def replay(
     *,
     presence: Presence | None = None,
     policy: MergePolicy | None = None,
-) -> Iterator[Outcome]:
+) -> Iterator[Processed]:
     """Decide on every report in order, exactly as the service would, and yield each outcome."""
     triage = Triage(criteria, fact_context(criteria, presence), policy=policy)
     for event in events:
@@ -97,7 +97,7 @@ class DecisionLine:
     known_at: datetime
 
     @classmethod
-    def of(cls, outcome: Outcome) -> DecisionLine:
+    def of(cls, outcome: Processed) -> DecisionLine:
         incident = outcome.incident
         return cls(
             incident_id=str(incident.id),

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from schemas.activations import Level
 from services.triage.backtest import known_at
-from services.triage.engine import Outcome
+from services.triage.engine import Processed
 from services.triage.expectations import Expected
 from services.triage.incidents import Incident
 
@@ -36,7 +36,7 @@ class Tally:
     late: int = 0
     undated: int = 0
 
-    def add(self, outcome: Outcome) -> None:
+    def add(self, outcome: Processed) -> None:
         """Count one decision."""
         event, incident = outcome.event, outcome.incident
         self.items += 1

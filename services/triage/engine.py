@@ -26,7 +26,7 @@ def activation_id(incident_id: UUID, level: Level) -> UUID:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class Processed:
     """What processing one report did."""
 
     event: HazardEvent
@@ -57,7 +57,7 @@ class Triage:
         self.rules = rules or RuleBook(criteria, context)
         self.book = book or IncidentBook(policy)
 
-    def process(self, event: HazardEvent) -> Outcome:
+    def process(self, event: HazardEvent) -> Processed:
         """File the report, decide on its incident, and build the Activation to broadcast, if any."""
         incident, created, changed = self.book.file(event)
         previous = incident.level
@@ -69,7 +69,7 @@ class Triage:
         if changed and rank > 0 and rank > _RANK[incident.notice_floor]:
             activation = build_activation(incident, decision, previous=incident.alerted_level)
             incident.alerted_level = decision.level
-        return Outcome(event, incident, created, not changed, previous, decision, activation)
+        return Processed(event, incident, created, not changed, previous, decision, activation)
 
     def decide(self, incident: Incident) -> Decision:
         """Score an incident as it stands."""

@@ -15,7 +15,7 @@ from uuid import UUID
 from schemas.activations import Level
 from schemas.hazards import Source
 from services.triage.backtest import known_at
-from services.triage.engine import Outcome
+from services.triage.engine import Processed
 
 _LEVELS = (Level.WATCH, Level.STANDBY, Level.ACTIVATE)
 
@@ -44,7 +44,7 @@ class LeadTimes:
     def __init__(self) -> None:
         self.tracks: dict[UUID, _Track] = {}
 
-    def add(self, outcome: Outcome) -> None:
+    def add(self, outcome: Processed) -> None:
         event = outcome.event
         track = self.tracks.setdefault(outcome.incident.id, _Track())
         when = known_at(event)

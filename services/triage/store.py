@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas.activations import Level
 from schemas.base import utcnow
 from schemas.hazards import HazardEvent, HazardType, lead_report
-from services.triage.engine import Outcome
+from services.triage.engine import Processed
 from services.triage.incidents import (
     Incident,
     IncidentBook,
@@ -151,7 +151,7 @@ def _rebuild(row: IncidentRow, members: list[IncidentMemberRow]) -> Incident:
 
 
 async def save_outcome(
-    session: AsyncSession, loaded: LoadedBook, outcome: Outcome, message_id: UUID
+    session: AsyncSession, loaded: LoadedBook, outcome: Processed, message_id: UUID
 ) -> None:
     """Write the incident, its report, the decision and any activation in the caller's transaction."""
     incident, event, decision = outcome.incident, outcome.event, outcome.decision
@@ -225,7 +225,7 @@ async def save_outcome(
         )
 
 
-def outcome_name(outcome: Outcome) -> str:
+def outcome_name(outcome: Processed) -> str:
     """Say in one word what a decision led to."""
     if outcome.activation is not None:
         return "broadcast"

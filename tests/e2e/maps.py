@@ -1,4 +1,4 @@
-"""What the browser tests ask of an incident map drawn on a page (services/common/maps)."""
+"""What the browser tests ask of an incident map drawn on a page (services/domain/maps)."""
 
 from __future__ import annotations
 

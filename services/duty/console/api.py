@@ -12,7 +12,7 @@ from schemas.acks import AckVia
 from services.duty import queries
 from services.duty.console.auth import ApiOfficerDep, CsrfError, check_csrf, csrf_token
 from services.duty.console.deps import Deps, ReadSession
-from services.duty.paging import ActivationNotFoundError
+from services.duty.repository import ActivationNotFoundError
 from services.duty.states import Action, DutyState, TransitionError
 
 router = APIRouter(prefix="/api/v1", tags=["duty"])

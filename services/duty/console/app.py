@@ -18,7 +18,7 @@ from services.duty.console import api, audit, links, pages, security_log
 from services.duty.console.auth import CsrfError, NotLoggedInError
 from services.duty.console.deps import ConsoleDeps, derived_secret, render, safe_next, templates
 from services.duty.console.guard import cross_site_refusal
-from services.duty.paging import ActivationNotFoundError
+from services.duty.repository import ActivationNotFoundError
 
 __all__ = ["ConsoleDeps", "create_app", "serve_console", "session_secret"]
 

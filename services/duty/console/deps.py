@@ -24,17 +24,17 @@ from schemas.acks import AckVia
 from schemas.activations import IncidentSummary, Reason
 from schemas.base import utcnow
 from schemas.members import MemberDirectory
+from services.common.console_identity import LAYOUTS
 from services.common.db import Database
-from services.common.maps.svg import DrawnMap
 from services.common.settings import DutySettings
 from services.common.unit_of_work import Work
-from services.common.web import LAYOUTS
+from services.domain.maps.svg import DrawnMap
 from services.duty.console.auth import csrf_token, session_officer
 from services.duty.console.i18n import choose_language, translator
 from services.duty.console.maps import activation_map
 from services.duty.console.throttle import DeviceCookies
 from services.duty.console.verify_gate import VerifyGate
-from services.duty.paging import Duty, Outcome
+from services.duty.repository import EscalationRepository, StateChange
 from services.duty.rota import Rota
 from services.duty.states import Action
 from services.duty.tokens import LinkSigner
@@ -47,7 +47,7 @@ class ConsoleDeps:
     """What the console needs from the duty service (built in its composition root)."""
 
     db: Database
-    duty: Duty
+    duty: EscalationRepository
     signer: LinkSigner
     rota: Callable[[], Rota]
     settings: DutySettings
@@ -76,7 +76,7 @@ class ConsoleDeps:
         via: AckVia,
         note: str | None = None,
         member_message: str | None = None,
-    ) -> Outcome:
+    ) -> StateChange:
         """Take a logged-in officer's action in one unit of work, published once it commits."""
         async with self.work() as work:
             outcome = await self.duty.act(

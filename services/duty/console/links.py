@@ -13,9 +13,9 @@ from services.duty.console.audit import SecurityKind
 from services.duty.console.auth import check_csrf
 from services.duty.console.deps import ConsoleDeps, Deps, render
 from services.duty.models import SpentToken
-from services.duty.paging import ActivationNotFoundError
+from services.duty.repository import ActivationNotFoundError
 from services.duty.states import Action, TransitionError
-from services.duty.store import spend_token
+from services.duty.timeline import spend_token
 from services.duty.tokens import Grant, Refusal, TokenRefusedError
 
 router = APIRouter(include_in_schema=False)

@@ -10,8 +10,8 @@ from schemas.members import Language, MemberDirectory
 from services.common.config_files import WatchedFile, load_yaml_model
 from services.common.errors import ConfigError
 from services.common.logs import get_logger
-from services.common.maps.scene import incident_scene
-from services.common.maps.svg import DrawnMap, draw
+from services.domain.maps.scene import incident_scene
+from services.domain.maps.svg import DrawnMap, draw
 
 log = get_logger(__name__)
 

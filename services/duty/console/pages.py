@@ -26,7 +26,7 @@ from services.duty.console.auth import (
 )
 from services.duty.console.deps import Deps, ReadSession, render, safe_next
 from services.duty.console.sessions import close_session, find_session, open_session
-from services.duty.paging import ActivationNotFoundError
+from services.duty.repository import ActivationNotFoundError
 from services.duty.states import ON_THE_BOARD, Action, TransitionError
 
 router = APIRouter(include_in_schema=False)

@@ -1,6 +1,6 @@
 """Same origin for pages other services serve: forward their prefixes, vouch for the officer.
 
-The prefixes and owners come from `services.common.web.WEB_MOUNTS` (decision 0703). The
+The prefixes and owners come from `services.common.console_identity.WEB_MOUNTS` (decision 0703). The
 console adds the logged-in officer (id, language, the session's CSRF token) in a signed
 header; a request that came with such a header from outside has it replaced, never trusted.
 """
@@ -12,8 +12,13 @@ from collections.abc import Mapping, Sequence
 import httpx
 from fastapi import APIRouter, Request, Response
 
+from services.common.console_identity import (
+    OFFICER_HEADER,
+    WEB_MOUNTS,
+    OfficerIdentity,
+    sign_identity,
+)
 from services.common.logs import get_logger
-from services.common.web import OFFICER_HEADER, WEB_MOUNTS, OfficerIdentity, sign_identity
 from services.duty.console.auth import NotLoggedInError, csrf_token, require_officer
 from services.duty.console.i18n import choose_language
 

@@ -30,7 +30,7 @@ from services.common.retention import Pruner, Rule, common_rules
 from services.common.settings import Settings
 from services.common.unit_of_work import units_of_work
 from services.duty import retention as duty_retention
-from services.duty.store import record_delivery
+from services.duty.timeline import record_delivery
 from services.notifier import retention as notifier_retention
 from services.response import retention as response_retention
 from tests.integration.notifier.harness import activation, mailing_notifier, published, rows, until

@@ -16,10 +16,10 @@ from services.common.db import Database
 from services.common.outbox import outbox
 from services.common.settings import DutySettings
 from services.common.unit_of_work import units_of_work
+from services.duty.clock import EscalationClock
 from services.duty.console.app import ConsoleDeps, create_app
-from services.duty.escalator import Escalator
 from services.duty.handlers import DutyHandlers
-from services.duty.paging import Duty, Links
+from services.duty.repository import EscalationRepository, Links
 from services.duty.rota import Rota
 from services.duty.tokens import LinkSigner
 from tests.integration.duty.factories import NOW, PASSWORD, activation, rota_dict
@@ -65,8 +65,10 @@ class Console:
             occurred_at=at,
         )
         deps = self.deps
-        escalator = Escalator(deps.db, deps.duty, deps.work, lambda: at, 1.0)
-        await DutyHandlers(deps.work, deps.duty, escalator, lambda: at).on_rollcall_step(step)
+        escalation_clock = EscalationClock(deps.db, deps.duty, deps.work, lambda: at, 1.0)
+        await DutyHandlers(deps.work, deps.duty, escalation_clock, lambda: at).on_rollcall_step(
+            step
+        )
         return step
 
     async def login(self, officer_id: str = "aoki", password: str = PASSWORD) -> httpx.Response:
@@ -105,7 +107,7 @@ def console_deps(db: Database, *, clock_now: object = None) -> ConsoleDeps:
     signer = LinkSigner(settings.signing_key.get_secret_value(), timedelta(hours=24))
     return ConsoleDeps(
         db=db,
-        duty=Duty(lambda: rota, Links(BASE, signer)),
+        duty=EscalationRepository(lambda: rota, Links(BASE, signer)),
         signer=signer,
         rota=lambda: rota,
         settings=settings,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from schemas.activations import Level
 from services.common.db import Database
 from services.common.outbox import outbox
-from services.duty.paging import Links
+from services.duty.repository import Links
 from tests.integration.duty.console_app import Console, csrf_of, published
 from tests.integration.duty.factories import NOW, activation
 

@@ -8,7 +8,7 @@ from schemas.acks import AckEvent, AckVia
 from schemas.activations import Level
 from schemas.pages import Page
 from services.common.db import Database
-from services.duty.paging import Links
+from services.duty.repository import Links
 from services.duty.states import Action
 from tests.integration.duty.console_app import Console, csrf_of, published
 from tests.integration.duty.factories import NOW, activation

@@ -25,7 +25,7 @@ from services.duty.console.app import ConsoleDeps, create_app
 from services.duty.console.audit import sync_rota
 from services.duty.console.verify_gate import VerifyGate
 from services.duty.models import ConsoleSession, LoginThrottle, SecurityEvent
-from services.duty.paging import Duty, Links, Outcome
+from services.duty.repository import EscalationRepository, Links, StateChange
 from services.duty.rota import Rota
 from services.duty.tokens import LinkSigner
 from tests.integration.duty.console_app import BASE, csrf_of
@@ -50,7 +50,7 @@ class World:
         signer = LinkSigner(settings.signing_key.get_secret_value(), timedelta(hours=24))
         return ConsoleDeps(
             db=self.db,
-            duty=Duty(lambda: self.rota, Links(BASE, signer)),
+            duty=EscalationRepository(lambda: self.rota, Links(BASE, signer)),
             signer=signer,
             rota=lambda: self.rota,
             settings=settings,
@@ -73,7 +73,7 @@ def _rota() -> dict[str, Any]:
     return rota
 
 
-async def recorded(deps: ConsoleDeps, incoming: Activation) -> Outcome:
+async def recorded(deps: ConsoleDeps, incoming: Activation) -> StateChange:
     """Duty records the activation, as its consumer would."""
     async with deps.db.transaction() as session:
         return await deps.duty.record_activation(session, incoming, NOW)

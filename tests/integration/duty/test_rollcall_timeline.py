@@ -8,7 +8,7 @@ from uuid import UUID
 
 from schemas.activations import Activation, Level
 from schemas.responses import AnswerKind, Programme, RollCallStep, StepAction, StepVia
-from services.duty.escalator import Escalator
+from services.duty.clock import EscalationClock
 from services.duty.handlers import DutyHandlers
 from tests.integration.duty.console_app import Console
 from tests.integration.duty.factories import NOW, activation
@@ -18,8 +18,8 @@ SERVICE = "duty"
 
 def handlers(console: Console) -> DutyHandlers:
     deps = console.deps
-    escalator = Escalator(deps.db, deps.duty, deps.work, lambda: NOW, 1.0)
-    return DutyHandlers(deps.work, deps.duty, escalator, lambda: NOW)
+    escalation_clock = EscalationClock(deps.db, deps.duty, deps.work, lambda: NOW, 1.0)
+    return DutyHandlers(deps.work, deps.duty, escalation_clock, lambda: NOW)
 
 
 def step(

@@ -21,9 +21,9 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from schemas.activations import Activation
 from schemas.deliveries import Channel
 from schemas.members import Contact, Language, MemberDirectory, Organisation
-from services.common.answer_links import AnswerLinkSigner
 from services.common.config_files import load_yaml_model
 from services.common.settings import SmtpSettings
+from services.domain.answer_links import AnswerLinkSigner
 from services.notifier.compose import Target
 from services.notifier.map_image import InlineImage, alert_image
 from services.notifier.personal import MARKER, Personal, Personaliser

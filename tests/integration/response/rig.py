@@ -15,13 +15,13 @@ from schemas.acks import AckState, AckVia
 from schemas.activations import Activation, Level
 from schemas.deliveries import Channel, Delivery, DeliveryKind, DeliveryStatus
 from schemas.members import MemberDirectory
-from services.common.answer_links import AnswerLinkSigner
 from services.common.config_files import load_yaml_model
+from services.common.console_identity import OFFICER_HEADER, OfficerIdentity, sign_identity
 from services.common.db import Database
 from services.common.outbox import outbox
 from services.common.settings import ResponseSettings
 from services.common.unit_of_work import units_of_work
-from services.common.web import OFFICER_HEADER, OfficerIdentity, sign_identity
+from services.domain.answer_links import AnswerLinkSigner
 from services.response.directory import Directory
 from services.response.handlers import ResponseHandlers
 from services.response.web import WebDeps, create_app

@@ -25,10 +25,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas.base import utcnow
 from schemas.topics import ALL_TOPICS, ANSWERS
-from services.common.answer_links import answer_link_signer
+from services.common.console_identity import OFFICER_HEADER, OfficerIdentity, sign_identity
 from services.common.kafka_admin import ensure_topics, wait_for_broker
 from services.common.settings import Settings
-from services.common.web import OFFICER_HEADER, OfficerIdentity, sign_identity
+from services.domain.answer_links import answer_link_signer
 from tests.conftest import EmbeddedBroker, free_port
 from tests.integration.duty.process import publish
 from tests.integration.response.rig import EXAMPLE, activation

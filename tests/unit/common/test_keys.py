@@ -7,10 +7,10 @@ from uuid import uuid4
 
 import pytest
 
-from services.common.answer_links import AnswerLinkRefusedError, answer_link_signer
+from services.common.console_identity import OfficerIdentity, read_identity, sign_identity
 from services.common.keys import KEYS_USED, PURPOSES, environment_for, key_problems, key_ring
 from services.common.settings import SERVICES, ServiceName, Settings
-from services.common.web import OfficerIdentity, read_identity, sign_identity
+from services.domain.answer_links import AnswerLinkRefusedError, answer_link_signer
 
 OLD, NEW = "old-answer-key-0123456789abcdef0123456789", "new-answer-key-0123456789abcdef01234567"
 NOW = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)

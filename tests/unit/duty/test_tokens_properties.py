@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from services.common.db import Database
 from services.duty.states import Action
-from services.duty.store import spend_token
+from services.duty.timeline import spend_token
 from services.duty.tokens import LinkSigner, Refusal, TokenRefusedError
 from tests.unit.tampering import ALPHABET, Alteration, alterations, examples
 

@@ -12,7 +12,7 @@ import pytest
 from schemas.hazards import HazardEvent, HazardType, PagerLevel, Source
 from services.common.errors import SourceError
 from services.ingester.aliases import AliasBook
-from services.ingester.changes import Seen, decide
+from services.ingester.changes import Seen, judge
 from services.ingester.sources import pager as pager_files
 from services.ingester.sources import read_document
 from services.ingester.sources.usgs import losspager_versions
@@ -119,7 +119,7 @@ def publish_all(events: list[HazardEvent], seen: dict[str, Seen], book: AliasBoo
     why: Counter[str] = Counter()
     for raw in events:
         event, _ = book.key(raw)
-        decision = decide(event, seen.get(event.key))
+        decision = judge(event, seen.get(event.key))
         why[decision.why.split(":")[0]] += 1
         if decision.publish and decision.seen is not None:
             seen[event.key] = decision.seen
@@ -151,12 +151,12 @@ def test_a_changed_preferred_id_re_keys_the_event(real_captures: Path) -> None:
     assert hokkaido.extras["ids"] == ["us2000h8ty", "pt18248000", "at00pelgzo"]
     book, seen = AliasBook(), {}
     first, _ = book.key(hokkaido.model_copy(update={"source_id": "pt18248000"}))
-    seen[first.key] = decide(first, None).seen
+    seen[first.key] = judge(first, None).seen
     later = hokkaido.model_copy(update={"version": str(int(hokkaido.version) + 1)})
     rekeyed, new = book.key(later)
     assert rekeyed.key == "usgs:pt18248000" and rekeyed.extras["preferred_id"] == "us2000h8ty"
     assert new == {}
-    assert decide(rekeyed, seen[rekeyed.key]).why != "new"
+    assert judge(rekeyed, seen[rekeyed.key]).why != "new"
 
 
 def test_the_eleven_pager_versions_climb_green_yellow_pending_orange(real_captures: Path) -> None:
@@ -171,7 +171,7 @@ def test_the_eleven_pager_versions_climb_green_yellow_pending_orange(real_captur
     published = []
     for updated, pager in versions:
         version = event.model_copy(update={"version": str(updated), "pager": pager})
-        decision = decide(version, seen.get(version.key))
+        decision = judge(version, seen.get(version.key))
         if decision.publish and decision.seen is not None:
             seen[version.key] = decision.seen
             published.append(pager.alert.value if pager.alert else "pending")

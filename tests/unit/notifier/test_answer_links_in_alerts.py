@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 from schemas.activations import Activation, Level
 from schemas.deliveries import Channel
 from schemas.members import Contact, Language, MemberDirectory, Organisation, OrganisationKind
-from services.common.answer_links import AnswerLinkSigner
 from services.common.config_files import load_yaml_model
+from services.domain.answer_links import AnswerLinkSigner
 from services.notifier.personal import MARKER, Personal, Personaliser
 from services.notifier.rendering import Renderer
 from tests.messages import red_quake_activation

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from services.common.answer_links import (
+from services.domain.answer_links import (
     AnswerLinkRefusedError,
     AnswerLinkSigner,
     AnswerRefusal,

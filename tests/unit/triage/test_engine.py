@@ -5,7 +5,7 @@ from __future__ import annotations
 from schemas.acks import AckState
 from schemas.activations import Level
 from schemas.hazards import AlertLevel, HazardEvent
-from services.triage.engine import Outcome, Triage, activation_id, apply_ack
+from services.triage.engine import Processed, Triage, activation_id, apply_ack
 from tests.unit.triage.builders import context, hours, report, shipped
 
 
@@ -88,7 +88,7 @@ def test_paging_and_acknowledging_do_not_change_what_is_broadcast() -> None:
 
 
 def test_ids_are_the_same_on_every_replay() -> None:
-    def run() -> Outcome:
+    def run() -> Processed:
         return triage().process(episode(1, AlertLevel.RED))
 
     a, b = run(), run()

@@ -17,7 +17,7 @@ from schemas.activations import Level
 from schemas.hazards import HazardEvent, HazardType, Source
 from services.tools.documents import read_events
 from services.triage.backtest import find_documents, in_time_order, replay
-from services.triage.engine import Outcome
+from services.triage.engine import Processed
 from tests.unit.triage.builders import shipped
 
 GDACS_STORM = re.compile(r"\b([A-Z]{3,})-\d\d\b")
@@ -35,7 +35,7 @@ def real_reports(real_captures: Path) -> list[HazardEvent]:
     return read_events(documents, on_error=lambda _: None)
 
 
-def outcomes(events: list[HazardEvent]) -> Iterator[Outcome]:
+def outcomes(events: list[HazardEvent]) -> Iterator[Processed]:
     return replay(events, shipped())
 
 

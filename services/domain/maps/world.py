@@ -8,7 +8,8 @@ from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 
-_TABLE = Path(__file__).parents[1] / "data" / "world-110m.json"
+# The outlines live beside the other country tables (services/common/data).
+_TABLE = Path(__file__).parents[2] / "common" / "data" / "world-110m.json"
 
 Point = tuple[float, float]
 Ring = tuple[Point, ...]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from services.common.maps.world import Bounds, Point, Ring
+from services.domain.maps.world import Bounds, Point, Ring
 
 MIN_SPAN_DEG = 9.0  # the narrowest view: a quake's country and its neighbours
 MAX_LAT = 84.0

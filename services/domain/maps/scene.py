@@ -14,8 +14,8 @@ from schemas.hazards import AlertLevel, HazardType
 from schemas.members import Language, MemberDirectory, Organisation
 from schemas.responses import AnswerKind
 from services.common.country_names import country_name
-from services.common.maps.world import Point, world
-from services.common.plans import OrganisationMatch, match_incident
+from services.domain.maps.world import Point, world
+from services.domain.plans import OrganisationMatch, match_incident
 
 # Warehouses further than this from the incident stay off the picture (the view would show
 # half the world); the text alternative still names them with their distance.

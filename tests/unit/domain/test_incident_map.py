@@ -13,11 +13,11 @@ from schemas.activations import IncidentSummary
 from schemas.hazards import AlertLevel, HazardType
 from schemas.members import Contact, Language, MemberDirectory, Organisation, StandbyPlan, Supply
 from schemas.responses import AnswerKind
-from services.common.maps.png import MapRenderError, to_png
-from services.common.maps.projection import fit, wrap
-from services.common.maps.scene import incident_scene
-from services.common.maps.svg import draw
-from services.common.maps.world import country_at, world
+from services.domain.maps.png import MapRenderError, to_png
+from services.domain.maps.projection import fit, wrap
+from services.domain.maps.scene import incident_scene
+from services.domain.maps.svg import draw
+from services.domain.maps.world import country_at, world
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -19,10 +19,10 @@ from schemas.pages import Page
 from services.common.db import Database
 from services.duty import queries
 from services.duty.models import DutyTimer, DutyTransition
-from services.duty.paging import ChainExhaustedError, Duty, Links, Outcome
+from services.duty.repository import ChainExhaustedError, EscalationRepository, Links, StateChange
 from services.duty.rota import Rota
 from services.duty.states import Action, DutyState, TransitionError
-from services.duty.store import record_delivery
+from services.duty.timeline import record_delivery
 from services.duty.tokens import LinkSigner
 from tests.integration.duty.factories import NOW, activation, rota_dict
 
@@ -30,14 +30,14 @@ SERVICE = "duty"
 
 
 @pytest.fixture
-def duty() -> Duty:
+def duty() -> EscalationRepository:
     rota = Rota.model_validate(rota_dict())
     signer = LinkSigner("k" * 32, timedelta(hours=24))
-    return Duty(lambda: rota, Links("https://duty.example.org/", signer))
+    return EscalationRepository(lambda: rota, Links("https://duty.example.org/", signer))
 
 
 @pytest.fixture
-async def incoming(database: Database, duty: Duty) -> Activation:
+async def incoming(database: Database, duty: EscalationRepository) -> Activation:
     """An activate-level activation recorded at NOW: aoki is paged and step 1 is timed."""
     recorded = activation()
     await record(database, duty, recorded)
@@ -45,8 +45,8 @@ async def incoming(database: Database, duty: Duty) -> Activation:
 
 
 async def record(
-    database: Database, duty: Duty, incoming: Activation, at: datetime = NOW
-) -> Outcome:
+    database: Database, duty: EscalationRepository, incoming: Activation, at: datetime = NOW
+) -> StateChange:
     """Record an activation in a transaction of its own."""
     async with database.transaction() as session:
         return await duty.record_activation(session, incoming, at)
@@ -54,14 +54,14 @@ async def record(
 
 async def act(
     database: Database,
-    duty: Duty,
+    duty: EscalationRepository,
     incoming: Activation,
     action: Action,
     officer: str | None,
     via: AckVia,
     at: datetime = NOW,
     **fields: str,
-) -> Outcome:
+) -> StateChange:
     """Take an officer's action on an activation in a transaction of its own."""
     async with database.transaction() as session:
         return await duty.act(session, incoming.activation_id, action, officer, via, at, **fields)
@@ -76,7 +76,7 @@ async def detail_of(database: Database, incoming: Activation) -> queries.Activat
 
 
 async def test_an_activate_level_pages_the_on_duty_officer_in_the_same_transaction(
-    database: Database, duty: Duty
+    database: Database, duty: EscalationRepository
 ) -> None:
     incoming = activation(Level.ACTIVATE)
     outcome = await record(database, duty, incoming)
@@ -97,7 +97,7 @@ async def test_an_activate_level_pages_the_on_duty_officer_in_the_same_transacti
 
 
 async def test_a_watch_activation_is_recorded_but_nobody_is_paged(
-    database: Database, duty: Duty
+    database: Database, duty: EscalationRepository
 ) -> None:
     incoming = activation(Level.WATCH)
     outcome = await record(database, duty, incoming)
@@ -110,14 +110,14 @@ async def test_a_watch_activation_is_recorded_but_nobody_is_paged(
 
 
 async def test_a_redelivered_activation_pages_nobody_twice(
-    database: Database, duty: Duty, incoming: Activation
+    database: Database, duty: EscalationRepository, incoming: Activation
 ) -> None:
     again = await record(database, duty, incoming)
     assert again.messages == []
 
 
 async def test_a_due_timer_escalates_to_the_backup_and_schedules_the_next_step(
-    database: Database, duty: Duty, incoming: Activation
+    database: Database, duty: EscalationRepository, incoming: Activation
 ) -> None:
     later = NOW + timedelta(minutes=5, seconds=1)
     async with database.sessions() as session:
@@ -135,7 +135,7 @@ async def test_a_due_timer_escalates_to_the_backup_and_schedules_the_next_step(
 
 
 async def test_acknowledging_cancels_the_timer_and_a_stale_timer_returns_early(
-    database: Database, duty: Duty, incoming: Activation
+    database: Database, duty: EscalationRepository, incoming: Activation
 ) -> None:
     async with database.sessions() as session:
         (timer_id,) = await duty.due_timers(session, NOW + timedelta(hours=1))
@@ -156,7 +156,7 @@ async def test_acknowledging_cancels_the_timer_and_a_stale_timer_returns_early(
 
 
 async def test_launch_follows_the_boards_programme_then_closes_and_is_audited(
-    database: Database, duty: Duty, incoming: Activation
+    database: Database, duty: EscalationRepository, incoming: Activation
 ) -> None:
     events: list[AckEvent] = []
     outcome = await act(
@@ -195,7 +195,7 @@ async def test_launch_follows_the_boards_programme_then_closes_and_is_audited(
 
 
 async def test_an_action_out_of_order_changes_nothing(
-    database: Database, duty: Duty, incoming: Activation
+    database: Database, duty: EscalationRepository, incoming: Activation
 ) -> None:
     with pytest.raises(TransitionError):
         await act(database, duty, incoming, Action.LAUNCH, "aoki", AckVia.API)
@@ -203,7 +203,7 @@ async def test_an_action_out_of_order_changes_nothing(
 
 
 async def test_escalate_now_walks_the_chain_until_it_runs_out(
-    database: Database, duty: Duty, incoming: Activation
+    database: Database, duty: EscalationRepository, incoming: Activation
 ) -> None:
     paged: list[str] = []
     for _ in range(2):
@@ -216,7 +216,7 @@ async def test_escalate_now_walks_the_chain_until_it_runs_out(
 
 
 async def test_an_upgrade_supersedes_the_open_activation_and_its_timer(
-    database: Database, duty: Duty
+    database: Database, duty: EscalationRepository
 ) -> None:
     standby = activation(Level.STANDBY)
     upgrade = activation(Level.ACTIVATE, incident_id=standby.incident_id)
@@ -233,7 +233,7 @@ async def test_an_upgrade_supersedes_the_open_activation_and_its_timer(
 
 
 async def test_a_late_delivery_report_does_not_overwrite_a_newer_one(
-    database: Database, duty: Duty, incoming: Activation
+    database: Database, duty: EscalationRepository, incoming: Activation
 ) -> None:
 
     def report(status: DeliveryStatus, minute: int, error: str | None = None) -> Delivery:
@@ -263,7 +263,7 @@ async def test_a_late_delivery_report_does_not_overwrite_a_newer_one(
 
 
 async def test_pages_escalations_and_acknowledgements_are_counted_once_committed(
-    database: Database, duty: Duty
+    database: Database, duty: EscalationRepository
 ) -> None:
     def sample(name: str, **labels: str) -> float:
         return REGISTRY.get_sample_value(name, labels) or 0.0

@@ -12,8 +12,8 @@ from schemas.pages import Page
 from services.common.db import Database
 from services.common.outbox import outbox
 from services.common.unit_of_work import units_of_work
-from services.duty.escalator import Escalator
-from services.duty.paging import Duty, Links
+from services.duty.clock import EscalationClock
+from services.duty.repository import EscalationRepository, Links
 from services.duty.rota import Rota
 from services.duty.tokens import LinkSigner
 from tests.integration.duty.factories import NOW, activation, rota_dict
@@ -33,19 +33,21 @@ async def test_due_timers_fire_once_and_the_open_unacknowledged_gauge_counts(
     database: Database,
 ) -> None:
     rota = Rota.model_validate(rota_dict())
-    duty = Duty(lambda: rota, Links("http://x", LinkSigner("k" * 32, timedelta(hours=1))))
+    duty = EscalationRepository(
+        lambda: rota, Links("http://x", LinkSigner("k" * 32, timedelta(hours=1)))
+    )
     clock = Clock(NOW)
-    escalator = Escalator(database, duty, units_of_work(database), clock, tick_s=1)
+    escalation_clock = EscalationClock(database, duty, units_of_work(database), clock, tick_s=1)
     first, second = activation(), activation()
     for incoming in (first, second):
         async with database.transaction() as session:
             await duty.record_activation(session, incoming, NOW)
 
-    assert await escalator.fire_due() == 0
+    assert await escalation_clock.fire_due() == 0
     clock.now = NOW + timedelta(minutes=5)
-    assert await escalator.fire_due() == 2
-    assert await escalator.fire_due() == 0  # fired timers do not fire again
-    await escalator.refresh_gauge()
+    assert await escalation_clock.fire_due() == 2
+    assert await escalation_clock.fire_due() == 0  # fired timers do not fire again
+    await escalation_clock.refresh_gauge()
     assert REGISTRY.get_sample_value("standby_open_unacknowledged") == 2
 
     async with database.sessions() as session:
@@ -60,12 +62,14 @@ async def test_two_escalators_on_one_database_fire_each_due_timer_once(database:
     if database.is_sqlite:
         return  # one duty process per SQLite database (decision 0701): nothing to share
     rota = Rota.model_validate(rota_dict())
-    duty = Duty(lambda: rota, Links("http://x", LinkSigner("k" * 32, timedelta(hours=1))))
+    duty = EscalationRepository(
+        lambda: rota, Links("http://x", LinkSigner("k" * 32, timedelta(hours=1)))
+    )
     clock = Clock(NOW)
     # Two engines on one schema: two duty processes' pools.
     other = Database(database.url, database.service, schema=database.schema)
     escalators = [
-        Escalator(db, duty, units_of_work(db), clock, tick_s=1) for db in (database, other)
+        EscalationClock(db, duty, units_of_work(db), clock, tick_s=1) for db in (database, other)
     ]
     try:
         for _ in range(12):

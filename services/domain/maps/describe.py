@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from services.common.maps.scene import Scene, Warehouse
-from services.common.maps.words import ANSWERS, alert_name, degrees, point_name, word
-from services.common.maps.world import world
+from services.domain.maps.scene import Scene, Warehouse
+from services.domain.maps.words import ANSWERS, alert_name, degrees, point_name, word
+from services.domain.maps.world import world
 
 
 def where_it_is(scene: Scene) -> str:

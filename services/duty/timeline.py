@@ -1,4 +1,4 @@
-"""Small writes beside paging: delivery states and roll-call steps for the timeline, spent links."""
+"""What the activation's timeline records beside its escalation: delivery states and roll-call steps; and the link tokens already spent."""
 
 from __future__ import annotations
 

@@ -26,7 +26,13 @@ from services.duty.models import DutyActivation, DutyPage, DutyTimer, DutyTransi
 from services.duty.rota import PlannedStep, Rota
 from services.duty.states import Action, DutyState, TransitionError
 
-__all__ = ["ActivationNotFoundError", "ChainExhaustedError", "Duty", "Links", "Outcome"]
+__all__ = [
+    "ActivationNotFoundError",
+    "ChainExhaustedError",
+    "EscalationRepository",
+    "Links",
+    "StateChange",
+]
 
 log = get_logger(__name__)
 
@@ -36,7 +42,7 @@ class ActivationNotFoundError(StandbyError):
 
 
 @dataclass
-class Outcome:
+class StateChange:
     """What a state change produced: messages for the outbox, metrics to count after commit."""
 
     messages: list[Message] = field(default_factory=list)
@@ -49,7 +55,7 @@ class Outcome:
             observe()
 
 
-class Duty:
+class EscalationRepository:
     """The duty's write side: open, page, escalate and transition activations."""
 
     def __init__(self, rota: Callable[[], Rota], links: Links) -> None:
@@ -58,10 +64,10 @@ class Duty:
 
     async def record_activation(
         self, session: AsyncSession, activation: Activation, now: datetime
-    ) -> Outcome:
+    ) -> StateChange:
         """Store an activation; page step 0 at once when it is `standby` or `activate`."""
         if await session.get(DutyActivation, str(activation.activation_id)) is not None:
-            return Outcome()
+            return StateChange()
         escalation = Escalation.of(activation)
         row = DutyActivation(
             activation_id=str(activation.activation_id),
@@ -86,7 +92,7 @@ class Duty:
         effects = escalation.record(rota.chain_at(now), rota, self.links, now)
         if escalation.state is DutyState.RECORDED:
             self._save(session, row, escalation, effects)
-            return Outcome(state=DutyState.RECORDED)
+            return StateChange(state=DutyState.RECORDED)
         return await self._saved(session, row, escalation, effects)
 
     async def act(
@@ -99,7 +105,7 @@ class Duty:
         now: datetime,
         note: str | None = None,
         member_message: str | None = None,
-    ) -> Outcome:
+    ) -> StateChange:
         """Apply an officer's action; raise TransitionError when the state does not allow it.
 
         `note` stays with the officers; only `member_message` is meant for members.
@@ -121,7 +127,7 @@ class Duty:
         officer_id: str | None,
         names: tuple[str, str],
         now: datetime,
-    ) -> Outcome:
+    ) -> StateChange:
         """The roll-call launched or closed the incident's programme: follow it on the
         activation now carrying the incident (an upgrade may have superseded the step's)."""
         row = await session.get(DutyActivation, str(activation_id), with_for_update=True)
@@ -129,7 +135,7 @@ class Duty:
             row = await session.get(DutyActivation, row.superseded_by, with_for_update=True)
         if row is None:
             log.warning("programme_for_unknown_activation", activation_id=str(activation_id))
-            return Outcome()
+            return StateChange()
         escalation = _load(row)
         try:
             effects = escalation.follow_programme(
@@ -138,7 +144,7 @@ class Duty:
         except TransitionError as err:
             # The roll-call's word stands (it is recorded there); duty only could not follow.
             log.warning("programme_not_followed", activation_id=row.activation_id, error=str(err))
-            return Outcome()
+            return StateChange()
         return await self._saved(session, row, escalation, effects)
 
     async def due_timers(self, session: AsyncSession, now: datetime) -> list[str]:
@@ -161,19 +167,19 @@ class Duty:
         )
         return rows.scalar_one_or_none()
 
-    async def fire_timer(self, session: AsyncSession, timer_id: str, now: datetime) -> Outcome:
+    async def fire_timer(self, session: AsyncSession, timer_id: str, now: datetime) -> StateChange:
         """Escalate for a due timer, unless it is stale (acknowledged, superseded or replaced)."""
         # A replica firing the same timer holds its row: skip it rather than wait and find
         # it fired (PostgreSQL; SQLite has one process).
         timer = await session.get(DutyTimer, timer_id, with_for_update={"skip_locked": True})
         if timer is None or timer.status != "pending":
-            return Outcome()
+            return StateChange()
         row = await session.get(DutyActivation, timer.activation_id, with_for_update=True)
         escalation = _load(row) if row is not None else None
         if row is None or escalation is None or not escalation.is_escalated_by(timer.id):
             timer.status, timer.settled_at = "stale", now
             log.info("stale_timer_ignored", timer_id=timer_id, activation_id=timer.activation_id)
-            return Outcome()
+            return StateChange()
         timer.status, timer.settled_at = "fired", now
         effects = escalation.fire(
             Timer(timer.id, timer.step, timer.due_at), self.rota(), self.links, now
@@ -200,7 +206,7 @@ class Duty:
 
     async def _saved(
         self, session: AsyncSession, row: DutyActivation, escalation: Escalation, effects: Effects
-    ) -> Outcome:
+    ) -> StateChange:
         """Store a change and turn it into the caller's outcome."""
         await _cancel_timer(session, effects.timer_cancelled, now=escalation.updated_at)
         self._save(session, row, escalation, effects)
@@ -293,9 +299,9 @@ def _copy(escalation: Escalation, row: DutyActivation) -> None:
         row.updated_at = escalation.updated_at
 
 
-def _outcome(escalation: Escalation, effects: Effects) -> Outcome:
+def _outcome(escalation: Escalation, effects: Effects) -> StateChange:
     """The messages to publish and the metrics to count once the change is committed."""
-    outcome = Outcome(
+    outcome = StateChange(
         messages=list(effects.messages), state=effects.state, key=str(escalation.incident_id)
     )
     observe = outcome.after_commit

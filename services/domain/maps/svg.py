@@ -12,11 +12,11 @@ from html import escape
 from schemas.hazards import AlertLevel, HazardType
 from schemas.members import Language
 from schemas.responses import AnswerKind
-from services.common.maps.describe import describe
-from services.common.maps.projection import View, fit
-from services.common.maps.scene import NEAR_KM, Scene
-from services.common.maps.words import ANSWERS, alert_name, point_name, word
-from services.common.maps.world import Point, country_at, world
+from services.domain.maps.describe import describe
+from services.domain.maps.projection import View, fit
+from services.domain.maps.scene import NEAR_KM, Scene
+from services.domain.maps.words import ANSWERS, alert_name, point_name, word
+from services.domain.maps.world import Point, country_at, world
 
 # Japanese text asks for a Japanese face first, so a rasteriser does not fall back to a serif.
 FONTS = {

@@ -11,17 +11,17 @@ from services.common.logs import get_logger
 from services.common.unit_of_work import Work
 from services.common.wakeup import WakeUpLoop
 from services.duty import metrics, queries
-from services.duty.paging import Duty
+from services.duty.repository import EscalationRepository
 
 log = get_logger(__name__)
 
 
 @dataclass(eq=False)
-class Escalator:
+class EscalationClock:
     """Sleep until the next timer is due (or a tick passes), then fire what is due."""
 
     db: Database
-    duty: Duty
+    duty: EscalationRepository
     work: Work
     clock: Callable[[], datetime]
     tick_s: float
