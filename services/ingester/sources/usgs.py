@@ -275,7 +275,11 @@ def losspager_version(pager: Pager, product: dict[str, Any]) -> Pager:
             "pending": level_text == "pending",
             "reviewed": {"reviewed": True, "automatic": False}.get(review, pager.reviewed),
             "max_mmi": mmi if mmi is not None and 0 <= mmi <= 12 else pager.max_mmi,
-            "version": str(updated) if isinstance(updated, int) else pager.version,
+            "version": (
+                str(updated)
+                if isinstance(updated, int) and not isinstance(updated, bool)
+                else pager.version
+            ),
         }
     )
 
