@@ -82,16 +82,21 @@ async def on_backend(backend: str) -> AsyncIterator[dict[str, Any]]:
     if backend == "sqlite":
         yield {}
         return
-    from services.common.db import Database
-    from services.common.settings import SERVICES
-
     prefix = f"bench_{uuid.uuid4().hex[:8]}_"
     try:
         yield {"database_url": POSTGRES_URL, "database_schema_prefix": prefix}
     finally:
-        for service in SERVICES:
-            db = Database(POSTGRES_URL, service, schema=f"{prefix}{service}")
-            try:
-                await db.drop_schema()
-            finally:
-                await db.dispose()
+        await drop_schemas(prefix)
+
+
+async def drop_schemas(prefix: str) -> None:
+    """Drop every service's PostgreSQL schema under `prefix`."""
+    from services.common.db import Database
+    from services.common.settings import SERVICES
+
+    for service in SERVICES:
+        db = Database(POSTGRES_URL, service, schema=f"{prefix}{service}")
+        try:
+            await db.drop_schema()
+        finally:
+            await db.dispose()

@@ -30,7 +30,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -38,9 +38,10 @@ from pathlib import Path
 import httpx
 
 from benchmarks.bench_pipeline import members_yaml, pct
-from benchmarks.support import POSTGRES_URL, backends
+from benchmarks.support import POSTGRES_URL, backends, drop_schemas
 from services.runtime.feed_server import FeedServer
-from services.runtime.scenario import ScenarioEvent, gdacs_rss, red_earthquake
+from services.runtime.scenario import ScenarioEvent, gdacs_rss
+from tests.e2e.chaos import disaster, token
 from tests.e2e.system import System, fed_system, roles
 
 FEED = "/xml/rss.xml"
@@ -72,17 +73,6 @@ SHORT_RETENTION = {
     # An event stays in the feed for 3 minutes: its seen row must outlive that.
     "STANDBY_RETENTION__SEEN_EVENTS": "PT6M",
 }
-
-
-def disaster(n: int, now: datetime) -> ScenarioEvent:
-    """The n-th red earthquake: a place and time of its own, so triage never merges two."""
-    when = (now - timedelta(days=2 * n + 1, minutes=n)).replace(second=0, microsecond=0)
-    quake = red_earthquake(9_800_001 + n, when)
-    return dataclasses.replace(quake, lat=5.5 + (n % 4) * 4.3, lon=121.0 + (n % 3) * 2.5)
-
-
-def token(event: ScenarioEvent) -> str:
-    return f"{event.from_date:%d/%m/%Y %H:%M}"
 
 
 @dataclass
@@ -280,18 +270,6 @@ async def _tables(prefix: str) -> tuple[dict[str, int], dict[str, float], float]
     return rows, sizes, total / 1e6
 
 
-async def _drop(prefix: str) -> None:
-    from services.common.db import Database
-    from services.common.settings import SERVICES
-
-    for service in SERVICES:
-        db = Database(POSTGRES_URL, service, schema=f"{prefix}{service}")
-        try:
-            await db.drop_schema()
-        finally:
-            await db.dispose()
-
-
 # The report ------------------------------------------------------------------------------
 
 
@@ -433,7 +411,7 @@ def run(minutes: float, window_min: float, warmup: int, every_s: float, update_s
             console.close()
         finally:
             system.stop(timeout=60, ctrl_c=True)
-            asyncio.run(_drop(prefix))
+            asyncio.run(drop_schemas(prefix))
         found = windows(soak, started, window_min * 60)
         return report(soak, found, warmup, window_min)
 
