@@ -278,6 +278,11 @@ class RetentionSettings(Section):
         description="Relayed outbox rows; never less than the replay window (kafka.replay_window_s).",
     )
     seen_events: timedelta = Field(default=timedelta(days=365))
+    decisions: timedelta = Field(
+        default=timedelta(days=365),
+        description="Triage's decisions that published nothing (a report that changed no level);"
+        " those behind an activation are kept with it.",
+    )
     spent_tokens: timedelta = Field(
         default=timedelta(days=1), description="Spent link nonces, counted from the link's expiry."
     )

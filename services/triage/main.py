@@ -9,6 +9,7 @@ from schemas.topics import ACKS, HAZARDS
 from services.common.config_files import WatchedFile, load_yaml_model
 from services.common.logs import get_logger
 from services.common.service import ServiceContext
+from services.triage import retention
 from services.triage.criteria import load_criteria
 from services.triage.facts import FactContext, Presence
 from services.triage.handlers import TriageHandlers, merge_policy
@@ -42,6 +43,7 @@ async def setup(ctx: ServiceContext) -> None:
     ctx.subscribe(HAZARDS, HazardEvent, handlers.on_hazard)
     ctx.subscribe(ACKS, AckEvent, handlers.on_ack)
     ctx.background.append(handlers.gauge_open_incidents)
+    ctx.retention.extend(retention.rules(ctx.settings.retention))
     log.info(
         "triage_configured",
         criteria=str(settings.triage.criteria_file),
