@@ -75,7 +75,7 @@ SHORT_RETENTION = {
     "STANDBY_RETENTION__DECISIONS": "PT3M",
 }
 # The platform's record of each disaster: a fixed set of rows per disaster, kept with it, not on
-# the retention schedule (decision 0607). At a disaster a minute they grow; judged per disaster.
+# the retention schedule (decision 0608). At a disaster a minute they grow; judged per disaster.
 PER_DISASTER = {
     "triage.incidents",
     "triage.incident_members",
