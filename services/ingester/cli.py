@@ -20,6 +20,7 @@ class SourceName(StrEnum):
     GDACS = "gdacs"
     GDACS_API = "gdacs-api"
     RELIEFWEB = "reliefweb"
+    USGS = "usgs"
 
 
 class OutputFormat(StrEnum):
@@ -35,6 +36,8 @@ def default_url(source: SourceName, settings: IngesterSettings) -> str | None:
         return settings.gdacs_rss_url or None
     if source is SourceName.GDACS_API:
         return settings.gdacs_api_url
+    if source is SourceName.USGS:
+        return settings.usgs_url or None
     return reliefweb_url(settings)
 
 
@@ -77,7 +80,7 @@ def render_table(events: list[HazardEvent]) -> str:
             e.source_id,
             e.version,
             e.hazard_type.value,
-            (e.alert_level.value if e.alert_level else e.status) or "-",
+            _alert(e),
             ",".join(e.countries) or "-",
             e.event_time.strftime("%Y-%m-%d %H:%M"),
             f"{e.population_exposed:,}" if e.population_exposed is not None else "-",
@@ -92,6 +95,15 @@ def render_table(events: list[HazardEvent]) -> str:
         + row[-1]
         for row in rows
     )
+
+
+def _alert(event: HazardEvent) -> str:
+    """GDACS's level, else PAGER's with USGS's status (`orange/automatic`), else the status."""
+    if event.alert_level:
+        return event.alert_level.value
+    if event.pager is not None and event.pager.alert is not None:
+        return f"{event.pager.alert.value}/{event.status or '?'}"
+    return event.status or "-"
 
 
 def register(app: typer.Typer) -> None:

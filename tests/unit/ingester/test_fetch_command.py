@@ -88,3 +88,14 @@ def test_refused_items_are_reported_on_stderr_and_the_rest_printed(tmp_path: Pat
     assert result.exit_code == 0
     assert len(result.stdout.strip().splitlines()) == 1
     assert "1 item(s) refused ({'bad_date': 1})" in result.stderr
+
+
+def test_fetch_shows_a_usgs_feed_with_pager_level_and_review_status(real_captures: Path) -> None:
+    saved = real_captures / "usgs" / (
+        "usgs_summary_significant-month_2023-10-11_NaseemaO-Leaflet-Earthquakes-dashboard.json"
+    )
+    result = runner.invoke(app, ["fetch", "usgs", "--file", str(saved)])
+    assert result.exit_code == 0, result.output
+    header, first, *rest = result.stdout.strip().splitlines()
+    assert first.split()[:5] == ["us6000len8", "1697054252893", "EQ", "red/reviewed", "AFG"]
+    assert len(rest) == 17
