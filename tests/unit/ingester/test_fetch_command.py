@@ -91,11 +91,13 @@ def test_refused_items_are_reported_on_stderr_and_the_rest_printed(tmp_path: Pat
 
 
 def test_fetch_shows_a_usgs_feed_with_pager_level_and_review_status(real_captures: Path) -> None:
-    saved = real_captures / "usgs" / (
-        "usgs_summary_significant-month_2023-10-11_NaseemaO-Leaflet-Earthquakes-dashboard.json"
+    saved = (
+        real_captures
+        / "usgs"
+        / ("usgs_summary_significant-month_2023-10-11_NaseemaO-Leaflet-Earthquakes-dashboard.json")
     )
     result = runner.invoke(app, ["fetch", "usgs", "--file", str(saved)])
     assert result.exit_code == 0, result.output
-    header, first, *rest = result.stdout.strip().splitlines()
+    _, first, *rest = result.stdout.strip().splitlines()
     assert first.split()[:5] == ["us6000len8", "1697054252893", "EQ", "red/reviewed", "AFG"]
     assert len(rest) == 17
