@@ -205,6 +205,19 @@ class PreferenceDeps:
     sent_at: dict[str, float] = field(default_factory=dict)
 
 
+def _linked_contact(deps: PreferenceDeps, token: str) -> tuple[Organisation, Contact] | str:
+    """The contact a link opens, or why its page is refused: forged or expired, gone from the
+    directory, or mailed to an address the contact no longer has (not theirs to open now)."""
+    try:
+        ref = deps.links.read(token)
+    except LinkRefusedError:
+        return "refused"
+    found = deps.directory.current().contact(ref.organisation_id, ref.contact_id)
+    if found is None:
+        return "gone"
+    return found if ref.bound_to(found[1].email) else "refused"
+
+
 def create_app(deps: PreferenceDeps) -> FastAPI:
     """Assemble the members' preference pages."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
@@ -245,15 +258,10 @@ def create_app(deps: PreferenceDeps) -> FastAPI:
 
     def member_of(request: Request, token: str) -> tuple[Organisation, Contact] | Response:
         """The contact a link opens, or the page saying it is refused or its contact gone."""
-        try:
-            ref = deps.links.read(token)
-        except LinkRefusedError:
-            return show(request, token, 404, message="refused", form=False)
-        found = deps.directory.current().contact(ref.organisation_id, ref.contact_id)
-        if found is not None and not ref.bound_to(found[1].email):
-            # Mailed to an address the contact no longer has: not theirs to open now.
-            return show(request, token, 404, message="refused", form=False)
-        return found or show(request, token, 404, message="gone", form=False)
+        found = _linked_contact(deps, token)
+        if isinstance(found, str):
+            return show(request, token, 404, message=found, form=False)
+        return found
 
     async def form(
         request: Request,
