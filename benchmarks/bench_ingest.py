@@ -92,7 +92,7 @@ async def _fetch_to_topic(
                 var_dir=Path(tmp),
                 kafka=KafkaSettings(bootstrap_servers=broker.bootstrap),
                 ingester=IngesterSettings(
-                    metrics_port=0, gdacs_rss_url=url, gdacs_rss_interval_s=0.05
+                    metrics_port=0, gdacs_rss_url=url, gdacs_rss_interval_s=0.05, usgs_url=None
                 ),
             )
             consumer = AIOKafkaConsumer(

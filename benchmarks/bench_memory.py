@@ -110,6 +110,8 @@ def main() -> None:
             "STANDBY_RUNTIME__HEALTH_PORT": str(free_port()),
             # Nothing to poll: idle means idle, not parsing the live GDACS feed.
             "STANDBY_INGESTER__GDACS_RSS_URL": "",
+            "STANDBY_INGESTER__USGS_URL": "",
+            "STANDBY_INGESTER__USGS_SAFETY_NET_URL": "",
             **{f"STANDBY_{n.upper()}__METRICS_PORT": str(p) for n, p in metrics.items()},
         }
         out = Path(var) / "run.out"

@@ -86,7 +86,11 @@ async def test_the_service_publishes_an_event_once_across_a_restart_and_again_fo
             var_dir=tmp_path,
             kafka=KafkaSettings(bootstrap_servers=embedded_broker.bootstrap),
             ingester=IngesterSettings(
-                metrics_port=0, gdacs_rss_url=server.url, gdacs_rss_interval_s=0.05
+                metrics_port=0,
+                gdacs_rss_url=server.url,
+                gdacs_rss_interval_s=0.05,
+                usgs_url=None,
+                usgs_safety_net_url=None,
             ),
         )
         hazards = Hazards(embedded_broker.bootstrap)
