@@ -187,7 +187,7 @@ async def _bench_notifier(
     from services.common.db import Database
     from services.common.service import build_context
     from services.common.settings import Settings
-    from services.notifier.jobs import StateChange
+    from services.notifier.jobs import Attempt
     from services.notifier.main import build
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -217,12 +217,12 @@ async def _bench_notifier(
         done = asyncio.Event()
         report, on_written = notifier.dispatcher.report, notifier.writer.on_written
 
-        def timed_report(outcome: StateChange) -> None:
+        def timed_report(outcome: Attempt) -> None:
             if outcome.status is DeliveryStatus.SENT:
                 sent.append(time.perf_counter())
             report(outcome)
 
-        def timed_written(outcomes: list[StateChange]) -> None:
+        def timed_written(outcomes: list[Attempt]) -> None:
             nonlocal recorded
             recorded += len(outcomes)
             on_written(outcomes)
