@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from schemas.activations import Level
 from schemas.hazards import HazardType
-from schemas.members import Language
-from schemas.responses import AnswerKind
+from schemas.members import Language, OfferKind, Sector
+from schemas.responses import AnswerKind, StepAction
 
 LEVEL_WORDS: dict[Language, dict[Level, str]] = {
     Language.EN: {
@@ -75,5 +75,75 @@ ANSWER_WORDS: dict[Language, dict[AnswerKind, str]] = {
         AnswerKind.ON_SITE: "現地で対応中",
         AnswerKind.NOT_THIS_TIME: "今回は対応不可",
         AnswerKind.OFFER_SUPPORT: "支援を申し出る",
+    },
+}
+
+SECTOR_WORDS: dict[Language, dict[Sector, str]] = {
+    Language.EN: {
+        Sector.SHELTER: "Shelter",
+        Sector.WASH: "Water, sanitation and hygiene",
+        Sector.HEALTH: "Health",
+        Sector.FOOD: "Food",
+        Sector.PROTECTION: "Protection",
+        Sector.NFI: "Relief items",
+        Sector.EDUCATION: "Education",
+        Sector.LOGISTICS: "Logistics",
+        Sector.EARLY_RECOVERY: "Early recovery",
+        Sector.NUTRITION: "Nutrition",
+    },
+    Language.JA: {
+        Sector.SHELTER: "シェルター",
+        Sector.WASH: "水・衛生",
+        Sector.HEALTH: "保健医療",
+        Sector.FOOD: "食料",
+        Sector.PROTECTION: "保護",
+        Sector.NFI: "生活必需品",
+        Sector.EDUCATION: "教育",
+        Sector.LOGISTICS: "物流",
+        Sector.EARLY_RECOVERY: "早期復興",
+        Sector.NUTRITION: "栄養",
+    },
+}
+
+OFFER_WORDS: dict[Language, dict[OfferKind, str]] = {
+    Language.EN: {
+        OfferKind.GOODS: "Goods",
+        OfferKind.AIRLIFT: "Airlift",
+        OfferKind.SHIPPING: "Shipping",
+        OfferKind.STAFF: "Staff",
+        OfferKind.FUNDS: "Funds",
+    },
+    Language.JA: {
+        OfferKind.GOODS: "物資",
+        OfferKind.AIRLIFT: "空輸",
+        OfferKind.SHIPPING: "海上輸送",
+        OfferKind.STAFF: "人員",
+        OfferKind.FUNDS: "資金",
+    },
+}
+
+# The steps of a roll-call, on the board's timeline and the duty console's.
+STEP_WORDS: dict[Language, dict[StepAction, str]] = {
+    Language.EN: {
+        StepAction.OPENED: "opened: members are asked whether they can respond",
+        StepAction.UPGRADED: "level raised, the roll-call goes on",
+        StepAction.ANSWER_RECORDED: "answer through the member's link",
+        StepAction.PHONE_ANSWER_RECORDED: "answer taken by phone",
+        StepAction.REMINDER_SENT: "reminder sent",
+        StepAction.SURVEY_DECIDED: "initial survey decided",
+        StepAction.PROGRAMME_LAUNCHED: "programme launched",
+        StepAction.PROGRAMME_CLOSED: "programme closed",
+        StepAction.CLOSED_STOOD_DOWN: "closed by the stand-down",
+    },
+    Language.JA: {
+        StepAction.OPENED: "確認開始：会員に対応の可否を照会",
+        StepAction.UPGRADED: "レベル引き上げ、確認を継続",
+        StepAction.ANSWER_RECORDED: "会員がリンクから回答",
+        StepAction.PHONE_ANSWER_RECORDED: "電話での回答を記録",
+        StepAction.REMINDER_SENT: "リマインダー送信",
+        StepAction.SURVEY_DECIDED: "初動調査を決定",
+        StepAction.PROGRAMME_LAUNCHED: "支援プログラム立ち上げ",
+        StepAction.PROGRAMME_CLOSED: "支援プログラム終了",
+        StepAction.CLOSED_STOOD_DOWN: "待機解除により締め切り",
     },
 }

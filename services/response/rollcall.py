@@ -6,8 +6,9 @@ Pure functions of stored answers, the organisations addressed and the member dir
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any, Protocol
 
 from schemas.activations import IncidentSummary
 from schemas.members import MemberDirectory, Organisation, OrganisationKind
@@ -172,3 +173,61 @@ def preselected_participants(
         org for org, a in sorted(latest.items()) if a.answer in WILLING and org not in chosen
     ]
     return chosen
+
+
+class AuditedStep(Protocol):
+    """A kept step of the audit trail (`models.AuditRow`)."""
+
+    at: datetime
+    action: str
+    officer_id: str | None
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TimelineLine:
+    """One line of the board's timeline; an organisation's answers are one line, its latest,
+    with how many it gave."""
+
+    at: datetime
+    action: str
+    officer_id: str | None
+    organisation_id: str | None = None
+    answer: str | None = None
+    organisations: tuple[str, ...] = ()
+    answers: int = 1
+
+
+_ANSWER_STEPS = frozenset({"answer_recorded", "phone_answer_recorded"})
+
+
+def timeline(trail: Sequence[AuditedStep]) -> list[TimelineLine]:
+    """The audit trail as the board shows it: one organisation changing its answer 16 times
+    is one line (where its latest answer stands), not 16."""
+    lines: list[TimelineLine] = []
+    answered: dict[str, int] = {}
+    for step in trail:
+        org = step.detail.get("organisation_id")
+        line = TimelineLine(
+            at=step.at,
+            action=step.action,
+            officer_id=step.officer_id,
+            organisation_id=org,
+            answer=step.detail.get("answer"),
+            organisations=_named(step.detail),
+        )
+        if step.action in _ANSWER_STEPS and org:
+            previous = answered.get(org)
+            if previous is not None:
+                line = replace(line, answers=lines[previous].answers + 1)
+                lines[previous] = replace(lines[previous], action="")  # folded
+            answered[org] = len(lines)
+        lines.append(line)
+    return [line for line in lines if line.action]
+
+
+def _named(detail: Mapping[str, Any]) -> tuple[str, ...]:
+    """The organisations a step names: the reminded, the surveyed or the participants."""
+    survey = [a.get("organisation_id") for a in detail.get("survey") or ()]
+    found = detail.get("organisations") or survey or detail.get("participants") or ()
+    return tuple(str(o) for o in found if o)

@@ -42,6 +42,7 @@ from services.response.rollcall import (
     answer_kinds_for,
     build_board,
     preselected_participants,
+    timeline,
 )
 from services.response.words import words
 
@@ -129,8 +130,21 @@ def _local_time(zone: str) -> Callable[[datetime | None], str]:
 def _render(
     request: Request, name: str, language: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
-    local = _local_time(_deps(request).timezone)
-    full = {"t": words(language), "lang": language, "local": local, **context}
+    deps = _deps(request)
+    names = {
+        o.id: o.name_ja if language == "ja" else o.name_en
+        for o in deps.directory.current().organisations
+    }
+    full = {
+        "t": words(language),
+        "lang": language,
+        "local": _local_time(deps.timezone),
+        # An organisation by its name in the reader's language, never its id (one that left
+        # the directory keeps its id).
+        "name": lambda org_id: names.get(org_id, org_id),
+        "here": request.url.path,
+        **context,
+    }
     response: HTMLResponse = request.app.state.templates.TemplateResponse(
         request, name, full, status_code=status_code
     )
@@ -339,6 +353,7 @@ def _officer_routes(app: FastAPI) -> None:
             {
                 "held": held,
                 "moves": [m.value for m in allowed_moves(ResponseState(held.status))],
+                "timeline": timeline(trail),
                 "summary": store.summary_of(held),
                 "board": board,
                 "drawn": board_map(
@@ -415,6 +430,9 @@ def _decision_routes(app: FastAPI) -> None:
         request: Request, incident_id: str, officer: OfficerDep, form: OfficerForm
     ) -> Response:
         deps = _deps(request)
+        if not form.getlist("organisations"):
+            # Said at the review, before any confirm page, in the officer's language.
+            return _error(request, officer, incident_id, _said(officer, "missing_organisations"))
         try:
             choices = {
                 str(org): _int(form.get(f"budget_{org}"), low=1)
@@ -439,6 +457,10 @@ def _launch_route(app: FastAPI) -> None:
         request: Request, incident_id: str, officer: OfficerDep, form: OfficerForm
     ) -> Response:
         deps = _deps(request)
+        if not form.getlist("participants"):
+            return _error(request, officer, incident_id, _said(officer, "missing_participants"))
+        if not (str(form.get("name_ja") or "").strip() and str(form.get("name_en") or "").strip()):
+            return _error(request, officer, incident_id, _said(officer, "missing_names"))
         try:
             participants = [str(p) for p in form.getlist("participants")]
             budgets = {p: _int(form.get(f"budget_{p}"), low=1) for p in participants}
@@ -502,6 +524,10 @@ async def _once_confirmed(
 
 
 _WILLING = (AnswerKind.CAN_DEPLOY, AnswerKind.ON_SITE)
+
+
+def _said(officer: OfficerIdentity, key: str) -> str:
+    return words(officer.language)[key]
 
 
 def _error(request: Request, officer: OfficerIdentity, incident_id: str, text: str) -> HTMLResponse:

@@ -1,6 +1,13 @@
-"""The words of the roll-call pages, in Japanese and English."""
+"""The words of the roll-call pages, in Japanese and English.
+
+Answers, sectors, offers and the steps of the timeline are the domain's words
+(`schemas/vocabulary.py`), shared with the mail and the console: `words()` adds them.
+"""
 
 from __future__ import annotations
+
+from schemas.members import Language
+from schemas.vocabulary import ANSWER_WORDS, OFFER_WORDS, SECTOR_WORDS, STEP_WORDS
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
@@ -10,10 +17,6 @@ WORDS: dict[str, dict[str, str]] = {
         "answer_title": "Your response to",
         "answer_intro": "Tell the secretariat what your organisation will do. You can change "
         "your answer until the programme launches; the latest answer counts.",
-        "can_deploy": "Can deploy",
-        "on_site": "Already responding on site",
-        "not_this_time": "Not this time",
-        "offer_support": "Offer support",
         "earliest_arrival_hours": "Earliest arrival (hours from now)",
         "staff": "Staff",
         "sectors": "Sectors",
@@ -91,6 +94,13 @@ WORDS: dict[str, dict[str, str]] = {
         "opened": "Opened",
         "months": "months",
         "the_alert": "the alert you received",
+        "activation": "Activation",
+        "logout": "Log out",
+        "answers_given": "%d answers, the latest shown",
+        "budget_of": "Budget (yen) for",
+        "missing_organisations": "Choose one to three organisations that can deploy.",
+        "missing_participants": "Choose at least one participating organisation.",
+        "missing_names": "Give the programme a name in Japanese and in English.",
         "observer_nothing": "Your organisation observes this response: the secretariat keeps you "
         "informed and asks nothing of you.",
         "status_survey_decided": "Initial survey decided",
@@ -108,10 +118,6 @@ WORDS: dict[str, dict[str, str]] = {
         "answer_title": "対応意向の回答：",
         "answer_intro": "貴団体の対応意向を事務局へお知らせください。プログラム立ち上げまでは回答を変更"
         "できます（最新の回答が有効です）。",
-        "can_deploy": "派遣可能",
-        "on_site": "現地で対応中",
-        "not_this_time": "今回は対応不可",
-        "offer_support": "支援を申し出る",
         "earliest_arrival_hours": "最短到着（今から何時間後）",
         "staff": "派遣人数",
         "sectors": "分野",
@@ -187,6 +193,13 @@ WORDS: dict[str, dict[str, str]] = {
         "opened": "開始",
         "months": "か月",
         "the_alert": "お送りした通知",
+        "activation": "発動の詳細",
+        "logout": "ログアウト",
+        "answers_given": "回答%d回（最新を表示）",
+        "budget_of": "予算（円）：",
+        "missing_organisations": "派遣可能な団体を1〜3団体選んでください。",
+        "missing_participants": "参加団体を1団体以上選んでください。",
+        "missing_names": "プログラム名を日本語と英語で入力してください。",
         "observer_nothing": "貴団体はこの対応のオブザーバーです。事務局から経過をお知らせします。"
         "ご回答は不要です。",
         "status_survey_decided": "初動調査決定済み",
@@ -199,5 +212,16 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 
+def _catalogue(language: Language) -> dict[str, str]:
+    shared = {k.value: w for k, w in ANSWER_WORDS[language].items()}
+    shared |= {f"sector_{k.value}": w for k, w in SECTOR_WORDS[language].items()}
+    shared |= {f"offer_{k.value}": w for k, w in OFFER_WORDS[language].items()}
+    shared |= {f"step_{k.value}": w for k, w in STEP_WORDS[language].items()}
+    return WORDS[language.value] | shared
+
+
+_CATALOGUES = {language.value: _catalogue(language) for language in Language}
+
+
 def words(language: str) -> dict[str, str]:
-    return WORDS.get(language, WORDS["en"])
+    return _CATALOGUES.get(language, _CATALOGUES["en"])

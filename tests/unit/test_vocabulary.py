@@ -53,3 +53,25 @@ def test_the_previewed_prefix_is_the_one_members_read(language: Language) -> Non
     notice = Renderer().notice(language, Notice.LAUNCHED, summary, None, "Teams go")
     prefix = translator(language.value)["member_message_prefix"]
     assert f"{prefix}Teams go" in notice.text
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_answers_steps_and_the_launch_read_the_same_everywhere(language: Language) -> None:
+    from schemas.responses import AnswerKind, NoticeKind, StepAction
+    from schemas.vocabulary import ANSWER_WORDS, STEP_WORDS
+    from services.duty.cap.mapping import Kind
+    from services.duty.cap.words import NOTICE_WORDS as CAP_NOTICE_WORDS
+    from services.notifier.coordination_words import COORDINATION_WORDS
+    from services.response.words import words as response_words
+
+    console, pages = translator(language.value), response_words(language.value)
+    for step in StepAction:
+        # The board's timeline and the console's say a roll-call step with the same words.
+        assert console[f"step_{step.value}"] == STEP_WORDS[language][step] == pages[f"step_{step}"]
+    for answer in AnswerKind:
+        assert pages[answer.value] == ANSWER_WORDS[language][answer]
+    cap = "ja-JP" if language is Language.JA else "en-US"
+    deploy = NOTICE_WORDS[language][Notice.LAUNCHED]
+    assert COORDINATION_WORDS[language][NoticeKind.PROGRAMME_LAUNCH] == deploy
+    assert CAP_NOTICE_WORDS[cap][Kind.LAUNCH] == deploy
+    assert pages["status_stood_down"] == console["state_stood_down"]

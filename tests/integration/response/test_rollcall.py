@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 from datetime import timedelta
 
 from schemas.acks import AckVia
@@ -352,3 +354,44 @@ async def test_at_launch_the_declining_and_the_observer_are_never_told_to_deploy
     assert told["programme_notice"]["organisations"] == ["mofa-observer"]
     everyone_told = [o for n in told.values() for o in n["organisations"]]
     assert "asia-medical" not in everyone_told
+
+
+def visible_text(page: str) -> str:
+    """What a reader sees of a page: its text, without tags, attributes, styles or scripts."""
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+SNAKE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+
+
+async def test_the_board_speaks_the_readers_language_and_folds_repeated_answers(
+    database: Database,
+) -> None:
+    rig = Rig(database)
+    act = await rig.open(ORGS)
+    base = f"/rollcall/{act.incident_id}"
+    async with rig.client() as client:
+        for said in ("can_deploy", "not_this_time", "can_deploy"):
+            data = {"answer": said, "sectors": ["early_recovery", "wash"]}
+            await client.post(rig.link(act, "hope-bridge", "tanaka"), data=data)
+        empty = await client.post(
+            f"{base}/survey", data=survey_form(confirm=False), headers=rig.officer_headers()
+        )
+        pages = {
+            lang: (await client.get(base, headers=rig.officer_headers(language=lang))).text
+            for lang in ("ja", "en")
+        }
+        form = (await client.get(rig.link(act, "hope-bridge", "tanaka"))).text
+    assert empty.status_code == 422 and "Choose one to three" in empty.text  # before Confirm
+    for lang, page in pages.items():
+        seen = visible_text(page)
+        assert SNAKE.findall(seen) == [], lang
+        assert "hope-bridge" not in seen  # organisations by name
+    en = visible_text(pages["en"])
+    assert "Hope Bridge" in en and "3 answers, the latest shown" in en
+    assert "answer through the member's link: Hope Bridge Japan" in " ".join(en.split())
+    assert "回答3回" in visible_text(pages["ja"])
+    assert f'href="/activations/{act.activation_id}"' in pages["en"]  # back to the activation
+    assert 'action="/logout"' in pages["en"] and "/lang/ja?next=" in pages["en"]
+    assert SNAKE.findall(visible_text(form)) == [] and "早期復興" in form

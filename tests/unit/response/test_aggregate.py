@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -29,7 +31,7 @@ from services.response.lifecycle import (
     allowed_moves,
     next_state,
 )
-from services.response.rollcall import AnswerView, latest_answers
+from services.response.rollcall import AnswerView, latest_answers, timeline
 from tests.messages import red_quake_activation
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
@@ -250,3 +252,34 @@ def test_the_reminder_goes_once_to_the_silent_and_never_to_the_observer() -> Non
     assert notices(effects) == {NoticeKind.REMINDER: ["asia-medical", "nihon-logistics"]}
     again = rollcall.remind(ADDRESSED, given, DIRECTORY, later)
     assert again.messages == [] and again.reminded is None
+
+
+# --- the board's timeline -------------------------------------------------------------------------
+@dataclass
+class Kept:
+    at: datetime
+    action: str
+    officer_id: str | None
+    detail: dict[str, Any]
+
+
+def test_an_organisation_changing_its_answer_is_one_timeline_line_with_its_latest() -> None:
+    answer = "answer_recorded"
+    trail = [Kept(NOW, "rollcall_opened", None, {})]
+    for minute in range(16):
+        said_now = "can_deploy" if minute % 2 else "not_this_time"
+        detail = {"organisation_id": "hope-bridge", "answer": said_now}
+        trail.append(Kept(NOW + timedelta(minutes=minute), answer, None, detail))
+        if minute == 3:
+            other = {"organisation_id": "tohoku-relief", "answer": "on_site"}
+            trail.append(Kept(NOW + timedelta(minutes=3), answer, None, other))
+    survey = {"survey": [{"organisation_id": "hope-bridge", "budget_jpy": CAP}]}
+    trail.append(Kept(NOW + timedelta(hours=1), "survey_decided", "sato", survey))
+    lines = [(x.action, x.organisation_id, x.answer, x.answers) for x in timeline(trail)]
+    assert lines == [
+        ("rollcall_opened", None, None, 1),
+        ("answer_recorded", "tohoku-relief", "on_site", 1),
+        ("answer_recorded", "hope-bridge", "can_deploy", 16),
+        ("survey_decided", None, None, 1),
+    ]
+    assert timeline(trail)[-1].organisations == ("hope-bridge",)
