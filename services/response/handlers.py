@@ -146,7 +146,7 @@ class ResponseHandlers:
             **asdict(form),  # what was said, field for field
         )
         async with self.work() as work:
-            rollcall = await repository.load(work.session, incident_id)
+            rollcall = await repository.load(work.session, incident_id, lock=False)
             if rollcall is None:
                 work.add(await repository.keep(work.session, hold(message)))
             else:

@@ -30,10 +30,12 @@ class Outcome:
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
 
-async def load(session: AsyncSession, incident_id: str) -> RollCall | None:
-    """The incident's roll-call, its row locked until the unit of work ends (PostgreSQL):
-    an answer and a launch of one incident never decide on the same old state."""
-    row = await session.get(RollCallRow, incident_id, with_for_update=True)
+async def load(session: AsyncSession, incident_id: str, *, lock: bool = True) -> RollCall | None:
+    """The incident's roll-call, its row locked until the unit of work ends (PostgreSQL), so
+    two decisions never start from the same old state. Answers load it unlocked: 500 of them
+    in a minute would queue on the one row, and an answer racing a decision is harmless (a
+    launched programme still takes answers; one landing as the response closes is kept)."""
+    row = await session.get(RollCallRow, incident_id, with_for_update=lock)
     return None if row is None else _aggregate(row)
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from schemas import DeliveryKind, DeliveryStatus, Level
 from services.common.settings import SERVICES, Settings
 from services.runtime.demo_digest import choose_digest, send_digest_now
+from services.runtime.demo_programme import run_programme
 from services.runtime.demo_response import plan_lines, simulate_answer
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import demo_events, gdacs_rss, usgs_summary
@@ -155,6 +156,11 @@ async def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
                     for line in plan_lines(observed.activations, settings.members_file):
                         print(line, flush=True)
                     print(await simulate_answer(sup.mail_dir, demo_settings), flush=True)
+                    print("programme (one launch, from the console):", flush=True)
+                    for line in await run_programme(
+                        sup.mail_dir, demo_settings, sup.console_url, settings.members_file
+                    ):
+                        print(line, flush=True)
                     for line in await send_digest_now(demo_settings, sup.mail_dir):
                         print(line, flush=True)
                 if outcome["code"]:
