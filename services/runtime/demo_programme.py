@@ -36,14 +36,13 @@ def _mails(mail_dir: Path) -> list[tuple[Path, EmailMessage]]:
     return found
 
 
-def _links(mail_dir: Path) -> dict[str, tuple[str, str]]:
-    """Each organisation's answer link (and incident) from the first mail that carries one."""
-    links: dict[str, tuple[str, str]] = {}
+def _links(mail_dir: Path) -> list[tuple[str, str, str]]:
+    """Every answer link of the mails, in mail order: (url, incident, organisation)."""
+    found = []
     for _, mail in _mails(mail_dir):
         body = mail.get_body(preferencelist=("plain",))
-        for url, incident, org in _LINK.findall(str(body.get_content()) if body else ""):
-            links.setdefault(org, (url, incident))
-    return links
+        found += _LINK.findall(str(body.get_content()) if body else "")
+    return found
 
 
 def _answers(directory: MemberDirectory, orgs: list[str], first: str) -> dict[str, str]:
@@ -67,20 +66,21 @@ async def run_programme(
     """Answer, decide, launch once; return the lines that say what really happened."""
     directory = load_yaml_model(members_file, MemberDirectory)
     kinds = {o.id: o.kind for o in directory.organisations}
-    links = _links(mail_dir)
-    # The NGO that answered 'can deploy' through its mail (the first NGO link, as
-    # `demo_response.simulate_answer` found it).
+    found = _links(mail_dir)
+    by_incident: dict[str, dict[str, str]] = {}
+    for url, linked, org in found:
+        by_incident.setdefault(linked, {}).setdefault(org, url)
+    if not by_incident:
+        return ["  - no answer link for the programme"]
+    # The incident that asked the most organisations; its first NGO can deploy.
+    incident, links = max(by_incident.items(), key=lambda item: len(item[1]))
     first = next((o for o in links if kinds.get(o) is OrganisationKind.NGO), None)
     if first is None:
-        return ["  - no answer link for the programme"]
-    incident = links[first][1]
-    links = {o: v for o, v in links.items() if v[1] == incident}
+        return ["  - no NGO was asked about the programme's incident"]
     lines = []
     async with httpx.AsyncClient(timeout=15) as member:
         for org, answer in _answers(directory, sorted(links), first).items():
-            if org == first:
-                continue  # answered already, through its mail
-            posted = await member.post(links[org][0], data={"answer": answer})
+            posted = await member.post(links[org], data={"answer": answer, "staff": "6"})
             lines.append(f"  - {org} answered '{answer}' (POST {posted.status_code})")
     officer = directory_officer(settings)
     async with httpx.AsyncClient(base_url=console, timeout=15) as browser:
@@ -104,8 +104,12 @@ async def run_programme(
             f"  - {officer} decided the initial survey: {first} (POST {survey.status_code})"
         )
         activations = (await browser.get("/api/v1/activations")).json()
-        found = next(a for a in activations if a["incident_id"] == incident)
-        to_board = await browser.get(f"/activations/{found['activation_id']}/launch/confirm")
+        shown = next(a for a in activations if a["incident_id"] == incident)
+        acknowledged = await browser.post(
+            f"/activations/{shown['activation_id']}/acknowledge", data={"csrf": csrf}
+        )
+        lines.append(f"  - {officer} acknowledged the page (POST {acknowledged.status_code})")
+        to_board = await browser.get(f"/activations/{shown['activation_id']}/launch/confirm")
         names = dict(_DRAFT.findall(board.text))
         launch = await browser.post(
             f"{board_url}/launch",
@@ -126,8 +130,12 @@ async def run_programme(
             f"{to_board.headers.get('location', '?')}) and launched '{names.get('en')}' once "
             f"(POST {launch.status_code})"
         )
-        await asyncio.sleep(3)  # the notices are mailed and duty follows the launch
-        detail = (await browser.get(f"/api/v1/activations/{found['activation_id']}")).json()
+        for _ in range(40):  # the notices are mailed and duty follows the launch
+            await asyncio.sleep(0.5)
+            if any(w in str(m["Subject"]) for _, m in _mails(mail_dir) for w in _TOLD[:2]):
+                break
+        await asyncio.sleep(2)  # the others' notices go out beside the participant's
+        detail = (await browser.get(f"/api/v1/activations/{shown['activation_id']}")).json()
         feed = feedparser.parse((await browser.get("/cap/feed.atom")).content)
     lines.append(f"  - duty shows the activation as '{detail['state']}'")
     if feed.entries:
