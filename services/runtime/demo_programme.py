@@ -84,15 +84,7 @@ async def run_programme(
             lines.append(f"  - {org} answered '{answer}' (POST {posted.status_code})")
     officer = directory_officer(settings)
     async with httpx.AsyncClient(base_url=console, timeout=15) as browser:
-        login = await browser.get("/login")
-        await browser.post(
-            "/login",
-            data={
-                "officer_id": officer,
-                "password": DEMO_PASSWORDS[0],
-                "csrf": _CSRF.search(login.text).group(1),  # type: ignore[union-attr]
-            },
-        )
+        await _log_in(browser, officer)
         board_url = f"/rollcall/{incident}"
         board = await _board(browser, board_url)
         csrf = _CSRF.search(board.text).group(1)  # type: ignore[union-attr]
@@ -130,11 +122,7 @@ async def run_programme(
             f"{to_board.headers.get('location', '?')}) and launched '{names.get('en')}' once "
             f"(POST {launch.status_code})"
         )
-        for _ in range(40):  # the notices are mailed and duty follows the launch
-            await asyncio.sleep(0.5)
-            if any(w in str(m["Subject"]) for _, m in _mails(mail_dir) for w in _TOLD[:2]):
-                break
-        await asyncio.sleep(2)  # the others' notices go out beside the participant's
+        await _mailed(mail_dir)
         detail = (await browser.get(f"/api/v1/activations/{shown['activation_id']}")).json()
         feed = feedparser.parse((await browser.get("/cap/feed.atom")).content)
     lines.append(f"  - duty shows the activation as '{detail['state']}'")
@@ -146,10 +134,31 @@ async def run_programme(
     return lines
 
 
+async def _log_in(browser: httpx.AsyncClient, officer: str) -> None:
+    login = await browser.get("/login")
+    await browser.post(
+        "/login",
+        data={
+            "officer_id": officer,
+            "password": DEMO_PASSWORDS[0],
+            "csrf": _CSRF.search(login.text).group(1),  # type: ignore[union-attr]
+        },
+    )
+
+
 def directory_officer(settings: Settings) -> str:
     """The example rota's first officer (every one logs in with the demo password)."""
     rota = yaml.safe_load(settings.duty.rota_file.read_text(encoding="utf-8"))
     return str(rota["officers"][0]["id"])
+
+
+async def _mailed(mail_dir: Path) -> None:
+    """Wait for the participant's deploy mail (duty follows the launch meanwhile)."""
+    for _ in range(40):
+        await asyncio.sleep(0.5)
+        if any(w in str(m["Subject"]) for _, m in _mails(mail_dir) for w in _TOLD[:2]):
+            break
+    await asyncio.sleep(2)  # the others' notices go out beside the participant's
 
 
 async def _board(browser: httpx.AsyncClient, url: str) -> httpx.Response:
