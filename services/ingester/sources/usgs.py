@@ -120,34 +120,19 @@ def normalise(feature: Any, dropped: list[str]) -> HazardEvent:
     if not isinstance(props, dict):
         raise ItemError(ItemReason.BAD_VALUE, "a feature without properties")
     extras: dict[str, Any] = {}
-    preferred = feature.get("id")
-    if not isinstance(preferred, str) or not _ID.match(preferred):
-        if preferred is None:
-            raise ItemError(ItemReason.MISSING_FIELD, "no id")
-        raise ItemError(ItemReason.BAD_VALUE, f"id {str(preferred)[:40]!r} is not a USGS event id")
+    preferred = _preferred_id(feature.get("id"))
     ids = _id_list("ids", props.get("ids"), extras, dropped)
     if preferred not in ids:
         ids.insert(0, preferred)
-    updated_ms = _epoch_ms(props.get("updated"))
-    origin_ms = _epoch_ms(props.get("time"))
-    if origin_ms is None:
-        if props.get("time") is None:
-            raise ItemError(ItemReason.MISSING_FIELD, "no origin time")
-        raise ItemError(ItemReason.BAD_DATE, f"unreadable time {str(props.get('time'))[:40]!r}")
+    origin_ms, updated_ms = _times(props)
     origin = _when(origin_ms)
-    updated = _when(updated_ms) if updated_ms is not None else origin
     magnitude = _number("mag", props.get("mag"), _MAGNITUDE, extras, dropped)
     mag_type = _text(props.get("magType"), 10)
     place = _text(props.get("place"), 200)
     lat, lon, depth = _point(feature.get("geometry"), extras, dropped)
     status = _status(props.get("status"), extras, dropped)
     kind = _text(props.get("type"), 40) or "earthquake"
-    for name in _EXTRA_SCALARS:
-        value = props.get(name)
-        if isinstance(value, str):
-            extras[name] = value[:100]
-        elif _finite(value) is not None:
-            extras[name] = value
+    _keep_scalars(props, extras)
     extras["ids"] = ids
     extras["sources"] = _id_list("sources", props.get("sources"), extras, dropped)
     extras["types"] = _id_list("types", props.get("types"), extras, dropped)
@@ -159,44 +144,67 @@ def normalise(feature: Any, dropped: list[str]) -> HazardEvent:
         f"M {magnitude:g} - {place}" if magnitude is not None and place else f"USGS {preferred}"
     )
     # Built without re-validation: every value above was checked or bounded as it was read
-    # (tests/unit/ingester/test_usgs_hostile.py re-validates what fuzzed documents give).
-    try:
-        # Every defaulted field is given: model_construct would otherwise inspect each
-        # default factory's signature, feature after feature.
-        now = utcnow()
-        return HazardEvent.model_construct(
-            id=uuid4(),
-            occurred_at=now,
-            produced_at=now,
-            countries=[],
-            country_names=[],
-            places=[],
-            source=Source.USGS,
-            source_id=preferred,
-            version=str(updated_ms if updated_ms is not None else origin_ms),
-            hazard_type=HazardType.EARTHQUAKE if kind == "earthquake" else HazardType.OTHER,
-            title=title,
-            description=place,
-            lat=lat,
-            lon=lon,
-            severity=(
-                Measure.model_construct(
-                    value=magnitude,
-                    unit="M",
-                    text=f"M {magnitude:g}{f' ({mag_type})' if mag_type else ''}",
-                )
-                if magnitude is not None
-                else None
-            ),
-            status=status,
-            event_time=origin,
-            published_at=updated,
-            links=_links(props),
-            pager=_pager(props, feature, extras, dropped),
-            extras=extras,
-        )
-    except ValueError as err:
-        raise ItemError(ItemReason.BAD_VALUE, str(err).splitlines()[0]) from err
+    # (the tests re-validate every real and fuzzed one). Every defaulted field is given:
+    # model_construct would otherwise inspect each default factory's signature, every feature.
+    now = utcnow()
+    return HazardEvent.model_construct(
+        id=uuid4(),
+        occurred_at=now,
+        produced_at=now,
+        countries=[],
+        country_names=[],
+        places=[],
+        source=Source.USGS,
+        source_id=preferred,
+        version=str(updated_ms if updated_ms is not None else origin_ms),
+        hazard_type=HazardType.EARTHQUAKE if kind == "earthquake" else HazardType.OTHER,
+        title=title,
+        description=place,
+        lat=lat,
+        lon=lon,
+        severity=(
+            Measure.model_construct(
+                value=magnitude,
+                unit="M",
+                text=f"M {magnitude:g}{f' ({mag_type})' if mag_type else ''}",
+            )
+            if magnitude is not None
+            else None
+        ),
+        status=status,
+        event_time=origin,
+        published_at=_when(updated_ms) if updated_ms is not None else origin,
+        links=_links(props),
+        pager=_pager(props, feature, extras, dropped),
+        extras=extras,
+    )
+
+
+def _preferred_id(value: Any) -> str:
+    if isinstance(value, str) and _ID.match(value):
+        return value
+    if value is None:
+        raise ItemError(ItemReason.MISSING_FIELD, "no id")
+    raise ItemError(ItemReason.BAD_VALUE, f"id {str(value)[:40]!r} is not a USGS event id")
+
+
+def _times(props: dict[str, Any]) -> tuple[int, int | None]:
+    """(origin, updated) in epoch ms; the origin is required."""
+    origin_ms = _epoch_ms(props.get("time"))
+    if origin_ms is None:
+        if props.get("time") is None:
+            raise ItemError(ItemReason.MISSING_FIELD, "no origin time")
+        raise ItemError(ItemReason.BAD_DATE, f"unreadable time {str(props.get('time'))[:40]!r}")
+    return origin_ms, _epoch_ms(props.get("updated"))
+
+
+def _keep_scalars(props: dict[str, Any], extras: dict[str, Any]) -> None:
+    for name in _EXTRA_SCALARS:
+        value = props.get(name)
+        if isinstance(value, str):
+            extras[name] = value[:100]
+        elif _finite(value) is not None:
+            extras[name] = value
 
 
 def aliases(event: HazardEvent) -> list[str]:
