@@ -75,6 +75,8 @@ async def login(
         throttled.headers["retry-after"] = str(wait)
         return throttled
     if officer is None:
+        async with deps.db.transaction() as session:
+            await throttle.record_failure(session, keys, deps.clock())
         why = None if named else "unknown_officer"
         await audit.record(deps.db.transaction, SecurityKind.LOGIN_FAILED, now, **event, detail=why)
         return render(

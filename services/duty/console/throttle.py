@@ -124,6 +124,25 @@ async def take_try(session: AsyncSession, keys: list[str], now: datetime) -> Non
         )
 
 
+async def record_failure(session: AsyncSession, keys: list[str], now: datetime) -> None:
+    """Start each key's wait again from now, when the password it was charged for failed.
+
+    The try was counted before its check; the check takes a while (longer on a loaded
+    machine), and a wait that ran while it did would let the next try straight in.
+    """
+    for key in keys:
+        failures = await session.scalar(
+            select(LoginThrottle.failures).where(LoginThrottle.key == key)
+        )
+        if failures:
+            later = now + _policy(key).delay(failures)
+            await session.execute(
+                update(LoginThrottle)
+                .where(LoginThrottle.key == key, LoginThrottle.next_try_at < later)
+                .values(next_try_at=later)
+            )
+
+
 async def record_success(session: AsyncSession, keys: list[str]) -> None:
     """Forget the officer's own device or source after a good login; give back the try the
     officer-wide key was charged.
