@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from services.runtime.scenario import red_earthquake
-from tests.e2e.browser import audit, chromium
+from tests.e2e.browser import DESKTOP, PHONE, audit, chromium
 from tests.e2e.maps import announced, epicentre_in, warehouses
 from tests.e2e.system import System, fed_system, gdacs_feed, recipient, text_of
 from tests.waiting import wait_for
@@ -99,6 +99,24 @@ def answer_form(member: Any, url: str) -> None:
     wait_for(shown, timeout=60, what="the answer form", every=1)
 
 
+SNAKE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+
+
+def readable(page: Any, where: str) -> None:
+    """At 390 px and on the desktop: nothing scrolls sideways, no raw key is shown, and the
+    page passes axe-core and the house audit of labels and contrast."""
+    size = page.viewport_size
+    for other in (PHONE, DESKTOP):
+        page.set_viewport_size(other)
+        widths = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert widths[0] <= widths[1], f"{where} at {other['width']} px scrolls sideways: {widths}"
+        assert SNAKE.findall(page.inner_text("body")) == [], f"{where}: a raw key is shown"
+    audit(page, where)
+    page.set_viewport_size(size)
+
+
 def duty_timeline(officer: Any, console: str, incident: str) -> list[str]:
     """The roll-call steps on the duty console's page of the incident's activation, in order,
     once duty has consumed the last of them (the launch)."""
@@ -159,10 +177,12 @@ def test_roll_call_survey_and_launch_from_the_mail_links_to_the_export(
 
             member = browser.new_page()
             answer_form(member, link["alpha-relief"] + "?answer=can_deploy")
+            readable(member, "answer form")
             member.fill("[data-testid=staff]", "7")
             member.fill("[data-testid=survey_budget_jpy]", "4000000")
             member.click("[data-testid=send-answer]")
             assert member.inner_text("[data-testid=given-answer]") == "Can deploy"
+            readable(member, "thanks")
             answer_form(member, link["beta-aid"] + "?answer=not_this_time")
             member.click("[data-testid=send-answer]")
             assert member.inner_text("[data-testid=given-answer]") == "Not this time"
@@ -206,10 +226,15 @@ def test_roll_call_survey_and_launch_from_the_mail_links_to_the_export(
             officer.check("[data-testid=phone-form] [data-testid=answer-not_this_time]")
             officer.click("[data-testid=record-phone]")
             assert "Not this time ☎" in officer.inner_text("[data-testid=answer-gamma-care]")
+            readable(officer, "board (en)")
+            officer.goto(f"{console}/lang/ja?next=/rollcall/{incident}")
+            readable(officer, "board (ja)")
+            officer.goto(f"{console}/lang/en?next=/rollcall/{incident}")
 
             officer.check("[data-testid=survey-alpha-relief]")
             officer.click("[data-testid=review-survey]")
             assert "cannot be undone" in officer.inner_text("[data-testid=consequence]")
+            readable(officer, "survey review")
             officer.click("[data-testid=confirm-survey]")
             assert officer.inner_text("[data-testid=survey-decided]")
 
@@ -220,6 +245,7 @@ def test_roll_call_survey_and_launch_from_the_mail_links_to_the_export(
             assert not officer.is_checked("[data-testid=participant-beta-aid]")
             officer.fill("[data-testid=government-budget]", "100000000")
             officer.click("[data-testid=review-launch]")
+            readable(officer, "launch review")
             officer.click("[data-testid=confirm-launch]")
             assert "Programme launched" in officer.inner_text("[data-testid=rollcall-status]")
             export = officer.request.get(f"{console}/rollcall/{incident}/export.json").json()
