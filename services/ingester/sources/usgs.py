@@ -133,13 +133,7 @@ def normalise(feature: Any, dropped: list[str]) -> HazardEvent:
     status = _status(props.get("status"), extras, dropped)
     kind = _text(props.get("type"), 40) or "earthquake"
     _keep_scalars(props, extras)
-    extras["ids"] = ids
-    extras["sources"] = _id_list("sources", props.get("sources"), extras, dropped)
-    extras["types"] = _id_list("types", props.get("types"), extras, dropped)
-    if depth is not None:
-        extras["depth_km"] = depth
-    if place:
-        extras["place"] = place
+    _keep_ids_and_place(props, ids, depth, place, extras, dropped)
     title = _text(props.get("title"), 300) or (
         f"M {magnitude:g} - {place}" if magnitude is not None and place else f"USGS {preferred}"
     )
@@ -162,15 +156,7 @@ def normalise(feature: Any, dropped: list[str]) -> HazardEvent:
         description=place,
         lat=lat,
         lon=lon,
-        severity=(
-            Measure.model_construct(
-                value=magnitude,
-                unit="M",
-                text=f"M {magnitude:g}{f' ({mag_type})' if mag_type else ''}",
-            )
-            if magnitude is not None
-            else None
-        ),
+        severity=_severity(magnitude, mag_type),
         status=status,
         event_time=origin,
         published_at=_when(updated_ms) if updated_ms is not None else origin,
@@ -178,6 +164,33 @@ def normalise(feature: Any, dropped: list[str]) -> HazardEvent:
         pager=_pager(props, feature, extras, dropped),
         extras=extras,
     )
+
+
+def _severity(magnitude: float | None, mag_type: str | None) -> Measure | None:
+    """The magnitude as the event's severity, its type (mww, mb…) in the text."""
+    if magnitude is None:
+        return None
+    return Measure.model_construct(
+        value=magnitude, unit="M", text=f"M {magnitude:g}{f' ({mag_type})' if mag_type else ''}"
+    )
+
+
+def _keep_ids_and_place(
+    props: dict[str, Any],
+    ids: list[str],
+    depth: float | None,
+    place: str | None,
+    extras: dict[str, Any],
+    dropped: list[str],
+) -> None:
+    """Every id, network and product of the event, its depth and place kept as extras."""
+    extras["ids"] = ids
+    extras["sources"] = _id_list("sources", props.get("sources"), extras, dropped)
+    extras["types"] = _id_list("types", props.get("types"), extras, dropped)
+    if depth is not None:
+        extras["depth_km"] = depth
+    if place:
+        extras["place"] = place
 
 
 def _preferred_id(value: Any) -> str:
