@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from schemas.hazards import AlertLevel, HazardEvent, HazardType
 from services.common.errors import SourceError, StandbyError
@@ -87,6 +87,20 @@ class LooseRecord(BaseModel):
     (in `model_extra`, for a HazardEvent's extras), and an aliased field may go by either name."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+_Record = TypeVar("_Record", bound=LooseRecord)
+
+
+def validated_record(model: type[_Record], raw: Any) -> _Record:
+    """`raw` read as `model`; ItemError names the first field that is missing or wrong."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as err:
+        first = err.errors()[0]
+        missing = first["type"] == "missing" or first.get("input", "") is None
+        reason = ItemReason.MISSING_FIELD if missing else ItemReason.BAD_VALUE
+        raise ItemError(reason, f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from err
 
 
 @dataclass

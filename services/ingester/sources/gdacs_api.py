@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
 from schemas.hazards import HazardEvent, Link, Measure, Source
 from services.ingester import impact as impact_reader
@@ -32,6 +32,7 @@ from services.ingester.sources.base import (
     require_datetime,
     text_or_none,
     to_float,
+    validated_record,
 )
 
 KIND = "gdacs-api"
@@ -140,25 +141,13 @@ def _event_features(document: Any, result: ParseResult) -> list[tuple[int, dict[
 
 def _normalise(feature: dict[str, Any], dropped: list[str]) -> HazardEvent:
     raw = feature["properties"]
-    try:
-        props = EventProperties.model_validate(raw)
-    except ValidationError as err:
-        first = err.errors()[0]
-        missing = first["type"] == "missing" or first.get("input", "") is None
-        reason = ItemReason.MISSING_FIELD if missing else ItemReason.BAD_VALUE
-        where = ".".join(str(p) for p in first["loc"])
-        raise ItemError(reason, f"{where}: {first['msg']}") from err
+    props = validated_record(EventProperties, raw)
     event_type = props.eventtype.upper()
     extras: dict[str, Any] = {
         k: v for k, v in raw.items() if k not in _MAPPED and not isinstance(v, dict | list)
     }
     extras.update({k: v for k, v in raw.items() if k in ("episodes", "sendai", "impacts")})
-    version = props.episodeid
-    if version is None:
-        match = _EPISODE_IN_LINK.search(props.link or "")
-        if match is None:
-            raise ItemError(ItemReason.MISSING_FIELD, "no episodeid")
-        version = int(match[1])
+    version = _episode(props)
     lat, lon = _point(feature, props, extras, dropped)
     names = [c.countryname for c in props.affectedcountries if c.countryname]
     countries, bad_codes = iso3_list(
@@ -204,6 +193,16 @@ def _normalise(feature: dict[str, Any], dropped: list[str]) -> HazardEvent:
         )
     except ValueError as err:
         raise ItemError(ItemReason.BAD_VALUE, str(err).splitlines()[0]) from err
+
+
+def _episode(props: EventProperties) -> int:
+    """The episode id, read from the report link where the feature does not give it."""
+    if props.episodeid is not None:
+        return props.episodeid
+    match = _EPISODE_IN_LINK.search(props.link or "")
+    if match is None:
+        raise ItemError(ItemReason.MISSING_FIELD, "no episodeid")
+    return int(match[1])
 
 
 def _title(props: EventProperties, event_type: str) -> str:

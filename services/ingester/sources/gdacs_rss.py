@@ -18,7 +18,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 import feedparser
 
 from schemas.base import utcnow
-from schemas.hazards import HazardEvent, Link, Measure, Source
+from schemas.hazards import AlertLevel, HazardEvent, Link, Measure, Source
 from services.ingester import impact as impact_reader
 from services.ingester.sources.base import (
     DocumentReason,
@@ -201,26 +201,14 @@ def _normalise(item: Element, entry: Any, dropped: list[str]) -> HazardEvent:
     # The raw pubDate, not feedparser's lenient reading of it (which turns month 13 into
     # next January).
     published = entry.get("published")
-    version = _text(gdacs, "episodeid")
-    if version is None:
-        # No episode id: the modification time still tells versions apart.
-        modified = parse_datetime(_text(gdacs, "datemodified") or published)
-        if modified is None:
-            raise ItemError(ItemReason.MISSING_FIELD, "no gdacs:episodeid")
-        version = modified.isoformat()
-        extras["version_from"] = "datemodified"
+    version = _version(gdacs, published, extras)
     event_time = require_datetime(_text(gdacs, "fromdate"), published)
     countries, bad_codes = iso3_list(_text(gdacs, "iso3"))
     if bad_codes:
         extras["unrecognised_iso3"] = bad_codes
     lat, lon = _point(entry, extras, dropped)
     severity = _measure(gdacs.get("severity"))
-    population = _measure(gdacs.get("population"))
-    counted = None
-    if population is not None:
-        counted = plausible_population(gdacs["population"].attrib.get("value"), extras, dropped)
-        if counted is None and population.value is not None:
-            population = population.model_copy(update={"value": None})
+    population, counted = _population(gdacs, extras, dropped)
     description = text_or_none(entry.get("summary"))
     impact = impact_reader.from_gdacs_population(
         counted,
@@ -228,20 +216,8 @@ def _normalise(item: Element, entry: Any, dropped: list[str]) -> HazardEvent:
         population.text if population else None,
         extra_text=[description] if description else (),
     )
-    for name, element in gdacs.items():
-        if name not in _MAPPED and (element.text or element.attrib):
-            extras[f"gdacs_{name}"] = (
-                element.text
-                if not element.attrib
-                else {
-                    **element.attrib,
-                    **({"text": element.text} if element.text else {}),
-                }
-            )
-    level = alert_level(_text(gdacs, "alertlevel"))
-    if level is None and _text(gdacs, "alertlevel"):
-        extras.setdefault("dropped_fields", {})["alert_level"] = _text(gdacs, "alertlevel")
-        dropped.append("alert_level")
+    _keep_unmapped(gdacs, extras)
+    level = _alert_level(gdacs, extras, dropped)
     try:
         return HazardEvent(
             source=Source.GDACS,
@@ -272,6 +248,57 @@ def _normalise(item: Element, entry: Any, dropped: list[str]) -> HazardEvent:
         )
     except ValueError as err:
         raise ItemError(ItemReason.BAD_VALUE, str(err).splitlines()[0]) from err
+
+
+def _version(gdacs: dict[str, GdacsElement], published: Any, extras: dict[str, Any]) -> str:
+    """The episode id, or the modification time where there is none."""
+    version = _text(gdacs, "episodeid")
+    if version is None:
+        # No episode id: the modification time still tells versions apart.
+        modified = parse_datetime(_text(gdacs, "datemodified") or published)
+        if modified is None:
+            raise ItemError(ItemReason.MISSING_FIELD, "no gdacs:episodeid")
+        version = modified.isoformat()
+        extras["version_from"] = "datemodified"
+    return version
+
+
+def _population(
+    gdacs: dict[str, GdacsElement], extras: dict[str, Any], dropped: list[str]
+) -> tuple[Measure | None, int | None]:
+    """The population measure and its plausible count (an implausible one loses its value)."""
+    population = _measure(gdacs.get("population"))
+    counted = None
+    if population is not None:
+        counted = plausible_population(gdacs["population"].attrib.get("value"), extras, dropped)
+        if counted is None and population.value is not None:
+            population = population.model_copy(update={"value": None})
+    return population, counted
+
+
+def _keep_unmapped(gdacs: dict[str, GdacsElement], extras: dict[str, Any]) -> None:
+    """Every gdacs: element the event has no field for, kept as an extra."""
+    for name, element in gdacs.items():
+        if name not in _MAPPED and (element.text or element.attrib):
+            extras[f"gdacs_{name}"] = (
+                element.text
+                if not element.attrib
+                else {
+                    **element.attrib,
+                    **({"text": element.text} if element.text else {}),
+                }
+            )
+
+
+def _alert_level(
+    gdacs: dict[str, GdacsElement], extras: dict[str, Any], dropped: list[str]
+) -> AlertLevel | None:
+    """The alert level; an unknown word is dropped and said so."""
+    level = alert_level(_text(gdacs, "alertlevel"))
+    if level is None and _text(gdacs, "alertlevel"):
+        extras.setdefault("dropped_fields", {})["alert_level"] = _text(gdacs, "alertlevel")
+        dropped.append("alert_level")
+    return level
 
 
 def _point(

@@ -11,7 +11,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from schemas.hazards import HazardEvent, Link, Source
 from services.ingester import impact as impact_reader
@@ -27,6 +27,7 @@ from services.ingester.sources.base import (
     iso3_list,
     parse_datetime,
     text_or_none,
+    validated_record,
 )
 
 KIND = "reliefweb"
@@ -121,13 +122,7 @@ def _normalise(item: Any) -> HazardEvent:
     if not isinstance(item, dict) or not isinstance(item.get("fields"), dict):
         raise ItemError(ItemReason.BAD_VALUE, "item without `fields` object")
     raw: dict[str, Any] = item["fields"]
-    try:
-        fields = DisasterFields.model_validate(raw)
-    except ValidationError as err:
-        first = err.errors()[0]
-        missing = first["type"] == "missing" or first.get("input", "") is None
-        reason = ItemReason.MISSING_FIELD if missing else ItemReason.BAD_VALUE
-        raise ItemError(reason, f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from err
+    fields = validated_record(DisasterFields, raw)
     extras: dict[str, Any] = {
         k: v for k, v in raw.items() if k not in _MAPPED and not isinstance(v, dict | list)
     }
@@ -148,14 +143,7 @@ def _normalise(item: Any) -> HazardEvent:
         # A country centroid, not the disaster's place: kept aside so nobody measures from it.
         extras["country_location"] = primary.location
     dates = fields.date or Dates()
-    event_time = parse_datetime(dates.event) or parse_datetime(dates.created)
-    if event_time is None:
-        event_time = _approximate_date(fields.name, glide_parts, extras)
-    if event_time is None:
-        raise ItemError(
-            ItemReason.BAD_DATE if (dates.event or dates.created) else ItemReason.MISSING_FIELD,
-            f"no readable date for disaster {fields.id}",
-        )
+    event_time = _event_time(fields, dates, glide_parts, extras)
     changed = parse_datetime(dates.changed)
     try:
         return HazardEvent(
@@ -178,6 +166,21 @@ def _normalise(item: Any) -> HazardEvent:
         )
     except ValueError as err:
         raise ItemError(ItemReason.BAD_VALUE, str(err).splitlines()[0]) from err
+
+
+def _event_time(
+    fields: DisasterFields, dates: Dates, glide_parts: re.Match[str] | None, extras: dict[str, Any]
+) -> datetime:
+    """When the disaster happened: its dates, else approximated from its name or GLIDE."""
+    event_time = parse_datetime(dates.event) or parse_datetime(dates.created)
+    if event_time is None:
+        event_time = _approximate_date(fields.name, glide_parts, extras)
+    if event_time is None:
+        raise ItemError(
+            ItemReason.BAD_DATE if (dates.event or dates.created) else ItemReason.MISSING_FIELD,
+            f"no readable date for disaster {fields.id}",
+        )
+    return event_time
 
 
 def _type_code(fields: DisasterFields) -> str | None:
