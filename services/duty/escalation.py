@@ -161,14 +161,35 @@ class Escalation:
         now: datetime,
         note: str | None = None,
         member_message: str | None = None,
+        names: tuple[str, str] | None = None,
     ) -> Effects:
         """Apply an officer's action; raise TransitionError when the state does not allow it.
 
-        `note` stays with the officers; only `member_message` is meant for members.
+        `note` stays with the officers; only `member_message` is meant for members. Launch
+        and close come only with the programme's `names`, from `follow_programme`.
         """
-        if action in ON_THE_BOARD:
+        if action in ON_THE_BOARD and names is None:
             raise OnTheBoardError(self.state, action)
-        return self._apply(action, officer_id, via, rota, links, now, note, member_message)
+        target = next_state(self.state, action)
+        if action is Action.ESCALATE:
+            if self.step + 1 >= len(self.chain):
+                raise ChainExhaustedError(self.state, action)
+            cancelled = self._cancel_timer()
+            effects = self._page(self.step + 1, rota, links, now, target, via, officer_id, note)
+            effects.timer_cancelled = cancelled
+            return effects
+        effects = Effects(state=target, counted=(target, via))
+        if action is Action.ACKNOWLEDGE:
+            effects.timer_cancelled = self._cancel_timer()
+            self.acknowledged_at, self.acknowledged_by = now, officer_id
+            if self.paged_at is not None:
+                effects.waited_s = (now - self.paged_at).total_seconds()
+        if target in (DutyState.STOOD_DOWN, DutyState.CLOSED):
+            self.closed_at = now
+        self.state, self.updated_at = target, now
+        kept = member_message if action in TELLS_MEMBERS else None
+        self._transition(effects, target, officer_id, via, now, note, kept, names)
+        return effects
 
     def follow_programme(
         self,
@@ -191,42 +212,9 @@ class Escalation:
             return Effects()  # already followed (a redelivered step)
         first = Effects()
         if action is Action.LAUNCH and self.state.awaiting_ack:
-            first = self._apply(Action.ACKNOWLEDGE, officer_id, AckVia.CONSOLE, rota, links, now)
-        then = self._apply(action, officer_id, AckVia.CONSOLE, rota, links, now, names=names)
+            first = self.act(Action.ACKNOWLEDGE, officer_id, AckVia.CONSOLE, rota, links, now)
+        then = self.act(action, officer_id, AckVia.CONSOLE, rota, links, now, names=names)
         return _merged(first, then)
-
-    def _apply(
-        self,
-        action: Action,
-        officer_id: str | None,
-        via: AckVia,
-        rota: Rota,
-        links: Links,
-        now: datetime,
-        note: str | None = None,
-        member_message: str | None = None,
-        names: tuple[str, str] | None = None,
-    ) -> Effects:
-        target = next_state(self.state, action)
-        if action is Action.ESCALATE:
-            if self.step + 1 >= len(self.chain):
-                raise ChainExhaustedError(self.state, action)
-            cancelled = self._cancel_timer()
-            effects = self._page(self.step + 1, rota, links, now, target, via, officer_id, note)
-            effects.timer_cancelled = cancelled
-            return effects
-        effects = Effects(state=target, counted=(target, via))
-        if action is Action.ACKNOWLEDGE:
-            effects.timer_cancelled = self._cancel_timer()
-            self.acknowledged_at, self.acknowledged_by = now, officer_id
-            if self.paged_at is not None:
-                effects.waited_s = (now - self.paged_at).total_seconds()
-        if target in (DutyState.STOOD_DOWN, DutyState.CLOSED):
-            self.closed_at = now
-        self.state, self.updated_at = target, now
-        kept = member_message if action in TELLS_MEMBERS else None
-        self._transition(effects, target, officer_id, via, now, note, kept, names)
-        return effects
 
     def is_escalated_by(self, timer_id: str) -> bool:
         """Say whether this timer may still escalate (not acknowledged, superseded or replaced)."""

@@ -31,12 +31,15 @@ from services.common.logs import get_logger
 from services.common.settings import ResponseSettings
 from services.common.unit_of_work import Work
 from services.response import repository, store
-from services.response.aggregate import RollCall, hold
+from services.response.aggregate import Effects, RollCall, hold
 from services.response.directory import Directory
 from services.response.lifecycle import DecisionError, Move, allowed_moves
 from services.response.rollcall import AnswerView, latest_answers
 
 log = get_logger(__name__)
+
+# An officer's decision: the roll-call, the organisations addressed, their latest answers, now.
+Decision = Callable[[RollCall, list[str], dict[str, AnswerView], datetime], Effects]
 
 
 class NoRollCallError(DecisionError):
@@ -191,46 +194,50 @@ class ResponseHandlers:
         self, incident_id: str, choices: Mapping[str, int], officer_id: str
     ) -> list[SurveyAssignment]:
         """Send one to three organisations on the initial survey with a budget cap each."""
-        async with self.work() as work:
-            rollcall = await self._load(work.session, incident_id)
-            addressed, latest = await self._answered(work.session, incident_id)
-            effects = rollcall.decide_survey(
+        rollcall = await self._decide(
+            incident_id,
+            lambda held, addressed, latest, now: held.decide_survey(
                 choices,
                 latest,
                 addressed,
                 cap_jpy=self.settings.survey_budget_jpy,
                 report_days=self.settings.survey_report_days,
                 officer_id=officer_id,
-                now=self.clock(),
-            )
-            work.add(await repository.save(work.session, rollcall, effects))
+                now=now,
+            ),
+        )
         log.info("survey_decided", incident_id=incident_id, organisations=list(choices))
         return rollcall.survey
 
     async def launch(self, incident_id: str, programme: Programme, officer_id: str) -> None:
         """Launch the programme (the one launch, whether the officer came from the console or
         the board): participants deploy, the others are told what concerns them."""
-        async with self.work() as work:
-            rollcall = await self._load(work.session, incident_id)
-            addressed, latest = await self._answered(work.session, incident_id)
-            effects = rollcall.launch(
-                programme,
-                latest,
-                addressed,
-                self.directory.current(),
-                officer_id=officer_id,
-                now=self.clock(),
-            )
-            work.add(await repository.save(work.session, rollcall, effects))
+        directory = self.directory.current()
+        await self._decide(
+            incident_id,
+            lambda held, addressed, latest, now: held.launch(
+                programme, latest, addressed, directory, officer_id=officer_id, now=now
+            ),
+        )
         log.info("programme_launched", incident_id=incident_id, name=programme.name_en)
 
     async def close(self, incident_id: str, officer_id: str) -> None:
         """Close the running programme."""
+        directory = self.directory.current()
+        await self._decide(
+            incident_id, lambda held, _a, _l, now: held.close(officer_id, now, directory)
+        )
+        log.info("programme_closed", incident_id=incident_id)
+
+    async def _decide(self, incident_id: str, decision: Decision) -> RollCall:
+        """Take an officer's decision on the incident's roll-call (locked) in one unit of work;
+        a refusal (DecisionError) changes nothing."""
         async with self.work() as work:
             rollcall = await self._load(work.session, incident_id)
-            effects = rollcall.close(officer_id, self.clock(), self.directory.current())
+            addressed, latest = await self._answered(work.session, incident_id)
+            effects = decision(rollcall, addressed, latest, self.clock())
             work.add(await repository.save(work.session, rollcall, effects))
-        log.info("programme_closed", incident_id=incident_id)
+        return rollcall
 
     async def refresh_gauges(self) -> None:
         """Count the organisations addressed by, and answering, the open roll-calls."""
