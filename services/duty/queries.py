@@ -193,44 +193,12 @@ async def activation_detail(session: AsyncSession, activation_id: UUID) -> Activ
             text="; ".join(r.sentence for r in reasons),
         ),
     ]
-    for page in (
-        await session.execute(select(DutyPage).where(DutyPage.activation_id == key))
-    ).scalars():
-        timeline.append(
-            TimelineEntry(at=page.at, kind="page", step=page.step, officer_id=page.officer_id)
-        )
-    transitions = await session.execute(
-        select(DutyTransition).where(DutyTransition.activation_id == key)
-    )
-    for t in transitions.scalars():
-        timeline.append(
-            TimelineEntry(
-                at=t.at,
-                kind="transition",
-                state=t.state,
-                step=t.step,
-                officer_id=t.officer_id,
-                via=t.via,
-                text=t.note,
-                member_message=t.member_message,
-            )
-        )
+    timeline += await _page_entries(session, key)
+    timeline += await _transition_entries(session, key)
     steps = await rollcall_steps(session, row.incident_id)
     timeline += steps
     deliveries = await deliveries_of(session, activation_id)
-    for d in deliveries:
-        timeline.append(
-            TimelineEntry(
-                at=d.at,
-                kind="delivery",
-                state=d.status,
-                channel=d.channel,
-                contact=f"{d.organisation_id}/{d.contact_id}"
-                if d.organisation_id
-                else d.contact_id,
-                text=d.error,
-            )
-        )
+    timeline += [_delivery_entry(d) for d in deliveries]
     timeline.sort(key=lambda e: e.at)
     return ActivationDetail.model_validate(
         {
@@ -242,6 +210,47 @@ async def activation_detail(session: AsyncSession, activation_id: UUID) -> Activ
             "deliveries": deliveries,
             "rollcall": bool(steps),
         }
+    )
+
+
+async def _page_entries(session: AsyncSession, key: str) -> list[TimelineEntry]:
+    """Each page of an officer for the activation."""
+    pages = await session.execute(select(DutyPage).where(DutyPage.activation_id == key))
+    return [
+        TimelineEntry(at=page.at, kind="page", step=page.step, officer_id=page.officer_id)
+        for page in pages.scalars()
+    ]
+
+
+async def _transition_entries(session: AsyncSession, key: str) -> list[TimelineEntry]:
+    """Each change of the activation's duty state, with who made it and how."""
+    transitions = await session.execute(
+        select(DutyTransition).where(DutyTransition.activation_id == key)
+    )
+    return [
+        TimelineEntry(
+            at=t.at,
+            kind="transition",
+            state=t.state,
+            step=t.step,
+            officer_id=t.officer_id,
+            via=t.via,
+            text=t.note,
+            member_message=t.member_message,
+        )
+        for t in transitions.scalars()
+    ]
+
+
+def _delivery_entry(d: DeliveryRow) -> TimelineEntry:
+    """One delivery's outcome as a line of the timeline."""
+    return TimelineEntry(
+        at=d.at,
+        kind="delivery",
+        state=d.status,
+        channel=d.channel,
+        contact=f"{d.organisation_id}/{d.contact_id}" if d.organisation_id else d.contact_id,
+        text=d.error,
     )
 
 
