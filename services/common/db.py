@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 
 from services.common.direct import DirectConnection
 from services.common.logs import configure_logging, get_logger, logging_setup
+from services.common.migration_heads import script_heads
 from services.common.sqlite_setup import SQLITE_BUSY_TIMEOUT_S, sqlite_pragmas
 
 log = get_logger(__name__)
@@ -98,6 +99,11 @@ class Database:
         """Migrate from a short-lived child process, so this one never loads Alembic."""
         if self.migrated:
             return
+        if await self.at_head():
+            # A restart: nothing to migrate, and no second interpreter to wait for.
+            self.migrated = True
+            log.info("database_current", service=self.service, schema=self.schema)
+            return
         child = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "services.common.db", stdin=asyncio.subprocess.PIPE
         )
@@ -118,6 +124,23 @@ class Database:
         if child.returncode != 0:
             raise MigrationError(f"migrating {self.service} failed (exit {child.returncode})")
         self.migrated = True  # the child said so in the log
+
+    async def at_head(self) -> bool:
+        """Whether the database holds exactly the newest revisions of the service's migrations."""
+        heads = script_heads(self.service)
+        if heads is None or self._no_file_yet():
+            return False
+        try:
+            async with self.engine.connect() as conn:
+                rows = await conn.exec_driver_sql("SELECT version_num FROM alembic_version")
+                current = {str(row[0]) for row in rows}
+        except Exception:  # no table yet, no schema yet: the child finds out and migrates
+            return False
+        return current == heads
+
+    def _no_file_yet(self) -> bool:
+        # Connecting would create an empty SQLite file; the migrating child makes it instead.
+        return self.sqlite_path is not None and not Path(self.sqlite_path).exists()
 
     async def drop_schema(self) -> None:
         """Drop the service's PostgreSQL schema (tests use a throwaway schema each)."""

@@ -98,3 +98,59 @@ def test_a_dropped_table_comes_back_on_downgrade_as_it_was(tmp_path: Path) -> No
     assert columns() == []
     run("downgrade", "notifier_0003")
     assert columns() == made
+
+
+@pytest.mark.parametrize("service", SERVICES)
+async def test_the_heads_read_from_the_files_are_what_a_migration_leaves(
+    service: str, tmp_path: Path
+) -> None:
+    from services.common.migration_heads import script_heads
+
+    path = tmp_path / f"{service}.db"
+    db = Database(f"sqlite+aiosqlite:///{path}", service)
+    try:
+        await db.migrate()  # in this process: the test may load Alembic
+    finally:
+        await db.dispose()
+    with sqlite3.connect(path) as conn:
+        stored = {r[0] for r in conn.execute("SELECT version_num FROM alembic_version")}
+    assert script_heads(service) == stored
+
+
+async def test_a_restart_at_the_newest_revision_starts_no_migrating_child(tmp_path: Path) -> None:
+    path = tmp_path / "notifier.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    first = Database(url, "notifier")
+    try:
+        assert not await first.at_head()  # no file yet
+        await first.migrate_in_child()
+    finally:
+        await first.dispose()
+    again = Database(url, "notifier")
+    try:
+        assert await again.at_head()
+        await again.migrate_in_child()
+        assert again.migrated
+    finally:
+        await again.dispose()
+    # One revision behind: the child runs and brings it to the newest again.
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "UPDATE alembic_version SET version_num = 'notifier_0003'"
+            " WHERE version_num = 'notifier_0004'"
+        )
+        conn.execute(
+            "CREATE TABLE incidents (incident_id VARCHAR(36) PRIMARY KEY,"
+            " activation_id VARCHAR(36), level VARCHAR, summary VARCHAR,"
+            " updated_at TIMESTAMP)"
+        )
+    behind = Database(url, "notifier")
+    try:
+        assert not await behind.at_head()
+        await behind.migrate_in_child()
+        assert await behind.at_head()
+    finally:
+        await behind.dispose()
+    with sqlite3.connect(path) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "incidents" not in tables  # notifier_0004 ran again
