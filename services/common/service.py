@@ -81,8 +81,10 @@ class ServiceContext:
     def subscribe(
         self, topic: str, model: type[M], handler: Handler[M], *, side_group: str | None = None
     ) -> None:
-        """Route a topic to a handler; `side_group` gives a bulky, low-priority topic a consumer
-        group of its own, joined after the main one, so it never delays the others."""
+        """Route a topic to a handler; `side_group` gives a topic a consumer group of its own,
+        joined after the main one, whose messages are handled beside the main group's rather
+        than between them: a bulky, low-priority topic never delays the others, and an urgent
+        one (the notifier's pages) never waits behind a long handler (a member fan-out)."""
         if side_group is None:
             self.routes.add(topic, model, handler)
             return

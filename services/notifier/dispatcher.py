@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, RetryCallState, wait_exponential, wait_random
@@ -33,6 +34,7 @@ from services.notifier.chat import ChatChannel
 from services.notifier.jobs import Attempt, Job, chat_parts
 from services.notifier.mime import check_address
 from services.notifier.smtp_pool import SmtpPool
+from services.notifier.unmarked import UnmarkedLimit
 
 log = get_logger(__name__)
 
@@ -55,6 +57,9 @@ class Dispatcher:
         self.smtp = smtp
         self.chat = chat
         self.report = report
+        # Member mails the server may have accepted whose outcome is not stored: what a
+        # crash can repeat (decision 0706).
+        self.unmarked = UnmarkedLimit(settings.smtp.max_unmarked)
         self.in_flight: set[str] = set()
         # A fixed set of workers drains one queue: a task per job cost ~20 µs of CPU a mail,
         # a tenth of the notifier's own share of a fan-out.
@@ -74,7 +79,11 @@ class Dispatcher:
         self.in_flight.update(keys)
 
     def release(self, keys: Iterable[str]) -> None:
-        self.in_flight.difference_update(keys)
+        """The keys' outcomes are stored: the scheduler may see them, and their mails are
+        no longer among those a crash would repeat."""
+        done = set(keys)
+        self.in_flight.difference_update(done)
+        self.unmarked.release(done)
 
     def submit(self, jobs: Iterable[Job]) -> None:
         """Start sending jobs now, without waiting for any of them."""
@@ -98,6 +107,8 @@ class Dispatcher:
         Jobs not started stay `pending` in the delivery log; the next process sends them.
         """
         self._stopping = True
+        # The stop stores every outcome before the process exits: nothing to bound.
+        self.unmarked.lift()
         running = self._workers | self._urgent
         if running:
             _, pending = await asyncio.wait(running, timeout=timeout_s)
@@ -131,11 +142,13 @@ class Dispatcher:
     async def _send(self, job: Job) -> None:
         if job.channel is Channel.EMAIL:
             check_address(job.recipient)
+            page = job.kind is DeliveryKind.PAGE
             await self.smtp.send(
                 self._sender_address,
                 job.recipient,
                 job.payload,
-                urgent=job.kind is DeliveryKind.PAGE,
+                urgent=page,
+                before_data=None if page else partial(self.unmarked.hold, job.key),
             )
         else:
             title, text = chat_parts(job.body)

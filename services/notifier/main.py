@@ -129,7 +129,12 @@ def build(ctx: ServiceContext, clock: Callable[[], datetime] = utcnow) -> Notifi
         if any(o.next_attempt_at is not None for o in outcomes):
             scheduler.wake()
 
-    writer = OutcomeWriter(ctx.db, ctx.routes.consumer, on_written=written)
+    writer = OutcomeWriter(
+        ctx.db,
+        ctx.routes.consumer,
+        on_written=written,
+        outstanding=lambda: dispatcher.unmarked.held,
+    )
     dispatcher = Dispatcher(
         settings,
         smtp=smtp,
@@ -189,7 +194,9 @@ async def setup(ctx: ServiceContext, clock: Callable[[], datetime] = utcnow) -> 
     """Register the notifier's handlers and background tasks."""
     notifier = build(ctx, clock)
     ctx.subscribe(ACTIVATIONS, Activation, notifier.handlers.on_activation)
-    ctx.subscribe(PAGES, Page, notifier.handlers.on_page)
+    # A consumer of its own: a duty page is handled while a member fan-out is still being
+    # recorded, never after it (decision 0705).
+    ctx.subscribe(PAGES, Page, notifier.handlers.on_page, side_group="pages")
     ctx.subscribe(ACKS, AckEvent, notifier.handlers.on_ack)
     ctx.subscribe(COORDINATION, CoordinationNotice, notifier.handlers.on_coordination)
     ctx.background.append(notifier.run)

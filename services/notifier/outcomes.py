@@ -10,6 +10,7 @@ outbox. A commit per mail would cost more CPU than the send itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -44,6 +45,7 @@ class OutcomeWriter:
         on_written: Callable[[list[Attempt]], None],
         batch_size: int = 1000,
         linger_s: float = 0.004,
+        outstanding: Callable[[], int] | None = None,
     ) -> None:
         # The database's direct connection: a commit through the session would cost 6x the
         # CPU, and would hold the write lock across trips through the event loop.
@@ -52,11 +54,16 @@ class OutcomeWriter:
         self.on_written = on_written
         self.batch_size = batch_size
         self.linger_s = linger_s
+        # How many sends are past their DATA with no outcome stored: once that many outcomes
+        # wait, no more company is coming (the sends wait for these marks), so no lingering.
+        self.outstanding = outstanding
+        self._arrived = asyncio.Event()
         self._queue: asyncio.Queue[Attempt] = asyncio.Queue()
         self._current: list[Attempt] = []
 
     def put(self, outcome: Attempt) -> None:
         self._queue.put_nowait(outcome)
+        self._arrived.set()
 
     async def run(self) -> None:
         """Write batches as outcomes arrive, until cancelled."""
@@ -66,12 +73,24 @@ class OutcomeWriter:
                 # A lone outcome waits a few ms for company: a commit costs ~0.7 ms of CPU,
                 # so at 2,000 mails/s one per mail would starve the sends. Outcomes that
                 # queued up during the previous commit have waited already and go at once.
-                await asyncio.sleep(self.linger_s)
+                await self._linger()
             batch = [first, *self._take(self.batch_size - 1)]
             # Kept until written: a cancel mid-write must not lose the only record of a send.
             self._current = batch
             await self._write_until_done(batch)
             self._current = []
+
+    async def _linger(self) -> None:
+        if self.outstanding is None:
+            await asyncio.sleep(self.linger_s)
+            return
+        loop = asyncio.get_running_loop()
+        until = loop.time() + self.linger_s
+        while self._queue.qsize() + 1 < self.outstanding() and loop.time() < until:
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout_at(until):
+                    await self._arrived.wait()
 
     async def flush(self) -> None:
         """Write everything queued now, including a batch a cancel interrupted (at shutdown)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
 
 import aiosmtplib
 from aiosmtplib.email import quote_address
@@ -66,6 +67,7 @@ async def _transfer(
     recipient: str,
     message: bytes,
     reply_s: float,
+    before_data: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """MAIL, RCPT, DATA: `sender` quoted already, `recipient` a plain address (`check_address`).
 
@@ -81,6 +83,9 @@ async def _transfer(
     A message with 8bit text parts (raw UTF-8, `mime.build_body(eightbit=True)`) goes as it
     is with `BODY=8BITMIME` to a server that advertises 8BITMIME (RFC 6152); to one that does
     not, its 8bit parts are sent base64 (`mime.seven_bit`).
+
+    `before_data` is awaited before DATA, with no reply awaited meanwhile: from DATA on the
+    server may accept the mail (`unmarked.UnmarkedLimit`).
     """
     client = conn.client
     if client.is_ehlo_or_helo_needed:
@@ -99,6 +104,9 @@ async def _transfer(
     reply = await client.execute_command(b"RCPT", b"TO:<%s>" % recipient.encode(), timeout=None)
     if reply.code not in (250, 251):
         raise aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, recipient)
+    if before_data is not None:
+        conn.finish()
+        await before_data()
     conn.reply_due(2 * reply_s)
     reply = await client.execute_command(b"DATA", timeout=None)
     if reply.code != 354:
@@ -198,7 +206,13 @@ class SmtpPool:
         return len(opened)
 
     async def send(
-        self, sender: str, recipient: str, message: bytes, *, urgent: bool = False
+        self,
+        sender: str,
+        recipient: str,
+        message: bytes,
+        *,
+        urgent: bool = False,
+        before_data: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """Send one message to one recipient; raise DeliveryError saying if a retry may help.
 
@@ -214,7 +228,9 @@ class SmtpPool:
                 conn = await self._take()
                 conn.begin(2 * timeout)
                 try:
-                    await _transfer(conn, self._quoted(sender), recipient, message, timeout)
+                    await _transfer(
+                        conn, self._quoted(sender), recipient, message, timeout, before_data
+                    )
                 finally:
                     conn.finish()
             except BaseException as err:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from services.common.settings import SmtpSettings
 from tests.conftest import EmbeddedBroker, free_port
 from tests.integration.duty.process import publish
 from tests.integration.notifier.harness import activation, directory_yaml
@@ -107,6 +108,8 @@ def test_a_notifier_killed_mid_fan_out_repeats_only_the_mails_in_flight(
     unmarked = accepted - marked_at_kill
     assert repeated <= unmarked | (set(per_recipient) - accepted)
     assert len(repeated) <= len(unmarked) + POOL
+    # However fast the pool: at most `max_unmarked` mails are past their DATA unmarked.
+    assert len(repeated) <= SmtpSettings().max_unmarked, sorted(repeated)
     # How fresh the repeats were is a figure to read, not a bound: it depends on the machine.
     stale = sorted(round(killed_at - first_arrival[r], 3) for r in repeated)
     print(

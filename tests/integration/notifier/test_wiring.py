@@ -33,8 +33,11 @@ async def test_activations_pages_and_acks_are_consumed_and_bad_ones_dead_lettere
     )
     ctx = build_context("notifier", settings, db=database)
     await setup(ctx)
-    assert sorted(ctx.routes.topics) == sorted([ACTIVATIONS, PAGES, ACKS, COORDINATION])
+    assert sorted(ctx.routes.topics) == sorted([ACTIVATIONS, ACKS, COORDINATION])
+    # Pages have a consumer of their own: never behind a fan-out in the main one.
+    assert {name: r.topics for name, r in ctx.side_routes.items()} == {"notifier-pages": [PAGES]}
     ctx.routes.attach(ctx.broker)
+    ctx.side_routes["notifier-pages"].attach(ctx.broker)
     letters: list[DeadLetter] = []
 
     @ctx.broker.subscriber(dlq(ACTIVATIONS))
