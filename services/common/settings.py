@@ -126,7 +126,7 @@ class SmtpSettings(Section):
     max_unmarked: int = Field(
         default=5,
         ge=1,
-        description="Member mails at most between their DATA and their stored outcome:"
+        description="Member mails at most between their message and its stored outcome:"
         " the most a crash can send twice.",
     )
 

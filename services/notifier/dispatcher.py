@@ -148,7 +148,7 @@ class Dispatcher:
                 job.recipient,
                 job.payload,
                 urgent=page,
-                before_data=None if page else partial(self.unmarked.hold, job.key),
+                before_message=None if page else partial(self.unmarked.hold, job.key),
             )
         else:
             title, text = chat_parts(job.body)

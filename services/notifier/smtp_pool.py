@@ -67,7 +67,7 @@ async def _transfer(
     recipient: str,
     message: bytes,
     reply_s: float,
-    before_data: Callable[[], Awaitable[None]] | None = None,
+    before_message: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """MAIL, RCPT, DATA: `sender` quoted already, `recipient` a plain address (`check_address`).
 
@@ -84,7 +84,7 @@ async def _transfer(
     is with `BODY=8BITMIME` to a server that advertises 8BITMIME (RFC 6152); to one that does
     not, its 8bit parts are sent base64 (`mime.seven_bit`).
 
-    `before_data` is awaited before DATA, with no reply awaited meanwhile: from DATA on the
+    `before_message` is awaited after the server's 354 and before the message: from then on the
     server may accept the mail (`unmarked.UnmarkedLimit`).
     """
     client = conn.client
@@ -104,13 +104,16 @@ async def _transfer(
     reply = await client.execute_command(b"RCPT", b"TO:<%s>" % recipient.encode(), timeout=None)
     if reply.code not in (250, 251):
         raise aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, recipient)
-    if before_data is not None:
-        conn.finish()
-        await before_data()
     conn.reply_due(2 * reply_s)
     reply = await client.execute_command(b"DATA", timeout=None)
     if reply.code != 354:
         raise aiosmtplib.SMTPDataError(reply.code, reply.message)
+    if before_message is not None:
+        # The server waits minutes for the message (RFC 5321 4.5.3.2); no reply is due
+        # while this waits, and the verdict's is counted from the end of the wait.
+        conn.finish()
+        await before_message()
+        conn.reply_due(2 * reply_s)
     protocol = client.protocol
     if protocol is None:
         raise aiosmtplib.SMTPServerDisconnected("Connection lost")
@@ -212,7 +215,7 @@ class SmtpPool:
         message: bytes,
         *,
         urgent: bool = False,
-        before_data: Callable[[], Awaitable[None]] | None = None,
+        before_message: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """Send one message to one recipient; raise DeliveryError saying if a retry may help.
 
@@ -229,7 +232,7 @@ class SmtpPool:
                 conn.begin(2 * timeout)
                 try:
                     await _transfer(
-                        conn, self._quoted(sender), recipient, message, timeout, before_data
+                        conn, self._quoted(sender), recipient, message, timeout, before_message
                     )
                 finally:
                     conn.finish()

@@ -4,9 +4,9 @@ SMTP gives no way to ask a server whether it took a message, so a mail whose end
 may have received, and whose `sent` mark is not stored yet, is sent again after a crash
 (decision 0400). At the start of a fan-out the pool's 20 connections end their first mails
 within a millisecond or two, long before the first mark commits: a notifier killed then
-repeated 10-20 of them. A mail now takes one of `limit` places before its DATA and gives it
-back when its outcome is stored, so at any instant at most `limit` mails can be repeated
-(decision 0706). Duty pages do not wait for a place: they are few and must never wait.
+repeated 10-20 of them. A mail now takes one of `limit` places before its message goes (after
+the server's 354) and gives it back when its outcome is stored, so at any instant at most
+`limit` mails can be repeated (decision 0706). Duty pages do not wait for a place: they are few and must never wait.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 
 class UnmarkedLimit:
-    """At most `limit` mails between their DATA and their stored outcome."""
+    """At most `limit` mails between their message and their stored outcome."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
