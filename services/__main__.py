@@ -7,6 +7,11 @@ if sys.argv[1:2] == ["smtp-sink"] and "--help" not in sys.argv:
     from services.runtime.smtp_sink import main as sink
 
     sink(sys.argv[2:])
+elif sys.argv[1:] == ["spare"]:
+    # A service process waiting for its role, started by `standby run` (runtime/spare.py).
+    from services.runtime.spare import main as spare
+
+    spare()
 else:
     from services.cli import main
 

@@ -35,14 +35,16 @@ async def spawn(
     env: Mapping[str, str],
     log_path: str | None = None,
     ignore_sighup: bool = False,
+    stdin_pipe: bool = False,
 ) -> asyncio.subprocess.Process:
-    """Start a child in its own process group, its output appended to `log_path` (or inherited)."""
+    """Start a child in its own process group, its output appended to `log_path` (or inherited);
+    with `stdin_pipe` the parent may write to its stdin (a spare waits there for its role)."""
     out = Path(log_path).open("ab") if log_path else None  # noqa: SIM115, ASYNC230 - handed to the child
     try:
         return await asyncio.create_subprocess_exec(
             *argv,
             env=dict(env),
-            stdin=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.PIPE if stdin_pipe else asyncio.subprocess.DEVNULL,
             stdout=out,
             stderr=asyncio.subprocess.STDOUT if out else None,
             preexec_fn=_ignoring_sighup if ignore_sighup else _die_with_parent,

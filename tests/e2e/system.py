@@ -13,6 +13,8 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
+import httpx
+
 from services.common.settings import SERVICES
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import ScenarioEvent, gdacs_rss
@@ -147,6 +149,7 @@ def roles(system: System) -> dict[str, list[int]]:
     command line: it is not a second process of the role."""
     found: dict[str, list[int]] = {}
     parents: dict[int, int] = {}
+    playing: dict[int, str] | None = None
     for pid in system.processes():
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
@@ -156,10 +159,24 @@ def roles(system: System) -> dict[str, list[int]]:
         if argv and b"tansu" in argv[0]:
             found.setdefault("broker", []).append(pid)
         elif len(argv) >= 4 and argv[1:3] == [b"-m", b"services"]:
-            found.setdefault(argv[3].decode(), []).append(pid)
+            role = argv[3].decode()
+            if role == "spare":
+                # A spare that took a role still says `spare` on its command line.
+                playing = playing if playing is not None else _playing(system)
+                role = playing.get(pid, role)
+            found.setdefault(role, []).append(pid)
     return {
         role: [pid for pid in pids if parents.get(pid) not in pids] for role, pids in found.items()
     }
+
+
+def _playing(system: System) -> dict[int, str]:
+    """Pid → role of every process the runtime's /health lists."""
+    try:
+        body = httpx.get(f"http://127.0.0.1:{system.health_port}/health", timeout=2).json()
+    except (httpx.HTTPError, ValueError):
+        return {}
+    return {p["pid"]: name for name, p in body.get("processes", {}).items() if p.get("pid")}
 
 
 def child_pid(system: System, name: str) -> int | None:

@@ -23,11 +23,12 @@ import httpx
 import pytest
 
 from schemas import ACKS
-from services.runtime.scenario import red_earthquake
+from services.runtime.scenario import ScenarioEvent, red_earthquake
 from tests.conftest import free_port
 from tests.e2e.system import (
     LEE,
     REPO,
+    GdacsFeed,
     System,
     child_pid,
     fed_system,
@@ -109,51 +110,60 @@ def test_a_service_still_joining_its_group_when_the_broker_is_replaced_reconnect
 ) -> None:
     now = datetime.now(UTC)
     first = red_earthquake(9_300_201, now - timedelta(days=20))
-    with (
-        gdacs_feed([first]) as feed,
-        watched(fed_system(tmp_path, MEMBERS, feed.url)) as system,
-    ):
-        wait_for(lambda: member_mails(system) == 1, timeout=90, what="the first alert")
-        old = child_pid(system, "notifier")
-        assert old
-        os.kill(old, signal.SIGKILL)
-        # The new notifier migrates, then joins its group, which the broker holds until
-        # the killed member's session ends (10 s): the broker dies during that join.
-        notifier = wait_for(
-            lambda: (p := child_pid(system, "notifier")) != old and p,
-            timeout=30,
-            what="the notifier started again",
-        )
-        wait_for(
-            lambda: events_of(system, "notifier").count("database_migrated") == 2,
-            timeout=60,
-            what="the new notifier migrated",
-        )
-        broker = child_pid(system, "broker")
-        assert broker
-        os.kill(broker, signal.SIGKILL)
-        assert events_of(system, "notifier").count("service_started") == 1, (
-            "the notifier had joined before the broker died"
-        )
-        most: Counter[str] = Counter()
+    with gdacs_feed([first]) as feed:
+        system = fed_system(tmp_path, MEMBERS, feed.url)
+        # Sessions of 10 s (the default is 2 s): the broker holds each join 5 s, long enough
+        # to be killed during one.
+        system.env["STANDBY_KAFKA__SESSION_TIMEOUT_MS"] = "10000"
+        with watched(system):
+            joining_when_the_broker_dies(system, feed, first, now)
 
-        def notifier_started_again() -> bool:
-            for role, pids in roles(system).items():
-                most[role] = max(most[role], len(pids))
-            return events_of(system, "notifier").count("service_started") == 2
 
-        wait_for(notifier_started_again, timeout=60, what="the notifier's start", every=0.05)
-        assert all(most[role] == 1 for role in ROLES), most
-        # The same process: it gave up the join for the lost broker and made new clients.
-        assert child_pid(system, "notifier") == notifier
-        events = events_of(system, "notifier")
-        second_start = events[events.index("service_started") + 1 :]
-        assert "broker_replaced_reconnecting" in second_start, second_start
-        # Far from the first (~900 km): a disaster of its own, no aftershock.
-        second = replace(red_earthquake(9_300_202, now - timedelta(minutes=5)), lat=18.0)
-        feed.publish([first, second])
-        wait_for(lambda: member_mails(system) >= 2, timeout=60, what="the alert after the kill")
-        assert child_pid(system, "notifier") == notifier
+def joining_when_the_broker_dies(
+    system: System, feed: GdacsFeed, first: ScenarioEvent, now: datetime
+) -> None:
+    wait_for(lambda: member_mails(system) == 1, timeout=90, what="the first alert")
+    old = child_pid(system, "notifier")
+    assert old
+    os.kill(old, signal.SIGKILL)
+    # The new notifier finds its database current, then joins its group, which the
+    # broker holds until the killed member's session ends (10 s): the broker dies
+    # during that join.
+    notifier = wait_for(
+        lambda: (p := child_pid(system, "notifier")) != old and p,
+        timeout=30,
+        what="the notifier started again",
+    )
+    wait_for(
+        lambda: events_of(system, "notifier").count("database_current") == 1,
+        timeout=60,
+        what="the new notifier checked its database",
+    )
+    broker = child_pid(system, "broker")
+    assert broker
+    os.kill(broker, signal.SIGKILL)
+    assert events_of(system, "notifier").count("service_started") == 1, (
+        "the notifier had joined before the broker died"
+    )
+    most: Counter[str] = Counter()
+
+    def notifier_started_again() -> bool:
+        for role, pids in roles(system).items():
+            most[role] = max(most[role], len(pids))
+        return events_of(system, "notifier").count("service_started") == 2
+
+    wait_for(notifier_started_again, timeout=60, what="the notifier's start", every=0.05)
+    assert all(most[role] == 1 for role in ROLES), most
+    # The same process: it gave up the join for the lost broker and made new clients.
+    assert child_pid(system, "notifier") == notifier
+    events = events_of(system, "notifier")
+    second_start = events[events.index("service_started") + 1 :]
+    assert "broker_replaced_reconnecting" in second_start, second_start
+    # Far from the first (~900 km): a disaster of its own, no aftershock.
+    second = replace(red_earthquake(9_300_202, now - timedelta(minutes=5)), lat=18.0)
+    feed.publish([first, second])
+    wait_for(lambda: member_mails(system) >= 2, timeout=60, what="the alert after the kill")
+    assert child_pid(system, "notifier") == notifier
 
 
 def test_a_broker_killed_while_starting_and_a_crash_looping_service_never_stop_the_runtime(

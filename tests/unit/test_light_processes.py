@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from services.common.settings import SERVICES
+
 HEAVY = ("faststream", "sqlalchemy", "fastapi", "starlette", "uvicorn", "jinja2", "alembic")
 
 # What each process imports before it does anything: the supervisor's path through the
@@ -73,3 +75,18 @@ def test_the_sink_fast_path_starts_and_takes_mail(tmp_path: object) -> None:
     finally:
         sink.terminate()
         assert sink.wait(10) == 0
+
+
+def test_a_spare_loads_the_frameworks_but_no_services_own_series() -> None:
+    probe = (
+        "import services.runtime.spare as spare, sys\n"
+        "spare._preload()\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    modules = set(result.stdout.split())
+    assert {"faststream", "sqlalchemy", "fastapi", "jinja2"} <= {m.split(".")[0] for m in modules}
+    own = {f"services.{s}.{part}" for s in SERVICES for part in ("main", "metrics")}
+    assert modules & own == set()
