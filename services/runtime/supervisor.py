@@ -56,7 +56,7 @@ _SHUTDOWN_GRACE_S = 15.0
 # A spare (a service process with its imports done, runtime/spare.py) is started this long after
 # the system starts and after each time one is taken: its imports would slow the starts it
 # follows on two cores.
-_SPARE_AFTER_S = 5.0
+_SPARE_AFTER_S = 2.0
 
 
 def port_in_use(port: int) -> bool:
