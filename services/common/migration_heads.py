@@ -2,7 +2,7 @@
 
 A restarted service whose database is already at these revisions has nothing to migrate:
 it skips the migrating child (a second interpreter loading Alembic, 1-3 s of a restart on two
-cores) and checks one small table instead (decision 0705). Anything this reader does not
+cores) and checks one small table instead (decision 0706). Anything this reader does not
 understand makes it answer None, and the service migrates as before.
 """
 

@@ -37,7 +37,7 @@ class KafkaSettings(Section):
     # timeout at or below that never joins.
     request_timeout_ms: int = Field(default=30_000, ge=6_000)
     # 2 s: Tansu holds each join 1 s (not 5), and a killed member is dropped within 2 s, so a
-    # restarted service is handling messages again within seconds (decision 0705). Kafka's
+    # restarted service is handling messages again within seconds (decision 0706). Kafka's
     # brokers refuse sessions under 6 s by default: the compose stack sets 10 s.
     session_timeout_ms: int = Field(default=2_000, ge=1_000)
     heartbeat_interval_ms: int = Field(default=500, ge=100)

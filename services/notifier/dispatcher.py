@@ -58,7 +58,7 @@ class Dispatcher:
         self.chat = chat
         self.report = report
         # Member mails the server may have accepted whose outcome is not stored: what a
-        # crash can repeat (decision 0706).
+        # crash can repeat (decision 0707).
         self.unmarked = UnmarkedLimit(settings.smtp.max_unmarked)
         self.in_flight: set[str] = set()
         # A fixed set of workers drains one queue: a task per job cost ~20 µs of CPU a mail,

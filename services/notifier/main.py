@@ -195,7 +195,7 @@ async def setup(ctx: ServiceContext, clock: Callable[[], datetime] = utcnow) -> 
     notifier = build(ctx, clock)
     ctx.subscribe(ACTIVATIONS, Activation, notifier.handlers.on_activation)
     # A consumer of its own: a duty page is handled while a member fan-out is still being
-    # recorded, never after it (decision 0707).
+    # recorded, never after it (decision 0708).
     ctx.subscribe(PAGES, Page, notifier.handlers.on_page, side_group="pages")
     ctx.subscribe(ACKS, AckEvent, notifier.handlers.on_ack)
     ctx.subscribe(COORDINATION, CoordinationNotice, notifier.handlers.on_coordination)

@@ -6,7 +6,8 @@ may have received, and whose `sent` mark is not stored yet, is sent again after 
 within a millisecond or two, long before the first mark commits: a notifier killed then
 repeated 10-20 of them. A mail now takes one of `limit` places before its message goes (after
 the server's 354) and gives it back when its outcome is stored, so at any instant at most
-`limit` mails can be repeated (decision 0706). Duty pages do not wait for a place: they are few and must never wait.
+`limit` mails can be repeated (decision 0707). Duty pages do not wait for a place: they are
+few and must never wait.
 """
 
 from __future__ import annotations

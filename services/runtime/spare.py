@@ -2,7 +2,7 @@
 
 Most of a service's start is importing (faststream, SQLAlchemy, FastAPI, pydantic models):
 2 s of CPU on an idle 2-core machine, 5-10 s when it is busy, against the 5 s a crashed role
-has to be back at work in (decision 0705). `standby run` keeps one spare ready; when a service
+has to be back at work in (decision 0706). `standby run` keeps one spare ready; when a service
 dies, the spare is told which role to play and starts it at once, and a new spare is started
 behind it. The spare imports what `standby <role>` imports before it knows its role, and the
 libraries some services use, never a service's composition root (`services.<name>.main`) or

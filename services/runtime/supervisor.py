@@ -139,7 +139,7 @@ class Supervisor:
         )
         # One role per entry of SERVICES: a new service is supervised by being listed there.
         self.services = [Child(name, python_child(name)) for name in SERVICES]
-        # Takes the role of the next service to die, its imports done (decision 0705).
+        # Takes the role of the next service to die, its imports done (decision 0706).
         self.spare = Child("spare", python_child("spare"), due=None)
         runtime = settings.runtime
         self.health_server = HealthServer(runtime.health_host, runtime.health_port, self.health)
