@@ -129,12 +129,7 @@ def build(ctx: ServiceContext, clock: Callable[[], datetime] = utcnow) -> Notifi
         if any(o.next_attempt_at is not None for o in outcomes):
             scheduler.wake()
 
-    writer = OutcomeWriter(
-        ctx.db,
-        ctx.routes.consumer,
-        on_written=written,
-        outstanding=lambda: dispatcher.unmarked.held,
-    )
+    writer = OutcomeWriter(ctx.db, ctx.routes.consumer, on_written=written)
     dispatcher = Dispatcher(
         settings,
         smtp=smtp,
@@ -142,6 +137,7 @@ def build(ctx: ServiceContext, clock: Callable[[], datetime] = utcnow) -> Notifi
         report=writer.put,
         presence=presence,
     )
+    writer.outstanding = lambda: dispatcher.unmarked.held
     scheduler = RetryScheduler(ctx.db.transaction, dispatcher, presence, clock=clock)
     renderer = Renderer(preferences_url=f"{links.base}/m")
     officers = OfficerFile(ctx.settings.duty.rota_file)
