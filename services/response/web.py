@@ -33,7 +33,7 @@ from services.response import store
 from services.response.directory import Directory
 from services.response.export import board_csv, board_document
 from services.response.handlers import AnswerForm, ResponseHandlers
-from services.response.lifecycle import DecisionError, ResponseState, allowed_moves
+from services.response.lifecycle import DecisionError, LifecycleError, ResponseState, allowed_moves
 from services.response.maps import board_map
 from services.response.models import RollCallRow
 from services.response.naming import draft_names
@@ -519,7 +519,7 @@ async def _once_confirmed(
     try:
         await decide()
     except DecisionError as err:
-        return _error(request, officer, incident_id, str(err))
+        return _error(request, officer, incident_id, _refusal(officer, err))
     return RedirectResponse(f"/rollcall/{incident_id}", status_code=303)
 
 
@@ -528,6 +528,15 @@ _WILLING = (AnswerKind.CAN_DEPLOY, AnswerKind.ON_SITE)
 
 def _said(officer: OfficerIdentity, key: str) -> str:
     return words(officer.language)[key]
+
+
+def _refusal(officer: OfficerIdentity, err: DecisionError) -> str:
+    """Why a decision was refused; a step the response's state does not allow is said in the
+    officer's language (the other refusals name organisations and amounts, in English)."""
+    if isinstance(err, LifecycleError):
+        t = words(officer.language)
+        return t["refused_move"].format(state=t[f"status_{err.state.value}"])
+    return str(err)
 
 
 def _error(request: Request, officer: OfficerIdentity, incident_id: str, text: str) -> HTMLResponse:

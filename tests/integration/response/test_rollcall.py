@@ -215,6 +215,7 @@ async def test_survey_then_launch_then_close_tell_each_what_concerns_it(database
             f"{base}/launch", data=launch_form(["hope-bridge"]), headers=officer
         )
         assert twice.status_code == 422
+        assert "the response is at “Programme launched”" in twice.text  # in the reader's words
         closed = await client.post(
             f"{base}/close", data={"csrf": "csrf-token", "confirm": "yes"}, headers=officer
         )
