@@ -32,11 +32,11 @@ from schemas.topics import ALL_TOPICS
 from services.common.console_identity import OFFICER_HEADER, OfficerIdentity, sign_identity
 from services.common.db import Database
 from services.common.kafka_admin import ensure_topics, wait_for_broker
+from services.common.members_file import MemberDirectoryFile
 from services.common.outbox import OutboxRelay
 from services.common.settings import ResponseSettings
 from services.common.unit_of_work import units_of_work
 from services.domain.answer_links import AnswerLinkSigner
-from services.response.directory import Directory
 from services.response.handlers import ResponseHandlers
 from services.response.web import WebDeps, create_app
 from services.runtime.embedded import EmbeddedBroker, free_port
@@ -103,7 +103,7 @@ async def _measure(
         # As the service context does it: commit, then wake the relay.
         handlers = ResponseHandlers(
             units_of_work(db, on_commit=relay.kick),
-            Directory.of(directory()),
+            MemberDirectoryFile.of(directory()),
             ResponseSettings(),
             utcnow,
         )

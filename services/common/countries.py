@@ -77,3 +77,9 @@ def country_table() -> CountryTable:
             for row in rows
         }
     return CountryTable(countries)
+
+
+def regions_of(iso3: str) -> tuple[str, ...]:
+    """Name the UN M49 groupings of a country, widest first (region, sub-region, intermediate)."""
+    country = country_table().get(iso3)
+    return country.region_names if country else ()

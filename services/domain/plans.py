@@ -12,15 +12,9 @@ from dataclasses import dataclass, field
 
 from schemas.hazards import HazardType
 from schemas.members import MemberDirectory, Offer, Organisation, StandbyPlan, Supply
-from services.common.countries import country_table
+from services.common.countries import regions_of
 
 RegionsOf = Callable[[str], Iterable[str]]
-
-
-def regions_of(iso3: str) -> Iterable[str]:
-    """Name the UN M49 groupings of a country, widest first."""
-    country = country_table().get(iso3)
-    return country.region_names if country else ()
 
 
 @dataclass(frozen=True, slots=True)

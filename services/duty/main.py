@@ -7,11 +7,10 @@ from datetime import timedelta
 from schemas.activations import Activation
 from schemas.base import utcnow
 from schemas.deliveries import Delivery
-from schemas.members import MemberDirectory
 from schemas.responses import RollCallStep
 from schemas.topics import ACTIVATIONS, DELIVERIES, ROLLCALL
-from services.common.config_files import load_yaml_model
 from services.common.keys import key_ring
+from services.common.members_file import load_member_directory
 from services.common.service import ServiceContext
 from services.duty import retention
 from services.duty.clock import EscalationClock
@@ -77,7 +76,7 @@ async def setup(ctx: ServiceContext) -> None:
     ctx.retention.extend(retention.rules(ctx.settings.retention))
     # Read when erasing, not at start: a duty without the member directory still pages.
     ctx.erase_personal_data(
-        retention.PERSONAL_DATA, lambda: load_yaml_model(ctx.settings.members_file, MemberDirectory)
+        retention.PERSONAL_DATA, lambda: load_member_directory(ctx.settings.members_file)
     )
     # The console needs only the database: officers can acknowledge while the broker is away.
     ctx.offline.append(console)

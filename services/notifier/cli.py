@@ -32,12 +32,13 @@ def recipients_command(
     from schemas.activations import Level
     from schemas.hazards import HazardType
     from services.common.commands import load_settings
-    from services.notifier.directory import load_directory, regions_of
+    from services.common.countries import regions_of
+    from services.common.members_file import load_member_directory
     from services.notifier.recipients import select_recipients
 
     path = members or load_settings().members_file
     try:
-        directory = load_directory(path)
+        directory = load_member_directory(path)
         chosen = select_recipients(
             directory,
             level=Level(level),
@@ -94,13 +95,13 @@ def preview_command(
     from schemas.hazards import AlertLevel, HazardType, Link, Measure
     from schemas.members import Language
     from services.common.commands import load_settings
-    from services.notifier.directory import load_directory
+    from services.common.members_file import load_member_directory
     from services.notifier.mime import address, build_body, headers
     from services.notifier.rendering import Renderer
 
     settings = load_settings()
     try:
-        secretariat = load_directory(settings.members_file).secretariat
+        secretariat = load_member_directory(settings.members_file).secretariat
     except StandbyError:
         secretariat = None
     activation = Activation(

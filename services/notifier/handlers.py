@@ -21,13 +21,14 @@ from schemas.deliveries import Channel, DeliveryKind
 from schemas.members import Contact, Language, MemberDirectory, Organisation
 from schemas.pages import Page
 from schemas.responses import CoordinationNotice, NoticeKind
+from services.common.countries import regions_of
 from services.common.logs import get_logger
+from services.common.members_file import MemberDirectoryFile
 from services.common.outbox import claim as outbox_claim
 from services.common.outbox import seen
 from services.common.service import ServiceContext
 from services.notifier import digest_store, store
 from services.notifier.compose import EVERY_CHANNEL, Batch, Composer, Target
-from services.notifier.directory import DirectoryFile, regions_of
 from services.notifier.dispatcher import Dispatcher
 from services.notifier.jobs import Job
 from services.notifier.map_image import alert_images
@@ -51,7 +52,7 @@ _CLOSING = frozenset({AckState.LAUNCHED, AckState.CLOSED, AckState.STOOD_DOWN})
 @dataclass
 class Handlers:
     ctx: ServiceContext
-    directory: DirectoryFile
+    directory: MemberDirectoryFile
     renderer: Renderer
     composer: Composer
     dispatcher: Dispatcher

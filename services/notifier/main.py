@@ -18,6 +18,7 @@ from schemas.responses import CoordinationNotice
 from schemas.topics import ACKS, ACTIVATIONS, COORDINATION, PAGES
 from services.common.keys import key_ring
 from services.common.logs import get_logger
+from services.common.members_file import MemberDirectoryFile
 from services.common.presence import Presence
 from services.common.service import ServiceContext
 from services.domain.answer_links import answer_link_signer
@@ -25,7 +26,6 @@ from services.notifier import retention
 from services.notifier.chat import ChatChannel
 from services.notifier.compose import Composer
 from services.notifier.digests import DigestSender
-from services.notifier.directory import DirectoryFile
 from services.notifier.dispatcher import Dispatcher, RetryScheduler
 from services.notifier.handlers import Handlers
 from services.notifier.jobs import Attempt
@@ -49,7 +49,7 @@ class Notifier:
     writer: OutcomeWriter
     scheduler: RetryScheduler
     smtp: SmtpPool
-    directory: DirectoryFile
+    directory: MemberDirectoryFile
     presence: Presence
     drain_timeout_s: float
     preferences: FastAPI
@@ -113,7 +113,7 @@ def build(ctx: ServiceContext, clock: Callable[[], datetime] = utcnow) -> Notifi
     `clock` is when quiet hours and digest hours are judged (tests move it).
     """
     settings = ctx.settings.notifier
-    directory = DirectoryFile(ctx.settings.members_file)
+    directory = MemberDirectoryFile(ctx.settings.members_file)
     links = PreferenceLinks(
         key_ring(ctx.settings, "preference"),
         settings.public_url,

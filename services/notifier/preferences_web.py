@@ -31,9 +31,9 @@ from schemas.vocabulary import HAZARD_WORDS, LEVEL_WORDS
 from services.common.db import Database
 from services.common.errors import StandbyError
 from services.common.logs import get_logger
+from services.common.members_file import MemberDirectoryFile
 from services.common.web_server import serve_app
 from services.notifier.countries import country_choices, country_name
-from services.notifier.directory import DirectoryFile
 from services.notifier.local_time import DEFAULT_DIGEST_AT, DEFAULT_ZONE, clock_text
 from services.notifier.preference_store import preference_of, save_preference
 from services.notifier.preferences import (
@@ -198,7 +198,7 @@ class PreferenceDeps:
 
     db: Database
     links: PreferenceLinks
-    directory: DirectoryFile
+    directory: MemberDirectoryFile
     clock: Callable[[], datetime] = utcnow
     mailer: Mailer | None = None
     sender: Address = field(default_factory=lambda: Address(addr_spec="standby@localhost"))

@@ -28,11 +28,11 @@ from schemas.responses import (
     SurveyAssignment,
 )
 from services.common.logs import get_logger
+from services.common.members_file import MemberDirectoryFile
 from services.common.settings import ResponseSettings
 from services.common.unit_of_work import Work
 from services.response import repository, store
 from services.response.aggregate import Effects, RollCall, hold
-from services.response.directory import Directory
 from services.response.lifecycle import DecisionError, Move, allowed_moves
 from services.response.rollcall import AnswerView, latest_answers
 
@@ -62,7 +62,7 @@ class AnswerForm:
 @dataclass
 class ResponseHandlers:
     work: Work
-    directory: Directory
+    directory: MemberDirectoryFile
     settings: ResponseSettings
     clock: Callable[[], datetime]
 

@@ -9,11 +9,11 @@ from schemas.deliveries import Delivery
 from schemas.topics import ACKS, ACTIVATIONS, DELIVERIES
 from services.common.keys import key_ring
 from services.common.logs import get_logger
+from services.common.members_file import MemberDirectoryFile
 from services.common.service import ServiceContext
 from services.common.wakeup import WakeUpLoop
 from services.domain.answer_links import answer_link_signer
 from services.response import retention
-from services.response.directory import Directory
 from services.response.handlers import ResponseHandlers
 from services.response.web import WebDeps, create_app, serve_web
 
@@ -21,13 +21,13 @@ log = get_logger(__name__)
 
 
 def build(
-    ctx: ServiceContext, directory: Directory | None = None
+    ctx: ServiceContext, directory: MemberDirectoryFile | None = None
 ) -> tuple[ResponseHandlers, WebDeps]:
     """Build the handlers and the web app's dependencies from the service context."""
     settings = ctx.settings.response
     handlers = ResponseHandlers(
         work=ctx.work,
-        directory=directory or Directory(ctx.settings.members_file),
+        directory=directory or MemberDirectoryFile(ctx.settings.members_file),
         settings=settings,
         clock=utcnow,
     )

@@ -27,10 +27,10 @@ from services.common.console_identity import LAYOUTS, OFFICER_HEADER, OfficerIde
 from services.common.db import Transaction
 from services.common.errors import StandbyError
 from services.common.logs import get_logger
+from services.common.members_file import MemberDirectoryFile
 from services.common.web_server import serve_app
 from services.domain.answer_links import AnswerLinkRefusedError, AnswerLinkSigner, AnswerRefusal
 from services.response import store
-from services.response.directory import Directory
 from services.response.export import board_csv, board_document
 from services.response.handlers import AnswerForm, ResponseHandlers
 from services.response.lifecycle import DecisionError, LifecycleError, ResponseState, allowed_moves
@@ -72,7 +72,7 @@ class CsrfRefusedError(StandbyError):
 class WebDeps:
     handlers: ResponseHandlers
     signer: AnswerLinkSigner
-    directory: Directory
+    directory: MemberDirectoryFile
     transaction: Transaction
     identity_key: bytes | list[bytes]
     clock: Callable[[], datetime]

@@ -11,8 +11,7 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
 from schemas.activations import Activation, Level
-from schemas.members import MemberDirectory
-from services.common.config_files import load_yaml_model
+from services.common.members_file import load_member_directory
 from services.common.settings import Settings
 from services.domain.plans import match_incident
 from services.runtime.supervisor import mail_files
@@ -22,7 +21,7 @@ _LINK = re.compile(r"(https?://\S+/respond/\S+)\?answer=can_deploy")
 
 def plan_lines(activations: list[Activation], members_file: Path) -> list[str]:
     """Name each organisation's standby plans and nearest stock that match each activation."""
-    directory = load_yaml_model(members_file, MemberDirectory)
+    directory = load_member_directory(members_file)
     lines = []
     for a in activations:
         if a.level < Level.STANDBY:

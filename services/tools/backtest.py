@@ -121,8 +121,7 @@ def backtest(
 
 
 def _presence(explicit: Path | None, default: Path, err: Console) -> Presence:
-    from schemas.members import MemberDirectory
-    from services.common.config_files import load_yaml_model
+    from services.common.members_file import load_member_directory
 
     path = explicit or default
     if explicit is None and not path.exists():
@@ -130,7 +129,7 @@ def _presence(explicit: Path | None, default: Path, err: Console) -> Presence:
             f"[yellow]note:[/] {path} not found: deciding as if no member were present anywhere"
         )
         return Presence()
-    return Presence.from_directory(load_yaml_model(path, MemberDirectory))
+    return Presence.from_directory(load_member_directory(path))
 
 
 def _read(documents: list[Path], err: Console, *, show: bool | None) -> list[HazardEvent]:

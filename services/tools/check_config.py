@@ -32,10 +32,10 @@ def criteria_warnings(path: Path) -> list[str]:
 
 def _check_members(path: Path) -> str:
     from services.common.config_files import load_yaml_model
-    from services.notifier.directory import load_directory
+    from services.common.members_file import load_member_directory
 
     # The notifier's own loader: it also refuses UN regions that name no region.
-    directory = load_directory(path)
+    directory = load_member_directory(path)
     contacts = sum(len(o.contacts) for o in directory.organisations)
     # ISO3-shaped is not enough: a typo (PHI for PHL) would hide the members from triage.
     load_yaml_model(path, _MemberCountries)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from schemas.acks import AckEvent
 from schemas.hazards import HazardEvent
-from schemas.members import MemberDirectory
 from schemas.topics import ACKS, HAZARDS
-from services.common.config_files import WatchedFile, load_yaml_model
 from services.common.logs import get_logger
+from services.common.members_file import MemberDirectoryFile
 from services.common.service import ServiceContext
 from services.triage import retention
 from services.triage.criteria import load_criteria
@@ -22,11 +21,7 @@ async def setup(ctx: ServiceContext) -> None:
     settings = ctx.settings
     criteria = load_criteria(settings.triage.criteria_file)
     # Re-read when edited, as the notifier does: presence facts never go stale.
-    directory = WatchedFile(
-        settings.members_file,
-        lambda path: load_yaml_model(path, MemberDirectory),
-        what="member_directory",
-    )
+    directory = MemberDirectoryFile(settings.members_file)
     members = directory.current()
     context = FactContext(
         priority_regions=frozenset(criteria.priority_regions),

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from services.common.db import Database
+from services.common.members_file import MemberDirectoryFile
 from services.common.web_server import serve_app
-from services.notifier.directory import DirectoryFile
 from services.notifier.preference_store import preference_of
 from services.notifier.preferences import PreferenceLinks
 from services.notifier.preferences_web import PreferenceDeps, create_app
@@ -59,7 +59,7 @@ class PreferenceServer:
         self.links = PreferenceLinks("p" * 40, self.base)
         self.db = Database(f"sqlite+aiosqlite:///{tmp_path / 'notifier.db'}", "notifier")
         self.app = create_app(
-            PreferenceDeps(db=self.db, links=self.links, directory=DirectoryFile(members))
+            PreferenceDeps(db=self.db, links=self.links, directory=MemberDirectoryFile(members))
         )
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from schemas.activations import IncidentSummary
 from schemas.members import Language, MemberDirectory
-from services.common.config_files import WatchedFile, load_yaml_model
 from services.common.errors import ConfigError
 from services.common.logs import get_logger
+from services.common.members_file import MemberDirectoryFile
 from services.domain.maps.scene import incident_scene
 from services.domain.maps.svg import DrawnMap, draw
 
@@ -23,9 +23,7 @@ def member_directory(path: Path) -> Callable[[], MemberDirectory]:
     incident alone, never a console that does not start.
     """
     try:
-        watched = WatchedFile(
-            path, lambda p: load_yaml_model(p, MemberDirectory), what="member_directory"
-        )
+        watched = MemberDirectoryFile(path)
     except ConfigError as err:
         log.warning("member_directory_unreadable_maps_without_members", error=str(err))
         return MemberDirectory

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from schemas.activations import Level
 from services.common.db import Database
-from services.notifier.directory import DirectoryFile
+from services.common.members_file import MemberDirectoryFile
 from services.notifier.main import Notifier
 from services.notifier.preference_store import preference_of
 from services.notifier.preferences import PreferenceLinks
@@ -172,7 +172,9 @@ def _one_contact(tmp_path: Path, database: Database) -> tuple[FastAPI, Preferenc
     members = tmp_path / "members.yaml"
     members.write_text(directory_yaml(CONTACTS[:1]), encoding="utf-8")
     links = PreferenceLinks("q" * 40, PUBLIC)
-    app = create_app(PreferenceDeps(db=database, links=links, directory=DirectoryFile(members)))
+    app = create_app(
+        PreferenceDeps(db=database, links=links, directory=MemberDirectoryFile(members))
+    )
     return app, links
 
 

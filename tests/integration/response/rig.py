@@ -18,11 +18,11 @@ from schemas.members import MemberDirectory
 from services.common.config_files import load_yaml_model
 from services.common.console_identity import OFFICER_HEADER, OfficerIdentity, sign_identity
 from services.common.db import Database
+from services.common.members_file import MemberDirectoryFile
 from services.common.outbox import outbox
 from services.common.settings import ResponseSettings
 from services.common.unit_of_work import units_of_work
 from services.domain.answer_links import AnswerLinkSigner
-from services.response.directory import Directory
 from services.response.handlers import ResponseHandlers
 from services.response.web import WebDeps, create_app
 from tests.messages import ack_of, red_quake_activation
@@ -91,7 +91,7 @@ class Rig:
         )
         self.handlers = ResponseHandlers(
             work=units_of_work(self.db),
-            directory=Directory.of(directory()),
+            directory=MemberDirectoryFile.of(directory()),
             settings=self.settings,
             clock=self.clock,
         )

@@ -9,7 +9,8 @@ from typing import Any
 from schemas.activations import Level
 from schemas.hazards import HazardType
 from schemas.members import MemberDirectory
-from services.notifier.directory import load_directory, regions_of
+from services.common.countries import regions_of
+from services.common.members_file import load_member_directory
 from services.notifier.recipients import Recipient, select_recipients
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "deploy" / "members.example.yaml"
@@ -45,7 +46,7 @@ def chosen(directory: MemberDirectory, level: Level, hazard: HazardType, country
 def in_the_example_for_the_philippines(level: Level, hazard: HazardType) -> list[Recipient]:
     """Whom the shipped example directory tells about `hazard` in the Philippines at `level`."""
     return select_recipients(
-        load_directory(EXAMPLE),
+        load_member_directory(EXAMPLE),
         level=level,
         hazard=hazard,
         countries=["PHL"],

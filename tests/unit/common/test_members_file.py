@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from services.common.errors import ConfigError
-from services.notifier.directory import DirectoryFile, load_directory
+from services.common.members_file import MemberDirectoryFile, load_member_directory
 
 GOOD = """organisations:
   - id: one
@@ -23,7 +23,7 @@ def test_an_unknown_key_names_the_file_line_and_field(tmp_path: Path) -> None:
     path = tmp_path / "members.yaml"
     path.write_text(GOOD.replace("    kind: ngo\n", "    kind: ngo\n    colour: blue\n"))
     with pytest.raises(ConfigError) as err:
-        load_directory(path)
+        load_member_directory(path)
     assert f"{path}:6:5: organisations.0.colour: unknown key" in str(err.value)
 
 
@@ -31,7 +31,7 @@ def test_an_unknown_region_is_refused_by_name(tmp_path: Path) -> None:
     path = tmp_path / "members.yaml"
     path.write_text(GOOD + "    subscription: {regions: [South-East Asia]}\n")
     with pytest.raises(ConfigError) as err:
-        load_directory(path)
+        load_member_directory(path)
     assert (
         f"{path}:7:30: organisations.0.subscription.regions.0: "
         "unknown UN M49 region 'South-East Asia'"
@@ -42,7 +42,7 @@ def test_a_contact_without_any_channel_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "members.yaml"
     path.write_text(GOOD.replace(", email: a@example.org", ""))
     with pytest.raises(ConfigError, match="needs an email or at least one apprise URL"):
-        load_directory(path)
+        load_member_directory(path)
 
 
 def test_an_edited_directory_is_picked_up_and_a_broken_edit_keeps_the_last_good_one(
@@ -50,7 +50,7 @@ def test_an_edited_directory_is_picked_up_and_a_broken_edit_keeps_the_last_good_
 ) -> None:
     path = tmp_path / "members.yaml"
     path.write_text(GOOD)
-    directory = DirectoryFile(path)
+    directory = MemberDirectoryFile(path)
     assert [o.id for o in directory.current().organisations] == ["one"]
 
     path.write_text(GOOD.replace("id: one", "id: two"))

@@ -1,8 +1,14 @@
-"""The member directory as the running notifier sees it: loaded at start, re-read when edited."""
+"""The member directory file (`members.yaml`): one loader and one check, for every service.
+
+Each service that reads the directory (notifier, duty, response, the demo and `check-config`)
+loads it here, so a file one service refuses no other accepts: the model's own validation
+(`schemas/members.py`), then every region named against the UN M49 table, each problem with
+its file, line and field.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -11,18 +17,9 @@ from schemas.members import MemberDirectory
 from services.common.config_files import WatchedFile, load_yaml_model, locate
 from services.common.countries import country_table
 from services.common.errors import ConfigError
-from services.common.logs import get_logger
-
-log = get_logger(__name__)
 
 
-def regions_of(iso3: str) -> Iterable[str]:
-    """Name the UN M49 region, sub-region and intermediate region of a country."""
-    country = country_table().get(iso3)
-    return country.region_names if country else ()
-
-
-def load_directory(path: Path) -> MemberDirectory:
+def load_member_directory(path: Path) -> MemberDirectory:
     """Read and check a member directory; raise ConfigError naming the file, line and field."""
     directory = load_yaml_model(path, MemberDirectory)
     known = country_table().region_names
@@ -56,8 +53,15 @@ def load_directory(path: Path) -> MemberDirectory:
     return directory
 
 
-class DirectoryFile(WatchedFile[MemberDirectory]):
+class MemberDirectoryFile(WatchedFile[MemberDirectory]):
     """Serve the current directory; a broken edit is logged and the last good one kept."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path, load_directory, what="member_directory")
+    def __init__(
+        self, path: Path, load: Callable[[Path], MemberDirectory] = load_member_directory
+    ) -> None:
+        super().__init__(path, load, what="member_directory")
+
+    @classmethod
+    def of(cls, directory: MemberDirectory) -> MemberDirectoryFile:
+        """Wrap a directory already in memory (tests, benchmarks)."""
+        return cls(Path("/nonexistent"), lambda _: directory)
