@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from uuid import uuid4
 
 import typer
 
 from services.common.commands import MembersFile
 from services.common.errors import StandbyError
+
+if TYPE_CHECKING:
+    from schemas.activations import Activation
 
 
 def register(app: typer.Typer) -> None:
@@ -91,8 +94,6 @@ def preview_command(
     """Render a sample member alert, to review the templates."""
     from email.headerregistry import Address
 
-    from schemas.activations import Activation, IncidentSummary, Level, Reason
-    from schemas.hazards import AlertLevel, HazardType, Link, Measure
     from schemas.members import Language
     from services.common.commands import load_settings
     from services.common.members_file import load_member_directory
@@ -104,7 +105,29 @@ def preview_command(
         secretariat = load_member_directory(settings.members_file).secretariat
     except StandbyError:
         secretariat = None
-    activation = Activation(
+    activation = _sample_activation(level)
+    rendered = Renderer().member_alert(Language(language), activation, secretariat)
+    if out is None:
+        typer.echo(f"Subject: {rendered.subject}\n\n{rendered.text}\n--- chat ---\n{rendered.chat}")
+        return
+    smtp = settings.notifier.smtp
+    body = build_body(rendered, Address(smtp.from_name, addr_spec=smtp.from_address))
+    head = headers(
+        recipient=address("山田 太郎" if language == "ja" else "Alex Morgan", "member@example.jp"),
+        message_id=f"<preview-{uuid4().hex}@{settings.notifier.message_id_domain}>",
+        thread_root=None,
+        kind="member_alert",
+    )
+    out.write_bytes(head + body.content)
+    typer.echo(f"wrote {out}")
+
+
+def _sample_activation(level: str) -> Activation:
+    """A made-up red earthquake in the Philippines, the preview's alert."""
+    from schemas.activations import Activation, IncidentSummary, Level, Reason
+    from schemas.hazards import AlertLevel, HazardType, Link, Measure
+
+    return Activation(
         activation_id=uuid4(),
         incident_id=uuid4(),
         level=Level(level),
@@ -128,17 +151,3 @@ def preview_command(
             links=[Link(rel="report", url="https://www.gdacs.org/report.aspx?eventtype=EQ")],
         ),
     )
-    rendered = Renderer().member_alert(Language(language), activation, secretariat)
-    if out is None:
-        typer.echo(f"Subject: {rendered.subject}\n\n{rendered.text}\n--- chat ---\n{rendered.chat}")
-        return
-    smtp = settings.notifier.smtp
-    body = build_body(rendered, Address(smtp.from_name, addr_spec=smtp.from_address))
-    head = headers(
-        recipient=address("山田 太郎" if language == "ja" else "Alex Morgan", "member@example.jp"),
-        message_id=f"<preview-{uuid4().hex}@{settings.notifier.message_id_domain}>",
-        thread_root=None,
-        kind="member_alert",
-    )
-    out.write_bytes(head + body.content)
-    typer.echo(f"wrote {out}")

@@ -45,38 +45,48 @@ class Format(StrEnum):
     JSONL = "jsonl"
 
 
+# The command's arguments and options, named here so that its signature reads at a glance.
+_Documents = Annotated[
+    list[Path],
+    typer.Argument(help="Saved GDACS RSS/GeoJSON/API or ReliefWeb JSON files or folders."),
+]
+_Criteria = Annotated[
+    Path | None,
+    typer.Option(help="Criteria to decide with (default: STANDBY_TRIAGE__CRITERIA_FILE)."),
+]
+_Candidate = Annotated[
+    Path | None,
+    typer.Option(help="A candidate criteria file: show only the decisions it would change."),
+]
+_Members = Annotated[
+    Path | None,
+    typer.Option(help="Member directory for presence facts (default: STANDBY_MEMBERS_FILE)."),
+]
+_BroadcastsOnly = Annotated[
+    bool, typer.Option("--broadcasts-only", help="Show only decisions that would broadcast.")
+]
+_Progress = Annotated[
+    bool | None, typer.Option(help="Show a progress bar (default: on long runs at a terminal).")
+]
+_Expectations = Annotated[
+    Path | None,
+    typer.Option(
+        help="CSV of the disasters the platform responded to (event id or GLIDE, or "
+        "date/iso3/hazard): prints recall at standby and activate, and the share of "
+        "activations responded to. Example: deploy/expectations.example.csv."
+    ),
+]
+
+
 def backtest(
-    paths: Annotated[
-        list[Path],
-        typer.Argument(help="Saved GDACS RSS/GeoJSON/API or ReliefWeb JSON files or folders."),
-    ],
-    criteria: Annotated[
-        Path | None,
-        typer.Option(help="Criteria to decide with (default: STANDBY_TRIAGE__CRITERIA_FILE)."),
-    ] = None,
-    diff: Annotated[
-        Path | None,
-        typer.Option(help="A candidate criteria file: show only the decisions it would change."),
-    ] = None,
+    paths: _Documents,
+    criteria: _Criteria = None,
+    diff: _Candidate = None,
     output: Annotated[Format, typer.Option("--format", help="table or jsonl.")] = Format.TABLE,
-    members: Annotated[
-        Path | None,
-        typer.Option(help="Member directory for presence facts (default: STANDBY_MEMBERS_FILE)."),
-    ] = None,
-    broadcasts_only: Annotated[
-        bool, typer.Option("--broadcasts-only", help="Show only decisions that would broadcast.")
-    ] = False,
-    progress: Annotated[
-        bool | None, typer.Option(help="Show a progress bar (default: on long runs at a terminal).")
-    ] = None,
-    expect: Annotated[
-        Path | None,
-        typer.Option(
-            help="CSV of the disasters the platform responded to (event id or GLIDE, or "
-            "date/iso3/hazard): prints recall at standby and activate, and the share of "
-            "activations responded to. Example: deploy/expectations.example.csv."
-        ),
-    ] = None,
+    members: _Members = None,
+    broadcasts_only: _BroadcastsOnly = False,
+    progress: _Progress = None,
+    expect: _Expectations = None,
 ) -> None:
     """Replay saved feed documents through the triage engine, offline, and print each decision."""
     from services.common.commands import fail, load_settings

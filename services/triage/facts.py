@@ -214,16 +214,7 @@ def incident_facts(
         status = _reliefweb_status(lead)
         current = lead.is_current
     else:
-        lead = lead_report(reports)
-        scores = [e.alert_score for e in reports if e.alert_score is not None]
-        alert_score = max(scores) if scores else None
-        people = [e.population_exposed for e in reports if e.population_exposed is not None]
-        population = max(people) if people else None
-        sources = frozenset(e.source for e in reports)
-        relief = [s for s in map(_reliefweb_status, reports) if s]
-        status = relief[-1] if relief else None
-        flags = [e.is_current for e in reports if e.is_current is not None]
-        current = any(flags) if flags else None
+        lead, alert_score, population, sources, status, current = _combined(reports)
     alert = lead.alert_level
     regions, income, priority, domestic, present = ctx.country_facts(countries)
     severity = lead.severity
@@ -267,6 +258,24 @@ def incident_facts(
         "_lead": lead,
         "_reports": reports,
     }
+
+
+def _combined(
+    reports: list[HazardEvent],
+) -> tuple[HazardEvent, float | None, int | None, frozenset[Source], str | None, bool | None]:
+    """The lead report and the figures several reports give together: the highest score and
+    exposure, every source, the latest ReliefWeb status, current if any report says so."""
+    lead = lead_report(reports)
+    scores = [e.alert_score for e in reports if e.alert_score is not None]
+    alert_score = max(scores) if scores else None
+    people = [e.population_exposed for e in reports if e.population_exposed is not None]
+    population = max(people) if people else None
+    sources = frozenset(e.source for e in reports)
+    relief = [s for s in map(_reliefweb_status, reports) if s]
+    status = relief[-1] if relief else None
+    flags = [e.is_current for e in reports if e.is_current is not None]
+    current = any(flags) if flags else None
+    return lead, alert_score, population, sources, status, current
 
 
 class Display(dict[str, Any]):

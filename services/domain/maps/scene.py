@@ -134,12 +134,7 @@ def incident_scene(
         iso3: country_name(iso3, language, names[i] if i < len(names) else None)
         for i, iso3 in enumerate(countries)
     }
-    presences = []
-    for iso3 in countries:
-        here = [_org_name(o, language) for o in orgs if iso3 in o.countries]
-        at = _label_point(iso3)
-        if here and at is not None:
-            presences.append(Presence(iso3, affected[iso3], at, tuple(here)))
+    presences = _presences(orgs, countries, affected, language)
     matches = match_incident(
         MemberDirectory(organisations=orgs),
         summary.hazard_type,
@@ -152,13 +147,7 @@ def incident_scene(
     point = (
         (summary.lon, summary.lat) if summary.lon is not None and summary.lat is not None else None
     )
-    marks = []
-    for org_id, answer in (answers or {}).items():
-        org = by_id.get(org_id)
-        if org is None:
-            continue
-        present_in, at = _answer_place(org, countries)
-        marks.append(AnswerMark(_org_name(org, language), answer, at, present_in))
+    marks = _answer_marks(answers or {}, by_id, countries, language)
     return Scene(
         language=language,
         title=summary.title,
@@ -172,6 +161,36 @@ def incident_scene(
         warehouses=tuple(warehouses),
         answers=tuple(marks),
     )
+
+
+def _presences(
+    orgs: list[Organisation], countries: list[str], affected: dict[str, str], language: Language
+) -> list[Presence]:
+    """Each affected country where members work, with their names at its label point."""
+    presences = []
+    for iso3 in countries:
+        here = [_org_name(o, language) for o in orgs if iso3 in o.countries]
+        at = _label_point(iso3)
+        if here and at is not None:
+            presences.append(Presence(iso3, affected[iso3], at, tuple(here)))
+    return presences
+
+
+def _answer_marks(
+    answers: Mapping[str, AnswerKind],
+    by_id: Mapping[str, Organisation],
+    countries: list[str],
+    language: Language,
+) -> list[AnswerMark]:
+    """Each known organisation's latest answer, placed where the organisation stands."""
+    marks = []
+    for org_id, answer in answers.items():
+        org = by_id.get(org_id)
+        if org is None:
+            continue
+        present_in, at = _answer_place(org, countries)
+        marks.append(AnswerMark(_org_name(org, language), answer, at, present_in))
+    return marks
 
 
 def _answer_place(org: Organisation, countries: list[str]) -> tuple[str | None, Point | None]:

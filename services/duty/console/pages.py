@@ -85,16 +85,29 @@ async def login(
             {"next": safe_next(next), "error": "login_failed"},
             status_code=401,
         )
+    return await _signed_in(request, deps, officer.id, keys, now, event, next)
+
+
+async def _signed_in(
+    request: Request,
+    deps: Deps,
+    officer_id: str,
+    keys: list[str],
+    now: datetime,
+    event: dict[str, str | None],
+    next: str,
+) -> Response:
+    """Open the officer's session after a right password and send the browser on."""
     async with deps.db.transaction() as session:
         await throttle.record_success(session, keys)
-        sid = await open_session(session, officer.id, now)
+        sid = await open_session(session, officer_id, now)
     await audit.record(deps.db.transaction, SecurityKind.LOGIN_SUCCEEDED, now, **event)
     start_session(request, sid)
     response = RedirectResponse(safe_next(next), status_code=303)
     # This browser is now known for this officer: its tries count apart from anyone else's.
     response.set_cookie(
         throttle.DEVICE_COOKIE,
-        deps.devices.issue(officer.id),
+        deps.devices.issue(officer_id),
         max_age=throttle.DEVICE_MAX_AGE_S,
         path="/login",
         httponly=True,
