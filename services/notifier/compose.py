@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from email.headerregistry import Address
 from email.utils import format_datetime
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -89,7 +90,6 @@ class Composer:
             mail_bodies[language], chat_bodies[language] = self._add_bodies(
                 batch, _personalised(message, None), reply_to
             )
-        domain = self.settings.message_id_domain
         date = format_datetime(utcnow())
         for target in targets:
             body_id, (chat_id, chat) = (
@@ -105,28 +105,9 @@ class Composer:
                 "contact_id": target.contact_id,
             }
             if target.email and Channel.EMAIL in target.channels:
-                key = delivery_key(scope, target.ref, Channel.EMAIL)
-                message_id = message_id_for(key, domain)
-                root = roots.get(target.ref) or batch.new_roots.get(target.ref)
-                if root is None:
-                    batch.new_roots[target.ref] = root = message_id
                 batch.jobs.append(
-                    Job(
-                        key=key,
-                        channel=Channel.EMAIL,
-                        recipient=target.email,
-                        message_id=message_id,
-                        headers=headers(
-                            recipient=_to(target),
-                            message_id=message_id,
-                            thread_root=root,
-                            kind=kind.value,
-                            date=date,
-                            unsubscribe_url=self._unsubscribe(kind, target),
-                        ),
-                        body_id=body_id,
-                        body=batch.bodies[body_id][1],
-                        **common,  # type: ignore[arg-type]
+                    self._email_job(
+                        batch, scope, kind, target, target.email, roots, date, body_id, common
                     )
                 )
             if Channel.CHAT in target.channels:
@@ -144,6 +125,42 @@ class Composer:
                         )
                     )
         return batch
+
+    def _email_job(
+        self,
+        batch: Batch,
+        scope: str,
+        kind: DeliveryKind,
+        target: Target,
+        email: str,
+        roots: dict[str, str],
+        date: str,
+        body_id: str,
+        common: dict[str, Any],
+    ) -> Job:
+        """The target's mail, threaded under the first mail it had of this activation."""
+        key = delivery_key(scope, target.ref, Channel.EMAIL)
+        message_id = message_id_for(key, self.settings.message_id_domain)
+        root = roots.get(target.ref) or batch.new_roots.get(target.ref)
+        if root is None:
+            batch.new_roots[target.ref] = root = message_id
+        return Job(
+            key=key,
+            channel=Channel.EMAIL,
+            recipient=email,
+            message_id=message_id,
+            headers=headers(
+                recipient=_to(target),
+                message_id=message_id,
+                thread_root=root,
+                kind=kind.value,
+                date=date,
+                unsubscribe_url=self._unsubscribe(kind, target),
+            ),
+            body_id=body_id,
+            body=batch.bodies[body_id][1],
+            **common,
+        )
 
     def _body(self, message: Rendered, reply_to: str | None) -> MailBody:
         # A long list is composed in chunks from the same rendered messages: serialise once.
