@@ -7,6 +7,7 @@ import contextlib
 import shutil
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from schemas import DeliveryKind, DeliveryStatus, Level
 from services.common.settings import SERVICES, Settings
@@ -121,17 +122,7 @@ async def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
         # GDACS's item of the same quake is served only once that alert is out.
         url = feeds.put("/xml/rss.xml", gdacs_rss(events[1:]))
         usgs_url = feeds.put("/usgs/4.5_hour.geojson", usgs_summary([quake], pager="orange"))
-        env = {
-            "STANDBY_INGESTER__GDACS_RSS_URL": url,
-            "STANDBY_INGESTER__GDACS_RSS_INTERVAL_S": "2",
-            "STANDBY_INGESTER__USGS_URL": usgs_url,
-            "STANDBY_INGESTER__USGS_INTERVAL_S": "2",
-            "STANDBY_INGESTER__USGS_SAFETY_NET_URL": "",
-            # The observer's digest is shown the moment its hour is moved to now.
-            "STANDBY_NOTIFIER__DIGEST_INTERVAL_S": "0.5",
-            "STANDBY_INGESTER__USGS_FDSN_URL": "",
-            "STANDBY_INGESTER__USGS_DETAIL_FETCHES_PER_POLL": "0",
-        }
+        env = _demo_env(url, usgs_url)
 
         async def watch(sup: Supervisor) -> None:
             started = time.monotonic()
@@ -152,17 +143,7 @@ async def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
                     await asyncio.sleep(0.2)
                 print(summary(observed, sup, url, time.monotonic() - started), flush=True)
                 if not outcome["code"]:
-                    print("roll-call (response service):", flush=True)
-                    for line in plan_lines(observed.activations, settings.members_file):
-                        print(line, flush=True)
-                    print(await simulate_answer(sup.mail_dir, demo_settings), flush=True)
-                    print("programme (one launch, from the console):", flush=True)
-                    for line in await run_programme(
-                        sup.mail_dir, demo_settings, sup.console_url, settings.members_file
-                    ):
-                        print(line, flush=True)
-                    for line in await send_digest_now(demo_settings, sup.mail_dir):
-                        print(line, flush=True)
+                    await _past_the_alert(sup, observed, demo_settings, settings.members_file)
                 if outcome["code"]:
                     print(
                         f"demo incomplete after {DEADLINE_S:.0f} s; see {sup.log_dir}", flush=True
@@ -176,3 +157,33 @@ async def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
 
         await run_system(demo_settings, extra_env=env, on_ready=watch)
     return outcome["code"]
+
+
+def _demo_env(url: str, usgs_url: str) -> dict[str, str]:
+    """The services' settings for the demo: its local feeds, polled every two seconds."""
+    return {
+        "STANDBY_INGESTER__GDACS_RSS_URL": url,
+        "STANDBY_INGESTER__GDACS_RSS_INTERVAL_S": "2",
+        "STANDBY_INGESTER__USGS_URL": usgs_url,
+        "STANDBY_INGESTER__USGS_INTERVAL_S": "2",
+        "STANDBY_INGESTER__USGS_SAFETY_NET_URL": "",
+        # The observer's digest is shown the moment its hour is moved to now.
+        "STANDBY_NOTIFIER__DIGEST_INTERVAL_S": "0.5",
+        "STANDBY_INGESTER__USGS_FDSN_URL": "",
+        "STANDBY_INGESTER__USGS_DETAIL_FETCHES_PER_POLL": "0",
+    }
+
+
+async def _past_the_alert(
+    sup: Supervisor, observed: Observed, demo_settings: Settings, members_file: Path
+) -> None:
+    """Carry the response past the alert and print it: roll-call, answers, programme, digest."""
+    print("roll-call (response service):", flush=True)
+    for line in plan_lines(observed.activations, members_file):
+        print(line, flush=True)
+    print(await simulate_answer(sup.mail_dir, demo_settings), flush=True)
+    print("programme (one launch, from the console):", flush=True)
+    for line in await run_programme(sup.mail_dir, demo_settings, sup.console_url, members_file):
+        print(line, flush=True)
+    for line in await send_digest_now(demo_settings, sup.mail_dir):
+        print(line, flush=True)

@@ -101,26 +101,8 @@ async def run_programme(
             f"/activations/{shown['activation_id']}/acknowledge", data={"csrf": csrf}
         )
         lines.append(f"  - {officer} acknowledged the page (POST {acknowledged.status_code})")
-        to_board = await browser.get(f"/activations/{shown['activation_id']}/launch/confirm")
-        names = dict(_DRAFT.findall(board.text))
-        launch = await browser.post(
-            f"{board_url}/launch",
-            data={
-                "csrf": csrf,
-                "name_ja": names.get("ja", ""),
-                "name_en": names.get("en", ""),
-                "duration_months": "6",
-                "participants": [first],
-                f"budget_{first}": "50000000",
-                "government_budget_jpy": "300000000",
-                "private_budget_jpy": "0",
-                "confirm": "yes",
-            },
-        )
         lines.append(
-            f"  - {officer} pressed the console's Launch ({to_board.status_code} → "
-            f"{to_board.headers.get('location', '?')}) and launched '{names.get('en')}' once "
-            f"(POST {launch.status_code})"
+            await _launch(browser, officer, shown["activation_id"], board_url, board.text, first)
         )
         await _mailed(mail_dir)
         detail = (await browser.get(f"/api/v1/activations/{shown['activation_id']}")).json()
@@ -132,6 +114,39 @@ async def run_programme(
         )
     lines += told(mail_dir, directory)
     return lines
+
+
+async def _launch(
+    browser: httpx.AsyncClient,
+    officer: str,
+    activation_id: str,
+    board_url: str,
+    board: str,
+    first: str,
+) -> str:
+    """Press the console's Launch, launch the drafted programme once; say what happened."""
+    csrf = _CSRF.search(board).group(1)  # type: ignore[union-attr]
+    to_board = await browser.get(f"/activations/{activation_id}/launch/confirm")
+    names = dict(_DRAFT.findall(board))
+    launch = await browser.post(
+        f"{board_url}/launch",
+        data={
+            "csrf": csrf,
+            "name_ja": names.get("ja", ""),
+            "name_en": names.get("en", ""),
+            "duration_months": "6",
+            "participants": [first],
+            f"budget_{first}": "50000000",
+            "government_budget_jpy": "300000000",
+            "private_budget_jpy": "0",
+            "confirm": "yes",
+        },
+    )
+    return (
+        f"  - {officer} pressed the console's Launch ({to_board.status_code} → "
+        f"{to_board.headers.get('location', '?')}) and launched '{names.get('en')}' once "
+        f"(POST {launch.status_code})"
+    )
 
 
 async def _log_in(browser: httpx.AsyncClient, officer: str) -> None:

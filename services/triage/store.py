@@ -114,20 +114,24 @@ async def _candidate_ids(
     if family_of is HazardType.EARTHQUAKE and span is not None and span[0] == span[1]:
         # Another seismic source's report of the same quake may place it in no country, or
         # another one (quakes.py): its incidents of the same minutes are candidates too.
-        when, reach = _utc(span[0]), timedelta(seconds=policy.quakes.seconds)
-        ids.update(
-            (
-                await session.execute(
-                    select(IncidentRow.id).where(
-                        IncidentRow.family == HazardType.EARTHQUAKE.value,
-                        IncidentRow.precise.is_(True),
-                        IncidentRow.last_seen >= when - reach,
-                        IncidentRow.first_seen <= when + reach,
-                    )
-                )
-            ).scalars()
-        )
+        ids.update(await _quakes_of_the_same_minutes(session, _utc(span[0]), policy))
     return ids
+
+
+async def _quakes_of_the_same_minutes(
+    session: AsyncSession, when: datetime, policy: MergePolicy
+) -> set[str]:
+    """Ids of the earthquake incidents within the quake merge's reach of `when`, anywhere."""
+    reach = timedelta(seconds=policy.quakes.seconds)
+    found = await session.execute(
+        select(IncidentRow.id).where(
+            IncidentRow.family == HazardType.EARTHQUAKE.value,
+            IncidentRow.precise.is_(True),
+            IncidentRow.last_seen >= when - reach,
+            IncidentRow.first_seen <= when + reach,
+        )
+    )
+    return set(found.scalars())
 
 
 def _rebuild(row: IncidentRow, members: list[IncidentMemberRow]) -> Incident:
