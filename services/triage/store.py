@@ -183,20 +183,7 @@ async def save_outcome(
     # order the inserts for us).
     await session.flush()
     if not outcome.stale:
-        member = loaded.members.get(event.key)
-        if member is None:
-            member = IncidentMemberRow(source_key=event.key)
-            session.add(member)
-            loaded.members[event.key] = member
-        member.incident_id = str(incident.id)
-        member.source = event.source.value
-        member.version = event.version
-        member.glide_key = glide_key(event.glide)
-        member.event_time = _utc(event.event_time)
-        member.event = event.model_dump_json()
-        member.updated_at = now
-        if event.key in incident.joined:
-            member.joined_because = incident.joined[event.key]
+        _save_member(session, loaded, incident, event, now)
     await session.flush()
     activation = outcome.activation
     session.add(
@@ -227,6 +214,26 @@ async def save_outcome(
                 created_at=now,
             )
         )
+
+
+def _save_member(
+    session: AsyncSession, loaded: LoadedBook, incident: Incident, event: HazardEvent, now: datetime
+) -> None:
+    """Write the report as the incident's member (its newest version, why it joined)."""
+    member = loaded.members.get(event.key)
+    if member is None:
+        member = IncidentMemberRow(source_key=event.key)
+        session.add(member)
+        loaded.members[event.key] = member
+    member.incident_id = str(incident.id)
+    member.source = event.source.value
+    member.version = event.version
+    member.glide_key = glide_key(event.glide)
+    member.event_time = _utc(event.event_time)
+    member.event = event.model_dump_json()
+    member.updated_at = now
+    if event.key in incident.joined:
+        member.joined_because = incident.joined[event.key]
 
 
 def outcome_name(outcome: Processed) -> str:

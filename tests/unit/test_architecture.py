@@ -264,3 +264,37 @@ def test_no_function_in_services_runs_over_80_lines() -> None:
         and (node.end_lineno or node.lineno) - node.lineno + 1 > 80
     ]
     assert long == []
+
+
+# The functions allowed past 60 lines, each for a reason, at most eight. One that is split
+# below the limit should leave the list (the test does not insist, so that a file being
+# reshaped by another change does not fail here first).
+LONG_FUNCTIONS_ALLOWED = {
+    # Alembic migrations that shipped: each upgrade is one schema definition, and history.
+    "services/duty/migrations/duty_0001_activations_timers.py upgrade",
+    "services/triage/migrations/triage_0001_incidents.py upgrade",
+    # Not yet split: the notifier's composition root, its preference pages' app and routes,
+    # its due-delivery claim and its deliver step, and the response service's officer routes
+    # (each file is being reshaped by issue 26's "one web shape" and "one persistence story").
+    "services/notifier/main.py build",
+    "services/notifier/preferences_web.py create_app",
+    "services/notifier/preferences_web.py _preference_routes",
+    "services/notifier/store.py claim_due",
+    "services/notifier/handlers.py _deliver",
+    "services/response/web.py _officer_routes",
+}
+FUNCTION_LINE_LIMIT = 60
+
+
+def test_no_function_in_services_runs_over_60_lines_but_the_allowed() -> None:
+    long = {
+        f"{path.relative_to(SERVICES.parent)} {node.name}": (node.end_lineno or node.lineno)
+        - node.lineno
+        + 1
+        for path in sorted(SERVICES.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and (node.end_lineno or node.lineno) - node.lineno + 1 > FUNCTION_LINE_LIMIT
+    }
+    assert len(LONG_FUNCTIONS_ALLOWED) <= 8
+    assert {k: v for k, v in long.items() if k not in LONG_FUNCTIONS_ALLOWED} == {}
