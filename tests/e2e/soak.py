@@ -8,10 +8,12 @@ each process, the consumer lag every service reports, and the rows and size of e
 per window (5 minutes by default) it prints RSS start / end / max, database and table sizes,
 the highest lag and the first member mail's p99 from the fetch that carried its event.
 
-It passes when, after the warm-up windows, each process's RSS and the lag stay flat within
-10 % (RSS: the last window's end against the first judged window's end; lag: a few messages
-of slack, as it is mostly 0) and every table stays bounded (its rows in the last window at
-most 10 % over the first judged window's, plus a few rows of slack for small tables).
+It passes when, after the warm-up windows, each service's RSS and the lag stay flat within
+10 % (RSS: the last window's end against the first judged window's end; lag: the last window's
+peak against the peaks before it, with a few messages of slack) and every table on the schedule
+stays bounded (its peak rows in the last window at most 10 % over the peaks before, plus a few
+rows of slack); the per-disaster record is judged per disaster, the embedded broker apart.
+The samples are written to `soak.json` in the run's folder.
 
     python -m tests.e2e.soak                     # make soak: 30 minutes, 5-minute windows
     python -m tests.e2e.soak --minutes 6 --window 2 --warmup 2   # a short run
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import json
 import re
 import sys
 import tempfile
@@ -333,10 +336,12 @@ def verdict(judged: list[Window]) -> tuple[list[str], list[str]]:
             )
         elif end > begin * (1 + FLAT):
             problems.append(f"RSS of {role} grew {begin:.0f} → {end:.0f} MB")
-    lag_first = max(sum(s.lag.values()) for s in judged[0].samples)
+    # Lag and rows peak at each fan-out (200 reports on their way, 200 rows before a round):
+    # flat means the last window's peak is no higher than the peaks seen before it.
+    lag_before = max(sum(s.lag.values()) for w in judged[:-1] for s in w.samples)
     lag_last = max(sum(s.lag.values()) for s in judged[-1].samples)
-    if lag_last > lag_first * (1 + FLAT) + LAG_SLACK:
-        problems.append(f"consumer lag grew {lag_first} → {lag_last}")
+    if lag_last > lag_before * (1 + FLAT) + LAG_SLACK:
+        problems.append(f"consumer lag grew {lag_before} → {lag_last}")
     for table in first.rows:
         if table in PER_DISASTER:
             per_first = first.rows[table] / max(first.disasters, 1)
@@ -347,7 +352,7 @@ def verdict(judged: list[Window]) -> tuple[list[str], list[str]]:
                     f"table {table} grew {per_first:.1f} → {per_last:.1f} rows a disaster"
                 )
             continue
-        begin = max(s.rows.get(table, 0) for s in judged[0].samples)
+        begin = max(s.rows.get(table, 0) for w in judged[:-1] for s in w.samples)
         end = max(s.rows.get(table, 0) for s in judged[-1].samples)
         if end > begin * (1 + FLAT) + ROW_SLACK:
             problems.append(f"table {table} grew {begin} → {end} rows")
@@ -450,6 +455,10 @@ def run(minutes: float, window_min: float, warmup: int, every_s: float, update_s
         finally:
             system.stop(timeout=60, ctrl_c=True)
             asyncio.run(drop_schemas(prefix))
+        (workdir / "soak.json").write_text(
+            json.dumps([dataclasses.asdict(s) for s in soak.samples]), encoding="utf-8"
+        )
+        print(f"samples: {workdir / 'soak.json'}")
         found = windows(soak, started, window_min * 60)
         return report(soak, found, warmup, window_min)
 
