@@ -382,7 +382,8 @@ def report(soak: Soak, found: list[Window], warmup: int, window_min: float) -> b
         print(
             f"\nwindow {minutes} ({label}): first member mail p99 {p99}"
             f" (n={len(w.first_ms)}), consumer lag max {_lag(w)},"
-            f" database {w.samples[-1].database_mb:.1f} MB"
+            f" the run's tables {sum(w.samples[-1].table_mb.values()):.1f} MB"
+            f" (database {w.samples[-1].database_mb:.1f} MB, other schemas included)"
         )
         print(f"  {'process':<12}{'RSS start':>10}{'end':>8}{'max':>8} MB")
         for role in roles_seen:
