@@ -106,7 +106,9 @@ def preview_command(
     except StandbyError:
         secretariat = None
     activation = _sample_activation(level)
-    rendered = Renderer().member_alert(Language(language), activation, secretariat)
+    rendered = Renderer(timezone=settings.duty.timezone).member_alert(
+        Language(language), activation, secretariat
+    )
     if out is None:
         typer.echo(f"Subject: {rendered.subject}\n\n{rendered.text}\n--- chat ---\n{rendered.chat}")
         return

@@ -139,7 +139,7 @@ def build(ctx: ServiceContext, clock: Callable[[], datetime] = utcnow) -> Notifi
     )
     writer.outstanding = lambda: dispatcher.unmarked.held
     scheduler = RetryScheduler(ctx.db.transaction, dispatcher, presence, clock=clock)
-    renderer = Renderer(preferences_url=f"{links.base}/m")
+    renderer = Renderer(preferences_url=f"{links.base}/m", timezone=ctx.settings.duty.timezone)
     officers = OfficerFile(ctx.settings.duty.rota_file)
     personaliser = Personaliser(
         renderer.env,

@@ -25,6 +25,7 @@ from schemas.vocabulary import HAZARD_WORDS, LEVEL_WORDS
 from services.common.errors import StandbyError
 from services.notifier.coordination_words import COORDINATION_ASKS, COORDINATION_WORDS
 from services.notifier.countries import country_name
+from services.notifier.local_time import DEFAULT_ZONE
 from services.notifier.map_image import InlineImage
 from services.notifier.personal import MARKER, Personal
 from services.notifier.wording import (
@@ -36,7 +37,6 @@ from services.notifier.wording import (
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
-_TOKYO = ZoneInfo("Asia/Tokyo")
 DIGEST_WORD = {Language.JA: "日次まとめ", Language.EN: "Daily digest"}
 
 
@@ -73,7 +73,15 @@ def subject_line(language: Language, word: str, summary: IncidentSummary) -> str
 class Renderer:
     """The template environment and the context every message shares."""
 
-    def __init__(self, templates: Path = TEMPLATES, preferences_url: str | None = None) -> None:
+    def __init__(
+        self,
+        templates: Path = TEMPLATES,
+        preferences_url: str | None = None,
+        timezone: str = DEFAULT_ZONE,
+    ) -> None:
+        # The platform's zone (settings.duty.timezone, the one the pages use): incident times and
+        # deadlines read in it beside UTC.
+        self.zone = ZoneInfo(timezone)
         # Where any member asks for the link to their own preferences page (the footer's way in).
         self.preferences_url = preferences_url
         self.env = Environment(
@@ -147,9 +155,9 @@ class Renderer:
             "console_url": page.console_url,
             "score": round(page.score) if page.score is not None else None,
             "reasons": _sentences(language, page.reasons),
-            "escalates_at": _officer_time(page.escalates_at, language),
+            "escalates_at": _officer_time(page.escalates_at, self.zone, language),
             "next_names": page.next_names,
-            "link_expires_at": _officer_time(page.link_expires_at, language),
+            "link_expires_at": _officer_time(page.link_expires_at, self.zone, language),
         }
         return self._render("page", language, subject_line(language, word, page.summary), context)
 
@@ -198,7 +206,9 @@ class Renderer:
                 }
                 for a in notice.survey
             ],
-            "report_by": _when(notice.report_by, _TOKYO, language) if notice.report_by else None,
+            "report_by": (
+                _when(notice.report_by, self.zone, language) if notice.report_by else None
+            ),
             "programme": (
                 {
                     "name": programme.name_ja if language is Language.JA else programme.name_en,
@@ -309,7 +319,7 @@ class Renderer:
             "hazard_code": summary.hazard_type.value,
             "places": places,
             "event_time_utc": _when(summary.event_time, UTC, language),
-            "event_time_jst": _when(summary.event_time, _TOKYO, language),
+            "event_time_local": _when(summary.event_time, self.zone, language),
             "alert_level": summary.alert_level.value if summary.alert_level else None,
             "severity": severity or None,
             "population": (
@@ -339,18 +349,24 @@ def _sentences(language: Language, reasons: list[Reason]) -> list[str]:
     ]
 
 
-def _officer_time(moment: datetime | None, language: Language) -> str | None:
-    """A deadline as the officer reads it: Tokyo time in Japanese, UTC and Tokyo in English."""
+def _officer_time(moment: datetime | None, zone: ZoneInfo, language: Language) -> str | None:
+    """A deadline as the officer reads it: local time in Japanese, UTC and local in English."""
     if moment is None:
         return None
     if language is Language.JA:
-        return _when(moment, _TOKYO, language)
-    return f"{_when(moment, UTC, language)} ({moment.astimezone(_TOKYO):%H:%M} JST)"
+        return _when(moment, zone, language)
+    local = moment.astimezone(zone)
+    return f"{_when(moment, UTC, language)} ({local:%H:%M} {_label(local)})"
+
+
+def _label(local: datetime) -> str:
+    """The zone's abbreviation at that moment (JST, CET/CEST), as the pages show it."""
+    return local.tzname() or "UTC"
 
 
 def _when(moment: datetime, zone: Any, language: Language) -> str:
     local = moment.astimezone(zone)
-    label = "UTC" if zone is UTC else "JST"
+    label = _label(local)
     if language is Language.JA:
         return f"{local:%Y年%m月%d日 %H:%M} ({label})"
     return f"{local:%Y-%m-%d %H:%M} {label}"

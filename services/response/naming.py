@@ -16,7 +16,6 @@ import pycountry
 from schemas.activations import IncidentSummary
 from schemas.hazards import HazardType
 
-_TOKYO = ZoneInfo("Asia/Tokyo")
 _EAST_ASIA_TYPHOONS = {"JPN", "PHL", "CHN", "TWN", "KOR", "PRK", "VNM", "HKG", "MAC", "GUM"}
 
 _HAZARD_JA = {
@@ -79,9 +78,10 @@ def hazard_names(summary: IncidentSummary) -> tuple[str, str]:
     return _HAZARD_JA[summary.hazard_type], _HAZARD_EN[summary.hazard_type]
 
 
-def draft_names(summary: IncidentSummary) -> tuple[str, str]:
-    """Draft the programme's Japanese and English names."""
-    year = summary.event_time.astimezone(_TOKYO).year
+def draft_names(summary: IncidentSummary, zone: ZoneInfo) -> tuple[str, str]:
+    """Draft the programme's Japanese and English names; the year is the one the platform's
+    zone (settings.duty.timezone) saw the event in."""
+    year = summary.event_time.astimezone(zone).year
     place_ja, place_en = place_names(summary)
     hazard_ja, hazard_en = hazard_names(summary)
     return (

@@ -301,3 +301,27 @@ def test_a_frame_refuses_text_that_holds_its_boundary() -> None:
     html = encode_part(shared.html)
     assert frame.fill_parts(encode_part(f"--{frame.boundary.decode()}\n"), html) is None
     assert frame.fill_parts(encode_part("an ordinary text\n"), html) is not None
+
+
+def test_alerts_and_pages_read_in_the_configured_zone_not_tokyo() -> None:
+    """settings.duty.timezone, the zone the pages use, is the one the mail shows beside UTC."""
+    activation = _activation()  # 2026-11-23 18:30 UTC
+    berlin = Renderer(timezone="Europe/Berlin")
+    english = berlin.member_alert(Language.EN, activation, SECRETARIAT)
+    assert "2026-11-23 18:30 UTC / 2026-11-23 19:30 CET" in english.text
+    japanese = berlin.member_alert(Language.JA, activation, SECRETARIAT)
+    assert "2026年11月23日 19:30 (CET)" in japanese.text
+    page = page_of(
+        activation,
+        PageTarget(officer_id="aoki", name="Aoki", language="en", email="a@duty.example.org"),
+        step=1,
+        ack_url="https://duty.example.org/ack/abc?sig=1",
+        console_url="https://duty.example.org/activations/1",
+        escalates_at=datetime(2026, 11, 23, 18, 45, tzinfo=UTC),
+    )
+    paged = berlin.page(Language.EN, page)
+    assert "2026-11-23 18:45 UTC (19:45 CET)" in paged.text
+    for rendered in (english, japanese, paged):
+        assert "JST" not in rendered.text + rendered.html + rendered.chat
+    # The default is still the platform's own zone.
+    assert "2026-11-24 03:30 JST" in Renderer().member_alert(Language.EN, activation, None).text
