@@ -6,6 +6,7 @@ it once; the console's catalogue is checked against it (tests/unit/test_vocabula
 
 from __future__ import annotations
 
+from schemas.acks import AckState
 from schemas.activations import Level
 from schemas.hazards import HazardType
 from schemas.members import Language, OfferKind, Sector
@@ -145,5 +146,20 @@ STEP_WORDS: dict[Language, dict[StepAction, str]] = {
         StepAction.PROGRAMME_LAUNCHED: "支援プログラム立ち上げ",
         StepAction.PROGRAMME_CLOSED: "支援プログラム終了",
         StepAction.CLOSED_STOOD_DOWN: "待機解除により締め切り",
+    },
+}
+
+# The states an incident's response ends in, one word each for the console's badge and the
+# board's status (the response's lifecycle and the duty state share these codes).
+STATE_WORDS: dict[Language, dict[AckState, str]] = {
+    Language.EN: {
+        AckState.LAUNCHED: "Programme launched",
+        AckState.CLOSED: "Programme closed",
+        AckState.STOOD_DOWN: "Stood down",
+    },
+    Language.JA: {
+        AckState.LAUNCHED: "プログラム立ち上げ済み",
+        AckState.CLOSED: "プログラム終了",
+        AckState.STOOD_DOWN: "待機解除",
     },
 }

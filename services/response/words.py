@@ -1,13 +1,14 @@
 """The words of the roll-call pages, in Japanese and English.
 
-Answers, sectors, offers and the steps of the timeline are the domain's words
-(`schemas/vocabulary.py`), shared with the mail and the console: `words()` adds them.
+Answers, sectors, offers, the steps of the timeline and the launched / closed / stood-down
+states are the domain's words (`schemas/vocabulary.py`), shared with the mail and the console:
+`words()` adds them.
 """
 
 from __future__ import annotations
 
 from schemas.members import Language
-from schemas.vocabulary import ANSWER_WORDS, OFFER_WORDS, SECTOR_WORDS, STEP_WORDS
+from schemas.vocabulary import ANSWER_WORDS, OFFER_WORDS, SECTOR_WORDS, STATE_WORDS, STEP_WORDS
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
@@ -54,8 +55,6 @@ WORDS: dict[str, dict[str, str]] = {
         "everyone_answered": "Every addressed organisation answered.",
         "status": "Status",
         "status_open": "Open",
-        "status_launched": "Programme launched",
-        "status_stood_down": "Stood down",
         "reminder": "Reminder",
         "reminder_due": "due",
         "reminder_sent": "sent",
@@ -100,12 +99,17 @@ WORDS: dict[str, dict[str, str]] = {
         "answers_given": "%d answers, the latest shown",
         "budget_of": "Budget (yen) for",
         "missing_organisations": "Choose one to three organisations that can deploy.",
+        "refused_not_willing": "{names} has not answered that it can deploy.",
+        "refused_budget": "The budget for {names} must be between ¥1 and ¥{cap}.",
+        "refused_unknown": "Not in the member directory: {names}.",
+        "refused_observer": "An observer cannot take part: {names}.",
+        "refused_declined": "Answered “not this time”: {names}.",
+        "refused_stray_budget": "A budget was given for an organisation not taking part: {names}.",
         "missing_participants": "Choose at least one participating organisation.",
         "missing_names": "Give the programme a name in Japanese and in English.",
         "observer_nothing": "Your organisation observes this response: the secretariat keeps you "
         "informed and asks nothing of you.",
         "status_survey_decided": "Initial survey decided",
-        "status_closed": "Programme closed",
         "close_programme": "Close the programme",
         "close_intro": "Close the running programme when its work is done: participants and "
         "observers are told it closed.",
@@ -156,8 +160,6 @@ WORDS: dict[str, dict[str, str]] = {
         "everyone_answered": "すべての通知先が回答しました。",
         "status": "状態",
         "status_open": "受付中",
-        "status_launched": "プログラム立ち上げ済み",
-        "status_stood_down": "待機解除",
         "reminder": "リマインダー",
         "reminder_due": "予定",
         "reminder_sent": "送信済み",
@@ -200,12 +202,17 @@ WORDS: dict[str, dict[str, str]] = {
         "answers_given": "回答%d回（最新を表示）",
         "budget_of": "予算（円）：",
         "missing_organisations": "派遣可能な団体を1〜3団体選んでください。",
+        "refused_not_willing": "{names}は派遣可能と回答していません。",
+        "refused_budget": "{names}の予算は1円以上{cap}円以下にしてください。",
+        "refused_unknown": "会員名簿にない団体です：{names}",
+        "refused_observer": "オブザーバーは参加団体になれません：{names}",
+        "refused_declined": "「今回は対応不可」と回答した団体です：{names}",
+        "refused_stray_budget": "参加しない団体に予算が入力されています：{names}",
         "missing_participants": "参加団体を1団体以上選んでください。",
         "missing_names": "プログラム名を日本語と英語で入力してください。",
         "observer_nothing": "貴団体はこの対応のオブザーバーです。事務局から経過をお知らせします。"
         "ご回答は不要です。",
         "status_survey_decided": "初動調査決定済み",
-        "status_closed": "プログラム終了",
         "close_programme": "プログラムを終了する",
         "close_intro": "活動が終わったら実施中のプログラムを終了します。参加団体とオブザーバーに"
         "終了をお知らせします。",
@@ -219,6 +226,7 @@ def _catalogue(language: Language) -> dict[str, str]:
     shared |= {f"sector_{k.value}": w for k, w in SECTOR_WORDS[language].items()}
     shared |= {f"offer_{k.value}": w for k, w in OFFER_WORDS[language].items()}
     shared |= {f"step_{k.value}": w for k, w in STEP_WORDS[language].items()}
+    shared |= {f"status_{k.value}": w for k, w in STATE_WORDS[language].items()}
     return WORDS[language.value] | shared
 
 

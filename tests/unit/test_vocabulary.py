@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from schemas.acks import AckState
 from schemas.activations import IncidentSummary, Level
 from schemas.hazards import HazardType
 from schemas.members import Language
-from schemas.vocabulary import HAZARD_WORDS, LEVEL_WORDS
+from schemas.vocabulary import HAZARD_WORDS, LEVEL_WORDS, STATE_WORDS
 from services.duty.console.i18n import translator
 from services.notifier.rendering import Renderer
 from services.notifier.wording import (
@@ -39,7 +40,10 @@ def test_levels_hazards_and_notices_read_the_same_in_the_console_and_the_mails(
 def test_in_japanese_the_level_and_the_launch_have_different_words() -> None:
     words = translator("ja")
     assert words["level_activate"] == LEVEL_WORDS[Language.JA][Level.ACTIVATE] == "発動"
-    assert words["state_launched"] == NOTICE_WORDS[Language.JA][Notice.LAUNCHED] == "派遣開始"
+    # 派遣開始 is what participants are told (the notice); the state is the programme's.
+    assert NOTICE_WORDS[Language.JA][Notice.LAUNCHED] == "派遣開始"
+    assert words["state_launched"] == STATE_WORDS[Language.JA][AckState.LAUNCHED]
+    assert words["state_launched"] != words["level_activate"]
     assert words["state_stood_down"] == NOTICE_WORDS[Language.JA][Notice.STOOD_DOWN]
     assert "発動" not in words["launch"] and "出動" not in "".join(words.values())
     assert words["kind_page"] == PAGE_WORD[Language.JA]
@@ -74,4 +78,13 @@ def test_answers_steps_and_the_launch_read_the_same_everywhere(language: Languag
     deploy = NOTICE_WORDS[language][Notice.LAUNCHED]
     assert COORDINATION_WORDS[language][NoticeKind.PROGRAMME_LAUNCH] == deploy
     assert CAP_NOTICE_WORDS[cap][Kind.LAUNCH] == deploy
+    closed = COORDINATION_WORDS[language][NoticeKind.PROGRAMME_CLOSED]
+    assert CAP_NOTICE_WORDS[cap][Kind.CLOSE] == closed
     assert pages["status_stood_down"] == console["state_stood_down"]
+    for state in (AckState.LAUNCHED, AckState.CLOSED, AckState.STOOD_DOWN):
+        # One word for one state: the console's badge and the board's status.
+        word = STATE_WORDS[language][state]
+        assert console[f"state_{state.value}"] == pages[f"status_{state.value}"] == word
+    assert console["state_launched"] == (
+        "プログラム立ち上げ済み" if language is Language.JA else "Programme launched"
+    )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from schemas.members import Language
+from schemas.vocabulary import STATE_WORDS
+
 LANGUAGES = ("ja", "en")
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -106,9 +109,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "state_paged": "Paged",
         "state_escalated": "Escalated",
         "state_acknowledged": "Acknowledged",
-        "state_launched": "Launched",
-        "state_stood_down": "Stood down",
-        "state_closed": "Programme closed",
         "level_watch": "Watch",
         "level_standby": "Standby",
         "level_activate": "Activate",
@@ -293,9 +293,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "state_paged": "呼び出し中",
         "state_escalated": "エスカレーション中",
         "state_acknowledged": "受領済み",
-        "state_launched": "派遣開始",
-        "state_stood_down": "待機解除",
-        "state_closed": "プログラム終了",
         "level_watch": "注視",
         "level_standby": "待機",
         "level_activate": "発動",
@@ -381,6 +378,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "hazard_OT": "その他の災害",
     },
 }
+
+# The launched / closed / stood-down states read as the roll-call board says them.
+for _language in Language:
+    MESSAGES[_language.value] |= {f"state_{k.value}": w for k, w in STATE_WORDS[_language].items()}
 
 
 def choose_language(request: Request, preferred: str | None = None) -> str:

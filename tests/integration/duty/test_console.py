@@ -72,7 +72,7 @@ async def test_acknowledge_then_the_boards_launch_publishes_and_shows_the_timeli
     assert response.status_code == 303
     await console.programme(incoming)
     html = (await console.client.get(f"/activations/{incoming.activation_id}")).text
-    assert 'data-testid="state">Launched' in html
+    assert 'data-testid="state">Programme launched' in html
     assert "GDACS alert level Red" in html
     # Neither Launch nor Stand down once the programme runs: closing is the board's step.
     assert 'data-testid="action-launch"' not in html
