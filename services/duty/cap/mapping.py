@@ -18,6 +18,7 @@ class Kind(StrEnum):
     ACTIVATION = "activation"
     LAUNCH = "launch"
     STAND_DOWN = "stand_down"
+    CLOSE = "close"  # the launched programme was closed
 
 
 _CATEGORY = {
@@ -65,7 +66,7 @@ def classify(
     kind: Kind, level: Level, hazard: HazardType, alert_level: AlertLevel | None
 ) -> Classification:
     """Say how urgent, severe and certain a message is, for the hazard at the level reached."""
-    if kind is Kind.STAND_DOWN:
+    if kind in (Kind.STAND_DOWN, Kind.CLOSE):
         urgency, response = "Past", "AllClear"
     elif kind is Kind.LAUNCH:
         urgency, response = "Immediate", "Execute"

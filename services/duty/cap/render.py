@@ -18,6 +18,7 @@ from services.duty.cap.words import (
     NOTICE_ASKS,
     NOTICE_WORDS,
     PROGRAMME_ASKS,
+    PROGRAMME_CLOSE_ASKS,
     SCORE_WORDS,
 )
 
@@ -133,7 +134,8 @@ def _instruction(language: str, message: CapMessage) -> str:
         return LEVEL_ASKS[language][message.activation.level]
     programme = (message.programme or {}).get(language)
     if programme:
-        return PROGRAMME_ASKS[language].format(programme=programme)
+        asks = PROGRAMME_CLOSE_ASKS if message.kind is Kind.CLOSE else PROGRAMME_ASKS
+        return asks[language].format(programme=programme)
     return NOTICE_ASKS[language][message.kind]
 
 

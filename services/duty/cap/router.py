@@ -43,7 +43,9 @@ _CACHE = f"public, max-age={_MAX_AGE_S}"
 _CLOSING_STATES = {
     DutyState.LAUNCHED.value: Kind.LAUNCH,
     DutyState.STOOD_DOWN.value: Kind.STAND_DOWN,
+    DutyState.CLOSED.value: Kind.CLOSE,
 }
+_NAMED = (Kind.LAUNCH, Kind.CLOSE)  # the messages that name the programme
 
 
 class _Deps(Protocol):
@@ -137,7 +139,7 @@ async def _messages(session: AsyncSession, incident_ids: list[str]) -> list[CapM
     return derive(
         records,
         [
-            Closing(UUID(a), kind, at, programmes.get(incident) if kind is Kind.LAUNCH else None)
+            Closing(UUID(a), kind, at, programmes.get(incident) if kind in _NAMED else None)
             for a, incident, state, at in closings.all()
             for kind in (_CLOSING_STATES[state],)
         ],

@@ -1,10 +1,10 @@
 """Which CAP messages duty's records make, and how they refer to each other (pure).
 
 Per incident, in time order: the first activation is an `Alert`; every later activation (an
-upgrade) and every launch is an `Update` referring to the incident's earlier messages; a
-stand-down is a `Cancel` of them all, after which the next activation starts a new `Alert`.
-Launching or standing down an activation that a later one had already replaced says nothing:
-the newer activation carries the incident.
+upgrade), every launch and the programme's close are an `Update` referring to the incident's
+earlier messages; a stand-down is a `Cancel` of them all. After a stand-down or a close the
+next activation starts a new `Alert`. Launching, closing or standing down an activation that a
+later one had already replaced says nothing: the newer activation carries the incident.
 """
 
 from __future__ import annotations
@@ -17,9 +17,14 @@ from uuid import UUID
 from schemas.activations import IncidentSummary, Level, Reason
 from services.duty.cap.mapping import Kind
 
-_SUFFIX = {Kind.ACTIVATION: "", Kind.LAUNCH: "-launch", Kind.STAND_DOWN: "-stand-down"}
-# Same-instant records: the activation first, then its launch, then its stand-down.
-_ORDER = {Kind.ACTIVATION: 0, Kind.LAUNCH: 1, Kind.STAND_DOWN: 2}
+_SUFFIX = {
+    Kind.ACTIVATION: "",
+    Kind.LAUNCH: "-launch",
+    Kind.STAND_DOWN: "-stand-down",
+    Kind.CLOSE: "-close",
+}
+# Same-instant records: the activation first, then its launch, its close, its stand-down.
+_ORDER = {Kind.ACTIVATION: 0, Kind.LAUNCH: 1, Kind.CLOSE: 2, Kind.STAND_DOWN: 3}
 
 
 @dataclass(frozen=True)
@@ -38,12 +43,13 @@ class ActivationRecord:
 
 @dataclass(frozen=True)
 class Closing:
-    """A launch or stand-down of an activation, and when."""
+    """A launch, close or stand-down of an activation, and when."""
 
     activation_id: UUID
     kind: Kind
     at: datetime
-    programme: dict[str, str] | None = None  # a launch: the programme's name by CAP language
+    # A launch or close: the programme's name by CAP language.
+    programme: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ def identifier(activation_id: UUID, kind: Kind) -> str:
 
 def parse_identifier(text: str) -> tuple[UUID, Kind] | None:
     """Read an identifier made by `identifier`; None for anything else."""
-    for kind in (Kind.LAUNCH, Kind.STAND_DOWN, Kind.ACTIVATION):
+    for kind in (Kind.LAUNCH, Kind.STAND_DOWN, Kind.CLOSE, Kind.ACTIVATION):
         suffix = _SUFFIX[kind]
         if text.endswith(suffix):
             try:
@@ -121,7 +127,8 @@ def _incident(steps: list[_Step]) -> list[CapMessage]:
             programme,
         )
         messages.append(message)
-        if msg_type == "Cancel":
+        if msg_type == "Cancel" or kind is Kind.CLOSE:
+            # The response is over: a later activation of the incident is a new Alert.
             live, latest = [], None
         else:
             live.append(Reference(message.identifier, at))

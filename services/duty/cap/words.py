@@ -22,9 +22,18 @@ HAZARD_WORDS: dict[str, dict[HazardType, str]] = {
     code: vocabulary.HAZARD_WORDS[language] for code, language in _LANGUAGES.items()
 }
 
+# As the notices members receive (tests/unit/test_vocabulary.py checks they agree).
 NOTICE_WORDS: dict[str, dict[Kind, str]] = {
-    "en-US": {Kind.LAUNCH: "DEPLOY", Kind.STAND_DOWN: "STAND DOWN"},
-    "ja-JP": {Kind.LAUNCH: "派遣開始", Kind.STAND_DOWN: "待機解除"},
+    "en-US": {
+        Kind.LAUNCH: "DEPLOY",
+        Kind.STAND_DOWN: "STAND DOWN",
+        Kind.CLOSE: "Programme closed",
+    },
+    "ja-JP": {
+        Kind.LAUNCH: "派遣開始",
+        Kind.STAND_DOWN: "待機解除",
+        Kind.CLOSE: "支援プログラム終了",
+    },
 }
 
 # What member organisations are asked to do: the same asks as the member mail.
@@ -65,6 +74,10 @@ NOTICE_ASKS: dict[str, dict[Kind, str]] = {
         Kind.STAND_DOWN: (
             "The duty officer has stood down this activation. No further action is needed."
         ),
+        Kind.CLOSE: (
+            "The secretariat has closed the programme. Participating member organisations "
+            "send their final reports to the secretariat."
+        ),
     },
     "ja-JP": {
         Kind.LAUNCH: (
@@ -72,6 +85,7 @@ NOTICE_ASKS: dict[str, dict[Kind, str]] = {
             "事務局へ派遣状況をご報告ください。"
         ),
         Kind.STAND_DOWN: "当番責任者がこの発動を解除しました。これ以上の対応は不要です。",
+        Kind.CLOSE: "事務局は支援プログラムを終了しました。参加団体は最終報告を事務局へお送りください。",
     },
 }
 
@@ -84,6 +98,17 @@ PROGRAMME_ASKS: dict[str, str] = {
     "ja-JP": (
         "事務局は支援プログラム「{programme}」を立ち上げました。参加団体は計画に沿って派遣を開始し、"
         "事務局へご報告ください。"
+    ),
+}
+
+# A close names the programme it ends.
+PROGRAMME_CLOSE_ASKS: dict[str, str] = {
+    "en-US": (
+        "The secretariat has closed the programme {programme}. Its participating member "
+        "organisations send their final reports to the secretariat."
+    ),
+    "ja-JP": (
+        "事務局は支援プログラム「{programme}」を終了しました。参加団体は最終報告を事務局へお送りください。"
     ),
 }
 

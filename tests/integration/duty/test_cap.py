@@ -17,6 +17,7 @@ from lxml import etree
 
 from schemas.acks import AckVia
 from schemas.activations import Activation, Level
+from schemas.responses import StepAction
 from services.duty.states import Action
 from services.ingester.sources import parse_document
 from services.runtime.scenario import demo_events, gdacs_rss, orange_cyclone
@@ -88,6 +89,7 @@ async def test_every_alert_of_the_demo_scenario_is_valid_cap_listed_in_an_atom_f
     await act(console, quake, Action.ACKNOWLEDGE, minute=10)
     await console.programme(quake, NOW + timedelta(minutes=10, seconds=1))
     await act(console, upgrade, Action.ACKNOWLEDGE, Action.STAND_DOWN, minute=20)
+    await console.programme(quake, NOW + timedelta(minutes=30), StepAction.PROGRAMME_CLOSED)
 
     public = client_for(console.deps)  # no session cookie: nobody logged in
     async with public:
@@ -104,7 +106,7 @@ async def test_every_alert_of_the_demo_scenario_is_valid_cap_listed_in_an_atom_f
             assert cap.headers["content-type"].startswith("application/cap+xml")
             documents[entry.id] = (entry, cap.content)
 
-    assert len(documents) == 5
+    assert len(documents) == 6
     alerts = {}
     for entry, body in documents.values():
         for secret in (SECRET_NOTE, SECRET_MESSAGE, "aoki", "Aoki", "sato", "example.org"):
@@ -126,6 +128,7 @@ async def test_every_alert_of_the_demo_scenario_is_valid_cap_listed_in_an_atom_f
     assert kind(u) == ("Update", [s])
     assert kind(f"{q}-launch") == ("Update", [q])
     assert kind(f"{u}-stand-down") == ("Cancel", [s, u])
+    assert kind(f"{q}-close") == ("Update", [q, f"{q}-launch"])
 
     launch = alerts[f"{q}-launch"]
     for language, name in (("en-US", PROGRAMME.name_en), ("ja-JP", PROGRAMME.name_ja)):
@@ -150,6 +153,16 @@ async def test_every_alert_of_the_demo_scenario_is_valid_cap_listed_in_an_atom_f
     assert area.findtext(f"{CAP}circle") == "9.7452,126.1581 0"
     assert area.findtext(f"{CAP}geocode/{CAP}value") == "PHL"
     assert area.findtext(f"{CAP}polygon") is not None  # GDACS gives the event's bbox
+    close = alerts[f"{q}-close"]
+    for language, name, word in (
+        ("en-US", PROGRAMME.name_en, "Programme closed"),
+        ("ja-JP", PROGRAMME.name_ja, "支援プログラム終了"),
+    ):
+        info = close.find(f"{CAP}info[{CAP}language='{language}']")
+        assert info.findtext(f"{CAP}headline").startswith(f"{word}: {name}"), "names the close"
+        assert name in info.findtext(f"{CAP}instruction")
+        assert info.findtext(f"{CAP}responseType") == "AllClear"
+        assert info.findtext(f"{CAP}urgency") == "Past"
     cancel = alerts[f"{u}-stand-down"].find(f"{CAP}info")
     assert cancel.findtext(f"{CAP}responseType") == "AllClear"
     assert cancel.findtext(f"{CAP}urgency") == "Past"

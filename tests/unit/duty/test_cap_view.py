@@ -83,6 +83,25 @@ def test_a_launch_at_the_same_instant_follows_its_activation() -> None:
     assert [m.msg_type for m in messages] == ["Alert", "Update"]
 
 
+def test_a_programme_close_is_an_update_and_the_next_episode_a_new_alert() -> None:
+    incident = uuid4()
+    first, later = record(Level.ACTIVATE, incident, 0), record(Level.ACTIVATE, incident, 90)
+    a, b = str(first.activation_id), str(later.activation_id)
+    programme = {"en-US": "Emergency Response", "ja-JP": "被災者支援"}
+    closings = [
+        Closing(first.activation_id, Kind.LAUNCH, at(10), programme),
+        Closing(first.activation_id, Kind.CLOSE, at(60), programme),
+    ]
+    messages = derive([later, first], closings)
+    assert shape(messages) == [
+        (a, "Alert", []),
+        (f"{a}-launch", "Update", [a]),
+        (f"{a}-close", "Update", [a, f"{a}-launch"]),
+        (b, "Alert", []),
+    ]
+    assert messages[2].programme == programme
+
+
 @pytest.mark.parametrize("kind", list(Kind))
 def test_identifiers_read_back(kind: Kind) -> None:
     activation_id = uuid4()
@@ -136,6 +155,13 @@ def test_other_identifiers_are_refused(text: str) -> None:
             HazardType.DROUGHT,
             AlertLevel.ORANGE,
             {"urgency": "Expected", "response_type": "Execute"},
+        ),
+        (
+            Kind.CLOSE,
+            Level.ACTIVATE,
+            HazardType.EARTHQUAKE,
+            AlertLevel.RED,
+            {"urgency": "Past", "response_type": "AllClear"},
         ),
         (
             Kind.STAND_DOWN,
