@@ -281,18 +281,34 @@ class RollCall:
         known = {o.id: o for o in directory.organisations}
         unknown = [p for p in programme.participants if p not in known]
         if unknown:
-            raise DecisionError(f"unknown organisation(s): {', '.join(unknown)}")
+            raise DecisionError(
+                f"unknown organisation(s): {', '.join(unknown)}",
+                word="refused_unknown",
+                organisations=unknown,
+            )
         observers = _observers(directory)
         watching = [p for p in programme.participants if p in observers]
         if watching:
-            raise DecisionError(f"an observer cannot take part: {', '.join(watching)}")
+            raise DecisionError(
+                f"an observer cannot take part: {', '.join(watching)}",
+                word="refused_observer",
+                organisations=watching,
+            )
         declined = {o for o, a in latest.items() if a.answer is AnswerKind.NOT_THIS_TIME}
         refused = [p for p in programme.participants if p in declined]
         if refused:
-            raise DecisionError(f"answered not this time: {', '.join(refused)}")
+            raise DecisionError(
+                f"answered not this time: {', '.join(refused)}",
+                word="refused_declined",
+                organisations=refused,
+            )
         strays = [o for o in programme.budgets_jpy if o not in programme.participants]
         if strays:
-            raise DecisionError(f"a budget for an organisation not taking part: {strays[0]}")
+            raise DecisionError(
+                f"a budget for an organisation not taking part: {strays[0]}",
+                word="refused_stray_budget",
+                organisations=strays[:1],
+            )
         self.state, self.programme = target, programme
         self.launched_at = now
         participants = list(programme.participants)

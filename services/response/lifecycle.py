@@ -8,6 +8,7 @@ programme runs, standing down is not a transition any more: closing the programm
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 from services.common.errors import StandbyError
@@ -72,7 +73,21 @@ _ALLOWED: dict[ResponseState, dict[Move, ResponseState]] = {
 
 class DecisionError(StandbyError):
     """An officer's decision (or a member's answer) cannot be taken as asked; the message
-    says why."""
+    says why. `word` names the pages' sentence for it (services/response/words.py), which the
+    page fills with `organisations` (by their names in the reader's language) and `cap_jpy`."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        word: str | None = None,
+        organisations: Sequence[str] = (),
+        cap_jpy: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.word = word
+        self.organisations = tuple(organisations)
+        self.cap_jpy = cap_jpy
 
 
 class LifecycleError(DecisionError):

@@ -152,14 +152,26 @@ def check_survey(
 ) -> list[SurveyAssignment]:
     """Validate an initial survey decision: one to three willing organisations, budgets ≤ cap."""
     if not 1 <= len(choices) <= MAX_SURVEY_ORGANISATIONS:
-        raise DecisionError(f"choose one to {MAX_SURVEY_ORGANISATIONS} organisations")
+        raise DecisionError(
+            f"choose one to {MAX_SURVEY_ORGANISATIONS} organisations",
+            word="missing_organisations",
+        )
     assignments = []
     for org_id, budget in choices.items():
         answer = latest.get(org_id)
         if answer is None or answer.answer not in WILLING:
-            raise DecisionError(f"{org_id} has not answered that it can deploy")
+            raise DecisionError(
+                f"{org_id} has not answered that it can deploy",
+                word="refused_not_willing",
+                organisations=[org_id],
+            )
         if not 0 < budget <= cap_jpy:
-            raise DecisionError(f"the budget for {org_id} must be between ¥1 and ¥{cap_jpy:,}")
+            raise DecisionError(
+                f"the budget for {org_id} must be between ¥1 and ¥{cap_jpy:,}",
+                word="refused_budget",
+                organisations=[org_id],
+                cap_jpy=cap_jpy,
+            )
         assignments.append(SurveyAssignment(organisation_id=org_id, budget_jpy=budget))
     return assignments
 

@@ -21,13 +21,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
-from schemas.members import Sector
+from schemas.members import MemberDirectory, Sector
 from schemas.responses import AnswerKind, AnswerVia, Programme
 from services.common.console_identity import LAYOUTS, OFFICER_HEADER, OfficerIdentity, read_identity
 from services.common.db import Transaction
 from services.common.errors import StandbyError
 from services.common.logs import get_logger
 from services.common.members_file import MemberDirectoryFile
+from services.common.reader_language import reader_language
 from services.common.web_server import serve_app
 from services.domain.answer_links import AnswerLinkRefusedError, AnswerLinkSigner, AnswerRefusal
 from services.response import store
@@ -131,10 +132,7 @@ def _render(
     request: Request, name: str, language: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
     deps = _deps(request)
-    names = {
-        o.id: o.name_ja if language == "ja" else o.name_en
-        for o in deps.directory.current().organisations
-    }
+    names = _names(deps.directory.current(), language)
     full = {
         "t": words(language),
         "lang": language,
@@ -152,6 +150,11 @@ def _render(
     response.headers["referrer-policy"] = "no-referrer"
     response.headers["content-language"] = language
     return response
+
+
+def _names(directory: MemberDirectory, language: str) -> dict[str, str]:
+    """Each organisation's name in the reader's language, by id."""
+    return {o.id: o.name_ja if language == "ja" else o.name_en for o in directory.organisations}
 
 
 def _message(request: Request, key: str, language: str, *, status_code: int) -> HTMLResponse:
@@ -225,10 +228,11 @@ async def _answer_context(
     except (AnswerLinkRefusedError, ValueError) as err:
         reason = err.reason.value if isinstance(err, AnswerLinkRefusedError) else "forged"
         log.info("answer_link_refused", reason=reason, organisation=organisation_id)
-        asked = request.query_params.get("lang")
-        page = _message(
-            request, f"refused_{reason}", asked if asked in ("ja", "en") else "en", status_code=403
+        # Nobody is known yet: the link's own language, else the browser's.
+        language = reader_language(
+            request.query_params.get("lang"), request.headers.get("accept-language")
         )
+        page = _message(request, f"refused_{reason}", language, status_code=403)
         raise PageInsteadError(page) from err
     # The link in a mail says the mail's language (a contact may read in another than the
     # directory's); without it, the directory's.
@@ -344,7 +348,7 @@ def _officer_routes(app: FastAPI) -> None:
             return _message(request, "closed", officer.language, status_code=404)
         held, board, trail = found
         latest = {r.organisation_id: r.latest for r in board.rows if r.latest}
-        name_ja, name_en = draft_names(store.summary_of(held))
+        name_ja, name_en = draft_names(store.summary_of(held), ZoneInfo(deps.timezone))
         survey_orgs = [s["organisation_id"] for s in held.survey or []]
         return _render(
             request,
@@ -519,7 +523,7 @@ async def _once_confirmed(
     try:
         await decide()
     except DecisionError as err:
-        return _error(request, officer, incident_id, _refusal(officer, err))
+        return _error(request, officer, incident_id, _refusal(request, officer, err))
     return RedirectResponse(f"/rollcall/{incident_id}", status_code=303)
 
 
@@ -530,13 +534,20 @@ def _said(officer: OfficerIdentity, key: str) -> str:
     return words(officer.language)[key]
 
 
-def _refusal(officer: OfficerIdentity, err: DecisionError) -> str:
-    """Why a decision was refused; a step the response's state does not allow is said in the
-    officer's language (the other refusals name organisations and amounts, in English)."""
+def _refusal(request: Request, officer: OfficerIdentity, err: DecisionError) -> str:
+    """Why a decision was refused, in the officer's language, organisations by their names."""
+    t = words(officer.language)
     if isinstance(err, LifecycleError):
-        t = words(officer.language)
         return t["refused_move"].format(state=t[f"status_{err.state.value}"])
-    return str(err)
+    if err.word is None:
+        return str(err)
+    names = _names(_deps(request).directory.current(), officer.language)
+    return t[err.word].format(
+        names=("、" if officer.language == "ja" else ", ").join(
+            names.get(o, o) for o in err.organisations
+        ),
+        cap=f"{err.cap_jpy:,}" if err.cap_jpy is not None else "",
+    )
 
 
 def _error(request: Request, officer: OfficerIdentity, incident_id: str, text: str) -> HTMLResponse:

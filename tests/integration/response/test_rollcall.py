@@ -183,6 +183,16 @@ async def test_survey_then_launch_then_close_tell_each_what_concerns_it(database
             headers=officer,
         )
         assert refused.status_code == 422  # asia-medical never said it can deploy
+        assert "Asia Medical Relief Network has not answered that it can deploy" in refused.text
+        in_japanese = await client.post(
+            f"{base}/survey",
+            data=survey_form("hope-bridge") | {"budget_hope-bridge": "999999999"},
+            headers=rig.officer_headers(language="ja"),
+        )
+        assert in_japanese.status_code == 422 and '<html lang="ja"' in in_japanese.text
+        # Named in the reader's language, the amount as the cap says it.
+        assert "特定非営利活動法人ホープブリッジの予算は1円以上" in in_japanese.text
+        assert "hope-bridge" not in visible_text(in_japanese.text)
         review = await client.post(
             f"{base}/survey",
             data=survey_form("hope-bridge", confirm=False),
@@ -315,9 +325,21 @@ async def test_the_answer_link_of_a_contact_removed_from_the_directory_is_refuse
         removed = await client.post(
             rig.link(act, "hope-bridge", "left-in-june"), data={"answer": "can_deploy"}
         )
+        # The refused page is in the reader's language: the link's, else the browser's.
+        browser_ja = await client.get(
+            rig.link(act, "hope-bridge", "left-in-june"),
+            headers={"accept-language": "fr-FR, ja;q=0.8, en;q=0.5"},
+        )
+        link_ja = await client.get(
+            rig.link(act, "hope-bridge", "left-in-june") + "?lang=ja",
+            headers={"accept-language": "en"},
+        )
         kept = await client.post(rig.link(act, "hope-bridge", "tanaka"), data={"answer": "on_site"})
     assert removed.status_code == 403
     assert "no longer in the member directory" in removed.text
+    for japanese in (browser_ja, link_ja):
+        assert japanese.status_code == 403 and '<html lang="ja"' in japanese.text
+        assert "会員名簿から削除されています" in japanese.text
     assert kept.status_code == 200  # the answer taken, shown back
     assert [a["organisation_id"] for a in await rig.published(ANSWERS)] == ["hope-bridge"]
 
@@ -342,9 +364,21 @@ async def test_at_launch_the_declining_and_the_observer_are_never_told_to_deploy
         company = await client.get(rig.link(act, "nihon-logistics", "ito"))
         assert 'value="offer_support"' in company.text and 'value="can_deploy"' not in company.text
         await client.post(rig.link(act, "nihon-logistics", "ito"), data={"answer": "offer_support"})
-        for refused in (["mofa-observer"], ["asia-medical"], ["nobody-we-know"]):
+        officer_ja = rig.officer_headers(language="ja")
+        for refused, said in (
+            (["mofa-observer"], "オブザーバーは参加団体になれません：外務省 国際協力局"),
+            (
+                ["asia-medical"],
+                "「今回は対応不可」と回答した団体です：一般社団法人アジア医療支援ネットワーク",
+            ),
+            (["nobody-we-know"], "会員名簿にない団体です：nobody-we-know"),
+        ):
             answer = await client.post(f"{base}/launch", data=launch_form(refused), headers=officer)
             assert answer.status_code == 422, refused
+            japanese = await client.post(
+                f"{base}/launch", data=launch_form(refused), headers=officer_ja
+            )
+            assert japanese.status_code == 422 and said in japanese.text, japanese.text
         form = launch_form(["hope-bridge"]) | {"budget_hope-bridge": "120000000"}
         launched = await client.post(f"{base}/launch", data=form, headers=officer)
         assert launched.status_code == 303
