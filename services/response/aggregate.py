@@ -280,35 +280,15 @@ class RollCall:
         target = next_state(self.state, Move.LAUNCH)
         known = {o.id: o for o in directory.organisations}
         unknown = [p for p in programme.participants if p not in known]
-        if unknown:
-            raise DecisionError(
-                f"unknown organisation(s): {', '.join(unknown)}",
-                word="refused_unknown",
-                organisations=unknown,
-            )
+        _refuse(unknown, "unknown organisation(s)", "refused_unknown")
         observers = _observers(directory)
         watching = [p for p in programme.participants if p in observers]
-        if watching:
-            raise DecisionError(
-                f"an observer cannot take part: {', '.join(watching)}",
-                word="refused_observer",
-                organisations=watching,
-            )
+        _refuse(watching, "an observer cannot take part", "refused_observer")
         declined = {o for o, a in latest.items() if a.answer is AnswerKind.NOT_THIS_TIME}
         refused = [p for p in programme.participants if p in declined]
-        if refused:
-            raise DecisionError(
-                f"answered not this time: {', '.join(refused)}",
-                word="refused_declined",
-                organisations=refused,
-            )
+        _refuse(refused, "answered not this time", "refused_declined")
         strays = [o for o in programme.budgets_jpy if o not in programme.participants]
-        if strays:
-            raise DecisionError(
-                f"a budget for an organisation not taking part: {strays[0]}",
-                word="refused_stray_budget",
-                organisations=strays[:1],
-            )
+        _refuse(strays[:1], "a budget for an organisation not taking part", "refused_stray_budget")
         self.state, self.programme = target, programme
         self.launched_at = now
         participants = list(programme.participants)
@@ -398,6 +378,12 @@ class RollCall:
             organisations=list(organisations),
             officer_id=officer_id,
         )
+
+
+def _refuse(found: Sequence[str], what: str, word: str) -> None:
+    """Refuse a launch naming the organisations at fault (`word`: the pages' sentence)."""
+    if found:
+        raise DecisionError(f"{what}: {', '.join(found)}", word=word, organisations=found)
 
 
 def _observers(directory: MemberDirectory) -> set[str]:
