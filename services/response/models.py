@@ -78,6 +78,7 @@ class AuditRow(Base):
     """Every step of the coordination: who, how, what, when."""
 
     __tablename__ = "rc_audit"
+    __table_args__ = (Index("ix_rc_audit_incident", "incident_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     incident_id: Mapped[UuidText]
