@@ -44,7 +44,12 @@ ROUTES: dict[str, Route] = {
         ("notifier", "duty", "response"),
         "a level decided for an incident (Activation): mail, a page, a roll-call",
     ),
-    PAGES: Route(("duty",), ("notifier",), "a page to the officer on duty (Page)"),
+    PAGES: Route(
+        ("duty",),
+        ("notifier/pages",),
+        "a page to the officer on duty (Page), in a group of its own so it never waits "
+        "behind a member fan-out (decision 0708)",
+    ),
     DELIVERIES: Route(
         ("notifier",),
         ("duty/deliveries", "response/deliveries"),

@@ -42,7 +42,11 @@ from tests.e2e.system import System, child_pid, fed_system
 
 SERVICES = ("ingester", "triage", "notifier", "duty", "response")
 ROLES = ("broker", *SERVICES)
-RECOVERY_LIMIT_S = 5.0  # p95 per role
+RECOVERY_LIMIT_S = 5.0  # p95 per role, judged by the long run (`make chaos`)
+# The short run in `make test` kills each role once: one sample per role, taken while the
+# suite's other worker runs beside it. It holds the line against a return to the 9-26 s
+# restarts of before; the 5 s p95 target is the long run's to judge.
+SHORT_RECOVERY_LIMIT_S = 10.0
 REPEAT_LIMIT = 5  # mails repeated by one notifier killed mid fan-out
 DUTY_DOMAIN = "@duty.example.org"
 # What shows a service's new process at work on its /metrics: a message handled, or for the
@@ -65,6 +69,7 @@ class Plan:
     contacts: int
     duration_s: float
     settle_s: float = 60.0
+    recovery_limit_s: float = RECOVERY_LIMIT_S
 
     @classmethod
     def short(cls, seed: int = 7) -> Plan:
@@ -74,6 +79,7 @@ class Plan:
             extra_events=2,
             contacts=30,
             duration_s=75,
+            recovery_limit_s=SHORT_RECOVERY_LIMIT_S,
         )
 
     @classmethod
@@ -176,7 +182,11 @@ class Report:
         for role, times in self.recoveries.items():
             if any(t is None for t in times):
                 slow[role] = None
-            elif times and percentile([t for t in times if t is not None], 0.95) > RECOVERY_LIMIT_S:
+            elif (
+                times
+                and percentile([t for t in times if t is not None], 0.95)
+                > self.plan.recovery_limit_s
+            ):
                 slow[role] = percentile([t for t in times if t is not None], 0.95)
         return slow
 
@@ -199,7 +209,7 @@ class Report:
             found.append(
                 f"{role}: a recovery never came"
                 if p95 is None
-                else f"{role}: recovery p95 {p95:.1f} s over {RECOVERY_LIMIT_S:.0f} s"
+                else f"{role}: recovery p95 {p95:.1f} s over {self.plan.recovery_limit_s:.0f} s"
             )
         if not self.runtime_up:
             found.append("the runtime exited during the run")

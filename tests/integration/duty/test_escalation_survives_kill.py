@@ -79,9 +79,10 @@ def test_a_killed_duty_escalates_on_time_after_restart_and_at_once_when_overdue(
     relayed = wait_for(
         lambda: published_pages(duty, 2), timeout=10, what="the escalation page to be relayed"
     )
-    # Relayed to the broker before the consumer group has finished joining, not after it.
+    # Relayed to the broker without waiting for the consumer group: a page due before the
+    # join finished went before it (with short sessions the join may also finish first).
     joined = duty.logged_at("service_started")
-    assert joined is None or relayed[-1] < joined, duty.log()
+    assert joined is None or backup_due >= joined or relayed[-1] < joined, duty.log()
 
     # Killed again and kept down past the leadership's time: it fires as soon as it is back.
     duty.kill9()
