@@ -123,6 +123,13 @@ def joining_when_the_broker_dies(
     system: System, feed: GdacsFeed, first: ScenarioEvent, now: datetime
 ) -> None:
     wait_for(lambda: member_mails(system) == 1, timeout=90, what="the first alert")
+    # Mail flows before the notifier's last group (its pages) has joined: wait for the whole
+    # start, so the kill below hits a notifier that had joined every group.
+    wait_for(
+        lambda: events_of(system, "notifier").count("service_started") == 1,
+        timeout=60,
+        what="the first notifier's start",
+    )
     old = child_pid(system, "notifier")
     assert old
     os.kill(old, signal.SIGKILL)
