@@ -7,7 +7,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
-from sqlalchemy import case, or_, select
+from sqlalchemy import Select, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.activations import IncidentSummary, Level, Reason
@@ -43,9 +43,12 @@ class ActivationItem(BaseModel):
     actions: list[Action]
 
 
+TimelineKind = Literal["report", "decision", "page", "transition", "delivery", "rollcall"]
+
+
 class TimelineEntry(BaseModel):
     at: datetime
-    kind: Literal["report", "decision", "page", "transition", "delivery", "rollcall"]
+    kind: TimelineKind
     state: str | None = Field(
         default=None, description="The transition's state, delivery's status or roll-call step."
     )
@@ -213,33 +216,27 @@ async def activation_detail(session: AsyncSession, activation_id: UUID) -> Activ
     )
 
 
+async def _entries(
+    session: AsyncSession, kind: TimelineKind, query: Select[Any]
+) -> list[TimelineEntry]:
+    """Read a query whose columns are named as the timeline's fields: one entry a row."""
+    rows = await session.execute(query)
+    return [TimelineEntry(kind=kind, **row._mapping) for row in rows]
+
+
 async def _page_entries(session: AsyncSession, key: str) -> list[TimelineEntry]:
     """Each page of an officer for the activation."""
-    pages = await session.execute(select(DutyPage).where(DutyPage.activation_id == key))
-    return [
-        TimelineEntry(at=page.at, kind="page", step=page.step, officer_id=page.officer_id)
-        for page in pages.scalars()
-    ]
+    page = DutyPage.__table__.c
+    query = select(*page["at", "step", "officer_id"]).where(page.activation_id == key)
+    return await _entries(session, "page", query)
 
 
 async def _transition_entries(session: AsyncSession, key: str) -> list[TimelineEntry]:
     """Each change of the activation's duty state, with who made it and how."""
-    transitions = await session.execute(
-        select(DutyTransition).where(DutyTransition.activation_id == key)
-    )
-    return [
-        TimelineEntry(
-            at=t.at,
-            kind="transition",
-            state=t.state,
-            step=t.step,
-            officer_id=t.officer_id,
-            via=t.via,
-            text=t.note,
-            member_message=t.member_message,
-        )
-        for t in transitions.scalars()
-    ]
+    t = DutyTransition.__table__.c
+    shown = t["at", "state", "step", "officer_id", "via", "member_message"]
+    query = select(*shown, t.note.label("text")).where(t.activation_id == key)
+    return await _entries(session, "transition", query)
 
 
 def _delivery_entry(d: DeliveryRow) -> TimelineEntry:
@@ -287,24 +284,14 @@ async def rollcall_steps(session: AsyncSession, incident_id: str) -> list[Timeli
 async def deliveries_of(session: AsyncSession, activation_id: UUID) -> list[DeliveryRow]:
     """List what was sent to whom for an activation, failures first."""
     failed_first = case((DutyDelivery.status == "failed", 0), else_=1)
+    d = DutyDelivery.__table__.c
+    shown = d["kind", "organisation_id", "contact_id", "channel", "status", "attempts", "error"]
     rows = await session.execute(
-        select(DutyDelivery)
-        .where(DutyDelivery.activation_id == str(activation_id))
-        .order_by(failed_first, DutyDelivery.organisation_id, DutyDelivery.contact_id)
+        select(*shown, d.occurred_at.label("at"))
+        .where(d.activation_id == str(activation_id))
+        .order_by(failed_first, d.organisation_id, d.contact_id)
     )
-    return [
-        DeliveryRow(
-            kind=d.kind,
-            organisation_id=d.organisation_id,
-            contact_id=d.contact_id,
-            channel=d.channel,
-            status=d.status,
-            attempts=d.attempts,
-            error=d.error,
-            at=d.occurred_at,
-        )
-        for d in rows.scalars()
-    ]
+    return [DeliveryRow(**row._mapping) for row in rows]
 
 
 async def count_open_unacknowledged(session: AsyncSession) -> int:

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from schemas.hazards import HazardEvent
-from services.common.db import Database
 from services.common.outbox import outbox
-from services.common.service import ServiceContext, build_context
-from services.common.settings import Settings
+from services.common.service import ServiceContext
 from services.ingester.fetch import Fetcher
 from services.ingester.poller import Backoff, Poller, SourceSpec
 from services.ingester.publisher import EventPublisher
@@ -39,14 +36,6 @@ def sample(name: str, **labels: str) -> float:
 def server() -> Iterator[FeedServer]:
     with feed_server() as running:
         yield running
-
-
-@pytest.fixture
-async def ctx(tmp_path: Path) -> AsyncIterator[ServiceContext]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'ingester.db'}", "ingester")
-    await db.migrate()
-    yield build_context("ingester", Settings(), db=db)
-    await db.dispose()
 
 
 def make_poller(ctx: ServiceContext, url: str, *, timeout_s: float = 2.0) -> Poller:

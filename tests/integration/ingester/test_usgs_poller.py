@@ -4,20 +4,18 @@ with the public internet replaced by an httpx transport that answers real captur
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from schemas.hazards import HazardEvent, PagerLevel
-from services.common.db import Database
 from services.common.outbox import outbox
-from services.common.service import ServiceContext, build_context
-from services.common.settings import IngesterSettings, Settings
+from services.common.service import ServiceContext
+from services.common.settings import IngesterSettings
 from services.ingester.fetch import Fetcher
 from services.ingester.main import fdsn_catch_up, source_specs
 from services.ingester.poller import Backoff, Poller, SourceSpec
@@ -57,14 +55,6 @@ class Internet:
             user_agent="t",
             transport=httpx.MockTransport(self),
         )
-
-
-@pytest.fixture
-async def ctx(tmp_path: Path) -> AsyncIterator[ServiceContext]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'ingester.db'}", "ingester")
-    await db.migrate()
-    yield build_context("ingester", Settings(), db=db)
-    await db.dispose()
 
 
 async def outbox_events(ctx: ServiceContext) -> list[HazardEvent]:

@@ -11,6 +11,7 @@ from services.common.errors import ConfigError
 from services.common.keys import KEYS_USED
 from services.common.production import check_production, file_problems
 from services.common.settings import ServiceName, Settings
+from tests.files import written
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE_ROTA = REPO / "deploy" / "rota.example.yaml"
@@ -76,11 +77,10 @@ def test_each_service_is_judged_on_the_files_it_reads(tmp_path: Path) -> None:
 
 
 def test_a_rota_of_ones_own_passes(tmp_path: Path) -> None:
-    rota = tmp_path / "rota.yaml"
-    rota.write_text(
+    rota = written(
+        tmp_path / "rota.yaml",
         "officers:\n  - id: kato\n    name: Kato\n    email: kato@platform.jp\n"
         '    password_hash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$'
         'QZcDLqGSQmaAqGrbPvnjPoLx3iEGfmL2o9uAfiAdSv8"\n',
-        encoding="utf-8",
     )
     assert file_problems(rota, "rota") == []

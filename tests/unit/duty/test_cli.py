@@ -8,6 +8,7 @@ from argon2 import PasswordHasher
 from typer.testing import CliRunner
 
 from services.cli import app
+from tests.files import written
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -73,11 +74,10 @@ def test_duty_set_password_writes_an_argon2_hash_into_the_rota(tmp_path: Path) -
 
 
 def test_duty_set_password_adds_a_hash_to_an_officer_without_one(tmp_path: Path) -> None:
-    rota = tmp_path / "rota.yaml"
-    rota.write_text(
+    rota = written(
+        tmp_path / "rota.yaml",
         "officers:\n  - id: kato   # new\n    name: Kato\n    email: k@platform.jp\n"
         "leadership: [kato]\n",
-        encoding="utf-8",
     )
     result = CliRunner().invoke(
         app,

@@ -10,6 +10,7 @@ import pytest
 
 from services.common.errors import ConfigError
 from services.duty.rota import Rota, StepTarget, load_rota
+from tests.files import written
 
 REPO = Path(__file__).resolve().parents[3]
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -102,10 +103,9 @@ def test_the_example_rota_loads() -> None:
 
 
 def test_an_unknown_key_is_named_with_file_line_and_column(tmp_path: Path) -> None:
-    path = tmp_path / "rota.yaml"
-    path.write_text(
+    path = written(
+        tmp_path / "rota.yaml",
         "officers:\n  - id: aoki\n    name: Aoki\n    email: a@example.org\n    pager: 123\n",
-        encoding="utf-8",
     )
     with pytest.raises(ConfigError) as caught:
         load_rota(path)
@@ -113,11 +113,10 @@ def test_an_unknown_key_is_named_with_file_line_and_column(tmp_path: Path) -> No
 
 
 def test_a_shift_naming_an_unknown_officer_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "rota.yaml"
-    path.write_text(
+    path = written(
+        tmp_path / "rota.yaml",
         "officers:\n  - {id: aoki, name: Aoki, email: a@example.org}\n"
         "shifts:\n  - {start: '09:00', end: '18:00', primary: nobody}\n",
-        encoding="utf-8",
     )
     with pytest.raises(ConfigError, match="unknown officer id\\(s\\): nobody"):
         load_rota(path)

@@ -10,6 +10,7 @@ from email import message_from_bytes, policy
 from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -53,6 +54,18 @@ def _activation(title: str = "Red earthquake alert in Philippines", **kw: object
             population_exposed=2_100_000,
             links=[Link(rel="report", url="https://www.gdacs.org/report.aspx?a=1&b=2")],
         ),
+    )
+
+
+def _second_page(activation: Activation, name: str, language: str, **fields: Any) -> Page:
+    """Officer aoki's page at step 1, with its acknowledgement and console links."""
+    return page_of(
+        activation,
+        PageTarget(officer_id="aoki", name=name, language=language, email="a@duty.example.org"),
+        step=1,
+        ack_url="https://duty.example.org/ack/abc?sig=1",
+        console_url="https://duty.example.org/activations/1",
+        **fields,
     )
 
 
@@ -138,13 +151,7 @@ def test_html_escapes_what_the_feed_says() -> None:
 
 def test_a_page_carries_the_ack_and_console_links_in_the_officers_language() -> None:
     activation = _activation()
-    page = page_of(
-        activation,
-        PageTarget(officer_id="aoki", name="青木 葵", language="ja", email="a@duty.example.org"),
-        step=1,
-        ack_url="https://duty.example.org/ack/abc?sig=1",
-        console_url="https://duty.example.org/activations/1",
-    )
+    page = _second_page(activation, "青木 葵", "ja")
     rendered = Renderer().page(Language.JA, page)
     assert rendered.subject.startswith("[standby] 呼び出し 発動 | 地震 | PHL | ")
     assert "確認リンク：https://duty.example.org/ack/abc?sig=1" in rendered.text
@@ -311,13 +318,8 @@ def test_alerts_and_pages_read_in_the_configured_zone_not_tokyo() -> None:
     assert "2026-11-23 18:30 UTC / 2026-11-23 19:30 CET" in english.text
     japanese = berlin.member_alert(Language.JA, activation, SECRETARIAT)
     assert "2026年11月23日 19:30 (CET)" in japanese.text
-    page = page_of(
-        activation,
-        PageTarget(officer_id="aoki", name="Aoki", language="en", email="a@duty.example.org"),
-        step=1,
-        ack_url="https://duty.example.org/ack/abc?sig=1",
-        console_url="https://duty.example.org/activations/1",
-        escalates_at=datetime(2026, 11, 23, 18, 45, tzinfo=UTC),
+    page = _second_page(
+        activation, "Aoki", "en", escalates_at=datetime(2026, 11, 23, 18, 45, tzinfo=UTC)
     )
     paged = berlin.page(Language.EN, page)
     assert "2026-11-23 18:45 UTC (19:45 CET)" in paged.text

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from services.cli import app
+from tests.files import written
 from tests.unit.triage.builders import REPO, SHIPPED_CRITERIA
 
 runner = CliRunner()
@@ -27,6 +28,11 @@ def check(
         "--rota",
         str(rota),
     ]
+
+
+def _check_members(tmp_path: Path, text: str) -> Result:
+    """Check a member directory of `text` beside the shipped criteria and rota."""
+    return runner.invoke(app, check(members=written(tmp_path / "members.yaml", text)))
 
 
 @pytest.fixture(autouse=True)
@@ -82,8 +88,8 @@ def test_unknown_keys_in_members_and_a_missing_rota_are_reported_together(tmp_pa
 
 
 def test_a_member_country_code_that_names_no_country_is_an_error(tmp_path: Path) -> None:
-    members = tmp_path / "members.yaml"
-    members.write_text(
+    result = _check_members(
+        tmp_path,
         "organisations:\n"
         "  - id: typo-ngo\n"
         "    name_ja: 誤記\n"
@@ -91,9 +97,7 @@ def test_a_member_country_code_that_names_no_country_is_an_error(tmp_path: Path)
         "    kind: ngo\n"
         "    countries: [PHL, PHI]\n"
         "    contacts: [{id: desk, name: Desk, email: desk@typo.example}]\n",
-        encoding="utf-8",
     )
-    result = runner.invoke(app, check(members=members))
     assert result.exit_code == 1
     assert (
         "members.yaml:6:22: organisations.0.countries.1: Value error, unknown ISO3 country code 'PHI'"
@@ -102,8 +106,8 @@ def test_a_member_country_code_that_names_no_country_is_an_error(tmp_path: Path)
 
 
 def test_a_subscription_region_that_names_no_un_region_is_an_error(tmp_path: Path) -> None:
-    members = tmp_path / "members.yaml"
-    members.write_text(
+    result = _check_members(
+        tmp_path,
         "organisations:\n"
         "  - id: asia-ngo\n"
         "    name_ja: アジアNGO\n"
@@ -111,9 +115,7 @@ def test_a_subscription_region_that_names_no_un_region_is_an_error(tmp_path: Pat
         "    kind: ngo\n"
         "    contacts: [{id: desk, name: Desk, email: desk@asia.example}]\n"
         "    subscription: {regions: [South-eastern Asia, Southeast Asia]}\n",
-        encoding="utf-8",
     )
-    result = runner.invoke(app, check(members=members))
     assert result.exit_code == 1
     assert "members.yaml:7" in result.stderr
     assert "Southeast Asia" in result.stderr

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchmarks.synthetic import MergeScore, pair_scores
 from schemas.hazards import AlertLevel, HazardEvent, HazardType, Measure, Source
 from schemas.members import MemberDirectory
+from services.triage.backtest import in_time_order, replay
 from services.triage.criteria import Criteria, load_criteria
 from services.triage.facts import FactContext, Presence
 
@@ -105,6 +108,13 @@ def hours(n: float) -> timedelta:
 
 def shipped() -> Criteria:
     return load_criteria(SHIPPED_CRITERIA)
+
+
+def merge_score(events: list[HazardEvent], truth: Mapping[str, Hashable]) -> MergeScore:
+    """Replay `events` in time order with the shipped criteria and score the incidents they
+    were filed under against the `truth` grouping."""
+    predicted = {o.event.key: o.incident.id for o in replay(in_time_order(events), shipped())}
+    return pair_scores(predicted, truth)
 
 
 def context(criteria: Criteria, presence: dict[str, tuple[str, ...]] | None = None) -> FactContext:

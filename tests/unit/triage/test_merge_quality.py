@@ -16,9 +16,9 @@ from benchmarks.synthetic import MergeScore, generate_history, pair_scores
 from schemas.activations import Level
 from schemas.hazards import HazardEvent, HazardType, Source
 from services.tools.documents import read_events
-from services.triage.backtest import find_documents, in_time_order, replay
+from services.triage.backtest import find_documents, replay
 from services.triage.engine import Processed
-from tests.unit.triage.builders import shipped
+from tests.unit.triage.builders import merge_score, shipped
 
 GDACS_STORM = re.compile(r"\b([A-Z]{3,})-\d\d\b")
 RELIEFWEB_STORM = re.compile(r"(?:Typhoon|Cyclone|Hurricane|Storm|Depression)\s+([A-Z][a-z]+)")
@@ -91,10 +91,7 @@ def test_generated_pairs_merge_with_high_precision_and_recall(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     history = generate_history(20_000, seed=11)
-    predicted = {
-        o.event.key: o.incident.id for o in replay(in_time_order(history.events), shipped())
-    }
-    score = pair_scores(predicted, history.truth)
+    score = merge_score(history.events, history.truth)
     show(capsys, "20,000 generated reports", score)
     assert score.true_pairs > 500
     assert score.precision >= 0.9

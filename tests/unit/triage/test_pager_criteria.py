@@ -15,6 +15,7 @@ from services.ingester.sources import read_document
 from services.ingester.sources.usgs import losspager_versions
 from services.triage.backtest import replay
 from services.triage.criteria import load_criteria
+from tests.files import written
 from tests.unit.triage.builders import T0, report, shipped
 
 HOKKAIDO = (
@@ -98,19 +99,17 @@ def test_usgs_then_gdacs_one_alert_and_the_reasons_name_both_sources() -> None:
 
 
 def test_check_config_knows_the_pager_facts(tmp_path: Path) -> None:
-    good = tmp_path / "good.yaml"
-    good.write_text(
+    good = written(
+        tmp_path / "good.yaml",
         "rules:\n  - name: p\n    level: watch\n    when:\n      pager_fatality_alert: {at_least: yellow}\n"
         "      pager_reviewed: true\n      max_mmi: {at_least: 7}\n      tsunami: false\n"
         '    sentence: "PAGER {pager_fatality_alert} ({pager_review}), MMI {max_mmi}"\n',
-        encoding="utf-8",
     )
     assert load_criteria(good).rules[0].name == "p"
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(
+    bad = written(
+        tmp_path / "bad.yaml",
         "rules:\n  - name: p\n    level: watch\n    when:\n      pager_alert: {at_least: purple}\n"
         '    sentence: "x"\n',
-        encoding="utf-8",
     )
     with pytest.raises(ConfigError, match="pager_alert"):
         load_criteria(bad)

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.synthetic import pair_scores
 from schemas.hazards import AlertLevel, HazardEvent, Link, Pager, PagerLevel, Source
 from services.tools.documents import read_events
-from services.triage.backtest import find_documents, in_time_order, replay
+from services.triage.backtest import find_documents, replay
 from services.triage.quakes import QuakePolicy, same_quake
-from tests.unit.triage.builders import T0, report, shipped
+from tests.unit.triage.builders import T0, merge_score, report, shipped
 from tests.unit.triage.quake_pairs import quake_pairs
 
 
@@ -21,10 +20,7 @@ def test_generated_usgs_and_gdacs_pairs_merge_with_precision_and_recall_over_95_
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     generated = quake_pairs(2_000, seed=23)
-    predicted = {
-        o.event.key: o.incident.id for o in replay(in_time_order(generated.events), shipped())
-    }
-    score = pair_scores(predicted, generated.truth)
+    score = merge_score(generated.events, generated.truth)
     with capsys.disabled():
         print(f"\n  quake merge, 2,000 generated USGS/GDACS pairs: {score}")
     assert score.true_pairs == 2_000
