@@ -15,7 +15,7 @@ from services.common.wakeup import WakeUpLoop
 from services.domain.answer_links import answer_link_signer
 from services.response import retention
 from services.response.handlers import ResponseHandlers
-from services.response.web import WebDeps, create_app, serve_web
+from services.response.web.app import WebDeps, create_app, serve_web
 
 log = get_logger(__name__)
 

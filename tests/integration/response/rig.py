@@ -24,7 +24,7 @@ from services.common.settings import ResponseSettings
 from services.common.unit_of_work import units_of_work
 from services.domain.answer_links import AnswerLinkSigner
 from services.response.handlers import ResponseHandlers
-from services.response.web import WebDeps, create_app
+from services.response.web.app import WebDeps, create_app
 from tests.messages import ack_of, red_quake_activation
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "deploy" / "members.example.yaml"

@@ -1,0 +1,156 @@
+"""The officers' decisions on the board: an answer taken by phone, the survey, the programme's
+launch and its close; each asks for confirmation first and says in words why it was refused."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import FormData
+
+from schemas.responses import AnswerKind, AnswerVia
+from services.common.console_identity import OfficerIdentity
+from services.response.lifecycle import DecisionError, LifecycleError
+from services.response.web.auth import OfficerDep, OfficerForm
+from services.response.web.deps import deps_of, names_of, render
+from services.response.web.forms import parse_answer, programme_of, survey_choices
+from services.response.words import words
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.post("/rollcall/{incident_id}/phone", response_class=HTMLResponse)
+async def phone(
+    request: Request, incident_id: str, officer: OfficerDep, form: OfficerForm
+) -> Response:
+    deps = deps_of(request)
+    organisation_id = str(form.get("organisation_id") or "")
+    org = next((o for o in deps.directory.current().organisations if o.id == organisation_id), None)
+    if org is None:
+        return _error(request, officer, incident_id, f"unknown organisation {organisation_id!r}")
+    try:
+        parsed = parse_answer(form, list(AnswerKind))
+        await deps.handlers.answer(
+            incident_id,
+            organisation_id,
+            parsed,
+            contact_id=None,
+            via=AnswerVia.PHONE,
+            officer_id=officer.officer_id,
+        )
+    except (ValueError, DecisionError) as err:
+        return _error(request, officer, incident_id, str(err))
+    return RedirectResponse(f"/rollcall/{incident_id}", status_code=303)
+
+
+@router.post("/rollcall/{incident_id}/survey", response_class=HTMLResponse)
+async def survey(
+    request: Request, incident_id: str, officer: OfficerDep, form: OfficerForm
+) -> Response:
+    deps = deps_of(request)
+    if not form.getlist("organisations"):
+        # Said at the review, before any confirm page, in the officer's language.
+        return _error(request, officer, incident_id, _said(officer, "missing_organisations"))
+    try:
+        choices = survey_choices(form, deps.handlers.settings.survey_budget_jpy)
+    except ValueError as err:
+        return _error(request, officer, incident_id, str(err))
+    return await _once_confirmed(
+        request,
+        officer,
+        incident_id,
+        form,
+        ("confirm_survey.html", {"choices": choices}),
+        lambda: deps.handlers.decide_survey(incident_id, choices, officer.officer_id),
+    )
+
+
+@router.post("/rollcall/{incident_id}/launch", response_class=HTMLResponse)
+async def launch(
+    request: Request, incident_id: str, officer: OfficerDep, form: OfficerForm
+) -> Response:
+    deps = deps_of(request)
+    if not form.getlist("participants"):
+        return _error(request, officer, incident_id, _said(officer, "missing_participants"))
+    if not (str(form.get("name_ja") or "").strip() and str(form.get("name_en") or "").strip()):
+        return _error(request, officer, incident_id, _said(officer, "missing_names"))
+    try:
+        programme = programme_of(form, deps.handlers.settings.programme_months)
+    except ValueError as err:
+        return _error(request, officer, incident_id, str(err).splitlines()[0])
+    return await _once_confirmed(
+        request,
+        officer,
+        incident_id,
+        form,
+        ("confirm_launch.html", {"programme": programme}),
+        lambda: deps.handlers.launch(incident_id, programme, officer.officer_id),
+    )
+
+
+@router.post("/rollcall/{incident_id}/close", response_class=HTMLResponse)
+async def close(
+    request: Request, incident_id: str, officer: OfficerDep, form: OfficerForm
+) -> Response:
+    deps = deps_of(request)
+    return await _once_confirmed(
+        request,
+        officer,
+        incident_id,
+        form,
+        ("confirm_close.html", {}),
+        lambda: deps.handlers.close(incident_id, officer.officer_id),
+    )
+
+
+async def _once_confirmed(
+    request: Request,
+    officer: OfficerIdentity,
+    incident_id: str,
+    form: FormData,
+    confirm: tuple[str, dict[str, Any]],
+    decide: Callable[[], Awaitable[object]],
+) -> Response:
+    """Show the confirm page (template, what it shows) until the officer confirms; then take
+    the decision and go back to the board, or say why it was refused."""
+    if form.get("confirm") != "yes":
+        template, shown = confirm
+        context = {"incident_id": incident_id, **shown, "csrf": officer.csrf}
+        return render(request, template, officer.language, context)
+    try:
+        await decide()
+    except DecisionError as err:
+        return _error(request, officer, incident_id, _refusal(request, officer, err))
+    return RedirectResponse(f"/rollcall/{incident_id}", status_code=303)
+
+
+def _said(officer: OfficerIdentity, key: str) -> str:
+    return words(officer.language)[key]
+
+
+def _refusal(request: Request, officer: OfficerIdentity, err: DecisionError) -> str:
+    """Why a decision was refused, in the officer's language, organisations by their names."""
+    t = words(officer.language)
+    if isinstance(err, LifecycleError):
+        return t["refused_move"].format(state=t[f"status_{err.state.value}"])
+    if err.word is None:
+        return str(err)
+    names = names_of(deps_of(request).directory.current(), officer.language)
+    return t[err.word].format(
+        names=("、" if officer.language == "ja" else ", ").join(
+            names.get(o, o) for o in err.organisations
+        ),
+        cap=f"{err.cap_jpy:,}" if err.cap_jpy is not None else "",
+    )
+
+
+def _error(request: Request, officer: OfficerIdentity, incident_id: str, text: str) -> HTMLResponse:
+    return render(
+        request,
+        "message.html",
+        officer.language,
+        {"message_key": "error", "detail": text, "back": f"/rollcall/{incident_id}"},
+        status_code=422,
+    )
