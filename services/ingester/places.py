@@ -28,6 +28,7 @@ from importlib.resources import files
 from typing import Any
 
 from schemas.hazards import FoundBy, HazardEvent, Place
+from services.ingester.trusted import Trusted, updated
 
 #: How far from the nearest known place a point may lie and still belong to its country.
 MAX_OFFSHORE_KM = 300.0
@@ -178,6 +179,7 @@ class _Geocoder:
 
 
 _AHEAD_MAX = 20_000
+_PLACE = Trusted(Place)
 
 
 _GEOCODER = _Geocoder()
@@ -221,21 +223,35 @@ def find_places(event: HazardEvent, *, max_offshore_km: float = MAX_OFFSHORE_KM)
                 places.append(Place(iso3=iso3, found_by=FoundBy.NAME, text=name[:120]))
     if places:
         return places
-    suffix = glide_country(event.glide)
+    suffix = glide_country(event.glide) if event.glide else None
     if suffix is not None:
         return [Place(iso3=suffix, found_by=FoundBy.GLIDE, text=event.glide)]
     if event.lat is not None and event.lon is not None:
-        nearest = nearest_place(event.lat, event.lon)
-        if nearest is not None and nearest[1] <= max_offshore_km:
-            return [
-                Place(
-                    iso3=nearest[0],
-                    found_by=FoundBy.COORDINATES,
-                    text=f"{event.lat:.2f}, {event.lon:.2f}",
-                    distance_km=round(nearest[1], 1),
-                )
-            ]
+        return at_point(event.lat, event.lon, max_offshore_km=max_offshore_km)
     return []
+
+
+def at_point(lat: float, lon: float, *, max_offshore_km: float = MAX_OFFSHORE_KM) -> list[Place]:
+    """The country a point lies in or off (within `max_offshore_km`), found by coordinates."""
+    nearest = nearest_place(lat, lon)
+    if nearest is None or nearest[1] > max_offshore_km:
+        return []
+    # The code comes from the geocoder's own table and the distance is a finite float:
+    # nothing for pydantic to check, on the path every earthquake takes.
+    return [
+        _PLACE(
+            iso3=nearest[0],
+            found_by=FoundBy.COORDINATES,
+            text=f"{lat:.2f}, {lon:.2f}",
+            distance_km=round(nearest[1], 1),
+        )
+    ]
+
+
+def prefetch_points(points: list[tuple[float, float]]) -> None:
+    """Look up at once the points a document's items will be placed by."""
+    if len(points) > 1:
+        _GEOCODER.prefetch(points)
 
 
 def resolve(event: HazardEvent, *, max_offshore_km: float = MAX_OFFSHORE_KM) -> HazardEvent:
@@ -245,4 +261,5 @@ def resolve(event: HazardEvent, *, max_offshore_km: float = MAX_OFFSHORE_KM) -> 
     places = find_places(event, max_offshore_km=max_offshore_km)
     if not places:
         return event
-    return event.model_copy(update={"countries": [p.iso3 for p in places], "places": places})
+    # Both values were built and checked just above: no need to copy through pydantic.
+    return updated(event, countries=[p.iso3 for p in places], places=places)

@@ -16,13 +16,16 @@ feature without a readable id or origin time is refused with its reason.
 from __future__ import annotations
 
 import math
+import os
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from schemas.base import utcnow
 from schemas.hazards import HazardEvent, HazardType, Link, Measure, Pager, PagerLevel, Source
+from services.ingester import places
 from services.ingester.sources.base import (
     DocumentReason,
     ItemError,
@@ -34,6 +37,7 @@ from services.ingester.sources.base import (
     plausible_coordinate,
 )
 from services.ingester.sources.gdacs_rss import ItemMemo
+from services.ingester.trusted import Trusted
 
 KIND_SUMMARY = "usgs-summary"
 KIND_FDSN = "usgs-fdsn"
@@ -42,6 +46,8 @@ KIND_DETAIL = "usgs-detail"
 #: A USGS event id: network code and event code (`us7000ngi1`, `ci38457511`,
 #: `official20110311054624120_30`). Anything else is not an id this reader trusts.
 _ID = re.compile(r"^[A-Za-z0-9_\-]{2,64}$")
+_ID_LIST = re.compile(r",(?:[A-Za-z0-9_\-]{2,64},)+")
+_isfinite = math.isfinite
 _STATUSES = frozenset({"automatic", "reviewed", "deleted"})
 _PAGER_LEVELS = {level.value: level for level in PagerLevel}
 _EARLIEST_MS = -2_208_988_800_000  # 1900-01-01
@@ -93,6 +99,10 @@ def parse(document: dict[str, Any], memo: ItemMemo | None = None) -> ParseResult
         if not isinstance(features, list):
             raise document_error(DocumentReason.BAD_SHAPE, "`features` is not a list")
     known = memo.features if memo is not None else {}
+    places.prefetch_points(_points(features))
+    # One clock reading and one draw of random bytes a document, not one a feature.
+    now = utcnow()
+    ids = _message_ids(len(features))
     for index, feature in enumerate(features):
         if known and isinstance(feature, dict):
             props = feature.get("properties")
@@ -104,7 +114,9 @@ def parse(document: dict[str, Any], memo: ItemMemo | None = None) -> ParseResult
                 result.events.append(recalled)
                 continue
         try:
-            result.events.append(normalise(feature, result.dropped_fields))
+            result.events.append(
+                normalise(feature, result.dropped_fields, now=now, message_id=ids[index])
+            )
         except ItemError as err:
             where = feature.get("id") if isinstance(feature, dict) else None
             label = f"feature {index}" + (f" ({str(where)[:40]})" if isinstance(where, str) else "")
@@ -112,7 +124,39 @@ def parse(document: dict[str, Any], memo: ItemMemo | None = None) -> ParseResult
     return result
 
 
-def normalise(feature: Any, dropped: list[str]) -> HazardEvent:
+def _points(features: list[Any]) -> list[tuple[float, float]]:
+    """The (lat, lon) of every feature whose point is plainly readable, to look up at once."""
+    points: list[tuple[float, float]] = []
+    for feature in features:
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        coordinates = geometry.get("coordinates") if isinstance(geometry, dict) else None
+        if isinstance(coordinates, list) and len(coordinates) >= 2:
+            lon, lat = _finite(coordinates[0]), _finite(coordinates[1])
+            if lon is not None and lat is not None and -180 <= lon <= 180 and -90 <= lat <= 90:
+                points.append((lat, lon))
+    return points
+
+
+def _message_ids(count: int) -> list[UUID]:
+    """`count` random (version 4) UUIDs from one read of the system's random source."""
+    pool = os.urandom(16 * count)
+    return [UUID(bytes=pool[i : i + 16], version=4) for i in range(0, 16 * count, 16)]
+
+
+_EVENT = Trusted(HazardEvent)
+_MEASURE = Trusted(Measure)
+_PAGER = Trusted(Pager)
+_LINK = Trusted(Link)
+_NO_PAGER = Pager()
+
+
+def normalise(
+    feature: Any,
+    dropped: list[str],
+    *,
+    now: datetime | None = None,
+    message_id: UUID | None = None,
+) -> HazardEvent:
     """One feature to one event; ItemError says why a feature cannot be one."""
     if not isinstance(feature, dict):
         raise ItemError(ItemReason.BAD_VALUE, "a feature that is not an object")
@@ -138,16 +182,16 @@ def normalise(feature: Any, dropped: list[str]) -> HazardEvent:
         f"M {magnitude:g} - {place}" if magnitude is not None and place else f"USGS {preferred}"
     )
     # Built without re-validation: every value above was checked or bounded as it was read
-    # (the tests re-validate every real and fuzzed one). Every defaulted field is given:
-    # model_construct would otherwise inspect each default factory's signature, every feature.
-    now = utcnow()
-    return HazardEvent.model_construct(
-        id=uuid4(),
+    # (the tests re-validate every real and fuzzed one).
+    now = now or utcnow()
+    # Placed here rather than after parsing: one event built, not built and copied.
+    found = places.at_point(lat, lon) if lat is not None and lon is not None else []
+    return _EVENT(
+        countries=[p.iso3 for p in found],
+        places=found,
+        id=message_id or uuid4(),
         occurred_at=now,
         produced_at=now,
-        countries=[],
-        country_names=[],
-        places=[],
         source=Source.USGS,
         source_id=preferred,
         version=str(updated_ms if updated_ms is not None else origin_ms),
@@ -166,11 +210,12 @@ def normalise(feature: Any, dropped: list[str]) -> HazardEvent:
     )
 
 
+@lru_cache(maxsize=2048)
 def _severity(magnitude: float | None, mag_type: str | None) -> Measure | None:
     """The magnitude as the event's severity, its type (mww, mb…) in the text."""
     if magnitude is None:
         return None
-    return Measure.model_construct(
+    return _MEASURE(
         value=magnitude, unit="M", text=f"M {magnitude:g}{f' ({mag_type})' if mag_type else ''}"
     )
 
@@ -256,16 +301,25 @@ def _pager(
     sig = _number("sig", props.get("sig"), (0.0, 10_000.0), extras, dropped)
     tsunami_raw = props.get("tsunami")
     tsunami = bool(tsunami_raw) if tsunami_raw in (0, 1, True, False) else None
-    pager = Pager.model_construct(
+    products = props.get("products")
+    if products is None:
+        if alert is None and mmi is None and tsunami is None and sig is None:
+            return None
+        return _PAGER(
+            alert=alert,
+            max_mmi=mmi,
+            tsunami=tsunami,
+            significance=round(sig) if sig is not None else None,
+        )
+    pager = _PAGER(
         alert=alert,
         max_mmi=mmi,
         tsunami=tsunami,
         significance=round(sig) if sig is not None else None,
     )
-    products = props.get("products")
     if isinstance(products, dict):
         pager = with_losspager(pager, products.get("losspager"))
-    if pager == Pager():
+    if pager == _NO_PAGER:
         return None
     return pager
 
@@ -329,7 +383,7 @@ def _links(props: dict[str, Any]) -> list[Link]:
             and url.startswith("https://earthquake.usgs.gov/")
             and len(url) < 500
         ):
-            links.append(Link.model_construct(rel=rel, url=url))
+            links.append(_LINK(rel=rel, url=url))
     return links
 
 
@@ -340,6 +394,12 @@ def _id_list(name: str, value: Any, extras: dict[str, Any], dropped: list[str]) 
     if not isinstance(value, str):
         drop_field(name, value, extras, dropped)
         return []
+    if _ID_LIST.fullmatch(value):
+        # The usual list: every entry an id. Only a duplicate or an over-long list needs
+        # the entry-by-entry reading below.
+        listed = value[1:-1].split(",")
+        if len(listed) <= _MAX_LIST and len(set(listed)) == len(listed):
+            return listed
     parts = value.split(",")
     inner = parts[1:-1] if value.startswith(",") and value.endswith(",") else parts
     kept: list[str] = []
@@ -377,21 +437,39 @@ def _point(
         if coordinates is not None:
             drop_field("coordinates", coordinates, extras, dropped)
         return None, None, None
-    lon = plausible_coordinate("lon", _finite(coordinates[0]), 180, extras, dropped)
-    lat = plausible_coordinate("lat", _finite(coordinates[1]), 90, extras, dropped)
-    if _finite(coordinates[0]) is None and coordinates[0] is not None:
-        drop_field("lon", coordinates[0], extras, dropped)
-    if _finite(coordinates[1]) is None and coordinates[1] is not None:
-        drop_field("lat", coordinates[1], extras, dropped)
+    lon, lat = _finite(coordinates[0]), _finite(coordinates[1])
+    if lon is None or lat is None or not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        lon, lat = _checked_point(coordinates, extras, dropped)
     depth = None
     if len(coordinates) > 2:
         depth = _number("depth", coordinates[2], (-15.0, 1000.0), extras, dropped)
     return lat, lon, depth
 
 
+def _checked_point(
+    coordinates: list[Any], extras: dict[str, Any], dropped: list[str]
+) -> tuple[float | None, float | None]:
+    """(lon, lat) of a point at least one of whose coordinates is wrong, each named."""
+    lon = plausible_coordinate("lon", _finite(coordinates[0]), 180, extras, dropped)
+    lat = plausible_coordinate("lat", _finite(coordinates[1]), 90, extras, dropped)
+    if _finite(coordinates[0]) is None and coordinates[0] is not None:
+        drop_field("lon", coordinates[0], extras, dropped)
+    if _finite(coordinates[1]) is None and coordinates[1] is not None:
+        drop_field("lat", coordinates[1], extras, dropped)
+    return lon, lat
+
+
 def _finite(value: Any) -> float | None:
     """A finite number from a number or numeric text; None for anything else (NaN, 1e999,
     an integer too large for a float, a dict)."""
+    kind = type(value)
+    if kind is float:
+        return value if _isfinite(value) else None
+    if kind is int:
+        try:
+            return float(value)
+        except OverflowError:
+            return None
     if isinstance(value, bool) or value is None:
         return None
     try:
