@@ -157,7 +157,9 @@ async def setup(ctx: ServiceContext) -> None:
         log.warning("no_sources_configured")
     # One reader for both USGS feeds: an event's detail is fetched once, whichever saw it.
     details = (
-        DetailReader(make_fetcher(settings), per_poll=settings.usgs_detail_fetches_per_poll)
+        DetailReader(
+            make_fetcher(settings), per_poll=settings.usgs_detail_fetches_per_poll, db=ctx.db
+        )
         if settings.usgs_detail_fetches_per_poll > 0
         else None
     )

@@ -1,4 +1,5 @@
-"""The ingester's tables: what it has published of each event, so nothing is published twice."""
+"""The ingester's tables: what it has published of each event, so nothing is published twice,
+the ids of USGS events, and what their detail documents said."""
 
 from __future__ import annotations
 
@@ -32,3 +33,20 @@ class EventAlias(Base):
 
     alias: Mapped[str] = mapped_column(String(100), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(100))
+    # When the alias was first seen; empty for the rows recorded before it was kept.
+    seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class UsgsDetail(Base):
+    """What PAGER's detail said of one USGS event, and what prompted the fetch (usgs_detail.py).
+
+    Kept so that a restarted ingester does not fetch again every event's detail document
+    (two requests each) when nothing that prompts a fetch has changed.
+    """
+
+    __tablename__ = "ingester_usgs_details"
+
+    event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    trigger: Mapped[str] = mapped_column(Text)
+    pager: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -254,3 +254,37 @@ async def test_duty_and_ingester_tables_go_by_age(databases: dict[str, Database]
     assert await keys(duty, duty_retention.spent_tokens) == {"expired-1-hour"}
     assert len(await keys(duty, duty_retention.security_events)) == 1
     assert await keys(ingester, ingester_retention.seen_events) == {"new"}
+
+
+async def test_usgs_aliases_go_with_their_event_and_details_by_age(
+    databases: dict[str, Database],
+) -> None:
+    ingester = databases["ingester"]
+    await insert(
+        ingester,
+        ingester_retention.seen_events,
+        {"key": "usgs:us7000kept", "version": "1", "fingerprint": "f"}
+        | {"first_seen_at": NOW - 400 * DAY, "published_at": NOW - 30 * DAY, "publish_count": 2},
+    )
+    await insert(
+        ingester,
+        ingester_retention.event_aliases,
+        # An old alias of an event still recorded stays: it keys the event's next report.
+        {"alias": "ci40000kept", "event_id": "us7000kept", "seen_at": NOW - 400 * DAY},
+        # An old alias of an event whose record went, and one from before `seen_at` was kept.
+        {"alias": "us7000gone", "event_id": "us7000gone", "seen_at": NOW - 400 * DAY},
+        {"alias": "us6000gone", "event_id": "us6000gone", "seen_at": None},
+        # A young alias stays whatever its event.
+        {"alias": "us7000young", "event_id": "us7000young", "seen_at": NOW - DAY},
+    )
+    await insert(
+        ingester,
+        ingester_retention.usgs_details,
+        *(
+            {"event_id": k, "trigger": "[[], null]", "pager": "{}", "fetched_at": NOW - age}
+            for k, age in (("us7000old", 400 * DAY), ("us7000new", DAY))
+        ),
+    )
+    await pruner(ingester, ingester_retention.rules(settings().retention)).prune_once()
+    assert await keys(ingester, ingester_retention.event_aliases) == {"ci40000kept", "us7000young"}
+    assert await keys(ingester, ingester_retention.usgs_details) == {"us7000new"}

@@ -180,3 +180,47 @@ async def test_pager_detail_is_fetched_only_when_products_or_the_alert_change() 
     )
     await reader([orange])
     assert len(internet.asked) == 4
+
+
+async def test_a_restarted_ingester_does_not_fetch_an_unchanged_detail_again(
+    ctx: ServiceContext,
+) -> None:
+    internet = Internet(
+        {
+            "https://earthquake.usgs.gov/earthquakes/feed/v1.0/detail/": ok(TIBET),
+            "https://earthquake.usgs.gov/realtime/product/losspager/": ok(ALERTS),
+        }
+    )
+    (event,) = tibet_in_a_summary()
+    before = DetailReader(internet.fetcher(), per_poll=5, db=ctx.db)
+    (enriched,) = await before([event])
+    assert len(internet.asked) == 2
+    # A new process: nothing in memory, the same database.
+    after = DetailReader(internet.fetcher(), per_poll=5, db=ctx.db)
+    later = event.model_copy(update={"version": str(int(event.version) + 1)})
+    (again,) = await after([later])
+    assert len(internet.asked) == 2 and again.pager == enriched.pager
+    assert again.pager is not None and again.pager.fatality_alert is PagerLevel.YELLOW
+    # What prompts a fetch still does after the restart.
+    assert event.pager is not None
+    orange = later.model_copy(
+        update={"pager": event.pager.model_copy(update={"alert": PagerLevel.ORANGE})}
+    )
+    await after([orange])
+    assert len(internet.asked) == 4
+
+
+def tibet_in_a_summary() -> list[HazardEvent]:
+    """The Tibet quake as a summary feed lists it: its detail's URL, no products."""
+    from services.ingester.sources import read_document
+
+    tibet = json.loads(TIBET.read_bytes())
+    feature = {
+        **{k: v for k, v in tibet.items() if k != "properties"},
+        "properties": {
+            **{k: v for k, v in tibet["properties"].items() if k != "products"},
+            "detail": "https://earthquake.usgs.gov/earthquakes/feed/v1.0/detail/us6000pi9w.geojson",
+        },
+    }
+    summary = {"type": "FeatureCollection", "metadata": {"url": SUMMARY}, "features": [feature]}
+    return read_document(json.dumps(summary).encode()).events
