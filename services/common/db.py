@@ -67,8 +67,8 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.migrated = False
-        # The hot write paths (the notifier's send marks and new jobs, the outbox relay's
-        # marks) commit on this one connection, in turn.
+        # The hot write paths (the notifier's delivery log, the outbox relay's marks) commit on
+        # this one connection, in turn.
         self.direct = DirectConnection(self.engine, self.sqlite_path)
 
     @asynccontextmanager
@@ -162,7 +162,7 @@ async def insert_many(
 
     SQLAlchemy's own executemany spends ~25 µs a row in Python; this converts each value
     with its column's bind processor and hands plain tuples to the driver (~3 µs a row),
-    which matters on the notifier's hot path (a row per mail, twice).
+    inside the caller's transaction (the unit of work's outbox rows).
     """
     if not rows:
         return

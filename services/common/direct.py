@@ -5,7 +5,8 @@ reset, greenlet hops); the same commit on the driver's connection ~0.1 ms. A wri
 commits every few milliseconds (the notifier's send marks) would otherwise spend a core's
 tenth on bookkeeping. Statements are written with `?` placeholders and adapted to the
 driver; values are converted by the columns' own SQLAlchemy types, so rows read back as if
-SQLAlchemy had written them.
+SQLAlchemy had written them. Two writers use it, in turn: the notifier's delivery log
+(`services/notifier/delivery_log.py`) and the outbox relay's "published" marks on SQLite.
 """
 
 from __future__ import annotations

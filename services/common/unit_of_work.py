@@ -1,10 +1,12 @@
-"""The unit of work every write path uses: one transaction, its messages, its after-commit hooks.
+"""The unit of work a write path uses: one transaction, its messages, its after-commit hooks.
 
 A handler, a timer or a web route opens a unit of work, changes state through its `session`,
 and hands over what the change produced: messages go to the outbox inside the same
-transaction, hooks (metrics, waking a loop) run only once it has committed. Nothing outside
-this module and the relay writes to the outbox, so no caller can publish a change that then
-rolls back, nor forget to.
+transaction, hooks (metrics, waking a loop) run only once it has committed, so no caller can
+publish a change that then rolls back, nor forget to. Messages enter the outbox here and in
+one other place only, the notifier's delivery log, whose send marks and the messages they
+publish commit together on the direct connection (decision 0400); the relay only marks rows
+published. `tests/unit/test_architecture.py` holds both.
 """
 
 from __future__ import annotations

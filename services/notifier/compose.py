@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from schemas.base import utcnow
 from schemas.deliveries import Channel, DeliveryKind
-from schemas.members import Language
+from schemas.members import Contact, Language, Organisation
 from services.common.errors import DeliveryError
 from services.common.settings import NotifierSettings
 from services.notifier.jobs import Job, chat_body, delivery_key
@@ -28,9 +28,8 @@ from services.notifier.mime import (
 )
 from services.notifier.personal import MARKER, Personal
 from services.notifier.preferences import PreferenceLinks
+from services.notifier.recipients import EVERY_CHANNEL, Addressee
 from services.notifier.rendering import Rendered
-
-EVERY_CHANNEL = frozenset({Channel.EMAIL, Channel.CHAT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +45,31 @@ class Target:
     apprise_urls: Sequence[SecretStr | str] = ()
     channels: frozenset[Channel] = EVERY_CHANNEL
     personal: Personal | None = None
+
+
+def member_target(
+    org: Organisation,
+    contact: Contact,
+    language: Language,
+    channels: frozenset[Channel] = EVERY_CHANNEL,
+) -> Target:
+    """A member contact to reach in `language`, named with its organisation."""
+    org_name = org.name_ja if language is Language.JA else org.name_en
+    return Target(
+        ref=f"{org.id}/{contact.id}",
+        organisation_id=org.id,
+        contact_id=contact.id,
+        name=f"{contact.name} ({org_name})",
+        language=language,
+        email=contact.email,
+        apprise_urls=contact.apprise_urls,
+        channels=channels,
+    )
+
+
+def targets_of(addressees: Sequence[Addressee]) -> list[Target]:
+    """The targets of members the domain chose, in its order."""
+    return [member_target(a.organisation, a.contact, a.language, a.channels) for a in addressees]
 
 
 @dataclass(slots=True)

@@ -21,7 +21,8 @@ from services.common.errors import StandbyError
 from services.common.logs import get_logger
 from services.common.wakeup import WakeUpLoop
 from services.notifier import digest_store
-from services.notifier.handlers import Handlers, member_target
+from services.notifier.compose import member_target
+from services.notifier.handlers import Handlers
 from services.notifier.local_time import local_day, zone_of
 from services.notifier.personal import Personal
 from services.notifier.preference_store import all_preferences

@@ -1,14 +1,14 @@
 """The notifier's handlers: activation → member alerts, page → duty officer, ack → follow-ups.
 
-Each handler is one transaction: claim the message, record the new deliveries (one insert),
-remember threads, commit; only then are the jobs handed to the dispatcher, which sends
-them without holding up the consumer.
+Each handler parses its message, asks the domain whom to tell (`recipients.py`), renders,
+and hands the deliveries over: recorded chunk by chunk in the delivery log, each chunk given
+to the dispatcher once its rows are committed, the message claimed after the last chunk.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -17,26 +17,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas.acks import AckEvent, AckState
 from schemas.activations import Activation, IncidentSummary, Level
 from schemas.base import utcnow
-from schemas.deliveries import Channel, DeliveryKind
-from schemas.members import Contact, Language, MemberDirectory, Organisation
+from schemas.deliveries import DeliveryKind
+from schemas.members import Language, MemberDirectory
 from schemas.pages import Page
 from schemas.responses import CoordinationNotice, NoticeKind
 from services.common.countries import regions_of
 from services.common.logs import get_logger
 from services.common.members_file import MemberDirectoryFile
-from services.common.outbox import claim as outbox_claim
 from services.common.outbox import seen
 from services.common.service import ServiceContext
 from services.notifier import digest_store, store
-from services.notifier.compose import EVERY_CHANNEL, Batch, Composer, Target
+from services.notifier.compose import Batch, Composer, Target, targets_of
+from services.notifier.delivery_log import DeliveryLog
 from services.notifier.dispatcher import Dispatcher
 from services.notifier.jobs import Job
 from services.notifier.map_image import alert_images
 from services.notifier.officers import OfficerFile
 from services.notifier.personal import Personaliser
 from services.notifier.preference_store import all_preferences
-from services.notifier.preferences import NO_PREFERENCE, Preference
-from services.notifier.recipients import select_recipients
+from services.notifier.recipients import alert_audience, notice_audience, organisations_audience
 from services.notifier.rendering import Rendered, Renderer
 from services.notifier.wording import Notice, language_of
 
@@ -49,6 +48,36 @@ _NOTICES = {AckState.STOOD_DOWN: Notice.STOOD_DOWN}
 _CLOSING = frozenset({AckState.LAUNCHED, AckState.CLOSED, AckState.STOOD_DOWN})
 
 
+Delivered = Activation | Page | AckEvent | CoordinationNotice
+
+
+@dataclass(frozen=True)
+class Mailing:
+    """What one message sends: its deliveries' kind and scope, whom to, rendered how."""
+
+    scope: str
+    kind: DeliveryKind
+    targets: Sequence[Target]
+    rendered: dict[Language, Rendered]
+    reply_to: str | None = None
+    # Gives a target its own answer links and matches, chunk by chunk as composed.
+    personalise: Callable[[Target], Target] | None = None
+    # Target ref -> the end of its quiet hours: recorded due then, not sent now.
+    held: Mapping[str, datetime] = field(default_factory=dict)
+    # Runs in the claiming transaction (an alert's digest items).
+    on_claim: Callable[[AsyncSession], Awaitable[None]] | None = None
+
+    def holds(self, jobs: Sequence[Job]) -> dict[str, datetime]:
+        """The held jobs' keys, each with the time its contact's quiet hours end."""
+        if not self.held:
+            return {}
+        return {
+            j.key: self.held[ref]
+            for j in jobs
+            if (ref := f"{j.organisation_id}/{j.contact_id}") in self.held
+        }
+
+
 @dataclass
 class Handlers:
     ctx: ServiceContext
@@ -57,6 +86,7 @@ class Handlers:
     composer: Composer
     dispatcher: Dispatcher
     officers: OfficerFile
+    delivery_log: DeliveryLog
     personaliser: Personaliser | None = None
     clock: Callable[[], datetime] = utcnow
 
@@ -67,56 +97,40 @@ class Handlers:
         async with self.ctx.db.sessions() as session:
             prefs = await all_preferences(session)
         now = self.clock()
-        # One pass, each contact's preference looked up once: before the first mail can
-        # leave, every recipient of a 5,000-contact list is chosen here.
-        targets: list[Target] = []
-        held: dict[str, datetime] = {}
-        digest: list[tuple[str, str]] = []
-        for r in select_recipients(
+        audience = alert_audience(
             directory,
             level=activation.level,
-            hazard=summary.hazard_type,
-            countries=summary.countries,
+            summary=summary,
+            preferences=prefs,
+            now=now,
             regions_of=regions_of,
-        ):
-            preference = prefs.get(r.ref, NO_PREFERENCE)
-            if not preference.allows(
-                level=activation.level,
-                hazard=summary.hazard_type,
-                countries=summary.countries,
-                now=now,
-            ):
-                continue
-            if preference.in_digest(activation.level):
-                digest.append((r.organisation.id, r.contact.id))
-                continue
-            language = preference.language or r.contact.language
-            targets.append(member_target(r.organisation, r.contact, language))
-            until = preference.held_until(activation.level, now)
-            if until is not None:
-                held[r.ref] = until
+        )
+        targets = targets_of(audience.addressees)
         images = await alert_images(summary, {t.language for t in targets})
         rendered = {
             lang: self.renderer.member_alert(lang, activation, directory.secretariat, image)
             for lang, image in images.items()
         }
+        digest = audience.digest
 
         async def into_digests(session: AsyncSession) -> None:
             await digest_store.add_items(session, activation, digest, now)
 
         await self._deliver(
             activation,
-            scope=f"alert:{activation.activation_id}",
-            kind=DeliveryKind.MEMBER_ALERT,
-            targets=targets,
-            rendered=rendered,
-            reply_to=self.reply_to(directory),
-            # From standby up members are asked whether they can respond: their own links.
-            personalise=self._personalise(directory, activation.incident_id, summary)
-            if activation.level >= Level.STANDBY
-            else None,
-            held=held,
-            on_claim=into_digests if digest else None,
+            Mailing(
+                scope=f"alert:{activation.activation_id}",
+                kind=DeliveryKind.MEMBER_ALERT,
+                targets=targets,
+                rendered=rendered,
+                reply_to=self.reply_to(directory),
+                # From standby up members are asked whether they can respond: their own links.
+                personalise=self._personalise(directory, activation.incident_id, summary)
+                if activation.level >= Level.STANDBY
+                else None,
+                held=audience.held,
+                on_claim=into_digests if digest else None,
+            ),
         )
 
     def _personalise(
@@ -176,10 +190,12 @@ class Handlers:
         )
         await self._deliver(
             page,
-            scope=f"page:{page.page_id}",
-            kind=DeliveryKind.PAGE,
-            targets=[target],
-            rendered={language: self.renderer.page(language, page)},
+            Mailing(
+                scope=f"page:{page.page_id}",
+                kind=DeliveryKind.PAGE,
+                targets=[target],
+                rendered={language: self.renderer.page(language, page)},
+            ),
         )
 
     async def on_ack(self, ack: AckEvent) -> None:
@@ -200,11 +216,13 @@ class Handlers:
 
     async def _tell(self, ack: AckEvent, notice: Notice) -> None:
         directory = self.directory.current()
-        incident_id = str(ack.incident_id)
         async with self.ctx.db.sessions() as session:
-            told = await store.told_contacts(session, incident_id)
+            told = await store.told_contacts(session, str(ack.incident_id))
             prefs = await all_preferences(session)
-        targets = _told_targets(directory, told, prefs, utcnow())
+        addressees, gone = notice_audience(directory, told, prefs, utcnow())
+        for org_id, contact_id in gone:
+            log.warning("told_contact_left_directory", organisation=org_id, contact=contact_id)
+        targets = targets_of(addressees)
         # Duty puts the incident's summary on every acknowledgement it publishes.
         summary = ack.summary
         if summary is None or not targets:
@@ -225,68 +243,58 @@ class Handlers:
         }
         await self._deliver(
             ack,
-            scope=f"{notice.value}:{ack.activation_id}",
-            kind=DeliveryKind.ACK_NOTICE,
-            targets=targets,
-            rendered=rendered,
-            reply_to=self.reply_to(directory),
+            Mailing(
+                scope=f"{notice.value}:{ack.activation_id}",
+                kind=DeliveryKind.ACK_NOTICE,
+                targets=targets,
+                rendered=rendered,
+                reply_to=self.reply_to(directory),
+            ),
         )
 
     async def on_coordination(self, notice: CoordinationNotice) -> None:
         """Tell the organisations a notice names: a reminder, the survey decision, the launch."""
         directory = self.directory.current()
-        orgs = {org.id: org for org in directory.organisations}
-        reminder = notice.kind is NoticeKind.REMINDER
-        targets: list[Target] = []
-        for org_id in notice.organisations:
-            org = orgs.get(org_id)
-            if org is None:
-                log.warning("coordination_organisation_left_directory", organisation=org_id)
-                continue
-            targets += [member_target(org, contact, contact.language) for contact in org.contacts]
-        rendered = {
-            lang: self.renderer.coordination(
-                lang,
-                notice,
-                {
-                    org.id: org.name_ja if lang is Language.JA else org.name_en
-                    for org in directory.organisations
-                },
-                directory.secretariat,
-            )
+        addressees, missing = organisations_audience(directory, notice.organisations)
+        for org_id in missing:
+            log.warning("coordination_organisation_left_directory", organisation=org_id)
+        targets = targets_of(addressees)
+        names = {
+            lang: {
+                org.id: org.name_ja if lang is Language.JA else org.name_en
+                for org in directory.organisations
+            }
             for lang in {t.language for t in targets}
         }
+        rendered = {
+            lang: self.renderer.coordination(lang, notice, names[lang], directory.secretariat)
+            for lang in names
+        }
+        reminder = notice.kind is NoticeKind.REMINDER
         await self._deliver(
             notice,
-            scope=f"{notice.kind.value}:{notice.notice_id}",
-            kind=DeliveryKind.COORDINATION,
-            targets=targets,
-            rendered=rendered,
-            reply_to=self.reply_to(directory),
-            personalise=self._personalise(
-                directory, notice.incident_id, notice.summary, reminder=True
-            )
-            if reminder
-            else None,
+            Mailing(
+                scope=f"{notice.kind.value}:{notice.notice_id}",
+                kind=DeliveryKind.COORDINATION,
+                targets=targets,
+                rendered=rendered,
+                reply_to=self.reply_to(directory),
+                personalise=self._personalise(
+                    directory, notice.incident_id, notice.summary, reminder=True
+                )
+                if reminder
+                else None,
+            ),
         )
 
-    async def _deliver(
-        self,
-        message: Activation | Page | AckEvent | CoordinationNotice,
-        *,
-        scope: str,
-        kind: DeliveryKind,
-        targets: Sequence[Target],
-        rendered: dict[Language, Rendered],
-        reply_to: str | None = None,
-        personalise: Callable[[Target], Target] | None = None,
-        held: Mapping[str, datetime] | None = None,
-        on_claim: Callable[[AsyncSession], Awaitable[None]] | None = None,
-    ) -> None:
+    async def _deliver(self, message: Delivered, mailing: Mailing) -> None:
         """Record and hand over a message's deliveries chunk by chunk, then claim it.
 
-        Targets in `held` (by ref) are recorded due when their quiet hours end, not sent now;
-        `on_claim` runs in the claiming transaction (an alert's digest items).
+        The first recipients are composed, recorded and handed to the dispatcher before the
+        rest are even composed, so the first mail leaves in milliseconds whatever the list's
+        length, and composing overlaps sending. The message is claimed only after the last
+        chunk is recorded: a crash in between redelivers it, and recording skips the keys
+        already stored, so nobody is told twice.
         """
         activation_id, incident_id = str(message.activation_id), str(message.incident_id)
         async with self.ctx.db.sessions() as session:
@@ -295,48 +303,46 @@ class Handlers:
                 return
             roots = await store.thread_roots(session, incident_id)
             stored = await store.recorded_keys(session, activation_id)
-        # The first recipients are composed, recorded and handed to the dispatcher before the
-        # rest are even composed, so the first mail leaves in milliseconds whatever the list's
-        # length, and composing overlaps sending. The message is claimed only after the last
-        # chunk is recorded: a crash in between redelivers it, and recording skips the keys
-        # already stored, so nobody is told twice.
-        new_roots: dict[str, str] = {}
-        planned = 0
-        for part in _chunks(targets, _PERSONAL_CHUNK if personalise else _CHUNK):
-            batch: Batch = self.composer.compose(
-                scope=scope,
-                kind=kind,
-                activation_id=activation_id,
-                incident_id=incident_id,
-                targets=[personalise(t) for t in part] if personalise else part,
-                rendered=rendered,
-                roots=roots,
-                reply_to=reply_to,
-            )
-            new_roots.update(batch.new_roots)
-            hold = {
-                j.key: held[f"{j.organisation_id}/{j.contact_id}"]
-                for j in batch.jobs
-                if held and f"{j.organisation_id}/{j.contact_id}" in held
-            }
-            fresh = await self.record(batch, stored, held=hold)
-            planned += len(fresh)
-            self.dispatcher.submit([j for j in fresh if j.key not in hold])
-        async with self.ctx.transaction() as session:
-            if not await outbox_claim(session, message.id, message.topic):
-                log.info("duplicate_message_skipped", topic=message.topic, id=str(message.id))
+        new_roots, planned = await self._hand_over(message, mailing, roots, stored)
+        async with self.ctx.work() as work:
+            if not await work.claim(message):
                 return
-            await store.add_threads(session, incident_id, new_roots)
-            if on_claim is not None:
-                await on_claim(session)
+            await store.add_threads(work.session, incident_id, new_roots)
+            if mailing.on_claim is not None:
+                await mailing.on_claim(work.session)
         log.info(
             "deliveries_planned",
             activation_id=activation_id,
-            kind=kind.value,
-            targets=len(targets),
+            kind=mailing.kind.value,
+            targets=len(mailing.targets),
             new=planned,
-            held=len(held or ()),
+            held=len(mailing.held),
         )
+
+    async def _hand_over(
+        self, message: Delivered, mailing: Mailing, roots: dict[str, str], stored: set[str]
+    ) -> tuple[dict[str, str], int]:
+        """Compose, record and submit the targets chunk by chunk; return new threads and count."""
+        new_roots: dict[str, str] = {}
+        planned = 0
+        personalise = mailing.personalise
+        for part in _chunks(mailing.targets, _PERSONAL_CHUNK if personalise else _CHUNK):
+            batch: Batch = self.composer.compose(
+                scope=mailing.scope,
+                kind=mailing.kind,
+                activation_id=str(message.activation_id),
+                incident_id=str(message.incident_id),
+                targets=[personalise(t) for t in part] if personalise else part,
+                rendered=mailing.rendered,
+                roots=roots,
+                reply_to=mailing.reply_to,
+            )
+            new_roots.update(batch.new_roots)
+            hold = mailing.holds(batch.jobs)
+            fresh = await self.record(batch, stored, held=hold)
+            planned += len(fresh)
+            self.dispatcher.submit([j for j in fresh if j.key not in hold])
+        return new_roots, planned
 
     async def record(
         self, batch: Batch, stored: set[str], *, held: Mapping[str, datetime] | None = None
@@ -355,16 +361,13 @@ class Handlers:
             # Hold the keys before the rows are visible to the retry scheduler.
             held_now = {j.key for j in batch.jobs} - self.dispatcher.in_flight - set(held or ())
             self.dispatcher.reserve(held_now)
-            async with self.ctx.db.sessions() as session:
-                fresh = await store.record_new(
-                    session,
-                    self.ctx.db.direct,
-                    batch.jobs,
-                    batch.bodies,
-                    stored=stored,
-                    owner=self.dispatcher.presence.id,
-                    held=held,
-                )
+            fresh = await self.delivery_log.record(
+                batch.jobs,
+                batch.bodies,
+                stored=stored,
+                owner=self.dispatcher.presence.id,
+                held=held,
+            )
             recorded = True
         finally:
             # Keys of rows that now exist stay held until their outcome is stored.
@@ -386,47 +389,3 @@ def _chunks(targets: Sequence[Target], size: int = _CHUNK) -> list[Sequence[Targ
     return [targets[:_FIRST_CHUNK]] + [
         targets[i : i + size] for i in range(_FIRST_CHUNK, len(targets), size)
     ]
-
-
-def member_target(
-    org: Organisation,
-    contact: Contact,
-    language: Language,
-    channels: frozenset[Channel] = EVERY_CHANNEL,
-) -> Target:
-    """A member contact to reach in `language`, named with its organisation."""
-    org_name = org.name_ja if language is Language.JA else org.name_en
-    return Target(
-        ref=f"{org.id}/{contact.id}",
-        organisation_id=org.id,
-        contact_id=contact.id,
-        name=f"{contact.name} ({org_name})",
-        language=language,
-        email=contact.email,
-        apprise_urls=contact.apprise_urls,
-        channels=channels,
-    )
-
-
-def _told_targets(
-    directory: MemberDirectory,
-    told: list[tuple[str, str, Channel]],
-    prefs: dict[str, Preference],
-    now: datetime,
-) -> list[Target]:
-    channels: dict[tuple[str, str], set[Channel]] = {}
-    for org_id, contact_id, channel in told:
-        channels.setdefault((org_id, contact_id), set()).add(channel)
-    targets = []
-    for (org_id, contact_id), used in channels.items():
-        found = directory.contact(org_id, contact_id)
-        if found is None:
-            log.warning("told_contact_left_directory", organisation=org_id, contact=contact_id)
-            continue
-        org, contact = found
-        preference = prefs.get(f"{org.id}/{contact.id}", NO_PREFERENCE)
-        if preference.silent(now):
-            continue
-        language = preference.language or contact.language
-        targets.append(member_target(org, contact, language, channels=frozenset(used)))
-    return targets

@@ -25,6 +25,7 @@ from services.domain.answer_links import answer_link_signer
 from services.notifier import retention
 from services.notifier.chat import ChatChannel
 from services.notifier.compose import Composer
+from services.notifier.delivery_log import DeliveryLog
 from services.notifier.digests import DigestSender
 from services.notifier.dispatcher import Dispatcher, RetryScheduler
 from services.notifier.handlers import Handlers
@@ -122,58 +123,28 @@ def build(ctx: ServiceContext, clock: Callable[[], datetime] = utcnow) -> Notifi
     composer = Composer(settings, links)
     smtp = SmtpPool(settings.smtp)
     presence = Presence(ctx.db)
-
-    def written(outcomes: list[Attempt]) -> None:
-        dispatcher.release(o.job.key for o in outcomes)
-        ctx.relay.kick()
-        if any(o.next_attempt_at is not None for o in outcomes):
-            scheduler.wake()
-
-    writer = OutcomeWriter(ctx.db, ctx.routes.consumer, on_written=written)
-    dispatcher = Dispatcher(
-        settings,
-        smtp=smtp,
-        chat=ChatChannel(timeout_s=settings.smtp.timeout_s),
-        report=writer.put,
-        presence=presence,
-    )
-    writer.outstanding = lambda: dispatcher.unmarked.held
-    scheduler = RetryScheduler(ctx.db.transaction, dispatcher, presence, clock=clock)
+    delivery_log = DeliveryLog(ctx.db)
+    writer, dispatcher, scheduler = _sending(ctx, smtp, presence, delivery_log, clock)
     renderer = Renderer(preferences_url=f"{links.base}/m", timezone=ctx.settings.duty.timezone)
-    officers = OfficerFile(ctx.settings.duty.rota_file)
-    personaliser = Personaliser(
-        renderer.env,
-        answer_link_signer(
-            key_ring(ctx.settings, "answer"),
-            ctx.settings.response.answer_link_ttl_hours,
-        ),
-        ctx.settings.duty.public_url,
-        utcnow,
-    )
     handlers = Handlers(
-        ctx, directory, renderer, composer, dispatcher, officers, personaliser, clock=clock
+        ctx=ctx,
+        directory=directory,
+        renderer=renderer,
+        composer=composer,
+        dispatcher=dispatcher,
+        officers=OfficerFile(ctx.settings.duty.rota_file),
+        delivery_log=delivery_log,
+        personaliser=_personaliser(ctx, renderer),
+        clock=clock,
     )
-    digests = DigestSender(ctx.db, handlers, clock, every_s=settings.digest_interval_s)
-
-    async def mail_link(recipient: str, message: bytes) -> None:
-        await smtp.send(settings.smtp.from_address, recipient, message)
-
-    preferences = create_app(
-        PreferenceDeps(
-            db=ctx.db,
-            links=links,
-            directory=directory,
-            mailer=mail_link,
-            sender=composer.sender,
-        )
-    )
+    preferences = _preference_pages(ctx, links, directory, smtp, composer)
 
     async def serve() -> None:
         await serve_preferences(preferences, settings.preferences_host, settings.preferences_port)
 
     return Notifier(
         preferences=preferences,
-        digests=digests,
+        digests=DigestSender(ctx.db, handlers, clock, every_s=settings.digest_interval_s),
         serve_preferences=serve if settings.preferences_port else None,
         handlers=handlers,
         dispatcher=dispatcher,
@@ -183,6 +154,72 @@ def build(ctx: ServiceContext, clock: Callable[[], datetime] = utcnow) -> Notifi
         directory=directory,
         presence=presence,
         drain_timeout_s=settings.smtp.timeout_s,
+    )
+
+
+def _sending(
+    ctx: ServiceContext,
+    smtp: SmtpPool,
+    presence: Presence,
+    delivery_log: DeliveryLog,
+    clock: Callable[[], datetime],
+) -> tuple[OutcomeWriter, Dispatcher, RetryScheduler]:
+    """The send path: the dispatcher, the writer of its outcomes, and the retry scan."""
+    settings = ctx.settings.notifier
+
+    def written(outcomes: list[Attempt]) -> None:
+        dispatcher.release(o.job.key for o in outcomes)
+        ctx.relay.kick()
+        if any(o.next_attempt_at is not None for o in outcomes):
+            scheduler.wake()
+
+    writer = OutcomeWriter(delivery_log, ctx.routes.consumer, on_written=written)
+    dispatcher = Dispatcher(
+        settings,
+        smtp=smtp,
+        chat=ChatChannel(timeout_s=settings.smtp.timeout_s),
+        report=writer.put,
+        presence=presence,
+    )
+    writer.outstanding = lambda: dispatcher.unmarked.held
+    scheduler = RetryScheduler(ctx.db.transaction, dispatcher, presence, clock=clock)
+    return writer, dispatcher, scheduler
+
+
+def _personaliser(ctx: ServiceContext, renderer: Renderer) -> Personaliser:
+    """Each member's own answer links and matches, signed with the answer key."""
+    return Personaliser(
+        renderer.env,
+        answer_link_signer(
+            key_ring(ctx.settings, "answer"),
+            ctx.settings.response.answer_link_ttl_hours,
+        ),
+        ctx.settings.duty.public_url,
+        utcnow,
+    )
+
+
+def _preference_pages(
+    ctx: ServiceContext,
+    links: PreferenceLinks,
+    directory: MemberDirectoryFile,
+    smtp: SmtpPool,
+    composer: Composer,
+) -> FastAPI:
+    """A member's own preference pages; a fresh link is mailed through the SMTP pool."""
+    sender = ctx.settings.notifier.smtp.from_address
+
+    async def mail_link(recipient: str, message: bytes) -> None:
+        await smtp.send(sender, recipient, message)
+
+    return create_app(
+        PreferenceDeps(
+            db=ctx.db,
+            links=links,
+            directory=directory,
+            mailer=mail_link,
+            sender=composer.sender,
+        )
     )
 
 

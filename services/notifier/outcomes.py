@@ -19,10 +19,8 @@ from schemas.deliveries import DeliveryStatus
 from schemas.dlq import DeadLetter
 from schemas.topics import DELIVERIES, dlq
 from services.common import metrics
-from services.common.db import Database
 from services.common.logs import get_logger
-from services.common.outbox import OUTBOX_SQL, outbox_rows
-from services.notifier import store
+from services.notifier.delivery_log import DeliveryLog
 from services.notifier.jobs import Attempt
 
 log = get_logger(__name__)
@@ -39,7 +37,7 @@ class OutcomeWriter:
 
     def __init__(
         self,
-        db: Database,
+        delivery_log: DeliveryLog,
         consumer: str,
         *,
         on_written: Callable[[list[Attempt]], None],
@@ -47,9 +45,7 @@ class OutcomeWriter:
         linger_s: float = 0.004,
         outstanding: Callable[[], int] | None = None,
     ) -> None:
-        # The database's direct connection: a commit through the session would cost 6x the
-        # CPU, and would hold the write lock across trips through the event loop.
-        self.direct = db.direct
+        self.delivery_log = delivery_log
         self.consumer = consumer
         self.on_written = on_written
         self.batch_size = batch_size
@@ -139,11 +135,6 @@ class OutcomeWriter:
                         attempts=max(outcome.job.attempts, 1),
                     )
                 )
-        await self.direct.write(
-            [
-                (store.MARK_SQL, store.outcome_rows(self.direct, batch)),
-                (OUTBOX_SQL, outbox_rows(self.direct, messages)),
-            ]
-        )
+        await self.delivery_log.mark(batch, messages)
         if dead:
             metrics.DEAD_LETTERS.labels(DELIVERIES).inc(dead)

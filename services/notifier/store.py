@@ -1,54 +1,27 @@
-"""The delivery log: which messages exist, their bodies, threads, and their latest state."""
+"""The delivery log's reads, and the writes that join the caller's transaction.
+
+Which deliveries exist and are due, who was told about an incident, each contact's thread,
+closed incidents. Every function runs in the caller's session and never commits; the fast
+path's own writes (new deliveries, send marks) are `delivery_log.py`'s.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.base import utcnow
 from schemas.deliveries import Channel, DeliveryKind, DeliveryStatus
 from services.common.db import upsert
-from services.common.direct import DirectConnection
 from services.common.presence import Presence
-from services.notifier.jobs import Attempt, Job
+from services.notifier.delivery_log import HOT_LEASE
+from services.notifier.jobs import Job
 from services.notifier.models import BodyRow, ClosedIncident, DeliveryRow, ThreadRow
 
 OPEN_STATUSES = (DeliveryStatus.PENDING.value, DeliveryStatus.RETRYING.value)
-HOT_LEASE = timedelta(minutes=5)
-
-
-_BODY_SQL = (
-    "INSERT INTO bodies (id, subject, content, created_at) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT (id) DO NOTHING"
-)
-_JOB_COLUMNS = (
-    "key",
-    "kind",
-    "channel",
-    "activation_id",
-    "incident_id",
-    "organisation_id",
-    "contact_id",
-    "recipient",
-    "message_id",
-    "headers",
-    "body_id",
-    "status",
-    "attempts",
-    "created_at",
-    "updated_at",
-    "next_attempt_at",
-    "owner",
-    "held_until",
-)
-_JOB_SQL = (
-    f"INSERT INTO deliveries ({', '.join(_JOB_COLUMNS)})"
-    f" VALUES ({', '.join('?' for _ in _JOB_COLUMNS)}) ON CONFLICT (key) DO NOTHING"
-)
 
 
 async def recorded_keys(session: AsyncSession, activation_id: str) -> set[str]:
@@ -57,130 +30,6 @@ async def recorded_keys(session: AsyncSession, activation_id: str) -> set[str]:
         select(DeliveryRow.key).where(DeliveryRow.activation_id == activation_id)
     )
     return set(found.scalars())
-
-
-async def record_new(
-    session: AsyncSession,
-    log: DirectConnection,
-    jobs: Sequence[Job],
-    bodies: dict[str, tuple[str, bytes]],
-    *,
-    stored: set[str],
-    owner: int,
-    lease: timedelta = HOT_LEASE,
-    held: Mapping[str, datetime] | None = None,
-) -> list[Job]:
-    """Store the jobs whose keys are not `stored` as `owner`'s; return those it now holds.
-
-    A job whose key is in `held` is due only at that time (a contact's quiet hours): no scan
-    takes it before, even once its owner is gone.
-
-    The rows are written on `log`, the connection the send marks are written on, a few
-    dozen kilobytes a transaction: a mark waits behind one piece at most, never behind a
-    whole chunk of personal bodies (20 ms under load). A crash between pieces leaves the
-    message unclaimed; its redelivery skips the keys stored. Keys a replica stores at the
-    same moment are skipped too (the insert ignores conflicts and only rows that came out
-    `owner`'s are returned).
-    """
-    fresh = [job for job in jobs if job.key not in stored]
-    for piece, piece_bodies in _pieces(fresh, bodies):
-        await log.write(
-            _rows_of(log, piece, piece_bodies, owner=owner, lease=lease, held=held or {})
-        )
-    if fresh and log.dialect != "sqlite":
-        # Only PostgreSQL can see a replica's concurrent insert; SQLite has one process.
-        ours = set(
-            (
-                await session.execute(
-                    select(DeliveryRow.key).where(
-                        DeliveryRow.key.in_([j.key for j in fresh]),
-                        DeliveryRow.owner == owner,
-                        DeliveryRow.attempts == 0,
-                    )
-                )
-            ).scalars()
-        )
-        fresh = [job for job in fresh if job.key in ours]
-    return fresh
-
-
-_PIECE_BYTES = 64 * 1024
-
-
-def _pieces(
-    jobs: Sequence[Job], bodies: dict[str, tuple[str, bytes]]
-) -> Iterator[tuple[list[Job], dict[str, tuple[str, bytes]]]]:
-    """Split jobs into pieces of about `_PIECE_BYTES`, each with the bodies it first uses."""
-    piece: list[Job] = []
-    piece_bodies: dict[str, tuple[str, bytes]] = {}
-    size = 0
-    written: set[str] = set()
-    for job in jobs:
-        body = bodies.get(job.body_id)
-        if body is not None and job.body_id not in written:
-            # Each body goes with the first piece that uses it; later pieces find it stored.
-            written.add(job.body_id)
-            piece_bodies[job.body_id] = body
-            size += len(body[1])
-        piece.append(job)
-        size += len(job.headers) + 200
-        if size >= _PIECE_BYTES:
-            yield piece, piece_bodies
-            piece, piece_bodies, size = [], {}, 0
-    if piece:
-        yield piece, piece_bodies
-
-
-def _rows_of(
-    log: DirectConnection,
-    jobs: Sequence[Job],
-    bodies: dict[str, tuple[str, bytes]],
-    *,
-    owner: int,
-    lease: timedelta,
-    held: Mapping[str, datetime],
-) -> list[tuple[str, list[tuple[Any, ...]]]]:
-    """The bodies and deliveries rows of new jobs, converted for `log`."""
-    # The dispatcher sends these right away; the scheduler looks at them only if they are
-    # still open when the lease ends (or after a restart).
-    now = utcnow()
-    # Only the times need converting (strings, bytes and integers go to either driver as
-    # they are), and every row shares them: converted once (a datetime for SQLite ~4 µs).
-    times = log.converter(cast(Table, DeliveryRow.__table__), ("created_at", "next_attempt_at"))
-    at, due = times((now, now + lease))
-    # Held rows are few (a contact's quiet hours): each converted on its own.
-    until = {key: times((now, moment))[1] for key, moment in held.items()}
-    (body_at,) = log.converter(cast(Table, BodyRow.__table__), ("created_at",))((now,))
-    pending = DeliveryStatus.PENDING.value
-    return [
-        (_BODY_SQL, [(i, subject, body, body_at) for i, (subject, body) in bodies.items()]),
-        (
-            _JOB_SQL,
-            [
-                (
-                    j.key,
-                    j.kind.value,
-                    j.channel.value,
-                    j.activation_id,
-                    j.incident_id,
-                    j.organisation_id,
-                    j.contact_id,
-                    j.recipient,
-                    j.message_id,
-                    j.headers,
-                    j.body_id,
-                    pending,
-                    0,
-                    at,
-                    at,
-                    until.get(j.key, due),
-                    owner,
-                    until.get(j.key),
-                )
-                for j in jobs
-            ],
-        ),
-    ]
 
 
 async def thread_roots(session: AsyncSession, incident_id: str) -> dict[str, str]:
@@ -250,30 +99,11 @@ async def claim_due(
     """Take the open deliveries that are due or orphaned, under a lease; load them.
 
     Due: their next attempt's time has come. Orphaned: their owner died (recorded, maybe
-    never attempted), unless quiet hours hold them still. Rows are locked `FOR UPDATE SKIP LOCKED` and leased to this process in
-    the caller's transaction, so a replica scanning at the same time takes other rows.
+    never attempted), unless quiet hours hold them still. Rows are locked `FOR UPDATE SKIP
+    LOCKED` and leased to this process in the caller's transaction, so a replica scanning at
+    the same time takes other rows.
     """
-    skip = set(exclude)
-    keys = [
-        key
-        for key in (
-            await session.execute(
-                select(DeliveryRow.key)
-                .where(
-                    DeliveryRow.status.in_(OPEN_STATUSES),
-                    (DeliveryRow.next_attempt_at <= now)
-                    | (
-                        presence.orphaned(DeliveryRow.owner)
-                        & (DeliveryRow.held_until.is_(None) | (DeliveryRow.held_until <= now))
-                    ),
-                )
-                .order_by(DeliveryRow.next_attempt_at)
-                .limit(limit + len(skip))
-                .with_for_update(skip_locked=True)
-            )
-        ).scalars()
-        if key not in skip
-    ][:limit]
+    keys = await _due_keys(session, now, presence, skip=set(exclude), limit=limit)
     if not keys:
         return []
     await session.execute(
@@ -281,32 +111,54 @@ async def claim_due(
         .where(DeliveryRow.key.in_(keys))
         .values(owner=presence.id, next_attempt_at=now + lease)
     )
-    rows = (
-        await session.execute(
-            select(DeliveryRow, BodyRow.content)
-            .join(BodyRow, BodyRow.id == DeliveryRow.body_id)
-            .where(DeliveryRow.key.in_(keys))
-            .order_by(DeliveryRow.created_at)
-        )
-    ).all()
-    return [
-        Job(
-            key=row.key,
-            kind=DeliveryKind(row.kind),
-            channel=Channel(row.channel),
-            activation_id=row.activation_id,
-            incident_id=row.incident_id,
-            organisation_id=row.organisation_id,
-            contact_id=row.contact_id,
-            recipient=row.recipient,
-            message_id=row.message_id,
-            headers=row.headers,
-            body_id=row.body_id,
-            body=content,
-            attempts=row.attempts,
-        )
-        for row, content in rows
-    ]
+    return await _jobs(session, keys)
+
+
+async def _due_keys(
+    session: AsyncSession, now: datetime, presence: Presence, *, skip: set[str], limit: int
+) -> list[str]:
+    """The keys of up to `limit` open rows due or orphaned, oldest due first, but `skip`'s."""
+    due = DeliveryRow.next_attempt_at <= now
+    orphaned = presence.orphaned(DeliveryRow.owner) & (
+        DeliveryRow.held_until.is_(None) | (DeliveryRow.held_until <= now)
+    )
+    found = await session.execute(
+        select(DeliveryRow.key)
+        .where(DeliveryRow.status.in_(OPEN_STATUSES), due | orphaned)
+        .order_by(DeliveryRow.next_attempt_at)
+        .limit(limit + len(skip))
+        .with_for_update(skip_locked=True)
+    )
+    return [key for key in found.scalars() if key not in skip][:limit]
+
+
+async def _jobs(session: AsyncSession, keys: Sequence[str]) -> list[Job]:
+    """Load the deliveries of `keys` with their bodies, as jobs, in the order recorded."""
+    rows = await session.execute(
+        select(DeliveryRow, BodyRow.content)
+        .join(BodyRow, BodyRow.id == DeliveryRow.body_id)
+        .where(DeliveryRow.key.in_(keys))
+        .order_by(DeliveryRow.created_at)
+    )
+    return [_job(row, content) for row, content in rows.all()]
+
+
+def _job(row: DeliveryRow, body: bytes) -> Job:
+    return Job(
+        key=row.key,
+        kind=DeliveryKind(row.kind),
+        channel=Channel(row.channel),
+        activation_id=row.activation_id,
+        incident_id=row.incident_id,
+        organisation_id=row.organisation_id,
+        contact_id=row.contact_id,
+        recipient=row.recipient,
+        message_id=row.message_id,
+        headers=row.headers,
+        body_id=row.body_id,
+        body=body,
+        attempts=row.attempts,
+    )
 
 
 async def next_due(session: AsyncSession) -> datetime | None:
@@ -318,26 +170,3 @@ async def next_due(session: AsyncSession) -> datetime | None:
             )
         )
     ).scalar_one_or_none()
-
-
-_MARK_COLUMNS = ("status", "attempts", "error", "updated_at", "next_attempt_at", "sent_at", "key")
-MARK_SQL = (
-    "UPDATE deliveries SET status = ?, attempts = ?, error = ?, updated_at = ?,"
-    " next_attempt_at = ?, sent_at = ? WHERE key = ?"
-)
-
-
-def outcome_rows(direct: DirectConnection, outcomes: Sequence[Attempt]) -> list[tuple[Any, ...]]:
-    """Turn outcomes into the rows of `MARK_SQL`, converted for the direct connection."""
-    # One time for the batch (the commit's): converting a datetime for SQLite costs ~4 µs.
-    convert = direct.converter(cast(Table, DeliveryRow.__table__), _MARK_COLUMNS)
-    (_, _, _, at, _, _, _) = convert(("", 0, None, max(o.at for o in outcomes), None, None, ""))
-    sent = DeliveryStatus.SENT
-    return [
-        (o.status.value, o.job.attempts, None, at, None, at, o.job.key)
-        if o.status is sent
-        else convert(
-            (o.status.value, o.job.attempts, o.error, o.at, o.next_attempt_at, None, o.job.key)
-        )
-        for o in outcomes
-    ]

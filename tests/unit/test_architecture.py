@@ -3,14 +3,17 @@
 Services depend on `schemas/`, `services/common/` (infrastructure) and `services/domain/` (domain
 more than one service shares), never on each other; common never reaches up into the domain; no
 module of a service imports itself back through another (a cycle); web routes leave publishing to the
-unit of work instead of writing to the outbox themselves; and the domain's rules (escalation,
-the triage engine, change detection, the roll-call aggregate) reach no database, broker or
-metrics code, even through the modules they import.
+unit of work instead of writing to the outbox themselves; only the unit of work, the relay and
+the notifier's delivery log write the outbox, and only the relay and the delivery log write on a
+database's direct connection; repositories never commit; and the domain's rules (escalation, the
+triage engine, change detection, the roll-call aggregate, the notifier's choice of recipients)
+reach no database, broker or metrics code, even through the modules they import.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -31,6 +34,12 @@ PURE = (
     "services.response.aggregate",
     "services.response.lifecycle",
     "services.response.rollcall",
+    "services.notifier.recipients",
+    "services.notifier.preferences",
+    "services.notifier.local_time",
+    "services.notifier.personal",
+    "services.notifier.compose",
+    "services.notifier.rendering",
 )
 # What a pure module may not reach, even through another module it imports.
 IMPURE = (
@@ -206,6 +215,119 @@ def test_web_routes_do_not_import_the_outbox() -> None:
     assert offenders == []
 
 
+# Who may put messages in the outbox: the unit of work (every handler's), the outbox module that
+# defines the table and its relay, and the notifier's delivery log, whose send marks and their
+# messages commit together on the direct connection (decision 0400).
+OUTBOX_WRITERS = {
+    "services/common/outbox.py",
+    "services/common/unit_of_work.py",
+    "services/notifier/delivery_log.py",
+}
+# Who may write on a database's direct connection (`services/common/direct.py`): the database
+# that opens it, the relay's "published" marks, and the notifier's delivery log.
+DIRECT_WRITERS = {
+    "services/common/db.py",
+    "services/common/direct.py",
+    "services/common/outbox.py",
+    "services/notifier/delivery_log.py",
+}
+_OUTBOX_WRITING_NAMES = {"enqueue", "OUTBOX_SQL", "outbox_rows"}
+_RAW_OUTBOX_INSERT = re.compile(r"INSERT\s+INTO\s+[\"']?outbox\b", re.IGNORECASE)
+
+
+def writes_outbox(path: Path) -> list[str]:
+    """How a module writes outbox rows, if it does: what it imports to, or the SQL it runs."""
+    text = path.read_text(encoding="utf-8")
+    found = [f"raw SQL {m.group(0)!r}" for m in _RAW_OUTBOX_INSERT.finditer(text)]
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.ImportFrom) and node.module == OUTBOX:
+            found += [f"imports {a.name}" for a in node.names if a.name in _OUTBOX_WRITING_NAMES]
+        elif isinstance(node, ast.Call):
+            args = [*node.args, *(k.value for k in node.keywords)]
+            func = node.func
+            if isinstance(func, ast.Attribute) and _named(func.value, "outbox"):
+                if func.attr == "insert":
+                    found.append("outbox.insert()")
+            elif any(_named(a, "outbox") for a in args) and _named(
+                func, "insert", "insert_many", "upsert"
+            ):
+                found.append(f"{ast.unparse(func)}(..., outbox)")
+    return found
+
+
+def uses_direct_connection(path: Path) -> bool:
+    """A module that reaches a database's direct connection (`db.direct`, `DirectConnection`)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return "services.common.direct" in imported_modules(path) or any(
+        isinstance(node, ast.Attribute) and node.attr == "direct" for node in ast.walk(tree)
+    )
+
+
+def _named(node: ast.expr, *names: str) -> bool:
+    if isinstance(node, ast.Name):
+        return node.id in names
+    return isinstance(node, ast.Attribute) and node.attr in names
+
+
+def _service_modules() -> list[tuple[str, Path]]:
+    return [(str(p.relative_to(SERVICES.parent)), p) for p in sorted(SERVICES.rglob("*.py"))]
+
+
+def test_only_the_unit_of_work_the_relay_and_the_delivery_log_write_the_outbox() -> None:
+    writers = {name: how for name, path in _service_modules() if (how := writes_outbox(path))}
+    assert {name: how for name, how in writers.items() if name not in OUTBOX_WRITERS} == {}
+    # Each one allowed still writes: a writer that moved would leave a stale exception here.
+    assert sorted(writers) == sorted(OUTBOX_WRITERS)
+
+
+def test_only_the_relay_and_the_delivery_log_write_on_the_direct_connection() -> None:
+    users = {name for name, path in _service_modules() if uses_direct_connection(path)}
+    assert sorted(users - DIRECT_WRITERS) == []
+    assert "services/notifier/delivery_log.py" in users
+
+
+def test_the_outbox_check_sees_each_way_of_writing_it(tmp_path: Path) -> None:
+    ways = {
+        "raw.py": 'SQL = "insert into outbox (message_id) values (?)"\n',
+        "enqueues.py": "from services.common.outbox import enqueue\n",
+        "rows.py": "from services.common.outbox import OUTBOX_SQL, outbox_rows\n",
+        "core.py": "async def f(s):\n    await s.execute(outbox.insert().values(topic='t'))\n",
+        "bulk.py": "async def f(s, rows):\n    await db.insert_many(s, outbox, rows)\n",
+    }
+    for name, text in ways.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        assert writes_outbox(tmp_path / name), name
+    reads = tmp_path / "reads.py"
+    reads.write_text(
+        "from services.common.outbox import claim, outbox, seen\nQ = 'SELECT * FROM outbox'\n",
+        encoding="utf-8",
+    )
+    assert writes_outbox(reads) == []
+
+
+# A repository or store runs in its caller's transaction: it never opens, begins or commits one.
+_TRANSACTION_CALLS = {"commit", "transaction", "sessions", "begin", "work"}
+
+
+def is_repository(path: Path) -> bool:
+    return path.name in ("store.py", "repository.py") or path.name.endswith("_store.py")
+
+
+def test_repositories_never_open_or_commit_a_transaction() -> None:
+    repositories = [(name, path) for name, path in _service_modules() if is_repository(path)]
+    assert len(repositories) >= 8, "fewer repositories than expected: the check would be vacuous"
+    offenders = [
+        f"{name}:{node.lineno} {node.func.attr}()"
+        for name, path in repositories
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _TRANSACTION_CALLS
+    ]
+    offenders += [name for name, path in repositories if uses_direct_connection(path)]
+    assert offenders == []
+
+
 def _write(root: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         path = root / name
@@ -273,14 +395,10 @@ LONG_FUNCTIONS_ALLOWED = {
     # Alembic migrations that shipped: each upgrade is one schema definition, and history.
     "services/duty/migrations/duty_0001_activations_timers.py upgrade",
     "services/triage/migrations/triage_0001_incidents.py upgrade",
-    # Not yet split: the notifier's composition root, its preference pages' app and routes,
-    # its due-delivery claim and its deliver step (each file is being reshaped by issue 26's
-    # "one web shape" and "one persistence story").
-    "services/notifier/main.py build",
+    # Not yet split: the notifier's preference pages' app and routes (being reshaped by issue
+    # 26's "one web shape").
     "services/notifier/preferences_web.py create_app",
     "services/notifier/preferences_web.py _preference_routes",
-    "services/notifier/store.py claim_due",
-    "services/notifier/handlers.py _deliver",
 }
 FUNCTION_LINE_LIMIT = 60
 

@@ -9,7 +9,8 @@ from schemas.base import utcnow
 from schemas.deliveries import Channel, DeliveryKind
 from services.common.db import Database
 from services.common.presence import Presence
-from services.notifier import digest_store, store
+from services.notifier import digest_store
+from services.notifier.delivery_log import DeliveryLog
 from services.notifier.jobs import Job
 from tests.integration.notifier.harness import activation
 
@@ -57,15 +58,12 @@ async def test_an_alert_is_kept_once_given_to_its_digest_and_forgotten_once_sent
             body_id="b",
             body=b"digest",
         )
-        async with database.sessions() as session:
-            await store.record_new(
-                session,
-                database.direct,
-                [job],
-                {"b": ("s", b"digest")},
-                stored=set(),
-                owner=presence.id,
-            )
+        await DeliveryLog(database).record(
+            [job],
+            {"b": ("s", b"digest")},
+            stored=set(),
+            owner=presence.id,
+        )
     finally:
         await presence.stop()
     async with database.transaction() as session:

@@ -9,6 +9,7 @@ from schemas.deliveries import Channel, DeliveryKind
 from services.common.db import Database
 from services.common.presence import Presence
 from services.notifier import store
+from services.notifier.delivery_log import DeliveryLog
 from services.notifier.jobs import Job
 
 SERVICE = "notifier"
@@ -40,16 +41,13 @@ async def test_an_orphan_is_taken_at_once_but_a_held_one_only_when_its_hours_end
         now = utcnow()
         ends = now + timedelta(hours=7)
         quiet, normal = job("quinn"), job("ivy")
-        async with database.sessions() as session:
-            await store.record_new(
-                session,
-                database.direct,
-                [quiet, normal],
-                {"body": ("subject", b"hello")},
-                stored=set(),
-                owner=dead.id,
-                held={quiet.key: ends},
-            )
+        await DeliveryLog(database).record(
+            [quiet, normal],
+            {"body": ("subject", b"hello")},
+            stored=set(),
+            owner=dead.id,
+            held={quiet.key: ends},
+        )
         async with database.transaction() as session:
             taken = await store.claim_due(session, now, alive, exclude=())
         assert [j.key for j in taken] == [normal.key]

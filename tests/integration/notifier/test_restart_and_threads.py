@@ -11,7 +11,7 @@ import pytest
 from schemas.acks import AckState
 from schemas.activations import Level
 from services.common.db import Database
-from services.notifier import store
+from services.notifier.delivery_log import DeliveryLog
 from services.notifier.jobs import Job
 from services.notifier.mime import message_id_for
 from services.notifier.report import delivery_lines
@@ -157,7 +157,7 @@ async def test_a_crash_between_chunks_of_a_long_list_tells_each_contact_exactly_
         (f"ok{i:03d}", "en" if i % 2 else "ja", f"ok{i:03d}@members.example.org") for i in range(60)
     ]
     alert = activation()
-    real_record = store.record_new
+    real_record = DeliveryLog.record
     calls = {"n": 0}
 
     async def crash_on_second_chunk(*args: Any, **kwargs: Any) -> list[Job]:
@@ -167,7 +167,7 @@ async def test_a_crash_between_chunks_of_a_long_list_tells_each_contact_exactly_
         return await real_record(*args, **kwargs)
 
     async with mailing_notifier(tmp_path, database, directory_yaml(many)) as (notifier, server):
-        monkeypatch.setattr(store, "record_new", crash_on_second_chunk)
+        monkeypatch.setattr(DeliveryLog, "record", crash_on_second_chunk)
         with pytest.raises(RuntimeError, match="between two chunks"):
             await notifier.handlers.on_activation(alert)
         # The first chunk is out already; the message was not claimed, so it comes again.
