@@ -4,7 +4,7 @@ and the members' answer links both carry one."""
 from __future__ import annotations
 
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Generic, TypeAlias, TypeVar
@@ -20,6 +20,7 @@ _MAX_TOKEN_CHARS = 1024
 Keys: TypeAlias = str | bytes | Sequence[str | bytes]
 
 ReasonT = TypeVar("ReasonT", bound=StrEnum)
+GrantT = TypeVar("GrantT")
 
 
 class _UncompressedSerializer(URLSafeSerializer):
@@ -67,6 +68,21 @@ class TokenSerializer:
         if not hmac.compare_digest(base64_encode(base64_decode(signature)).decode(), signature):
             raise BadSignature("token is not in canonical form")
         return claims, datetime.fromtimestamp(int(claims["e"]), UTC)
+
+    def read(
+        self,
+        token: str,
+        grant: Callable[[Any, datetime], GrantT],
+        forged: Callable[[], Exception],
+    ) -> GrantT:
+        """Verify a token and build its grant from the claims and their expiry, judging
+        neither; raise `forged()` for a token this key never signed or a grant its claims
+        cannot make."""
+        try:
+            claims, expires_at = self.verify(token)
+            return grant(claims, expires_at)
+        except (BadSignature, KeyError, TypeError, ValueError) as err:
+            raise forged() from err
 
 
 def _ring(key: Keys) -> list[str | bytes]:

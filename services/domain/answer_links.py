@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from urllib.parse import quote
 from uuid import UUID
-
-from itsdangerous import BadSignature
 
 from services.common.signed_tokens import Keys, LinkRefusedError, TokenSerializer, expired
 
@@ -45,6 +44,10 @@ class AnswerGrant:
     expires_at: datetime
 
 
+def _answer_grant(claims: Any, expires_at: datetime) -> AnswerGrant:
+    return AnswerGrant(UUID(claims["i"]), str(claims["o"]), str(claims["c"]), expires_at)
+
+
 class AnswerLinkSigner:
     """Issue and check answer-link tokens with one key."""
 
@@ -72,16 +75,9 @@ class AnswerLinkSigner:
 
     def read(self, token: str) -> AnswerGrant:
         """Verify the signature and decode the grant, without judging its use."""
-        try:
-            claims, expires_at = self._tokens.verify(token)
-            return AnswerGrant(
-                incident_id=UUID(claims["i"]),
-                organisation_id=str(claims["o"]),
-                contact_id=str(claims["c"]),
-                expires_at=expires_at,
-            )
-        except (BadSignature, KeyError, TypeError, ValueError) as err:
-            raise AnswerLinkRefusedError(AnswerRefusal.FORGED) from err
+        return self._tokens.read(
+            token, _answer_grant, lambda: AnswerLinkRefusedError(AnswerRefusal.FORGED)
+        )
 
     def url(
         self,

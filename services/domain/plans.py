@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from schemas.hazards import HazardType
 from schemas.members import MemberDirectory, Offer, Organisation, StandbyPlan, Supply
@@ -39,58 +40,40 @@ class OrganisationMatch:
         return not (self.plans or self.stock or self.offers)
 
 
-def _covers(
-    hazard: HazardType,
-    countries: Sequence[str],
-    *,
-    hazard_types: Sequence[HazardType],
-    plan_countries: Sequence[str],
-    plan_regions: Sequence[str],
-    regions: RegionsOf,
-) -> bool:
-    if hazard_types and hazard not in hazard_types:
-        return False
-    if not plan_countries and not plan_regions:
-        return True
-    if set(countries) & set(plan_countries):
-        return True
-    return any(r in plan_regions for c in countries for r in regions(c))
+Scoped = TypeVar("Scoped", StandbyPlan, Offer)
+
+
+def _covering(
+    items: Iterable[Scoped], hazard: HazardType, countries: Sequence[str], regions: RegionsOf
+) -> list[Scoped]:
+    """The items made for this hazard (or any) and for these countries or their regions (or
+    anywhere: an item naming no place holds everywhere); an offer names regions only."""
+    found = []
+    for item in items:
+        if item.hazard_types and hazard not in item.hazard_types:
+            continue
+        named: Sequence[str] = item.countries if isinstance(item, StandbyPlan) else ()
+        if (
+            (not named and not item.regions)
+            or set(countries) & set(named)
+            or any(r in item.regions for c in countries for r in regions(c))
+        ):
+            found.append(item)
+    return found
 
 
 def matching_plans(
     org: Organisation, hazard: HazardType, countries: Sequence[str], regions: RegionsOf = regions_of
 ) -> list[StandbyPlan]:
     """Return the organisation's plans made for this hazard and place."""
-    return [
-        plan
-        for plan in org.plans
-        if _covers(
-            hazard,
-            countries,
-            hazard_types=plan.hazard_types,
-            plan_countries=plan.countries,
-            plan_regions=plan.regions,
-            regions=regions,
-        )
-    ]
+    return _covering(org.plans, hazard, countries, regions)
 
 
 def matching_offers(
     org: Organisation, hazard: HazardType, countries: Sequence[str], regions: RegionsOf = regions_of
 ) -> list[Offer]:
     """Return the organisation's offers that hold for this hazard and place."""
-    return [
-        offer
-        for offer in org.offers
-        if _covers(
-            hazard,
-            countries,
-            hazard_types=offer.hazard_types,
-            plan_countries=(),
-            plan_regions=offer.regions,
-            regions=regions,
-        )
-    ]
+    return _covering(org.offers, hazard, countries, regions)
 
 
 def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

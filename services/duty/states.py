@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from schemas.acks import AckState
 from services.common.errors import StandbyError
+from services.domain.transitions import Transitions
 
 
 class DutyState(StrEnum):
@@ -77,14 +78,8 @@ class TransitionError(StandbyError):
         self.action = action
 
 
-def next_state(current: DutyState, action: Action) -> DutyState:
-    """Return the state an action leads to; raise TransitionError when it is not allowed."""
-    try:
-        return _ALLOWED[current][action]
-    except KeyError as err:
-        raise TransitionError(current, action) from err
-
-
-def allowed_actions(current: DutyState) -> list[Action]:
-    """List the actions the console offers in a state."""
-    return list(_ALLOWED[current])
+_TRANSITIONS = Transitions(_ALLOWED, TransitionError)
+#: The state an action leads to; TransitionError when the state does not allow it.
+next_state = _TRANSITIONS.next_state
+#: The actions the console offers in a state.
+allowed_actions = _TRANSITIONS.allowed

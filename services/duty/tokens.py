@@ -12,9 +12,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
-
-from itsdangerous import BadSignature
 
 from services.common.signed_tokens import Keys, LinkRefusedError, TokenSerializer, expired
 from services.duty.states import Action
@@ -89,14 +88,10 @@ class LinkSigner:
 
     def read(self, token: str) -> Grant:
         """Verify the signature and decode the grant, without judging expiry or purpose."""
-        try:
-            claims, expires_at = self._tokens.verify(token)
-            return Grant(
-                activation_id=UUID(claims["a"]),
-                officer_id=str(claims["o"]),
-                action=Action(claims["x"]),
-                nonce=str(claims["n"]),
-                expires_at=expires_at,
-            )
-        except (BadSignature, KeyError, TypeError, ValueError) as err:
-            raise TokenRefusedError(Refusal.FORGED) from err
+        return self._tokens.read(token, _grant, lambda: TokenRefusedError(Refusal.FORGED))
+
+
+def _grant(claims: Any, expires_at: datetime) -> Grant:
+    return Grant(
+        UUID(claims["a"]), str(claims["o"]), Action(claims["x"]), str(claims["n"]), expires_at
+    )

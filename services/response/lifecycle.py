@@ -1,5 +1,5 @@
-"""The response state of an incident: one status, explicit transitions (the shape of
-`duty/states.py`).
+"""The response state of an incident: one status, explicit transitions (a table, as
+`duty/states.py` is: services/domain/transitions.py).
 
 The roll-call opens with the member alert, the officers decide the initial survey, launch the
 programme and later close it; a stand-down ends a response that never launched. Once a
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from services.common.errors import StandbyError
+from services.domain.transitions import Transitions
 
 
 class ResponseState(StrEnum):
@@ -99,14 +100,8 @@ class LifecycleError(DecisionError):
         self.move = move
 
 
-def next_state(current: ResponseState, move: Move) -> ResponseState:
-    """Return the state a move leads to; raise LifecycleError when it is not allowed."""
-    try:
-        return _ALLOWED[current][move]
-    except KeyError as err:
-        raise LifecycleError(current, move) from err
-
-
-def allowed_moves(current: ResponseState) -> list[Move]:
-    """List the moves a state allows (the board offers the officers' ones)."""
-    return list(_ALLOWED[current])
+_TRANSITIONS = Transitions(_ALLOWED, LifecycleError)
+#: The state a move leads to; LifecycleError when the state does not allow it.
+next_state = _TRANSITIONS.next_state
+#: The moves a state allows (the board offers the officers' ones).
+allowed_moves = _TRANSITIONS.allowed
