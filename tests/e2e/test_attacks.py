@@ -27,7 +27,16 @@ import pytest
 from services.duty.states import Action
 from services.duty.tokens import LinkSigner
 from services.runtime.scenario import red_earthquake
-from tests.e2e.system import REPO, System, child_pid, fed_system, gdacs_feed, recipient, text_of
+from tests.e2e.system import (
+    REPO,
+    System,
+    child_pid,
+    fed_system,
+    gdacs_feed,
+    recipient,
+    text_of,
+    watched,
+)
 from tests.integration.duty.console_app import csrf_of
 from tests.waiting import wait_for
 
@@ -68,20 +77,13 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
             # A rotated acknowledge key: today's signs, yesterday's still verifies.
             {"STANDBY_KEYS__ACKNOWLEDGE": NEW_ACK, "STANDBY_KEYS__ACKNOWLEDGE_PREVIOUS": OLD_ACK},
         )
-        running.start()
-        try:
+        with watched(running):
             wait_for(
                 lambda: all(_alert(running, org) for org in HOSTILE_NOTES) and _page(running),
                 timeout=150,
                 what="the member alerts and the duty page",
             )
             yield running
-        except AssertionError:
-            print(running.logs())
-            raise
-        finally:
-            assert running.stop() == 0
-    assert running.processes() == []
 
 
 def _alert(system: System, org: str) -> str | None:

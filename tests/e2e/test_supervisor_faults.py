@@ -105,6 +105,19 @@ def events_of(system: System, role: str) -> list[str]:
     return [json.loads(line).get("event", "") for line in lines if line.startswith("{")]
 
 
+def logged_once(system: System, role: str, event: str, *, what: str) -> None:
+    """Wait (up to a minute) until the role's log holds `event` exactly once."""
+    wait_for(lambda: events_of(system, role).count(event) == 1, timeout=60, what=what)
+
+
+def kill(system: System, role: str) -> int:
+    """SIGKILL the role's running process; return its pid."""
+    pid = child_pid(system, role)
+    assert pid
+    os.kill(pid, signal.SIGKILL)
+    return pid
+
+
 def test_a_service_still_joining_its_group_when_the_broker_is_replaced_reconnects_in_its_process(
     tmp_path: Path,
 ) -> None:
@@ -125,14 +138,8 @@ def joining_when_the_broker_dies(
     wait_for(lambda: member_mails(system) == 1, timeout=90, what="the first alert")
     # Mail flows before the notifier's last group (its pages) has joined: wait for the whole
     # start, so the kill below hits a notifier that had joined every group.
-    wait_for(
-        lambda: events_of(system, "notifier").count("service_started") == 1,
-        timeout=60,
-        what="the first notifier's start",
-    )
-    old = child_pid(system, "notifier")
-    assert old
-    os.kill(old, signal.SIGKILL)
+    logged_once(system, "notifier", "service_started", what="the first notifier's start")
+    old = kill(system, "notifier")
     # The new notifier finds its database current, then joins its group, which the
     # broker holds until the killed member's session ends (10 s): the broker dies
     # during that join.
@@ -141,14 +148,10 @@ def joining_when_the_broker_dies(
         timeout=30,
         what="the notifier started again",
     )
-    wait_for(
-        lambda: events_of(system, "notifier").count("database_current") == 1,
-        timeout=60,
-        what="the new notifier checked its database",
+    logged_once(
+        system, "notifier", "database_current", what="the new notifier checked its database"
     )
-    broker = child_pid(system, "broker")
-    assert broker
-    os.kill(broker, signal.SIGKILL)
+    kill(system, "broker")
     assert events_of(system, "notifier").count("service_started") == 1, (
         "the notifier had joined before the broker died"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import struct
 from datetime import UTC, datetime
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
@@ -36,8 +37,28 @@ def _summary(**changes: object) -> IncidentSummary:
     return IncidentSummary.model_validate(values | changes)
 
 
+def _stored(item: str, quantity: int, country: str, place: str, lat: float, lon: float) -> Supply:
+    """`quantity` of `item` (counted in items) kept at `place`."""
+    return Supply(
+        item=item, quantity=quantity, unit=item, country=country, place=place, lat=lat, lon=lon
+    )
+
+
+def _ngo(id_: str, name_ja: str, name_en: str, country: str, **more: Any) -> Organisation:
+    """An NGO present in one country, reached at its desk."""
+    desk = Contact(id="desk", name="Desk", email="desk@example.org")
+    return Organisation(
+        id=id_,
+        name_ja=name_ja,
+        name_en=name_en,
+        kind="ngo",
+        countries=[country],
+        contacts=[desk],
+        **more,
+    )
+
+
 def _directory() -> MemberDirectory:
-    contact = Contact(id="desk", name="Desk", email="desk@example.org")
     plan = StandbyPlan(
         id="mena",
         title_ja="中東 初動",
@@ -47,54 +68,22 @@ def _directory() -> MemberDirectory:
         staff_deployable=4,
         hours_to_deploy=48,
     )
+    stock = [
+        _stored("tents", 300, "TUR", "Adana depot", 37.0, 35.3),
+        _stored("blankets", 900, "JOR", "Amman store", 31.95, 35.93),
+        _stored("kits", 50, "JPN", "Narita centre", 35.77, 140.39),
+    ]
     return MemberDirectory(
         organisations=[
-            Organisation(
-                id="crescent-aid",
-                name_ja="クレセント支援",
-                name_en="Crescent Aid",
-                kind="ngo",
-                countries=["TUR"],
-                contacts=[contact],
+            _ngo(
+                "crescent-aid",
+                "クレセント支援",
+                "Crescent Aid",
+                "TUR",
                 plans=[plan],
-                supplies=[
-                    Supply(
-                        item="tents",
-                        quantity=300,
-                        unit="tents",
-                        country="TUR",
-                        place="Adana depot",
-                        lat=37.0,
-                        lon=35.3,
-                    ),
-                    Supply(
-                        item="blankets",
-                        quantity=900,
-                        unit="blankets",
-                        country="JOR",
-                        place="Amman store",
-                        lat=31.95,
-                        lon=35.93,
-                    ),
-                    Supply(
-                        item="kits",
-                        quantity=50,
-                        unit="kits",
-                        country="JPN",
-                        place="Narita centre",
-                        lat=35.77,
-                        lon=140.39,
-                    ),
-                ],
+                supplies=stock,
             ),
-            Organisation(
-                id="far-away",
-                name_ja="遠方会",
-                name_en="Far Away",
-                kind="ngo",
-                countries=["PER"],
-                contacts=[contact],
-            ),
+            _ngo("far-away", "遠方会", "Far Away", "PER"),
         ]
     )
 
