@@ -14,9 +14,9 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, delete, func, select, text, tuple_
+from sqlalchemy import ColumnElement, Table, delete, exists, func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.base import utcnow
@@ -53,6 +53,34 @@ def older_than(column: Any, keep: timedelta, *also: ColumnElement[bool]) -> Prun
         return condition
 
     return prunable
+
+
+# Which rows of a table have gone for good at a time: a condition on that table alone.
+Gone = Callable[[datetime], ColumnElement[bool]]
+
+
+def record_rules(
+    key: Any, gone: Gone, parts: Sequence[tuple[Table, Any]], setting: str
+) -> list[Rule]:
+    """Rules that delete a record made of one row of `key`'s table and the rows of `parts`
+    (each a table and its column naming that row) once the row meets `gone`: the parts first,
+    then the row once none of them is left, so no part ever outlives its record."""
+
+    def part_rule(table: Table, column: Any) -> Rule:
+        async def prunable(_: AsyncSession, now: datetime) -> ColumnElement[bool]:
+            return cast(
+                ColumnElement[bool], column.in_(select(key).where(gone(now)).scalar_subquery())
+            )
+
+        return Rule(table, prunable, setting)
+
+    async def alone(_: AsyncSession, now: datetime) -> ColumnElement[bool]:
+        condition = gone(now)
+        for _table, column in parts:
+            condition = condition & ~exists().where(column == key)
+        return condition
+
+    return [*(part_rule(t, c) for t, c in parts), Rule(key.table, alone, setting)]
 
 
 def common_rules(settings: Settings) -> list[Rule]:
@@ -113,7 +141,9 @@ class Pruner:
         pruned: dict[str, int] = {}
         for rule in self.rules:
             try:
-                pruned[rule.table.name] = await self._prune(rule)
+                # A table may have several rules (its own age, and its disaster's record).
+                name = rule.table.name
+                pruned[name] = pruned.get(name, 0) + await self._prune(rule)
                 await self._count(rule.table)
             except Exception as err:  # one table's trouble must not keep the others growing
                 log.warning("retention_prune_failed", table=rule.table.name, error=str(err))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -26,6 +27,7 @@ from services.common.broker import (
     Routes,
     make_broker,
     publish_raw,
+    start_consumers,
 )
 from services.common.db import Database
 from services.common.erasure import Eraser, PersonalData
@@ -36,7 +38,7 @@ from services.common.logs import configure_logging, get_logger, register_secrets
 from services.common.outbox import OutboxRelay
 from services.common.production import check_production
 from services.common.retention import Pruner, Rule, common_rules
-from services.common.settings import BROKER_FILE, ServiceName, Settings
+from services.common.settings import AT_WORK_DIR, BROKER_FILE, ServiceName, Settings
 from services.common.unit_of_work import UnitOfWork, units_of_work
 
 log = get_logger(__name__)
@@ -82,7 +84,7 @@ class ServiceContext:
         self, topic: str, model: type[M], handler: Handler[M], *, side_group: str | None = None
     ) -> None:
         """Route a topic to a handler; `side_group` gives a topic a consumer group of its own,
-        joined after the main one, whose messages are handled beside the main group's rather
+        joined beside the main one, whose messages are handled beside the main group's rather
         than between them: a bulky, low-priority topic never delays the others, and an urgent
         one (the notifier's pages) never waits behind a long handler (a member fan-out)."""
         if side_group is None:
@@ -204,7 +206,7 @@ async def _connect(ctx: ServiceContext) -> None:
     await ensure_topics(ctx.settings.kafka.bootstrap_servers, ALL_TOPICS)
     ctx.routes.attach(ctx.broker)
     for side in ctx.side_routes.values():
-        side.attach(ctx.broker)  # subscribers start in order: the main group joins first
+        side.attach(ctx.broker)
     # A consumer-group join takes 5-18 s on the embedded broker after a crash, and nothing
     # already decided (an outbox row, a duty escalation falling due) should wait for it.
     await ctx.broker.connect()
@@ -268,7 +270,7 @@ async def _join(ctx: ServiceContext, connected: Callable[[], None]) -> None:
         if not await _unless_replaced(ctx, partial(_connect, ctx)):
             continue
         connected()
-        if await _unless_replaced(ctx, ctx.broker.start):
+        if await _unless_replaced(ctx, partial(start_consumers, ctx.broker)):
             return
 
 
@@ -358,6 +360,14 @@ async def serving(
         await asyncio.wait_for(task, 30)
 
 
+def _note_at_work(settings: Settings, name: ServiceName) -> None:
+    """Tell `standby run` this process got to work: its death is no crash loop's."""
+    folder = settings.var_dir / AT_WORK_DIR
+    with contextlib.suppress(OSError):
+        folder.mkdir(exist_ok=True)
+        (folder / name).write_text(str(os.getpid()))
+
+
 def follow_broker_file(ctx: ServiceContext, *, missing_ok: bool = False) -> None:
     """Take up the broker named in var/broker.json if it is not this service's (SIGHUP).
 
@@ -405,6 +415,8 @@ async def serve(
         async with running(ctx):
             started = True
             log.info("service_started")
+            if settings.kafka.epoch:
+                _note_at_work(settings, name)
 
     ctx.background.append(until_stopped)
     log.info("service_starting", bootstrap_servers=settings.kafka.bootstrap_servers)

@@ -16,6 +16,9 @@ ServiceName = Literal["ingester", "triage", "notifier", "duty", "response"]
 SERVICES: tuple[ServiceName, ...] = ("ingester", "triage", "notifier", "duty", "response")
 # Where `standby run` names its current embedded broker (address and epoch), in the var folder.
 BROKER_FILE = "broker.json"
+# Where a service under `standby run` notes its pid once it is at work: a process that got
+# that far and then died was not crash-looping, however soon it died (decision 0722).
+AT_WORK_DIR = "at-work"
 
 _PLACEHOLDER_KEY = "dev-only-signing-key-change-me"
 
@@ -295,6 +298,13 @@ class RetentionSettings(Section):
     )
     spent_tokens: timedelta = Field(
         default=timedelta(days=1), description="Spent link nonces, counted from the link's expiry."
+    )
+    disasters: timedelta = Field(
+        default=timedelta(days=3 * 365),
+        description="The record of each disaster (incidents, their reports, activations and the"
+        " decisions behind them; duty's activations, transitions, pages and timers; roll-calls and"
+        " the organisations addressed), counted from its close: stood down, or its programme"
+        " closed and ended.",
     )
     erase_after: timedelta = Field(
         default=timedelta(days=30),

@@ -2,23 +2,63 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table
+from sqlalchemy import ColumnElement, Table, exists, func, or_
 
 from services.common.erasure import PersonalData
-from services.common.retention import Rule, older_than
+from services.common.retention import Gone, Rule, older_than, record_rules
 from services.common.settings import RetentionSettings
-from services.duty.models import DutyDelivery, DutyRollCallStep, SecurityEvent, SpentToken
+from services.duty.models import (
+    DutyActivation,
+    DutyDelivery,
+    DutyPage,
+    DutyRollCallStep,
+    DutyTimer,
+    DutyTransition,
+    SecurityEvent,
+    SpentToken,
+)
+from services.duty.states import DutyState
 
 delivery_reports = cast(Table, DutyDelivery.__table__)
 security_events = cast(Table, SecurityEvent.__table__)
 rollcall_steps = cast(Table, DutyRollCallStep.__table__)
 spent_tokens = cast(Table, SpentToken.__table__)
+activations = cast(Table, DutyActivation.__table__)
+transitions = cast(Table, DutyTransition.__table__)
+pages = cast(Table, DutyPage.__table__)
+timers = cast(Table, DutyTimer.__table__)
+
+
+def _over(retention: RetentionSettings) -> Gone:
+    """Activations whose incident is over: every activation of it closed (stood down, or its
+    programme closed), superseded by an upgrade or only recorded (a watch), and none of them
+    touched for `disasters`. An acknowledged or launched activation keeps the whole incident."""
+    other = activations.alias("other")
+
+    def gone(now: datetime) -> ColumnElement[bool]:
+        finished = (
+            other.c.closed_at.is_not(None)
+            | other.c.superseded_by.is_not(None)
+            | (other.c.state == DutyState.RECORDED.value)
+        )
+        quiet = func.coalesce(other.c.closed_at, other.c.updated_at) < now - retention.disasters
+        pending = exists().where(
+            timers.c.activation_id == other.c.activation_id, timers.c.status == "pending"
+        )
+        return ~exists().where(
+            other.c.incident_id == activations.c.incident_id,
+            or_(~finished, ~quiet, pending),
+        )
+
+    return gone
 
 
 def rules(retention: RetentionSettings) -> list[Rule]:
-    """Delivery reports, the security log, the roll-call timeline and spent link nonces."""
+    """Delivery reports, the security log, the roll-call timeline, spent link nonces, and each
+    disaster's activations with their transitions, pages and timers once it is over."""
     return [
         Rule(
             delivery_reports,
@@ -40,6 +80,16 @@ def rules(retention: RetentionSettings) -> list[Rule]:
             spent_tokens,
             older_than(spent_tokens.c.expires_at, retention.spent_tokens),
             "spent_tokens",
+        ),
+        *record_rules(
+            activations.c.activation_id,
+            _over(retention),
+            [
+                (transitions, transitions.c.activation_id),
+                (pages, pages.c.activation_id),
+                (timers, timers.c.activation_id),
+            ],
+            "disasters",
         ),
     ]
 

@@ -86,7 +86,10 @@ class Notifier:
         await self.digests.run()
 
     async def _warm(self) -> None:
-        self.handlers.renderer.preload()
+        for _ in self.handlers.renderer.compiling():
+            # 1-2 s of CPU on a busy machine: a restarted notifier's group join, waiting on the
+            # broker meanwhile, takes its replies between templates (decision 0722).
+            await asyncio.sleep(0)
         links = self.handlers.composer.links
         if links is not None:
             # Each contact's preference link is signed once per process (~30 µs each): now,

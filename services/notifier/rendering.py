@@ -7,7 +7,7 @@ only its headers (see `mime.py`), which keeps 5,000 recipients as cheap as 5.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -105,10 +105,14 @@ class Renderer:
 
     def preload(self) -> int:
         """Compile every template now, so the first alert does not pay for it."""
-        names = self.env.list_templates(filter_func=lambda n: n.endswith(".j2"))
-        for name in names:
+        return sum(1 for _ in self.compiling())
+
+    def compiling(self) -> Iterator[str]:
+        """Compile the templates one by one, naming each once compiled (a caller on the event
+        loop lets other work go between them)."""
+        for name in self.env.list_templates(filter_func=lambda n: n.endswith(".j2")):
             self.env.get_template(name)
-        return len(names)
+            yield name
 
     def member_alert(
         self,

@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.common.erasure import PersonalData
 from services.common.retention import Rule, older_than
 from services.common.settings import RetentionSettings
-from services.response.models import AnswerRow, AuditRow, RollCallRow
+from services.response.models import Addressed, AnswerRow, AuditRow, RollCallRow
 
 answers = cast(Table, AnswerRow.__table__)
 audit = cast(Table, AuditRow.__table__)
 rollcalls = cast(Table, RollCallRow.__table__)
+addressed = cast(Table, Addressed.__table__)
 
 _MONTH = timedelta(days=31)  # a programme's end is reckoned generously: never early
 
@@ -29,34 +30,62 @@ def programme_end(
     return launched_at + int(programme.get("duration_months", 0)) * _MONTH
 
 
+async def _ended(
+    session: AsyncSession,
+    now: datetime,
+    keep: timedelta,
+    *,
+    holding: Table,
+    without: Table | None = None,
+) -> list[str]:
+    """Incidents whose roll-call closed and whose programme ended `keep` ago, with rows left in
+    `holding` and none in `without` (a hundred a round: a round deletes them, the next finds
+    the next ones)."""
+    condition = rollcalls.c.closed_at < now - keep
+    condition &= exists().where(holding.c.incident_id == rollcalls.c.incident_id)
+    if without is not None:
+        condition &= ~exists().where(without.c.incident_id == rollcalls.c.incident_id)
+    closed = await session.execute(
+        select(
+            rollcalls.c.incident_id,
+            rollcalls.c.closed_at,
+            rollcalls.c.launched_at,
+            rollcalls.c.programme,
+        )
+        .where(condition)
+        .limit(100)
+    )
+    return [
+        row.incident_id
+        for row in closed
+        if programme_end(row.closed_at, row.launched_at, row.programme) < now - keep
+    ]
+
+
 def rules(retention: RetentionSettings) -> list[Rule]:
-    """The roll-call audit trail by age; answers once their programme ended long enough ago."""
+    """The roll-call audit trail by age; answers once their programme ended long enough ago; the
+    roll-call itself and the organisations it addressed `disasters` after that, once its answers
+    are gone (whichever schedule is the later)."""
 
     async def answers_of_ended(session: AsyncSession, now: datetime) -> ColumnElement[bool]:
-        closed = await session.execute(
-            select(
-                rollcalls.c.incident_id,
-                rollcalls.c.closed_at,
-                rollcalls.c.launched_at,
-                rollcalls.c.programme,
-            )
-            .where(
-                rollcalls.c.closed_at < now - retention.answers_after_close,
-                exists().where(answers.c.incident_id == rollcalls.c.incident_id),
-            )
-            .limit(100)
-        )
-        ended = [
-            row.incident_id
-            for row in closed
-            if programme_end(row.closed_at, row.launched_at, row.programme)
-            < now - retention.answers_after_close
-        ]
+        ended = await _ended(session, now, retention.answers_after_close, holding=answers)
         return answers.c.incident_id.in_(ended) if ended else false()
+
+    async def addressed_of_ended(session: AsyncSession, now: datetime) -> ColumnElement[bool]:
+        ended = await _ended(session, now, retention.disasters, holding=addressed, without=answers)
+        return addressed.c.incident_id.in_(ended) if ended else false()
+
+    async def ended_rollcalls(session: AsyncSession, now: datetime) -> ColumnElement[bool]:
+        # Its answers and the organisations it addressed went first: none outlives it.
+        ended = await _ended(session, now, retention.disasters, holding=rollcalls, without=answers)
+        left = exists().where(addressed.c.incident_id == rollcalls.c.incident_id)
+        return (rollcalls.c.incident_id.in_(ended) & ~left) if ended else false()
 
     return [
         Rule(audit, older_than(audit.c.at, retention.rollcall_audit), "rollcall_audit"),
         Rule(answers, answers_of_ended, "answers_after_close"),
+        Rule(addressed, addressed_of_ended, "disasters"),
+        Rule(rollcalls, ended_rollcalls, "disasters"),
     ]
 
 

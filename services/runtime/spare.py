@@ -4,9 +4,11 @@ Most of a service's start is importing (faststream, SQLAlchemy, FastAPI, pydanti
 2 s of CPU on an idle 2-core machine, 5-10 s when it is busy, against the 5 s a crashed role
 has to be back at work in (decision 0706). `standby run` keeps one spare ready; when a service
 dies, the spare is told which role to play and starts it at once, and a new spare is started
-behind it. The spare imports what `standby <role>` imports before it knows its role, and the
-libraries some services use, never a service's composition root (`services.<name>.main`) or
-metrics: those register the service's series, which must not show on another role's /metrics.
+behind it. The spare imports what `standby <role>` imports before it knows its role: the
+frameworks, and every module of every service that reaches neither a composition root
+(`services.<name>.main`) nor a metrics module, which register the service's series; those must
+not show on another role's /metrics. What it has loaded is then frozen out of the collector's
+way, as a service does after its own warm-up.
 
 The supervisor writes one line of JSON on the spare's stdin: the role, the environment the
 role is started with and the log file it writes to.
@@ -14,19 +16,66 @@ role is started with and the log file it writes to.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import importlib
 import json
 import os
+import pkgutil
 import sys
+from collections.abc import Iterator, Sequence
+from importlib.abc import MetaPathFinder
+from importlib.machinery import ModuleSpec
+from types import ModuleType
+
+
+class _RolesOwn(MetaPathFinder):
+    """Refuses the modules that make a process one role: its composition root and metrics."""
+
+    def __init__(self, services: Sequence[str]) -> None:
+        self.refused = {f"services.{s}.{part}" for s in services for part in ("main", "metrics")}
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if fullname in self.refused:
+            raise ImportError(f"{fullname} belongs to the role the spare will play")
+        return None
+
+
+def _modules(package: str) -> Iterator[str]:
+    """A package's modules and subpackages, its migrations left out (they run Alembic)."""
+    found = importlib.import_module(package)
+    for info in pkgutil.iter_modules(found.__path__, f"{package}."):
+        if info.name.rsplit(".", 1)[1] in ("migrations", "__main__"):
+            continue
+        yield info.name
+        if info.ispkg:
+            yield from _modules(info.name)
 
 
 def _preload() -> None:
-    """Import what every service imports, and the libraries some of them use."""
+    """Import what every service imports, and every service module that is no role's own."""
     import httpx  # noqa: F401
     import jinja2  # noqa: F401
 
     import services.cli
     import services.common.service
     import services.common.web_server  # noqa: F401
+    from services.common.settings import SERVICES
+
+    refuse = _RolesOwn(SERVICES)
+    sys.meta_path.insert(0, refuse)
+    try:
+        for service in SERVICES:
+            for name in _modules(f"services.{service}"):
+                # A module that reaches a role's own modules is left for the role to import.
+                with contextlib.suppress(Exception):
+                    importlib.import_module(name)
+    finally:
+        sys.meta_path.remove(refuse)
+    gc.collect()
+    gc.freeze()
 
 
 def _become(job: dict[str, object]) -> None:
@@ -43,6 +92,7 @@ def _become(job: dict[str, object]) -> None:
         os.dup2(target, fd)
     os.close(log)
     os.close(null)
+
     sys.argv = [sys.argv[0], str(job["role"])]
     from services.cli import main
 

@@ -33,7 +33,7 @@ from schemas.topics import ALL_TOPICS
 from services.common.kafka_admin import ensure_topics, wait_for_broker
 from services.common.keys import environment_for
 from services.common.logs import configure_logging, get_logger
-from services.common.settings import BROKER_FILE, SERVICES, Settings
+from services.common.settings import AT_WORK_DIR, BROKER_FILE, SERVICES, Settings
 from services.runtime import metrics
 from services.runtime.embedded import RuntimeStartError, broker_argv, free_port
 from services.runtime.health import HealthServer
@@ -90,6 +90,9 @@ class Child:
     epoch: str = ""
     # Set when the supervisor itself stops the process: that exit is not a crash.
     stopped_on_purpose: bool = False
+    # Whether the process got to work (the broker answered with its topics; a service joined
+    # its groups): one that did and then died was not crash-looping, however soon it died.
+    at_work: bool = False
 
     @property
     def running(self) -> bool:
@@ -257,6 +260,8 @@ class Supervisor:
         assert child.proc is not None
         code = child.proc.returncode
         uptime = time.monotonic() - child.started_at
+        at_work = child.at_work or self._noted_at_work(child.name, child.proc.pid)
+        child.at_work = False
         child.proc, child.waiter, child.last_exit = None, None, code
         if child is self.broker:
             self.broker_ready = False
@@ -273,7 +278,8 @@ class Supervisor:
             )
             log.error("configuration_error", process=child.name)
             return
-        child.quick_deaths = 1 if uptime >= _HEALTHY_AFTER_S else child.quick_deaths + 1
+        healthy = uptime >= _HEALTHY_AFTER_S or at_work
+        child.quick_deaths = 1 if healthy else child.quick_deaths + 1
         delay = restart_delay(child.quick_deaths)
         child.due = time.monotonic() + delay
         if child is self.broker:
@@ -328,9 +334,17 @@ class Supervisor:
                     os.killpg(proc.pid, signal.SIGKILL)
             return
         self.broker_ready = True
+        self.broker.at_work = True
         self.ready.set()
         log.info("broker_ready", bootstrap_servers=self.bootstrap, epoch=self.epoch)
         self._reconnect_services()
+
+    def _noted_at_work(self, role: str, pid: int) -> bool:
+        """Whether the service's process `pid` noted that it got to work (common/service.py)."""
+        try:
+            return (self.var_dir / AT_WORK_DIR / role).read_text() == str(pid)
+        except OSError:
+            return False
 
     def _write_broker_file(self) -> None:
         broker_file = self.var_dir / BROKER_FILE

@@ -16,7 +16,7 @@ from tests.conftest import PG_URL, postgres_available
 async def databases(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[dict[str, Database]]:
-    """Migrated databases of the ingester, notifier, duty and response, on SQLite or on PostgreSQL."""
+    """Migrated databases of every service, on SQLite or on PostgreSQL."""
     if request.param == "postgresql" and not postgres_available():
         pytest.skip("PostgreSQL is not answering at 127.0.0.1:5432 (database test)")
     run = uuid.uuid4().hex[:8]
@@ -26,7 +26,7 @@ async def databases(
             if request.param == "sqlite"
             else Database(PG_URL, name, schema=f"t_svc_{name}_{run}")
         )
-        for name in ("ingester", "notifier", "duty", "response")
+        for name in ("ingester", "triage", "notifier", "duty", "response")
     }
     for db in dbs.values():
         await db.migrate()

@@ -18,6 +18,7 @@ from services.duty import retention as duty_retention
 from services.ingester import retention as ingester_retention
 from services.notifier import retention as notifier_retention
 from services.response import retention as response_retention
+from services.triage import retention as triage_retention
 
 NOW = utcnow()
 DAY = timedelta(days=1)
@@ -288,3 +289,205 @@ async def test_usgs_aliases_go_with_their_event_and_details_by_age(
     await pruner(ingester, ingester_retention.rules(settings().retention)).prune_once()
     assert await keys(ingester, ingester_retention.event_aliases) == {"ci40000kept", "us7000young"}
     assert await keys(ingester, ingester_retention.usgs_details) == {"us7000new"}
+
+
+def incident(key: str, reported: timedelta) -> dict[str, Any]:
+    return {
+        "id": key,
+        "family": "EQ",
+        "title": key,
+        "countries": ["PH"],
+        "level": "activate",
+        "level_rank": 3,
+        "score": 80.0,
+        "alerted_level": "activate",
+        "acked_level": "activate",
+        "ack_state": "stood_down",
+        "first_seen": NOW - reported,
+        "last_seen": NOW - reported,
+        "precise": True,
+        "created_at": NOW - reported,
+        "updated_at": NOW - reported,
+    }
+
+
+async def test_a_disaster_no_source_reported_for_years_leaves_triage_with_its_whole_record(
+    databases: dict[str, Database],
+) -> None:
+    db = databases["triage"]
+    old, recent = "inc-reported-4-years-ago", "inc-reported-last-month"
+    await insert(
+        db, triage_retention.incidents, incident(old, 4 * 365 * DAY), incident(recent, 30 * DAY)
+    )
+    for key in (old, recent):
+        activation = str(uuid4())
+        await insert(
+            db,
+            triage_retention.reports,
+            *(
+                {
+                    "source_key": f"{key}/{source}",
+                    "incident_id": key,
+                    "source": source,
+                    "version": "1",
+                    "event_time": NOW - 30 * DAY,
+                    "event": "{}",
+                    "updated_at": NOW - 30 * DAY,
+                }
+                for source in ("gdacs", "usgs")
+            ),
+        )
+        await insert(
+            db,
+            triage_retention.activations,
+            {
+                "activation_id": activation,
+                "incident_id": key,
+                "level": "activate",
+                "previous_level": "none",
+                "score": 80.0,
+                "message_id": str(uuid4()),
+                "payload": "{}",
+                "created_at": NOW - 30 * DAY,
+            },
+        )
+        await insert(
+            db,
+            triage_retention.decisions,
+            *(
+                {
+                    "incident_id": key,
+                    "message_id": str(uuid4()),
+                    "source_key": f"{key}/gdacs",
+                    "version": "1",
+                    "level": "activate",
+                    "previous_level": "none",
+                    "score": 80.0,
+                    "reasons": [],
+                    "outcome": outcome,
+                    "activation_id": activation if outcome == "published" else None,
+                    "decided_at": NOW - 30 * DAY,
+                }
+                for outcome in ("published", "unchanged")
+            ),
+        )
+    await pruner(db, triage_retention.rules(settings().retention), batch_size=1).prune_once()
+    assert await keys(db, triage_retention.incidents) == {recent}
+    for table in (
+        triage_retention.reports,
+        triage_retention.activations,
+        triage_retention.decisions,
+    ):
+        async with db.sessions() as session:
+            left = set((await session.execute(select(table.c.incident_id))).scalars())
+        assert left == {recent}, table.name
+
+
+def duty_activation(
+    incident_id: str, state: str, touched: timedelta, *, closed: bool
+) -> dict[str, Any]:
+    return {
+        "activation_id": str(uuid4()),
+        "incident_id": incident_id,
+        "level": "activate",
+        "previous_level": "none",
+        "score": 80.0,
+        "title": incident_id,
+        "summary": {},
+        "reasons": [],
+        "state": state,
+        "step": 0,
+        "chain": [],
+        "occurred_at": NOW - touched,
+        "received_at": NOW - touched,
+        "closed_at": NOW - touched if closed else None,
+        "updated_at": NOW - touched,
+    }
+
+
+async def test_duty_lets_an_incident_go_with_its_trail_once_every_activation_of_it_closed_long_ago(
+    databases: dict[str, Database],
+) -> None:
+    db = databases["duty"]
+    years = 4 * 365 * DAY
+    activations = {
+        "stood-down": [duty_activation("inc-stood-down", "stood_down", years, closed=True)],
+        "watch": [duty_activation("inc-watch", "recorded", years, closed=False)],
+        # Launched four years ago and never closed: the programme runs on.
+        "launched": [duty_activation("inc-launched", "launched", years, closed=False)],
+        "closed-lately": [duty_activation("inc-closed-lately", "closed", 30 * DAY, closed=True)],
+        # Its first activation closed long ago, its upgrade is still acknowledged only.
+        "upgraded": [
+            duty_activation("inc-upgraded", "stood_down", years, closed=True),
+            duty_activation("inc-upgraded", "acknowledged", years, closed=False),
+        ],
+        # Closed long ago, yet a timer of it is still pending: it stays until the timer settles.
+        "pending": [duty_activation("inc-pending", "stood_down", years, closed=True)],
+    }
+    rows = [a for group in activations.values() for a in group]
+    await insert(db, duty_retention.activations, *rows)
+    for row in rows:
+        at = row["occurred_at"]
+        await insert(
+            db,
+            duty_retention.transitions,
+            {"activation_id": row["activation_id"], "state": "paged", "via": "timer", "at": at},
+            {"activation_id": row["activation_id"], "state": row["state"], "via": "link", "at": at},
+        )
+        await insert(
+            db,
+            duty_retention.pages,
+            {"page_id": str(uuid4()), "activation_id": row["activation_id"]}
+            | {"step": 0, "officer_id": "o1", "at": at},
+        )
+        pending = row["incident_id"] == "inc-pending"
+        await insert(
+            db,
+            duty_retention.timers,
+            {"id": str(uuid4()), "activation_id": row["activation_id"], "step": 1, "due_at": at}
+            | {
+                "status": "pending" if pending else "cancelled",
+                "settled_at": None if pending else at,
+            },
+        )
+    await pruner(db, duty_retention.rules(settings().retention), batch_size=1).prune_once()
+    kept = {"launched", "closed-lately", "upgraded", "pending"}
+    expected = {a["activation_id"] for name in kept for a in activations[name]}
+    assert await keys(db, duty_retention.activations) == expected
+    for table in (duty_retention.transitions, duty_retention.pages, duty_retention.timers):
+        async with db.sessions() as session:
+            left = set((await session.execute(select(table.c.activation_id))).scalars())
+        assert left == expected, table.name
+
+
+async def test_a_roll_call_goes_with_the_organisations_it_addressed_once_its_answers_are_gone(
+    databases: dict[str, Database],
+) -> None:
+    db = databases["response"]
+    # Stood down 4 years ago; the second still has an answer (answers are kept longer here).
+    gone, answered, lately = "inc-stood-down", "inc-answered", "inc-closed-lately"
+    await insert(
+        db,
+        response_retention.rollcalls,
+        rollcall(gone, NOW - 4 * 365 * DAY, None),
+        rollcall(answered, NOW - 4 * 365 * DAY, None),
+        rollcall(lately, NOW - 30 * DAY, None),
+    )
+    await insert(
+        db,
+        response_retention.addressed,
+        *(
+            {"incident_id": i, "organisation_id": org, "first_at": NOW - 900 * DAY}
+            for i in (gone, answered, lately)
+            for org in ("org-a", "org-b")
+        ),
+    )
+    await insert(db, response_retention.answers, answer(answered))
+    retention = settings().retention.model_copy(update={"answers_after_close": 5 * 365 * DAY})
+    await pruner(db, response_retention.rules(retention), batch_size=1).prune_once()
+    assert await keys(db, response_retention.rollcalls) == {answered, lately}
+    async with db.sessions() as session:
+        left = set(
+            (await session.execute(select(response_retention.addressed.c.incident_id))).scalars()
+        )
+    assert left == {answered, lately}
