@@ -22,8 +22,9 @@ import importlib
 import json
 import os
 import pkgutil
+import select
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib.abc import MetaPathFinder
 from importlib.machinery import ModuleSpec
 from types import ModuleType
@@ -54,8 +55,16 @@ def _modules(package: str) -> Iterator[str]:
             yield from _modules(info.name)
 
 
-def _preload() -> None:
-    """Import what every service imports, and every service module that is no role's own."""
+def _called() -> bool:
+    """Whether the supervisor has written a role (or closed the pipe) on stdin."""
+    readable, _, _ = select.select([sys.stdin], [], [], 0)
+    return bool(readable)
+
+
+def _preload(called: Callable[[], bool] = lambda: False) -> None:
+    """Import what every service imports, then every service module that is no role's own,
+    until the spare is `called`: a role given to a spare still importing starts as soon as
+    the frameworks are in, not after every service's modules."""
     import httpx  # noqa: F401
     import jinja2  # noqa: F401
 
@@ -69,11 +78,14 @@ def _preload() -> None:
     try:
         for service in SERVICES:
             for name in _modules(f"services.{service}"):
+                if called():
+                    return
                 # A module that reaches a role's own modules is left for the role to import.
                 with contextlib.suppress(Exception):
                     importlib.import_module(name)
     finally:
         sys.meta_path.remove(refuse)
+    # Only once all is loaded: a role taken mid-way freezes its own, after its warm-up.
     gc.collect()
     gc.freeze()
 
@@ -92,7 +104,6 @@ def _become(job: dict[str, object]) -> None:
         os.dup2(target, fd)
     os.close(log)
     os.close(null)
-
     sys.argv = [sys.argv[0], str(job["role"])]
     from services.cli import main
 
@@ -100,7 +111,7 @@ def _become(job: dict[str, object]) -> None:
 
 
 def main() -> None:
-    _preload()
+    _preload(_called)
     line = sys.stdin.readline()
     if not line:
         return  # the supervisor stopped before it needed this spare
