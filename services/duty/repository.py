@@ -8,7 +8,7 @@ transaction has committed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from uuid import UUID
 
@@ -238,19 +238,11 @@ class EscalationRepository:
                     status="pending",
                 )
             )
-        for t in effects.transitions:
-            session.add(
-                DutyTransition(
-                    activation_id=row.activation_id,
-                    state=t.state.value,
-                    step=t.step,
-                    officer_id=t.officer_id,
-                    via=t.via,
-                    note=t.note,
-                    member_message=t.member_message,
-                    at=t.at,
-                )
-            )
+        # The audit record is stored as it is, one column a field.
+        session.add_all(
+            DutyTransition(activation_id=row.activation_id, **{**asdict(t), "state": t.state.value})
+            for t in effects.transitions
+        )
 
 
 async def _cancel_timer(session: AsyncSession, timer_id: str | None, now: datetime | None) -> None:

@@ -3,7 +3,7 @@ each contact's own preference, decided without a database or a broker."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 
@@ -14,6 +14,7 @@ from schemas.members import Language, MemberDirectory
 from services.notifier.preferences import Preference
 from services.notifier.recipients import (
     EVERY_CHANNEL,
+    AlertAudience,
     alert_audience,
     notice_audience,
     organisations_audience,
@@ -75,15 +76,24 @@ def no_regions(iso3: str) -> Iterable[str]:
     return ()
 
 
-def test_a_standby_reaches_the_subscribed_contacts_each_as_their_preference_says() -> None:
-    audience = alert_audience(
+def audience_of(
+    level: Level,
+    incident: IncidentSummary | None = None,
+    preferences: Mapping[str, Preference] = PREFERENCES,
+) -> AlertAudience:
+    """Whom an alert at `level` reaches in DIRECTORY at NOW, regions aside."""
+    return alert_audience(
         DIRECTORY,
-        level=Level.STANDBY,
-        summary=summary(),
-        preferences=PREFERENCES,
+        level=level,
+        summary=incident or summary(),
+        preferences=preferences,
         now=NOW,
         regions_of=no_regions,
     )
+
+
+def test_a_standby_reaches_the_subscribed_contacts_each_as_their_preference_says() -> None:
+    audience = audience_of(Level.STANDBY)
     # Aya reads English now; Ben's quiet hours hold his until 07:00 in Tokyo; Cho takes
     # standby in her digest; Dan paused his mail; the quake-only business wants activations.
     told = [(a.organisation.id, a.contact.id, a.language) for a in audience.addressees]
@@ -94,14 +104,7 @@ def test_a_standby_reaches_the_subscribed_contacts_each_as_their_preference_says
 
 
 def test_an_activation_is_never_held_nor_kept_for_a_digest() -> None:
-    audience = alert_audience(
-        DIRECTORY,
-        level=Level.ACTIVATE,
-        summary=summary(),
-        preferences=PREFERENCES,
-        now=NOW,
-        regions_of=no_regions,
-    )
+    audience = audience_of(Level.ACTIVATE)
     assert [a.contact.id for a in audience.addressees] == ["aya", "ben", "cho", "eri"]
     assert audience.held == {}
     assert audience.digest == []
@@ -109,14 +112,7 @@ def test_an_activation_is_never_held_nor_kept_for_a_digest() -> None:
 
 def test_a_contact_narrowing_hazards_is_not_told_of_others() -> None:
     floods_only = {"relief/aya": Preference(hazards=frozenset({HazardType.FLOOD}))}
-    audience = alert_audience(
-        DIRECTORY,
-        level=Level.ACTIVATE,
-        summary=summary(HazardType.TROPICAL_CYCLONE),
-        preferences=floods_only,
-        now=NOW,
-        regions_of=no_regions,
-    )
+    audience = audience_of(Level.ACTIVATE, summary(HazardType.TROPICAL_CYCLONE), floods_only)
     assert [a.contact.id for a in audience.addressees] == ["ben", "cho", "dan"]
 
 
