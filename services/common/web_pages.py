@@ -31,6 +31,8 @@ SECURITY_HEADERS: Mapping[str, str] = {
 # Pages show who is on duty, what was decided and a member's choices: no shared or back-button
 # cache (static files excepted).
 NO_STORE = ("cache-control", "no-store")
+# Served over TLS: browsers keep to https for a year.
+HSTS = ("strict-transport-security", "max-age=31536000; includeSubDomains")
 
 
 def templates(*directories: Path) -> Jinja2Templates:
@@ -58,13 +60,18 @@ def page(
     return response
 
 
-def secure(response: Response, policy: str, *, cache: bool = False) -> Response:
-    """Give a response the security headers, with this content security policy."""
+def secure(
+    response: Response, policy: str, *, cache: bool = False, https: bool = False
+) -> Response:
+    """Give a response the security headers, with this content security policy; `cache` lets
+    it be cached (static files), `https` pins browsers to TLS."""
     response.headers.setdefault("content-security-policy", policy)
     for header, value in SECURITY_HEADERS.items():
         response.headers.setdefault(header, value)
     if not cache:
         response.headers.setdefault(*NO_STORE)
+    if https:
+        response.headers.setdefault(*HSTS)
     return response
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from email import policy
 from email.headerregistry import Address
+from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
@@ -30,6 +32,7 @@ from services.notifier.personal import MARKER, Personal
 from services.notifier.preferences import PreferenceLinks
 from services.notifier.recipients import EVERY_CHANNEL, Addressee
 from services.notifier.rendering import Rendered
+from services.notifier.wording import LINK_MAIL_WORDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +214,29 @@ class Composer:
         return frame.fill_parts(text, html) or build_body(
             message, self.sender, reply_to, eightbit=True
         )
+
+    def preference_link(
+        self, to: str, found: Sequence[tuple[Organisation, Contact]], language: Language
+    ) -> bytes:
+        """The mail that sends an address, asked for on the preference page, the link to the
+        page of each contact it is (one address may be several organisations' contact)."""
+        if self.links is None:
+            raise DeliveryError("no preference links configured", permanent=True)
+        words = LINK_MAIL_WORDS[language]
+        message = EmailMessage(policy=policy.SMTP)
+        message["From"] = self.sender
+        message["To"] = to
+        message["Subject"] = words["subject"]
+        message["Date"] = format_datetime(utcnow())
+        message["Auto-Submitted"] = "auto-replied"
+        lines = [words["body"], ""]
+        for org, contact in found:
+            org_name = org.name_ja if language is Language.JA else org.name_en
+            page = self.links.page_url(org.id, contact.id, contact.email)
+            lines += [f"{contact.name} ({org_name}):", page, ""]
+        lines.append(words["ignore"])
+        message.set_content("\n".join(lines), charset="utf-8")
+        return message.as_bytes(policy=policy.SMTP)
 
     def _unsubscribe(self, kind: DeliveryKind, target: Target) -> str | None:
         # Members manage their mail; an officer's page is not theirs to unsubscribe from.

@@ -30,13 +30,14 @@ from services.notifier.digests import DigestSender
 from services.notifier.dispatcher import Dispatcher, RetryScheduler
 from services.notifier.handlers import Handlers
 from services.notifier.jobs import Attempt
+from services.notifier.link_mail import LinkMail
 from services.notifier.officers import OfficerFile
 from services.notifier.outcomes import OutcomeWriter
 from services.notifier.personal import Personaliser
 from services.notifier.preferences import PreferenceLinks
-from services.notifier.preferences_web import PreferenceDeps, create_app, serve_preferences
 from services.notifier.rendering import Renderer
 from services.notifier.smtp_pool import SmtpPool
+from services.notifier.web.app import PreferenceDeps, create_app, serve_preferences
 
 log = get_logger(__name__)
 
@@ -210,18 +211,12 @@ def _preference_pages(
     composer: Composer,
 ) -> FastAPI:
     """A member's own preference pages; a fresh link is mailed through the SMTP pool."""
-    sender = ctx.settings.notifier.smtp.from_address
-
-    async def mail_link(recipient: str, message: bytes) -> None:
-        await smtp.send(sender, recipient, message)
-
     return create_app(
         PreferenceDeps(
             db=ctx.db,
             links=links,
             directory=directory,
-            mailer=mail_link,
-            sender=composer.sender,
+            link_mail=LinkMail(composer, smtp.send),
         )
     )
 

@@ -78,6 +78,20 @@ NOTICE_ASKS: dict[Language, dict[Notice, str]] = {
     },
 }
 
+# The mail that sends a member the link to their own preference page, asked for on the page.
+LINK_MAIL_WORDS: dict[Language, dict[str, str]] = {
+    Language.EN: {
+        "subject": "[standby] Your preferences page",
+        "body": "Open this link to choose what standby sends you, or to stop it:",
+        "ignore": "If you did not ask for this, you can ignore this mail.",
+    },
+    Language.JA: {
+        "subject": "[standby] メール設定ページのご案内",
+        "body": "次のリンクから、standby から受け取る内容の変更・停止ができます：",
+        "ignore": "お心当たりのない場合は、このメールを破棄してください。",
+    },
+}
+
 
 def language_of(code: str | None) -> Language:
     """Read a language code, falling back to English for anything unknown."""

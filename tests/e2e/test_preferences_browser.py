@@ -21,7 +21,7 @@ from services.common.members_file import MemberDirectoryFile
 from services.common.web_server import serve_app
 from services.notifier.preference_store import preference_of
 from services.notifier.preferences import PreferenceLinks
-from services.notifier.preferences_web import PreferenceDeps, create_app
+from services.notifier.web.app import PreferenceDeps, create_app
 from tests.conftest import free_port
 from tests.e2e.browser import audit, chromium
 from tests.integration.notifier.harness import directory_yaml

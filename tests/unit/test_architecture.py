@@ -395,10 +395,6 @@ LONG_FUNCTIONS_ALLOWED = {
     # Alembic migrations that shipped: each upgrade is one schema definition, and history.
     "services/duty/migrations/duty_0001_activations_timers.py upgrade",
     "services/triage/migrations/triage_0001_incidents.py upgrade",
-    # Not yet split: the notifier's preference pages' app and routes (being reshaped by issue
-    # 26's "one web shape").
-    "services/notifier/preferences_web.py create_app",
-    "services/notifier/preferences_web.py _preference_routes",
 }
 FUNCTION_LINE_LIMIT = 60
 
@@ -415,3 +411,98 @@ def test_no_function_in_services_runs_over_60_lines_but_the_allowed() -> None:
     }
     assert len(LONG_FUNCTIONS_ALLOWED) <= 8
     assert {k: v for k, v in long.items() if k not in LONG_FUNCTIONS_ALLOWED} == {}
+
+
+# The web surfaces, one shape: `app.py` assembles, `deps.py` holds what every route depends on
+# (and renders), `pages.py` the pages, `guard.py` what keeps a request out.
+WEB_PACKAGES = ("duty/console", "response/web", "notifier/web")
+WEB_PARTS = ("app.py", "deps.py", "pages.py", "guard.py")
+# Route modules outside a web package: the public CAP feed, mounted by the console's app.
+OTHER_ROUTES = {"services/duty/cap/router.py"}
+# What composes or sends mail: a page asks a port passed in from the composition root.
+MAIL = (
+    "email",
+    "smtplib",
+    "aiosmtplib",
+    "services.notifier.compose",
+    "services.notifier.mime",
+    "services.notifier.smtp_pool",
+    "services.notifier.link_mail",
+    "services.notifier.dispatcher",
+    "services.notifier.rendering",
+)
+WEB_HELPER = "services.common.web_pages"
+HEADER_NAMES = frozenset(
+    {
+        "content-security-policy",
+        "x-frame-options",
+        "x-content-type-options",
+        "referrer-policy",
+        "strict-transport-security",
+    }
+)
+
+
+def _web_modules() -> list[Path]:
+    return [p for package in WEB_PACKAGES for p in sorted((SERVICES / package).glob("*.py"))]
+
+
+@pytest.mark.parametrize("package", WEB_PACKAGES)
+def test_each_web_surface_has_app_deps_pages_and_guard(package: str) -> None:
+    assert [part for part in WEB_PARTS if not (SERVICES / package / part).exists()] == []
+
+
+def test_routes_live_only_in_the_web_packages() -> None:
+    inside = {str(p.relative_to(SERVICES.parent)) for p in _web_modules()}
+    routes = {
+        str(p.relative_to(SERVICES.parent))
+        for p in sorted(SERVICES.rglob("*.py"))
+        if is_web_route_module(p)
+    }
+    assert routes - inside == OTHER_ROUTES
+
+
+def test_no_web_module_composes_or_sends_mail() -> None:
+    root = SERVICES.parent
+    offenders = [
+        f"{path.relative_to(root)} reaches {module}"
+        for path in _web_modules()
+        for module in sorted(reached(module_name(path, root)))
+        if any(module == m or module.startswith(m + ".") for m in MAIL)
+    ]
+    assert offenders == []
+
+
+def test_the_mail_check_sees_mail_code() -> None:
+    assert "services.notifier.compose" in reached("services.notifier.link_mail")
+    assert "email.message" in reached("services.notifier.compose")
+
+
+def _string_constants(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        node.value.lower()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+
+
+def test_security_headers_and_templates_come_from_the_one_helper() -> None:
+    helper = SERVICES / "common" / "web_pages.py"
+    named = sorted(
+        str(p.relative_to(SERVICES.parent))
+        for p in sorted(SERVICES.rglob("*.py"))
+        if p != helper and _string_constants(p) & HEADER_NAMES
+    )
+    assert named == []
+    assert _string_constants(helper) >= HEADER_NAMES
+    for package in WEB_PACKAGES:
+        app = SERVICES / package / "app.py"
+        assert WEB_HELPER in imported_modules(app), f"{package} sets its own headers"
+    own_templates = [
+        str(p.relative_to(SERVICES.parent))
+        for p in _web_modules()
+        if "Jinja2Templates(" in p.read_text(encoding="utf-8")
+        or any(m == "jinja2" or m.startswith("jinja2.") for m in imported_modules(p))
+    ]
+    assert own_templates == []

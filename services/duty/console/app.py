@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from services.common.web_pages import OFFICER_PAGES, secure
 from services.common.web_server import serve_app
 from services.duty.cap import router as cap
 from services.duty.console import api, audit, links, pages, security_log
@@ -24,13 +25,6 @@ __all__ = ["ConsoleDeps", "create_app", "serve_console", "session_secret"]
 
 
 _HERE = Path(__file__).resolve().parent
-_SECURITY_HEADERS = {
-    "content-security-policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
-    "x-content-type-options": "nosniff",
-    "x-frame-options": "DENY",
-    # Confirm-page URLs carry a token: never leak them in a Referer header.
-    "referrer-policy": "no-referrer",
-}
 
 
 def session_secret(signing_key: str) -> str:
@@ -115,16 +109,8 @@ def _add_security_layer(app: FastAPI, deps: ConsoleDeps) -> None:
             response: Response = JSONResponse({"detail": "cross-site request refused"}, 403)
         else:
             response = await call_next(request)
-        for name, value in _SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if not request.url.path.startswith("/static/"):
-            # Pages show who is on duty and what they decided: no shared or back-button cache.
-            response.headers.setdefault("cache-control", "no-store")
-        if deps.secure:
-            response.headers.setdefault(
-                "strict-transport-security", "max-age=31536000; includeSubDomains"
-            )
-        return response
+        static = request.url.path.startswith("/static/")
+        return secure(response, OFFICER_PAGES, cache=static, https=deps.secure)
 
 
 def _add_error_pages(app: FastAPI) -> None:

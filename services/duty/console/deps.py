@@ -28,6 +28,8 @@ from services.common.console_identity import LAYOUTS
 from services.common.db import Database
 from services.common.settings import DutySettings
 from services.common.unit_of_work import Work
+from services.common.web_pages import page
+from services.common.web_pages import templates as surface_templates
 from services.domain.maps.svg import DrawnMap
 from services.duty.console.auth import csrf_token, session_officer
 from services.duty.console.i18n import choose_language, translator
@@ -127,10 +129,7 @@ def safe_next(target: str | None) -> str:
 
 
 def templates() -> Jinja2Templates:
-    found = Jinja2Templates(directory=[_HERE / "templates", LAYOUTS])
-    # Feed titles are hostile input: every value is escaped unless a template says otherwise.
-    found.env.autoescape = True
-    return found
+    return surface_templates(_HERE / "templates", LAYOUTS)
 
 
 def render(
@@ -184,7 +183,4 @@ def render(
         "remaining": remaining,
         **context,
     }
-    response: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request, name, full, status_code=status_code
-    )
-    return response
+    return page(request, name, full, status_code=status_code)

@@ -17,7 +17,7 @@ from services.common.members_file import MemberDirectoryFile
 from services.notifier.main import Notifier
 from services.notifier.preference_store import preference_of
 from services.notifier.preferences import PreferenceLinks
-from services.notifier.preferences_web import PreferenceDeps, create_app
+from services.notifier.web.app import PreferenceDeps, create_app
 from tests.integration.notifier.harness import (
     activation,
     all_sent,
