@@ -8,8 +8,9 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ServiceName = Literal["ingester", "triage", "notifier", "duty", "response"]
@@ -21,6 +22,8 @@ BROKER_FILE = "broker.json"
 AT_WORK_DIR = "at-work"
 
 _PLACEHOLDER_KEY = "dev-only-signing-key-change-me"
+# The platform's members are mostly in Japan; `STANDBY_DUTY__TIMEZONE` sets another.
+DEFAULT_TIMEZONE = "Asia/Tokyo"
 
 
 class Section(BaseModel):
@@ -182,13 +185,26 @@ class DutySettings(Section):
         " it. Production refuses it; set STANDBY_KEYS__* per service instead.",
     )
     link_ttl_hours: float = Field(default=24, gt=0)
-    timezone: str = "Asia/Tokyo"
+    timezone: str = Field(
+        default=DEFAULT_TIMEZONE,
+        description="The IANA zone every page and mail shows times in; members who set no zone"
+        " of their own have their quiet hours and digest hour in it.",
+    )
     escalation_tick_s: float = Field(default=1.0, gt=0)
     trusted_proxies: str = Field(
         default="",
         description="Comma-separated addresses or networks of reverse proxies whose"
         " X-Forwarded-For / X-Forwarded-Proto the console believes (default: none).",
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"{value!r} is not an IANA time zone") from err
+        return value
 
 
 class KeySettings(Section):

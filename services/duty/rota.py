@@ -27,6 +27,7 @@ from schemas.officers import Officer, Role
 
 __all__ = ["EscalationStep", "Officer", "PlannedStep", "Role", "Rota", "StepTarget", "load_rota"]
 from services.common.config_files import load_yaml_model
+from services.common.settings import DEFAULT_TIMEZONE
 
 Weekday = Annotated[str, StringConstraints(pattern=r"^(mon|tue|wed|thu|fri|sat|sun)$")]
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -109,7 +110,8 @@ class PlannedStep(_Config):
 class Rota(_Config):
     """Everything `rota.yaml` says."""
 
-    timezone: str = "Asia/Tokyo"
+    # The zone of the shift times below (wall clock); pages and mails show settings.duty.timezone.
+    timezone: str = DEFAULT_TIMEZONE
     officers: list[Officer] = Field(min_length=1)
     shifts: list[Shift] = Field(default_factory=list)
     overrides: list[Override] = Field(default_factory=list)

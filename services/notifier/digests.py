@@ -23,7 +23,7 @@ from services.common.wakeup import WakeUpLoop
 from services.notifier import digest_store
 from services.notifier.compose import member_target
 from services.notifier.handlers import Handlers
-from services.notifier.local_time import local_day, zone_of
+from services.notifier.local_time import local_day
 from services.notifier.personal import Personal
 from services.notifier.preference_store import all_preferences
 from services.notifier.preferences import NO_PREFERENCE, Preference
@@ -61,6 +61,7 @@ class DigestSender:
     async def run_once(self) -> float:
         """Give waiting alerts to due digests, then record and send each unrecorded digest."""
         now = self.clock()
+        handlers_zone = self.handlers.renderer.zone
         async with self.db.transaction() as session:
             await digest_store.forget_recorded(session)
             prefs = await all_preferences(session)
@@ -74,11 +75,11 @@ class DigestSender:
             for org_id, contact_id, activation_id, came in await digest_store.waiting(session):
                 ref = f"{org_id}/{contact_id}"
                 preference = prefs.get(ref, NO_PREFERENCE)
-                due, day = preference.digest_after(came)
+                due, day = preference.digest_after(came, handlers_zone)
                 digest = digest_store.digest_id(ref, day)
                 # An alert that came while its day's digest was being made goes in the next.
                 while await recorded(digest):
-                    due, day = preference.digest_after(due)
+                    due, day = preference.digest_after(due, handlers_zone)
                     digest = digest_store.digest_id(ref, day)
                 if due <= now:
                     await digest_store.assign(session, (org_id, contact_id, activation_id), digest)
@@ -123,7 +124,7 @@ class DigestSender:
                 else None
             )
             entries.append((alert, personal))
-        day = local_day(now, zone_of(preference.time_zone))
+        day = local_day(now, preference.zone(handlers.renderer.zone))
         rendered = handlers.renderer.digest(language, day, entries, directory.secretariat)
         batch = handlers.composer.compose(
             scope=f"digest:{digest}",

@@ -104,6 +104,7 @@ class Handlers:
             preferences=prefs,
             now=now,
             regions_of=regions_of,
+            platform_zone=self.renderer.zone,
         )
         targets = targets_of(audience.addressees)
         images = await alert_images(summary, {t.language for t in targets})

@@ -9,17 +9,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-# The platform's members are mostly in Japan: a contact who set no zone reads Tokyo time.
-DEFAULT_ZONE = "Asia/Tokyo"
 DEFAULT_DIGEST_AT = time(8, 0)
 
 
-def zone_of(name: str | None) -> ZoneInfo:
-    """The IANA zone by name; the platform's default for none (names are checked on entry)."""
+def zone_of(name: str | None, platform: ZoneInfo) -> ZoneInfo:
+    """The IANA zone by name; for none, the platform's (settings.duty.timezone, the zone the
+    pages and mails show), which a contact who set no zone of their own reads (names are
+    checked on entry)."""
+    if not name:
+        return platform
     try:
-        return ZoneInfo(name or DEFAULT_ZONE)
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_ZONE)
+        return platform
 
 
 def known_zone(name: str) -> bool:

@@ -217,6 +217,7 @@ def _preference_pages(
             links=links,
             directory=directory,
             link_mail=LinkMail(composer, smtp.send),
+            timezone=ctx.settings.duty.timezone,
         )
     )
 

@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from time import time as time_now
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -59,7 +60,11 @@ class Preference:
         """Tell whether an alert at `level` waits for the daily digest."""
         return level < Level.ACTIVATE and level in self.digest_levels
 
-    def held_until(self, level: Level, now: datetime) -> datetime | None:
+    def zone(self, platform: ZoneInfo) -> ZoneInfo:
+        """The contact's own zone, or the platform's (settings.duty.timezone) if none."""
+        return zone_of(self.time_zone, platform)
+
+    def held_until(self, level: Level, now: datetime, platform: ZoneInfo) -> datetime | None:
         """When an alert decided at `now` may go, if the contact's quiet hours hold it.
 
         Activate is never held (nor is anything the duty officer receives: officers have no
@@ -67,11 +72,11 @@ class Preference:
         """
         if level >= Level.ACTIVATE or self.quiet_start is None or self.quiet_end is None:
             return None
-        return quiet_until(self.quiet_start, self.quiet_end, zone_of(self.time_zone), now)
+        return quiet_until(self.quiet_start, self.quiet_end, self.zone(platform), now)
 
-    def digest_after(self, moment: datetime) -> tuple[datetime, date]:
+    def digest_after(self, moment: datetime, platform: ZoneInfo) -> tuple[datetime, date]:
         """When the first digest after `moment` goes, and the contact's local day it is of."""
-        zone = zone_of(self.time_zone)
+        zone = self.zone(platform)
         due = next_digest(self.digest_at or DEFAULT_DIGEST_AT, zone, moment)
         return due, local_day(due, zone)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from schemas.activations import IncidentSummary, Level
 from schemas.deliveries import Channel
@@ -114,8 +115,10 @@ def alert_audience(
     preferences: Mapping[str, Preference],
     now: datetime,
     regions_of: RegionsOf,
+    platform_zone: ZoneInfo,
 ) -> AlertAudience:
-    """Whom an activation at `level` reaches, each contact's preference applied.
+    """Whom an activation at `level` reaches, each contact's preference applied (quiet hours
+    in the contact's zone, or `platform_zone`, settings.duty.timezone, for one who set none).
 
     One pass, each contact's preference looked up once: before the first mail of a
     5,000-contact list can leave, every recipient is chosen here.
@@ -138,7 +141,7 @@ def alert_audience(
             continue
         language = preference.language or r.contact.language
         audience.addressees.append(Addressee(r.organisation, r.contact, language))
-        until = preference.held_until(level, now)
+        until = preference.held_until(level, now, platform_zone)
         if until is not None:
             audience.held[r.ref] = until
     return audience

@@ -23,9 +23,9 @@ from schemas.pages import Page
 from schemas.responses import CoordinationNotice
 from schemas.vocabulary import HAZARD_WORDS, LEVEL_WORDS
 from services.common.errors import StandbyError
+from services.common.settings import DEFAULT_TIMEZONE
 from services.notifier.coordination_words import COORDINATION_ASKS, COORDINATION_WORDS
 from services.notifier.countries import country_name
-from services.notifier.local_time import DEFAULT_ZONE
 from services.notifier.map_image import InlineImage
 from services.notifier.personal import MARKER, Personal
 from services.notifier.wording import (
@@ -77,7 +77,7 @@ class Renderer:
         self,
         templates: Path = TEMPLATES,
         preferences_url: str | None = None,
-        timezone: str = DEFAULT_ZONE,
+        timezone: str = DEFAULT_TIMEZONE,
     ) -> None:
         # The platform's zone (settings.duty.timezone, the one the pages use): incident times and
         # deadlines read in it beside UTC.

@@ -48,6 +48,11 @@ class BoardRow:
     answers: int
     match: OrganisationMatch | None
 
+    @property
+    def observer(self) -> bool:
+        """Told what happens, never asked: not silent, and never a participant."""
+        return self.organisation is not None and is_observer(self.organisation)
+
 
 @dataclass(frozen=True)
 class Totals:
@@ -123,7 +128,8 @@ def build_board(
         budget_requested_jpy=budget,
         supplies=supplies,
     )
-    return Board(rows, totals, [row for row in rows if row.latest is None])
+    silent = [row for row in rows if row.latest is None and not row.observer]
+    return Board(rows, totals, silent)
 
 
 # The last few (directory, incident place) matches. Matching 500 organisations' plans, offers

@@ -107,6 +107,7 @@ WORDS: dict[str, dict[str, str]] = {
         "refused_stray_budget": "A budget was given for an organisation not taking part: {names}.",
         "missing_participants": "Choose at least one participating organisation.",
         "missing_names": "Give the programme a name in Japanese and in English.",
+        "observer": "Observer: told, not asked",
         "observer_nothing": "Your organisation observes this response: the secretariat keeps you "
         "informed and asks nothing of you.",
         "status_survey_decided": "Initial survey decided",
@@ -210,6 +211,7 @@ WORDS: dict[str, dict[str, str]] = {
         "refused_stray_budget": "参加しない団体に予算が入力されています：{names}",
         "missing_participants": "参加団体を1団体以上選んでください。",
         "missing_names": "プログラム名を日本語と英語で入力してください。",
+        "observer": "オブザーバー（通知のみ）",
         "observer_nothing": "貴団体はこの対応のオブザーバーです。事務局から経過をお知らせします。"
         "ご回答は不要です。",
         "status_survey_decided": "初動調査決定済み",

@@ -16,18 +16,17 @@ from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from schemas.activations import Level
 from services.common.db import Database
 from services.common.settings import Settings
 from services.notifier.digest_store import waiting
-from services.notifier.local_time import zone_of
 from services.notifier.preference_store import preference_of, save_preference
 from services.notifier.preferences import Preference
 from services.runtime.supervisor import mail_files
 
 ORGANISATION, CONTACT = "mofa-observer", "duty-desk"
-ZONE = "Asia/Tokyo"
 WAIT_S = 15.0
 
 
@@ -46,9 +45,10 @@ async def choose_digest(settings: Settings) -> None:
         await db.migrate()
         now = datetime.now(UTC)
         # An hour ago: today's digest hour has passed, so the scenario's alerts wait for it.
-        hour_ago = (now - timedelta(hours=1)).astimezone(zone_of(ZONE)).time()
+        # The desk set no zone of its own: its hour is in the configured one.
+        zone = ZoneInfo(settings.duty.timezone)
+        hour_ago = (now - timedelta(hours=1)).astimezone(zone).time()
         preference = Preference(
-            time_zone=ZONE,
             digest_levels=frozenset({Level.WATCH, Level.STANDBY}),
             digest_at=hour_ago.replace(second=0, microsecond=0),
         )
@@ -63,11 +63,12 @@ async def send_digest_now(settings: Settings, mail_dir: Path) -> list[str]:
     db = _database(settings)
     try:
         async with db.transaction() as session:
+            zone = ZoneInfo(settings.duty.timezone)
             kept = await waiting(session)
             pref = await preference_of(session, ORGANISATION, CONTACT)
             if pref is None or not any(c == CONTACT for _, c, _, _ in kept):
                 return ["daily digest: no alert waited for one"]
-            soon = (datetime.now(UTC) + timedelta(seconds=2)).astimezone(zone_of(ZONE))
+            soon = (datetime.now(UTC) + timedelta(seconds=2)).astimezone(pref.zone(zone))
             moved = replace(pref, digest_at=soon.time().replace(microsecond=0))
             await save_preference(session, ORGANISATION, CONTACT, moved, datetime.now(UTC))
     finally:

@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TextIO
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -126,7 +127,11 @@ def backtest(
         stats = _print_diff(events, base, candidate, presence, policy, output, show, err)
     elapsed = time.perf_counter() - started
     err.print(_summary(len(documents), len(events), stats, elapsed))
-    for line in [*stats.tally.lines(expected), *fatigue_lines(stats.sent), *stats.leads.lines()]:
+    for line in [
+        *stats.tally.lines(expected),
+        *fatigue_lines(stats.sent, ZoneInfo(settings.duty.timezone)),
+        *stats.leads.lines(),
+    ]:
         err.print(line, markup=False, soft_wrap=True)
 
 

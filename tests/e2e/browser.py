@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -124,4 +125,25 @@ def audit(page: Any, where: str) -> None:
         assert axe_violations(page) == [], f"{where} at {other['width']} px (axe-core)"
         problems = page.evaluate(AUDIT_JS)
         assert problems == [], f"{where} at {other['width']} px: {problems}"
+    page.set_viewport_size(size)
+
+
+# A raw key (`early_recovery`, `answer_recorded`) among the visible words; the look-arounds,
+# not \b, bound it, for \b sees no edge between Japanese and Latin letters.
+SNAKE = re.compile(r"(?<![A-Za-z0-9_])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![A-Za-z0-9_])")
+
+
+def readable(page: Any, where: str) -> None:
+    """At 390 px and on the desktop: nothing scrolls sideways, no raw key is shown, and the
+    page passes axe-core and the house audit of labels and contrast."""
+    size = page.viewport_size
+    for other in (PHONE, DESKTOP):
+        page.set_viewport_size(other)
+        widths = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert widths[0] <= widths[1], f"{where} at {other['width']} px scrolls sideways: {widths}"
+        shown = SNAKE.findall(page.inner_text("body"))
+        assert shown == [], f"{where} at {other['width']} px shows raw keys: {shown}"
+    audit(page, where)
     page.set_viewport_size(size)

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from services.runtime.scenario import red_earthquake
-from tests.e2e.browser import DESKTOP, PHONE, audit, chromium
+from tests.e2e.browser import audit, chromium, readable
 from tests.e2e.maps import announced, epicentre_in, warehouses
 from tests.e2e.system import System, fed_system, gdacs_feed, recipient, text_of
 from tests.waiting import wait_for
@@ -97,24 +97,6 @@ def answer_form(member: Any, url: str) -> None:
         return bool(member.locator("[data-testid=send-answer]").count())
 
     wait_for(shown, timeout=60, what="the answer form", every=1)
-
-
-SNAKE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
-
-
-def readable(page: Any, where: str) -> None:
-    """At 390 px and on the desktop: nothing scrolls sideways, no raw key is shown, and the
-    page passes axe-core and the house audit of labels and contrast."""
-    size = page.viewport_size
-    for other in (PHONE, DESKTOP):
-        page.set_viewport_size(other)
-        widths = page.evaluate(
-            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-        )
-        assert widths[0] <= widths[1], f"{where} at {other['width']} px scrolls sideways: {widths}"
-        assert SNAKE.findall(page.inner_text("body")) == [], f"{where}: a raw key is shown"
-    audit(page, where)
-    page.set_viewport_size(size)
 
 
 def duty_timeline(officer: Any, console: str, incident: str) -> list[str]:

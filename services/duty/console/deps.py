@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
@@ -142,7 +143,8 @@ def render(
     officer = rota.officer(officer_id) if officer_id else None
     language = choose_language(request, officer.language.value if officer else None)
     words = translator(language)
-    zone = rota.zone
+    # The configured zone, the one every page and mail shows (the rota's is its shifts').
+    zone = ZoneInfo(deps.settings.timezone)
 
     def local(value: datetime | None) -> str:
         return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z") if value else "—"

@@ -19,6 +19,7 @@ from schemas.members import Contact, Language, Organisation
 from schemas.vocabulary import HAZARD_WORDS, LEVEL_WORDS
 from services.common.db import Database
 from services.common.members_file import MemberDirectoryFile
+from services.common.settings import DEFAULT_TIMEZONE
 from services.common.web_pages import page
 from services.common.web_pages import templates as surface_templates
 from services.notifier.preferences import PAUSE_DAYS, PreferenceLinks
@@ -49,6 +50,8 @@ class PreferenceDeps:
     link_mail: LinkMailPort | None = None
     # When each address was last mailed its link (monotonic seconds): see guard.may_mail.
     sent_at: dict[str, float] = field(default_factory=dict)
+    # The platform's zone (settings.duty.timezone): what a contact who set none reads.
+    timezone: str = DEFAULT_TIMEZONE
 
 
 def deps_of(request: Request) -> PreferenceDeps:

@@ -11,7 +11,7 @@ from schemas.activations import Level
 from schemas.hazards import HazardType
 from schemas.members import Language
 from services.notifier.countries import country_choices, country_name
-from services.notifier.local_time import DEFAULT_DIGEST_AT, DEFAULT_ZONE, clock_text
+from services.notifier.local_time import DEFAULT_DIGEST_AT, clock_text
 from services.notifier.preferences import Preference, Timing, parse_choices
 
 LEVELS = (Level.WATCH, Level.STANDBY, Level.ACTIVATE)
@@ -75,8 +75,9 @@ def _countries_text(data: FormData) -> str:
     return ", ".join([*ticked, str(data.get("countries", ""))[:500]])
 
 
-def _timing_shown(pref: Preference, submitted: FormData | None) -> dict[str, Any]:
-    """The time fields as stored, or as sent with a refused form."""
+def _timing_shown(pref: Preference, submitted: FormData | None, zone: str) -> dict[str, Any]:
+    """The time fields as stored, or as sent with a refused form; a contact without a zone of
+    their own is shown the platform's, `zone` (settings.duty.timezone)."""
     if submitted is not None:
         return {
             "digest": {lv.value for lv in DIGESTIBLE if submitted.get(f"mode_{lv}") == "digest"},
@@ -91,7 +92,7 @@ def _timing_shown(pref: Preference, submitted: FormData | None) -> dict[str, Any
         "digest_at": clock_text(pref.digest_at or DEFAULT_DIGEST_AT),
         "quiet_start": clock_text(pref.quiet_start) or "",
         "quiet_end": clock_text(pref.quiet_end) or "",
-        "time_zone": pref.time_zone or DEFAULT_ZONE,
+        "time_zone": pref.time_zone or zone,
     }
 
 
@@ -106,7 +107,7 @@ def refusal_shown(
 
 
 def shown_choice(
-    pref: Preference, submitted: FormData | None, language: Language
+    pref: Preference, submitted: FormData | None, language: Language, zone: str
 ) -> dict[str, Any]:
     """What the form shows ticked: the stored choice, or a refused one as it was sent.
 
@@ -124,7 +125,7 @@ def shown_choice(
         codes = [str(v) for v in submitted.getlist("country") if len(str(v)) == 3][:300]
         typed = str(submitted.get("countries", ""))[:500]
         no_levels = submitted.get("no_levels") == "1"
-    return _timing_shown(pref, submitted) | {
+    return _timing_shown(pref, submitted, zone) | {
         "levels": levels,
         "hazards": hazards,
         "countries": [(code, country_name(code, language)) for code in codes],

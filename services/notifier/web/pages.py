@@ -86,7 +86,7 @@ async def _form(
         organisation=org.name_ja if language is Language.JA else org.name_en,
         pref=pref,
         now=deps.clock(),
-        choice=shown_choice(pref, submitted, language),
+        choice=shown_choice(pref, submitted, language, deps.timezone),
         refusal=refusal_shown(extra.pop("refusal", None), language),
         **extra,
     )

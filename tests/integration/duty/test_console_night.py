@@ -77,6 +77,20 @@ async def test_a_stale_link_says_who_acknowledged_and_when_and_offers_the_activa
     assert "Aoki Aoi acknowledged this activation" in refused.text
 
 
+async def test_the_console_shows_times_in_the_configured_zone_not_the_rotas(
+    console: Console,
+) -> None:
+    # The rota's shifts are in Tokyo; the platform is configured for Berlin (UTC+1).
+    console.deps.settings = console.deps.settings.model_copy(update={"timezone": "Europe/Berlin"})
+    incoming = activation()
+    await console.page(incoming)
+    first = ack_link(console, incoming.activation_id, "aoki")
+    confirm = await console.client.get(first)
+    await console.client.post(first, data={"csrf": csrf_of(confirm.text)})
+    stale = await console.client.get(first)
+    assert "acknowledged this activation at 2026-11-23 04:01:00 CET" in stale.text
+
+
 async def test_the_list_filters_and_acknowledges_without_leaving_it(console: Console) -> None:
     quake = activation(title="Quake in Japan")
     watch = activation(Level.WATCH, title="Watch-only flood")

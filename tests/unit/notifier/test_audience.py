@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
+from zoneinfo import ZoneInfo
 
 from schemas.activations import IncidentSummary, Level
 from schemas.deliveries import Channel
@@ -20,6 +21,7 @@ from services.notifier.recipients import (
     organisations_audience,
 )
 
+TOKYO = ZoneInfo("Asia/Tokyo")
 # 23:30 in Tokyo.
 NOW = datetime(2026, 12, 1, 14, 30, tzinfo=UTC)
 
@@ -80,8 +82,10 @@ def audience_of(
     level: Level,
     incident: IncidentSummary | None = None,
     preferences: Mapping[str, Preference] = PREFERENCES,
+    zone: ZoneInfo = TOKYO,
 ) -> AlertAudience:
-    """Whom an alert at `level` reaches in DIRECTORY at NOW, regions aside."""
+    """Whom an alert at `level` reaches in DIRECTORY at NOW, regions aside, on a platform in
+    `zone` (settings.duty.timezone)."""
     return alert_audience(
         DIRECTORY,
         level=level,
@@ -89,6 +93,7 @@ def audience_of(
         preferences=preferences,
         now=NOW,
         regions_of=no_regions,
+        platform_zone=zone,
     )
 
 
@@ -101,6 +106,19 @@ def test_a_standby_reaches_the_subscribed_contacts_each_as_their_preference_says
     assert audience.held == {"relief/ben": datetime(2026, 12, 1, 22, 0, tzinfo=UTC)}
     assert audience.digest == [("relief", "cho")]
     assert all(a.channels == EVERY_CHANNEL for a in audience.addressees)
+
+
+def test_quiet_hours_without_a_zone_of_their_own_are_the_configured_zones() -> None:
+    # 14:30 UTC: 23:30 in Tokyo, quiet; 15:30 in Berlin, not.
+    quiet = {"relief/ben": Preference(quiet_start=clock_time(22), quiet_end=clock_time(7))}
+    held = {
+        zone: audience_of(Level.STANDBY, preferences=quiet, zone=ZoneInfo(zone)).held
+        for zone in ("Asia/Tokyo", "Europe/Berlin")
+    }
+    assert held == {
+        "Asia/Tokyo": {"relief/ben": datetime(2026, 12, 1, 22, 0, tzinfo=UTC)},
+        "Europe/Berlin": {},
+    }
 
 
 def test_an_activation_is_never_held_nor_kept_for_a_digest() -> None:

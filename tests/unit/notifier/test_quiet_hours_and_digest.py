@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from schemas.activations import Level
 from schemas.members import Language
 from services.notifier.digests import digest_entries
-from services.notifier.local_time import next_digest, quiet_until, zone_of
+from services.notifier.local_time import next_digest, quiet_until
 from services.notifier.personal import Personal
 from services.notifier.preferences import ChoiceError, Preference, Timing, parse_timing
 from services.notifier.rendering import Renderer
 from tests.integration.notifier.harness import activation
 
-TOKYO = zone_of("Asia/Tokyo")
+TOKYO = ZoneInfo("Asia/Tokyo")
+BERLIN = ZoneInfo("Europe/Berlin")
 NIGHT = Preference(quiet_start=time(22, 0), quiet_end=time(7, 0), time_zone="Asia/Manila")
 
 
@@ -37,10 +39,10 @@ def test_quiet_hours_across_midnight_end_the_next_local_morning() -> None:
 
 def test_standby_waits_for_the_end_of_quiet_hours_and_activate_never_does() -> None:
     # 23:00 in Manila (UTC+8) is 15:00 UTC; quiet until 07:00 Manila, 23:00 UTC.
-    assert NIGHT.held_until(Level.STANDBY, utc(15)) == utc(23)
-    assert NIGHT.held_until(Level.WATCH, utc(15)) == utc(23)
-    assert NIGHT.held_until(Level.ACTIVATE, utc(15)) is None
-    assert NIGHT.held_until(Level.STANDBY, utc(4)) is None  # midday in Manila
+    assert NIGHT.held_until(Level.STANDBY, utc(15), TOKYO) == utc(23)
+    assert NIGHT.held_until(Level.WATCH, utc(15), TOKYO) == utc(23)
+    assert NIGHT.held_until(Level.ACTIVATE, utc(15), TOKYO) is None
+    assert NIGHT.held_until(Level.STANDBY, utc(4), TOKYO) is None  # midday in Manila
 
 
 def test_an_alert_goes_in_the_digest_of_the_first_digest_hour_after_it_came() -> None:
@@ -50,7 +52,20 @@ def test_an_alert_goes_in_the_digest_of_the_first_digest_hour_after_it_came() ->
     assert next_digest(at, TOKYO, utc(22, 59)) == utc(23, 0)  # 07:59 on the 8th
     assert next_digest(at, TOKYO, utc(23, 0)) == utc(23, 0, day=8)  # 08:00 went: the 9th's
     manila = Preference(time_zone="Asia/Manila", digest_at=time(18))
-    assert manila.digest_after(utc(11)) == (utc(10, day=8), date(2026, 12, 8))
+    assert manila.digest_after(utc(11), TOKYO) == (utc(10, day=8), date(2026, 12, 8))
+
+
+def test_a_contact_without_a_zone_of_their_own_reads_the_configured_one() -> None:
+    # settings.duty.timezone is Berlin (UTC+1 in December): no Tokyo behind the contact's back.
+    quiet = Preference(quiet_start=time(22, 0), quiet_end=time(7, 0))
+    assert quiet.held_until(Level.STANDBY, utc(22), BERLIN) == utc(6, day=8)  # 23:00 Berlin
+    assert quiet.held_until(Level.STANDBY, utc(14, 30), BERLIN) is None  # 15:30 in Berlin
+    assert quiet.held_until(Level.STANDBY, utc(14, 30), TOKYO) == utc(22)  # 23:30 in Tokyo
+    digest = Preference(digest_levels=frozenset({Level.STANDBY}), digest_at=time(8))
+    assert digest.digest_after(utc(22), BERLIN) == (utc(7, day=8), date(2026, 12, 8))
+    # A zone of its own wins over the configured one.
+    manila = Preference(time_zone="Asia/Manila", digest_at=time(18))
+    assert manila.digest_after(utc(11), BERLIN) == (utc(10, day=8), date(2026, 12, 8))
 
 
 def test_activate_never_joins_the_digest_whatever_the_form_says() -> None:
