@@ -190,8 +190,11 @@ class ResponseHandlers:
         return sent
 
     # --- decisions ----------------------------------------------------------------------------
+    # Each decision can be reviewed first (`review=True`): the same rules run on the same
+    # answers and a refusal is raised, but nothing is kept, so the review page says what is
+    # wrong before the officer confirms.
     async def decide_survey(
-        self, incident_id: str, choices: Mapping[str, int], officer_id: str
+        self, incident_id: str, choices: Mapping[str, int], officer_id: str, *, review: bool = False
     ) -> list[SurveyAssignment]:
         """Send one to three organisations on the initial survey with a budget cap each."""
         rollcall = await self._decide(
@@ -205,11 +208,15 @@ class ResponseHandlers:
                 officer_id=officer_id,
                 now=now,
             ),
+            review=review,
         )
-        log.info("survey_decided", incident_id=incident_id, organisations=list(choices))
+        if not review:
+            log.info("survey_decided", incident_id=incident_id, organisations=list(choices))
         return rollcall.survey
 
-    async def launch(self, incident_id: str, programme: Programme, officer_id: str) -> None:
+    async def launch(
+        self, incident_id: str, programme: Programme, officer_id: str, *, review: bool = False
+    ) -> None:
         """Launch the programme (the one launch, whether the officer came from the console or
         the board): participants deploy, the others are told what concerns them."""
         directory = self.directory.current()
@@ -218,25 +225,33 @@ class ResponseHandlers:
             lambda held, addressed, latest, now: held.launch(
                 programme, latest, addressed, directory, officer_id=officer_id, now=now
             ),
+            review=review,
         )
-        log.info("programme_launched", incident_id=incident_id, name=programme.name_en)
+        if not review:
+            log.info("programme_launched", incident_id=incident_id, name=programme.name_en)
 
-    async def close(self, incident_id: str, officer_id: str) -> None:
+    async def close(self, incident_id: str, officer_id: str, *, review: bool = False) -> None:
         """Close the running programme."""
         directory = self.directory.current()
         await self._decide(
-            incident_id, lambda held, _a, _l, now: held.close(officer_id, now, directory)
+            incident_id,
+            lambda held, _a, _l, now: held.close(officer_id, now, directory),
+            review=review,
         )
-        log.info("programme_closed", incident_id=incident_id)
+        if not review:
+            log.info("programme_closed", incident_id=incident_id)
 
-    async def _decide(self, incident_id: str, decision: Decision) -> RollCall:
+    async def _decide(
+        self, incident_id: str, decision: Decision, *, review: bool = False
+    ) -> RollCall:
         """Take an officer's decision on the incident's roll-call (locked) in one unit of work;
-        a refusal (DecisionError) changes nothing."""
+        a refusal (DecisionError) changes nothing, nor does a review."""
         async with self.work() as work:
             rollcall = await self._load(work.session, incident_id)
             addressed, latest = await self._answered(work.session, incident_id)
             effects = decision(rollcall, addressed, latest, self.clock())
-            work.add(await repository.save(work.session, rollcall, effects))
+            if not review:
+                work.add(await repository.save(work.session, rollcall, effects))
         return rollcall
 
     async def refresh_gauges(self) -> None:

@@ -108,6 +108,13 @@ WORDS: dict[str, dict[str, str]] = {
         "missing_participants": "Choose at least one participating organisation.",
         "missing_names": "Give the programme a name in Japanese and in English.",
         "observer": "Observer: told, not asked",
+        "bad_number": "{field}: give a whole number from {low} to {high}.",
+        "bad_answer": "Choose one of the answers offered.",
+        "bad_sector": "Choose sectors from the list.",
+        "observer_asked_nothing": "Your organisation observes this response: no answer is "
+        "asked of it.",
+        "refused_observer_answer": "{names} observes this response: no answer is recorded for it.",
+        "budget_jpy": "Budget (yen)",
         "observer_nothing": "Your organisation observes this response: the secretariat keeps you "
         "informed and asks nothing of you.",
         "status_survey_decided": "Initial survey decided",
@@ -212,6 +219,12 @@ WORDS: dict[str, dict[str, str]] = {
         "missing_participants": "参加団体を1団体以上選んでください。",
         "missing_names": "プログラム名を日本語と英語で入力してください。",
         "observer": "オブザーバー（通知のみ）",
+        "bad_number": "「{field}」には{low}から{high}までの整数を入力してください。",
+        "bad_answer": "示された回答から一つ選んでください。",
+        "bad_sector": "分野は一覧から選んでください。",
+        "observer_asked_nothing": "貴団体はこの対応のオブザーバーです。回答は求められていません。",
+        "refused_observer_answer": "{names}はこの対応のオブザーバーです。回答は記録しません。",
+        "budget_jpy": "予算（円）",
         "observer_nothing": "貴団体はこの対応のオブザーバーです。事務局から経過をお知らせします。"
         "ご回答は不要です。",
         "status_survey_decided": "初動調査決定済み",

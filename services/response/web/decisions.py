@@ -10,12 +10,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
-from schemas.responses import AnswerKind, AnswerVia
+from schemas.responses import AnswerVia
 from services.common.console_identity import OfficerIdentity
 from services.response.lifecycle import DecisionError, LifecycleError
+from services.response.rollcall import answer_kinds_for, is_observer
 from services.response.web.auth import OfficerDep, OfficerForm
 from services.response.web.deps import deps_of, names_of, render
-from services.response.web.forms import parse_answer, programme_of, survey_choices
+from services.response.web.forms import FormError, parse_answer, programme_of, survey_choices
 from services.response.words import words
 
 router = APIRouter(include_in_schema=False)
@@ -28,10 +29,18 @@ async def phone(
     deps = deps_of(request)
     organisation_id = str(form.get("organisation_id") or "")
     org = next((o for o in deps.directory.current().organisations if o.id == organisation_id), None)
+    t = words(officer.language)
     if org is None:
-        return _error(request, officer, incident_id, f"unknown organisation {organisation_id!r}")
+        return _error(
+            request, officer, incident_id, t["refused_unknown"].format(names=organisation_id)
+        )
+    if is_observer(org):
+        name = org.name_ja if officer.language == "ja" else org.name_en
+        return _error(
+            request, officer, incident_id, t["refused_observer_answer"].format(names=name)
+        )
     try:
-        parsed = parse_answer(form, list(AnswerKind))
+        parsed = parse_answer(form, answer_kinds_for(org))
         await deps.handlers.answer(
             incident_id,
             organisation_id,
@@ -40,8 +49,10 @@ async def phone(
             via=AnswerVia.PHONE,
             officer_id=officer.officer_id,
         )
-    except (ValueError, DecisionError) as err:
-        return _error(request, officer, incident_id, str(err))
+    except FormError as err:
+        return _error(request, officer, incident_id, err.said(officer.language))
+    except DecisionError as err:
+        return _error(request, officer, incident_id, _refusal(request, officer, err))
     return RedirectResponse(f"/rollcall/{incident_id}", status_code=303)
 
 
@@ -55,15 +66,17 @@ async def survey(
         return _error(request, officer, incident_id, _said(officer, "missing_organisations"))
     try:
         choices = survey_choices(form, deps.handlers.settings.survey_budget_jpy)
-    except ValueError as err:
-        return _error(request, officer, incident_id, str(err))
+    except FormError as err:
+        return _error(request, officer, incident_id, err.said(officer.language))
     return await _once_confirmed(
         request,
         officer,
         incident_id,
         form,
         ("confirm_survey.html", {"choices": choices}),
-        lambda: deps.handlers.decide_survey(incident_id, choices, officer.officer_id),
+        lambda review: deps.handlers.decide_survey(
+            incident_id, choices, officer.officer_id, review=review
+        ),
     )
 
 
@@ -78,15 +91,17 @@ async def launch(
         return _error(request, officer, incident_id, _said(officer, "missing_names"))
     try:
         programme = programme_of(form, deps.handlers.settings.programme_months)
-    except ValueError as err:
-        return _error(request, officer, incident_id, str(err).splitlines()[0])
+    except FormError as err:
+        return _error(request, officer, incident_id, err.said(officer.language))
     return await _once_confirmed(
         request,
         officer,
         incident_id,
         form,
         ("confirm_launch.html", {"programme": programme}),
-        lambda: deps.handlers.launch(incident_id, programme, officer.officer_id),
+        lambda review: deps.handlers.launch(
+            incident_id, programme, officer.officer_id, review=review
+        ),
     )
 
 
@@ -101,7 +116,7 @@ async def close(
         incident_id,
         form,
         ("confirm_close.html", {}),
-        lambda: deps.handlers.close(incident_id, officer.officer_id),
+        lambda review: deps.handlers.close(incident_id, officer.officer_id, review=review),
     )
 
 
@@ -111,18 +126,20 @@ async def _once_confirmed(
     incident_id: str,
     form: FormData,
     confirm: tuple[str, dict[str, Any]],
-    decide: Callable[[], Awaitable[object]],
+    decide: Callable[[bool], Awaitable[object]],
 ) -> Response:
-    """Show the confirm page (template, what it shows) until the officer confirms; then take
-    the decision and go back to the board, or say why it was refused."""
-    if form.get("confirm") != "yes":
+    """Review the decision (`decide(True)` keeps nothing) and show the confirm page (template,
+    what it shows) until the officer confirms; then take it and go back to the board. A
+    refusal is said in words at the review already, before any confirm page."""
+    confirmed = form.get("confirm") == "yes"
+    try:
+        await decide(not confirmed)
+    except DecisionError as err:
+        return _error(request, officer, incident_id, _refusal(request, officer, err))
+    if not confirmed:
         template, shown = confirm
         context = {"incident_id": incident_id, **shown, "csrf": officer.csrf}
         return render(request, template, officer.language, context)
-    try:
-        await decide()
-    except DecisionError as err:
-        return _error(request, officer, incident_id, _refusal(request, officer, err))
     return RedirectResponse(f"/rollcall/{incident_id}", status_code=303)
 
 

@@ -18,6 +18,7 @@ from schemas.members import MemberDirectory
 from services.common.console_identity import LAYOUTS
 from services.common.db import Transaction
 from services.common.members_file import MemberDirectoryFile
+from services.common.settings import DEFAULT_TIMEZONE
 from services.common.web_pages import page
 from services.common.web_pages import templates as surface_templates
 from services.domain.answer_links import AnswerLinkSigner
@@ -37,7 +38,7 @@ class WebDeps:
     transaction: Transaction
     identity_key: bytes | list[bytes]
     clock: Callable[[], datetime]
-    timezone: str = "Asia/Tokyo"
+    timezone: str = DEFAULT_TIMEZONE
 
 
 def deps_of(request: Request) -> WebDeps:

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from schemas.responses import AnswerVia
 from services.response.lifecycle import DecisionError
 from services.response.web.deps import deps_of, message, render
-from services.response.web.forms import parse_answer
+from services.response.web.forms import FormError, parse_answer
 from services.response.web.guard import AnswerContext
 
 router = APIRouter(include_in_schema=False)
@@ -31,8 +31,9 @@ async def answer_post(
     form = await request.form()
     try:
         parsed = parse_answer(form, ctx["kinds"])
-    except ValueError as err:
-        return render(request, "answer.html", language, ctx | {"error": str(err)}, status_code=422)
+    except FormError as err:
+        shown = ctx | {"error": err.said(language)}
+        return render(request, "answer.html", language, shown, status_code=422)
     try:
         await deps_of(request).handlers.answer(
             incident_id,
