@@ -102,12 +102,12 @@ async def _change(
     submitted: FormData | None = None,
 ) -> Response:
     """Store what `choose` makes of the contact's preference; a ValueError is a 400."""
+    deps = deps_of(request)
+    now = deps.clock()
     found = member_of(request, token)
     if isinstance(found, Response):
         return found
     org, contact = found
-    deps = deps_of(request)
-    now = deps.clock()
     async with deps.db.transaction() as session:
         before = await preference_of(session, org.id, contact.id) or NO_PREFERENCE
         try:

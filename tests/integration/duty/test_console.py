@@ -10,6 +10,7 @@ from sqlalchemy import select
 from schemas.activations import Level
 from services.common.db import Database
 from services.common.outbox import outbox
+from services.common.web_pages import NO_STORE, OFFICER_PAGES, SECURITY_HEADERS
 from services.duty.repository import Links
 from tests.integration.duty.console_app import Console, csrf_of, published
 from tests.integration.duty.factories import NOW, activation
@@ -157,6 +158,19 @@ async def test_responses_carry_security_headers(console: Console) -> None:
     response = await console.client.get("/login")
     assert response.headers["referrer-policy"] == "no-referrer"
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+async def test_the_console_sends_the_one_header_table_and_caches_only_static_files(
+    console: Console,
+) -> None:
+    page, static = (
+        await console.client.get("/login"),
+        await console.client.get("/static/console.css"),
+    )
+    for response in (page, static):
+        assert response.headers["content-security-policy"] == OFFICER_PAGES
+        assert {k: response.headers.get(k) for k in SECURITY_HEADERS} == SECURITY_HEADERS
+    assert page.headers[NO_STORE[0]] == NO_STORE[1] and NO_STORE[0] not in static.headers
 
 
 async def test_the_consoles_launch_leads_to_the_boards_one_launch(
