@@ -11,10 +11,9 @@ import asyncio
 import os
 import re
 import secrets
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
@@ -25,6 +24,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from services.duty.console.auth import hash_password
 from tests.conftest import free_port
 from tests.e2e.system import running_demo
+from tests.http_servers import served
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.broker]
@@ -39,6 +39,8 @@ class ChatSink:
     def __init__(self) -> None:
         self.port = free_port()
         self.bodies: dict[str, list[bytes]] = {}
+
+    def handler(self) -> type[BaseHTTPRequestHandler]:
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -51,16 +53,7 @@ class ChatSink:
             def log_message(self, *_: object) -> None:
                 return
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> ChatSink:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return Handler
 
 
 def _config(tmp: Path, chat: ChatSink, secret: dict[str, str]) -> dict[str, str]:
@@ -111,7 +104,8 @@ def secret() -> dict[str, str]:
 
 @pytest.fixture
 def chat() -> Iterator[ChatSink]:
-    with ChatSink() as sink:
+    sink = ChatSink()
+    with served(sink.handler(), sink.port):
         yield sink
 
 

@@ -7,7 +7,7 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from schemas.deliveries import DeliveryStatus
 from schemas.topics import DELIVERIES, dlq
 from services.common.db import Database
 from tests.conftest import free_port
+from tests.http_servers import served
 from tests.integration.notifier.harness import (
     activation,
     all_settled,
@@ -54,14 +55,8 @@ def webhook(port: int) -> Iterator[Webhook]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with served(Handler, port):
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _directory(hook: int) -> str:
