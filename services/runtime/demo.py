@@ -13,7 +13,7 @@ from schemas import DeliveryKind, DeliveryStatus, Level
 from services.common.settings import SERVICES, Settings
 from services.runtime.demo_digest import choose_digest, send_digest_now
 from services.runtime.demo_programme import run_programme
-from services.runtime.demo_response import plan_lines, simulate_answer
+from services.runtime.demo_response import plan_lines
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import demo_events, gdacs_rss, usgs_summary
 from services.runtime.supervisor import Supervisor, mail_files, run_system
@@ -178,11 +178,10 @@ async def _past_the_alert(
     sup: Supervisor, observed: Observed, demo_settings: Settings, members_file: Path
 ) -> None:
     """Carry the response past the alert and print it: roll-call, answers, programme, digest."""
-    print("roll-call (response service):", flush=True)
+    print("roll-call (response service), the plans matched to each incident:", flush=True)
     for line in plan_lines(observed.activations, members_file):
         print(line, flush=True)
-    print(await simulate_answer(sup.mail_dir, demo_settings), flush=True)
-    print("programme (one launch, from the console):", flush=True)
+    print("the response to the incident that asked the most organisations:", flush=True)
     for line in await run_programme(sup.mail_dir, demo_settings, sup.console_url, members_file):
         print(line, flush=True)
     for line in await send_digest_now(demo_settings, sup.mail_dir):

@@ -9,12 +9,15 @@ import re
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import feedparser
 import httpx
 import yaml
 
-from schemas.members import MemberDirectory, OrganisationKind
+from schemas.members import Language, MemberDirectory, OrganisationKind
+from schemas.responses import AnswerKind
+from schemas.vocabulary import ANSWER_WORDS
 from services.common.config_files import load_yaml_model
 from services.common.production import DEMO_PASSWORDS
 from services.common.settings import Settings
@@ -63,12 +66,13 @@ def _answers(directory: MemberDirectory, orgs: list[str], first: str) -> dict[st
 async def run_programme(
     mail_dir: Path, settings: Settings, console: str, members_file: Path
 ) -> list[str]:
-    """Answer, decide, launch once; return the lines that say what really happened."""
+    """Acknowledge, answer, decide, launch once; return the lines that say what really
+    happened, read back from the board's export (the response database), duty's API, the CAP
+    feed and the mails in the sink."""
     directory = load_yaml_model(members_file, MemberDirectory)
     kinds = {o.id: o.kind for o in directory.organisations}
-    found = _links(mail_dir)
     by_incident: dict[str, dict[str, str]] = {}
-    for url, linked, org in found:
+    for url, linked, org in _links(mail_dir):
         by_incident.setdefault(linked, {}).setdefault(org, url)
     if not by_incident:
         return ["  - no answer link for the programme"]
@@ -77,43 +81,58 @@ async def run_programme(
     first = next((o for o in links if kinds.get(o) is OrganisationKind.NGO), None)
     if first is None:
         return ["  - no NGO was asked about the programme's incident"]
-    lines = []
-    async with httpx.AsyncClient(timeout=15) as member:
-        for org, answer in _answers(directory, sorted(links), first).items():
-            posted = await member.post(links[org], data={"answer": answer, "staff": "6"})
-            lines.append(f"  - {org} answered '{answer}' (POST {posted.status_code})")
     officer = directory_officer(settings)
+    board_url = f"/rollcall/{incident}"
     async with httpx.AsyncClient(base_url=console, timeout=15) as browser:
         await _log_in(browser, officer)
-        board_url = f"/rollcall/{incident}"
+        shown = next(
+            a
+            for a in (await browser.get("/api/v1/activations")).json()
+            if a["incident_id"] == incident
+        )
+        lines = [await _acknowledge(browser, officer, shown["activation_id"])]
+        lines.append(await _answer(links, _answers(directory, sorted(links), first)))
         board = await _board(browser, board_url)
         csrf = _CSRF.search(board.text).group(1)  # type: ignore[union-attr]
         survey = await browser.post(
-            f"{board_url}/survey",
-            data={"csrf": csrf, "organisations": [first], "confirm": "yes"},
+            f"{board_url}/survey", data={"csrf": csrf, "organisations": [first], "confirm": "yes"}
         )
-        lines.append(
-            f"  - {officer} decided the initial survey: {first} (POST {survey.status_code})"
-        )
-        activations = (await browser.get("/api/v1/activations")).json()
-        shown = next(a for a in activations if a["incident_id"] == incident)
-        acknowledged = await browser.post(
-            f"/activations/{shown['activation_id']}/acknowledge", data={"csrf": csrf}
-        )
-        lines.append(f"  - {officer} acknowledged the page (POST {acknowledged.status_code})")
+        lines.append(f"  - {officer} decided the initial survey (POST {survey.status_code})")
         lines.append(
             await _launch(browser, officer, shown["activation_id"], board_url, board.text, first)
         )
         await _mailed(mail_dir)
+        export = (await browser.get(f"{board_url}/export.json")).json()
         detail = (await browser.get(f"/api/v1/activations/{shown['activation_id']}")).json()
         feed = feedparser.parse((await browser.get("/cap/feed.atom")).content)
-    lines.append(f"  - duty shows the activation as '{detail['state']}'")
+    lines += board_lines(export)
+    lines.append(f"  - duty (its API) shows the activation as '{detail['state']}'")
     if feed.entries:
         lines.append(
             f"  - CAP feed, newest: {feed.entries[0].get('category')}: {feed.entries[0].title}"
         )
-    lines += told(mail_dir, directory)
-    return lines
+    return lines + told(mail_dir, directory, incident, export)
+
+
+async def _acknowledge(browser: httpx.AsyncClient, officer: str, activation_id: str) -> str:
+    """Acknowledge the page on the console, as the officer paged for it would first."""
+    csrf = (await browser.get("/api/v1/me")).json()["csrf_token"]
+    done = await browser.post(f"/activations/{activation_id}/acknowledge", data={"csrf": csrf})
+    return f"  - {officer} acknowledged the page on the console (POST {done.status_code})"
+
+
+async def _answer(links: dict[str, str], said: dict[str, str]) -> str:
+    """Each member answers through its mail's link; the first opens the form first (a GET,
+    as a mail scanner or the member would: nothing is recorded)."""
+    codes: list[str] = []
+    async with httpx.AsyncClient(timeout=15) as member:
+        for org, answer in said.items():
+            if not codes:
+                opened = await member.get(f"{links[org]}?answer={answer}")
+                codes.append(f"{org} GET {opened.status_code}")
+            posted = await member.post(links[org], data={"answer": answer, "staff": "6"})
+            codes.append(f"{org} POST {posted.status_code}")
+    return f"  - members answered through their mail links: {', '.join(codes)}"
 
 
 async def _launch(
@@ -144,9 +163,35 @@ async def _launch(
     )
     return (
         f"  - {officer} pressed the console's Launch ({to_board.status_code} → "
-        f"{to_board.headers.get('location', '?')}) and launched '{names.get('en')}' once "
+        f"{to_board.headers.get('location', '?')}) and launched the programme once "
         f"(POST {launch.status_code})"
     )
+
+
+def board_lines(export: dict[str, Any]) -> list[str]:
+    """What the roll-call board holds (its export, read from the response database): each
+    organisation's latest answer, the survey and the programme."""
+    lines = ["  on the board (its export, from the response database):"]
+    for row in export["organisations"]:
+        name = f"{row['organisation_id']} ({row['kind'] or '?'})"
+        if row["answer"]:
+            said = ANSWER_WORDS[Language.EN][AnswerKind(row["answer"])]
+            lines.append(f"    {name}: {said}, by {row['via']}")
+        elif row["kind"] == OrganisationKind.GOVERNMENT.value:
+            lines.append(f"    {name}: observer, told and not asked")
+        else:
+            lines.append(f"    {name}: no answer")
+    for chosen in export["survey"] or []:
+        lines.append(
+            f"    initial survey: {chosen['organisation_id']}, cap ¥{chosen['budget_jpy']:,}"
+        )
+    programme = export["programme"]
+    if programme:
+        lines.append(
+            f"    programme '{programme['name_en']}' ({export['status']}), participants: "
+            + ", ".join(programme["participants"])
+        )
+    return lines
 
 
 async def _log_in(browser: httpx.AsyncClient, officer: str) -> None:
@@ -185,18 +230,32 @@ async def _board(browser: httpx.AsyncClient, url: str) -> httpx.Response:
     return page
 
 
-def told(mail_dir: Path, directory: MemberDirectory) -> list[str]:
-    """Who was told what at the launch, by organisation, from the mails they received."""
-    by_address = {c.email: o.id for o in directory.organisations for c in o.contacts if c.email}
-    said: dict[str, set[str]] = {}
+def _about(mail: EmailMessage, incident: str, title: str) -> bool:
+    """Whether a mail is about the incident: an alert with its answer links, or a notice
+    under the roll-call's title."""
+    if title in str(mail["Subject"]):
+        return True
+    body = mail.get_body(preferencelist=("plain",))
+    return body is not None and f"/respond/{incident}/" in str(body.get_content())
+
+
+def told(
+    mail_dir: Path, directory: MemberDirectory, incident: str, export: dict[str, Any]
+) -> list[str]:
+    """Who was told what about the incident, contact by contact, from the mails in the sink
+    (the word of each subject: alert level, survey, deploy, programme)."""
+    by_address = {
+        c.email: f"{o.id}/{c.id}" for o in directory.organisations for c in o.contacts if c.email
+    }
+    title = str(export["summary"]["title"])
+    said: dict[str, list[str]] = {}
     for _, mail in _mails(mail_dir):
-        subject = str(mail["Subject"])
-        word = next((w for w in _TOLD if w in subject), None)
-        org = by_address.get(str(mail["To"].addresses[0].addr_spec)) if mail["To"] else None
-        if word and org:
-            said.setdefault(org, set()).add(word)
-    lines = ["  told at the launch:"]
-    for org in sorted(o.id for o in directory.organisations):
-        words = ", ".join(sorted(said.get(org, ()))) or "nothing (not this time, or not alerted)"
-        lines.append(f"    {org}: {words}")
+        contact = by_address.get(str(mail["To"].addresses[0].addr_spec)) if mail["To"] else None
+        if contact is not None and _about(mail, incident, title):
+            word = str(mail["Subject"]).split(" | ")[0].removeprefix("[standby] ")
+            said.setdefault(contact, []).append(word)
+    deploy = sorted({c.split("/")[0] for c, words in said.items() if set(words) & set(_TOLD[:2])})
+    lines = ["  who was told what about it (the mails in the sink, contact by contact):"]
+    lines += [f"    {contact}: {', '.join(words)}" for contact, words in sorted(said.items())]
+    lines.append(f"  told to deploy: {', '.join(deploy) or 'nobody'}")
     return lines
