@@ -27,6 +27,7 @@ from services.notifier.local_time import local_day
 from services.notifier.personal import Personal
 from services.notifier.preference_store import all_preferences
 from services.notifier.preferences import NO_PREFERENCE, Preference
+from services.notifier.recipients import digest_addressee
 
 log = get_logger(__name__)
 
@@ -105,15 +106,14 @@ class DigestSender:
     ) -> None:
         handlers = self.handlers
         directory = handlers.directory.current()
-        found = directory.contact(org_id, contact_id)
         preference = prefs.get(f"{org_id}/{contact_id}", NO_PREFERENCE)
-        if found is None or preference.silent(now):
+        addressee = digest_addressee(directory, org_id, contact_id, preference, now)
+        if addressee is None:
             async with self.db.transaction() as session:
                 await digest_store.drop(session, digest)
             log.info("digest_dropped", organisation=org_id, contact=contact_id, alerts=len(alerts))
             return
-        org, contact = found
-        language = preference.language or contact.language
+        org, contact, language = addressee.organisation, addressee.contact, addressee.language
         entries: list[tuple[Activation, Personal | None]] = []
         for alert in digest_entries(alerts):
             personal = (

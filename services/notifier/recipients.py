@@ -5,7 +5,8 @@ An activation goes to the contacts whose organisation subscribed to it and whose
 preference lets it through: at once, at the end of their quiet hours, or in their daily
 digest. A stand-down goes to the contacts told about the incident, on the channels they were
 told on, unless they asked for silence since. A coordination notice goes to every contact
-of the organisations it names.
+of the organisations it names. A daily digest goes to its contact unless they left the
+directory or asked for silence since.
 """
 
 from __future__ import annotations
@@ -191,3 +192,18 @@ def organisations_audience(
             continue
         addressees += [Addressee(org, contact, contact.language) for contact in org.contacts]
     return addressees, missing
+
+
+def digest_addressee(
+    directory: MemberDirectory,
+    organisation_id: str,
+    contact_id: str,
+    preference: Preference,
+    now: datetime,
+) -> Addressee | None:
+    """Whom a contact's daily digest reaches: None once they left or asked for silence."""
+    found = directory.contact(organisation_id, contact_id)
+    if found is None or preference.silent(now):
+        return None
+    org, contact = found
+    return Addressee(org, contact, preference.language or contact.language)

@@ -1,5 +1,5 @@
-"""Whom an alert, a stand-down and a coordination notice reach: the directory, the incident and
-each contact's own preference, decided without a database or a broker."""
+"""Whom an alert, a stand-down, a coordination notice and a digest reach: the directory, the
+incident and each contact's own preference, decided without a database or a broker."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from services.notifier.recipients import (
     EVERY_CHANNEL,
     AlertAudience,
     alert_audience,
+    digest_addressee,
     notice_audience,
     organisations_audience,
 )
@@ -161,3 +162,10 @@ def test_a_coordination_notice_reaches_every_contact_of_the_named_organisations(
         ("relief", "dan", Language.EN),
     ]
     assert missing == ["left"]
+
+
+def test_a_digest_reaches_its_contact_in_their_language_unless_they_left_or_paused() -> None:
+    aya = digest_addressee(DIRECTORY, "relief", "aya", PREFERENCES["relief/aya"], NOW)
+    assert aya is not None and (aya.contact.id, aya.language) == ("aya", Language.EN)
+    assert digest_addressee(DIRECTORY, "relief", "dan", PREFERENCES["relief/dan"], NOW) is None
+    assert digest_addressee(DIRECTORY, "relief", "zoe", Preference(), NOW) is None
