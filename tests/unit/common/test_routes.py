@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from schemas import HAZARDS, DeadLetter, HazardEvent, dlq
-from services.common.broker import Routes
+from services.common.broker import Handled, Routes
 from services.common.settings import KafkaSettings
 from tests.messages import event
 
@@ -75,3 +77,29 @@ async def test_a_handler_that_keeps_failing_is_dead_lettered_after_its_attempts(
     assert len(letters) == 1
     assert letters[0].error_type == "RuntimeError"
     assert letters[0].attempts == 3
+
+
+async def test_a_message_handled_once_is_skipped_when_a_replay_brings_it_again() -> None:
+    # A replaced broker is given every service's recent outbox again (decision 0702).
+    again = event(5).model_dump_json().encode()
+    handled, letters = await delivered(again, event(6).model_dump_json().encode(), again)
+    assert [e.source_id for e in handled] == ["EQ:5", "EQ:6"]
+    assert letters == []
+
+
+async def test_a_dead_lettered_message_is_tried_again_when_it_comes_again() -> None:
+    # Three attempts fail, the replay's first attempt succeeds.
+    again = event(7).model_dump_json().encode()
+    handled, letters = await delivered(again, again, fail_times=3)
+    assert [e.source_id for e in handled] == ["EQ:7"]
+    assert len(letters) == 1
+
+
+def test_what_was_handled_is_forgotten_after_the_replay_window_or_past_its_size() -> None:
+    memory = Handled(keep_s=60, most=3)
+    ids = [uuid4() for _ in range(5)]
+    for i, message_id in enumerate(ids[:4]):
+        memory.add(message_id, now=float(i))
+    assert ids[0] not in memory and all(i in memory for i in ids[1:4])
+    memory.add(ids[4], now=62.5)
+    assert [i in memory for i in ids] == [False, False, False, True, True]
