@@ -97,3 +97,9 @@ class Activation(Message):
     score: float = Field(ge=0, le=100)
     reasons: list[Reason] = Field(min_length=1)
     summary: IncidentSummary
+    retracted: bool = Field(
+        default=False,
+        description="Every report of the incident was withdrawn by its source (a USGS event "
+        "`deleted`): `level` is `none`, `previous_level` the level members were told. Those told "
+        "are told it was withdrawn, the CAP alert is cancelled; nothing else follows.",
+    )

@@ -18,7 +18,14 @@ from schemas.base import Message
 from schemas.pages import Page, PageTarget
 from services.common.logs import get_logger
 from services.duty.rota import PlannedStep, Rota
-from services.duty.states import ON_THE_BOARD, Action, DutyState, TransitionError, next_state
+from services.duty.states import (
+    BY_TRIAGE,
+    ON_THE_BOARD,
+    Action,
+    DutyState,
+    TransitionError,
+    next_state,
+)
 from services.duty.tokens import LinkSigner
 
 log = get_logger(__name__)
@@ -170,6 +177,8 @@ class Escalation:
         """
         if action in ON_THE_BOARD and names is None:
             raise OnTheBoardError(self.state, action)
+        if action in BY_TRIAGE:
+            raise TransitionError(self.state, action)
         target = next_state(self.state, action)
         if action is Action.ESCALATE:
             if self.step + 1 >= len(self.chain):
@@ -215,6 +224,19 @@ class Escalation:
             first = self.act(Action.ACKNOWLEDGE, officer_id, AckVia.CONSOLE, rota, links, now)
         then = self.act(action, officer_id, AckVia.CONSOLE, rota, links, now, names=names)
         return _merged(first, then)
+
+    def withdraw(self, why: str, now: datetime) -> Effects:
+        """Its source withdrew every report: nobody is paged about it any more.
+
+        Members are told by the notifier, from triage's own message; no acknowledgement
+        event follows (nobody acted). A launched, closed or stood-down activation stays as
+        the officer left it (TransitionError).
+        """
+        target = next_state(self.state, Action.WITHDRAW)
+        effects = Effects(state=target, timer_cancelled=self._cancel_timer())
+        self.state, self.updated_at, self.closed_at = target, now, now
+        effects.transitions.append(Transition(target, self.step, None, "triage", why, None, now))
+        return effects
 
     def is_escalated_by(self, timer_id: str) -> bool:
         """Say whether this timer may still escalate (not acknowledged, superseded or replaced)."""

@@ -31,9 +31,13 @@ class DutyHandlers:
         self.clock = clock
 
     async def on_activation(self, activation: Activation) -> None:
-        """Store an activation and page step 0 in the same unit of work."""
+        """Store an activation and page step 0 in the same unit of work; a withdrawal ends the
+        incident's escalation."""
         async with self.work() as work:
             if not await work.claim(activation):
+                return
+            if activation.retracted:
+                work.add(await self.duty.withdraw(work.session, activation, self.clock()))
                 return
             work.add(await self.duty.record_activation(work.session, activation, self.clock()))
             work.after_commit(self.escalation_clock.kick)

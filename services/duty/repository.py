@@ -95,6 +95,34 @@ class EscalationRepository:
             return StateChange(state=DutyState.RECORDED)
         return await self._saved(session, row, escalation, effects)
 
+    async def withdraw(
+        self, session: AsyncSession, activation: Activation, now: datetime
+    ) -> StateChange:
+        """Triage's word that the incident's source withdrew it: its escalation ends, timers stop.
+
+        The activation now carrying the incident is withdrawn (those an upgrade superseded are
+        closed already); one an officer launched or stood down stays as they left it.
+        """
+        carrying = await session.execute(
+            select(DutyActivation)
+            .where(
+                DutyActivation.incident_id == str(activation.incident_id),
+                DutyActivation.superseded_by.is_(None),
+            )
+            .with_for_update()
+        )
+        why = "; ".join(r.sentence for r in activation.reasons)
+        change = StateChange(key=str(activation.incident_id))
+        for row in carrying.scalars():
+            escalation = _load(row)
+            try:
+                effects = escalation.withdraw(why, now)
+            except TransitionError:
+                log.info("withdrawal_left_as_is", activation_id=row.activation_id, state=row.state)
+                continue
+            change = await self._saved(session, row, escalation, effects)
+        return change
+
     async def act(
         self,
         session: AsyncSession,

@@ -17,6 +17,7 @@ class DutyState(StrEnum):
     LAUNCHED = "launched"
     STOOD_DOWN = "stood_down"
     CLOSED = "closed"  # the launched programme was closed
+    WITHDRAWN = "withdrawn"  # its source withdrew every report (triage said so)
 
     @property
     def awaiting_ack(self) -> bool:
@@ -24,7 +25,12 @@ class DutyState(StrEnum):
 
     @property
     def is_open(self) -> bool:
-        return self not in (DutyState.STOOD_DOWN, DutyState.RECORDED, DutyState.CLOSED)
+        return self not in (
+            DutyState.STOOD_DOWN,
+            DutyState.RECORDED,
+            DutyState.CLOSED,
+            DutyState.WITHDRAWN,
+        )
 
     def as_ack_state(self) -> AckState:
         return AckState(self.value)
@@ -42,30 +48,37 @@ class Action(StrEnum):
     STAND_DOWN = "stand_down"
     ESCALATE = "escalate"
     CLOSE = "close"
+    WITHDRAW = "withdraw"  # triage's, never an officer's
 
 
 #: Actions the roll-call board takes and duty follows; the console links to the board.
 ON_THE_BOARD = frozenset({Action.LAUNCH, Action.CLOSE})
+#: Actions only triage takes (its source withdrew the incident): the console offers none.
+BY_TRIAGE = frozenset({Action.WITHDRAW})
 
 
 _ALLOWED: dict[DutyState, dict[Action, DutyState]] = {
     DutyState.PAGED: {
         Action.ACKNOWLEDGE: DutyState.ACKNOWLEDGED,
         Action.ESCALATE: DutyState.ESCALATED,
+        Action.WITHDRAW: DutyState.WITHDRAWN,
     },
     DutyState.ESCALATED: {
         Action.ACKNOWLEDGE: DutyState.ACKNOWLEDGED,
         Action.ESCALATE: DutyState.ESCALATED,
+        Action.WITHDRAW: DutyState.WITHDRAWN,
     },
     DutyState.ACKNOWLEDGED: {
         Action.LAUNCH: DutyState.LAUNCHED,
         Action.STAND_DOWN: DutyState.STOOD_DOWN,
+        Action.WITHDRAW: DutyState.WITHDRAWN,
     },
     # A running programme is not stood down: it is closed, as its own step.
     DutyState.LAUNCHED: {Action.CLOSE: DutyState.CLOSED},
     DutyState.STOOD_DOWN: {},
     DutyState.CLOSED: {},
-    DutyState.RECORDED: {},
+    DutyState.RECORDED: {Action.WITHDRAW: DutyState.WITHDRAWN},
+    DutyState.WITHDRAWN: {},
 }
 
 
@@ -81,5 +94,8 @@ class TransitionError(StandbyError):
 _TRANSITIONS = Transitions(_ALLOWED, TransitionError)
 #: The state an action leads to; TransitionError when the state does not allow it.
 next_state = _TRANSITIONS.next_state
-#: The actions the console offers in a state.
-allowed_actions = _TRANSITIONS.allowed
+
+
+def allowed_actions(current: DutyState) -> list[Action]:
+    """List the actions the console offers in a state (never one only triage takes)."""
+    return [action for action in _TRANSITIONS.allowed(current) if action not in BY_TRIAGE]

@@ -55,6 +55,15 @@ async def add_items(
     )
 
 
+async def drop_waiting(session: AsyncSession, incident_id: str) -> None:
+    """Take out of the coming digests an incident's alerts: its source withdrew it."""
+    await session.execute(
+        delete(DigestItemRow).where(
+            DigestItemRow.incident_id == incident_id, DigestItemRow.digest_id.is_(None)
+        )
+    )
+
+
 async def waiting(session: AsyncSession) -> list[tuple[str, str, str, datetime]]:
     """The alerts no digest has taken yet: (organisation, contact, activation, when it came)."""
     rows = await session.execute(

@@ -92,6 +92,8 @@ class Handlers:
 
     async def on_activation(self, activation: Activation) -> None:
         """Alert every subscribed contact of the incident, each in their own language."""
+        if activation.retracted:  # its source withdrew it: those told are told so
+            return await self._withdrawn(activation)
         directory = self.directory.current()
         summary = activation.summary
         async with self.ctx.db.sessions() as session:
@@ -214,6 +216,34 @@ class Handlers:
         # Closed: the incident's delivery log may go on the retention schedule from now.
         async with self.ctx.db.transaction() as session:
             await store.close_incident(session, str(ack.incident_id), utcnow())
+
+    async def _withdrawn(self, activation: Activation) -> None:
+        """Tell every contact told about the incident that its source withdrew it, once each."""
+        directory = self.directory.current()
+        async with self.ctx.db.sessions() as session:
+            told = await store.told_contacts(session, str(activation.incident_id))
+            prefs = await all_preferences(session)
+        targets = _told_targets(directory, told, prefs, utcnow())
+        rendered = {
+            lang: self.renderer.notice(
+                lang, Notice.WITHDRAWN, activation.summary, directory.secretariat, None
+            )
+            for lang in {t.language for t in targets}
+        }
+
+        async def out_of_digests(session: AsyncSession) -> None:
+            await digest_store.drop_waiting(session, str(activation.incident_id))
+
+        # Scoped by the withdrawal: redelivered, it finds its deliveries recorded.
+        await self._deliver(
+            activation,
+            scope=f"{Notice.WITHDRAWN.value}:{activation.activation_id}",
+            kind=DeliveryKind.ACK_NOTICE,
+            targets=targets,
+            rendered=rendered,
+            reply_to=self.reply_to(directory),
+            on_claim=out_of_digests,
+        )
 
     async def _tell(self, ack: AckEvent, notice: Notice) -> None:
         directory = self.directory.current()

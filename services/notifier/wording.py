@@ -18,11 +18,20 @@ class Notice(StrEnum):
 
     LAUNCHED = "launched"
     STOOD_DOWN = "stood_down"
+    WITHDRAWN = "withdrawn"  # the source withdrew its report: the alert no longer stands
 
 
 NOTICE_WORDS: dict[Language, dict[Notice, str]] = {
-    Language.EN: {Notice.LAUNCHED: "DEPLOY", Notice.STOOD_DOWN: "STAND DOWN"},
-    Language.JA: {Notice.LAUNCHED: "派遣開始", Notice.STOOD_DOWN: "待機解除"},
+    Language.EN: {
+        Notice.LAUNCHED: "DEPLOY",
+        Notice.STOOD_DOWN: "STAND DOWN",
+        Notice.WITHDRAWN: "WITHDRAWN",
+    },
+    Language.JA: {
+        Notice.LAUNCHED: "派遣開始",
+        Notice.STOOD_DOWN: "待機解除",
+        Notice.WITHDRAWN: "取り消し",
+    },
 }
 
 PAGE_WORD: dict[Language, str] = {Language.EN: "PAGE", Language.JA: "呼び出し"}
@@ -66,6 +75,10 @@ NOTICE_ASKS: dict[Language, dict[Notice, str]] = {
             "The duty officer has stood down this activation. No further action is needed; "
             "thank you for standing by."
         ),
+        Notice.WITHDRAWN: (
+            "The source that reported this event has withdrawn its report: the alert you "
+            "received no longer stands. No action is needed."
+        ),
     },
     Language.JA: {
         Notice.LAUNCHED: (
@@ -74,6 +87,10 @@ NOTICE_ASKS: dict[Language, dict[Notice, str]] = {
         ),
         Notice.STOOD_DOWN: (
             "当番責任者がこの発動を解除しました。これ以上の対応は不要です。ご待機ありがとうございました。"
+        ),
+        Notice.WITHDRAWN: (
+            "この災害を発表した情報源が発表を取り消しました。先にお送りした通知は無効です。"
+            "対応は不要です。"
         ),
     },
 }

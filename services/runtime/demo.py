@@ -9,10 +9,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from schemas import DeliveryKind, DeliveryStatus, Level
+from schemas import Activation, DeliveryKind, DeliveryStatus, Level
 from services.common.settings import SERVICES, Settings
 from services.runtime.demo_digest import choose_digest, send_digest_now
 from services.runtime.demo_programme import run_programme
+from services.runtime.demo_quake import quake_lines
 from services.runtime.demo_response import plan_lines
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import demo_events, gdacs_rss, usgs_summary
@@ -40,10 +41,12 @@ def scenario_complete(observed: Observed, expected_events: int) -> bool:
 
 def told_by_usgs(observed: Observed) -> bool:
     """An activation went out on USGS's report alone."""
-    return any(
-        a.summary.sources and all(s.startswith("usgs:") for s in a.summary.sources)
-        for a in observed.activations
-    )
+    return any(told_by_usgs_alone(a) for a in observed.activations)
+
+
+def told_by_usgs_alone(activation: Activation) -> bool:
+    sources = activation.summary.sources
+    return bool(sources) and all(s.startswith("usgs:") for s in sources)
 
 
 def summary(observed: Observed, sup: Supervisor, feed_url: str, elapsed: float) -> str:
@@ -118,10 +121,11 @@ async def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
     quake = events[0]
     outcome = {"code": 1}
     with FeedServer() as feeds:
-        # USGS tells first (an automatic orange PAGER estimate 12 minutes after the quake);
-        # GDACS's item of the same quake is served only once that alert is out.
+        # USGS tells first (an automatic red PAGER estimate 12 minutes after the quake: activate);
+        # GDACS's item of the same quake is served only once that alert is out, and joins the
+        # same incident at the same level: no second alert (decision 0307).
         url = feeds.put("/xml/rss.xml", gdacs_rss(events[1:]))
-        usgs_url = feeds.put("/usgs/4.5_hour.geojson", usgs_summary([quake], pager="orange"))
+        usgs_url = feeds.put("/usgs/4.5_hour.geojson", usgs_summary([quake], pager="red"))
         env = _demo_env(url, usgs_url)
 
         async def watch(sup: Supervisor) -> None:
@@ -142,6 +146,10 @@ async def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
                         follower.result()
                     await asyncio.sleep(0.2)
                 print(summary(observed, sup, url, time.monotonic() - started), flush=True)
+                told = [a for a in observed.activations if told_by_usgs_alone(a)]
+                if told:
+                    for line in await quake_lines(demo_settings, told[0]):
+                        print(line, flush=True)
                 if not outcome["code"]:
                     await _past_the_alert(sup, observed, demo_settings, settings.members_file)
                 if outcome["code"]:

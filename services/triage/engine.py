@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from uuid import UUID, uuid5
 
 from schemas.acks import AckState
-from schemas.activations import Activation, IncidentSummary, Level
+from schemas.activations import Activation, IncidentSummary, Level, Reason
 from schemas.hazards import HazardEvent
 from services.triage.criteria import Criteria
 from services.triage.decide import Decision, RuleBook
@@ -69,13 +69,48 @@ class Triage:
         if changed and rank > 0 and rank > _RANK[incident.notice_floor]:
             activation = build_activation(incident, decision, previous=incident.alerted_level)
             incident.alerted_level = decision.level
+        elif changed and incident.alerted_level > Level.NONE and withdrawn(incident):
+            activation = build_activation(incident, decision, previous=incident.alerted_level)
+            # Told again from scratch should the source publish the event anew.
+            incident.alerted_level = Level.NONE
         return Processed(event, incident, created, not changed, previous, decision, activation)
 
     def decide(self, incident: Incident) -> Decision:
-        """Score an incident as it stands."""
-        reports = list(incident.reports.values())
+        """Score an incident as it stands; a report its source withdrew counts for nothing."""
+        reports = [r for r in incident.reports.values() if r.status != RETRACTED]
+        if not reports:
+            return _withdrawal(incident)
         facts = incident_facts(reports, frozenset(incident.countries), self.rules.context)
         return self.rules.decide(facts)
+
+
+#: The status a source gives a report it withdrew (USGS: an event `deleted`).
+RETRACTED = "deleted"
+
+
+def withdrawn(incident: Incident) -> bool:
+    """Every report of the incident was withdrawn by its source.
+
+    Only a source's own word withdraws a report: a feed that fails, or that stops listing
+    an event (a summary feed covers the last hour or day), withdraws nothing.
+    """
+    return all(r.status == RETRACTED for r in incident.reports.values())
+
+
+def _withdrawal(incident: Incident) -> Decision:
+    keys = ", ".join(sorted(incident.reports))
+    return Decision(
+        Level.NONE,
+        0.0,
+        (
+            Reason(
+                rule="withdrawn",
+                sentence=f"Withdrawn by its source ({keys} deleted)",
+                sentence_ja=f"情報源が発表を取り消しました（{keys} 削除）",
+                values={"withdrawn": sorted(incident.reports)},
+            ),
+        ),
+    )
 
 
 def apply_ack(incident: Incident, state: AckState, level: Level) -> bool:
@@ -139,4 +174,5 @@ def build_activation(incident: Incident, decision: Decision, *, previous: Level)
         reasons=list(decision.reasons),
         summary=summarise(incident),
         occurred_at=max(r.event_time for r in incident.reports.values()),
+        retracted=decision.level is Level.NONE and withdrawn(incident),
     )

@@ -239,7 +239,7 @@ def _save_member(
 def outcome_name(outcome: Processed) -> str:
     """Say in one word what a decision led to."""
     if outcome.activation is not None:
-        return "broadcast"
+        return "withdrawn" if outcome.activation.retracted else "broadcast"
     if outcome.stale:
         return "stale"
     if outcome.downgraded:

@@ -19,6 +19,7 @@ class Kind(StrEnum):
     LAUNCH = "launch"
     STAND_DOWN = "stand_down"
     CLOSE = "close"  # the launched programme was closed
+    WITHDRAWN = "withdrawn"  # the source withdrew every report of the incident
 
 
 _CATEGORY = {
@@ -66,7 +67,7 @@ def classify(
     kind: Kind, level: Level, hazard: HazardType, alert_level: AlertLevel | None
 ) -> Classification:
     """Say how urgent, severe and certain a message is, for the hazard at the level reached."""
-    if kind in (Kind.STAND_DOWN, Kind.CLOSE):
+    if kind in (Kind.STAND_DOWN, Kind.CLOSE, Kind.WITHDRAWN):
         urgency, response = "Past", "AllClear"
     elif kind is Kind.LAUNCH:
         urgency, response = "Immediate", "Execute"

@@ -44,6 +44,7 @@ _CLOSING_STATES = {
     DutyState.LAUNCHED.value: Kind.LAUNCH,
     DutyState.STOOD_DOWN.value: Kind.STAND_DOWN,
     DutyState.CLOSED.value: Kind.CLOSE,
+    DutyState.WITHDRAWN.value: Kind.WITHDRAWN,
 }
 _NAMED = (Kind.LAUNCH, Kind.CLOSE)  # the messages that name the programme
 

@@ -2,7 +2,8 @@
 
 Per incident, in time order: the first activation is an `Alert`; every later activation (an
 upgrade), every launch and the programme's close are an `Update` referring to the incident's
-earlier messages; a stand-down is a `Cancel` of them all. After a stand-down or a close the
+earlier messages; a stand-down, or the source's withdrawal of the incident, is a `Cancel` of
+them all. After a stand-down or a close the
 next activation starts a new `Alert`. Launching, closing or standing down an activation that a
 later one had already replaced says nothing: the newer activation carries the incident.
 """
@@ -22,9 +23,13 @@ _SUFFIX = {
     Kind.LAUNCH: "-launch",
     Kind.STAND_DOWN: "-stand-down",
     Kind.CLOSE: "-close",
+    Kind.WITHDRAWN: "-withdrawn",
 }
 # Same-instant records: the activation first, then its launch, its close, its stand-down.
-_ORDER = {Kind.ACTIVATION: 0, Kind.LAUNCH: 1, Kind.CLOSE: 2, Kind.STAND_DOWN: 3}
+_ORDER = {Kind.ACTIVATION: 0, Kind.LAUNCH: 1, Kind.CLOSE: 2, Kind.STAND_DOWN: 3, Kind.WITHDRAWN: 4}
+
+
+_CANCELS = (Kind.STAND_DOWN, Kind.WITHDRAWN)
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ def identifier(activation_id: UUID, kind: Kind) -> str:
 
 def parse_identifier(text: str) -> tuple[UUID, Kind] | None:
     """Read an identifier made by `identifier`; None for anything else."""
-    for kind in (Kind.LAUNCH, Kind.STAND_DOWN, Kind.CLOSE, Kind.ACTIVATION):
+    for kind in (Kind.LAUNCH, Kind.STAND_DOWN, Kind.CLOSE, Kind.WITHDRAWN, Kind.ACTIVATION):
         suffix = _SUFFIX[kind]
         if text.endswith(suffix):
             try:
@@ -116,7 +121,7 @@ def _incident(steps: list[_Step]) -> list[CapMessage]:
         elif record.activation_id != latest or not live:
             continue
         else:
-            msg_type = "Cancel" if kind is Kind.STAND_DOWN else "Update"
+            msg_type = "Cancel" if kind in _CANCELS else "Update"
         message = CapMessage(
             identifier(record.activation_id, kind),
             kind,

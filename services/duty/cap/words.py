@@ -28,11 +28,13 @@ NOTICE_WORDS: dict[str, dict[Kind, str]] = {
         Kind.LAUNCH: "DEPLOY",
         Kind.STAND_DOWN: "STAND DOWN",
         Kind.CLOSE: "Programme closed",
+        Kind.WITHDRAWN: "WITHDRAWN",
     },
     "ja-JP": {
         Kind.LAUNCH: "派遣開始",
         Kind.STAND_DOWN: "待機解除",
         Kind.CLOSE: "支援プログラム終了",
+        Kind.WITHDRAWN: "取り消し",
     },
 }
 
@@ -78,6 +80,10 @@ NOTICE_ASKS: dict[str, dict[Kind, str]] = {
             "The secretariat has closed the programme. Participating member organisations "
             "send their final reports to the secretariat."
         ),
+        Kind.WITHDRAWN: (
+            "The source that reported this event has withdrawn its report: this alert no "
+            "longer stands. No action is needed."
+        ),
     },
     "ja-JP": {
         Kind.LAUNCH: (
@@ -86,6 +92,9 @@ NOTICE_ASKS: dict[str, dict[Kind, str]] = {
         ),
         Kind.STAND_DOWN: "当番責任者がこの発動を解除しました。これ以上の対応は不要です。",
         Kind.CLOSE: "事務局は支援プログラムを終了しました。参加団体は最終報告を事務局へお送りください。",
+        Kind.WITHDRAWN: (
+            "この災害を発表した情報源が発表を取り消しました。この警報は無効です。対応は不要です。"
+        ),
     },
 }
 

@@ -199,3 +199,42 @@ async def test_the_feed_is_built_once_per_max_age_however_often_it_is_asked_for(
     console.client._transport.app.state.cap_feed = None  # type: ignore[attr-defined]
     rebuilt = await console.client.get("/cap/feed.atom")
     assert len(feedparser.parse(rebuilt.content).entries) == 1
+
+
+async def test_a_usgs_withdrawal_cancels_the_cap_alert_and_stops_the_paging(
+    console: Console,
+) -> None:
+    from sqlalchemy import select
+
+    from services.duty.clock import EscalationClock
+    from services.duty.handlers import DutyHandlers
+    from services.duty.models import DutyActivation, DutyTimer
+    from tests.withdrawals import told_then_withdrawn
+
+    told, withdrawn = told_then_withdrawn()
+    deps = console.deps
+    clock = EscalationClock(deps.db, deps.duty, deps.work, lambda: NOW, 1.0)
+    handlers = DutyHandlers(deps.work, deps.duty, clock, lambda: NOW)
+    await handlers.on_activation(told)
+    handlers.clock = lambda: NOW + timedelta(minutes=2)
+    await handlers.on_activation(withdrawn)
+    await handlers.on_activation(withdrawn.model_copy(update={"id": uuid4()}))  # redelivered
+
+    async with deps.db.sessions() as session:
+        row = await session.get(DutyActivation, str(told.activation_id))
+        timers = (await session.execute(select(DutyTimer.status))).scalars().all()
+        kept = await session.get(DutyActivation, str(withdrawn.activation_id))
+    assert row is not None and row.state == "withdrawn"
+    assert "pending" not in timers and kept is None  # the withdrawal itself pages nobody
+    public = client_for(deps)
+    async with public:
+        feed = feedparser.parse((await public.get("/cap/feed.atom")).content)
+        ids = [entry.id for entry in feed.entries]
+        cancel = await public.get(f"/cap/{told.activation_id}-withdrawn.xml")
+    assert len(ids) == 2 and cancel.status_code == 200
+    root = valid_cap(cancel.content)
+    assert root.findtext(f"{CAP}msgType") == "Cancel"
+    assert str(told.activation_id) in (root.findtext(f"{CAP}references") or "")
+    en = root.find(f"{CAP}info[{CAP}language='en-US']")
+    assert en.findtext(f"{CAP}headline").startswith("WITHDRAWN: ")
+    assert en.findtext(f"{CAP}responseType") == "AllClear"

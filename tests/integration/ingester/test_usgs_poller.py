@@ -224,3 +224,36 @@ def tibet_in_a_summary() -> list[HazardEvent]:
     }
     summary = {"type": "FeatureCollection", "metadata": {"url": SUMMARY}, "features": [feature]}
     return read_document(json.dumps(summary).encode()).events
+
+
+async def test_only_usgs_own_deleted_status_is_a_retraction_never_a_failed_or_silent_feed(
+    ctx: ServiceContext,
+) -> None:
+    from tests.withdrawals import deleted_herat, herat, summary_with
+
+    answers = [
+        lambda: httpx.Response(200, content=summary_with(herat())),
+        lambda: httpx.Response(503),  # a failed poll
+        lambda: httpx.Response(200, content=b'{"type": "FeatureCollection", "feat'),  # cut off
+        lambda: httpx.Response(200, content=summary_with()),  # the hour moved on: not listed
+        lambda: httpx.Response(200, content=summary_with(deleted_herat())),
+    ]
+    internet = Internet({SUMMARY: lambda: answers.pop(0)()})
+    spec = SourceSpec("usgs", SUMMARY, interval_s=60)
+    poller = Poller(
+        spec, internet.fetcher(), EventPublisher(ctx), max_bytes=20 * 1024 * 1024,
+        backoff=Backoff(0.01, 0.05),
+    )  # fmt: skip
+    reports = [await poller.poll_once() for _ in range(5)]
+    assert [(r.outcome, r.published) for r in reports] == [
+        ("ok", 1),
+        ("failed", 0),
+        ("failed", 0),
+        ("ok", 0),
+        ("ok", 1),
+    ]
+    events = await outbox_events(ctx)
+    assert [(e.key, e.status) for e in events] == [
+        ("usgs:us6000len8", "reviewed"),
+        ("usgs:us6000len8", "deleted"),
+    ]

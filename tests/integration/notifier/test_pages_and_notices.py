@@ -70,3 +70,40 @@ async def test_a_stand_down_reaches_exactly_the_contacts_told_about_the_incident
     assert notice["In-Reply-To"] == first["Message-ID"]
     body = notice.get_body(("plain",))
     assert body is not None and "stood down this activation" in body.get_content()
+
+
+async def test_a_usgs_withdrawal_tells_exactly_those_told_once_in_their_language(
+    tmp_path: Path, database: Database
+) -> None:
+    from tests.withdrawals import told_then_withdrawn
+
+    told, withdrawn = told_then_withdrawn()
+    contacts = [
+        ("ok-told", "ja", "ok-told@members.example.jp"),
+        ("ok-en", "en", "ok-en@members.example.org"),
+        ("ok-late", "en", "ok-late@members.example.org"),
+    ]
+    # The third organisation joins after the alert went out: it was never told.
+    async with mailing_notifier(tmp_path, database, directory_yaml(contacts[:2])) as (
+        notifier,
+        server,
+    ):
+        await notifier.handlers.on_activation(told)
+        await until(lambda: all_sent(database, 2), what="alerts sent")
+        notifier.directory.path.write_text(directory_yaml(contacts), encoding="utf-8")
+        await notifier.handlers.on_activation(withdrawn)
+        # Redelivered under a new message id (a relay replay): nobody is told twice.
+        await notifier.handlers.on_activation(withdrawn.model_copy(update={"id": uuid4()}))
+        await until(lambda: all_sent(database, 4), what="withdrawn notices sent")
+    assert server.accepted["ok-late@members.example.org"] == 0
+    alert_ja, notice_ja = server.messages_to("ok-told@members.example.jp")
+    assert str(notice_ja["Subject"]).strip().startswith("[standby] 取り消し | 地震 | AFG | ")
+    assert notice_ja["In-Reply-To"] == alert_ja["Message-ID"]
+    body = notice_ja.get_body(("plain",))
+    assert body is not None and "発表を取り消しました" in body.get_content()
+    _, notice_en = server.messages_to("ok-en@members.example.org")
+    assert str(notice_en["Subject"]).strip().startswith("[standby] WITHDRAWN | EQ | AFG | ")
+    body = notice_en.get_body(("plain",))
+    assert body is not None and "has withdrawn its report" in body.get_content()
+    kinds = sorted(r.kind for r in (await rows(database)).values())
+    assert kinds == ["ack_notice", "ack_notice", "member_alert", "member_alert"]

@@ -80,7 +80,9 @@ def test_a_deleted_usgs_event_counts_for_nothing() -> None:
     deleted = red.model_copy(update={"version": "2", "status": "deleted"})
     first, second = replay([red, deleted], shipped())
     assert first.decision.level is Level.ACTIVATE
-    assert second.decision.level is Level.NONE and second.activation is None
+    assert second.decision.level is Level.NONE
+    # Members were told: they are told it was withdrawn (decision 0306).
+    assert second.activation is not None and second.activation.retracted
 
 
 def test_usgs_then_gdacs_one_alert_and_the_reasons_name_both_sources() -> None:

@@ -93,3 +93,33 @@ def test_no_wrong_merge_among_the_real_captures(real_captures: Path) -> None:
         for r in quakes:
             others = [o for o in quakes if o.source is not r.source]
             assert same_quake(r, others, policy) is not None, (r.key, [o.key for o in others])
+
+
+def test_the_second_source_joins_silently_at_the_same_level_and_as_one_upgrade_above_it() -> None:
+    from schemas.activations import Level
+    from schemas.members import Language
+    from services.notifier.rendering import Renderer
+
+    red = usgs().model_copy(update={"pager": Pager(alert=PagerLevel.RED)})
+    gdacs_red = gdacs().model_copy(update={"alert_level": AlertLevel.RED})
+    same = list(replay([red, gdacs_red], shipped()))
+    assert same[0].activation is not None and same[0].activation.level is Level.ACTIVATE
+    # A silent merge: nothing to broadcast, and the incident's reasons now name both sources.
+    assert same[1].activation is None and same[1].incident is same[0].incident
+    assert "Reported by 2 independent sources (gdacs, usgs)" in [
+        r.sentence for r in same[1].decision.reasons
+    ]
+
+    orange = usgs().model_copy(update={"pager": Pager(alert=PagerLevel.ORANGE)})
+    rising = list(replay([orange, gdacs_red], shipped()))
+    first, upgrade = (o.activation for o in rising)
+    assert first is not None and first.level is Level.STANDBY
+    assert upgrade is not None and (upgrade.level, upgrade.previous_level) == (
+        Level.ACTIVATE,
+        Level.STANDBY,
+    )
+    assert upgrade.summary.sources == ["gdacs:EQ:1400001", "usgs:us6000len8"]
+    # The one further message says it is an upgrade, and why: both sources.
+    text = Renderer().member_alert(Language.EN, upgrade, None).text
+    assert "(upgraded from STANDBY)" in text
+    assert "Reported by 2 independent sources (gdacs, usgs)" in text
