@@ -219,11 +219,7 @@ class Handlers:
 
     async def _withdrawn(self, activation: Activation) -> None:
         """Tell every contact told about the incident that its source withdrew it, once each."""
-        directory = self.directory.current()
-        async with self.ctx.db.sessions() as session:
-            told = await store.told_contacts(session, str(activation.incident_id))
-            prefs = await all_preferences(session)
-        targets = _told_targets(directory, told, prefs, utcnow())
+        directory, targets = await self._told(str(activation.incident_id))
         rendered = {
             lang: self.renderer.notice(
                 lang, Notice.WITHDRAWN, activation.summary, directory.secretariat, None
@@ -237,23 +233,29 @@ class Handlers:
         # Scoped by the withdrawal: redelivered, it finds its deliveries recorded.
         await self._deliver(
             activation,
-            scope=f"{Notice.WITHDRAWN.value}:{activation.activation_id}",
-            kind=DeliveryKind.ACK_NOTICE,
-            targets=targets,
-            rendered=rendered,
-            reply_to=self.reply_to(directory),
-            on_claim=out_of_digests,
+            Mailing(
+                scope=f"{Notice.WITHDRAWN.value}:{activation.activation_id}",
+                kind=DeliveryKind.ACK_NOTICE,
+                targets=targets,
+                rendered=rendered,
+                reply_to=self.reply_to(directory),
+                on_claim=out_of_digests,
+            ),
         )
 
-    async def _tell(self, ack: AckEvent, notice: Notice) -> None:
+    async def _told(self, incident_id: str) -> tuple[MemberDirectory, list[Target]]:
+        """The directory, and the contacts told about an incident who may be told more."""
         directory = self.directory.current()
         async with self.ctx.db.sessions() as session:
-            told = await store.told_contacts(session, str(ack.incident_id))
+            told = await store.told_contacts(session, incident_id)
             prefs = await all_preferences(session)
         addressees, gone = notice_audience(directory, told, prefs, utcnow())
         for org_id, contact_id in gone:
             log.warning("told_contact_left_directory", organisation=org_id, contact=contact_id)
-        targets = targets_of(addressees)
+        return directory, targets_of(addressees)
+
+    async def _tell(self, ack: AckEvent, notice: Notice) -> None:
+        directory, targets = await self._told(str(ack.incident_id))
         # Duty puts the incident's summary on every acknowledgement it publishes.
         summary = ack.summary
         if summary is None or not targets:
