@@ -1,10 +1,13 @@
-"""The domain's words in each language: levels, hazards and answers (docs/vocabulary.md).
+"""The domain's words in each language: levels, hazards, answers, states and notices
+(docs/vocabulary.md).
 
 One table for the member mail, the page mail, chat and the CAP feed, so a translator reviews
 it once; the console's catalogue is checked against it (tests/unit/test_vocabulary.py).
 """
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 from schemas.acks import AckState
 from schemas.activations import Level
@@ -60,6 +63,36 @@ HAZARD_WORDS: dict[Language, dict[HazardType, str]] = {
         HazardType.HEAT_WAVE: "熱波",
         HazardType.OTHER: "その他の災害",
     },
+}
+
+
+class Notice(StrEnum):
+    """What a message after the alert announces about an incident."""
+
+    LAUNCHED = "launched"
+    STOOD_DOWN = "stood_down"
+    WITHDRAWN = "withdrawn"  # the source withdrew its report: the alert no longer stands
+
+
+# The word a notice leads with: the member mail's subject and chat line, the participants'
+# launch mail and the CAP feed's headline.
+NOTICE_WORDS: dict[Language, dict[Notice, str]] = {
+    Language.EN: {
+        Notice.LAUNCHED: "DEPLOY",
+        Notice.STOOD_DOWN: "STAND DOWN",
+        Notice.WITHDRAWN: "WITHDRAWN",
+    },
+    Language.JA: {
+        Notice.LAUNCHED: "派遣開始",
+        Notice.STOOD_DOWN: "待機解除",
+        Notice.WITHDRAWN: "取り消し",
+    },
+}
+
+# The word the close of a programme leads with: its mail to members and the CAP feed's headline.
+PROGRAMME_CLOSED_WORDS: dict[Language, str] = {
+    Language.EN: "Programme closed",
+    Language.JA: "支援プログラム終了",
 }
 
 # The answers a member gives to the roll-call: the mail's buttons, the answer form, the board,

@@ -1,13 +1,14 @@
 """The words of the response-coordination messages: reminder, survey decision, launch, close.
 
-The launch's deploy word is the notice word members already know (`wording.NOTICE_WORDS`).
+The launch's deploy word is the notice word members already know, and the close's word the
+CAP feed's too (`schemas/vocabulary.py`).
 """
 
 from __future__ import annotations
 
 from schemas.members import Language
 from schemas.responses import NoticeKind
-from services.notifier.wording import NOTICE_WORDS, Notice
+from schemas.vocabulary import NOTICE_WORDS, PROGRAMME_CLOSED_WORDS, Notice
 
 COORDINATION_WORDS: dict[Language, dict[NoticeKind, str]] = {
     Language.EN: {
@@ -17,7 +18,7 @@ COORDINATION_WORDS: dict[Language, dict[NoticeKind, str]] = {
         NoticeKind.PROGRAMME_LAUNCH: NOTICE_WORDS[Language.EN][Notice.LAUNCHED],
         NoticeKind.PROGRAMME_NOT_LISTED: "Programme launched",
         NoticeKind.PROGRAMME_NOTICE: "Programme launched",
-        NoticeKind.PROGRAMME_CLOSED: "Programme closed",
+        NoticeKind.PROGRAMME_CLOSED: PROGRAMME_CLOSED_WORDS[Language.EN],
     },
     Language.JA: {
         NoticeKind.REMINDER: "対応意向のお願い（再送）",
@@ -26,7 +27,7 @@ COORDINATION_WORDS: dict[Language, dict[NoticeKind, str]] = {
         NoticeKind.PROGRAMME_LAUNCH: NOTICE_WORDS[Language.JA][Notice.LAUNCHED],
         NoticeKind.PROGRAMME_NOT_LISTED: "支援プログラム立ち上げ",
         NoticeKind.PROGRAMME_NOTICE: "支援プログラム立ち上げ",
-        NoticeKind.PROGRAMME_CLOSED: "支援プログラム終了",
+        NoticeKind.PROGRAMME_CLOSED: PROGRAMME_CLOSED_WORDS[Language.JA],
     },
 }
 

@@ -21,6 +21,7 @@ from schemas.deliveries import DeliveryKind
 from schemas.members import Language, MemberDirectory
 from schemas.pages import Page
 from schemas.responses import CoordinationNotice, NoticeKind
+from schemas.vocabulary import Notice
 from services.common.countries import regions_of
 from services.common.logs import get_logger
 from services.common.members_file import MemberDirectoryFile
@@ -37,7 +38,7 @@ from services.notifier.personal import Personaliser
 from services.notifier.preference_store import all_preferences
 from services.notifier.recipients import alert_audience, notice_audience, organisations_audience
 from services.notifier.rendering import Rendered, Renderer
-from services.notifier.wording import Notice, language_of
+from services.notifier.wording import language_of
 
 log = get_logger(__name__)
 

@@ -21,20 +21,14 @@ from schemas.activations import Activation, IncidentSummary, Level, Reason
 from schemas.members import Language, Secretariat
 from schemas.pages import Page
 from schemas.responses import CoordinationNotice
-from schemas.vocabulary import HAZARD_WORDS, LEVEL_WORDS
+from schemas.vocabulary import HAZARD_WORDS, LEVEL_WORDS, NOTICE_WORDS, Notice
 from services.common.errors import StandbyError
 from services.common.settings import DEFAULT_TIMEZONE
 from services.notifier.coordination_words import COORDINATION_ASKS, COORDINATION_WORDS
 from services.notifier.countries import country_name
 from services.notifier.map_image import InlineImage
 from services.notifier.personal import MARKER, Personal
-from services.notifier.wording import (
-    ASKS,
-    NOTICE_ASKS,
-    NOTICE_WORDS,
-    PAGE_WORD,
-    Notice,
-)
+from services.notifier.wording import ASKS, NOTICE_ASKS, PAGE_WORD
 
 TEMPLATES = Path(__file__).parent / "templates"
 DIGEST_WORD = {Language.JA: "日次まとめ", Language.EN: "Daily digest"}

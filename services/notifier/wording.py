@@ -1,5 +1,5 @@
-"""The fixed words of member messages in each language: asks, notices (levels and hazards
-are the domain's, in `schemas/vocabulary.py`).
+"""The fixed words of member messages in each language: asks (levels, hazards and the notices'
+words are the domain's, in `schemas/vocabulary.py`).
 
 Kept apart from the templates so subjects, chat lines and bodies use the same words, and a
 translator reviews one table instead of hunting through markup.
@@ -7,32 +7,9 @@ translator reviews one table instead of hunting through markup.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from schemas.activations import Level
 from schemas.members import Language
-
-
-class Notice(StrEnum):
-    """What a follow-up message in an incident's thread announces."""
-
-    LAUNCHED = "launched"
-    STOOD_DOWN = "stood_down"
-    WITHDRAWN = "withdrawn"  # the source withdrew its report: the alert no longer stands
-
-
-NOTICE_WORDS: dict[Language, dict[Notice, str]] = {
-    Language.EN: {
-        Notice.LAUNCHED: "DEPLOY",
-        Notice.STOOD_DOWN: "STAND DOWN",
-        Notice.WITHDRAWN: "WITHDRAWN",
-    },
-    Language.JA: {
-        Notice.LAUNCHED: "派遣開始",
-        Notice.STOOD_DOWN: "待機解除",
-        Notice.WITHDRAWN: "取り消し",
-    },
-}
+from schemas.vocabulary import Notice
 
 PAGE_WORD: dict[Language, str] = {Language.EN: "PAGE", Language.JA: "呼び出し"}
 

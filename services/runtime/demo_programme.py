@@ -17,7 +17,7 @@ import yaml
 
 from schemas.members import Language, MemberDirectory, OrganisationKind
 from schemas.responses import AnswerKind
-from schemas.vocabulary import ANSWER_WORDS
+from schemas.vocabulary import ANSWER_WORDS, NOTICE_WORDS, Notice
 from services.common.config_files import load_yaml_model
 from services.common.production import DEMO_PASSWORDS
 from services.common.settings import Settings
@@ -27,7 +27,8 @@ _LINK = re.compile(r"(https?://\S+/respond/(\S+?)/(\S+?)/\S+?)\?answer=")
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _DRAFT = re.compile(r'name="name_(ja|en)" value="([^"]*)"')
 # What a launch tells: the words of the notices' subjects (docs/vocabulary.md).
-_TOLD = ("DEPLOY", "派遣開始", "Programme launched", "支援プログラム立ち上げ")
+# The subject word of the mail that tells a participant to deploy, in either language.
+_DEPLOY = frozenset(words[Notice.LAUNCHED] for words in NOTICE_WORDS.values())
 
 
 def _mails(mail_dir: Path) -> list[tuple[Path, EmailMessage]]:
@@ -216,7 +217,7 @@ async def _mailed(mail_dir: Path) -> None:
     """Wait for the participant's deploy mail (duty follows the launch meanwhile)."""
     for _ in range(40):
         await asyncio.sleep(0.5)
-        if any(w in str(m["Subject"]) for _, m in _mails(mail_dir) for w in _TOLD[:2]):
+        if any(w in str(m["Subject"]) for _, m in _mails(mail_dir) for w in _DEPLOY):
             break
     await asyncio.sleep(2)  # the others' notices go out beside the participant's
 
@@ -254,7 +255,7 @@ def told(
         if contact is not None and _about(mail, incident, title):
             word = str(mail["Subject"]).split(" | ")[0].removeprefix("[standby] ")
             said.setdefault(contact, []).append(word)
-    deploy = sorted({c.split("/")[0] for c, words in said.items() if set(words) & set(_TOLD[:2])})
+    deploy = sorted({c.split("/")[0] for c, words in said.items() if set(words) & _DEPLOY})
     lines = ["  who was told what about it (the mails in the sink, contact by contact):"]
     lines += [f"    {contact}: {', '.join(words)}" for contact, words in sorted(said.items())]
     lines.append(f"  told to deploy: {', '.join(deploy) or 'nobody'}")

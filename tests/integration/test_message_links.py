@@ -17,10 +17,10 @@ from sqlalchemy import select
 from schemas.hazards import Link
 from schemas.members import Language, Secretariat
 from schemas.pages import Page
+from schemas.vocabulary import Notice
 from services.common.db import Database
 from services.common.outbox import outbox
 from services.notifier.rendering import Rendered, Renderer
-from services.notifier.wording import Notice
 from tests.integration.duty.console_app import BASE, Console, client_for, console_deps
 from tests.integration.duty.factories import activation
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -10,15 +12,17 @@ from schemas.acks import AckState
 from schemas.activations import IncidentSummary, Level
 from schemas.hazards import HazardType
 from schemas.members import Language
-from schemas.vocabulary import HAZARD_WORDS, LEVEL_WORDS, STATE_WORDS
-from services.duty.console.i18n import translator
-from services.notifier.rendering import Renderer
-from services.notifier.wording import (
-    NOTICE_ASKS,
+from schemas.vocabulary import (
+    HAZARD_WORDS,
+    LEVEL_WORDS,
     NOTICE_WORDS,
-    PAGE_WORD,
+    PROGRAMME_CLOSED_WORDS,
+    STATE_WORDS,
     Notice,
 )
+from services.duty.console.i18n import translator
+from services.notifier.rendering import Renderer
+from services.notifier.wording import NOTICE_ASKS, PAGE_WORD
 
 ACTIONS = {Notice.LAUNCHED: "launch", Notice.STOOD_DOWN: "stand_down"}
 
@@ -88,3 +92,30 @@ def test_answers_steps_and_the_launch_read_the_same_everywhere(language: Languag
     assert console["state_launched"] == (
         "プログラム立ち上げ済み" if language is Language.JA else "Programme launched"
     )
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def spelled(words: set[str]) -> dict[str, set[str]]:
+    """Which modules of services/ and schemas/ spell one of `words` as a string of their own."""
+    found: dict[str, set[str]] = {}
+    for folder in ("services", "schemas"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            constants = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)}
+            if hits := {w for w in words if w in constants}:
+                found[str(path.relative_to(ROOT))] = hits
+    return found
+
+
+def test_the_notice_words_are_spelled_once() -> None:
+    # The member mail, the coordination mail, the CAP feed and the demo read them from the one
+    # table, as the console reads the states and the steps.
+    words = {NOTICE_WORDS[language][notice] for language in Language for notice in Notice}
+    words |= set(PROGRAMME_CLOSED_WORDS.values())
+    assert spelled(words) == {
+        "schemas/vocabulary.py": words,
+        # The officer's button, Stand down: an action, which Japanese names as the notice does.
+        "services/duty/console/i18n.py": {"待機解除"},
+    }

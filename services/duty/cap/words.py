@@ -22,20 +22,18 @@ HAZARD_WORDS: dict[str, dict[HazardType, str]] = {
     code: vocabulary.HAZARD_WORDS[language] for code, language in _LANGUAGES.items()
 }
 
-# As the notices members receive (tests/unit/test_vocabulary.py checks they agree).
+# The notices' words, as members read them in their mail.
+_NOTICE_OF_KIND = {
+    Kind.LAUNCH: vocabulary.Notice.LAUNCHED,
+    Kind.STAND_DOWN: vocabulary.Notice.STOOD_DOWN,
+    Kind.WITHDRAWN: vocabulary.Notice.WITHDRAWN,
+}
 NOTICE_WORDS: dict[str, dict[Kind, str]] = {
-    "en-US": {
-        Kind.LAUNCH: "DEPLOY",
-        Kind.STAND_DOWN: "STAND DOWN",
-        Kind.CLOSE: "Programme closed",
-        Kind.WITHDRAWN: "WITHDRAWN",
-    },
-    "ja-JP": {
-        Kind.LAUNCH: "派遣開始",
-        Kind.STAND_DOWN: "待機解除",
-        Kind.CLOSE: "支援プログラム終了",
-        Kind.WITHDRAWN: "取り消し",
-    },
+    code: {
+        **{kind: vocabulary.NOTICE_WORDS[language][n] for kind, n in _NOTICE_OF_KIND.items()},
+        Kind.CLOSE: vocabulary.PROGRAMME_CLOSED_WORDS[language],
+    }
+    for code, language in _LANGUAGES.items()
 }
 
 # What member organisations are asked to do: the same asks as the member mail.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from schemas.members import Language
-from schemas.vocabulary import STATE_WORDS
+from schemas.vocabulary import STATE_WORDS, STEP_WORDS
 
 LANGUAGES = ("ja", "en")
 
@@ -91,15 +91,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "kind_delivery": "Delivery",
         "kind_rollcall": "Roll-call",
         "rollcall_board": "Roll-call board",
-        "step_rollcall_opened": "opened: members are asked whether they can respond",
-        "step_rollcall_upgraded": "level raised, the roll-call goes on",
-        "step_answer_recorded": "answer through the member's link",
-        "step_phone_answer_recorded": "answer taken by phone",
-        "step_reminder_sent": "reminder sent",
-        "step_survey_decided": "initial survey decided",
-        "step_programme_launched": "programme launched",
-        "step_programme_closed": "programme closed",
-        "step_rollcall_closed_stood_down": "closed by the stand-down",
         "answer_can_deploy": "can deploy",
         "answer_on_site": "already responding on site",
         "answer_not_this_time": "not this time",
@@ -276,15 +267,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "kind_delivery": "通知",
         "kind_rollcall": "対応意向",
         "rollcall_board": "対応意向ボード",
-        "step_rollcall_opened": "確認開始：会員に対応の可否を照会",
-        "step_rollcall_upgraded": "レベル引き上げ、確認を継続",
-        "step_answer_recorded": "会員がリンクから回答",
-        "step_phone_answer_recorded": "電話での回答を記録",
-        "step_reminder_sent": "リマインダー送信",
-        "step_survey_decided": "初動調査を決定",
-        "step_programme_launched": "支援プログラム立ち上げ",
-        "step_programme_closed": "支援プログラム終了",
-        "step_rollcall_closed_stood_down": "待機解除により締め切り",
         "answer_can_deploy": "派遣可能",
         "answer_on_site": "現地で対応中",
         "answer_not_this_time": "今回は対応不可",
@@ -381,9 +363,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
 }
 
-# The launched / closed / stood-down states read as the roll-call board says them.
+# The launched / closed / stood-down states and the roll-call's steps read as the roll-call
+# board says them.
 for _language in Language:
     MESSAGES[_language.value] |= {f"state_{k.value}": w for k, w in STATE_WORDS[_language].items()}
+    MESSAGES[_language.value] |= {f"step_{k.value}": w for k, w in STEP_WORDS[_language].items()}
 
 
 def choose_language(request: Request, preferred: str | None = None) -> str:
