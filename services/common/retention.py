@@ -25,7 +25,7 @@ from services.common.db import Database
 from services.common.erasure import Eraser
 from services.common.logs import get_logger
 from services.common.outbox import inbox, outbox
-from services.common.settings import Settings
+from services.common.settings import RetentionSettings, Settings
 from services.common.wakeup import WakeUpLoop
 
 log = get_logger(__name__)
@@ -53,6 +53,15 @@ def older_than(column: Any, keep: timedelta, *also: ColumnElement[bool]) -> Prun
         return condition
 
     return prunable
+
+
+def aged(
+    column: Any, retention: RetentionSettings, setting: str, *also: ColumnElement[bool]
+) -> Rule:
+    """A rule for the rows of `column`'s table that it dates further back than
+    `retention.<setting>` keeps, and that meet every one of `also`."""
+    keep: timedelta = getattr(retention, setting)
+    return Rule(cast(Table, column.table), older_than(column, keep, *also), setting)
 
 
 # Which rows of a table have gone for good at a time: a condition on that table alone.
@@ -89,7 +98,7 @@ def common_rules(settings: Settings) -> list[Rule]:
     # A relayed row is replayed after a broker restart within the replay window: kept that long.
     relayed = max(retention.outbox_published, timedelta(seconds=settings.kafka.replay_window_s))
     return [
-        Rule(inbox, older_than(inbox.c.processed_at, retention.inbox), "inbox"),
+        aged(inbox.c.processed_at, retention, "inbox"),
         Rule(
             outbox,
             older_than(outbox.c.published_at, relayed, outbox.c.published_at.is_not(None)),

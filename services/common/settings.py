@@ -7,10 +7,10 @@ import hmac
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ServiceName = Literal["ingester", "triage", "notifier", "duty", "response"]
@@ -24,6 +24,19 @@ AT_WORK_DIR = "at-work"
 _PLACEHOLDER_KEY = "dev-only-signing-key-change-me"
 # The platform's members are mostly in Japan; `STANDBY_DUTY__TIMEZONE` sets another.
 DEFAULT_TIMEZONE = "Asia/Tokyo"
+
+
+def iana_zone(value: str) -> str:
+    """Accept the name of an IANA time zone this machine knows; refuse anything else."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise ValueError(f"unknown time zone {value!r} (not an IANA zone name)") from err
+    return value
+
+
+#: A time zone's IANA name, checked when a settings or configuration file is read.
+ZoneName = Annotated[str, AfterValidator(iana_zone)]
 
 
 class Section(BaseModel):
@@ -185,7 +198,7 @@ class DutySettings(Section):
         " it. Production refuses it; set STANDBY_KEYS__* per service instead.",
     )
     link_ttl_hours: float = Field(default=24, gt=0)
-    timezone: str = Field(
+    timezone: ZoneName = Field(
         default=DEFAULT_TIMEZONE,
         description="The IANA zone every page and mail shows times in; members who set no zone"
         " of their own have their quiet hours and digest hour in it.",
@@ -196,15 +209,6 @@ class DutySettings(Section):
         description="Comma-separated addresses or networks of reverse proxies whose"
         " X-Forwarded-For / X-Forwarded-Proto the console believes (default: none).",
     )
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as err:
-            raise ValueError(f"{value!r} is not an IANA time zone") from err
-        return value
 
 
 class KeySettings(Section):

@@ -8,7 +8,7 @@ from typing import cast
 from sqlalchemy import ColumnElement, Table, exists, func, or_
 
 from services.common.erasure import PersonalData
-from services.common.retention import Gone, Rule, older_than, record_rules
+from services.common.retention import Gone, Rule, aged, record_rules
 from services.common.settings import RetentionSettings
 from services.duty.models import (
     DutyActivation,
@@ -60,27 +60,11 @@ def rules(retention: RetentionSettings) -> list[Rule]:
     """Delivery reports, the security log, the roll-call timeline, spent link nonces, and each
     disaster's activations with their transitions, pages and timers once it is over."""
     return [
-        Rule(
-            delivery_reports,
-            older_than(delivery_reports.c.occurred_at, retention.deliveries),
-            "deliveries",
-        ),
-        Rule(
-            security_events,
-            older_than(security_events.c.at, retention.security_events),
-            "security_events",
-        ),
-        Rule(
-            rollcall_steps,
-            older_than(rollcall_steps.c.occurred_at, retention.rollcall_audit),
-            "rollcall_audit",
-        ),
+        aged(delivery_reports.c.occurred_at, retention, "deliveries"),
+        aged(security_events.c.at, retention, "security_events"),
+        aged(rollcall_steps.c.occurred_at, retention, "rollcall_audit"),
         # A link past its expiry is refused for that alone: its nonce is needed no longer.
-        Rule(
-            spent_tokens,
-            older_than(spent_tokens.c.expires_at, retention.spent_tokens),
-            "spent_tokens",
-        ),
+        aged(spent_tokens.c.expires_at, retention, "spent_tokens"),
         *record_rules(
             activations.c.activation_id,
             _over(retention),

@@ -8,7 +8,7 @@ from typing import cast
 from sqlalchemy import ColumnElement, Table, exists, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.retention import Prunable, Rule, older_than
+from services.common.retention import Prunable, Rule, aged
 from services.common.settings import RetentionSettings
 from services.ingester.models import EventAlias, SeenEvent, UsgsDetail
 
@@ -25,11 +25,10 @@ def rules(retention: RetentionSettings) -> list[Rule]:
     event's record stays, so do its aliases (else a later preferred id would be a new event).
     A detail document's facts are only a saved request: fetched again if they are gone.
     """
-    keep = retention.seen_events
     return [
-        Rule(seen_events, older_than(seen_events.c.published_at, keep), "seen_events"),
+        aged(seen_events.c.published_at, retention, "seen_events"),
         Rule(event_aliases, _aliases_of_forgotten_events(retention), "seen_events"),
-        Rule(usgs_details, older_than(usgs_details.c.fetched_at, keep), "seen_events"),
+        aged(usgs_details.c.fetched_at, retention, "seen_events"),
     ]
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from schemas.base import utcnow
 from services.common.db import upsert
@@ -14,20 +17,34 @@ from services.ingester.models import EventAlias, SeenEvent, UsgsDetail
 
 _CHUNK = 500  # well under SQLite's bound-parameter limit
 
+Insert = postgresql.Insert | sqlite.Insert
+_Ts = TypeVarTuple("_Ts")
+
+
+async def _rows_for(
+    session: AsyncSession,
+    query: Select[*_Ts],
+    key: InstrumentedAttribute[str],
+    keys: Iterable[str],
+) -> list[Row[*_Ts]]:
+    """Run `query` for each of these keys, in chunks of at most _CHUNK keys."""
+    wanted = sorted(set(keys))
+    rows: list[Row[*_Ts]] = []
+    for start in range(0, len(wanted), _CHUNK):
+        rows.extend(await session.execute(query.where(key.in_(wanted[start : start + _CHUNK]))))
+    return rows
+
+
+def _from_insert(stmt: Insert, *columns: str) -> dict[str, Any]:
+    """On a conflict, these columns take the values the INSERT brought."""
+    return {column: stmt.excluded[column] for column in columns}
+
 
 async def load_seen(session: AsyncSession, keys: Iterable[str]) -> dict[str, Seen]:
     """Return what was published before of each of these events."""
-    wanted = sorted(set(keys))
-    found: dict[str, Seen] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        rows = await session.execute(
-            select(SeenEvent.key, SeenEvent.version, SeenEvent.fingerprint).where(
-                SeenEvent.key.in_(wanted[start : start + _CHUNK])
-            )
-        )
-        for key, version, fingerprint in rows:
-            found[key] = Seen.loads(version, fingerprint)
-    return found
+    query = select(SeenEvent.key, SeenEvent.version, SeenEvent.fingerprint)
+    rows = await _rows_for(session, query, SeenEvent.key, keys)
+    return {key: Seen.loads(version, fingerprint) for key, version, fingerprint in rows}
 
 
 async def record_published(session: AsyncSession, key: str, seen: Seen) -> None:
@@ -44,9 +61,7 @@ async def record_published(session: AsyncSession, key: str, seen: Seen) -> None:
     stmt = stmt.on_conflict_do_update(
         index_elements=[SeenEvent.key],
         set_={
-            "version": stmt.excluded.version,
-            "fingerprint": stmt.excluded.fingerprint,
-            "published_at": stmt.excluded.published_at,
+            **_from_insert(stmt, "version", "fingerprint", "published_at"),
             "publish_count": SeenEvent.publish_count + 1,
         },
     )
@@ -55,16 +70,9 @@ async def record_published(session: AsyncSession, key: str, seen: Seen) -> None:
 
 async def load_aliases(session: AsyncSession, ids: Iterable[str]) -> dict[str, str]:
     """Return the event id each of these USGS ids was first seen under, where known."""
-    wanted = sorted(set(ids))
-    found: dict[str, str] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        rows = await session.execute(
-            select(EventAlias.alias, EventAlias.event_id).where(
-                EventAlias.alias.in_(wanted[start : start + _CHUNK])
-            )
-        )
-        found.update({alias: event_id for alias, event_id in rows})
-    return found
+    query = select(EventAlias.alias, EventAlias.event_id)
+    rows = await _rows_for(session, query, EventAlias.alias, ids)
+    return {alias: event_id for alias, event_id in rows}
 
 
 async def record_aliases(session: AsyncSession, aliases: dict[str, str]) -> None:
@@ -79,16 +87,9 @@ async def load_details(
     session: AsyncSession, event_ids: Iterable[str]
 ) -> dict[str, tuple[str, str]]:
     """(trigger, PAGER facts) of the USGS events whose detail was fetched before, as stored."""
-    wanted = sorted(set(event_ids))
-    found: dict[str, tuple[str, str]] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        rows = await session.execute(
-            select(UsgsDetail.event_id, UsgsDetail.trigger, UsgsDetail.pager).where(
-                UsgsDetail.event_id.in_(wanted[start : start + _CHUNK])
-            )
-        )
-        found.update({event_id: (trigger, pager) for event_id, trigger, pager in rows})
-    return found
+    query = select(UsgsDetail.event_id, UsgsDetail.trigger, UsgsDetail.pager)
+    rows = await _rows_for(session, query, UsgsDetail.event_id, event_ids)
+    return {event_id: (trigger, pager) for event_id, trigger, pager in rows}
 
 
 async def record_detail(session: AsyncSession, event_id: str, trigger: str, pager: str) -> None:
@@ -98,10 +99,6 @@ async def record_detail(session: AsyncSession, event_id: str, trigger: str, page
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=[UsgsDetail.event_id],
-        set_={
-            "trigger": stmt.excluded.trigger,
-            "pager": stmt.excluded.pager,
-            "fetched_at": stmt.excluded.fetched_at,
-        },
+        set_=_from_insert(stmt, "trigger", "pager", "fetched_at"),
     )
     await session.execute(stmt)

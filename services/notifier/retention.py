@@ -33,7 +33,6 @@ threads = cast(Table, ThreadRow.__table__)
 preferences = cast(Table, PreferenceRow.__table__)
 closed_incidents = cast(Table, ClosedIncident.__table__)
 digest_items = cast(Table, DigestItemRow.__table__)
-digest_items = cast(Table, DigestItemRow.__table__)
 
 
 def _unused_body(now: datetime, grace: timedelta = BODY_GRACE) -> ColumnElement[bool]:

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Table, exists, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.common.erasure import PersonalData
-from services.common.retention import Rule, older_than
+from services.common.retention import Rule, aged
 from services.common.settings import RetentionSettings
 from services.response.models import Addressed, AnswerRow, AuditRow, RollCallRow
 
@@ -82,7 +82,7 @@ def rules(retention: RetentionSettings) -> list[Rule]:
         return (rollcalls.c.incident_id.in_(ended) & ~left) if ended else false()
 
     return [
-        Rule(audit, older_than(audit.c.at, retention.rollcall_audit), "rollcall_audit"),
+        aged(audit.c.at, retention, "rollcall_audit"),
         Rule(answers, answers_of_ended, "answers_after_close"),
         Rule(addressed, addressed_of_ended, "disasters"),
         Rule(rollcalls, ended_rollcalls, "disasters"),

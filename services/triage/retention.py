@@ -8,7 +8,7 @@ from typing import cast
 
 from sqlalchemy import ColumnElement, Table
 
-from services.common.retention import Rule, older_than, record_rules
+from services.common.retention import Rule, aged, record_rules
 from services.common.settings import RetentionSettings
 from services.triage.models import ActivationRow, DecisionRow, IncidentMemberRow, IncidentRow
 
@@ -31,13 +31,7 @@ def rules(retention: RetentionSettings) -> list[Rule]:
         return incidents.c.updated_at < now - retention.disasters
 
     return [
-        Rule(
-            decisions,
-            older_than(
-                decisions.c.decided_at, retention.decisions, decisions.c.activation_id.is_(None)
-            ),
-            "decisions",
-        ),
+        aged(decisions.c.decided_at, retention, "decisions", decisions.c.activation_id.is_(None)),
         *record_rules(
             incidents.c.id,
             quiet,

@@ -60,12 +60,9 @@ async def phone(
 async def survey(
     request: Request, incident_id: str, officer: OfficerDep, form: OfficerForm
 ) -> Response:
-    deps = deps_of(request)
-    if not form.getlist("organisations"):
-        # Said at the review, before any confirm page, in the officer's language.
-        return _error(request, officer, incident_id, _said(officer, "missing_organisations"))
+    handlers = deps_of(request).handlers
     try:
-        choices = survey_choices(form, deps.handlers.settings.survey_budget_jpy)
+        choices = survey_choices(form, handlers.settings.survey_budget_jpy)
     except FormError as err:
         return _error(request, officer, incident_id, err.said(officer.language))
     return await _once_confirmed(
@@ -74,7 +71,7 @@ async def survey(
         incident_id,
         form,
         ("confirm_survey.html", {"choices": choices}),
-        lambda review: deps.handlers.decide_survey(
+        lambda review: handlers.decide_survey(
             incident_id, choices, officer.officer_id, review=review
         ),
     )
@@ -84,13 +81,9 @@ async def survey(
 async def launch(
     request: Request, incident_id: str, officer: OfficerDep, form: OfficerForm
 ) -> Response:
-    deps = deps_of(request)
-    if not form.getlist("participants"):
-        return _error(request, officer, incident_id, _said(officer, "missing_participants"))
-    if not (str(form.get("name_ja") or "").strip() and str(form.get("name_en") or "").strip()):
-        return _error(request, officer, incident_id, _said(officer, "missing_names"))
+    handlers = deps_of(request).handlers
     try:
-        programme = programme_of(form, deps.handlers.settings.programme_months)
+        programme = programme_of(form, handlers.settings.programme_months)
     except FormError as err:
         return _error(request, officer, incident_id, err.said(officer.language))
     return await _once_confirmed(
@@ -99,9 +92,7 @@ async def launch(
         incident_id,
         form,
         ("confirm_launch.html", {"programme": programme}),
-        lambda review: deps.handlers.launch(
-            incident_id, programme, officer.officer_id, review=review
-        ),
+        lambda review: handlers.launch(incident_id, programme, officer.officer_id, review=review),
     )
 
 
@@ -141,10 +132,6 @@ async def _once_confirmed(
         context = {"incident_id": incident_id, **shown, "csrf": officer.csrf}
         return render(request, template, officer.language, context)
     return RedirectResponse(f"/rollcall/{incident_id}", status_code=303)
-
-
-def _said(officer: OfficerIdentity, key: str) -> str:
-    return words(officer.language)[key]
 
 
 def _refusal(request: Request, officer: OfficerIdentity, err: DecisionError) -> str:

@@ -70,6 +70,9 @@ def parse_answer(form: Any, allowed: list[AnswerKind]) -> AnswerForm:
 
 def survey_choices(form: Any, default_jpy: int) -> dict[str, int]:
     """Each organisation chosen for the survey and its budget (the default when none typed)."""
+    if not form.getlist("organisations"):
+        # Said at the review, before any confirm page.
+        raise FormError("missing_organisations")
     return {
         str(org): number(form.get(f"budget_{org}"), "budget_cap", low=1) or default_jpy
         for org in form.getlist("organisations")
@@ -78,6 +81,10 @@ def survey_choices(form: Any, default_jpy: int) -> dict[str, int]:
 
 def programme_of(form: Any, default_months: int) -> Programme:
     """The programme the launch form describes."""
+    if not form.getlist("participants"):
+        raise FormError("missing_participants")
+    if not (str(form.get("name_ja") or "").strip() and str(form.get("name_en") or "").strip()):
+        raise FormError("missing_names")
     participants = [str(p) for p in form.getlist("participants")]
     budgets = {p: number(form.get(f"budget_{p}"), "budget_jpy", low=1) for p in participants}
     months = number(form.get("duration_months"), "duration_months", low=1, high=60)
