@@ -27,6 +27,38 @@ def event(n: int | str, *, title: str | None = None, at: datetime | None = None)
     )
 
 
+def activation_of(
+    summary: IncidentSummary,
+    level: Level = Level.ACTIVATE,
+    *,
+    score: float,
+    reasons: list[Reason],
+    incident_id: UUID | None = None,
+    **fields: Any,
+) -> Activation:
+    """An activation at `level` about `summary`, as triage publishes it (new ids unless given)."""
+    return Activation(
+        **{"activation_id": uuid4(), **fields},
+        incident_id=incident_id or uuid4(),
+        level=level,
+        score=score,
+        reasons=reasons,
+        summary=summary,
+    )
+
+
+def quake_summary(title: str, country: str, struck: datetime, **fields: Any) -> IncidentSummary:
+    """A red earthquake titled `title` that struck `country` then."""
+    return IncidentSummary(
+        title=title,
+        hazard_type=HazardType.EARTHQUAKE,
+        countries=[country],
+        event_time=struck,
+        alert_level=AlertLevel.RED,
+        **fields,
+    )
+
+
 def red_quake_activation(
     struck: datetime,
     level: Level = Level.ACTIVATE,
@@ -36,22 +68,12 @@ def red_quake_activation(
     **summary: Any,
 ) -> Activation:
     """An activation at `level` for a red M 7.6 quake in the Philippines that struck then."""
-    return Activation(
-        activation_id=uuid4(),
-        incident_id=incident_id or uuid4(),
-        level=level,
+    return activation_of(
+        quake_summary(title, "PHL", struck, lat=12.9, lon=124.1, **summary),
+        level,
+        incident_id=incident_id,
         score=90,
         reasons=[Reason(rule="red", sentence="GDACS alert level Red", level=level)],
-        summary=IncidentSummary(
-            title=title,
-            hazard_type=HazardType.EARTHQUAKE,
-            countries=["PHL"],
-            event_time=struck,
-            lat=12.9,
-            lon=124.1,
-            alert_level=AlertLevel.RED,
-            **summary,
-        ),
     )
 
 

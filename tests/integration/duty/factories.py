@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import yaml
 
-from schemas.activations import Activation, IncidentSummary, Level, Reason
-from schemas.hazards import AlertLevel, HazardType
+from schemas.activations import Activation, Level, Reason
+from tests.messages import activation_of, quake_summary
 
 PASSWORD = "standby-demo"
 # argon2id of PASSWORD (made once with `standby duty-hash-password`; hashing per test is slow).
@@ -26,27 +26,24 @@ def activation(
     title: str = "Red earthquake alert (M 7.4) in Japan",
     incident_id: UUID | None = None,
 ) -> Activation:
-    """Build an activation as triage would publish it."""
-    return Activation(
-        activation_id=uuid4(),
-        incident_id=incident_id or uuid4(),
-        level=level,
+    """Build an activation as triage would publish it, of a quake an hour before `NOW`."""
+    return activation_of(
+        quake_summary(
+            title,
+            "JPN",
+            NOW - timedelta(hours=1),
+            country_names=["Japan"],
+            lat=38.3,
+            lon=142.4,
+            sources=["gdacs:EQ:1052901"],
+        ),
+        level,
+        incident_id=incident_id,
         score=91,
         reasons=[
             Reason(rule="gdacs_red", sentence="GDACS alert level Red", level=Level.ACTIVATE),
             Reason(rule="population", sentence="2.1 M people within 100 km", level=level),
         ],
-        summary=IncidentSummary(
-            title=title,
-            hazard_type=HazardType.EARTHQUAKE,
-            countries=["JPN"],
-            country_names=["Japan"],
-            event_time=datetime(2026, 11, 23, 2, 0, tzinfo=UTC),
-            lat=38.3,
-            lon=142.4,
-            alert_level=AlertLevel.RED,
-            sources=["gdacs:EQ:1052901"],
-        ),
     )
 
 

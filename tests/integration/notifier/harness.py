@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import select
 
@@ -26,17 +25,22 @@ from services.notifier.main import Notifier, build
 from services.notifier.models import DeliveryRow
 from tests.conftest import free_port
 from tests.integration.notifier.smtp_servers import Behaviours, smtp_server
+from tests.messages import activation_of
 
 EVENT_TIME = datetime(2026, 11, 23, 3, 14, tzinfo=UTC)
 
 
-def summary(hazard: HazardType = HazardType.EARTHQUAKE, country: str = "PHL") -> IncidentSummary:
+def summary(
+    hazard: HazardType = HazardType.EARTHQUAKE,
+    country: str = "PHL",
+    event_time: datetime = EVENT_TIME,
+) -> IncidentSummary:
     return IncidentSummary(
         title="Red earthquake alert (Magnitude 7.4M, Depth:10km) in Philippines",
         hazard_type=hazard,
         countries=[country],
         country_names=["Philippines"],
-        event_time=EVENT_TIME,
+        event_time=event_time,
         lat=9.8,
         lon=126.4,
         alert_level=AlertLevel.RED,
@@ -47,6 +51,13 @@ def summary(hazard: HazardType = HazardType.EARTHQUAKE, country: str = "PHL") ->
     )
 
 
+# Why the red quake of `summary` activates, as triage says it.
+REASONS = [
+    Reason(rule="gdacs_red", sentence="GDACS alert level Red", level=Level.ACTIVATE),
+    Reason(rule="population", sentence="2.1 M people within 100 km"),
+]
+
+
 def activation(
     level: Level = Level.ACTIVATE,
     *,
@@ -54,17 +65,13 @@ def activation(
     previous: Level = Level.NONE,
     hazard: HazardType = HazardType.EARTHQUAKE,
 ) -> Activation:
-    return Activation(
-        activation_id=uuid4(),
-        incident_id=incident_id or uuid4(),
-        level=level,
+    return activation_of(
+        summary(hazard),
+        level,
+        incident_id=incident_id,
         previous_level=previous,
         score=87.5,
-        reasons=[
-            Reason(rule="gdacs_red", sentence="GDACS alert level Red", level=Level.ACTIVATE),
-            Reason(rule="population", sentence="2.1 M people within 100 km"),
-        ],
-        summary=summary(hazard),
+        reasons=REASONS,
     )
 
 
@@ -147,6 +154,23 @@ async def mailing_notifier(
     with smtp_server(port) as server:
         async with running_notifier(settings, database) as running:
             yield running, server
+
+
+@contextlib.asynccontextmanager
+async def told_then_joined(
+    tmp_path: Path,
+    database: Database,
+    contacts: list[tuple[str, str, str]],
+    told: int,
+    alert: Activation,
+) -> AsyncIterator[tuple[Notifier, Behaviours]]:
+    """A mailing notifier that sent `alert` to the first `told` contacts before the rest joined."""
+    async with mailing_notifier(tmp_path, database, directory_yaml(contacts[:told])) as running:
+        notifier, _ = running
+        await notifier.handlers.on_activation(alert)
+        await until(lambda: all_sent(database, told), what=f"the alert to the {told} told")
+        notifier.directory.path.write_text(directory_yaml(contacts), encoding="utf-8")
+        yield running
 
 
 async def rows(database: Database) -> dict[str, DeliveryRow]:

@@ -120,8 +120,7 @@ def normalised(mail: bytes) -> bytes:
 async def render_all(out: Path) -> dict[str, str]:
     """Render every kind into `out`; return each delivery key's SHA-256."""
     from schemas.acks import AckEvent, AckState, AckVia
-    from schemas.activations import Activation, IncidentSummary, Level, Reason
-    from schemas.hazards import AlertLevel, HazardType, Link, Measure
+    from schemas.activations import Activation, Level
     from schemas.pages import Page, PageTarget
     from schemas.responses import CoordinationNotice, NoticeKind, Programme, SurveyAssignment
     from services.common.db import Database
@@ -130,35 +129,21 @@ async def render_all(out: Path) -> dict[str, str]:
     from services.notifier.main import build
     from services.notifier.preference_store import save_preference
     from services.notifier.preferences import Preference
+    from tests.integration.notifier import harness
+    from tests.messages import activation_of
 
-    summary = IncidentSummary(
-        title="Red earthquake alert (Magnitude 7.4M, Depth:10km) in Philippines",
-        hazard_type=HazardType.EARTHQUAKE,
-        countries=["PHL"],
-        country_names=["Philippines"],
-        event_time=datetime(2026, 12, 1, 3, 14, tzinfo=UTC),
-        lat=9.8,
-        lon=126.4,
-        alert_level=AlertLevel.RED,
-        severity=Measure(value=7.4, unit="M", text="Magnitude 7.4M, Depth:10km"),
-        population_exposed=2_100_000,
-        links=[Link(rel="report", url="https://www.gdacs.org/report.aspx?eventid=1&eventtype=EQ")],
-        sources=["gdacs:EQ:1"],
-    )
+    summary = harness.summary(event_time=datetime(2026, 12, 1, 3, 14, tzinfo=UTC))
 
     def activation(n: int, level: Level, previous: Level = Level.NONE) -> Activation:
-        return Activation(
+        return activation_of(
+            summary,
+            level,
+            incident_id=_uuid(1),
+            previous_level=previous,
             id=_uuid(1000 + n),
             activation_id=_uuid(n),
-            incident_id=_uuid(1),
-            level=level,
-            previous_level=previous,
             score=87.5,
-            reasons=[
-                Reason(rule="gdacs_red", sentence="GDACS alert level Red", level=Level.ACTIVATE),
-                Reason(rule="population", sentence="2.1 M people within 100 km"),
-            ],
-            summary=summary,
+            reasons=harness.REASONS,
         )
 
     def notice(n: int, kind: NoticeKind, orgs: list[str], **more: object) -> CoordinationNotice:

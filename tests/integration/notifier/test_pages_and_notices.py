@@ -15,6 +15,7 @@ from tests.integration.notifier.harness import (
     directory_yaml,
     mailing_notifier,
     rows,
+    told_then_joined,
     until,
 )
 from tests.messages import ack_of, page_of
@@ -25,9 +26,8 @@ SERVICE = "notifier"
 async def test_a_page_reaches_the_officer_once_in_japanese_with_the_ack_link(
     tmp_path: Path, database: Database
 ) -> None:
-    alert = activation()
     page = page_of(
-        alert,
+        activation(),
         PageTarget(officer_id="aoki", name="青木 葵", language="ja"),
         ack_url="http://127.0.0.1:8080/ack/t0k3n",
         console_url="http://127.0.0.1:8080/activations/1",
@@ -55,13 +55,7 @@ async def test_a_stand_down_reaches_exactly_the_contacts_told_about_the_incident
     alert = activation(Level.STANDBY)
     stand_down = ack_of(alert, AckState.STOOD_DOWN, via=AckVia.LINK, officer_id="aoki")
     # Only the first organisation is in the directory when the alert goes out.
-    async with mailing_notifier(tmp_path, database, directory_yaml(contacts[:1])) as (
-        notifier,
-        server,
-    ):
-        await notifier.handlers.on_activation(alert)
-        await until(lambda: all_sent(database, 1), what="alert sent")
-        notifier.directory.path.write_text(directory_yaml(contacts), encoding="utf-8")
+    async with told_then_joined(tmp_path, database, contacts, 1, alert) as (notifier, server):
         await notifier.handlers.on_ack(stand_down)
         await until(lambda: all_sent(database, 2), what="stand-down sent")
     assert server.accepted["ok-late@members.example.jp"] == 0
@@ -84,13 +78,7 @@ async def test_a_usgs_withdrawal_tells_exactly_those_told_once_in_their_language
         ("ok-late", "en", "ok-late@members.example.org"),
     ]
     # The third organisation joins after the alert went out: it was never told.
-    async with mailing_notifier(tmp_path, database, directory_yaml(contacts[:2])) as (
-        notifier,
-        server,
-    ):
-        await notifier.handlers.on_activation(told)
-        await until(lambda: all_sent(database, 2), what="alerts sent")
-        notifier.directory.path.write_text(directory_yaml(contacts), encoding="utf-8")
+    async with told_then_joined(tmp_path, database, contacts, 2, told) as (notifier, server):
         await notifier.handlers.on_activation(withdrawn)
         # Redelivered under a new message id (a relay replay): nobody is told twice.
         await notifier.handlers.on_activation(withdrawn.model_copy(update={"id": uuid4()}))

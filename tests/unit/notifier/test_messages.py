@@ -11,12 +11,11 @@ from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any
-from uuid import uuid4
 
 import pytest
 
-from schemas.activations import Activation, IncidentSummary, Level, Reason
-from schemas.hazards import AlertLevel, HazardType, Link
+from schemas.activations import Activation, Level, Reason
+from schemas.hazards import Link
 from schemas.members import Language, Secretariat
 from schemas.pages import Page, PageTarget
 from services.common.errors import DeliveryError
@@ -31,29 +30,26 @@ from services.notifier.mime import (
     text_ctes,
 )
 from services.notifier.rendering import Renderer
-from tests.messages import page_of
+from tests.messages import activation_of, page_of, quake_summary
 
 SECRETARIAT = Secretariat(name_ja="事務局", name_en="Secretariat", email="desk@example.jp")
 
 
 def _activation(title: str = "Red earthquake alert in Philippines", **kw: object) -> Activation:
-    return Activation(
-        activation_id=uuid4(),
-        incident_id=uuid4(),
-        level=kw.get("level", Level.ACTIVATE),  # type: ignore[arg-type]
-        previous_level=kw.get("previous", Level.NONE),  # type: ignore[arg-type]
-        score=91,
-        reasons=[Reason(rule="gdacs", sentence="GDACS alert level Red")],
-        summary=IncidentSummary(
-            title=title,
-            hazard_type=HazardType.EARTHQUAKE,
-            countries=["PHL"],
+    struck = datetime(2026, 11, 23, 18, 30, tzinfo=UTC)
+    return activation_of(
+        quake_summary(
+            title,
+            "PHL",
+            struck,
             country_names=["Philippines"],
-            event_time=datetime(2026, 11, 23, 18, 30, tzinfo=UTC),
-            alert_level=AlertLevel.RED,
             population_exposed=2_100_000,
             links=[Link(rel="report", url="https://www.gdacs.org/report.aspx?a=1&b=2")],
         ),
+        kw.get("level", Level.ACTIVATE),  # type: ignore[arg-type]
+        previous_level=kw.get("previous", Level.NONE),
+        score=91,
+        reasons=[Reason(rule="gdacs", sentence="GDACS alert level Red")],
     )
 
 
