@@ -9,6 +9,8 @@ the signing key last (itsdangerous's order): links signed before a rotation keep
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Literal
 
 from pydantic import SecretStr
@@ -39,6 +41,12 @@ _DEVELOPMENT_LABELS: dict[KeyPurpose, str] = {
     "officer_identity": "web.officer-identity",
     "erasure": "retention.erasure-digest",
 }
+
+
+def derived_key(secret: str, label: str) -> str:
+    """A key for one use drawn from another secret and a label naming the use (HMAC-SHA256, in
+    hex so it can be handed to a child process in its environment)."""
+    return hmac.new(secret.encode(), label.encode(), hashlib.sha256).hexdigest()
 
 
 def variable(purpose: KeyPurpose) -> str:
@@ -104,4 +112,5 @@ def _value(secret: SecretStr | None) -> str:
 def _development_key(settings: Settings, purpose: KeyPurpose) -> str:
     if purpose == "acknowledge":
         return settings.duty.signing_key.get_secret_value()
-    return settings.derived_key(_DEVELOPMENT_LABELS[purpose]).decode()
+    development = settings.duty.signing_key.get_secret_value()
+    return derived_key(development, f"standby.{_DEVELOPMENT_LABELS[purpose]}")

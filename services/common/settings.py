@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -414,16 +412,3 @@ class Settings(BaseSettings):
         production: there each service is given its own keys, services/common/keys.py)."""
         key = self.duty.signing_key.get_secret_value()
         return key if key and key != _PLACEHOLDER_KEY else None
-
-    def derived_key(self, purpose: str) -> bytes:
-        """Derive a development key for one purpose from the duty signing key (hex, so it can
-        be handed to a child process in its environment)."""
-        return (
-            hmac.new(
-                self.duty.signing_key.get_secret_value().encode(),
-                f"standby.{purpose}".encode(),
-                hashlib.sha256,
-            )
-            .hexdigest()
-            .encode()
-        )

@@ -12,12 +12,13 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from services.common.keys import derived_key
 from services.common.web_pages import OFFICER_PAGES, secure
 from services.common.web_server import serve_app
 from services.duty.cap import router as cap
 from services.duty.console import api, audit, links, pages, security_log
 from services.duty.console.auth import CsrfError, NotLoggedInError
-from services.duty.console.deps import ConsoleDeps, derived_secret, render, safe_next, templates
+from services.duty.console.deps import ConsoleDeps, render, safe_next, templates
 from services.duty.console.guard import cross_site_refusal
 from services.duty.repository import ActivationNotFoundError
 
@@ -29,7 +30,7 @@ _HERE = Path(__file__).resolve().parent
 
 def session_secret(signing_key: str) -> str:
     """Derive the cookie-signing key from the duty key, so one secret is configured."""
-    return derived_secret(signing_key, "standby.duty.console-session")
+    return derived_key(signing_key, "standby.duty.console-session")
 
 
 def create_app(deps: ConsoleDeps) -> FastAPI:

@@ -6,8 +6,6 @@ console has no import circle.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +25,7 @@ from schemas.base import utcnow
 from schemas.members import MemberDirectory
 from services.common.console_identity import LAYOUTS
 from services.common.db import Database
+from services.common.keys import derived_key
 from services.common.settings import DutySettings
 from services.common.unit_of_work import Work
 from services.common.web_pages import page
@@ -68,7 +67,7 @@ class ConsoleDeps:
         if not self.keys:
             self.keys = [self.settings.signing_key.get_secret_value().encode()]
         self.devices = DeviceCookies(
-            [derived_secret(k.decode(), "standby.duty.device-cookie") for k in self.keys]
+            [derived_key(k.decode(), "standby.duty.device-cookie") for k in self.keys]
         )
 
     async def act(
@@ -99,11 +98,6 @@ class ConsoleDeps:
     def secure(self) -> bool:
         """Cookies only over TLS, and HSTS: in production, or wherever the console is https."""
         return self.production or self.settings.public_url.startswith("https://")
-
-
-def derived_secret(signing_key: str, purpose: str) -> str:
-    """Derive a key for one purpose from the duty key, so one secret is configured."""
-    return hmac.new(signing_key.encode(), purpose.encode(), hashlib.sha256).hexdigest()
 
 
 def deps_of(request: Request) -> ConsoleDeps:

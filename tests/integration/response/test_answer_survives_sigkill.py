@@ -27,6 +27,7 @@ from schemas.base import utcnow
 from schemas.topics import ALL_TOPICS, ANSWERS
 from services.common.console_identity import OFFICER_HEADER, OfficerIdentity, sign_identity
 from services.common.kafka_admin import ensure_topics, wait_for_broker
+from services.common.keys import key_ring
 from services.common.settings import Settings
 from services.domain.answer_links import answer_link_signer
 from tests.conftest import EmbeddedBroker, free_port
@@ -107,7 +108,7 @@ def test_an_answer_posted_before_the_kill_is_published_once_after_the_restart(
     db = service.var_dir / "response.db"
     quake = activation()
     signer = answer_link_signer(
-        settings.derived_key("response.answer-link"), settings.response.answer_link_ttl_hours
+        key_ring(settings, "answer"), settings.response.answer_link_ttl_hours
     )
     link = signer.url(web, quake.incident_id, "hope-bridge", "tanaka", utcnow())
 
@@ -164,7 +165,7 @@ def test_an_answer_posted_before_the_kill_is_published_once_after_the_restart(
             ("hope-bridge", "can_deploy", 8)
         ]
         officer = sign_identity(
-            settings.derived_key("web.officer-identity"), OfficerIdentity("sato", "en", "c")
+            key_ring(settings, "officer_identity"), OfficerIdentity("sato", "en", "c")
         )
         board = httpx.get(
             f"{web}/rollcall/{quake.incident_id}/export.json",

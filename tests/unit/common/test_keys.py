@@ -8,9 +8,17 @@ from uuid import uuid4
 import pytest
 
 from services.common.console_identity import OfficerIdentity, read_identity, sign_identity
-from services.common.keys import KEYS_USED, PURPOSES, environment_for, key_problems, key_ring
+from services.common.keys import (
+    KEYS_USED,
+    PURPOSES,
+    derived_key,
+    environment_for,
+    key_problems,
+    key_ring,
+)
 from services.common.settings import SERVICES, ServiceName, Settings
 from services.domain.answer_links import AnswerLinkRefusedError, answer_link_signer
+from services.duty.console.app import session_secret
 
 OLD, NEW = "old-answer-key-0123456789abcdef0123456789", "new-answer-key-0123456789abcdef01234567"
 NOW = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
@@ -77,3 +85,14 @@ def test_production_refuses_a_missing_shared_or_foreign_key(service: ServiceName
             Settings.model_validate({"environment": "production", "keys": same}), service
         )
         assert problems and "is the same secret as" in problems[0]
+
+
+def test_a_derived_key_is_the_one_development_keys_and_console_cookies_were_always_given() -> None:
+    # Values the derivation gave before it was written once: links and cookies in flight keep
+    # working across the change.
+    settings = Settings.model_validate({"duty": {"signing_key": "dev-" + "k" * 40}})
+    answer = "424f14b89704eb351f70eefa7772dcb863d0dffc2acc37da8cbaf6b8d15630af"
+    assert key_ring(settings, "answer") == [answer.encode()]
+    session = "490253c360e697a0b32109822c8d42451f9e1f55dd9293e1b5ef35e196bf18a9"
+    assert session_secret("dev-" + "k" * 40) == session
+    assert derived_key("dev-" + "k" * 40, "standby.response.answer-link") == answer
