@@ -109,7 +109,7 @@ class ChoiceError(ValueError):
         self.values = values
 
 
-class LinkRefusedError(StandbyError):
+class PreferenceLinkRefusedError(StandbyError):
     """A preference link was altered or signed with another key."""
 
 
@@ -170,14 +170,14 @@ class PreferenceLinks:
         return f"{self.page_url(organisation_id, contact_id, address)}/unsubscribe"
 
     def read(self, token: str) -> ContactRef:
-        """The contact a link names; LinkRefusedError when forged or expired."""
+        """The contact a link names; PreferenceLinkRefusedError when forged or expired."""
         try:
             organisation_id, contact_id, address, expires_day = self._serializer.loads(token)
             expires = int(expires_day)
         except (BadSignature, TypeError, ValueError) as err:
-            raise LinkRefusedError("not a preference link of this platform") from err
+            raise PreferenceLinkRefusedError("not a preference link of this platform") from err
         if self._day() >= expires:
-            raise LinkRefusedError("the preference link has expired")
+            raise PreferenceLinkRefusedError("the preference link has expired")
         return ContactRef(str(organisation_id), str(contact_id), str(address))
 
 

@@ -8,7 +8,7 @@ import time
 from fastapi import Request, Response
 
 from schemas.members import Contact, Organisation
-from services.notifier.preferences import LinkRefusedError
+from services.notifier.preferences import PreferenceLinkRefusedError
 from services.notifier.web.deps import PreferenceDeps, deps_of, render
 
 # One link mail per address per this many seconds.
@@ -20,7 +20,7 @@ def linked_contact(deps: PreferenceDeps, token: str) -> tuple[Organisation, Cont
     directory, or mailed to an address the contact no longer has (not theirs to open now)."""
     try:
         ref = deps.links.read(token)
-    except LinkRefusedError:
+    except PreferenceLinkRefusedError:
         return "refused"
     found = deps.directory.current().contact(ref.organisation_id, ref.contact_id)
     if found is None:

@@ -12,8 +12,8 @@ from schemas.members import Language
 from services.notifier.preferences import (
     NO_PREFERENCE,
     ChoiceError,
-    LinkRefusedError,
     Preference,
+    PreferenceLinkRefusedError,
     PreferenceLinks,
     parse_choices,
 )
@@ -76,9 +76,9 @@ def test_a_link_names_one_contact_and_an_altered_one_is_refused() -> None:
     token = url.rsplit("/", 1)[1]
     ref = links.read(token)
     assert (ref.organisation_id, ref.contact_id) == ("peace-winds", "tanaka")
-    with pytest.raises(LinkRefusedError):
+    with pytest.raises(PreferenceLinkRefusedError):
         links.read(token[:-2] + "xx")
-    with pytest.raises(LinkRefusedError):
+    with pytest.raises(PreferenceLinkRefusedError):
         PreferenceLinks("o" * 40, "https://x").read(token)
 
 
@@ -92,7 +92,7 @@ def test_a_link_is_bound_to_its_address_and_expires_after_its_days() -> None:
     now[0] += 90 * day  # still inside: 90 days after the end of the week it was mailed in
     assert links.read(token).contact_id == "tanaka"
     now[0] += 8 * day
-    with pytest.raises(LinkRefusedError, match="expired"):
+    with pytest.raises(PreferenceLinkRefusedError, match="expired"):
         links.read(token)
     assert links.token("peace-winds", "tanaka", "tanaka@peacewinds.jp") != token  # a fresh one
 
