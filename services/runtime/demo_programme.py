@@ -18,7 +18,7 @@ import yaml
 from schemas.members import Language, MemberDirectory, OrganisationKind
 from schemas.responses import AnswerKind
 from schemas.vocabulary import ANSWER_WORDS, NOTICE_WORDS, Notice
-from services.common.config_files import load_yaml_model
+from services.common.members_file import load_member_directory
 from services.common.production import DEMO_PASSWORDS
 from services.common.settings import Settings
 from services.runtime.supervisor import mail_files
@@ -70,7 +70,7 @@ async def run_programme(
     """Acknowledge, answer, decide, launch once; return the lines that say what really
     happened, read back from the board's export (the response database), duty's API, the CAP
     feed and the mails in the sink."""
-    directory = load_yaml_model(members_file, MemberDirectory)
+    directory = load_member_directory(members_file)
     kinds = {o.id: o.kind for o in directory.organisations}
     by_incident: dict[str, dict[str, str]] = {}
     for url, linked, org in _links(mail_dir):
