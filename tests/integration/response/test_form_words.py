@@ -4,7 +4,6 @@ the review already: never the parser's English, never after Confirm."""
 from __future__ import annotations
 
 from schemas.topics import ANSWERS, COORDINATION
-from services.common.db import Database
 from tests.integration.response.rig import Rig, launch_form, survey_form
 from tests.integration.response.test_rollcall import visible_text
 
@@ -13,9 +12,8 @@ ORGS = ["hope-bridge", "asia-medical", "nihon-logistics", "mofa-observer"]
 
 
 async def test_numbers_and_answers_that_cannot_be_read_are_said_in_the_readers_words(
-    database: Database,
+    rig: Rig,
 ) -> None:
-    rig = Rig(database)
     act = await rig.open(ORGS)
     base = f"/rollcall/{act.incident_id}"
     tanaka = rig.link(act, "hope-bridge", "tanaka")  # reads Japanese
@@ -69,9 +67,8 @@ async def test_numbers_and_answers_that_cannot_be_read_are_said_in_the_readers_w
 
 
 async def test_a_survey_or_launch_says_what_is_wrong_at_the_review_before_confirm(
-    database: Database,
+    rig: Rig,
 ) -> None:
-    rig = Rig(database)
     act = await rig.open(ORGS)
     base = f"/rollcall/{act.incident_id}"
     officer, officer_ja = rig.officer_headers(), rig.officer_headers(language="ja")

@@ -11,7 +11,6 @@ from datetime import timedelta
 from prometheus_client import REGISTRY
 
 from schemas.acks import AckVia
-from services.common.db import Database
 from tests.integration.response.rig import START, Rig, activation, launch_form, survey_form
 
 SERVICE = "response"
@@ -35,9 +34,8 @@ def grew(before: tuple[float, float], name: str) -> tuple[float, float]:
 
 
 async def test_first_answer_survey_and_answer_rate_are_counted_once_per_incident(
-    database: Database,
+    rig: Rig,
 ) -> None:
-    rig = Rig(database)
     # Triage activated the quake 10 minutes before this service opened its roll-call.
     quake = activation().model_copy(update={"occurred_at": START - timedelta(minutes=10)})
     await rig.open(ORGS, quake)
@@ -67,8 +65,7 @@ async def test_first_answer_survey_and_answer_rate_are_counted_once_per_incident
     assert grew(ratio, RATIO) == (1, 0.5)  # two of the four addressed answered
 
 
-async def test_a_stand_down_counts_the_answer_rate_once(database: Database) -> None:
-    rig = Rig(database)
+async def test_a_stand_down_counts_the_answer_rate_once(rig: Rig) -> None:
     quiet = await rig.open(ORGS)
     ratio = sample(RATIO)
     await rig.stand_down(quiet)

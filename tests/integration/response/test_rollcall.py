@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from schemas.acks import AckVia
 from schemas.topics import ANSWERS, COORDINATION, ROLLCALL
-from services.common.db import Database
 from services.response import store
 from tests.integration.response.rig import Rig, activation, launch_form, survey_form
 
@@ -18,8 +17,7 @@ SERVICE = "response"
 ORGS = ["hope-bridge", "asia-medical", "tohoku-relief", "nihon-logistics"]
 
 
-async def test_a_link_shows_a_form_on_get_and_records_only_on_post(database: Database) -> None:
-    rig = Rig(database)
+async def test_a_link_shows_a_form_on_get_and_records_only_on_post(rig: Rig) -> None:
     act = await rig.open(ORGS)
     url = rig.link(act, "hope-bridge", "tanaka")
     async with rig.client() as client:
@@ -53,9 +51,8 @@ async def test_a_link_shows_a_form_on_get_and_records_only_on_post(database: Dat
 
 
 async def test_an_answer_before_the_roll_call_opens_is_held_then_attached(
-    database: Database,
+    rig: Rig,
 ) -> None:
-    rig = Rig(database)
     early = activation()  # the mail went out; this service has not read the activation yet
     url = rig.link(early, "hope-bridge", "tanaka")
     async with rig.client() as client:
@@ -77,13 +74,12 @@ async def test_an_answer_before_the_roll_call_opens_is_held_then_attached(
     assert steps == [("rollcall_opened", None), ("answer_recorded", "hope-bridge")]
     answered = {r["organisation_id"]: r["answer"] for r in doc["organisations"]}
     assert answered["hope-bridge"] == "can_deploy"
-    async with database.sessions() as session:
+    async with rig.db.sessions() as session:
         row = await store.rollcall(session, str(early.incident_id))
     assert row is not None and row.first_answer_at == rig.now - timedelta(seconds=3)
 
 
-async def test_the_latest_answer_counts_and_every_answer_is_kept(database: Database) -> None:
-    rig = Rig(database)
+async def test_the_latest_answer_counts_and_every_answer_is_kept(rig: Rig) -> None:
     act = await rig.open(ORGS)
     async with rig.client() as client:
         url = rig.link(act, "asia-medical", "sato")
@@ -112,9 +108,8 @@ async def test_the_latest_answer_counts_and_every_answer_is_kept(database: Datab
 
 
 async def test_one_reminder_goes_to_the_silent_after_the_configured_time(
-    database: Database,
+    rig: Rig,
 ) -> None:
-    rig = Rig(database)
     act = await rig.open(ORGS)
     async with rig.client() as client:
         await client.post(rig.link(act, "hope-bridge", "tanaka"), data={"answer": "can_deploy"})
@@ -129,8 +124,7 @@ async def test_one_reminder_goes_to_the_silent_after_the_configured_time(
     assert reminder["organisations"] == ["asia-medical", "tohoku-relief", "nihon-logistics"]
 
 
-async def test_no_reminder_after_stand_down_and_no_answer_either(database: Database) -> None:
-    rig = Rig(database)
+async def test_no_reminder_after_stand_down_and_no_answer_either(rig: Rig) -> None:
     act = await rig.open(ORGS)
     await rig.stand_down(act)
     rig.now += timedelta(hours=2)
@@ -143,8 +137,7 @@ async def test_no_reminder_after_stand_down_and_no_answer_either(database: Datab
     assert await rig.published(ANSWERS) == []
 
 
-async def test_officer_pages_need_the_consoles_signed_identity(database: Database) -> None:
-    rig = Rig(database)
+async def test_officer_pages_need_the_consoles_signed_identity(rig: Rig) -> None:
     act = await rig.open(ORGS)
     async with rig.client() as client:
         anonymous = await client.get(f"/rollcall/{act.incident_id}")
@@ -164,8 +157,7 @@ async def test_officer_pages_need_the_consoles_signed_identity(database: Databas
     assert await rig.published(ANSWERS) == []
 
 
-async def test_survey_then_launch_then_close_tell_each_what_concerns_it(database: Database) -> None:
-    rig = Rig(database)
+async def test_survey_then_launch_then_close_tell_each_what_concerns_it(rig: Rig) -> None:
     act = await rig.open(ORGS)
     officer = rig.officer_headers()
     base = f"/rollcall/{act.incident_id}"
@@ -252,9 +244,8 @@ async def test_survey_then_launch_then_close_tell_each_what_concerns_it(database
 
 
 async def test_every_audited_step_is_published_for_the_timelines_and_only_those(
-    database: Database,
+    rig: Rig,
 ) -> None:
-    rig = Rig(database)
     act = await rig.open(ORGS)
     stood = await rig.open(ORGS)
     await rig.stand_down(stood, via=AckVia.LINK)
@@ -286,7 +277,7 @@ async def test_every_audited_step_is_published_for_the_timelines_and_only_those(
             headers=officer,
         )
     steps = await rig.published(ROLLCALL)
-    async with database.transaction() as session:
+    async with rig.db.transaction() as session:
         trail = [
             (row.incident_id, row.action, row.via, row.officer_id, row.at)
             for incident in (act.incident_id, stood.incident_id)
@@ -317,9 +308,8 @@ async def test_every_audited_step_is_published_for_the_timelines_and_only_those(
 
 
 async def test_the_answer_link_of_a_contact_removed_from_the_directory_is_refused(
-    database: Database,
+    rig: Rig,
 ) -> None:
-    rig = Rig(database)
     act = await rig.open(ORGS)
     async with rig.client() as client:
         removed = await client.post(
@@ -345,9 +335,8 @@ async def test_the_answer_link_of_a_contact_removed_from_the_directory_is_refuse
 
 
 async def test_at_launch_the_declining_and_the_observer_are_never_told_to_deploy(
-    database: Database,
+    rig: Rig,
 ) -> None:
-    rig = Rig(database)
     addressed = ["hope-bridge", "asia-medical", "nihon-logistics", "mofa-observer", "tohoku-relief"]
     act = await rig.open(addressed)
     officer = rig.officer_headers()
@@ -401,9 +390,8 @@ SNAKE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
 
 
 async def test_the_board_speaks_the_readers_language_and_folds_repeated_answers(
-    database: Database,
+    rig: Rig,
 ) -> None:
-    rig = Rig(database)
     act = await rig.open(ORGS)
     base = f"/rollcall/{act.incident_id}"
     async with rig.client() as client:
