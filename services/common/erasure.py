@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -135,25 +135,17 @@ def _who(subject: str) -> Subject:
     return (org, contact if sep else None)
 
 
+@dataclass(eq=False)
 class Eraser:
     """Note who left the directory; erase their personal data once `erase_after` has passed."""
 
-    def __init__(
-        self,
-        db: Database,
-        places: Sequence[PersonalData],
-        directory: Callable[[], MemberDirectory],
-        *,
-        erase_after: timedelta,
-        key: bytes,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        self.db = db
-        self.places = list(places)
-        self.directory = directory
-        self.erase_after = erase_after
-        self.key = key
-        self.clock = clock
+    db: Database
+    places: Sequence[PersonalData]
+    directory: Callable[[], MemberDirectory]
+    _: KW_ONLY
+    erase_after: timedelta
+    key: bytes
+    clock: Callable[[], datetime] = utcnow
 
     def digest(self, subject: str) -> str:
         """A keyed digest of a subject: whoever knows the id can check it; the row never says."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass, field
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -40,25 +41,18 @@ def lag_per_topic(
     return lag
 
 
+@dataclass(eq=False)
 class LagMonitor:
     """Measure a consumer group's lag on its topics every few seconds and export it."""
 
-    def __init__(
-        self,
-        bootstrap_servers: str,
-        group: str,
-        topics: Sequence[str],
-        *,
-        interval_s: float = 5.0,
-        request_timeout_ms: int = 10_000,
-    ) -> None:
-        self.bootstrap_servers = bootstrap_servers
-        self.group = group
-        self.topics = list(topics)
-        self.interval_s = interval_s
-        self.request_timeout_ms = request_timeout_ms
-        self._admin: AIOKafkaAdminClient | None = None
-        self._consumer: AIOKafkaConsumer | None = None
+    bootstrap_servers: str
+    group: str
+    topics: Sequence[str]
+    _: KW_ONLY
+    interval_s: float = 5.0
+    request_timeout_ms: int = 10_000
+    _admin: AIOKafkaAdminClient | None = field(default=None, init=False)
+    _consumer: AIOKafkaConsumer | None = field(default=None, init=False)
 
     async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
         if self._admin is None or self._consumer is None:

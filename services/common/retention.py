@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -107,28 +107,24 @@ def common_rules(settings: Settings) -> list[Rule]:
     ]
 
 
+@dataclass(eq=False)
 class Pruner:
     """Delete what the rules let go, a batch at a time, and count what is kept."""
 
-    def __init__(
-        self,
-        db: Database,
-        rules: Sequence[Rule],
-        *,
-        batch_size: int,
-        interval_s: float,
-        pause_s: float = 0.05,
-        clock: Callable[[], datetime] = utcnow,
-        eraser: Eraser | None = None,
-    ) -> None:
-        self.db = db
-        self.eraser = eraser
-        self.rules = list(rules)
-        self.batch_size = batch_size
-        self.interval_s = interval_s
-        self.pause_s = pause_s
-        self.clock = clock
-        self.loop = WakeUpLoop(self._round, failed="retention_round_failed", retry_s=interval_s)
+    db: Database
+    rules: Sequence[Rule]
+    _: KW_ONLY
+    batch_size: int
+    interval_s: float
+    pause_s: float = 0.05
+    clock: Callable[[], datetime] = utcnow
+    eraser: Eraser | None = None
+    loop: WakeUpLoop = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loop = WakeUpLoop(
+            self._round, failed="retention_round_failed", retry_s=self.interval_s
+        )
         for rule in self.rules:
             metrics.RETENTION_PRUNED.labels(rule.table.name)
             metrics.RETENTION_ROWS.labels(rule.table.name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import NamedTuple
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -77,6 +78,13 @@ class Mailing:
             for j in jobs
             if (ref := f"{j.organisation_id}/{j.contact_id}") in self.held
         }
+
+
+class Told(NamedTuple):
+    """The contacts told about an incident who may be told more, and the directory read."""
+
+    directory: MemberDirectory
+    targets: list[Target]
 
 
 @dataclass
@@ -220,31 +228,16 @@ class Handlers:
 
     async def _withdrawn(self, activation: Activation) -> None:
         """Tell every contact told about the incident that its source withdrew it, once each."""
-        directory, targets = await self._told(str(activation.incident_id))
-        rendered = {
-            lang: self.renderer.notice(
-                lang, Notice.WITHDRAWN, activation.summary, directory.secretariat, None
-            )
-            for lang in {t.language for t in targets}
-        }
+        told = await self._told(str(activation.incident_id))
 
         async def out_of_digests(session: AsyncSession) -> None:
             await digest_store.drop_waiting(session, str(activation.incident_id))
 
-        # Scoped by the withdrawal: redelivered, it finds its deliveries recorded.
-        await self._deliver(
-            activation,
-            Mailing(
-                scope=f"{Notice.WITHDRAWN.value}:{activation.activation_id}",
-                kind=DeliveryKind.ACK_NOTICE,
-                targets=targets,
-                rendered=rendered,
-                reply_to=self.reply_to(directory),
-                on_claim=out_of_digests,
-            ),
+        await self._send_notice(
+            activation, Notice.WITHDRAWN, told, activation.summary, on_claim=out_of_digests
         )
 
-    async def _told(self, incident_id: str) -> tuple[MemberDirectory, list[Target]]:
+    async def _told(self, incident_id: str) -> Told:
         """The directory, and the contacts told about an incident who may be told more."""
         directory = self.directory.current()
         async with self.ctx.db.sessions() as session:
@@ -253,13 +246,13 @@ class Handlers:
         addressees, gone = notice_audience(directory, told, prefs, utcnow())
         for org_id, contact_id in gone:
             log.warning("told_contact_left_directory", organisation=org_id, contact=contact_id)
-        return directory, targets_of(addressees)
+        return Told(directory, targets_of(addressees))
 
     async def _tell(self, ack: AckEvent, notice: Notice) -> None:
-        directory, targets = await self._told(str(ack.incident_id))
+        told = await self._told(str(ack.incident_id))
         # Duty puts the incident's summary on every acknowledgement it publishes.
         summary = ack.summary
-        if summary is None or not targets:
+        if summary is None or not told.targets:
             log.info(
                 "ack_notice_nobody_to_tell",
                 activation_id=str(ack.activation_id),
@@ -268,23 +261,34 @@ class Handlers:
             async with self.ctx.work() as work:
                 await work.claim(ack)
                 return
+        # Only the message written for members: the officer's internal note never leaves duty.
+        await self._send_notice(ack, notice, told, summary, ack.member_message)
+
+    async def _send_notice(
+        self,
+        message: Delivered,
+        notice: Notice,
+        told: Told,
+        summary: IncidentSummary,
+        member_message: str | None = None,
+        on_claim: Callable[[AsyncSession], Awaitable[None]] | None = None,
+    ) -> None:
+        """Send a notice to the contacts told, each in their language. Scoped by the notice and
+        the activation: redelivered, the message finds its deliveries recorded."""
+        secretariat = told.directory.secretariat
         rendered = {
-            # Only the message written for members: the officer's internal note never leaves duty.
-            lang: self.renderer.notice(
-                lang, notice, summary, directory.secretariat, ack.member_message
-            )
-            for lang in {t.language for t in targets}
+            lang: self.renderer.notice(lang, notice, summary, secretariat, member_message)
+            for lang in {t.language for t in told.targets}
         }
-        await self._deliver(
-            ack,
-            Mailing(
-                scope=f"{notice.value}:{ack.activation_id}",
-                kind=DeliveryKind.ACK_NOTICE,
-                targets=targets,
-                rendered=rendered,
-                reply_to=self.reply_to(directory),
-            ),
+        mailing = Mailing(
+            scope=f"{notice.value}:{message.activation_id}",
+            kind=DeliveryKind.ACK_NOTICE,
+            targets=told.targets,
+            rendered=rendered,
+            reply_to=self.reply_to(told.directory),
+            on_claim=on_claim,
         )
+        await self._deliver(message, mailing)
 
     async def on_coordination(self, notice: CoordinationNotice) -> None:
         """Tell the organisations a notice names: a reminder, the survey decision, the launch."""
