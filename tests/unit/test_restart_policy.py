@@ -23,6 +23,14 @@ def supervisor(tmp_path: Path) -> Supervisor:
     return Supervisor(Settings(_env_file=None, var_dir=tmp_path / "var"))  # type: ignore[call-arg]
 
 
+def service(tmp_path: Path, name: str) -> tuple[Supervisor, Child, Path]:
+    """A fresh supervisor, its child `name` and the folder of the notes saying who got to work."""
+    sup = supervisor(tmp_path)
+    at_work = sup.var_dir / AT_WORK_DIR
+    at_work.mkdir(parents=True)
+    return sup, next(c for c in sup.services if c.name == name), at_work
+
+
 def died(sup: Supervisor, child: Child, pid: int, *, after_s: float) -> float:
     """Reap `child`'s process `pid`, dead `after_s` after its start; return its restart delay."""
     child.proc = cast(Any, Dead(pid))
@@ -35,11 +43,9 @@ def died(sup: Supervisor, child: Child, pid: int, *, after_s: float) -> float:
 def test_a_service_killed_after_it_got_to_work_is_restarted_at_once_however_soon(
     tmp_path: Path,
 ) -> None:
-    sup = supervisor(tmp_path)
-    notifier = next(c for c in sup.services if c.name == "notifier")
-    (sup.var_dir / AT_WORK_DIR).mkdir(parents=True)
+    sup, notifier, at_work = service(tmp_path, "notifier")
     for pid in range(1000, 1005):
-        (sup.var_dir / AT_WORK_DIR / "notifier").write_text(str(pid))
+        (at_work / "notifier").write_text(str(pid))
         assert died(sup, notifier, pid, after_s=5) <= 0.01
     assert not notifier.crash_looping
 
@@ -47,11 +53,9 @@ def test_a_service_killed_after_it_got_to_work_is_restarted_at_once_however_soon
 def test_a_service_dying_before_it_works_backs_off_and_is_reported_crash_looping(
     tmp_path: Path,
 ) -> None:
-    sup = supervisor(tmp_path)
-    duty = next(c for c in sup.services if c.name == "duty")
-    (sup.var_dir / AT_WORK_DIR).mkdir(parents=True)
+    sup, duty, at_work = service(tmp_path, "duty")
     # An earlier process of the role got to work: the note names it, not these.
-    (sup.var_dir / AT_WORK_DIR / "duty").write_text("999")
+    (at_work / "duty").write_text("999")
     delays = [died(sup, duty, pid, after_s=5) for pid in range(1000, 1004)]
     assert delays[0] <= 0.01 < delays[1] < delays[2] < delays[3]
     assert duty.crash_looping

@@ -17,7 +17,7 @@ from services.common.settings import Settings, TriageSettings
 from services.triage.backtest import fact_context
 from services.triage.handlers import TriageHandlers, merge_policy
 from services.triage.report import explain_lines, incident_lines
-from tests.unit.triage.builders import SHIPPED_CRITERIA, nepal_quake, report, shipped
+from tests.unit.triage.builders import SHIPPED_CRITERIA, gdacs_quake, report, shipped
 
 SERVICE = "triage"
 NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
@@ -105,9 +105,9 @@ async def test_explain_shows_why_an_aftershock_joined_the_main_shock(
     main = NOW - timedelta(days=17)
     red = AlertLevel.RED
     await handlers.on_hazard(
-        nepal_quake("EQ:5600001", main, 28.23, 84.73, 7.8, red, people=5_000_000)
+        gdacs_quake("EQ:5600001", main, 28.23, 84.73, 7.8, red, people=5_000_000)
     )
-    await handlers.on_hazard(nepal_quake("EQ:5600002", NOW, 27.84, 86.08, 7.3, red))
+    await handlers.on_hazard(gdacs_quake("EQ:5600002", NOW, 27.84, 86.08, 7.3, red))
     _, *rows = await incident_lines(database)
     assert len(rows) == 1
     text = "\n".join(await explain_lines(database, rows[0].split()[0]))

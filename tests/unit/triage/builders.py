@@ -78,7 +78,7 @@ GORKHA = datetime(2015, 4, 25, 6, 11, tzinfo=UTC)
 """The M7.8 main shock of the Nepal 2015 sequence."""
 
 
-def nepal_quake(
+def gdacs_quake(
     source_id: str,
     at: datetime,
     lat: float,
@@ -89,7 +89,8 @@ def nepal_quake(
     countries: tuple[str, ...] = ("NPL",),
     people: int | None = None,
 ) -> HazardEvent:
-    """An earthquake of magnitude `magnitude` at (lat, lon) in Nepal, reported by GDACS."""
+    """An earthquake of magnitude `magnitude` at (lat, lon) reported by GDACS; in Nepal, where
+    the sequence most grouping tests replay struck, unless `countries` says otherwise."""
     return report(
         source_id,
         alert=alert,

@@ -11,7 +11,15 @@ from schemas.hazards import AlertLevel, HazardEvent, HazardType, Impact
 from services.triage.decide import NO_CRITERION, Decision
 from services.triage.engine import Triage
 from services.triage.facts import Presence
-from tests.unit.triage.builders import context, directory, reliefweb_report, report, shipped
+from tests.unit.triage.builders import (
+    T0,
+    context,
+    directory,
+    gdacs_quake,
+    reliefweb_report,
+    report,
+    shipped,
+)
 
 
 def decide(*events: HazardEvent, presence: Presence | None = None) -> Decision:
@@ -28,13 +36,8 @@ def decide(*events: HazardEvent, presence: Presence | None = None) -> Decision:
 
 
 def red_earthquake_in_the_philippines() -> HazardEvent:
-    return report(
-        "EQ:9000001",
-        alert=AlertLevel.RED,
-        people=2_114_000,
-        severity=(7.4, "M"),
-        lat=9.7,
-        lon=126.2,
+    return gdacs_quake(
+        "EQ:9000001", T0, 9.7, 126.2, 7.4, AlertLevel.RED, countries=("PHL",), people=2_114_000
     )
 
 

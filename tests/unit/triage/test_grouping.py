@@ -9,17 +9,17 @@ from schemas.hazards import AlertLevel, HazardType
 from services.triage.engine import Triage
 from services.triage.grouping import aftershock_window
 from services.triage.incidents import IncidentBook
-from tests.unit.triage.builders import GORKHA, context, nepal_quake, report, shipped
+from tests.unit.triage.builders import GORKHA, T0, context, gdacs_quake, report, shipped
 
 
 def nepal_2015() -> list:
     """The main shock, two large aftershocks the same day and the M7.3 of 12 May."""
     red, orange = AlertLevel.RED, AlertLevel.ORANGE
     return [
-        nepal_quake("EQ:1", GORKHA, 28.23, 84.73, 7.8, red, people=5_000_000),
-        nepal_quake("EQ:2", GORKHA + timedelta(minutes=34), 28.19, 84.86, 6.6, orange),
-        nepal_quake("EQ:3", GORKHA + timedelta(days=1, hours=1), 27.79, 85.91, 6.7, orange),
-        nepal_quake(
+        gdacs_quake("EQ:1", GORKHA, 28.23, 84.73, 7.8, red, people=5_000_000),
+        gdacs_quake("EQ:2", GORKHA + timedelta(minutes=34), 28.19, 84.86, 6.6, orange),
+        gdacs_quake("EQ:3", GORKHA + timedelta(days=1, hours=1), 27.79, 85.91, 6.7, orange),
+        gdacs_quake(
             "EQ:4",
             GORKHA + timedelta(days=17),
             27.84,
@@ -53,32 +53,17 @@ def test_a_quake_beyond_the_window_is_a_new_incident() -> None:
     book = IncidentBook()
     main, *_ = nepal_2015()
     book.file(main)
-    later = nepal_quake("EQ:9", GORKHA + timedelta(days=40), 28.0, 84.9, 6.9)
-    far = nepal_quake("EQ:10", GORKHA + timedelta(days=3), 29.9, 81.0, 6.1)
+    later = gdacs_quake("EQ:9", GORKHA + timedelta(days=40), 28.0, 84.9, 6.9)
+    far = gdacs_quake("EQ:10", GORKHA + timedelta(days=3), 29.9, 81.0, 6.1)
     assert book.file(later)[1] and book.file(far)[1]
 
 
 def test_a_duplicate_record_of_one_quake_joins_quietly() -> None:
     criteria = shipped()
     triage = Triage(criteria, context(criteria))
-    first = report(
-        "EQ:20",
-        alert=AlertLevel.RED,
-        countries=("IDN",),
-        lat=-0.2,
-        lon=119.8,
-        severity=(5.9, "M"),
-        people=1_500_000,
-    )
-    copy = report(
-        "EQ:21",
-        alert=AlertLevel.RED,
-        countries=("IDN",),
-        lat=-0.4,
-        lon=119.9,
-        at=first.event_time + timedelta(seconds=40),
-        severity=(5.8, "M"),
-    )
+    red, idn = AlertLevel.RED, ("IDN",)
+    first = gdacs_quake("EQ:20", T0, -0.2, 119.8, 5.9, red, countries=idn, people=1_500_000)
+    copy = gdacs_quake("EQ:21", T0 + timedelta(seconds=40), -0.4, 119.9, 5.8, red, countries=idn)
     a, b = triage.process(first), triage.process(copy)
     assert a.incident is b.incident and b.activation is None
     assert b.incident.joined["gdacs:EQ:21"].startswith("duplicate record of gdacs:EQ:20: ")
