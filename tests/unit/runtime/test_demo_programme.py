@@ -7,13 +7,16 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from schemas.members import MemberDirectory
 from services.common.config_files import load_yaml_model
-from services.runtime.demo_programme import board_lines, told
+from services.common.settings import DutySettings, Settings
+from services.duty.console.auth import hash_password
+from services.runtime.demo_programme import board_lines, demo_officer, run_programme, told
 
-DIRECTORY = load_yaml_model(
-    Path(__file__).resolve().parents[3] / "deploy" / "members.example.yaml", MemberDirectory
-)
+DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
+DIRECTORY = load_yaml_model(DEPLOY / "members.example.yaml", MemberDirectory)
 INCIDENT = "8a2a7053-01ae-51f7-a9cc-0d987f3ef6e8"
 TITLE = "Red earthquake alert in Philippines"
 
@@ -71,4 +74,33 @@ def test_who_was_told_what_is_read_from_the_mails_about_the_incident(tmp_path: P
         "    hope-bridge/tanaka: 発動, 派遣開始",
         "    mofa-observer/duty-desk: 支援プログラム立ち上げ",
         "  told to deploy: hope-bridge",
+    ]
+
+
+def with_rota(rota: Path) -> Settings:
+    return Settings(_env_file=None, duty=DutySettings(rota_file=rota))  # type: ignore[call-arg]
+
+
+def test_the_demo_acts_as_the_first_officer_of_the_example_rota() -> None:
+    assert demo_officer(with_rota(DEPLOY / "rota.example.yaml")) == "aoki"
+
+
+async def test_with_a_rota_of_ones_own_the_demo_leaves_the_response_to_its_officers(
+    tmp_path: Path,
+) -> None:
+    rota = yaml.safe_load((DEPLOY / "rota.example.yaml").read_text(encoding="utf-8"))
+    for officer in rota["officers"]:
+        officer["password_hash"] = hash_password("a-password-of-their-own")
+    own = tmp_path / "rota.yaml"
+    own.write_text(yaml.safe_dump(rota, allow_unicode=True), encoding="utf-8")
+    mails = tmp_path / "mail"
+    mails.mkdir()
+    link = f"http://console/respond/{INCIDENT}/hope-bridge/token?answer=can_deploy"
+    mail(mails, 1, "tanaka@hopebridge.example.jp", "発動", body=link)
+    # Nothing listens on port 9: a login tried there would end in a connection error.
+    lines = await run_programme(
+        mails, with_rota(own), "http://127.0.0.1:9", DEPLOY / "members.example.yaml"
+    )
+    assert lines == [
+        "  - no officer of the rota logs in with the demo password: the response is theirs"
     ]
