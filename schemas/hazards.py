@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AwareDatetime, Field, StringConstraints, field_validator
@@ -40,17 +41,24 @@ class HazardType(StrEnum):
     OTHER = "OT"
 
 
-class AlertLevel(StrEnum):
-    GREEN = "green"
-    ORANGE = "orange"
-    RED = "red"
+class Graded(StrEnum):
+    """A source's alert levels, declared least severe first: a level's `rank` counts from 1 in
+    that order, so that 0 can stand for no level at all."""
 
     @property
     def rank(self) -> int:
-        return _ALERT_RANKS[self.value]
+        return _ranks(type(self))[self]
 
 
-_ALERT_RANKS = {"green": 1, "orange": 2, "red": 3}
+@cache
+def _ranks(levels: type[Graded]) -> dict[Graded, int]:
+    return {level: rank for rank, level in enumerate(levels, start=1)}
+
+
+class AlertLevel(Graded):
+    GREEN = "green"
+    ORANGE = "orange"
+    RED = "red"
 
 
 def alert_rank(level: AlertLevel | None) -> int:
@@ -105,7 +113,7 @@ class Impact(Contract):
     )
 
 
-class PagerLevel(StrEnum):
+class PagerLevel(Graded):
     """USGS PAGER alert levels: fatalities 1 / 100 / 1,000 or losses US$1 M / 100 M / 1 B
     for yellow / orange / red. Not GDACS's levels: PAGER estimates impact, GDACS exposure."""
 
@@ -113,13 +121,6 @@ class PagerLevel(StrEnum):
     YELLOW = "yellow"
     ORANGE = "orange"
     RED = "red"
-
-    @property
-    def rank(self) -> int:
-        return _PAGER_RANKS[self.value]
-
-
-_PAGER_RANKS = {"green": 1, "yellow": 2, "orange": 3, "red": 4}
 
 
 class Pager(Contract):
