@@ -328,41 +328,36 @@ def test_repositories_never_open_or_commit_a_transaction() -> None:
     assert offenders == []
 
 
-def _write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
+def _package(root: Path, modules: dict[str, str]) -> Path:
+    """Write a package `pkg` of these modules (paths below pkg/), each of its folders a package."""
+    package = root / "pkg"
+    for name, text in modules.items():
+        path = package / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    return root / "pkg"
+    for folder in [package, *(p for p in package.rglob("*") if p.is_dir())]:
+        (folder / "__init__.py").touch()
+    return package
 
 
 def test_the_cycle_check_finds_a_circle_through_a_function_local_import(tmp_path: Path) -> None:
-    package = _write(
-        tmp_path,
-        {
-            "pkg/__init__.py": "",
-            "pkg/web/__init__.py": "",
-            "pkg/web/app.py": "def build():\n    from pkg.web import api\n",
-            "pkg/web/api.py": "from .app import build\n",
-            "pkg/other.py": "import pkg.web.api\n",
-        },
-    )
-    cycle = find_cycle(import_graph(package))
+    modules = {
+        "web/app.py": "def build():\n    from pkg.web import api\n",
+        "web/api.py": "from .app import build\n",
+        "other.py": "import pkg.web.api\n",
+    }
+    cycle = find_cycle(import_graph(_package(tmp_path, modules)))
     assert set(cycle) == {"pkg.web.app", "pkg.web.api"}
     assert cycle[0] == cycle[-1]
 
 
 def test_the_cycle_check_accepts_a_layered_package(tmp_path: Path) -> None:
-    package = _write(
-        tmp_path,
-        {
-            "pkg/__init__.py": "",
-            "pkg/deps.py": "import json\n",
-            "pkg/api.py": "from pkg.deps import x\n",
-            "pkg/app.py": "from pkg import api, deps\n",
-        },
-    )
-    assert find_cycle(import_graph(package)) == []
+    modules = {
+        "deps.py": "import json\n",
+        "api.py": "from pkg.deps import x\n",
+        "app.py": "from pkg import api, deps\n",
+    }
+    assert find_cycle(import_graph(_package(tmp_path, modules))) == []
 
 
 def test_the_route_check_sees_a_route_module(tmp_path: Path) -> None:

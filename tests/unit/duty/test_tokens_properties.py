@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from uuid import UUID
 
@@ -27,6 +29,22 @@ SIGNER = LinkSigner(KEY, TTL)
 officers = st.from_regex(r"[a-z][a-z0-9_-]{0,15}", fullmatch=True)
 actions = st.sampled_from(list(Action))
 uuids = st.uuids()
+
+
+@dataclass(frozen=True)
+class Issued:
+    """What a token names, and the one token SIGNER issued for it at NOW (each has its nonce)."""
+
+    activation: UUID
+    officer: str
+    action: Action
+
+    @cached_property
+    def token(self) -> str:
+        return SIGNER.issue(self.activation, self.officer, self.action, NOW)
+
+
+issued = st.builds(Issued, activation=uuids, officer=officers, action=actions)
 
 
 def refusal(token: str, **expect: object) -> Refusal:
@@ -71,35 +89,19 @@ def test_a_token_signed_with_another_key_is_refused_as_forged(
 
 
 @examples(2000)
-@given(
-    activation=uuids,
-    officer=officers,
-    action=actions,
-    alteration=alterations("replace", "insert", "delete", "truncate"),
-)
-def test_a_token_altered_anywhere_is_refused(
-    activation: UUID, officer: str, action: Action, alteration: Alteration
-) -> None:
-    token = SIGNER.issue(activation, officer, action, NOW)
-    altered = alteration.apply(token)
-    if altered == token:
+@given(issued=issued, alteration=alterations("replace", "insert", "delete", "truncate"))
+def test_a_token_altered_anywhere_is_refused(issued: Issued, alteration: Alteration) -> None:
+    altered = alteration.apply(issued.token)
+    if altered == issued.token:
         return
-    assert refusal(altered, now=NOW, action=action) is Refusal.FORGED
+    assert refusal(altered, now=NOW, action=issued.action) is Refusal.FORGED
 
 
 @examples(1500)
-@given(
-    activation=uuids,
-    officer=officers,
-    action=actions,
-    late=st.floats(min_value=0, max_value=10 * 365 * 86400, allow_nan=False),
-)
-def test_a_token_used_at_or_after_its_expiry_is_refused(
-    activation: UUID, officer: str, action: Action, late: float
-) -> None:
-    token = SIGNER.issue(activation, officer, action, NOW)
+@given(issued=issued, late=st.floats(min_value=0, max_value=10 * 365 * 86400, allow_nan=False))
+def test_a_token_used_at_or_after_its_expiry_is_refused(issued: Issued, late: float) -> None:
     when = NOW + TTL + timedelta(seconds=late)
-    assert refusal(token, now=when, action=action) is Refusal.EXPIRED
+    assert refusal(issued.token, now=when, action=issued.action) is Refusal.EXPIRED
 
 
 @examples(1000)

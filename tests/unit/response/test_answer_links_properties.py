@@ -1,5 +1,5 @@
 """Answer links under attack: forged, altered, expired, other-organisation and other-incident links
-are refused. 12,000 links are tried across these properties, 10,500 of them bad."""
+are refused. 12,500 links are tried across these properties, 11,000 of them bad."""
 
 from __future__ import annotations
 
@@ -78,20 +78,24 @@ def test_an_expired_link_is_refused(incident: UUID, org: str, contact: str, late
 
 
 @examples(1500)
-@given(incident=uuids, org=slugs, other_org=slugs, contact=slugs)
-def test_a_link_for_another_organisation_is_refused(
-    incident: UUID, org: str, other_org: str, contact: str
+@pytest.mark.parametrize(
+    ("other", "refused"),
+    [
+        ("organisation", AnswerRefusal.WRONG_ORGANISATION),
+        ("incident", AnswerRefusal.WRONG_INCIDENT),
+    ],
+)
+@given(incident=uuids, other_incident=uuids, org=slugs, other_org=slugs, contact=slugs)
+def test_a_link_for_another_organisation_or_incident_is_refused(
+    other: str,
+    refused: AnswerRefusal,
+    incident: UUID,
+    other_incident: UUID,
+    org: str,
+    other_org: str,
+    contact: str,
 ) -> None:
-    assume(org != other_org)
+    asked = (other_incident, org) if other == "incident" else (incident, other_org)
+    assume(asked != (incident, org))
     token = SIGNER.issue(incident, org, contact, NOW)
-    assert refusal(token, incident, other_org) is AnswerRefusal.WRONG_ORGANISATION
-
-
-@examples(1000)
-@given(incident=uuids, other_incident=uuids, org=slugs, contact=slugs)
-def test_a_link_for_another_incident_is_refused(
-    incident: UUID, other_incident: UUID, org: str, contact: str
-) -> None:
-    assume(incident != other_incident)
-    token = SIGNER.issue(incident, org, contact, NOW)
-    assert refusal(token, other_incident, org) is AnswerRefusal.WRONG_INCIDENT
+    assert refusal(token, *asked) is refused
