@@ -62,6 +62,12 @@ def lines(captured: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in captured.splitlines() if line.strip()]
 
 
+def kafka_client_logger(service: str, name: str) -> logging.Logger:
+    """Log `service` as JSON; return the Kafka client's logger `name` (`aiokafka.<name>`)."""
+    configure_logging(service, fmt="json")
+    return logging.getLogger(f"aiokafka.{name}")
+
+
 def test_production_logs_are_one_json_object_per_line(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("triage", fmt="auto")  # stderr is not a terminal here
     get_logger("t").info("decided", level="activate")
@@ -194,8 +200,7 @@ def test_a_broker_outage_is_one_line_going_summaries_between_and_one_line_back(
     capsys: pytest.CaptureFixture[str], clock: Clock
 ) -> None:
     clock.now = 1000.0
-    configure_logging("notifier", fmt="json")
-    client = logging.getLogger("aiokafka.conn")
+    client = kafka_client_logger("notifier", "conn")
     # 95 s of outage, 20 client errors a second (what aiokafka writes per service).
     for tick in range(95 * 20):
         clock.now = 1000.0 + tick / 20
@@ -245,8 +250,7 @@ def test_errors_of_a_group_still_forming_just_after_the_broker_is_back_are_no_ne
     capsys: pytest.CaptureFixture[str], clock: Clock
 ) -> None:
     clock.now = 5000.0
-    configure_logging("duty", fmt="json")
-    client = logging.getLogger("aiokafka.consumer.group_coordinator")
+    client = kafka_client_logger("duty", "consumer.group_coordinator")
     client.error("Heartbeat failed: [Error 15] GroupCoordinatorNotAvailableError")
     clock.now += 1
     logs.broker_reachable()

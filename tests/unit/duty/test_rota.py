@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -102,31 +103,34 @@ def test_the_example_rota_loads() -> None:
     assert "SecretStr" in repr(rota.officers[0].password_hash)
 
 
-def test_an_unknown_key_is_named_with_file_line_and_column(tmp_path: Path) -> None:
-    path = written(
-        tmp_path / "rota.yaml",
-        "officers:\n  - id: aoki\n    name: Aoki\n    email: a@example.org\n    pager: 123\n",
-    )
+def refused(tmp_path: Path, text: str) -> tuple[Path, str]:
+    """Write `text` as a rota file; return its path and what loading it is refused with."""
+    path = written(tmp_path / "rota.yaml", text)
     with pytest.raises(ConfigError) as caught:
         load_rota(path)
-    assert f"{path}:5:5: officers.0.pager: unknown key" in str(caught.value)
+    return path, str(caught.value)
+
+
+def test_an_unknown_key_is_named_with_file_line_and_column(tmp_path: Path) -> None:
+    path, error = refused(
+        tmp_path,
+        "officers:\n  - id: aoki\n    name: Aoki\n    email: a@example.org\n    pager: 123\n",
+    )
+    assert f"{path}:5:5: officers.0.pager: unknown key" in error
 
 
 def test_a_shift_naming_an_unknown_officer_is_refused(tmp_path: Path) -> None:
-    path = written(
-        tmp_path / "rota.yaml",
+    _, error = refused(
+        tmp_path,
         "officers:\n  - {id: aoki, name: Aoki, email: a@example.org}\n"
         "shifts:\n  - {start: '09:00', end: '18:00', primary: nobody}\n",
     )
-    with pytest.raises(ConfigError, match="unknown officer id\\(s\\): nobody"):
-        load_rota(path)
+    assert re.search(r"unknown officer id\(s\): nobody", error)
 
 
 def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
-    path = tmp_path / "rota.yaml"
-    path.write_text("officers:\n  - id: [aoki\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"rota.yaml:\d+:\d+: invalid YAML"):
-        load_rota(path)
+    _, error = refused(tmp_path, "officers:\n  - id: [aoki\n")
+    assert re.search(r"rota.yaml:\d+:\d+: invalid YAML", error)
 
 
 def test_an_unknown_time_zone_is_refused() -> None:
