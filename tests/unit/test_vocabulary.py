@@ -119,3 +119,19 @@ def test_the_notice_words_are_spelled_once() -> None:
         # The officer's button, Stand down: an action, which Japanese names as the notice does.
         "services/duty/console/i18n.py": {"待機解除"},
     }
+
+
+@pytest.mark.parametrize("language", list(Language))
+def test_the_end_states_are_one_code_set_with_one_word_each(language: Language) -> None:
+    from services.duty.states import DutyState
+    from services.response.lifecycle import ResponseState
+    from services.response.words import words as response_words
+
+    # The wire's launched / closed / stood-down codes are the duty state's and the response's,
+    # so the console's badge and the board's status read the one word for each.
+    for state in STATE_WORDS[language]:
+        assert DutyState(state.value).as_ack_state() is state
+        assert ResponseState(state.value).value == state.value
+    console, pages = translator(language.value), response_words(language.value)
+    assert [s for s in DutyState if f"state_{s.value}" not in console] == []
+    assert [s for s in ResponseState if f"status_{s.value}" not in pages] == []
