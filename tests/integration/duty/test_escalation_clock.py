@@ -55,10 +55,13 @@ async def test_due_timers_fire_once_and_the_open_unacknowledged_gauge_counts(
             await session.execute(select(outbox.c.payload).where(outbox.c.topic == "pages.v1"))
         ).scalars()
         steps = sorted(Page.model_validate_json(p).step for p in payloads)
-    assert steps == [1, 1]  # the escalator relays what it fired (step 0 went with the handler)
+    # The escalation clock relays what it fired (step 0 went with the handler).
+    assert steps == [1, 1]
 
 
-async def test_two_escalators_on_one_database_fire_each_due_timer_once(database: Database) -> None:
+async def test_two_escalation_clocks_on_one_database_fire_each_due_timer_once(
+    database: Database,
+) -> None:
     if database.is_sqlite:
         return  # one duty process per SQLite database (decision 0701): nothing to share
     rota = Rota.model_validate(rota_dict())
@@ -68,7 +71,7 @@ async def test_two_escalators_on_one_database_fire_each_due_timer_once(database:
     clock = Clock(NOW)
     # Two engines on one schema: two duty processes' pools.
     other = Database(database.url, database.service, schema=database.schema)
-    escalators = [
+    escalation_clocks = [
         EscalationClock(db, duty, units_of_work(db), clock, tick_s=1) for db in (database, other)
     ]
     try:
@@ -76,7 +79,7 @@ async def test_two_escalators_on_one_database_fire_each_due_timer_once(database:
             async with database.transaction() as session:
                 await duty.record_activation(session, activation(), NOW)
         clock.now = NOW + timedelta(minutes=5)
-        fired = await asyncio.gather(*(e.fire_due() for e in escalators))
+        fired = await asyncio.gather(*(e.fire_due() for e in escalation_clocks))
     finally:
         await other.dispose()
     assert sum(fired) == 12
