@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, TopicPartition
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 from structlog.contextvars import bound_contextvars
@@ -52,7 +52,8 @@ def make_broker(kafka: KafkaSettings, service: str) -> KafkaBroker:
 
 
 async def start_consumers(broker: KafkaBroker) -> None:
-    """What `broker.start()` does, with every consumer group joined at once.
+    """What `broker.start()` does, with every consumer group joined at once (or, with
+    `kafka.assign_partitions`, every subscriber's partitions taken at once, decision 0734).
 
     FastStream starts its subscribers one after another, and each start waits for its group's
     assignment: Tansu holds every join 1 s (decision 0706), so a service with a side group
@@ -125,15 +126,28 @@ class Routes:
         """Register the one subscriber on the broker (before it starts)."""
         if not self._routes:
             return
-        broker.subscriber(
-            *self._routes,
-            group_id=self.consumer,
-            auto_offset_reset="earliest",
-            fetch_max_wait_ms=self.kafka.fetch_max_wait_ms,
-            heartbeat_interval_ms=self.kafka.heartbeat_interval_ms,
-            session_timeout_ms=self.kafka.session_timeout_ms,
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-        )(self._handler_for(broker))
+        common: dict[str, Any] = {
+            # Offsets are committed under the group either way: a restarted process reads on
+            # from where its predecessor committed.
+            "group_id": self.consumer,
+            "auto_offset_reset": "earliest",
+            "fetch_max_wait_ms": self.kafka.fetch_max_wait_ms,
+            "ack_policy": AckPolicy.NACK_ON_ERROR,
+        }
+        if self.kafka.assign_partitions:
+            # The one process of its role needs no group: Tansu holds a join 1 s, and 1-4 s
+            # more after a kill, until the dead member's session ends (decision 0734).
+            subscriber = broker.subscriber(
+                partitions=[TopicPartition(topic, 0) for topic in self._routes], **common
+            )
+        else:
+            subscriber = broker.subscriber(
+                *self._routes,
+                heartbeat_interval_ms=self.kafka.heartbeat_interval_ms,
+                session_timeout_ms=self.kafka.session_timeout_ms,
+                **common,
+            )
+        subscriber(self._handler_for(broker))
 
     def _handler_for(self, broker: KafkaBroker) -> Callable[[KafkaMessage], Awaitable[None]]:
         async def on_message(message: KafkaMessage) -> None:

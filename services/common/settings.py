@@ -58,6 +58,12 @@ class KafkaSettings(Section):
     # brokers refuse sessions under 6 s by default: the compose stack sets 10 s.
     session_timeout_ms: int = Field(default=2_000, ge=1_000)
     heartbeat_interval_ms: int = Field(default=500, ge=100)
+    assign_partitions: bool = Field(
+        default=False,
+        description="Take each topic's one partition without a consumer-group join: only for a"
+        " service that is the one process of its role on topics of one partition, as `standby run`"
+        " sets it (decision 0734); replicas (decision 0701) need the group.",
+    )
     handler_attempts: int = Field(
         default=3, ge=1, description="Tries before a message is dead-lettered."
     )

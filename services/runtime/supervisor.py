@@ -172,6 +172,8 @@ class Supervisor:
             env.update(environment_for(self.settings, role))
         env["STANDBY_KAFKA__BOOTSTRAP_SERVERS"] = self.bootstrap
         env["STANDBY_KAFKA__EPOCH"] = self.epoch
+        # One process per role on topics of one partition: no group to join (decision 0734).
+        env["STANDBY_KAFKA__ASSIGN_PARTITIONS"] = "true"
         env["STANDBY_VAR_DIR"] = str(self.var_dir)
         env["STANDBY_DUTY__PUBLIC_URL"] = self.console_url
         env["STANDBY_RESPONSE__WEB_PORT"] = str(self.response_web_port)
