@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.base import Message, utcnow
 from services.common import metrics
-from services.common.db import Database, insert_many, upsert
+from services.common.db import Database, Transaction, insert_many, upsert
 from services.common.direct import DirectConnection
 from services.common.logs import get_logger
 from services.common.wakeup import WakeUpLoop
@@ -286,7 +286,7 @@ class OutboxRelay:
 @asynccontextmanager
 async def _within(
     session: AsyncSession | None,
-    factory: Callable[[], AbstractAsyncContextManager[AsyncSession]],
+    factory: Transaction,
 ) -> AsyncIterator[AsyncSession]:
     """Use the caller's session (its transaction and locks) if there is one, else a new one."""
     if session is not None:

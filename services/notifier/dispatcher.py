@@ -15,15 +15,14 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, RetryCallState, wait_exponential, wait_random
 
 from schemas.base import utcnow
 from schemas.deliveries import Channel, DeliveryKind, DeliveryStatus
+from services.common.db import Transaction
 from services.common.errors import DeliveryError
 from services.common.logs import get_logger
 from services.common.presence import Presence
@@ -192,7 +191,7 @@ class RetryScheduler:
 
     def __init__(
         self,
-        transaction: Callable[[], AbstractAsyncContextManager[AsyncSession]],
+        transaction: Transaction,
         dispatcher: Dispatcher,
         presence: Presence,
         *,

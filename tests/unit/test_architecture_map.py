@@ -416,3 +416,12 @@ def test_a_service_migrates_along_one_linear_chain(service: str) -> None:
     assert [revision for revision, _ in chain] == [f.name[: len(service) + 5] for f in files]
     # Each revision builds on the one before it, the first on nothing of the service's own.
     assert [below for _, below in chain] == [None, *(r for r, _ in chain[:-1])]
+
+
+def test_a_transaction_factory_is_typed_by_the_one_alias() -> None:
+    spelled = [
+        str(path.relative_to(ROOT))
+        for path in sorted(SERVICES.rglob("*.py"))
+        if "AbstractAsyncContextManager[AsyncSession]" in path.read_text(encoding="utf-8")
+    ]
+    assert spelled == ["services/common/db.py"]
