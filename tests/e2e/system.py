@@ -165,9 +165,22 @@ def roles(system: System) -> dict[str, list[int]]:
                 playing = playing if playing is not None else _playing(system)
                 role = playing.get(pid, role)
             found.setdefault(role, []).append(pid)
+    # The scan takes a while on a busy machine: a process killed while it ran may have been
+    # reaped and its role handed to the spare before /health was read. Only processes still
+    # alive once the scan is over count, so two pids of one role ran at one moment.
     return {
-        role: [pid for pid in pids if parents.get(pid) not in pids] for role, pids in found.items()
+        role: [pid for pid in pids if parents.get(pid) not in pids and _alive(pid)]
+        for role, pids in found.items()
     }
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process still runs: neither gone nor a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 def _playing(system: System) -> dict[int, str]:
