@@ -133,6 +133,41 @@ def told_to_deploy(mail: EmailMessage) -> bool:
     return "DEPLOY" in str(mail["Subject"]) or "派遣開始" in str(mail["Subject"])
 
 
+def duty_page_mail(system: System, *, timeout: float) -> EmailMessage:
+    """Wait for the first page mail to an officer and return it."""
+    return wait_for(
+        lambda: next(
+            (m for m in system.mails() if recipient(m).endswith("@duty.example.org")), None
+        ),
+        timeout=timeout,
+        what="the duty page mail",
+    )
+
+
+def told_of_the_launch(system: System, *, timeout: float) -> EmailMessage:
+    """Wait for the launch's mails; return the participant's deploy mail.
+
+    It names the programme and its budget; the observer has its notice of the launch, and
+    neither the declining member nor the observer is told to deploy.
+    """
+    deploy = wait_for(
+        lambda: [m for m in mails_to(system, READY) if told_to_deploy(m)],
+        timeout=timeout,
+        what="the participant's deploy mail",
+    )
+    assert PROGRAMME_JA in text_of(deploy[0]) and "120,000,000" in text_of(deploy[0])
+    # The observer's notice of the launch is the last of the launch's mails to wait for.
+    wait_for(
+        lambda: any("支援プログラム" in str(m["Subject"]) for m in mails_to(system, OBSERVER)),
+        timeout=timeout,
+        what="the observer's notice of the launch",
+    )
+    for never in (DECLINING, OBSERVER):
+        told = [str(m["Subject"]) for m in mails_to(system, never) if told_to_deploy(m)]
+        assert told == [], never
+    return deploy[0]
+
+
 def test_a_page_is_acknowledged_and_the_consoles_launch_is_the_boards_one_launch(
     tmp_path: Path,
 ) -> None:
@@ -142,13 +177,7 @@ def test_a_page_is_acknowledged_and_the_consoles_launch_is_the_boards_one_launch
         watched(fed_system(tmp_path, MEMBERS, gdacs.url, SHORT_RETENTION)) as system,
     ):
         console = f"http://127.0.0.1:{system.console_port}"
-        page_mail = wait_for(
-            lambda: next(
-                (m for m in system.mails() if recipient(m).endswith("@duty.example.org")), None
-            ),
-            timeout=90,
-            what="the duty page mail",
-        )
+        page_mail = duty_page_mail(system, timeout=90)
         gdacs.publish([])  # the quake leaves the feed: its seen-event row may go
         officer = recipient(page_mail).split("@")[0]
         link = re.search(r"(http://\S+/a/\S+)", text_of(page_mail))
@@ -246,19 +275,7 @@ def test_a_page_is_acknowledged_and_the_consoles_launch_is_the_boards_one_launch
         for public in alerts_xml:
             assert officer.encode() not in public
 
-        deploy = wait_for(
-            lambda: [m for m in mails_to(system, READY) if told_to_deploy(m)] or None,
-            timeout=30,
-            what="the participant's deploy mail",
-        )
-        assert PROGRAMME_JA in text_of(deploy[0]) and "120,000,000" in text_of(deploy[0])
-        wait_for(
-            lambda: any("支援プログラム" in str(m["Subject"]) for m in mails_to(system, OBSERVER)),
-            timeout=30,
-            what="the observer's notice of the launch",
-        )
-        for never in (DECLINING, OBSERVER):
-            assert not [m for m in mails_to(system, never) if told_to_deploy(m)], never
+        deploy = told_of_the_launch(system, timeout=30)
         member_mails = [
             m for a in (READY, DECLINING, COMPANY, OBSERVER) for m in mails_to(system, a)
         ]
@@ -270,14 +287,14 @@ def test_a_page_is_acknowledged_and_the_consoles_launch_is_the_boards_one_launch
         ]
         assert decoded and not [text for text in decoded if INTERNAL_NOTE in text]
         # Every member mail offers the member's own preference page, served for real.
-        unsubscribe = str(deploy[0]["List-Unsubscribe"]).strip("<>")
+        unsubscribe = str(deploy["List-Unsubscribe"]).strip("<>")
         assert unsubscribe.startswith(f"http://127.0.0.1:{system.preferences_port}/m/")
         assert httpx.get(unsubscribe, timeout=10).status_code == 200
 
         # Pruned under way, nothing in flight lost or repeated: the deploy notice replies to
         # the participant's alert (the thread's root outlived the deliveries), no mail twice.
         first = mails_to(system, READY)[0]
-        assert str(first["Message-ID"]) in str(deploy[0]["References"])
+        assert str(first["Message-ID"]) in str(deploy["References"])
         ids = [str(m["Message-ID"]) for m in system.mails()]
         assert len(ids) == len(set(ids))
         wait_for(

@@ -27,7 +27,7 @@ import pytest
 from services.response.words import words
 from services.runtime.scenario import red_earthquake
 from tests.e2e.browser import chromium, readable
-from tests.e2e.system import System, fed_system, gdacs_feed, recipient, text_of, watched
+from tests.e2e.system import System, fed_system, gdacs_feed, recipient, watched
 from tests.e2e.test_duty_page_to_launch import (
     COMPANY,
     DECLINING,
@@ -37,8 +37,9 @@ from tests.e2e.test_duty_page_to_launch import (
     PROGRAMME_JA,
     READY,
     answer_link,
+    duty_page_mail,
     mails_to,
-    told_to_deploy,
+    told_of_the_launch,
 )
 from tests.waiting import wait_for
 
@@ -156,13 +157,7 @@ def test_a_red_quake_to_one_launch_from_the_console_in_both_languages(
     quake = red_earthquake(9_800_001, datetime.now(UTC) - timedelta(minutes=10))
     with gdacs_feed([quake]) as gdacs, watched(fed_system(tmp_path, MEMBERS, gdacs.url)) as system:
         console = f"http://127.0.0.1:{system.console_port}"
-        page_mail = wait_for(
-            lambda: next(
-                (m for m in system.mails() if recipient(m).endswith("@duty.example.org")), None
-            ),
-            timeout=120,
-            what="the duty page mail",
-        )
+        page_mail = duty_page_mail(system, timeout=120)
         officer_id = recipient(page_mail).split("@")[0]
         alerts = wait_for(lambda: alerts_of(system), timeout=60, what="the member alerts")
         assert answer_link(alerts[OBSERVER]) is None, "the observer is asked nothing"
@@ -232,18 +227,4 @@ def test_a_red_quake_to_one_launch_from_the_console_in_both_languages(
         updates = [e.title for e in feed.entries if e.category == "Update"]
         assert any(PROGRAMME_EN in title for title in updates), updates
 
-        deploy = wait_for(
-            lambda: [m for m in mails_to(system, READY) if told_to_deploy(m)],
-            timeout=60,
-            what="the participant's deploy mail",
-        )
-        assert PROGRAMME_JA in text_of(deploy[0]) and "120,000,000" in text_of(deploy[0])
-        # The observer's notice of the launch is the last of the launch's mails to wait for.
-        wait_for(
-            lambda: any("支援プログラム" in str(m["Subject"]) for m in mails_to(system, OBSERVER)),
-            timeout=60,
-            what="the observer's notice of the launch",
-        )
-        for never in (DECLINING, OBSERVER):
-            told = [str(m["Subject"]) for m in mails_to(system, never) if told_to_deploy(m)]
-            assert told == [], never
+        told_of_the_launch(system, timeout=60)
