@@ -14,6 +14,7 @@ from typing import TypeVar
 from schemas.hazards import HazardType
 from schemas.members import MemberDirectory, Offer, Organisation, StandbyPlan, Supply
 from services.common.countries import regions_of
+from services.domain.geo import distance_km
 
 RegionsOf = Callable[[str], Iterable[str]]
 
@@ -76,13 +77,6 @@ def matching_offers(
     return _covering(org.offers, hazard, countries, regions)
 
 
-def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(a))
-
-
 def _tier(supply: Supply, countries: Sequence[str], regions: RegionsOf) -> int:
     if supply.country in countries:
         return 0
@@ -109,7 +103,7 @@ def nearest_stock(
     for supply in org.supplies:
         distance = None
         if None not in (lat, lon, supply.lat, supply.lon):
-            distance = _km(lat, lon, supply.lat, supply.lon)  # type: ignore[arg-type]
+            distance = distance_km(lat, lon, supply.lat, supply.lon)  # type: ignore[arg-type]
         ranked.append(StockMatch(supply, _tier(supply, countries, regions), distance))
     ranked.sort(
         key=lambda m: (

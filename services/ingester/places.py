@@ -20,7 +20,6 @@ gives it the fact `country_unresolved`. See docs/decisions/0204-places-and-impac
 from __future__ import annotations
 
 import csv
-import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,11 +27,11 @@ from importlib.resources import files
 from typing import Any
 
 from schemas.hazards import FoundBy, HazardEvent, Place
+from services.domain.geo import distance_km
 from services.ingester.trusted import Trusted, updated
 
 #: How far from the nearest known place a point may lie and still belong to its country.
 MAX_OFFSHORE_KM = 300.0
-_EARTH_RADIUS_KM = 6371.0
 _GLIDE_SUFFIX = re.compile(r"^[A-Z]{2}-\d{4}-\d{6}-(?P<iso3>[A-Z]{3})$")
 _PARTS = re.compile(r"\s*(?:[,;/]|\band\b|-)\s*", re.IGNORECASE)
 
@@ -204,14 +203,6 @@ def prefetch(events: list[HazardEvent]) -> None:
 def nearest_place(lat: float, lon: float) -> tuple[str, float] | None:
     """The country of the nearest known place to a point, and how far it is (km)."""
     return _GEOCODER.nearest(lat, lon)
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * _EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 def find_places(event: HazardEvent, *, max_offshore_km: float = MAX_OFFSHORE_KM) -> list[Place]:

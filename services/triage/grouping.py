@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from schemas.hazards import HazardEvent, HazardType, alert_rank
+from services.domain.geo import distance_km
 
-_EARTH_RADIUS_KM = 6371.0
 _DEFAULT_MAGNITUDE = 6.0
 _ORANGE = 2
 
@@ -68,14 +68,6 @@ def magnitude(report: HazardEvent) -> float | None:
     if severity is None or severity.value is None or (severity.unit or "").upper() != "M":
         return None
     return severity.value
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * _EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 def km_apart(a: HazardEvent, b: HazardEvent) -> float | None:

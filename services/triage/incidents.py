@@ -11,7 +11,6 @@ knows better than a radius does.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,6 +26,7 @@ from schemas.hazards import (
     alert_rank,
     compare_versions,
 )
+from services.domain.geo import distance_km
 from services.triage.grouping import GroupingPolicy, aftershock_of, duplicate_of, flood_of_cyclone
 from services.triage.quakes import SEISMIC, QuakePolicy, same_quake, usgs_ids
 
@@ -36,7 +36,6 @@ NAMESPACE = UUID("6b1f3c8e-4a51-5e0c-9d8a-3f2b7c1e9a40")
 # Sources name some hazards differently: a flash flood is a flood, a storm may be the cyclone.
 _FAMILY = {HazardType.FLASH_FLOOD: HazardType.FLOOD, HazardType.STORM: HazardType.TROPICAL_CYCLONE}
 _GLIDE = re.compile(r"^([A-Z]{2})-(\d{4})-(\d{6})")
-_EARTH_RADIUS_KM = 6371.0
 # How long past its window an incident stays indexed in a replay: a report dated only by
 # its month is replayed at the month's end and must still find the month's incidents.
 _RETAIN = timedelta(days=32)
@@ -64,14 +63,6 @@ def glide_key(glide: str | None) -> str | None:
         return None
     match = _GLIDE.match(glide.strip().upper())
     return "-".join(match.groups()) if match else None
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * _EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 def event_span(event: HazardEvent) -> tuple[datetime, datetime] | None:
