@@ -7,7 +7,7 @@ from typing import Any
 from uuid import uuid4
 
 from prometheus_client import REGISTRY
-from sqlalchemy import Table, func, select
+from sqlalchemy import ColumnElement, Table, func, select
 
 from schemas.base import utcnow
 from services.common.db import Database
@@ -33,10 +33,14 @@ async def insert(db: Database, table: Table, *rows: dict[str, Any]) -> None:
         await session.execute(table.insert(), list(rows))
 
 
-async def keys(db: Database, table: Table) -> set[Any]:
-    key = next(iter(table.primary_key.columns))
+async def values(db: Database, column: ColumnElement[Any]) -> set[Any]:
+    """The values left in `column`, each once."""
     async with db.sessions() as session:
-        return set((await session.execute(select(key))).scalars())
+        return set((await session.execute(select(column))).scalars())
+
+
+async def keys(db: Database, table: Table) -> set[Any]:
+    return await values(db, next(iter(table.primary_key.columns)))
 
 
 def pruner(db: Database, rules: list[Rule], batch_size: int = 500) -> Pruner:
@@ -167,6 +171,11 @@ async def test_relayed_rows_go_in_batches_and_unrelayed_ones_stay(
     assert counted("standby_retention_rows", "outbox") == 5
 
 
+async def rollcalls(db: Database, *rows: tuple[str, datetime | None, datetime | None]) -> None:
+    """Insert a response roll-call for each (incident, closed at, launched at)."""
+    await insert(db, response_retention.rollcalls, *(rollcall(*row) for row in rows))
+
+
 def rollcall(incident: str, closed: datetime | None, launched: datetime | None) -> dict[str, Any]:
     return {
         "incident_id": incident,
@@ -200,13 +209,12 @@ async def test_answers_go_a_year_after_their_programme_ends_and_old_trails_go(
 ) -> None:
     db = databases["response"]
     stood_down, running, open_ = "inc-stood-down", "inc-programme", "inc-open"
-    await insert(
+    await rollcalls(
         db,
-        response_retention.rollcalls,
-        rollcall(stood_down, NOW - 400 * DAY, None),
+        (stood_down, NOW - 400 * DAY, None),
         # Launched 400 days ago for 6 months: it ended ~214 days ago, less than a year.
-        rollcall(running, NOW - 400 * DAY, NOW - 400 * DAY),
-        rollcall(open_, None, None),
+        (running, NOW - 400 * DAY, NOW - 400 * DAY),
+        (open_, None, None),
     )
     await insert(db, response_retention.answers, *(answer(i) for i in (stood_down, running, open_)))
     await insert(
@@ -218,11 +226,7 @@ async def test_answers_go_a_year_after_their_programme_ends_and_old_trails_go(
         ),
     )
     await pruner(db, response_retention.rules(settings().retention)).prune_once()
-    async with db.sessions() as session:
-        kept = set(
-            (await session.execute(select(response_retention.answers.c.incident_id))).scalars()
-        )
-    assert kept == {running, open_}
+    assert await values(db, response_retention.answers.c.incident_id) == {running, open_}
     assert len(await keys(db, response_retention.audit)) == 1
 
 
@@ -378,9 +382,7 @@ async def test_a_disaster_no_source_reported_for_years_leaves_triage_with_its_wh
         triage_retention.activations,
         triage_retention.decisions,
     ):
-        async with db.sessions() as session:
-            left = set((await session.execute(select(table.c.incident_id))).scalars())
-        assert left == {recent}, table.name
+        assert await values(db, table.c.incident_id) == {recent}, table.name
 
 
 def duty_activation(
@@ -455,9 +457,7 @@ async def test_duty_lets_an_incident_go_with_its_trail_once_every_activation_of_
     expected = {a["activation_id"] for name in kept for a in activations[name]}
     assert await keys(db, duty_retention.activations) == expected
     for table in (duty_retention.transitions, duty_retention.pages, duty_retention.timers):
-        async with db.sessions() as session:
-            left = set((await session.execute(select(table.c.activation_id))).scalars())
-        assert left == expected, table.name
+        assert await values(db, table.c.activation_id) == expected, table.name
 
 
 async def test_a_roll_call_goes_with_the_organisations_it_addressed_once_its_answers_are_gone(
@@ -466,12 +466,11 @@ async def test_a_roll_call_goes_with_the_organisations_it_addressed_once_its_ans
     db = databases["response"]
     # Stood down 4 years ago; the second still has an answer (answers are kept longer here).
     gone, answered, lately = "inc-stood-down", "inc-answered", "inc-closed-lately"
-    await insert(
+    await rollcalls(
         db,
-        response_retention.rollcalls,
-        rollcall(gone, NOW - 4 * 365 * DAY, None),
-        rollcall(answered, NOW - 4 * 365 * DAY, None),
-        rollcall(lately, NOW - 30 * DAY, None),
+        (gone, NOW - 4 * 365 * DAY, None),
+        (answered, NOW - 4 * 365 * DAY, None),
+        (lately, NOW - 30 * DAY, None),
     )
     await insert(
         db,
@@ -486,8 +485,4 @@ async def test_a_roll_call_goes_with_the_organisations_it_addressed_once_its_ans
     retention = settings().retention.model_copy(update={"answers_after_close": 5 * 365 * DAY})
     await pruner(db, response_retention.rules(retention), batch_size=1).prune_once()
     assert await keys(db, response_retention.rollcalls) == {answered, lately}
-    async with db.sessions() as session:
-        left = set(
-            (await session.execute(select(response_retention.addressed.c.incident_id))).scalars()
-        )
-    assert left == {answered, lately}
+    assert await values(db, response_retention.addressed.c.incident_id) == {answered, lately}

@@ -9,6 +9,7 @@ import pytest
 from schemas.members import MemberDirectory
 from services.common.config_files import load_yaml_model
 from services.common.errors import ConfigError
+from tests.files import written
 
 GOOD = """\
 organisations:
@@ -24,19 +25,13 @@ organisations:
 """
 
 
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "members.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def test_valid_members_file_loads(tmp_path: Path) -> None:
-    directory = load_yaml_model(write(tmp_path, GOOD), MemberDirectory)
+    directory = load_yaml_model(written(tmp_path / "members.yaml", GOOD), MemberDirectory)
     assert directory.organisations[0].contacts[0].email == "tanaka@example.jp"
 
 
 def test_unknown_key_is_an_error_naming_line_column_and_field(tmp_path: Path) -> None:
-    path = write(tmp_path, GOOD.replace("        email:", "        emial:"))
+    path = written(tmp_path / "members.yaml", GOOD.replace("        email:", "        emial:"))
     with pytest.raises(ConfigError) as info:
         load_yaml_model(path, MemberDirectory)
     message = str(info.value)
@@ -44,13 +39,13 @@ def test_unknown_key_is_an_error_naming_line_column_and_field(tmp_path: Path) ->
 
 
 def test_wrong_value_points_at_the_value(tmp_path: Path) -> None:
-    path = write(tmp_path, GOOD.replace("kind: ngo", "kind: pirate"))
+    path = written(tmp_path / "members.yaml", GOOD.replace("kind: ngo", "kind: pirate"))
     with pytest.raises(ConfigError, match=r"members.yaml:5:11: organisations.0.kind"):
         load_yaml_model(path, MemberDirectory)
 
 
 def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "organisations:\n  - id: [unclosed\n")
+    path = written(tmp_path / "members.yaml", "organisations:\n  - id: [unclosed\n")
     with pytest.raises(ConfigError, match=r"members.yaml:3:1: invalid YAML"):
         load_yaml_model(path, MemberDirectory)
 
