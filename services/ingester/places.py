@@ -23,7 +23,8 @@ import csv
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib.resources import files
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 from schemas.hazards import FoundBy, HazardEvent, Place
@@ -42,13 +43,22 @@ class _Pattern:
     regex: re.Pattern[str]
 
 
+def _country_table() -> Path:
+    """country_converter's table, found without importing the package: its `__init__` imports
+    pandas (435 modules, 0.35 s of CPU and ~60 MB), which `importlib.resources.files` did on
+    the first document of every ingester process, on a restart's path to its first event."""
+    spec = find_spec("country_converter")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("country_converter")
+    return Path(spec.submodule_search_locations[0]) / "country_data.tsv"
+
+
 @lru_cache(maxsize=1)
 def _patterns() -> tuple[_Pattern, ...]:
     # country_converter's own table; its pandas-based API is not used (it fails under
     # pandas 3 and would add ~60 MB to every ingester), only its regular expressions,
     # applied as it applies them (case-insensitive search).
-    table = files("country_converter").joinpath("country_data.tsv")
-    with table.open(encoding="utf-8") as fh:
+    with _country_table().open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
     return tuple(
         _Pattern(row["ISO3"], re.compile(row["regex"], re.IGNORECASE))
@@ -59,8 +69,7 @@ def _patterns() -> tuple[_Pattern, ...]:
 
 @lru_cache(maxsize=1)
 def _iso2_to_iso3() -> dict[str, str]:
-    table = files("country_converter").joinpath("country_data.tsv")
-    with table.open(encoding="utf-8") as fh:
+    with _country_table().open(encoding="utf-8") as fh:
         return {
             row["ISO2"]: row["ISO3"]
             for row in csv.DictReader(fh, delimiter="\t")

@@ -90,3 +90,13 @@ def test_a_spare_loads_the_frameworks_but_no_services_own_series() -> None:
     assert {"faststream", "sqlalchemy", "fastapi", "jinja2"} <= {m.split(".")[0] for m in modules}
     own = {f"services.{s}.{part}" for s in SERVICES for part in ("main", "metrics")}
     assert modules & own == set()
+
+
+def test_the_ingester_reads_country_names_without_importing_pandas() -> None:
+    # country_converter's package imports pandas; only its table is read (services/ingester/places.py).
+    modules = loaded(
+        "from services.ingester import places\n"
+        "assert places.countries_in_name('Philippines') == ('PHL',)\n"
+        "assert places._iso2_to_iso3()['JP'] == 'JPN'"
+    )
+    assert {"pandas", "country_converter"} & modules == set()
