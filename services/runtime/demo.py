@@ -49,7 +49,10 @@ def told_by_usgs_alone(activation: Activation) -> bool:
     return bool(sources) and all(s.startswith("usgs:") for s in sources)
 
 
-def summary(observed: Observed, sup: Supervisor, feed_url: str, elapsed: float) -> str:
+def summary(
+    observed: Observed, sup: Supervisor, feed_url: str, elapsed: float, *, complete: bool
+) -> str:
+    """What the demo saw; its last line says whether the scenario flowed within the deadline."""
     lines = [f"standby demo: scenario served at {feed_url}", ""]
     lines.append(f"feed events published on hazards.v1: {len(observed.hazards)}")
     for h in observed.hazards:
@@ -83,7 +86,11 @@ def summary(observed: Observed, sup: Supervisor, feed_url: str, elapsed: float) 
             )
     lines.append(f"mail folder: {sup.mail_dir} ({len(mail_files(sup.mail_dir))} .eml files)")
     lines.append(f"duty console: {sup.console_url}")
-    lines.append(f"done in {elapsed:.1f} s")
+    # One verdict line, last: whoever waits for the summary reads the verdict with it.
+    if complete:
+        lines.append(f"done in {elapsed:.1f} s")
+    else:
+        lines.append(f"demo incomplete after {DEADLINE_S:.0f} s; see {sup.log_dir}")
     return "\n".join(lines)
 
 
@@ -145,17 +152,15 @@ async def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
                     if follower.done():
                         follower.result()
                     await asyncio.sleep(0.2)
-                print(summary(observed, sup, url, time.monotonic() - started), flush=True)
+                elapsed = time.monotonic() - started
+                complete = not outcome["code"]
+                print(summary(observed, sup, url, elapsed, complete=complete), flush=True)
                 told = [a for a in observed.activations if told_by_usgs_alone(a)]
                 if told:
                     for line in await quake_lines(demo_settings, told[0]):
                         print(line, flush=True)
-                if not outcome["code"]:
+                if complete:
                     await _past_the_alert(sup, observed, demo_settings, settings.members_file)
-                if outcome["code"]:
-                    print(
-                        f"demo incomplete after {DEADLINE_S:.0f} s; see {sup.log_dir}", flush=True
-                    )
             finally:
                 stop.set()
                 with contextlib.suppress(Exception):
