@@ -32,6 +32,7 @@ from services.notifier import metrics, store
 from services.notifier.chat import ChatChannel
 from services.notifier.jobs import Attempt, Job, chat_parts
 from services.notifier.mime import check_address
+from services.notifier.page_first import PageFirst
 from services.notifier.smtp_pool import SmtpPool
 from services.notifier.unmarked import UnmarkedLimit
 
@@ -49,8 +50,11 @@ class Dispatcher:
         chat: ChatChannel,
         report: Callable[[Attempt], None],
         presence: Presence,
+        page_first: PageFirst | None = None,
     ) -> None:
         self.settings = settings
+        # Member sends wait while a page is in hand; a page's send holds them (decision 0740).
+        self.page_first = page_first or PageFirst()
         # Whose rows the jobs it records are: a replica takes them over if this process dies.
         self.presence = presence
         self.smtp = smtp
@@ -90,9 +94,10 @@ class Dispatcher:
             self.in_flight.add(job.key)
             if job.kind is DeliveryKind.PAGE:
                 # Pages are few and must never wait behind a batch of member alerts.
+                self.page_first.take()
                 task = asyncio.create_task(self._run(job), name=f"page:{job.key}")
                 self._urgent.add(task)
-                task.add_done_callback(self._urgent.discard)
+                task.add_done_callback(self._page_sent)
             else:
                 self._queue.append(job)
         while self._queue and len(self._workers) < self.settings.concurrency:
@@ -113,6 +118,10 @@ class Dispatcher:
             _, pending = await asyncio.wait(running, timeout=timeout_s)
             for task in pending:
                 task.cancel()
+
+    def _page_sent(self, task: asyncio.Task[None]) -> None:
+        self._urgent.discard(task)
+        self.page_first.done()
 
     async def _work(self) -> None:
         queue = self._queue
@@ -147,6 +156,7 @@ class Dispatcher:
                 job.recipient,
                 job.payload,
                 urgent=page,
+                before_start=None if page else self.page_first.members_may_go,
                 before_message=None if page else partial(self.unmarked.hold, job.key),
             )
         else:

@@ -33,7 +33,7 @@ from services.notifier.compose import Batch, Composer, Target, targets_of
 from services.notifier.delivery_log import DeliveryLog
 from services.notifier.dispatcher import Dispatcher
 from services.notifier.jobs import Job
-from services.notifier.map_image import alert_images
+from services.notifier.map_image import Rasterise, alert_images, in_thread
 from services.notifier.officers import OfficerFile
 from services.notifier.personal import Personaliser
 from services.notifier.preference_store import all_preferences
@@ -98,6 +98,8 @@ class Handlers:
     delivery_log: DeliveryLog
     personaliser: Personaliser | None = None
     clock: Callable[[], datetime] = utcnow
+    # How alert maps become PNG: the notifier's child process (`rasteriser.py`).
+    rasterise: Rasterise = in_thread
 
     async def on_activation(self, activation: Activation) -> None:
         """Alert every subscribed contact of the incident, each in their own language."""
@@ -118,7 +120,7 @@ class Handlers:
             platform_zone=self.renderer.zone,
         )
         targets = targets_of(audience.addressees)
-        images = await alert_images(summary, {t.language for t in targets})
+        images = await alert_images(summary, {t.language for t in targets}, self.rasterise)
         rendered = {
             lang: self.renderer.member_alert(lang, activation, directory.secretariat, image)
             for lang, image in images.items()
@@ -180,7 +182,12 @@ class Handlers:
         return self.composer.settings.reply_to or desk
 
     async def on_page(self, page: Page) -> None:
-        """Page the duty officer by email and chat, in the officer's language."""
+        """Page the duty officer by email and chat, in the officer's language; member work
+        waits meanwhile (decision 0740)."""
+        with self.dispatcher.page_first.page():
+            await self._page(page)
+
+    async def _page(self, page: Page) -> None:
         language = language_of(page.target.language)
         # The page names the officer; how to reach them is the rota's word, read here, so
         # chat tokens never cross the broker (decision 0004).
@@ -364,7 +371,10 @@ class Handlers:
         new_roots: dict[str, str] = {}
         planned = 0
         personalise = mailing.personalise
-        for part in _chunks(mailing.targets, _PERSONAL_CHUNK if personalise else _CHUNK):
+        sizes = (_FIRST_PERSONAL_CHUNK, _PERSONAL_CHUNK) if personalise else (_FIRST_CHUNK, _CHUNK)
+        for part in _chunks(mailing.targets, *sizes):
+            if mailing.kind is not DeliveryKind.PAGE:
+                await self.dispatcher.page_first.members_may_go()
             batch: Batch = self.composer.compose(
                 scope=mailing.scope,
                 kind=mailing.kind,
@@ -418,12 +428,15 @@ _CHUNK = 500
 # A personal body costs ~0.15 ms to render and build: 20 keep the event loop free to read
 # the server's replies and to mark what was sent while the rest is composed.
 _PERSONAL_CHUNK = 20
+# The first mail leaves once 5 own bodies are composed, not 20, and the loop is that much
+# sooner free for a page that arrived meanwhile (decision 0740).
+_FIRST_PERSONAL_CHUNK = 5
 
 
-def _chunks(targets: Sequence[Target], size: int = _CHUNK) -> list[Sequence[Target]]:
+def _chunks(
+    targets: Sequence[Target], first: int = _FIRST_CHUNK, size: int = _CHUNK
+) -> list[Sequence[Target]]:
     """Split targets into a small first chunk and larger ones after it (at least one chunk)."""
-    if len(targets) <= _FIRST_CHUNK:
+    if len(targets) <= first:
         return [targets]
-    return [targets[:_FIRST_CHUNK]] + [
-        targets[i : i + size] for i in range(_FIRST_CHUNK, len(targets), size)
-    ]
+    return [targets[:first]] + [targets[i : i + size] for i in range(first, len(targets), size)]

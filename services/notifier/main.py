@@ -35,6 +35,7 @@ from services.notifier.officers import OfficerFile
 from services.notifier.outcomes import OutcomeWriter
 from services.notifier.personal import Personaliser
 from services.notifier.preferences import PreferenceLinks
+from services.notifier.rasteriser import Rasteriser
 from services.notifier.rendering import Renderer
 from services.notifier.smtp_pool import SmtpPool
 from services.notifier.web.app import PreferenceDeps, create_app, serve_preferences
@@ -56,6 +57,7 @@ class Notifier:
     drain_timeout_s: float
     preferences: FastAPI
     digests: DigestSender
+    rasteriser: Rasteriser
     serve_preferences: Callable[[], Awaitable[None]] | None = None
     # Set once the templates are compiled and the SMTP pool is open.
     ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -78,6 +80,7 @@ class Notifier:
             await self.dispatcher.drain(timeout_s=self.drain_timeout_s)
             await self.writer.flush()
             await self.smtp.close()
+            await self.rasteriser.stop()
             # Last: until now a replica must not take over what this process still holds.
             await self.presence.stop()
 
@@ -98,7 +101,7 @@ class Notifier:
             for org in self.directory.current().organisations:
                 for contact in org.contacts:
                     links.token(org.id, contact.id, contact.email)
-        opened = await self.smtp.warm()
+        opened, _ = await asyncio.gather(self.smtp.warm(), self.rasteriser.start())
         # What is loaded by now (modules, templates, the directory) lives as long as the
         # process: out of the collector's way, a fan-out's full collections take ~1 ms, not
         # 100-180 ms of the event loop. Garbage is collected first so none is kept for good.
@@ -130,6 +133,7 @@ def build(ctx: ServiceContext, clock: Callable[[], datetime] = utcnow) -> Notifi
     delivery_log = DeliveryLog(ctx.db)
     writer, dispatcher, scheduler = _sending(ctx, smtp, presence, delivery_log, clock)
     renderer = Renderer(preferences_url=f"{links.base}/m", timezone=ctx.settings.duty.timezone)
+    rasteriser = Rasteriser()
     handlers = Handlers(
         ctx=ctx,
         directory=directory,
@@ -140,6 +144,7 @@ def build(ctx: ServiceContext, clock: Callable[[], datetime] = utcnow) -> Notifi
         delivery_log=delivery_log,
         personaliser=_personaliser(ctx, renderer),
         clock=clock,
+        rasterise=rasteriser.png,
     )
     preferences = _preference_pages(ctx, links, directory, smtp, composer)
 
@@ -151,6 +156,7 @@ def build(ctx: ServiceContext, clock: Callable[[], datetime] = utcnow) -> Notifi
         digests=DigestSender(ctx.db, handlers, clock, every_s=settings.digest_interval_s),
         serve_preferences=serve if settings.preferences_port else None,
         handlers=handlers,
+        rasteriser=rasteriser,
         dispatcher=dispatcher,
         writer=writer,
         scheduler=scheduler,

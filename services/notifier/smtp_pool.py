@@ -187,17 +187,22 @@ class SmtpPool:
         self.settings = settings
         self._slots = asyncio.Semaphore(settings.pool_size)
         self._idle: list[_Conn] = []
+        # One connection beside the pool, greeted already, kept for urgent messages: a page
+        # sent while every pooled connection carries a member mail does not wait for a new
+        # connection's handshake with a server that is busy with them (decision 0740).
+        self._reserve: _Conn | None = None
         self._closed = False
         self._senders: dict[str, bytes] = {}
 
     async def warm(self, count: int | None = None) -> int:
-        """Open connections ahead of the first message; return how many opened."""
+        """Open connections ahead of the first message, and the one kept for urgent ones;
+        return how many opened."""
         wanted = min(count or self.settings.pool_size, self.settings.pool_size) - len(self._idle)
+        wanted += self._reserve is None
         results = await asyncio.gather(
             *(self._open() for _ in range(max(wanted, 0))), return_exceptions=True
         )
         opened = [c for c in results if isinstance(c, _Conn)]
-        self._idle.extend(opened)
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
             log.warning(
@@ -206,7 +211,10 @@ class SmtpPool:
                 failed=len(failures),
                 error=str(classify(failures[0])),
             )
-        return len(opened)
+        if self._reserve is None and opened:
+            self._reserve = await self._greeted(opened.pop())
+        self._idle.extend(opened)
+        return len(results) - len(failures)
 
     async def send(
         self,
@@ -215,6 +223,7 @@ class SmtpPool:
         message: bytes,
         *,
         urgent: bool = False,
+        before_start: Callable[[], Awaitable[None]] | None = None,
         before_message: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """Send one message to one recipient; raise DeliveryError saying if a retry may help.
@@ -223,12 +232,18 @@ class SmtpPool:
 
         An urgent message (a duty page) does not queue for a slot behind a batch of member
         alerts: it takes an idle connection or opens one beyond the pool's size.
+        `before_start` is awaited once a slot is taken, before the exchange begins (a member
+        mail waits there while a page is in hand: decision 0740).
         """
         timeout = self.settings.timeout_s
         async with contextlib.nullcontext() if urgent else self._slots:
+            if before_start is not None:
+                await before_start()
             conn: _Conn | None = None
             try:
-                conn = await self._take()
+                conn = await self._take_reserve() if urgent else None
+                conn = conn or await self._take()
+
                 conn.begin(2 * timeout)
                 try:
                     await _transfer(
@@ -245,7 +260,9 @@ class SmtpPool:
                     raise classify(TimeoutError()) from err
                 raise classify(err) from err
             conn.last_used = time.monotonic()
-            if self._closed or len(self._idle) >= self.settings.pool_size:
+            if urgent and self._reserve is None and not self._closed:
+                self._reserve = conn
+            elif self._closed or len(self._idle) >= self.settings.pool_size:
                 await self._discard(conn)
             else:
                 self._idle.append(conn)
@@ -260,21 +277,40 @@ class SmtpPool:
         """Say QUIT on every idle connection."""
         self._closed = True
         idle, self._idle = self._idle, []
+        if self._reserve is not None:
+            idle.append(self._reserve)
+            self._reserve = None
         await asyncio.gather(*(self._discard(c, polite=True) for c in idle))
 
     async def _take(self) -> _Conn:
         while self._idle:
-            conn = self._idle.pop()
-            if not conn.client.is_connected:
-                continue
-            if time.monotonic() - conn.last_used > _IDLE_PROBE_S:
-                try:
-                    await conn.client.noop(timeout=self.settings.timeout_s)
-                except (aiosmtplib.SMTPException, OSError, TimeoutError):
-                    await self._discard(conn)
-                    continue
-            return conn
+            conn = await self._alive(self._idle.pop())
+            if conn is not None:
+                return conn
         return await self._open()
+
+    async def _take_reserve(self) -> _Conn | None:
+        conn, self._reserve = self._reserve, None
+        return await self._alive(conn) if conn is not None else None
+
+    async def _alive(self, conn: _Conn) -> _Conn | None:
+        """The connection if it still works (probed with NOOP after a long idle), else None."""
+        if not conn.client.is_connected:
+            return None
+        if time.monotonic() - conn.last_used > _IDLE_PROBE_S:
+            try:
+                await conn.client.noop(timeout=self.settings.timeout_s)
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                await self._discard(conn)
+                return None
+        return conn
+
+    async def _greeted(self, conn: _Conn) -> _Conn:
+        """Say EHLO ahead of the first message (a failure leaves it to the first send)."""
+        if conn.client.is_ehlo_or_helo_needed:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+                await conn.client.ehlo(timeout=self.settings.timeout_s)
+        return conn
 
     async def _open(self) -> _Conn:
         s = self.settings

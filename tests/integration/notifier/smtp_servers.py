@@ -35,6 +35,23 @@ class Behaviours:
         self.attempts: Counter[str] = Counter()
         self.accepted: Counter[str] = Counter()
         self.messages: list[EmailMessage] = []
+        # When (time.monotonic) each recipient was last named at RCPT and last accepted.
+        self.rcpt_at: dict[str, float] = {}
+        self.accepted_at: dict[str, float] = {}
+        self.greetings = 0  # EHLOs answered: one per connection a client greeted
+
+    async def handle_EHLO(  # noqa: N802
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        with self.lock:
+            self.greetings += 1
+        session.host_name = hostname  # a handler of EHLO sets it (aiosmtpd)
+        return responses
 
     def count(self, rcpt: str) -> int:
         with self.lock:
@@ -47,6 +64,8 @@ class Behaviours:
         if address.startswith("reject"):
             return f"550 5.1.1 <{address}>: mailbox unavailable"
         envelope.rcpt_tos.append(address)
+        with self.lock:
+            self.rcpt_at[address] = time.monotonic()
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
@@ -63,6 +82,7 @@ class Behaviours:
             await asyncio.sleep(0.25)
         with self.lock:
             self.accepted[rcpt] += 1
+            self.accepted_at[rcpt] = time.monotonic()
             raw = envelope.original_content or b""
             self.messages.append(message_from_bytes(raw, policy=policy.default))  # type: ignore[arg-type]
         return "250 2.0.0 accepted"
