@@ -257,3 +257,39 @@ async def test_only_usgs_own_deleted_status_is_a_retraction_never_a_failed_or_si
         ("usgs:us6000len8", "reviewed"),
         ("usgs:us6000len8", "deleted"),
     ]
+
+
+async def test_usgs_is_fetched_conditionally_size_capped_and_backed_off_like_gdacs(
+    ctx: ServiceContext,
+) -> None:
+    from tests.integration.ingester.feed_server import Reply, feed_server
+
+    day = USGS / "usgs_summary_all-day_2025-05-04T1352Z_Sudo-Ivan-usgs-data.json"
+    cap = 100 * 1024  # the significant month (14 KB) fits, the day's summary (215 KB) does not
+    with feed_server() as server:
+        poller = Poller(
+            SourceSpec("usgs", server.url, interval_s=60),
+            Fetcher(timeout_s=1.0, max_bytes=cap, user_agent="standby-tests"),
+            EventPublisher(ctx), max_bytes=cap, backoff=Backoff(initial_s=1, max_s=30),
+        )  # fmt: skip
+        server.serve(SIGNIFICANT.read_bytes(), etag='"usgs-1"')
+        assert (await poller.poll_once()).published == 18
+        report = await poller.poll_once()
+        assert report.outcome == "not_modified"
+        assert server.requests[-1].get("If-None-Match") == '"usgs-1"'
+        server.script = [
+            Reply(body=day.read_bytes()),
+            Reply(status=429, headers={"Retry-After": "120"}),
+            Reply(behaviour="hang"),
+        ]
+        reports = [await poller.poll_once() for _ in range(3)]
+        too_large, throttled, hung = reports
+        server.release.set()
+        assert (too_large.outcome, too_large.reason) == ("failed", "too_large")
+        assert (throttled.reason, throttled.retry_after) == ("rate_limited", 120)
+        assert hung.reason == "timeout"
+        # The pauses run() takes after each: jittered and growing, Retry-After up to the ceiling.
+        first, second, third = [poller.backoff.after_failure(r.retry_after) for r in reports]
+        assert 0.5 <= first <= 1 and second == 30 and 2 <= third <= 4
+        assert (await poller.poll_once()).outcome == "not_modified"
+    assert len(await outbox_events(ctx)) == 18

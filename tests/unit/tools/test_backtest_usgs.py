@@ -19,6 +19,13 @@ PAIR = (
     "usgs_summary_all-day_2025-05-04T1352Z_Sudo-Ivan-usgs-data.json",
     "usgs_summary_all-day_2025-05-04T1423Z_Sudo-Ivan-usgs-data.json",
 )
+DETAILS = (
+    "usgs_detail_official20110311-Tohoku-M9.1-superseded-DELETE-products_2011-03-11_usgs-libcomcat.json",
+    "usgs_detail_us1000778i-Kaikoura-M7.8-orange_2016-11-13_usgs-libcomcat.json",
+    "usgs_detail_us2000h8ty-Hokkaido-M6.6-orange-superseded_2018-09-05_usgs-libcomcat.json",
+    "usgs_detail_us6000pi9w-Tibet-M7.1-red_2025-01-07_IFRCGo-pystac-monty.json",
+)
+EXPECTATIONS = SHIPPED_CRITERIA.parent / "expectations.example.csv"
 ALERTS = "usgs_pager-alerts_us2000h8ty-v1541539345392_2018-11-06_usgs-libcomcat.json"
 
 
@@ -55,6 +62,21 @@ def test_two_usgs_summaries_are_read_as_updates_of_one_set_of_events(
     # 200 distinct events across both scrapes (196 + 4 new): updates join their incident.
     assert len({line["event"] for line in lines}) == 200
     assert "390 reports from 2 documents" in result.stderr  # type: ignore[attr-defined]
+
+
+def test_expect_judges_saved_usgs_documents_against_the_platforms_responses(
+    real_captures: Path, tmp_path: Path, members: Path
+) -> None:
+    # Of the four quakes, the platform responded to Tohoku (2011) and Hokkaido (2018).
+    result = run(saved(real_captures, tmp_path, *DETAILS), members, "--expect", str(EXPECTATIONS))
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]  # type: ignore[attr-defined]
+    assert sorted(line["event"] for line in lines) == [
+        "usgs:official20110311054624120_30", "usgs:us1000778i", "usgs:us2000h8ty", "usgs:us6000pi9w",
+    ]  # fmt: skip
+    stderr = " ".join(result.stderr.split())  # type: ignore[attr-defined]
+    assert "expected disasters: 28 (2 found in the replayed items)" in stderr
+    assert "recall at ≥ standby: 2/2 (100%)" in stderr
 
 
 def test_a_document_no_source_reads_is_named_and_nothing_read_fails(

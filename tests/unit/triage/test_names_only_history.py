@@ -14,6 +14,8 @@ from services.triage.backtest import in_time_order, replay
 from services.triage.backtest_summary import Tally
 from services.triage.criteria import Criteria, load_criteria
 from services.triage.expectations import load_expectations
+from services.triage.grouping import GroupingPolicy
+from services.triage.incidents import MergePolicy
 from tests.unit.triage.builders import REPO, SHIPPED_CRITERIA, shipped
 from tests.unit.triage.history_2013_2016 import HISTORY, gdacs_archive
 
@@ -101,3 +103,19 @@ def test_the_backtest_says_how_it_judges_against_the_responses(tmp_path: Path) -
     assert "activations responded to: 6/18 (33%)" in summary
     assert "items were published over 24 h after their event began (late episodes)" in summary
     assert "time from event start to activate: median" in summary
+
+
+def test_komens_flood_reported_after_its_last_episode_joins_the_cyclone() -> None:
+    # The archive keeps Komen (2015) by its last position only, off Bangladesh; Myanmar's
+    # floods were filed later, 315 km east. One disaster, one incident.
+    events = in_time_order(read_document(gdacs_archive()).events)
+    komen, flood = "gdacs:TC:1000039", "gdacs:FL:1000040"
+    by_key = {o.event.key: o.incident for o in replay(events, shipped())}
+    assert by_key[komen] is by_key[flood]
+    assert by_key[flood].joined[flood] == (
+        f"flood caused by cyclone {komen}: in its days and in MMR, 315 km from its track"
+    )
+    # With a tracked cyclone's 300 km, the names-only archive split them: the case fixed.
+    narrow = MergePolicy(grouping=GroupingPolicy(flood_from_lone_point_km=300.0))
+    split = {o.event.key: o.incident for o in replay(events, shipped(), policy=narrow)}
+    assert split[komen] is not split[flood]
