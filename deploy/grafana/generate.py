@@ -38,6 +38,10 @@ DASHBOARDS = HERE / "dashboards"
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="standby-prometheus")
 RATE = "$__rate_interval"
 RANGE = "$__range"
+# Rare events (a source's first report of a quake, a few a day): over a minute's rate a panel
+# would show each one for a minute and then nothing; over six hours it shows the lag of late
+# (decision 0308).
+SPARSE = "6h"
 
 Query = tuple[str, str]  # (PromQL, legend)
 
@@ -186,15 +190,15 @@ def ops_overview() -> dict[str, Any]:
     b.add(
         graph("Source lag (event origin → first seen)", "s", 12),
         "How late each source tells: from an event's origin to when standby first saw it, per"
-        " source and hazard (USGS earthquakes in minutes, GDACS later; a feed read after an"
-        " outage shows days).",
-        *quantiles("standby_source_lag_seconds", "source, hazard"),
+        " source and hazard, over the six hours before each point (USGS earthquakes in minutes,"
+        " GDACS later; a feed read after an outage shows days).",
+        *quantiles("standby_source_lag_seconds", "source, hazard", window=SPARSE),
     )
     b.add(
         graph("Alert lag (first seen → activation)", "s", 12),
         "From when standby first saw the report that crossed a level to the activation it caused,"
-        " by that report's source and hazard.",
-        *quantiles("standby_alert_lag_seconds", "source, hazard"),
+        " by that report's source and hazard, over the six hours before each point.",
+        *quantiles("standby_alert_lag_seconds", "source, hazard", window=SPARSE),
     )
 
     b.row("Triage")

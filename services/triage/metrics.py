@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 from schemas.activations import Level
-from schemas.hazards import HazardType
+from schemas.hazards import HazardType, Source
 from services.common.metrics import LATENCY_BUCKETS, LEAD_BUCKETS
 
 DECISIONS = Counter("standby_decisions_total", "Triage decisions.", ["level", "hazard"])
@@ -32,3 +32,6 @@ def prime() -> None:
         ACTIVATIONS_PUBLISHED.labels(level.value)
         for hazard in HazardType:
             DECISIONS.labels(level.value, hazard.value)
+    for source in Source:
+        for hazard in HazardType:
+            ALERT_LAG.labels(source.value, hazard.value)

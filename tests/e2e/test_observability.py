@@ -396,6 +396,43 @@ def test_every_dashboard_panel_query_returns_data(system: tuple[Demo, str]) -> N
     )
 
 
+def panel_values(prometheus: str, title: str) -> dict[tuple[str, str, str], float]:
+    """A panel's finite values by (source, hazard, legend's quantile) as Grafana would draw them."""
+    values: dict[tuple[str, str, str], float] = {}
+    for _, panel, expr in dashboard_targets():
+        if panel != title:
+            continue
+        quantile = expr.split(",", 1)[0].removeprefix("histogram_quantile(")
+        for series in query(prometheus, expand_macros(expr)):
+            value = float(series["value"][1])
+            if value == value:  # NaN: nothing to draw
+                labels = series["metric"]
+                values[(labels["source"], labels["hazard"], quantile)] = value
+    return values
+
+
+def test_the_source_lag_panel_shows_how_late_usgs_and_gdacs_told_of_the_demo_quake(
+    system: tuple[Demo, str],
+) -> None:
+    _, prometheus = system
+    title = "Source lag (event origin → first seen)"
+    seen: dict[str, dict[tuple[str, str, str], float]] = {}
+
+    def both_sources_drawn() -> bool:
+        seen["lag"] = panel_values(prometheus, title)
+        return {("usgs", "EQ", "0.5"), ("gdacs", "EQ", "0.5")} <= seen["lag"].keys()
+
+    wait_for(f"USGS and GDACS earthquakes on '{title}'", both_sources_drawn, 60, every_s=1)
+    lag = seen["lag"]
+    # The demo's quake happened 25 minutes before the run; each source was first read then
+    # (the 1,200-1,800 s bucket), the cyclone 3 hours and the flood 6 hours after theirs.
+    for source in ("usgs", "gdacs"):
+        assert 1200 < lag[(source, "EQ", "0.5")] <= 1800, lag
+    assert 7200 < lag[("gdacs", "TC", "0.5")] <= 21600, lag
+    alert = panel_values(prometheus, "Alert lag (first seen → activation)")
+    assert 0 <= alert[("usgs", "EQ", "0.5")] <= 10, alert  # USGS's report alerted at once
+
+
 def test_the_funnel_counts_every_stage_of_the_scenario_down_to_the_acknowledgement(
     system: tuple[Demo, str],
 ) -> None:

@@ -74,6 +74,13 @@ def test_priming_a_service_exports_zeros_for_its_vocabulary() -> None:
     assert 'standby_dead_letters_total{topic="deliveries.v1"} 0.0' in text
 
 
+def test_the_lag_of_every_source_and_hazard_is_primed_so_its_first_report_is_seen() -> None:
+    text = fresh_exposition('metrics.prime("ingester")\nmetrics.prime("triage")')
+    for name in ("standby_source_lag_seconds", "standby_alert_lag_seconds"):
+        assert f'{name}_count{{hazard="EQ",source="usgs"}} 0.0' in text
+        assert f'{name}_bucket{{hazard="TC",le="1800.0",source="gdacs"}} 0.0' in text
+
+
 def test_priming_a_source_exports_its_poll_outcomes() -> None:
     from services.ingester import metrics
 
