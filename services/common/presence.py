@@ -34,7 +34,7 @@ _LIVE = (
 _CHECK_EVERY_S = 5.0
 
 
-class Presence:
+class ProcessPresence:
     """This process's id among the processes sharing one service database."""
 
     def __init__(self, db: Database) -> None:

@@ -25,7 +25,7 @@ from schemas.deliveries import Channel, DeliveryKind, DeliveryStatus
 from services.common.db import Transaction
 from services.common.errors import DeliveryError
 from services.common.logs import get_logger
-from services.common.presence import Presence
+from services.common.presence import ProcessPresence
 from services.common.settings import NotifierSettings
 from services.common.wakeup import WakeUpLoop
 from services.notifier import metrics, store
@@ -49,7 +49,7 @@ class Dispatcher:
         smtp: SmtpPool,
         chat: ChatChannel,
         report: Callable[[Attempt], None],
-        presence: Presence,
+        presence: ProcessPresence,
         page_first: PageFirst | None = None,
     ) -> None:
         self.settings = settings
@@ -203,7 +203,7 @@ class RetryScheduler:
         self,
         transaction: Transaction,
         dispatcher: Dispatcher,
-        presence: Presence,
+        presence: ProcessPresence,
         *,
         max_idle_s: float = 1.0,
         clock: Callable[[], datetime] = utcnow,

@@ -19,7 +19,7 @@ from schemas.topics import ACKS, ACTIVATIONS, COORDINATION, PAGES
 from services.common.keys import key_ring
 from services.common.logs import get_logger
 from services.common.members_file import MemberDirectoryFile
-from services.common.presence import Presence
+from services.common.presence import ProcessPresence
 from services.common.service import ServiceContext
 from services.domain.answer_links import answer_link_signer
 from services.notifier import retention
@@ -53,7 +53,7 @@ class Notifier:
     scheduler: RetryScheduler
     smtp: SmtpPool
     directory: MemberDirectoryFile
-    presence: Presence
+    presence: ProcessPresence
     drain_timeout_s: float
     preferences: FastAPI
     digests: DigestSender
@@ -129,7 +129,7 @@ def build(ctx: ServiceContext, clock: Callable[[], datetime] = utcnow) -> Notifi
     )
     composer = Composer(settings, links)
     smtp = SmtpPool(settings.smtp)
-    presence = Presence(ctx.db)
+    presence = ProcessPresence(ctx.db)
     delivery_log = DeliveryLog(ctx.db)
     writer, dispatcher, scheduler = _sending(ctx, smtp, presence, delivery_log, clock)
     renderer = Renderer(preferences_url=f"{links.base}/m", timezone=ctx.settings.duty.timezone)
@@ -170,7 +170,7 @@ def build(ctx: ServiceContext, clock: Callable[[], datetime] = utcnow) -> Notifi
 def _sending(
     ctx: ServiceContext,
     smtp: SmtpPool,
-    presence: Presence,
+    presence: ProcessPresence,
     delivery_log: DeliveryLog,
     clock: Callable[[], datetime],
 ) -> tuple[OutcomeWriter, Dispatcher, RetryScheduler]:

@@ -39,7 +39,7 @@ class DeliveryRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # The process (`Presence.id`) sending or due to retry it; a dead owner's rows are orphans.
+    # The process (`ProcessPresence.id`) sending or due to retry it; a dead owner's rows are orphans.
     owner: Mapped[int | None] = mapped_column(Integer)
     # Held for the contact's quiet hours until then: not sent before, even as an orphan.
     held_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

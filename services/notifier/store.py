@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from schemas.base import utcnow
 from schemas.deliveries import Channel, DeliveryKind, DeliveryStatus
 from services.common.db import upsert
-from services.common.presence import Presence
+from services.common.presence import ProcessPresence
 from services.notifier.delivery_log import HOT_LEASE
 from services.notifier.jobs import Job
 from services.notifier.models import BodyRow, ClosedIncident, DeliveryRow, ThreadRow
@@ -90,7 +90,7 @@ async def told_contacts(session: AsyncSession, incident_id: str) -> list[tuple[s
 async def claim_due(
     session: AsyncSession,
     now: datetime,
-    presence: Presence,
+    presence: ProcessPresence,
     *,
     exclude: Iterable[str],
     limit: int = 500,
@@ -115,7 +115,7 @@ async def claim_due(
 
 
 async def _due_keys(
-    session: AsyncSession, now: datetime, presence: Presence, *, skip: set[str], limit: int
+    session: AsyncSession, now: datetime, presence: ProcessPresence, *, skip: set[str], limit: int
 ) -> list[str]:
     """The keys of up to `limit` open rows due or orphaned, oldest due first, but `skip`'s."""
     due = DeliveryRow.next_attempt_at <= now

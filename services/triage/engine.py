@@ -61,7 +61,7 @@ class Triage:
         """File the report, decide on its incident, and build the Activation to broadcast, if any."""
         incident, created, changed = self.book.file(event)
         previous = incident.level
-        decision = self.decide(incident)
+        decision = self.assess(incident)
         incident.level = decision.level
         incident.score = decision.score
         activation = None
@@ -75,7 +75,7 @@ class Triage:
             incident.alerted_level = Level.NONE
         return Processed(event, incident, created, not changed, previous, decision, activation)
 
-    def decide(self, incident: Incident) -> Decision:
+    def assess(self, incident: Incident) -> Decision:
         """Score an incident as it stands; a report its source withdrew counts for nothing."""
         reports = [r for r in incident.reports.values() if r.status != RETRACTED]
         if not reports:

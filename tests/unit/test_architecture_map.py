@@ -133,9 +133,9 @@ def defined_names() -> tuple[set[str], dict[str, set[str]]]:
     class's own names."""
     names: set[str] = set()
     members: dict[str, set[str]] = {}
-    # The code, and the architecture test whose lists the page names.
+    # The code, and the architecture tests whose lists the page names.
     paths = [*SERVICES.rglob("*.py"), *(ROOT / "schemas").rglob("*.py")]
-    for path in [*paths, ROOT / "tests" / "unit" / "test_architecture.py"]:
+    for path in [*paths, *(ROOT / "tests" / "unit").glob("test_architecture*.py")]:
         names.update(module_name(path, ROOT).split("."))
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ClassDef):
@@ -425,3 +425,51 @@ def test_a_transaction_factory_is_typed_by_the_one_alias() -> None:
         if "AbstractAsyncContextManager[AsyncSession]" in path.read_text(encoding="utf-8")
     ]
     assert spelled == ["services/common/db.py"]
+
+
+def test_a_service_asks_only_for_the_keys_it_is_given() -> None:
+    from services.common.keys import KEYS_USED
+
+    asked = {
+        (service, node.args[1].value)
+        for service in SERVICE_NAMES
+        for path in sorted((SERVICES / service).rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and ast.unparse(node.func) == "key_ring"
+        and len(node.args) == 2
+        and isinstance(node.args[1], ast.Constant)
+    }
+    assert len(asked) >= 5  # the scan sees the services' key rings
+    assert sorted((s, p) for s, p in asked if p not in KEYS_USED[s]) == []
+
+
+# Class names more than one module of services/ gives, each for a reason; any other name a
+# second class takes (three `Outcome`s, two `Decision`s once) sends a reader to the wrong one.
+SHARED_CLASS_NAMES = {
+    "Base": "each service's SQLAlchemy declarative base, one per database",
+    "Effects": "what an aggregate's step returns: duty's escalation and the roll-call",
+    "Presence": "where member organisations are: triage's facts and the incident map's scene",
+    "DeliveryRow": "the notifier's table and duty's API reply (its name is in the API schema)",
+    "Rule": "a retention rule and a criteria rule, each named in its own package",
+    "Country": "the country table's entry and a ReliefWeb record's country field",
+}
+
+
+def test_no_two_classes_share_a_name_but_the_listed() -> None:
+    where: dict[str, list[str]] = {}
+    for path in sorted(SERVICES.rglob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                where.setdefault(node.name, []).append(str(path.relative_to(ROOT)))
+    shared = {name: paths for name, paths in where.items() if len(paths) > 1}
+    assert sorted(set(shared) - set(SHARED_CLASS_NAMES)) == []
+    # A name no longer shared leaves the list.
+    assert sorted(set(SHARED_CLASS_NAMES) - set(shared)) == []
+    functions = [
+        node.name
+        for path in sorted(SERVICES.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "decide"
+    ]
+    assert len(functions) == 1  # one `decide`: triage's rule book

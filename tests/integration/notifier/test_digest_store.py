@@ -8,7 +8,7 @@ from schemas.activations import Level
 from schemas.base import utcnow
 from schemas.deliveries import Channel, DeliveryKind
 from services.common.db import Database
-from services.common.presence import Presence
+from services.common.presence import ProcessPresence
 from services.notifier import digest_store
 from services.notifier.delivery_log import DeliveryLog
 from services.notifier.jobs import Job
@@ -41,7 +41,7 @@ async def test_an_alert_is_kept_once_given_to_its_digest_and_forgotten_once_sent
     assert (org, contact) == DAI
     assert {a.activation_id for a in alerts} == {quake.activation_id, flood.activation_id}
 
-    presence = Presence(database)
+    presence = ProcessPresence(database)
     await presence.start()
     try:
         job = Job(

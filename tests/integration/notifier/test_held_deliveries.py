@@ -7,7 +7,7 @@ from datetime import timedelta
 from schemas.base import utcnow
 from schemas.deliveries import Channel, DeliveryKind
 from services.common.db import Database
-from services.common.presence import Presence
+from services.common.presence import ProcessPresence
 from services.notifier import store
 from services.notifier.delivery_log import DeliveryLog
 from services.notifier.jobs import Job
@@ -35,7 +35,7 @@ def job(contact: str) -> Job:
 async def test_an_orphan_is_taken_at_once_but_a_held_one_only_when_its_hours_end(
     database: Database,
 ) -> None:
-    dead, alive = Presence(database), Presence(database)  # `dead` never held its lock
+    dead, alive = ProcessPresence(database), ProcessPresence(database)  # `dead` never held its lock
     await alive.start()
     try:
         now = utcnow()
