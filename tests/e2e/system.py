@@ -42,6 +42,10 @@ def members(*contacts: str) -> str:
     return _EVERYTHING_NGO.format(contacts="".join(f"      - {c}\n" for c in contacts))
 
 
+LEE_ONLY = members(LEE)
+"""The members file of the runtime tests: the NGO with Lee, in English, as its one contact."""
+
+
 def recipient(mail: EmailMessage) -> str:
     return str(mail["To"].addresses[0].addr_spec)
 

@@ -11,20 +11,17 @@ import pytest
 
 from services.runtime.scenario import separate_red_earthquakes
 from tests.e2e.system import (
-    LEE,
+    LEE_ONLY,
     System,
     child_pid,
     fed_system,
     gdacs_feed,
     member_mails,
-    members,
     watched,
 )
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.broker
-
-MEMBERS = members(LEE)
 
 
 def test_a_killed_service_is_restarted_and_stopping_leaves_no_process(tmp_path: Path) -> None:
@@ -57,7 +54,7 @@ def test_after_a_broker_restart_the_system_recovers_and_alerts_again(tmp_path: P
     quakes = separate_red_earthquakes(9_200_001, 2, datetime.now(UTC) - timedelta(minutes=5))
     with (
         gdacs_feed(quakes[:1]) as feed,
-        watched(fed_system(tmp_path, MEMBERS, feed.url)) as system,
+        watched(fed_system(tmp_path, LEE_ONLY, feed.url)) as system,
     ):
         wait_for(lambda: member_mails(system) == 1, timeout=90, what="the first alert")
         broker = child_pid(system, "broker")
@@ -77,7 +74,7 @@ def test_after_a_broker_restart_the_system_recovers_and_alerts_again(tmp_path: P
 
 def test_an_invalid_config_file_stops_start_up_naming_file_line_and_field(tmp_path: Path) -> None:
     members = tmp_path / "members.yaml"
-    members.write_text(MEMBERS.replace("    kind: ngo", "    kind: ngo\n    colour: red"))
+    members.write_text(LEE_ONLY.replace("    kind: ngo", "    kind: ngo\n    colour: red"))
     system = System(tmp_path / "var", {"STANDBY_MEMBERS_FILE": str(members)}).start()
     assert system.proc is not None
     assert system.proc.wait(timeout=30) == 2

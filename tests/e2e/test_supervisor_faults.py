@@ -26,7 +26,7 @@ from schemas import ACKS
 from services.runtime.scenario import ScenarioEvent, red_earthquake
 from tests.conftest import free_port
 from tests.e2e.system import (
-    LEE,
+    LEE_ONLY,
     REPO,
     GdacsFeed,
     System,
@@ -34,7 +34,6 @@ from tests.e2e.system import (
     fed_system,
     gdacs_feed,
     member_mails,
-    members,
     roles,
     watched,
 )
@@ -42,7 +41,6 @@ from tests.waiting import wait_for
 
 pytestmark = pytest.mark.broker
 
-MEMBERS = members(LEE)
 ROLES = ("broker", "smtp-sink", "ingester", "triage", "notifier", "duty")
 
 
@@ -72,7 +70,7 @@ def test_broker_and_service_killed_50_ms_apart_leave_one_process_per_role(
     now = datetime.now(UTC)
     with (
         gdacs_feed([red_earthquake(9_300_001, now - timedelta(days=20))]) as feed,
-        watched(fed_system(tmp_path, MEMBERS, feed.url)) as system,
+        watched(fed_system(tmp_path, LEE_ONLY, feed.url)) as system,
     ):
         wait_for(lambda: member_mails(system) == 1, timeout=90, what="the first alert")
         broker, notifier = child_pid(system, "broker"), child_pid(system, "notifier")
@@ -124,7 +122,7 @@ def test_a_service_still_joining_its_group_when_the_broker_is_replaced_reconnect
     now = datetime.now(UTC)
     first = red_earthquake(9_300_201, now - timedelta(days=20))
     with gdacs_feed([first]) as feed:
-        system = fed_system(tmp_path, MEMBERS, feed.url)
+        system = fed_system(tmp_path, LEE_ONLY, feed.url)
         # Sessions of 10 s (the default is 2 s): the broker holds each join 5 s, long enough
         # to be killed during one.
         system.env["STANDBY_KAFKA__SESSION_TIMEOUT_MS"] = "10000"
@@ -262,7 +260,7 @@ def test_the_console_acknowledges_while_the_broker_is_away_and_publishes_when_it
 ) -> None:
     now = datetime.now(UTC)
     with gdacs_feed([red_earthquake(9_300_101, now - timedelta(minutes=10))]) as feed:
-        system = fed_system(tmp_path, MEMBERS, feed.url).start()
+        system = fed_system(tmp_path, LEE_ONLY, feed.url).start()
         broker = None
         try:
             try:
