@@ -5,7 +5,8 @@ the table by a file that holds the answer, every handler claims its message, con
 inserts go through `upsert`, each service primes its series and migrates along one chain, and
 only a composition root builds from settings.
 
-A map that names a file renamed since sends its reader the wrong way; these checks fail first.
+A map that names a file renamed since sends its reader the wrong way; these checks fail first
+(decision 0739).
 """
 
 from __future__ import annotations
