@@ -75,6 +75,11 @@ def activation(
     )
 
 
+def contact(cid: str, language: str) -> tuple[str, str, str]:
+    """A contact for `directory_yaml`, mailed at its id on the members' domain (.jp in Japanese)."""
+    return cid, language, f"{cid}@members.example.{'jp' if language == 'ja' else 'org'}"
+
+
 def directory_yaml(contacts: list[tuple[str, str, str]], *, min_level: str = "standby") -> str:
     """One organisation per (id, language, email) contact, all subscribed to everything."""
     lines = [

@@ -21,6 +21,7 @@ from services.notifier.web.app import PreferenceDeps, create_app
 from tests.integration.notifier.harness import (
     activation,
     all_sent,
+    contact,
     directory_yaml,
     mailing_notifier,
     until,
@@ -30,8 +31,8 @@ from tests.integration.notifier.smtp_servers import Behaviours
 SERVICE = "notifier"
 PUBLIC = "http://prefs.test"
 CONTACTS = [
-    ("ken", "ja", "ken@members.example.jp"),
-    ("amy", "en", "amy@members.example.org"),
+    contact("ken", "ja"),
+    contact("amy", "en"),
 ]
 
 

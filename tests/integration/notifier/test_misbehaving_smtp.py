@@ -14,6 +14,7 @@ from tests.conftest import free_port
 from tests.integration.notifier.harness import (
     activation,
     all_settled,
+    contact,
     directory_yaml,
     mailing_notifier,
     published,
@@ -98,7 +99,7 @@ async def test_a_server_that_never_greets_leaves_the_mail_retrying_then_failed(
     settings = settings_for(
         tmp_path,
         port,
-        directory_yaml([("mute", "en", "mute@members.example.org")]),
+        directory_yaml([contact("mute", "en")]),
         smtp={"timeout_s": 0.2},
         max_attempts=2,
     )

@@ -12,6 +12,7 @@ from services.common.db import Database
 from tests.integration.notifier.harness import (
     activation,
     all_sent,
+    contact,
     directory_yaml,
     mailing_notifier,
     rows,
@@ -49,8 +50,8 @@ async def test_a_stand_down_reaches_exactly_the_contacts_told_about_the_incident
     tmp_path: Path, database: Database
 ) -> None:
     contacts = [
-        ("ok-told", "en", "ok-told@members.example.org"),
-        ("ok-late", "ja", "ok-late@members.example.jp"),
+        contact("ok-told", "en"),
+        contact("ok-late", "ja"),
     ]
     alert = activation(Level.STANDBY)
     stand_down = ack_of(alert, AckState.STOOD_DOWN, via=AckVia.LINK, officer_id="aoki")
@@ -73,9 +74,9 @@ async def test_a_usgs_withdrawal_tells_exactly_those_told_once_in_their_language
 
     told, withdrawn = told_then_withdrawn()
     contacts = [
-        ("ok-told", "ja", "ok-told@members.example.jp"),
-        ("ok-en", "en", "ok-en@members.example.org"),
-        ("ok-late", "en", "ok-late@members.example.org"),
+        contact("ok-told", "ja"),
+        contact("ok-en", "en"),
+        contact("ok-late", "en"),
     ]
     # The third organisation joins after the alert went out: it was never told.
     async with told_then_joined(tmp_path, database, contacts, 2, told) as (notifier, server):

@@ -17,6 +17,7 @@ from tests.conftest import free_port
 from tests.integration.notifier.harness import (
     activation,
     all_settled,
+    contact,
     directory_yaml,
     rows,
     running_notifier,
@@ -67,7 +68,7 @@ async def test_mail_goes_over_starttls_with_the_configured_login(
     settings = settings_for(
         tmp_path,
         port,
-        directory_yaml([("ok-tls", "en", "ok-tls@members.example.org")]),
+        directory_yaml([contact("ok-tls", "en")]),
         smtp={
             "starttls": True,
             "validate_certs": False,

@@ -15,7 +15,13 @@ from services.common.db import Database
 from services.common.service import build_context, running
 from services.notifier.main import setup
 from tests.conftest import EmbeddedBroker, free_port
-from tests.integration.notifier.harness import activation, directory_yaml, settings_for, until
+from tests.integration.notifier.harness import (
+    activation,
+    contact,
+    directory_yaml,
+    settings_for,
+    until,
+)
 from tests.integration.notifier.smtp_servers import smtp_server
 
 SERVICE = "notifier"
@@ -23,9 +29,9 @@ SERVICE = "notifier"
 pytestmark = pytest.mark.broker
 
 CONTACTS = [
-    ("ok-en", "en", "ok-en@members.example.org"),
-    ("ok-ja", "ja", "ok-ja@members.example.jp"),
-    ("reject-me", "en", "reject-me@members.example.org"),
+    contact("ok-en", "en"),
+    contact("ok-ja", "ja"),
+    contact("reject-me", "en"),
 ]
 
 
