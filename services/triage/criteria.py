@@ -175,6 +175,7 @@ _SAMPLE_DISPLAY: dict[str, Any] = {
     "pager_pending": "no",
     "pager_review": "automatic, not yet reviewed",
     "pager_review_ja": "自動推定（未確認）",
+    "usgs_status_ja": "自動決定（未確認）",
     "max_mmi": 8.1,
     "tsunami": "no",
     "significance": 1_200,

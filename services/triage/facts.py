@@ -59,6 +59,7 @@ DISPLAY_ONLY: dict[str, str] = {
     "matched_regions": "the priority regions the incident lies in",
     "pager_review": "whether PAGER's estimate is automatic or reviewed, in words",
     "pager_review_ja": "the same in Japanese",
+    "usgs_status_ja": "USGS's own status of the event (automatic or reviewed), in Japanese",
 }
 
 HAZARD_NAMES = {
@@ -344,6 +345,7 @@ def _level_words(value: Any, missing: str = "none") -> str:
 
 _REVIEW = {True: "reviewed by a seismologist", False: "automatic, not yet reviewed"}
 _REVIEW_JA = {True: "地震学者が確認済み", False: "自動推定（未確認）"}
+_USGS_STATUS_JA = {"automatic": "自動決定（未確認）", "reviewed": "確認済み", "deleted": "取り消し"}
 
 
 _DERIVED: dict[str, Callable[[dict[str, Any], FactContext], Any]] = {
@@ -352,6 +354,7 @@ _DERIVED: dict[str, Callable[[dict[str, Any], FactContext], Any]] = {
     "pager_economic_alert": lambda f, _: _level_words(f["pager_economic_alert"], "unknown"),
     "pager_review": lambda f, _: _REVIEW.get(f["pager_reviewed"], "review status unknown"),
     "pager_review_ja": lambda f, _: _REVIEW_JA.get(f["pager_reviewed"], "確認状況不明"),
+    "usgs_status_ja": lambda f, _: _USGS_STATUS_JA.get(f["usgs_status"], "不明"),
     "alert_level": lambda f, _: f["alert_level"].value.capitalize() if f["alert_level"] else "none",
     "episode_alert_level": lambda f, _: (
         f["episode_alert_level"].value.capitalize() if f["episode_alert_level"] else "none"

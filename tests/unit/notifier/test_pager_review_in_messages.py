@@ -1,5 +1,6 @@
-"""PAGER's review status travels with the reasons: the member's alert and the officer's page
-say whether USGS's estimate was automatic (the real Tibet 2025 capture, placed in Nepal)."""
+"""The review status travels with the reasons: the member's alert and the officer's page say
+whether PAGER's estimate and USGS's event were automatic or reviewed, in both languages (the
+real Tibet 2025 capture, placed in Nepal)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,11 @@ from tests.unit.triage.builders import shipped
 
 TIBET = "usgs/usgs_detail_us6000pi9w-Tibet-M7.1-red_2025-01-07_IFRCGo-pystac-monty.json"
 SECRETARIAT = Secretariat(name_ja="事務局", name_en="Secretariat", email="desk@example.jp")
-SAID = {Language.EN: "automatic, not yet reviewed", Language.JA: "自動推定（未確認）"}
+# PAGER's estimate is automatic; USGS's event itself (its location, magnitude) was reviewed.
+SAID = {
+    Language.EN: ("automatic, not yet reviewed", "USGS event reviewed"),
+    Language.JA: ("自動推定（未確認）", "USGS震源情報 確認済み"),
+}
 
 
 def tibet_activation(real_captures: Path) -> Activation:
@@ -39,4 +44,5 @@ def test_the_alert_and_the_page_say_pager_was_automatic(
     target = PageTarget(officer_id="aoki", name="Aoki", language=language.value, email="a@x.org")
     page = renderer.page(language, page_of(activation, target, reasons=activation.reasons))
     for rendered in (alert, page):
-        assert SAID[language] in rendered.text and SAID[language] in rendered.html
+        for said in SAID[language]:
+            assert said in rendered.text and said in rendered.html
