@@ -474,3 +474,14 @@ def test_no_two_classes_share_a_name_but_the_listed() -> None:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "decide"
     ]
     assert len(functions) == 1  # one `decide`: triage's rule book
+
+
+def test_the_delivery_log_is_a_port_of_two_operations() -> None:
+    tree = ast.parse((SERVICES / "notifier" / "delivery_log.py").read_text(encoding="utf-8"))
+    (port,) = (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "DeliveryLog")
+    operations = {
+        n.name
+        for n in port.body
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and not n.name.startswith("_")
+    }
+    assert operations == {"record", "mark"}
