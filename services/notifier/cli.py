@@ -13,7 +13,10 @@ from services.common.commands import MembersFile
 from services.common.errors import StandbyError
 
 if TYPE_CHECKING:
-    from schemas.activations import Activation
+    from collections.abc import Sequence
+
+    from schemas.activations import Activation, IncidentSummary
+    from schemas.hazards import HazardType
 
 
 def register(app: typer.Typer) -> None:
@@ -126,8 +129,7 @@ def preview_command(
 
 def _sample_activation(level: str) -> Activation:
     """A made-up red earthquake in the Philippines, the preview's alert."""
-    from schemas.activations import Activation, IncidentSummary, Level, Reason
-    from schemas.hazards import AlertLevel, HazardType, Link, Measure
+    from schemas.activations import Activation, Level, Reason
 
     return Activation(
         activation_id=uuid4(),
@@ -139,17 +141,34 @@ def _sample_activation(level: str) -> Activation:
             Reason(rule="population", sentence="2.1 M people within 100 km"),
             Reason(rule="presence", sentence="3 member organisations present in country"),
         ],
-        summary=IncidentSummary(
-            title="Red earthquake alert (Magnitude 7.4M, Depth:10km) in Philippines",
-            hazard_type=HazardType.EARTHQUAKE,
-            countries=["PHL"],
-            country_names=["Philippines"],
-            event_time=datetime.now(UTC),
-            lat=9.8,
-            lon=126.4,
-            alert_level=AlertLevel.RED,
-            severity=Measure(value=7.4, unit="M", text="Magnitude 7.4M, Depth:10km"),
-            population_exposed=2_100_000,
-            links=[Link(rel="report", url="https://www.gdacs.org/report.aspx?eventtype=EQ")],
-        ),
+        summary=sample_summary(datetime.now(UTC)),
+    )
+
+
+def sample_summary(
+    event_time: datetime,
+    *,
+    hazard: HazardType | None = None,
+    country: str = "PHL",
+    report: str = "https://www.gdacs.org/report.aspx?eventtype=EQ",
+    sources: Sequence[str] = (),
+) -> IncidentSummary:
+    """The made-up red earthquake in the Philippines that the preview shows (and the notifier's
+    tests mail), placed in another country or made another hazard where a test needs it."""
+    from schemas.activations import IncidentSummary
+    from schemas.hazards import AlertLevel, HazardType, Link, Measure
+
+    return IncidentSummary(
+        title="Red earthquake alert (Magnitude 7.4M, Depth:10km) in Philippines",
+        hazard_type=hazard or HazardType.EARTHQUAKE,
+        countries=[country],
+        country_names=["Philippines"],
+        event_time=event_time,
+        lat=9.8,
+        lon=126.4,
+        alert_level=AlertLevel.RED,
+        severity=Measure(value=7.4, unit="M", text="Magnitude 7.4M, Depth:10km"),
+        population_exposed=2_100_000,
+        links=[Link(rel="report", url=report)],
+        sources=list(sources),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
@@ -248,46 +249,57 @@ async def confirm_action(
     )
 
 
-@router.post("/activations/{activation_id}/{action}/preview")
-async def preview_action(
+@dataclass(frozen=True, slots=True)
+class PostedAction:
+    """An action's confirm form, posted by a signed-in officer with a valid CSRF token."""
+
+    activation_id: UUID
+    action: Action
+    officer: str
+    form: ActionForm
+
+
+async def _posted_action(
     request: Request,
-    session: ReadSession,
     activation_id: UUID,
     action: Action,
     officer: OfficerDep,
     form: Annotated[ActionForm, Form()],
+) -> PostedAction:
+    check_csrf(request, form.csrf)
+    return PostedAction(activation_id, action, officer, form)
+
+
+PostedActionDep = Annotated[PostedAction, Depends(_posted_action)]
+
+
+@router.post("/activations/{activation_id}/{action}/preview")
+async def preview_action(
+    request: Request, session: ReadSession, posted: PostedActionDep
 ) -> Response:
     """Show the confirm form again with what members would read; nothing is sent or changed."""
-    check_csrf(request, form.csrf)
-    detail = await _detail(request, session, activation_id, action)
+    detail = await _detail(request, session, posted.activation_id, posted.action)
     if isinstance(detail, Response):
         return detail
     context = {
         "a": detail,
-        "action": action.value,
-        "note": form.note,
-        "member_message": form.member_message,
+        "action": posted.action.value,
+        "note": posted.form.note,
+        "member_message": posted.form.member_message,
     }
     return render(request, "confirm_action.html", context)
 
 
 @router.post("/activations/{activation_id}/{action}")
-async def act(
-    request: Request,
-    deps: Deps,
-    activation_id: UUID,
-    action: Action,
-    officer: OfficerDep,
-    form: Annotated[ActionForm, Form()],
-) -> Response:
-    check_csrf(request, form.csrf)
+async def act(request: Request, deps: Deps, posted: PostedActionDep) -> Response:
+    activation_id, form = posted.activation_id, posted.form
     # An action taken from the list returns to the list (with its filters).
     target = safe_next(form.next) if form.next else f"/activations/{activation_id}"
     try:
         await deps.act(
             activation_id,
-            action,
-            officer,
+            posted.action,
+            posted.officer,
             AckVia.CONSOLE,
             form.note.strip() or None,
             form.member_message.strip() or None,

@@ -16,11 +16,12 @@ from sqlalchemy import select
 from schemas.activations import Activation, IncidentSummary, Level, Reason
 from schemas.base import utcnow
 from schemas.deliveries import DeliveryStatus
-from schemas.hazards import AlertLevel, HazardType, Link, Measure
+from schemas.hazards import HazardType
 from services.common.db import Database
 from services.common.outbox import outbox
 from services.common.service import build_context
 from services.common.settings import Settings
+from services.notifier.cli import sample_summary
 from services.notifier.main import Notifier, build
 from services.notifier.models import DeliveryRow
 from tests.conftest import free_port
@@ -35,18 +36,11 @@ def summary(
     country: str = "PHL",
     event_time: datetime = EVENT_TIME,
 ) -> IncidentSummary:
-    return IncidentSummary(
-        title="Red earthquake alert (Magnitude 7.4M, Depth:10km) in Philippines",
-        hazard_type=hazard,
-        countries=[country],
-        country_names=["Philippines"],
-        event_time=event_time,
-        lat=9.8,
-        lon=126.4,
-        alert_level=AlertLevel.RED,
-        severity=Measure(value=7.4, unit="M", text="Magnitude 7.4M, Depth:10km"),
-        population_exposed=2_100_000,
-        links=[Link(rel="report", url="https://www.gdacs.org/report.aspx?eventid=1&eventtype=EQ")],
+    return sample_summary(
+        event_time,
+        hazard=hazard,
+        country=country,
+        report="https://www.gdacs.org/report.aspx?eventid=1&eventtype=EQ",
         sources=["gdacs:EQ:1"],
     )
 
