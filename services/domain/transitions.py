@@ -13,6 +13,25 @@ S = TypeVar("S")
 M = TypeVar("M")
 
 
+class RefusedError(Exception, Generic[S, M]):
+    """A move the table does not list from the state the machine is in.
+
+    Each machine's error derives from this and from its own base, and words the refusal in
+    `sentence`, which names `{move}` (as `move_words` spells it) and `{state}`.
+    """
+
+    sentence = "cannot {move} from {state}"
+
+    def __init__(self, state: S, move: M) -> None:
+        super().__init__(self.sentence.format(move=self.move_words(move), state=state))
+        self.state = state
+        self.move = move
+
+    @staticmethod
+    def move_words(move: M) -> str:
+        return str(move)
+
+
 class Transitions(Generic[S, M]):
     def __init__(
         self, table: Mapping[S, Mapping[M, S]], refused: Callable[[S, M], Exception]

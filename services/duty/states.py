@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from schemas.acks import AckState
 from services.common.errors import StandbyError
-from services.domain.transitions import Transitions
+from services.domain.transitions import RefusedError, Transitions
 
 
 class DutyState(StrEnum):
@@ -82,13 +82,10 @@ _ALLOWED: dict[DutyState, dict[Action, DutyState]] = {
 }
 
 
-class TransitionError(StandbyError):
+class TransitionError(RefusedError[DutyState, Action], StandbyError):
     """The action is not allowed in the activation's current state."""
 
-    def __init__(self, state: DutyState, action: Action) -> None:
-        super().__init__(f"cannot {action.value} an activation that is {state.value}")
-        self.state = state
-        self.action = action
+    sentence = "cannot {move} an activation that is {state}"
 
 
 _TRANSITIONS = Transitions(_ALLOWED, TransitionError)

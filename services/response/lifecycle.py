@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from services.common.errors import StandbyError
-from services.domain.transitions import Transitions
+from services.domain.transitions import RefusedError, Transitions
 
 
 class ResponseState(StrEnum):
@@ -91,13 +91,14 @@ class DecisionError(StandbyError):
         self.cap_jpy = cap_jpy
 
 
-class LifecycleError(DecisionError):
+class LifecycleError(RefusedError[ResponseState, Move], DecisionError):
     """The move is not allowed in the response's current state."""
 
-    def __init__(self, state: ResponseState, move: Move) -> None:
-        super().__init__(f"cannot {move.value.replace('_', ' ')}: the response is {state.value}")
-        self.state = state
-        self.move = move
+    sentence = "cannot {move}: the response is {state}"
+
+    @staticmethod
+    def move_words(move: Move) -> str:
+        return move.value.replace("_", " ")
 
 
 _TRANSITIONS = Transitions(_ALLOWED, LifecycleError)
