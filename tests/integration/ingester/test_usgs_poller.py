@@ -293,3 +293,30 @@ async def test_usgs_is_fetched_conditionally_size_capped_and_backed_off_like_gda
         assert 0.5 <= first <= 1 and second == 30 and 2 <= third <= 4
         assert (await poller.poll_once()).outcome == "not_modified"
     assert len(await outbox_events(ctx)) == 18
+
+
+async def test_a_pause_of_three_intervals_is_a_gap_and_a_failed_catch_up_is_asked_again(
+    ctx: ServiceContext,
+) -> None:
+    from datetime import timedelta
+
+    fdsn = [lambda: httpx.Response(503), ok(FDSN)]
+    internet = Internet(
+        {SUMMARY: ok(SIGNIFICANT), "https://earthquake.usgs.gov/fdsnws/": lambda: fdsn.pop(0)()}
+    )
+    spec = SourceSpec("usgs", SUMMARY, interval_s=60, catch_up=fdsn_catch_up(IngesterSettings()))
+    poller = Poller(
+        spec, internet.fetcher(), EventPublisher(ctx), max_bytes=20 * 1024 * 1024,
+        backoff=Backoff(0.01, 0.05),
+    )  # fmt: skip
+    assert (await poller.poll_once()).caught_up is None
+    # The host slept: the last good poll was four intervals ago, though no poll failed.
+    assert poller.last_success is not None
+    slept = poller.last_success - timedelta(seconds=4 * 60)
+    poller.last_success = slept
+    failed = await poller.poll_once()
+    assert (failed.outcome, failed.reason) == ("failed", "http_error")
+    again = await poller.poll_once()
+    assert again.caught_up == 109
+    asked = [parse_qs(urlsplit(u).query)["updatedafter"] for u in internet.asked if "fdsnws" in u]
+    assert asked == [[slept.strftime("%Y-%m-%dT%H:%M:%S")]] * 2
