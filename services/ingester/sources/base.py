@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -211,6 +213,23 @@ def iso3_list(*values: Any) -> tuple[list[str], list[str]]:
     return valid, invalid
 
 
+def countries_of(extras: dict[str, Any], *values: Any) -> list[str]:
+    """The valid ISO3 codes among `values`; the rest is kept in extras, as unrecognised."""
+    countries, unrecognised = iso3_list(*values)
+    if unrecognised:
+        extras["unrecognised_iso3"] = unrecognised
+    return countries
+
+
+@contextmanager
+def contract_values() -> Iterator[None]:
+    """Reject the item whose values the contract refuses, by the first line of its reason."""
+    try:
+        yield
+    except ValueError as err:
+        raise ItemError(ItemReason.BAD_VALUE, str(err).splitlines()[0]) from err
+
+
 _ALERT_LEVELS = {level.value: level for level in AlertLevel}
 
 
@@ -266,6 +285,16 @@ def plausible_coordinate(
             drop_field(name, value, extras, dropped)
         return None
     return number
+
+
+def plausible_point(
+    lat: Any, lon: Any, extras: dict[str, Any], dropped: list[str]
+) -> tuple[float | None, float | None]:
+    """Return a plausible latitude and longitude, each dropped (and recorded) if it is not."""
+    return (
+        plausible_coordinate("lat", lat, 90, extras, dropped),
+        plausible_coordinate("lon", lon, 180, extras, dropped),
+    )
 
 
 def drop_field(name: str, value: Any, extras: dict[str, Any], dropped: list[str]) -> None:

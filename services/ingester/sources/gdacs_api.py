@@ -23,11 +23,12 @@ from services.ingester.sources.base import (
     ParseResult,
     Rejection,
     alert_level,
+    contract_values,
+    countries_of,
     document_error,
     hazard_type,
-    iso3_list,
     parse_datetime,
-    plausible_coordinate,
+    plausible_point,
     plausible_population,
     require_datetime,
     text_or_none,
@@ -150,11 +151,9 @@ def _normalise(feature: dict[str, Any], dropped: list[str]) -> HazardEvent:
     version = _episode(props)
     lat, lon = _point(feature, props, extras, dropped)
     names = [c.countryname for c in props.affectedcountries if c.countryname]
-    countries, bad_codes = iso3_list(
-        [c.iso3 for c in props.affectedcountries if c.iso3], props.iso3
+    countries = countries_of(
+        extras, [c.iso3 for c in props.affectedcountries if c.iso3], props.iso3
     )
-    if bad_codes:
-        extras["unrecognised_iso3"] = bad_codes
     counted = (
         plausible_population(props.population, extras, dropped)
         if props.population is not None
@@ -164,7 +163,7 @@ def _normalise(feature: dict[str, Any], dropped: list[str]) -> HazardEvent:
         raw.get("sendai"),
         impact_reader.from_gdacs_population(counted, None, None) if counted is not None else None,
     )
-    try:
+    with contract_values():
         return HazardEvent(
             source=Source.GDACS,
             source_id=f"{event_type}:{props.eventid}",
@@ -191,8 +190,6 @@ def _normalise(feature: dict[str, Any], dropped: list[str]) -> HazardEvent:
             links=_links(props),
             extras=extras,
         )
-    except ValueError as err:
-        raise ItemError(ItemReason.BAD_VALUE, str(err).splitlines()[0]) from err
 
 
 def _episode(props: EventProperties) -> int:
@@ -223,10 +220,7 @@ def _point(
         coordinates = geometry.get("coordinates")
         if isinstance(coordinates, list) and len(coordinates) >= 2:
             lon_raw, lat_raw = coordinates[0], coordinates[1]
-    return (
-        plausible_coordinate("lat", lat_raw, 90, extras, dropped),
-        plausible_coordinate("lon", lon_raw, 180, extras, dropped),
-    )
+    return plausible_point(lat_raw, lon_raw, extras, dropped)
 
 
 def _bbox(value: Any) -> tuple[float, float, float, float] | None:

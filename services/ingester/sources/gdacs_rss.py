@@ -27,11 +27,12 @@ from services.ingester.sources.base import (
     ParseResult,
     Rejection,
     alert_level,
+    contract_values,
+    countries_of,
     document_error,
     hazard_type,
-    iso3_list,
     parse_datetime,
-    plausible_coordinate,
+    plausible_point,
     plausible_population,
     require_datetime,
     text_or_none,
@@ -203,9 +204,7 @@ def _normalise(item: Element, entry: Any, dropped: list[str]) -> HazardEvent:
     published = entry.get("published")
     version = _version(gdacs, published, extras)
     event_time = require_datetime(_text(gdacs, "fromdate"), published)
-    countries, bad_codes = iso3_list(_text(gdacs, "iso3"))
-    if bad_codes:
-        extras["unrecognised_iso3"] = bad_codes
+    countries = countries_of(extras, _text(gdacs, "iso3"))
     lat, lon = _point(entry, extras, dropped)
     severity = _measure(gdacs.get("severity"))
     population, counted = _population(gdacs, extras, dropped)
@@ -218,7 +217,7 @@ def _normalise(item: Element, entry: Any, dropped: list[str]) -> HazardEvent:
     )
     _keep_unmapped(gdacs, extras)
     level = _alert_level(gdacs, extras, dropped)
-    try:
+    with contract_values():
         return HazardEvent(
             source=Source.GDACS,
             source_id=f"{event_type}:{event_id}",
@@ -246,8 +245,6 @@ def _normalise(item: Element, entry: Any, dropped: list[str]) -> HazardEvent:
             links=_links(entry, gdacs, item),
             extras=extras,
         )
-    except ValueError as err:
-        raise ItemError(ItemReason.BAD_VALUE, str(err).splitlines()[0]) from err
 
 
 def _version(gdacs: dict[str, GdacsElement], published: Any, extras: dict[str, Any]) -> str:
@@ -310,10 +307,7 @@ def _point(
         lon_raw, lat_raw = coordinates[0], coordinates[1]
     else:
         lat_raw, lon_raw = entry.get("geo_lat"), entry.get("geo_long")
-    return (
-        plausible_coordinate("lat", lat_raw, 90, extras, dropped),
-        plausible_coordinate("lon", lon_raw, 180, extras, dropped),
-    )
+    return plausible_point(lat_raw, lon_raw, extras, dropped)
 
 
 def _bbox(text: str | None) -> tuple[float, float, float, float] | None:

@@ -22,9 +22,10 @@ from services.ingester.sources.base import (
     LooseRecord,
     ParseResult,
     Rejection,
+    contract_values,
+    countries_of,
     document_error,
     hazard_type,
-    iso3_list,
     parse_datetime,
     text_or_none,
     validated_record,
@@ -135,9 +136,7 @@ def _normalise(item: Any) -> HazardEvent:
     code = _type_code(fields) or (glide_parts["type"] if glide_parts else None)
     if code:
         extras["reliefweb_type"] = code
-    countries, bad_codes = iso3_list(*_country_codes(fields))
-    if bad_codes:
-        extras["unrecognised_iso3"] = bad_codes
+    countries = countries_of(extras, *_country_codes(fields))
     primary = fields.primary_country
     if primary and isinstance(primary.location, dict):
         # A country centroid, not the disaster's place: kept aside so nobody measures from it.
@@ -145,7 +144,7 @@ def _normalise(item: Any) -> HazardEvent:
     dates = fields.date or Dates()
     event_time = _event_time(fields, dates, glide_parts, extras)
     changed = parse_datetime(dates.changed)
-    try:
+    with contract_values():
         return HazardEvent(
             source=Source.RELIEFWEB,
             source_id=str(fields.id),
@@ -164,8 +163,6 @@ def _normalise(item: Any) -> HazardEvent:
             links=_links(fields, item),
             extras=extras,
         )
-    except ValueError as err:
-        raise ItemError(ItemReason.BAD_VALUE, str(err).splitlines()[0]) from err
 
 
 def _event_time(
