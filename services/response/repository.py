@@ -87,6 +87,19 @@ def _counted(effects: Effects) -> list[Callable[[], None]]:
     return hooks
 
 
+# The roll-call's times: each column holds the aggregate's field of that name as it is.
+_TIMES = (
+    "activated_at",
+    "opened_at",
+    "reminder_due_at",
+    "reminder_sent_at",
+    "first_answer_at",
+    "survey_decided_at",
+    "launched_at",
+    "closed_at",
+)
+
+
 def _aggregate(row: RollCallRow) -> RollCall:
     state = ResponseState(row.status)
     if state is ResponseState.OPEN and row.survey_decided_at is not None:
@@ -98,16 +111,9 @@ def _aggregate(row: RollCallRow) -> RollCall:
         level=Level(row.level),
         summary=IncidentSummary.model_validate(row.summary),
         state=state,
-        activated_at=row.activated_at,
-        opened_at=row.opened_at,
-        reminder_due_at=row.reminder_due_at,
-        reminder_sent_at=row.reminder_sent_at,
-        first_answer_at=row.first_answer_at,
         survey=[SurveyAssignment.model_validate(s) for s in row.survey or []],
-        survey_decided_at=row.survey_decided_at,
         programme=Programme.model_validate(row.programme) if row.programme else None,
-        launched_at=row.launched_at,
-        closed_at=row.closed_at,
+        **{name: getattr(row, name) for name in _TIMES},
     )
 
 
@@ -119,16 +125,9 @@ def _copy(rollcall: RollCall, row: RollCallRow) -> None:
         "level": rollcall.level.value,
         "summary": rollcall.summary.model_dump(mode="json"),
         "status": rollcall.state.value,
-        "activated_at": rollcall.activated_at,
-        "opened_at": rollcall.opened_at,
-        "reminder_due_at": rollcall.reminder_due_at,
-        "reminder_sent_at": rollcall.reminder_sent_at,
-        "first_answer_at": rollcall.first_answer_at,
         "survey": [s.model_dump(mode="json") for s in rollcall.survey] or None,
-        "survey_decided_at": rollcall.survey_decided_at,
         "programme": rollcall.programme.model_dump(mode="json") if rollcall.programme else None,
-        "launched_at": rollcall.launched_at,
-        "closed_at": rollcall.closed_at,
+        **{name: getattr(rollcall, name) for name in _TIMES},
     }
     for name, value in values.items():
         if getattr(row, name, None) != value:
