@@ -8,6 +8,7 @@ path's own writes (new deliveries, send marks) are `delivery_log.py`'s.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import fields
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -143,21 +144,16 @@ async def _jobs(session: AsyncSession, keys: Sequence[str]) -> list[Job]:
     return [_job(row, content) for row, content in rows.all()]
 
 
+# A job is its delivery row as stored but for the two words read as enums and the body.
+_AS_STORED = tuple(f.name for f in fields(Job) if f.name not in {"kind", "channel", "body"})
+
+
 def _job(row: DeliveryRow, body: bytes) -> Job:
     return Job(
-        key=row.key,
         kind=DeliveryKind(row.kind),
         channel=Channel(row.channel),
-        activation_id=row.activation_id,
-        incident_id=row.incident_id,
-        organisation_id=row.organisation_id,
-        contact_id=row.contact_id,
-        recipient=row.recipient,
-        message_id=row.message_id,
-        headers=row.headers,
-        body_id=row.body_id,
         body=body,
-        attempts=row.attempts,
+        **{name: getattr(row, name) for name in _AS_STORED},
     )
 
 
