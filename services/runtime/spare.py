@@ -3,15 +3,20 @@
 Most of a service's start is importing (faststream, SQLAlchemy, FastAPI, pydantic models):
 2 s of CPU on an idle 2-core machine, 5-10 s when it is busy, against the 5 s a crashed role
 has to be back at work in (decision 0706). `standby run` keeps one spare ready; when a service
-dies, the spare is told which role to play and starts it at once, and a new spare is started
-behind it. The spare imports what `standby <role>` imports before it knows its role: the
+dies, the spare is told which role to play and forks a process that plays it (decision 0736):
+the spare stays as it was, ready for the next death, and no new spare's imports compete with
+the recovery. The fork goes through a child that exits at once, so the role is adopted by the
+supervisor (a subreaper), which waits for it, stops it and reads its exit code as it does a
+process it spawned. Where the supervisor cannot adopt (not Linux), the spare plays the role
+itself and a new spare is started behind it. The spare imports what `standby <role>` imports before it knows its role: the
 frameworks, and every module of every service that reaches neither a composition root
 (`services.<name>.main`) nor a metrics module, which register the service's series; those must
 not show on another role's /metrics. What it has loaded is then frozen out of the collector's
 way, as a service does after its own warm-up.
 
 The supervisor writes one line of JSON on the spare's stdin: the role, the environment the
-role is started with and the log file it writes to.
+role is started with, the log file it writes to, whether to fork and the supervisor's pid; a
+forking spare answers with the role's pid on its stdout.
 """
 
 from __future__ import annotations
@@ -20,14 +25,21 @@ import contextlib
 import gc
 import importlib
 import json
+import logging
 import os
 import pkgutil
 import select
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from importlib.abc import MetaPathFinder
 from importlib.machinery import ModuleSpec
 from types import ModuleType
+
+from services.runtime.processes import die_with_parent
+
+# Set once every module is in: a spare called mid-way goes on after the role it forked.
+_PRELOADED: list[bool] = []
 
 
 class _RolesOwn(MetaPathFinder):
@@ -64,7 +76,9 @@ def _called() -> bool:
 def _preload(called: Callable[[], bool] = lambda: False) -> None:
     """Import what every service imports, then every service module that is no role's own,
     until the spare is `called`: a role given to a spare still importing starts as soon as
-    the frameworks are in, not after every service's modules."""
+    the frameworks are in, not after every service's modules (called again, it goes on)."""
+    if _PRELOADED:
+        return
     import httpx  # noqa: F401
     import jinja2  # noqa: F401
 
@@ -88,6 +102,7 @@ def _preload(called: Callable[[], bool] = lambda: False) -> None:
     # Only once all is loaded: a role taken mid-way freezes its own, after its warm-up.
     gc.collect()
     gc.freeze()
+    _PRELOADED.append(True)
 
 
 def _become(job: dict[str, object]) -> None:
@@ -110,9 +125,58 @@ def _become(job: dict[str, object]) -> None:
     main()
 
 
+def _adopted(supervisor: int) -> None:
+    """Wait until this forked role is the supervisor's child (it adopts the orphans of its
+    subtree), then die with it, as a process it spawned does."""
+    deadline = time.monotonic() + 5.0
+    while os.getppid() != supervisor and time.monotonic() < deadline:
+        time.sleep(0.001)
+    die_with_parent()
+    if os.getppid() != supervisor:
+        os._exit(1)  # the supervisor is gone (or never adopted it): nobody to play the role for
+
+
+def _fork(job: dict[str, object]) -> int:
+    """Fork the role, through a child that exits at once so that the supervisor adopts it;
+    return its pid. The spare stays as it is, ready for the next role."""
+    read, write = os.pipe()
+    middle = os.fork()
+    if middle == 0:
+        os.close(read)
+        role = os.fork()
+        if role:
+            os.write(write, f"{role}\n".encode())
+            os._exit(0)
+        os.close(write)
+        os.setsid()  # its own process group, which the supervisor stops as a whole
+        _adopted(int(str(job["supervisor"])))
+        code = 1
+        try:
+            _become(job)
+            code = 0
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else 0 if done.code is None else 1
+        finally:
+            logging.shutdown()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read) as answer:
+        pid = int(answer.readline())
+    os.waitpid(middle, 0)
+    return pid
+
+
 def main() -> None:
-    _preload(_called)
-    line = sys.stdin.readline()
-    if not line:
-        return  # the supervisor stopped before it needed this spare
-    _become(json.loads(line))
+    while True:
+        # Again after each role: a role given mid-way left the rest of the imports for later.
+        _preload(_called)
+        line = sys.stdin.readline()
+        if not line:
+            return  # the supervisor stopped
+        job = json.loads(line)
+        if not job.get("fork"):
+            _become(job)  # no adopting supervisor: the spare itself plays the role
+            return
+        print(_fork(job), flush=True)

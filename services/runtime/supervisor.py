@@ -37,7 +37,15 @@ from services.common.settings import AT_WORK_DIR, BROKER_FILE, SERVICES, Setting
 from services.runtime import metrics
 from services.runtime.embedded import RuntimeStartError, broker_argv, free_port
 from services.runtime.health import HealthServer
-from services.runtime.processes import python_child, spawn, stop
+from services.runtime.processes import (
+    Adopted,
+    Proc,
+    adopt_orphans,
+    python_child,
+    reap_orphans,
+    spawn,
+    stop,
+)
 from services.tools.check_config import check_files
 
 log = get_logger(__name__)
@@ -54,8 +62,8 @@ _CRASH_LOOP_AFTER = 3
 _BROKER_ANSWER_S = 10.0
 _SHUTDOWN_GRACE_S = 15.0
 # A spare (a service process with its imports done, runtime/spare.py) is started this long after
-# the system starts and after each time one is taken: its imports would slow the starts it
-# follows on two cores.
+# the system starts, after it died and, where it cannot fork roles, after each time it is taken:
+# its imports would slow the starts it follows on two cores.
 _SPARE_AFTER_S = 2.0
 
 
@@ -77,7 +85,7 @@ class Child:
 
     name: str
     argv: list[str]
-    proc: asyncio.subprocess.Process | None = None
+    proc: Proc | None = None
     waiter: asyncio.Task[int] | None = field(default=None, repr=False)
     started_at: float = 0.0
     starts: int = 0
@@ -142,8 +150,12 @@ class Supervisor:
         )
         # One role per entry of SERVICES: a new service is supervised by being listed there.
         self.services = [Child(name, python_child(name)) for name in SERVICES]
-        # Takes the role of the next service to die, its imports done (decision 0706).
+        # Takes the role of the next service to die, its imports done (decision 0706); forks
+        # each role it is given when this process can adopt them (decision 0736).
         self.spare = Child("spare", python_child("spare"), due=None)
+        self._spare_process: asyncio.subprocess.Process | None = None
+        self._spare_lock = asyncio.Lock()
+        self.forks = False
         runtime = settings.runtime
         self.health_server = HealthServer(runtime.health_host, runtime.health_port, self.health)
 
@@ -172,8 +184,10 @@ class Supervisor:
             env.update(environment_for(self.settings, role))
         env["STANDBY_KAFKA__BOOTSTRAP_SERVERS"] = self.bootstrap
         env["STANDBY_KAFKA__EPOCH"] = self.epoch
-        # One process per role on topics of one partition: no group to join (decision 0734).
-        env["STANDBY_KAFKA__ASSIGN_PARTITIONS"] = "true"
+        # One process per role on topics of one partition: no group to join (decision 0734),
+        # unless asked for.
+        if "STANDBY_KAFKA__ASSIGN_PARTITIONS" not in {**os.environ, **self.extra_env}:
+            env["STANDBY_KAFKA__ASSIGN_PARTITIONS"] = "true"
         env["STANDBY_VAR_DIR"] = str(self.var_dir)
         env["STANDBY_DUTY__PUBLIC_URL"] = self.console_url
         env["STANDBY_RESPONSE__WEB_PORT"] = str(self.response_web_port)
@@ -202,6 +216,7 @@ class Supervisor:
                 # Zero for every role from the first scrape, so an increase is seen from the first.
                 metrics.PROCESS_RESTARTS.labels(child.name)
         self.spare.due = time.monotonic() + _SPARE_AFTER_S
+        self.forks = adopt_orphans()
         await self.health_server.start()
 
     async def supervise(self) -> None:
@@ -234,6 +249,9 @@ class Supervisor:
         for child in self.children:
             if child.waiter is not None and child.waiter.done():
                 self._reap(child)
+        if self.forks:
+            # A service killed while its own child ran (a migration) leaves that child to us.
+            reap_orphans({c.proc.pid for c in self.children if c.proc is not None})
         if self.fatal:
             self.stopping.set()
             return
@@ -320,7 +338,7 @@ class Supervisor:
             self._bring_up_broker(self.broker.proc), name="broker-bring-up"
         )
 
-    async def _bring_up_broker(self, proc: asyncio.subprocess.Process) -> None:
+    async def _bring_up_broker(self, proc: Proc) -> None:
         """Wait for a new broker to answer and create the topics; kill it if it cannot."""
         try:
             async with asyncio.timeout(_BROKER_ANSWER_S):
@@ -374,19 +392,25 @@ class Supervisor:
         # One process per role: a role is started only once its previous process was reaped.
         assert not child.running and child.waiter is None, f"{child.name} is already running"
         log_path = str(self.log_dir / f"{child.name}.log")
-        taken = child in self.services and await self._take_spare(child.name, log_path)
-        if taken:
+        taken = await self._take_spare(child.name, log_path) if child in self.services else None
+        if taken is not None and taken is self.spare.proc:
+            # The spare became the role: a new one follows, once this start is under way.
             child.proc, child.waiter = self.spare.proc, self.spare.waiter
             self.spare.proc, self.spare.waiter = None, None
             self.spare.due = time.monotonic() + _SPARE_AFTER_S
+        elif taken is not None:
+            child.proc, child.waiter = taken, None
         else:
-            child.proc = await spawn(
+            child.proc = spawned = await spawn(
                 child.argv,
                 env=self.child_env(child.name),
                 log_path=log_path,
                 ignore_sighup=child in self.services or child is self.spare,
                 stdin_pipe=child is self.spare,
+                stdout_pipe=child is self.spare and self.forks,
             )
+            if child is self.spare:
+                self._spare_process = spawned
         assert child.proc is not None
         child.started_at = time.monotonic()
         child.epoch = self.epoch
@@ -401,22 +425,41 @@ class Supervisor:
             process=child.name,
             pid=child.proc.pid,
             epoch=child.epoch,
-            **({"from_spare": True} if taken else {}),
+            **({"from_spare": True} if taken is not None else {}),
         )
 
-    async def _take_spare(self, role: str, log_path: str) -> bool:
-        """Hand `role` to the spare, if one runs: the role's environment now, its log file."""
-        proc = self.spare.proc
-        if not self.spare.running or proc is None or proc.stdin is None:
-            return False
-        job = {"role": role, "env": self.child_env(role), "log": log_path}
-        try:
-            proc.stdin.write(json.dumps(job).encode() + b"\n")
-            await proc.stdin.drain()
-            proc.stdin.close()
-        except (BrokenPipeError, ConnectionResetError):
-            return False  # it died just now: it is reaped as a spare, the role starts anew
-        return True
+    async def _take_spare(self, role: str, log_path: str) -> Proc | None:
+        """Hand `role` to the spare, if one runs: the role's environment now, its log file.
+
+        Return the role's process: one the spare forked and this process adopted (the spare
+        stays, ready for the next), or the spare itself if it cannot fork; None without one.
+        """
+        async with self._spare_lock:
+            proc = self._spare_process
+            if not self.spare.running or proc is None or proc.stdin is None:
+                return None
+            job = {
+                "role": role,
+                "env": self.child_env(role),
+                "log": log_path,
+                "fork": self.forks,
+                "supervisor": os.getpid(),
+            }
+            try:
+                proc.stdin.write(json.dumps(job).encode() + b"\n")
+                await proc.stdin.drain()
+                if not self.forks:
+                    proc.stdin.close()
+                    return proc
+                assert proc.stdout is not None
+                # Its pid once forked: at once from a ready spare, after the module in hand
+                # from one still importing.
+                answer = await proc.stdout.readline()
+            except (BrokenPipeError, ConnectionResetError):
+                return None  # it died just now: it is reaped as a spare, the role starts anew
+            if not answer:
+                return None
+            return Adopted(int(answer))
 
     async def _stop(self, child: Child, grace_s: float) -> None:
         if child.proc is None:

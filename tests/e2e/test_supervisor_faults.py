@@ -126,6 +126,8 @@ def test_a_service_still_joining_its_group_when_the_broker_is_replaced_reconnect
         # Sessions of 10 s (the default is 2 s): the broker holds each join 5 s, long enough
         # to be killed during one.
         system.env["STANDBY_KAFKA__SESSION_TIMEOUT_MS"] = "10000"
+        # Through a group, which `standby run` otherwise does without (decision 0734).
+        system.env["STANDBY_KAFKA__ASSIGN_PARTITIONS"] = "false"
         with watched(system):
             joining_when_the_broker_dies(system, feed, first, now)
 
