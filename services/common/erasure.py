@@ -84,6 +84,24 @@ class PersonalData:
     # Statements run after this table's rows of a subject are erased (orphaned bodies).
     then: Sequence[Callable[[datetime], Any]] = ()
 
+    @classmethod
+    def by_contact(
+        cls,
+        table: Table,
+        *,
+        erase: Mapping[str, Any] | None = None,
+        then: Sequence[Callable[[datetime], Any]] = (),
+    ) -> PersonalData:
+        """Rows that name their contact as the services' tables do: `organisation_id` and
+        `contact_id`."""
+        return cls(
+            table,
+            organisation=table.c.organisation_id,
+            contact=table.c.contact_id,
+            erase=erase or {},
+            then=then,
+        )
+
     def _holding(self) -> ColumnElement[bool] | None:
         if not self.erase:
             return None

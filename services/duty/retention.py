@@ -79,10 +79,4 @@ def rules(retention: RetentionSettings) -> list[Rule]:
 
 
 # Delivery reports name the contact a member alert went to.
-PERSONAL_DATA = (
-    PersonalData(
-        delivery_reports,
-        organisation=delivery_reports.c.organisation_id,
-        contact=delivery_reports.c.contact_id,
-    ),
-)
+PERSONAL_DATA = (PersonalData.by_contact(delivery_reports),)

@@ -112,20 +112,9 @@ def _delete_unused_bodies(now: datetime) -> Any:
 PERSONAL_DATA = (
     # The delivery log holds each contact's address and, in the headers, name; their personal
     # bodies (answer links, plan matches) go once no delivery uses them.
-    PersonalData(
-        deliveries,
-        organisation=deliveries.c.organisation_id,
-        contact=deliveries.c.contact_id,
-        then=(_delete_unused_bodies,),
-    ),
+    PersonalData.by_contact(deliveries, then=(_delete_unused_bodies,)),
     PersonalData(threads, ref=threads.c.contact_ref),
-    PersonalData(
-        preferences, organisation=preferences.c.organisation_id, contact=preferences.c.contact_id
-    ),
+    PersonalData.by_contact(preferences),
     # Alerts waiting for a digest (they go once it is in the delivery log).
-    PersonalData(
-        digest_items,
-        organisation=digest_items.c.organisation_id,
-        contact=digest_items.c.contact_id,
-    ),
+    PersonalData.by_contact(digest_items),
 )

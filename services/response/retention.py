@@ -91,11 +91,4 @@ def rules(retention: RetentionSettings) -> list[Rule]:
 
 # An answer names the contact who gave it and may carry a note with a name or a phone number:
 # both are blanked; the organisation's answer itself stays on the roll-call's record.
-PERSONAL_DATA = (
-    PersonalData(
-        answers,
-        organisation=answers.c.organisation_id,
-        contact=answers.c.contact_id,
-        erase={"contact_id": None, "note": None},
-    ),
-)
+PERSONAL_DATA = (PersonalData.by_contact(answers, erase={"contact_id": None, "note": None}),)
