@@ -3,8 +3,9 @@
 The response service's pages run on uvicorn with its database, SQLite and then PostgreSQL (the
 production path), side by side in one run; answers are POSTed over
 HTTP at random moments of the minute, their `answers.v1` messages relayed to the embedded broker.
-An officer's board (export.json) is read continuously; for each answer we note when the board
-first shows it, from the moment its POST started. The baseline is one raw produce→consume hop
+An officer's board (export.json) is read continuously: each read names the copy it holds
+(If-None-Match) and asks to be answered when the board changes (`Prefer: wait=5`, decision
+0732); for each answer we note when the board first shows it, from the moment its POST started. The baseline is one raw produce→consume hop
 through the same broker, measured in the same run. Set BENCH_ROLLCALL_SECONDS to shorten the minute.
 """
 
@@ -42,6 +43,8 @@ from services.response.web.app import WebDeps, create_app
 from services.runtime.embedded import EmbeddedBroker, free_port
 
 ORGS = 500
+# Issue 21: the board reflects each answer within 0.5 s at p99.
+GOAL_MS = 500
 KEY, IDENTITY = b"k" * 32, b"i" * 32
 
 
@@ -141,15 +144,19 @@ async def _measure(
             assert response.status_code == 200, response.text[:200]
 
         async def board(client: httpx.AsyncClient) -> None:
+            # As a board page would: asked again at once, answered when the board changed.
+            etag = ""
             while len(seen) < ORGS:
                 headers[OFFICER_HEADER] = sign_identity(IDENTITY, OfficerIdentity("o", "en", "c"))
-                doc = (
-                    await client.get(
-                        f"{base}/rollcall/{act.incident_id}/export.json", headers=headers
-                    )
-                ).json()
+                response = await client.get(
+                    f"{base}/rollcall/{act.incident_id}/export.json",
+                    headers={**headers, "if-none-match": etag, "prefer": "wait=5"},
+                )
                 now = time.perf_counter()
-                for row in doc["organisations"]:
+                if response.status_code == 304:
+                    continue
+                etag = response.headers.get("etag", "")
+                for row in response.json()["organisations"]:
                     if row["answer"] and row["organisation_id"] not in seen:
                         seen[row["organisation_id"]] = now
 
@@ -184,5 +191,5 @@ def main() -> None:
             f"{pct(lag, 0.99):>10.1f}{pct(lag, 0.99) / hop_p50:>15.1f}×"
         )
         print(f"{'  baseline: one raw broker hop':<34}{hop_p50:>10.1f}{pct(hop, 0.99):>10.1f}")
-        verdict = "within" if pct(lag, 0.99) <= 1000 else "OVER"
-        print(f"  {BACKENDS[backend]}: the board reflects the last answer {verdict} 1 s at p99")
+        verdict = "within" if pct(lag, 0.99) <= GOAL_MS else "OVER"
+        print(f"  {BACKENDS[backend]}: the board reflects each answer {verdict} 0.5 s at p99")

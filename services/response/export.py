@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from services.common.csv_cells import BOM, safe_row
-from services.response.models import AuditRow, RollCallRow
-from services.response.rollcall import Board, BoardRow
+from services.response.models import RollCallRow
+from services.response.rollcall import Board, BoardRow, StepView
 
 CSV_COLUMNS = (
     "organisation_id",
@@ -67,7 +67,7 @@ def _row(row: BoardRow) -> dict[str, Any]:
     }
 
 
-def board_document(held: RollCallRow, board: Board, trail: Sequence[AuditRow]) -> dict[str, Any]:
+def board_document(held: RollCallRow, board: Board, trail: Sequence[StepView]) -> dict[str, Any]:
     """Describe the whole roll-call as JSON."""
     totals = board.totals
     return {

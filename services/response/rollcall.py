@@ -41,6 +41,18 @@ class AnswerView:
 
 
 @dataclass(frozen=True)
+class StepView:
+    """One kept step of the audit trail (`models.AuditRow`)."""
+
+    id: int
+    at: datetime
+    action: str
+    officer_id: str | None
+    via: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class BoardRow:
     organisation_id: str
     organisation: Organisation | None
@@ -208,12 +220,16 @@ def preselected_participants(
 
 
 class AuditedStep(Protocol):
-    """A kept step of the audit trail (`models.AuditRow`)."""
+    """A kept step of the audit trail (`StepView`, `models.AuditRow`)."""
 
-    at: datetime
-    action: str
-    officer_id: str | None
-    detail: dict[str, Any]
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def officer_id(self) -> str | None: ...
+    @property
+    def detail(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from schemas.responses import AnswerKind, AnswerVia, RollCallAnswer
 from services.common.db import upsert
 from services.response.lifecycle import ResponseState
 from services.response.models import Addressed, AnswerRow, AuditRow, RollCallRow
-from services.response.rollcall import AnswerView
+from services.response.rollcall import AnswerView, StepView
 
 # Before the programme: the reminder and the gauges count these.
 _OPEN = [s.value for s in ResponseState if s.is_open]
@@ -99,7 +100,8 @@ async def latest_answer(
     return None if row is None else _answer_view(row)
 
 
-def _answer_view(row: AnswerRow) -> AnswerView:
+def _answer_view(row: Any) -> AnswerView:
+    """An answer from its ORM row or its plain (Core) row: the same attribute names."""
     return AnswerView(
         seq=row.seq,
         answer_id=row.answer_id,
@@ -144,6 +146,92 @@ async def audit_trail(session: AsyncSession, incident_id: str) -> Sequence[Audit
         select(AuditRow).where(AuditRow.incident_id == incident_id).order_by(AuditRow.id)
     )
     return found.scalars().all()
+
+
+@dataclass(frozen=True)
+class BoardMarks:
+    """How much a roll-call's board holds: its answers and audited steps (how many, the
+    newest's number) and the organisations addressed."""
+
+    answers: int
+    answer_top: int
+    steps: int
+    step_top: int
+    addressed: int
+
+
+async def board_marks(session: AsyncSession, incident_id: str) -> BoardMarks:
+    """Count what the board holds, in one statement."""
+
+    def count(table: Any) -> Any:
+        return select(func.count()).where(table.incident_id == incident_id).scalar_subquery()
+
+    def top(column: Any, table: Any) -> Any:
+        found = select(func.coalesce(func.max(column), 0))
+        return found.where(table.incident_id == incident_id).scalar_subquery()
+
+    found = await session.execute(
+        select(
+            count(AnswerRow),
+            top(AnswerRow.seq, AnswerRow),
+            count(AuditRow),
+            top(AuditRow.id, AuditRow),
+            count(Addressed),
+        )
+    )
+    return BoardMarks(*(int(n) for n in found.one()))
+
+
+async def answers_after(
+    session: AsyncSession, incident_id: str, seq: int
+) -> tuple[list[AnswerView], int | None]:
+    """The incident's answers numbered after `seq`, and how many it has in all, read in one
+    statement (one snapshot, on PostgreSQL too); no count when none is newer."""
+    table = AnswerRow.__table__
+    rows, total = await _after(session, table, "seq", incident_id, seq)
+    return [_answer_view(row) for row in rows], total
+
+
+async def steps_after(
+    session: AsyncSession, incident_id: str, step_id: int
+) -> tuple[list[StepView], int | None]:
+    """The incident's audited steps numbered after `step_id`, and how many it has in all, read
+    in one statement; no count when none is newer."""
+    table = AuditRow.__table__
+    rows, total = await _after(session, table, "id", incident_id, step_id)
+    steps = [
+        StepView(
+            id=row.id,
+            at=row.at,
+            action=row.action,
+            officer_id=row.officer_id,
+            via=row.via,
+            detail=row.detail or {},
+        )
+        for row in rows
+    ]
+    return steps, total
+
+
+async def _after(
+    session: AsyncSession, table: Any, numbered: str, incident_id: str, after: int
+) -> tuple[list[Any], int | None]:
+    """Plain rows, not ORM objects: at 500 answers building the objects was most of a read."""
+    number = table.c[numbered]
+    total = (
+        select(func.count())
+        .select_from(table)
+        .where(table.c.incident_id == incident_id)
+        .scalar_subquery()
+        .label("total_rows")
+    )
+    found = await session.execute(
+        select(*table.c, total)
+        .where(table.c.incident_id == incident_id, number > after)
+        .order_by(number)
+    )
+    rows = list(found.all())
+    return rows, (int(rows[0].total_rows) if rows else None)
 
 
 async def due_reminders(session: AsyncSession, now: datetime) -> list[str]:

@@ -249,6 +249,11 @@ def test_a_page_is_acknowledged_and_the_consoles_launch_is_the_boards_one_launch
             assert 'data-testid="launch-form"' in page.text
             # What the response page says about itself passes the console's proxy intact.
             assert page.headers["content-language"] == language_of(officer)
+            # A board refreshed while nothing changed: the conditional read passes both ways.
+            exported = browser.get(f"{board}/export.json")
+            etag = exported.headers["etag"]
+            unchanged = browser.get(f"{board}/export.json", headers={"if-none-match": etag})
+            assert (unchanged.status_code, unchanged.headers["etag"]) == (304, etag)
             survey = {"csrf": csrf_of(page.text), "organisations": ["ready-ngo"], "confirm": "yes"}
             assert browser.post(f"{board}/survey", data=survey).status_code == 303
             launch = {

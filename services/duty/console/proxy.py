@@ -24,7 +24,16 @@ from services.duty.console.i18n import choose_language
 
 log = get_logger(__name__)
 
-_FORWARDED_REQUEST = ("content-type", "accept", "accept-language", "user-agent")
+# If-None-Match and Prefer (wait=N): a board read while answers arrive is a 304 until one does,
+# or is held until one does (decision 0732).
+_FORWARDED_REQUEST = (
+    "content-type",
+    "accept",
+    "accept-language",
+    "user-agent",
+    "if-none-match",
+    "prefer",
+)
 # Every header the page sends passes (Retry-After, Referrer-Policy...) but those that describe
 # the hop itself, which the console's own response sets again for its body.
 _HOP_BY_HOP = frozenset(

@@ -4,7 +4,7 @@ language."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from services.common.settings import DEFAULT_TIMEZONE
 from services.common.web_pages import page
 from services.common.web_pages import templates as surface_templates
 from services.domain.answer_links import AnswerLinkSigner
+from services.response.board_reads import BoardReads
 from services.response.handlers import ResponseHandlers
 from services.response.words import words
 
@@ -39,6 +40,10 @@ class WebDeps:
     identity_key: bytes | list[bytes]
     clock: Callable[[], datetime]
     timezone: str = DEFAULT_TIMEZONE
+    boards: BoardReads = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.boards = BoardReads(self.transaction)
 
 
 def deps_of(request: Request) -> WebDeps:
