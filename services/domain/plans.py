@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from schemas.activations import IncidentSummary
 from schemas.hazards import HazardType
 from schemas.members import MemberDirectory, Offer, Organisation, StandbyPlan, Supply
 from services.common.countries import regions_of
@@ -116,31 +117,21 @@ def nearest_stock(
 
 
 def match_organisation(
-    org: Organisation,
-    hazard: HazardType,
-    countries: Sequence[str],
-    lat: float | None = None,
-    lon: float | None = None,
-    regions: RegionsOf = regions_of,
+    org: Organisation, incident: IncidentSummary, regions: RegionsOf = regions_of
 ) -> OrganisationMatch:
-    """Collect one organisation's plans, nearest stock and offers for an incident."""
+    """Collect one organisation's plans, nearest stock and offers for an incident (its hazard,
+    its countries and its point)."""
+    hazard, countries = incident.hazard_type, incident.countries
     plans = matching_plans(org, hazard, countries, regions)
     offers = matching_offers(org, hazard, countries, regions)
+    lat, lon = incident.lat, incident.lon
     # Stock matters where the organisation has a plan (or goods to offer) for the incident.
     stock = nearest_stock(org, countries, lat, lon, regions) if plans or offers else []
     return OrganisationMatch(org, plans, stock, offers)
 
 
 def match_incident(
-    directory: MemberDirectory,
-    hazard: HazardType,
-    countries: Sequence[str],
-    lat: float | None = None,
-    lon: float | None = None,
-    regions: RegionsOf = regions_of,
+    directory: MemberDirectory, incident: IncidentSummary, regions: RegionsOf = regions_of
 ) -> dict[str, OrganisationMatch]:
     """Match every organisation of the directory, keyed by organisation id."""
-    return {
-        org.id: match_organisation(org, hazard, countries, lat, lon, regions)
-        for org in directory.organisations
-    }
+    return {org.id: match_organisation(org, incident, regions) for org in directory.organisations}

@@ -71,9 +71,7 @@ class Personaliser:
         if found is None:
             if len(self._matches) > 10_000:
                 self._matches.clear()
-            found = match_organisation(
-                org, summary.hazard_type, summary.countries, summary.lat, summary.lon
-            )
+            found = match_organisation(org, summary)
             self._matches[key] = found
         return found
 

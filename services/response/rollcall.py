@@ -155,9 +155,7 @@ def _matches(directory: MemberDirectory, summary: IncidentSummary) -> dict[str, 
     for held, held_place, found in _MATCHED:
         if held is directory and held_place == place:
             return found
-    found = match_incident(
-        directory, summary.hazard_type, summary.countries, summary.lat, summary.lon
-    )
+    found = match_incident(directory, summary)
     _MATCHED[:] = [(directory, place, found), *_MATCHED[:7]]
     return found
 

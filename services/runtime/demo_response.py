@@ -17,7 +17,7 @@ def plan_lines(activations: list[Activation], members_file: Path) -> list[str]:
     lines = []
     for a in latest.values():
         s = a.summary
-        matches = match_incident(directory, s.hazard_type, s.countries, s.lat, s.lon)
+        matches = match_incident(directory, s)
         for org_id, match in matches.items():
             for plan in match.plans:
                 stock = match.stock[0].supply if match.stock else None

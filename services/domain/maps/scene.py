@@ -135,13 +135,7 @@ def incident_scene(
         for i, iso3 in enumerate(countries)
     }
     presences = _presences(orgs, countries, affected, language)
-    matches = match_incident(
-        MemberDirectory(organisations=orgs),
-        summary.hazard_type,
-        countries,
-        summary.lat,
-        summary.lon,
-    )
+    matches = match_incident(MemberDirectory(organisations=orgs), summary)
     by_id = {o.id: o for o in orgs}
     warehouses = _warehouses(((by_id[k], m) for k, m in matches.items()), language)
     point = (
