@@ -1,13 +1,13 @@
-"""Alert maps rasterised in a child process, off the notifier's event loop.
+"""Alert maps rasterised in child processes, off the notifier's event loop.
 
 resvg renders a map in 30-100 ms without releasing the GIL, so from a thread it still froze
 the notifier's event loop as long, once per language, at the start of every fan-out: a duty
-page that arrived meanwhile sat unread in the socket (the pages consumer read it 200-440 ms
-after it was produced, against ~20 ms otherwise), and so did the SMTP replies and the marks.
-The child (`raster_child.py`) imports resvg alone, renders one map at a time, and ends when
-its pipe closes, so a killed notifier leaves nothing behind. A child that fails or dies is
-replaced at the next map, and that map is drawn in a thread meanwhile: the alert still carries
-it, at the old cost.
+page that arrived meanwhile sat unread in the socket (the pages consumer read it 200-570 ms
+after it was produced, against ~20 ms otherwise), and so did the SMTP replies and the marks
+(decision 0740). Each child (`raster_child.py`) imports resvg alone, renders one map at a
+time, and ends when its pipe closes, so a killed notifier leaves nothing behind. A child that
+fails or dies is replaced at its next map, and that map is drawn in a thread meanwhile: the
+alert still carries it, at the old cost.
 """
 
 from __future__ import annotations
@@ -26,56 +26,94 @@ _BLANK = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
 
 
 class Rasteriser:
-    """One child process that turns SVG into PNG, asked one map at a time."""
+    """Child processes that turn SVG into PNG, each asked one map at a time.
 
-    def __init__(self, reply_timeout_s: float = 10.0) -> None:
-        self.reply_timeout_s = reply_timeout_s
-        self._child: asyncio.subprocess.Process | None = None
-        self._turn = asyncio.Lock()
+    Two by default: an alert's maps (one per language) are drawn side by side on two cores.
+    """
+
+    def __init__(self, children: int = 2, reply_timeout_s: float = 10.0) -> None:
+        self._all = [_Child(reply_timeout_s) for _ in range(children)]
+        self._free: asyncio.Queue[_Child] = asyncio.Queue()
+        for child in self._all:
+            self._free.put_nowait(child)
 
     @property
-    def child_pid(self) -> int | None:
-        child = self._child
-        return child.pid if child is not None and child.returncode is None else None
+    def child_pids(self) -> list[int]:
+        return [pid for child in self._all if (pid := child.pid) is not None]
 
     async def start(self) -> None:
-        """Start the child and have it draw once, so the first alert's map finds it ready
-        (its imports and resvg's first call cost ~0.1-0.3 s)."""
-        await self.png(_BLANK, 1)
+        """Start the children and have each draw once, so the first alert's maps find them
+        ready (their imports and resvg's first call cost ~0.1-0.3 s)."""
+        await asyncio.gather(*(self.png(_BLANK, 1) for _ in self._all))
 
     async def png(self, svg: str, width: int) -> bytes:
         """Rasterise `svg` `width` pixels wide; MapRenderError if it cannot be."""
-        async with self._turn:
-            try:
-                return await asyncio.wait_for(self._ask(svg, width), self.reply_timeout_s)
-            except MapRenderError:
-                raise
-            except (OSError, EOFError, TimeoutError, asyncio.IncompleteReadError) as err:
-                log.warning("rasteriser_child_failed", error=repr(err))
-                await self._stop_child()
+        child = await self._free.get()
+        try:
+            return await child.png(svg, width)
+        finally:
+            self._free.put_nowait(child)
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(child.stop() for child in self._all))
+
+
+class _Child:
+    """One child process and the exchange with it."""
+
+    def __init__(self, reply_timeout_s: float) -> None:
+        self.reply_timeout_s = reply_timeout_s
+        self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def pid(self) -> int | None:
+        process = self._process
+        return process.pid if process is not None and process.returncode is None else None
+
+    async def png(self, svg: str, width: int) -> bytes:
+        try:
+            return await asyncio.wait_for(self._ask(svg, width), self.reply_timeout_s)
+        except MapRenderError:
+            raise
+        except (OSError, EOFError, TimeoutError, asyncio.IncompleteReadError) as err:
+            log.warning("rasteriser_child_failed", error=repr(err))
+            await self.stop()
+        except BaseException:
+            # Cut off mid-exchange (a cancel): its reply would answer the next map's request.
+            await self.stop()
+            raise
         return await asyncio.to_thread(to_png, svg, width)
 
     async def stop(self) -> None:
-        async with self._turn:
-            await self._stop_child()
+        process, self._process = self._process, None
+        if process is None or process.returncode is not None:
+            return
+        if process.stdin is not None:
+            process.stdin.close()
+        try:
+            await asyncio.wait_for(process.wait(), 2.0)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
 
     async def _ask(self, svg: str, width: int) -> bytes:
-        child = await self._running()
-        assert child.stdin is not None and child.stdout is not None
+        process = await self._running()
+        assert process.stdin is not None and process.stdout is not None
         data = svg.encode("utf-8")
-        child.stdin.write(REQUEST.pack(width, len(data)) + data)
-        await child.stdin.drain()
-        status, size = REPLY.unpack(await child.stdout.readexactly(REPLY.size))
-        out = await child.stdout.readexactly(size)
+        process.stdin.write(REQUEST.pack(width, len(data)) + data)
+        await process.stdin.drain()
+        status, size = REPLY.unpack(await process.stdout.readexactly(REPLY.size))
+        out = await process.stdout.readexactly(size)
         if status != OK:
             raise MapRenderError(out.decode("utf-8", errors="replace"))
         return out
 
     async def _running(self) -> asyncio.subprocess.Process:
-        child = self._child
-        if child is not None and child.returncode is None:
-            return child
-        self._child = await asyncio.create_subprocess_exec(
+        process = self._process
+        if process is not None and process.returncode is None:
+            return process
+        self._process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "services.notifier.raster_child",
@@ -85,17 +123,4 @@ class Rasteriser:
             # ends when the notifier closes its pipe.
             start_new_session=True,
         )
-        return self._child
-
-    async def _stop_child(self) -> None:
-        child, self._child = self._child, None
-        if child is None or child.returncode is not None:
-            return
-        if child.stdin is not None:
-            child.stdin.close()
-        try:
-            await asyncio.wait_for(child.wait(), 2.0)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                child.kill()
-            await child.wait()
+        return self._process
