@@ -64,6 +64,8 @@ def role(pid: int) -> str:
         return "broker (tansu)"
     if argv[1:3] == [b"-m", b"services"] and len(argv) > 3:
         return argv[3].decode()
+    if argv[1:3] == [b"-m", b"services.notifier.raster_child"]:
+        return "notifier's map rasteriser"
     return b" ".join(argv).decode(errors="replace")[:40]
 
 
