@@ -112,7 +112,10 @@ def spelled(words: set[str]) -> dict[str, set[str]]:
 def test_the_notice_words_are_spelled_once() -> None:
     # The member mail, the coordination mail, the CAP feed and the demo read them from the one
     # table, as the console reads the states and the steps.
-    words = {NOTICE_WORDS[language][notice] for language in Language for notice in Notice}
+    # Launched and stood down, and the close: words of their own. (Withdrawn, 取り消し, is also
+    # plain Japanese for a deleted USGS event, which triage's reasons say.)
+    told = (Notice.LAUNCHED, Notice.STOOD_DOWN)
+    words = {NOTICE_WORDS[language][notice] for language in Language for notice in told}
     words |= set(PROGRAMME_CLOSED_WORDS.values())
     assert spelled(words) == {
         "schemas/vocabulary.py": words,
