@@ -501,3 +501,10 @@ def test_security_headers_and_templates_come_from_the_one_helper() -> None:
         or any(m == "jinja2" or m.startswith("jinja2.") for m in imported_modules(p))
     ]
     assert own_templates == []
+
+
+# The checks of docs/architecture.md, the page that maps this shape (decision 0739): they run
+# with the rules they describe, so whoever runs this module runs them too.
+from tests.unit import architecture_map  # noqa: E402
+
+globals().update({k: v for k, v in vars(architecture_map).items() if k.startswith("test_")})
