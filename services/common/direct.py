@@ -67,16 +67,8 @@ class DirectConnection:
 
         return convert
 
-    async def write(
-        self, statements: Sequence[tuple[str, Sequence[tuple[Any, ...]]]], *, flush: bool = True
-    ) -> None:
-        """Run each statement over its rows (executemany) and commit them as one transaction.
-
-        `flush=False` lets PostgreSQL answer the commit before its log reaches the disk
-        (`synchronous_commit off` for this transaction): visible at once and kept through any
-        crash of ours, lost only if the database server itself crashes within a fraction of a
-        second. SQLite's commits here never wait for the disk (WAL, synchronous NORMAL).
-        """
+    async def write(self, statements: Sequence[tuple[str, Sequence[tuple[Any, ...]]]]) -> None:
+        """Run each statement over its rows (executemany) and commit them as one transaction."""
         async with self._turn:
             try:
                 if self.sqlite_path is not None:
@@ -88,8 +80,6 @@ class DirectConnection:
                     return
                 driver = await self._open()
                 async with driver.transaction():
-                    if not flush:
-                        await driver.execute("SET LOCAL synchronous_commit TO OFF")
                     for sql, rows in statements:
                         if rows:
                             await driver.executemany(_numbered(sql), rows)

@@ -113,21 +113,12 @@ class DeliveryLog:
         return fresh
 
     async def mark(self, outcomes: Sequence[Attempt], messages: Sequence[Message]) -> None:
-        """Store the outcomes of sends and the messages they publish, as one transaction.
-
-        Not flushed to disk before it returns (PostgreSQL's synchronous commit off): five
-        member mails at a time wait for their marks (decision 0707), and a commit's flush,
-        ~35 ms on a busy machine, set the pace of the whole fan-out. A mark is kept through any
-        crash of the notifier; only a crash of the database server itself can lose the last
-        fraction of a second of them, and those mails are sent again, each with its first
-        Message-ID (decision 0741).
-        """
+        """Store the outcomes of sends and the messages they publish, as one transaction."""
         await self._direct.write(
             [
                 (_MARK_SQL, self._outcome_rows(outcomes)),
                 (OUTBOX_SQL, outbox_rows(self._direct, messages)),
-            ],
-            flush=False,
+            ]
         )
 
     async def _still_ours(self, jobs: list[Job], owner: int) -> list[Job]:

@@ -8,6 +8,7 @@ the PNG or the error's text.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import sys
 
@@ -37,4 +38,6 @@ def serve() -> None:
 
 
 if __name__ == "__main__":
-    serve()
+    # The notifier died while a map was drawn: nobody is left to answer.
+    with contextlib.suppress(BrokenPipeError):
+        serve()
