@@ -8,11 +8,13 @@ the spare stays as it was, ready for the next death, and no new spare's imports 
 the recovery. The fork goes through a child that exits at once, so the role is adopted by the
 supervisor (a subreaper), which waits for it, stops it and reads its exit code as it does a
 process it spawned. Where the supervisor cannot adopt (not Linux), the spare plays the role
-itself and a new spare is started behind it. The spare imports what `standby <role>` imports before it knows its role: the
-frameworks, and every module of every service that reaches neither a composition root
-(`services.<name>.main`) nor a metrics module, which register the service's series; those must
-not show on another role's /metrics. What it has loaded is then frozen out of the collector's
-way, as a service does after its own warm-up.
+itself and a new spare is started behind it.
+
+The spare imports what `standby <role>` imports before it knows its role: the frameworks, and
+every module of every service that reaches neither a composition root (`services.<name>.main`)
+nor a metrics module, which register the service's series; those must not show on another
+role's /metrics. What it has loaded is then frozen out of the collector's way, as a service
+does after its own warm-up.
 
 The supervisor writes one line of JSON on the spare's stdin: the role, the environment the
 role is started with, the log file it writes to, whether to fork and the supervisor's pid; a
