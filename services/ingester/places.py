@@ -29,7 +29,7 @@ from typing import Any
 
 from schemas.hazards import FoundBy, HazardEvent, Place
 from services.domain.geo import distance_km
-from services.ingester.trusted import Trusted, updated
+from services.ingester.trusted import updated
 
 #: How far from the nearest known place a point may lie and still belong to its country.
 MAX_OFFSHORE_KM = 300.0
@@ -187,7 +187,6 @@ class _Geocoder:
 
 
 _AHEAD_MAX = 20_000
-_PLACE = Trusted(Place)
 
 
 _GEOCODER = _Geocoder()
@@ -236,10 +235,9 @@ def at_point(lat: float, lon: float, *, max_offshore_km: float = MAX_OFFSHORE_KM
     nearest = nearest_place(lat, lon)
     if nearest is None or nearest[1] > max_offshore_km:
         return []
-    # The code comes from the geocoder's own table and the distance is a finite float:
-    # nothing for pydantic to check, on the path every earthquake takes.
+    # Validated: pydantic checks a model of four fields faster than `Trusted` lays them out.
     return [
-        _PLACE(
+        Place(
             iso3=nearest[0],
             found_by=FoundBy.COORDINATES,
             text=f"{lat:.2f}, {lon:.2f}",

@@ -3,6 +3,8 @@
 A summary feed brings hundreds of features a minute and a backtest hundreds of thousands;
 `model_construct` and `model_copy` walk every field (aliases, defaults, copies) on each call,
 which was most of the cost of reading a USGS feature (benchmarks/bench_usgs.py).
+It pays only for a large model (the event): pydantic-core validates a model of a few fields
+(a link, a place) faster than this lays its fields out, so those are simply validated.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 _Model = TypeVar("_Model", bound=BaseModel)
+# Bound once: a model is built per feature, and the lookup of `object.__setattr__` is a
+# noticeable part of building a small one.
+_set = object.__setattr__
 
 
 class Trusted(Generic[_Model]):
@@ -46,7 +51,8 @@ class Trusted(Generic[_Model]):
         self.required = frozenset(n for n, f in fields.items() if f.is_required())
 
     def __call__(self, **values: Any) -> _Model:
-        if not (self.required <= values.keys() <= self.names):
+        names = values.keys()
+        if not (self.required <= names <= self.names):
             raise TypeError(f"{self.model.__name__}: {sorted(values)} are not its fields")
         # `{**base, **values}` keeps the fields in the model's order (as model_construct does).
         state = {**self.base, **values}
@@ -54,20 +60,18 @@ class Trusted(Generic[_Model]):
             if name not in values:
                 state[name] = factory()
         built = self.model.__new__(self.model)
-        object.__setattr__(built, "__dict__", state)
-        object.__setattr__(built, "__pydantic_fields_set__", set(values))
-        object.__setattr__(built, "__pydantic_extra__", None)
-        object.__setattr__(built, "__pydantic_private__", None)
+        _set(built, "__dict__", state)
+        _set(built, "__pydantic_fields_set__", set(names))
+        _set(built, "__pydantic_extra__", None)
+        _set(built, "__pydantic_private__", None)
         return built
 
 
 def updated(model: _Model, **changes: Any) -> _Model:
     """A copy of a model with some fields changed, the values as trusted as in `Trusted`."""
     built = type(model).__new__(type(model))
-    object.__setattr__(built, "__dict__", {**model.__dict__, **changes})
-    object.__setattr__(
-        built, "__pydantic_fields_set__", model.__pydantic_fields_set__ | changes.keys()
-    )
-    object.__setattr__(built, "__pydantic_extra__", model.__pydantic_extra__)
-    object.__setattr__(built, "__pydantic_private__", model.__pydantic_private__)
+    _set(built, "__dict__", {**model.__dict__, **changes})
+    _set(built, "__pydantic_fields_set__", model.__pydantic_fields_set__ | changes.keys())
+    _set(built, "__pydantic_extra__", model.__pydantic_extra__)
+    _set(built, "__pydantic_private__", model.__pydantic_private__)
     return built

@@ -143,10 +143,9 @@ def _message_ids(count: int) -> list[UUID]:
     return [UUID(bytes=pool[i : i + 16], version=4) for i in range(0, 16 * count, 16)]
 
 
+# Only the event is built trusted: pydantic validates a model of a few fields (a link, the
+# PAGER facts) faster than `Trusted` lays its fields out, so those are simply validated.
 _EVENT = Trusted(HazardEvent)
-_MEASURE = Trusted(Measure)
-_PAGER = Trusted(Pager)
-_LINK = Trusted(Link)
 _NO_PAGER = Pager()
 
 
@@ -215,7 +214,7 @@ def _severity(magnitude: float | None, mag_type: str | None) -> Measure | None:
     """The magnitude as the event's severity, its type (mww, mb…) in the text."""
     if magnitude is None:
         return None
-    return _MEASURE(
+    return Measure(
         value=magnitude, unit="M", text=f"M {magnitude:g}{f' ({mag_type})' if mag_type else ''}"
     )
 
@@ -230,8 +229,8 @@ def _keep_ids_and_place(
 ) -> None:
     """Every id, network and product of the event, its depth and place kept as extras."""
     extras["ids"] = ids
-    extras["sources"] = _id_list("sources", props.get("sources"), extras, dropped)
-    extras["types"] = _id_list("types", props.get("types"), extras, dropped)
+    extras["sources"] = _id_list("sources", props.get("sources"), extras, dropped, shared=True)
+    extras["types"] = _id_list("types", props.get("types"), extras, dropped, shared=True)
     if depth is not None:
         extras["depth_km"] = depth
     if place:
@@ -259,6 +258,8 @@ def _times(props: dict[str, Any]) -> tuple[int, int | None]:
 def _keep_scalars(props: dict[str, Any], extras: dict[str, Any]) -> None:
     for name in _EXTRA_SCALARS:
         value = props.get(name)
+        if value is None:  # most of them, in most features (felt, cdi, mmi)
+            continue
         if isinstance(value, str):
             extras[name] = value[:100]
         elif _finite(value) is not None:
@@ -302,26 +303,26 @@ def _pager(
     tsunami_raw = props.get("tsunami")
     tsunami = bool(tsunami_raw) if tsunami_raw in (0, 1, True, False) else None
     products = props.get("products")
+    significance = round(sig) if sig is not None else None
+    if products is None and alert is None and mmi is None and tsunami is None and sig is None:
+        return None
+    pager = _summary_pager(alert, mmi, tsunami, significance)
     if products is None:
-        if alert is None and mmi is None and tsunami is None and sig is None:
-            return None
-        return _PAGER(
-            alert=alert,
-            max_mmi=mmi,
-            tsunami=tsunami,
-            significance=round(sig) if sig is not None else None,
-        )
-    pager = _PAGER(
-        alert=alert,
-        max_mmi=mmi,
-        tsunami=tsunami,
-        significance=round(sig) if sig is not None else None,
-    )
+        return pager
     if isinstance(products, dict):
         pager = with_losspager(pager, products.get("losspager"))
     if pager == _NO_PAGER:
         return None
     return pager
+
+
+@lru_cache(maxsize=4096)
+def _summary_pager(
+    alert: PagerLevel | None, mmi: float | None, tsunami: bool | None, significance: int | None
+) -> Pager:
+    """The PAGER facts a summary gives. Pager is immutable and a document's features share
+    a few hundred combinations of them: each is built once."""
+    return Pager(alert=alert, max_mmi=mmi, tsunami=tsunami, significance=significance)
 
 
 def with_losspager(pager: Pager, versions: Any) -> Pager:
@@ -383,23 +384,24 @@ def _links(props: dict[str, Any]) -> list[Link]:
             and url.startswith("https://earthquake.usgs.gov/")
             and len(url) < 500
         ):
-            links.append(_LINK(rel=rel, url=url))
+            links.append(Link(rel=rel, url=url))
     return links
 
 
-def _id_list(name: str, value: Any, extras: dict[str, Any], dropped: list[str]) -> list[str]:
-    """Read a comma-wrapped list (`,us7000ngi1,usauto7000ngi1,`); repair empty entries."""
+def _id_list(
+    name: str, value: Any, extras: dict[str, Any], dropped: list[str], *, shared: bool = False
+) -> list[str]:
+    """Read a comma-wrapped list (`,us7000ngi1,usauto7000ngi1,`); repair empty entries.
+
+    `shared`: a list most features of a document repeat (networks, products), read once."""
     if value is None:
         return []
     if not isinstance(value, str):
         drop_field(name, value, extras, dropped)
         return []
-    if _ID_LIST.fullmatch(value):
-        # The usual list: every entry an id. Only a duplicate or an over-long list needs
-        # the entry-by-entry reading below.
-        listed = value[1:-1].split(",")
-        if len(listed) <= _MAX_LIST and len(set(listed)) == len(listed):
-            return listed
+    clean = _shared_list(value) if shared else _clean_list(value)
+    if clean is not None:
+        return list(clean)
     parts = value.split(",")
     inner = parts[1:-1] if value.startswith(",") and value.endswith(",") else parts
     kept: list[str] = []
@@ -415,6 +417,22 @@ def _id_list(name: str, value: Any, extras: dict[str, Any], dropped: list[str]) 
         # An empty alias (`,,`) is the real quirk; the rest of the list still holds.
         drop_field(name, value, extras, dropped)
     return kept
+
+
+def _clean_list(value: str) -> tuple[str, ...] | None:
+    """The entries of the usual list (every entry an id, none twice, not too many), or None
+    when it needs the entry-by-entry reading."""
+    if not _ID_LIST.fullmatch(value):
+        return None
+    listed = value[1:-1].split(",")
+    if len(listed) > _MAX_LIST or len(set(listed)) != len(listed):
+        return None
+    return tuple(listed)
+
+
+# A document repeats its few network and product lists (`,us,`, `,origin,phase-data,`) in
+# nearly every feature; an event's own ids are its own, and would only crowd the cache.
+_shared_list = lru_cache(maxsize=1024)(_clean_list)
 
 
 def _status(value: Any, extras: dict[str, Any], dropped: list[str]) -> str | None:
