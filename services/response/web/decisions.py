@@ -53,6 +53,7 @@ async def phone(
         return _error(request, officer, incident_id, err.said(officer.language))
     except DecisionError as err:
         return _error(request, officer, incident_id, _refusal(request, officer, err))
+    deps.boards.touched()
     return RedirectResponse(f"/rollcall/{incident_id}", status_code=303)
 
 

@@ -44,4 +44,5 @@ async def answer_post(
         )
     except DecisionError:
         return message(request, "closed", language, status_code=409)
+    deps_of(request).boards.touched()
     return render(request, "thanks.html", language, ctx | {"given": parsed})
