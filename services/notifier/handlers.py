@@ -130,7 +130,8 @@ class Handlers:
         )
         targets = targets_of(audience.addressees)
         # The delivery log is read while the maps are drawn (30-100 ms under load, in child
-        # processes): the first mail waits for the slower of the two, not for both in turn.
+        # processes): the first mail waits for the slower of the two, not for both in turn
+        # (decision 0742).
         images, prior = await asyncio.gather(
             alert_images(summary, {t.language for t in targets}, self.rasterise),
             self._prior(activation),
