@@ -7,6 +7,8 @@ header; a request that came with such a header from outside has it replaced, nev
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Mapping, Sequence
 
 import httpx
@@ -53,6 +55,26 @@ _HOP_BY_HOP = frozenset(
 )
 
 
+# A service still starting (its port not open yet) is waited for, briefly: a member who opens
+# the link in an alert's first seconds gets the page, not an error. A refused connection never
+# reached the service, so asking again cannot act twice, even for a POST.
+UPSTREAM_STARTING_S = 15.0
+_ASK_AGAIN_EVERY_S = 0.25
+
+
+async def _request_once_open(
+    client: httpx.AsyncClient, method: str, url: str, **kwargs: object
+) -> httpx.Response:
+    deadline = time.monotonic() + UPSTREAM_STARTING_S
+    while True:
+        try:
+            return await client.request(method, url, **kwargs)  # type: ignore[arg-type]
+        except httpx.ConnectError:
+            if time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(_ASK_AGAIN_EVERY_S)
+
+
 def proxy_router(upstreams: Mapping[str, str], identity_key: bytes | Sequence[bytes]) -> APIRouter:
     """Route each registered prefix to the web app of the service that owns it."""
     router = APIRouter(include_in_schema=False)
@@ -76,8 +98,13 @@ def proxy_router(upstreams: Mapping[str, str], identity_key: bytes | Sequence[by
         body = await request.body()
         url = base.rstrip("/") + request.url.path
         try:
-            upstream = await client.request(
-                request.method, url, params=request.query_params, content=body, headers=headers
+            upstream = await _request_once_open(
+                client,
+                request.method,
+                url,
+                params=request.query_params,
+                content=body,
+                headers=headers,
             )
         except httpx.HTTPError as err:
             log.warning("proxy_upstream_unreachable", url=url, error=str(err))
