@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import partial
 
 import httpx
 from fastapi import APIRouter, Request, Response
@@ -62,13 +63,11 @@ UPSTREAM_STARTING_S = 15.0
 _ASK_AGAIN_EVERY_S = 0.25
 
 
-async def _request_once_open(
-    client: httpx.AsyncClient, method: str, url: str, **kwargs: object
-) -> httpx.Response:
+async def _once_open(send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
     deadline = time.monotonic() + UPSTREAM_STARTING_S
     while True:
         try:
-            return await client.request(method, url, **kwargs)  # type: ignore[arg-type]
+            return await send()
         except httpx.ConnectError:
             if time.monotonic() >= deadline:
                 raise
@@ -98,13 +97,15 @@ def proxy_router(upstreams: Mapping[str, str], identity_key: bytes | Sequence[by
         body = await request.body()
         url = base.rstrip("/") + request.url.path
         try:
-            upstream = await _request_once_open(
-                client,
-                request.method,
-                url,
-                params=request.query_params,
-                content=body,
-                headers=headers,
+            upstream = await _once_open(
+                partial(
+                    client.request,
+                    request.method,
+                    url,
+                    params=request.query_params,
+                    content=body,
+                    headers=headers,
+                )
             )
         except httpx.HTTPError as err:
             log.warning("proxy_upstream_unreachable", url=url, error=str(err))
