@@ -23,12 +23,17 @@ PG_URL = os.environ.get("PG_TEST_URL", "postgresql+asyncpg://postgres@127.0.0.1:
 _E2E = Path(__file__).resolve().parent / "e2e"
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Keep the whole-system tests on one xdist worker, one after another.
 
     Each starts `standby run` (a broker and six services) and some time recoveries; two at
     once on a 2-core machine would measure each other. The rest of the suite, mostly waiting
     on brokers, servers and databases, runs beside them on the other worker.
+
+    First among the hooks: xdist's worker reads the mark in its own hook, which otherwise
+    runs before this one, before the mark is there, and groups nothing (pyproject pins pytest
+    below 9.2 for the same grouping).
     """
     for item in items:
         if item.path.resolve().is_relative_to(_E2E):

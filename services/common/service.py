@@ -15,6 +15,7 @@ from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,6 +43,10 @@ from services.common.settings import AT_WORK_DIR, BROKER_FILE, ServiceName, Sett
 from services.common.unit_of_work import UnitOfWork, units_of_work
 
 log = get_logger(__name__)
+
+# A connect or join the broker failed is tried again after 0.5 s, then 1, 2, 4, 5, 5... s.
+_RETRY_FIRST_S = 0.5
+_RETRY_MAX_S = 5.0
 
 Background = Callable[[], Coroutine[Any, Any, None]]
 
@@ -222,10 +227,12 @@ async def _disconnect(relay: OutboxRelay, broker: KafkaBroker, *, grace_s: float
             log.warning("lost_broker_clients_not_closed", error=repr(err))
 
 
-def _replace_clients(ctx: ServiceContext) -> None:
-    """Make new clients for the broker's successor; the lost broker's close beside them."""
+def _replace_clients(ctx: ServiceContext, *, replaced: bool = True) -> None:
+    """Make new clients for the broker's successor (or, after a failed try, for the same
+    broker again); the old clients close beside them."""
     ctx.reconnect.clear()
-    log.info("broker_replaced_reconnecting", epoch=ctx.epoch)
+    if replaced:
+        log.info("broker_replaced_reconnecting", epoch=ctx.epoch)
     # The lost broker's clients wedge (NOTES); what they did not hand over stays in the
     # outbox, and the new relay replays the recent rows for the new epoch. They point at the
     # lost broker's port, so they are closed beside the new ones, not before them.
@@ -263,15 +270,29 @@ async def _unless_replaced(ctx: ServiceContext, step: Callable[[], Awaitable[Non
 
 async def _join(ctx: ServiceContext, connected: Callable[[], None]) -> None:
     """Connect (then call `connected`) and join the groups, starting again with new clients
-    each time the broker is replaced before that ends, whether starting or running."""
+    each time the broker is replaced before that ends, whether starting or running.
+
+    A try the broker fails (it died while topics were created or a group joined) is tried
+    again in this process: the supervisor's next broker, or the same one back, is waited
+    for here rather than by a restart of the whole service (decision 0702).
+    """
+    failed = 0
     while True:
-        if ctx.reconnect.is_set():
-            _replace_clients(ctx)
-        if not await _unless_replaced(ctx, partial(_connect, ctx)):
-            continue
-        connected()
-        if await _unless_replaced(ctx, partial(start_consumers, ctx.broker)):
-            return
+        if ctx.reconnect.is_set() or failed:
+            _replace_clients(ctx, replaced=ctx.reconnect.is_set())
+        try:
+            if not await _unless_replaced(ctx, partial(_connect, ctx)):
+                continue
+            connected()
+            if await _unless_replaced(ctx, partial(start_consumers, ctx.broker)):
+                return
+        except (KafkaError, OSError, TimeoutError) as err:
+            failed += 1
+            pause = min(_RETRY_MAX_S, _RETRY_FIRST_S * 2 ** (failed - 1))
+            log.warning("broker_connect_failed", error=repr(err), tries=failed, retry_in_s=pause)
+            # A replacement announced meanwhile is taken at once.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ctx.reconnect.wait(), pause)
 
 
 def _lag_monitors(ctx: ServiceContext) -> list[asyncio.Task[None]]:
