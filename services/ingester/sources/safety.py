@@ -6,6 +6,7 @@ import json
 from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
+import msgspec
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
@@ -77,8 +78,21 @@ def _undecodable(data: bytes) -> bool:
     return False
 
 
+_decode = msgspec.json.Decoder().decode
+
+
 def parse_json(data: bytes) -> Any:
-    """Parse JSON bytes (UTF-8/16/32), naming what is wrong when it cannot."""
+    """Parse JSON bytes (UTF-8/16/32), naming what is wrong when it cannot.
+
+    msgspec reads plain UTF-8 JSON into the same values as `json.loads` at about half its
+    cost; whatever it declines (NaN, a number past a float's range, a lone surrogate,
+    UTF-16, nesting past its limit) is read by `json.loads`, so every document is read, or
+    refused, exactly as `json.loads` reads or refuses it (decision 0743).
+    """
+    try:
+        return _decode(data)
+    except (msgspec.DecodeError, RecursionError):
+        pass
     try:
         return json.loads(data)
     except UnicodeDecodeError as err:
