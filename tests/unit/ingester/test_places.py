@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from schemas.hazards import FoundBy, HazardEvent, HazardType, Source
+from schemas.hazards import FoundBy, HazardEvent, HazardType, Place, Source
 from services.ingester import places
 from services.ingester.sources import read_document
 from tests.unit.ingester.corpus import rss, rss_item
@@ -76,6 +76,20 @@ def test_an_offshore_point_takes_the_nearest_coast_and_says_how_far() -> None:
     offshore = places.resolve(event(country_names=[], lat=38.3, lon=142.4))
     assert offshore.countries == ["JPN"]
     assert offshore.places[0].distance_km is not None and offshore.places[0].distance_km > 20
+
+
+def test_a_point_s_place_is_the_one_validation_would_build() -> None:
+    # at_point lays its Place out unvalidated: it must equal the validated one, fields and all.
+    (place,) = places.at_point(-0.5, 135.2)
+    again = Place.model_validate(place.model_dump())
+    assert place == again and place.model_fields_set == again.model_fields_set
+
+
+def test_every_country_the_point_table_can_answer_is_a_valid_code() -> None:
+    codes = set(places._iso2_to_iso3().values())
+    assert len(codes) > 240
+    for iso3 in codes:
+        Place(iso3=iso3, found_by=FoundBy.COORDINATES)
 
 
 def test_a_mid_ocean_point_stays_unplaced() -> None:
