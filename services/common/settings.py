@@ -196,6 +196,13 @@ class DutySettings(Section):
     console_host: str = "127.0.0.1"
     console_port: int = 8080
     public_url: str = "http://127.0.0.1:8080"
+    upstream_start_wait_s: float = Field(
+        default=15.0,
+        ge=0,
+        le=60,
+        description="How long the console waits for a service still opening its web port (a"
+        " member who opens an alert's link in its first seconds) before it answers 503.",
+    )
     signing_key: SecretStr = Field(
         default=SecretStr(_PLACEHOLDER_KEY),
         description="Development only: every purpose key not set under `keys` is derived from"

@@ -60,6 +60,7 @@ async def setup(ctx: ServiceContext) -> None:
         proxy_router(
             {"response": ctx.settings.response.upstream()},
             key_ring(ctx.settings, "officer_identity"),
+            start_wait_s=settings.upstream_start_wait_s,
         )
     )
 

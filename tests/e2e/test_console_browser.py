@@ -23,8 +23,9 @@ from schemas.deliveries import Channel, Delivery, DeliveryKind, DeliveryStatus
 from schemas.members import Language
 from schemas.pages import Page
 from services.notifier.rendering import Renderer
+from services.runtime.embedded import free_port
 from tests.conftest import EmbeddedBroker
-from tests.e2e.browser import DESKTOP, PHONE, audit, chromium
+from tests.e2e.browser import DESKTOP, PHONE, audit, chromium, readable
 from tests.e2e.maps import announced, epicentre_in, warehouses
 from tests.integration.duty.factories import PASSWORD, activation, write_rota
 from tests.integration.duty.process import DutyProcess, publish
@@ -69,6 +70,9 @@ def duty(
     process = DutyProcess(folder / "var", embedded_broker.bootstrap, rota)
     (folder / "members.yaml").write_text(MAP_MEMBERS, encoding="utf-8")
     process.env["STANDBY_MEMBERS_FILE"] = str(folder / "members.yaml")
+    # No response service behind the console: its pages answer "not available" after 1 s.
+    process.env["STANDBY_RESPONSE__WEB_PORT"] = str(free_port())
+    process.env["STANDBY_DUTY__UPSTREAM_START_WAIT_S"] = "1"
     process.start()
     process.wait_ready()
     yield process
@@ -320,3 +324,27 @@ def test_the_activation_page_maps_the_epicentre_in_its_country_and_the_nearest_s
     assert box is not None
     page.screenshot(path=shots / "05-incident-map.png", clip=box, full_page=True)
     page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("en-GB", "This page is not available right now"),
+        ("ja-JP", "このページは現在表示できません"),
+    ],
+)
+def test_a_members_page_whose_service_is_down_says_so_in_the_readers_language(
+    duty: DutyProcess, browser: Any, locale: str, words: str
+) -> None:
+    member = browser.new_context(locale=locale, viewport=PHONE)
+    page = member.new_page()
+    try:
+        answered = page.goto(f"{duty.url}/respond/incident/org/token")
+        assert answered is not None and answered.status == 503
+        assert answered.headers["retry-after"] == "10"
+        assert words in page.get_by_test_id("message").inner_text()
+        # A member has no session: nothing sends them to the officers' list.
+        assert page.locator("article a").count() == 0
+        readable(page, f"the unavailable page ({locale})")
+    finally:
+        member.close()

@@ -15,6 +15,7 @@ from functools import partial
 import httpx
 from fastapi import APIRouter, Request, Response
 
+from schemas.officers import Officer
 from services.common.console_identity import (
     OFFICER_HEADER,
     WEB_MOUNTS,
@@ -23,6 +24,7 @@ from services.common.console_identity import (
 )
 from services.common.logs import get_logger
 from services.duty.console.auth import NotLoggedInError, csrf_token, require_officer
+from services.duty.console.deps import render
 from services.duty.console.i18n import choose_language
 
 log = get_logger(__name__)
@@ -56,15 +58,16 @@ _HOP_BY_HOP = frozenset(
 )
 
 
-# A service still starting (its port not open yet) is waited for, briefly: a member who opens
-# the link in an alert's first seconds gets the page, not an error. A refused connection never
-# reached the service, so asking again cannot act twice, even for a POST.
-UPSTREAM_STARTING_S = 15.0
+# A service still starting (its port not open yet) is waited for, briefly (`start_wait_s`): a
+# member who opens the link in an alert's first seconds gets the page, not an error. A refused
+# connection never reached the service, so asking again cannot act twice, even for a POST.
 _ASK_AGAIN_EVERY_S = 0.25
 
 
-async def _once_open(send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
-    deadline = time.monotonic() + UPSTREAM_STARTING_S
+async def _once_open(
+    send: Callable[[], Awaitable[httpx.Response]], wait_s: float
+) -> httpx.Response:
+    deadline = time.monotonic() + wait_s
     while True:
         try:
             return await send()
@@ -74,25 +77,48 @@ async def _once_open(send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Res
             await asyncio.sleep(_ASK_AGAIN_EVERY_S)
 
 
-def proxy_router(upstreams: Mapping[str, str], identity_key: bytes | Sequence[bytes]) -> APIRouter:
+async def _vouch_for_officer(
+    request: Request, identity_key: bytes | Sequence[bytes], headers: dict[str, str]
+) -> Officer | None:
+    """Add the logged-in officer's signed identity to `headers`; return the officer, if any."""
+    try:
+        officer_id: str | None = await require_officer(request)
+    except NotLoggedInError:
+        officer_id = None  # members' pages need no session; officers' pages ask for one
+    officer = request.app.state.deps.rota().officer(officer_id) if officer_id else None
+    if officer is not None:
+        identity = OfficerIdentity(
+            officer.id,
+            choose_language(request, officer.language.value),
+            csrf_token(request),
+        )
+        headers[OFFICER_HEADER] = sign_identity(identity_key, identity)
+    return officer
+
+
+def _unavailable(request: Request, *, officer: bool) -> Response:
+    """The console's own page, in the reader's language; a member (no session) is not sent to
+    the officers' list."""
+    page = render(
+        request, "message.html", {"message_key": "unavailable", "back": officer}, status_code=503
+    )
+    page.headers["retry-after"] = "10"
+    return page
+
+
+def proxy_router(
+    upstreams: Mapping[str, str],
+    identity_key: bytes | Sequence[bytes],
+    *,
+    start_wait_s: float = 15.0,
+) -> APIRouter:
     """Route each registered prefix to the web app of the service that owns it."""
     router = APIRouter(include_in_schema=False)
     client = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
 
     async def forward(request: Request, base: str) -> Response:
         headers = {k: v for k, v in request.headers.items() if k in _FORWARDED_REQUEST}
-        try:
-            officer_id: str | None = await require_officer(request)
-        except NotLoggedInError:
-            officer_id = None  # members' pages need no session; officers' pages ask for one
-        officer = request.app.state.deps.rota().officer(officer_id) if officer_id else None
-        if officer is not None:
-            identity = OfficerIdentity(
-                officer.id,
-                choose_language(request, officer.language.value),
-                csrf_token(request),
-            )
-            headers[OFFICER_HEADER] = sign_identity(identity_key, identity)
+        officer = await _vouch_for_officer(request, identity_key, headers)
         # At most MAX_BODY_BYTES: the console's BodyLimit refused anything longer while it came.
         body = await request.body()
         url = base.rstrip("/") + request.url.path
@@ -105,16 +131,12 @@ def proxy_router(upstreams: Mapping[str, str], identity_key: bytes | Sequence[by
                     params=request.query_params,
                     content=body,
                     headers=headers,
-                )
+                ),
+                start_wait_s,
             )
         except httpx.HTTPError as err:
             log.warning("proxy_upstream_unreachable", url=url, error=str(err))
-            return Response(
-                "This page is not available right now; try again in a minute.\n",
-                status_code=503,
-                media_type="text/plain",
-                headers={"retry-after": "10"},
-            )
+            return _unavailable(request, officer=officer is not None)
         response = Response(upstream.content, status_code=upstream.status_code)
         for name, value in upstream.headers.multi_items():
             if name.lower() not in _HOP_BY_HOP:
