@@ -47,7 +47,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy services schemas
 
 test: $(STAMP) sysdeps-test lint typecheck
-	$(BIN)/pytest -q -n 2 --dist loadgroup
+	$(BIN)/pytest -q -n 2 --dist loadgroup --durations=15
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit

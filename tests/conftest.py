@@ -23,13 +23,21 @@ PG_URL = os.environ.get("PG_TEST_URL", "postgresql+asyncpg://postgres@127.0.0.1:
 _E2E = Path(__file__).resolve().parent / "e2e"
 
 
+# Whole-system tests that time recoveries and lags: one after another on one worker, so no
+# other system's start-up is measured with them.
+_TIMED = frozenset(
+    {"test_chaos.py", "test_observability.py", "test_runtime.py", "test_supervisor_faults.py"}
+)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep the whole-system tests on one xdist worker, one after another.
+    """Keep the whole-system tests in two queues, each on one xdist worker, one after another.
 
-    Each starts `standby run` (a broker and six services) and some time recoveries; two at
-    once on a 2-core machine would measure each other. The rest of the suite, mostly waiting
-    on brokers, servers and databases, runs beside them on the other worker.
+    Each starts `standby run` (a broker and six services) or a service with a browser; the
+    ones that time recoveries and lags run in turn on one worker, the pages and flows in turn on
+    the other, so at most two systems share the two cores. The rest of the suite, mostly
+    waiting on brokers, servers and databases, fills in beside them.
 
     First among the hooks: xdist's worker reads the mark in its own hook, which otherwise
     runs before this one, before the mark is there, and groups nothing (pyproject pins pytest
@@ -37,7 +45,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """
     for item in items:
         if item.path.resolve().is_relative_to(_E2E):
-            item.add_marker(pytest.mark.xdist_group("system"))
+            queue = "timed" if item.path.name in _TIMED else "flows"
+            item.add_marker(pytest.mark.xdist_group(queue))
 
 
 def postgres_available() -> bool:
