@@ -83,6 +83,9 @@ def _config(tmp: Path, chat: ChatSink, secret: dict[str, str]) -> dict[str, str]
             "STANDBY_RUNTIME__HEALTH_PORT": str(free_port()),
             **{f"STANDBY_{n}__METRICS_PORT": str(free_port()) for n in ("INGESTER", "TRIAGE")},
             **{f"STANDBY_{n}__METRICS_PORT": str(free_port()) for n in ("NOTIFIER", "DUTY")},
+            # Every port its own, the response service's too: another system may run beside.
+            "STANDBY_RESPONSE__METRICS_PORT": str(free_port()),
+            "STANDBY_RESPONSE__WEB_PORT": str(free_port()),
         }
     )
     return env

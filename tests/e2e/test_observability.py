@@ -155,6 +155,9 @@ def system_env(tmp: Path, ports: Ports) -> dict[str, str]:
             "STANDBY_INGESTER__BACKOFF_MAX_S": "2",
             "STANDBY_KAFKA__LAG_INTERVAL_S": "1",
             "STANDBY_RUNTIME__HEALTH_PORT": str(ports.health),
+            # Every port its own: another system may run beside this one.
+            "STANDBY_RESPONSE__WEB_PORT": str(free_port()),
+            "STANDBY_NOTIFIER__PREFERENCES_PORT": str(free_port()),
         }
     )
     for name, port in ports.metrics.items():
