@@ -161,6 +161,12 @@ class NotifierSettings(Section):
     # 10 tries 1 s apart doubling up to 5 min span ~8.5 min: a member alert outlives a short
     # mail-server outage instead of being dead-lettered within seconds.
     max_attempts: int = Field(default=10, ge=1)
+    chat_timeout_s: float = Field(
+        default=15,
+        gt=0,
+        description="How long one chat or SMS notification (Apprise) may take before it is"
+        " tried again; its own, not the SMTP timeout: a web hook answers at its own pace.",
+    )
     backoff_initial_s: float = Field(default=1.0, gt=0)
     backoff_max_s: float = Field(default=300.0, gt=0)
     message_id_domain: str = "standby.local"

@@ -187,7 +187,7 @@ def _sending(
     dispatcher = Dispatcher(
         settings,
         smtp=smtp,
-        chat=ChatChannel(timeout_s=settings.smtp.timeout_s),
+        chat=ChatChannel(timeout_s=settings.chat_timeout_s),
         report=writer.put,
         presence=presence,
     )
