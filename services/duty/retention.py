@@ -7,6 +7,7 @@ from typing import cast
 
 from sqlalchemy import ColumnElement, Table, exists, func, or_
 
+from schemas.responses import StepAction
 from services.common.erasure import PersonalData
 from services.common.retention import Gone, Rule, aged, record_rules
 from services.common.settings import RetentionSettings
@@ -30,6 +31,7 @@ activations = cast(Table, DutyActivation.__table__)
 transitions = cast(Table, DutyTransition.__table__)
 pages = cast(Table, DutyPage.__table__)
 timers = cast(Table, DutyTimer.__table__)
+_PROGRAMME_STEPS = [StepAction.PROGRAMME_LAUNCHED.value, StepAction.PROGRAMME_CLOSED.value]
 
 
 def _over(retention: RetentionSettings) -> Gone:
@@ -62,7 +64,14 @@ def rules(retention: RetentionSettings) -> list[Rule]:
     return [
         aged(delivery_reports.c.occurred_at, retention, "deliveries"),
         aged(security_events.c.at, retention, "security_events"),
-        aged(rollcall_steps.c.occurred_at, retention, "rollcall_audit"),
+        # The programme's launch and close name it in the CAP feed's Update for as long as the
+        # activation is kept: they go with the disaster's record, not by age.
+        aged(
+            rollcall_steps.c.occurred_at,
+            retention,
+            "rollcall_audit",
+            rollcall_steps.c.action.not_in(_PROGRAMME_STEPS),
+        ),
         # A link past its expiry is refused for that alone: its nonce is needed no longer.
         aged(spent_tokens.c.expires_at, retention, "spent_tokens"),
         *record_rules(
@@ -72,6 +81,7 @@ def rules(retention: RetentionSettings) -> list[Rule]:
                 (transitions, transitions.c.activation_id),
                 (pages, pages.c.activation_id),
                 (timers, timers.c.activation_id),
+                (rollcall_steps, rollcall_steps.c.activation_id),
             ],
             "disasters",
         ),

@@ -261,6 +261,39 @@ async def test_duty_and_ingester_tables_go_by_age(databases: dict[str, Database]
     assert await keys(ingester, ingester_retention.seen_events) == {"new"}
 
 
+async def test_a_programmes_launch_and_close_outlive_the_roll_call_audit_while_kept(
+    databases: dict[str, Database],
+) -> None:
+    duty = databases["duty"]
+    activation = str(uuid4())
+
+    def step(action: str) -> dict[str, Any]:
+        return {
+            "step_id": str(uuid4()),
+            "incident_id": str(uuid4()),
+            "activation_id": activation,
+            "action": action,
+            "via": "console",
+            "organisations": [],
+            "programme_en": "Response" if action.startswith("programme_") else None,
+            # Past the roll-call audit's three years.
+            "occurred_at": NOW - 4 * 365 * DAY,
+        }
+
+    await insert(
+        duty,
+        duty_retention.rollcall_steps,
+        *(step(a) for a in ("answer_recorded", "programme_launched", "programme_closed")),
+    )
+    await pruner(duty, duty_retention.rules(settings().retention)).prune_once()
+    # The answer goes by age; the programme's steps name it in the CAP feed while the
+    # activation is kept, and go with the disaster's record.
+    assert await values(duty, duty_retention.rollcall_steps.c.action) == {
+        "programme_launched",
+        "programme_closed",
+    }
+
+
 async def test_usgs_aliases_go_with_their_event_and_details_by_age(
     databases: dict[str, Database],
 ) -> None:
