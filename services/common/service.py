@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
@@ -47,6 +48,8 @@ log = get_logger(__name__)
 # A connect or join the broker failed is tried again after 0.5 s, then 1, 2, 4, 5, 5... s.
 _RETRY_FIRST_S = 0.5
 _RETRY_MAX_S = 5.0
+# How long a stop may take before the process ends anyway; under the supervisor's 15 s grace.
+_STOP_DEADLINE_S = 12.0
 
 Background = Callable[[], Coroutine[Any, Any, None]]
 
@@ -389,6 +392,12 @@ def _note_at_work(settings: Settings, name: ServiceName) -> None:
         (folder / name).write_text(str(os.getpid()))
 
 
+def _stop_overdue() -> None:
+    log.error("stop_overdue", deadline_s=_STOP_DEADLINE_S)
+    logging.shutdown()
+    os._exit(1)
+
+
 def follow_broker_file(ctx: ServiceContext, *, missing_ok: bool = False) -> None:
     """Take up the broker named in var/broker.json if it is not this service's (SIGHUP).
 
@@ -449,6 +458,10 @@ async def serve(
         stop.set()
         if not started:
             task.cancel()
+        # A stop that cannot end (the broker died with a killed supervisor, and closing its
+        # clients waits on it) must not leave an orphan holding ports and a database: past the
+        # deadline the process ends as a crash would, which every message already survives.
+        loop.call_later(_STOP_DEADLINE_S, _stop_overdue)
 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
