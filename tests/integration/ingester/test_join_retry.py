@@ -9,10 +9,9 @@ from aiokafka.errors import KafkaConnectionError
 from faststream.kafka import KafkaBroker
 
 from services.common import service
-from services.common.settings import IngesterSettings, KafkaSettings, Settings
 from tests.conftest import EmbeddedBroker
 from tests.integration.ingester.feed_server import feed_server
-from tests.integration.ingester.test_service import EVENT_ID, Hazards, ingester
+from tests.integration.ingester.test_service import EVENT_ID, Hazards, fed_settings, ingester
 from tests.unit.ingester.corpus import good_rss
 
 pytestmark = pytest.mark.broker
@@ -34,17 +33,7 @@ async def test_a_join_the_broker_fails_is_tried_again_in_the_same_process(
     monkeypatch.setattr(service, "start_consumers", fails_first)
     with feed_server() as server:
         server.serve(good_rss(EVENT_ID, episode_id=1))
-        settings = Settings(
-            var_dir=tmp_path,
-            kafka=KafkaSettings(bootstrap_servers=embedded_broker.bootstrap),
-            ingester=IngesterSettings(
-                metrics_port=0,
-                gdacs_rss_url=server.url,
-                gdacs_rss_interval_s=0.05,
-                usgs_url=None,
-                usgs_safety_net_url=None,
-            ),
-        )
+        settings = fed_settings(tmp_path, embedded_broker.bootstrap, server.url)
         hazards = Hazards(embedded_broker.bootstrap)
         await hazards.start()
         try:

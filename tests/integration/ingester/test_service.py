@@ -43,6 +43,21 @@ async def until(condition: Callable[[], bool], *, timeout_s: float = 20) -> None
             await asyncio.sleep(0.02)
 
 
+def fed_settings(var_dir: Path, bootstrap: str, feed_url: str) -> Settings:
+    """The ingester on the embedded broker, polling only the local GDACS feed, fast."""
+    return Settings(
+        var_dir=var_dir,
+        kafka=KafkaSettings(bootstrap_servers=bootstrap),
+        ingester=IngesterSettings(
+            metrics_port=0,
+            gdacs_rss_url=feed_url,
+            gdacs_rss_interval_s=0.05,
+            usgs_url=None,
+            usgs_safety_net_url=None,
+        ),
+    )
+
+
 @asynccontextmanager
 async def ingester(settings: Settings) -> AsyncIterator[None]:
     """Run the ingester service (a fresh context on the same database) until the block ends."""
@@ -82,17 +97,7 @@ async def test_the_service_publishes_an_event_once_across_a_restart_and_again_fo
 ) -> None:
     with feed_server() as server:
         server.serve(good_rss(EVENT_ID, episode_id=1))
-        settings = Settings(
-            var_dir=tmp_path,
-            kafka=KafkaSettings(bootstrap_servers=embedded_broker.bootstrap),
-            ingester=IngesterSettings(
-                metrics_port=0,
-                gdacs_rss_url=server.url,
-                gdacs_rss_interval_s=0.05,
-                usgs_url=None,
-                usgs_safety_net_url=None,
-            ),
-        )
+        settings = fed_settings(tmp_path, embedded_broker.bootstrap, server.url)
         hazards = Hazards(embedded_broker.bootstrap)
         await hazards.start()
         try:
