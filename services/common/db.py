@@ -77,6 +77,29 @@ class Database:
         async with self.sessions() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncSession]:
+        """Open a session for reads that all see the database as of one moment.
+
+        Two reads of one state (a roll-call's row and its answers) must not straddle another
+        connection's commit, or they pair its new rows with the old state of a row it also
+        changed. PostgreSQL's default (read committed) takes a snapshot per statement: repeatable
+        read keeps one for the transaction. The SQLite driver begins a transaction only before a
+        write, so each read stood alone: an explicit BEGIN holds one read snapshot (WAL) until
+        the end.
+        """
+        async with self.sessions() as session, session.begin():
+            if self.is_sqlite:
+                await session.execute(text("BEGIN"))
+            else:
+                await session.connection(
+                    execution_options={
+                        "isolation_level": "REPEATABLE READ",
+                        "postgresql_readonly": True,
+                    }
+                )
+            yield session
+
     async def migrate(self) -> None:
         """Bring the service's tables to the newest revision, in this process."""
         if self.migrated:

@@ -35,7 +35,7 @@ def build(
         handlers=handlers,
         signer=answer_link_signer(key_ring(ctx.settings, "answer"), settings.answer_link_ttl_hours),
         directory=handlers.directory,
-        transaction=ctx.transaction,
+        reads=ctx.db.snapshot,
         identity_key=key_ring(ctx.settings, "officer_identity"),
         clock=utcnow,
         timezone=ctx.settings.duty.timezone,

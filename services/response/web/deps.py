@@ -36,14 +36,15 @@ class WebDeps:
     handlers: ResponseHandlers
     signer: AnswerLinkSigner
     directory: MemberDirectoryFile
-    transaction: Transaction
+    # Reads of one snapshot (`Database.snapshot`): every page and board only reads.
+    reads: Transaction
     identity_key: bytes | list[bytes]
     clock: Callable[[], datetime]
     timezone: str = DEFAULT_TIMEZONE
     boards: BoardReads = field(init=False)
 
     def __post_init__(self) -> None:
-        self.boards = BoardReads(self.transaction)
+        self.boards = BoardReads(self.reads)
 
 
 def deps_of(request: Request) -> WebDeps:

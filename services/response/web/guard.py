@@ -78,7 +78,7 @@ async def answer_context(
     # directory's); without it, the directory's.
     asked = request.query_params.get("lang")
     language = asked if asked in ("ja", "en") else contact.language.value
-    async with deps.transaction() as session:
+    async with deps.reads() as session:
         held = await store.rollcall(session, incident_id)
         latest = await store.latest_answer(session, incident_id, organisation_id)
     refused = not_answerable(request, held, language)

@@ -34,7 +34,7 @@ _WILLING = (AnswerKind.CAN_DEPLOY, AnswerKind.ON_SITE)
 
 @router.get("/rollcall", response_class=HTMLResponse)
 async def index(request: Request, officer: OfficerDep) -> Response:
-    async with deps_of(request).transaction() as session:
+    async with deps_of(request).reads() as session:
         rows = await store.rollcalls(session)
     calls = [(row, store.summary_of(row)) for row in rows]
     return render(request, "index.html", officer.language, {"calls": calls, "me": officer})

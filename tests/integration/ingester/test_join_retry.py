@@ -34,13 +34,8 @@ async def test_a_join_the_broker_fails_is_tried_again_in_the_same_process(
     with feed_server() as server:
         server.serve(good_rss(EVENT_ID, episode_id=1))
         settings = fed_settings(tmp_path, embedded_broker.bootstrap, server.url)
-        hazards = Hazards(embedded_broker.bootstrap)
-        await hazards.start()
-        try:
-            async with ingester(settings):
-                (event,) = await hazards.wait_for(1)
-        finally:
-            await hazards.consumer.stop()
+        async with Hazards(embedded_broker.bootstrap) as hazards, ingester(settings):
+            (event,) = await hazards.wait_for(1)
     assert event.alert_level == "red"
     # Joined again with new clients: the failed ones are closed, never reused.
     assert len(joins) == 2 and joins[0] is not joins[1]

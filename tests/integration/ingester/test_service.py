@@ -72,8 +72,12 @@ class Hazards:
         self.bootstrap = bootstrap
         self.seen: list[HazardEvent] = []
 
-    async def start(self) -> None:
+    async def __aenter__(self) -> Hazards:
         self.consumer = await tail(self.bootstrap, HAZARDS)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.consumer.stop()
 
     async def drain(self, seconds: float = 0.3) -> list[HazardEvent]:
         batches = await self.consumer.getmany(timeout_ms=int(seconds * 1000))
@@ -98,9 +102,7 @@ async def test_the_service_publishes_an_event_once_across_a_restart_and_again_fo
     with feed_server() as server:
         server.serve(good_rss(EVENT_ID, episode_id=1))
         settings = fed_settings(tmp_path, embedded_broker.bootstrap, server.url)
-        hazards = Hazards(embedded_broker.bootstrap)
-        await hazards.start()
-        try:
+        async with Hazards(embedded_broker.bootstrap) as hazards:
             async with ingester(settings):
                 (first,) = await hazards.wait_for(1)
                 polled = polls_ok()
@@ -119,5 +121,3 @@ async def test_the_service_publishes_an_event_once_across_a_restart_and_again_fo
                 await until(lambda: polls_ok() >= polled + 5)
                 assert len(await hazards.drain()) == 2
             assert second.version == "2"
-        finally:
-            await hazards.consumer.stop()

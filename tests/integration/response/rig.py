@@ -100,7 +100,7 @@ class Rig:
                 handlers=self.handlers,
                 signer=self.signer,
                 directory=self.handlers.directory,
-                transaction=self.db.transaction,
+                reads=self.db.snapshot,
                 identity_key=IDENTITY_KEY,
                 clock=self.clock,
             )

@@ -7,11 +7,16 @@ import time
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.members import MemberDirectory
+from schemas.responses import AnswerKind, AnswerVia
 from services.common.db import Database
+from services.response import store
 from services.response.board_reads import BoardReads
+from services.response.handlers import AnswerForm
 from services.response.models import AnswerRow
 from tests.integration.response.rig import Rig, directory, survey_form
 
@@ -60,7 +65,7 @@ async def test_an_answer_numbered_below_the_newest_read_still_reaches_the_board(
     rig = Rig(database)
     act = await rig.open(ORGS)
     incident = str(act.incident_id)
-    reads = BoardReads(database.transaction)
+    reads = BoardReads(database.snapshot)
     names = directory()
 
     async def answer(seq: int, organisation_id: str) -> None:
@@ -108,7 +113,7 @@ async def test_a_directory_edited_on_disk_is_a_new_board(database: Database) -> 
     rig = Rig(database)
     act = await rig.open(ORGS)
     incident = str(act.incident_id)
-    reads = BoardReads(database.transaction)
+    reads = BoardReads(database.snapshot)
     names = directory()
     before = await reads.read(incident, names)
     again = await reads.read(incident, names)
@@ -150,3 +155,43 @@ async def test_a_board_asked_to_wait_answers_when_an_answer_lands(database: Data
         started = time.perf_counter()
         unchanged = await client.get(url, headers=quiet)
         assert unchanged.status_code == 304 and time.perf_counter() - started >= 1
+
+
+async def test_a_board_read_across_an_answers_commit_shows_one_state(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first answer changes the roll-call's row and adds an answer in one commit; a board
+    read whose statements straddle that commit shows the state before it or after it, never
+    the new answer beside the old row (whose ETag a later read would not match: on
+    PostgreSQL's default isolation a waiting reader was answered twice for one change)."""
+    rig = Rig(database)
+    act = await rig.open(ORGS)
+    incident = str(act.incident_id)
+    reads = BoardReads(database.snapshot)
+    names = directory()
+    real_marks = store.board_marks
+    answered_between = False
+
+    async def marks_after_an_answer(session: AsyncSession, incident_id: str) -> store.BoardMarks:
+        nonlocal answered_between
+        if not answered_between:
+            answered_between = True
+            await rig.handlers.answer(
+                incident_id,
+                "hope-bridge",
+                AnswerForm(answer=AnswerKind.CAN_DEPLOY),
+                contact_id="tanaka",
+                via=AnswerVia.LINK,
+            )
+        return await real_marks(session, incident_id)
+
+    monkeypatch.setattr(store, "board_marks", marks_after_an_answer)
+    straddling = await reads.read(incident, names)
+    after = await reads.read(incident, names)
+    again = await reads.read(incident, names)
+    assert answered_between and straddling is not None and after is not None and again is not None
+    assert straddling.held.first_answer_at is None
+    assert [r.latest for r in straddling.board.rows if r.latest] == []
+    assert after.held.first_answer_at is not None
+    assert {r.organisation_id for r in after.board.rows if r.latest} == {"hope-bridge"}
+    assert straddling.etag != after.etag == again.etag
