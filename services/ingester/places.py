@@ -231,16 +231,20 @@ def find_places(event: HazardEvent, *, max_offshore_km: float = MAX_OFFSHORE_KM)
     return []
 
 
+# A member bound once: reading it from its enum class takes a descriptor call each time.
+_BY_COORDINATES = FoundBy.COORDINATES
+
+
 def at_point(lat: float, lon: float, *, max_offshore_km: float = MAX_OFFSHORE_KM) -> list[Place]:
     """The country a point lies in or off (within `max_offshore_km`), found by coordinates."""
-    nearest = nearest_place(lat, lon)
+    nearest = _GEOCODER.nearest(lat, lon)
     if nearest is None or nearest[1] > max_offshore_km:
         return []
     # Laid out, not validated: one per event, every value known good (the code from the
     # table's ISO3 codes, the distance a non-negative float, the text without blanks).
     state = {
         "iso3": nearest[0],
-        "found_by": FoundBy.COORDINATES,
+        "found_by": _BY_COORDINATES,
         "text": f"{lat:.2f}, {lon:.2f}",
         "distance_km": round(nearest[1], 1),
     }

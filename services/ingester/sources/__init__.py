@@ -12,7 +12,15 @@ import re
 from schemas.hazards import HazardEvent
 from services.common.errors import SourceError
 from services.ingester import places
-from services.ingester.sources import gdacs_api, gdacs_rss, pager, reliefweb, usgs
+from services.ingester.sources import (
+    gdacs_api,
+    gdacs_rss,
+    pager,
+    reliefweb,
+    usgs,
+    usgs_shapes,
+    usgs_typed,
+)
 from services.ingester.sources.base import (
     DocumentReason,
     DocumentRepair,
@@ -75,11 +83,15 @@ def read_document(
         raise document_error(
             DocumentReason.MALFORMED, f"{name or 'document'}: nested too deeply"
         ) from err
-    # Every source's events are placed the same way, after its own parser.
+    if result.kind.startswith("usgs"):
+        # Placed as the reader built them, by their points: what a point does not place,
+        # nothing else of a USGS event would (no names, codes or GLIDE number).
+        if memo is not None:
+            memo.features = {(e.source_id, e.version): e for e in result.events}
+        return result
+    # Every other source's events are placed the same way, after its own parser.
     places.prefetch(result.events)
     result.events = [places.resolve(event) for event in result.events]
-    if memo is not None and result.kind.startswith("usgs"):
-        memo.features = {(e.source_id, e.version): e for e in result.events}
     return result
 
 
@@ -118,6 +130,11 @@ def _utf16_or_32_json(head: bytes) -> bool:
 
 
 def _read_json(body: bytes, memo: ItemMemo | None) -> ParseResult:
+    # A USGS feed decoded typed where it can be, its usual features read without a dict
+    # each; any other document, or a USGS one in any way unusual, is read untyped.
+    collection = usgs_shapes.decode(body)
+    if collection is not None:
+        return usgs_typed.parse(collection, memo)
     document = parse_json(body)
     if usgs.looks_like(document):
         return usgs.parse(document, memo)
