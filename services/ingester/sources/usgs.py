@@ -273,9 +273,7 @@ _SOURCE = Source.USGS
 # Members bound once: reading one from its enum class takes a descriptor call each time.
 _EARTHQUAKE = HazardType.EARTHQUAKE
 _OTHER = HazardType.OTHER
-# The PAGER facts and the severity, a few hundred combinations a document, are validated
-# once each (lru_cache).
-_NO_PAGER = Pager()
+_NO_PAGER = Pager()  # the PAGER facts of a detail document that states none
 
 
 def event(
@@ -296,7 +294,7 @@ def event(
     extras: dict[str, Any],
 ) -> HazardEvent:
     """The event, placed, laid out whole: every value was checked or bounded as it was read
-    (the tests validate every real and fuzzed one again). Positional: two calls a feature."""
+    (the tests validate every real and fuzzed one again)."""
     # Placed here rather than after parsing: one event built, not built and copied.
     found = places.at_point(lat, lon) if lat is not None and lon is not None else []
     origin = _fromtimestamp(origin_ms / 1000, UTC)

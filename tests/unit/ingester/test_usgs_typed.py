@@ -221,3 +221,12 @@ def test_each_hostile_document_reads_typed_as_untyped_or_untyped_only(
         return
     assert outcome_kind != "refused"
     assert_read_alike(body)
+
+
+def test_an_event_laid_out_sets_the_fields_a_call_would_set() -> None:
+    # Every field the event was not given holds its default.
+    for event in read_document((FIXTURES / COLLECTIONS[0]).read_bytes()).events[:20]:
+        for name, info in HazardEvent.model_fields.items():
+            if name not in event.model_fields_set:
+                assert getattr(event, name) == info.get_default(call_default_factory=True), name
+        assert HazardEvent.model_validate(event.model_dump()) == event
