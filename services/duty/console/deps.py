@@ -107,8 +107,9 @@ def deps_of(request: Request) -> ConsoleDeps:
 
 
 async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session for a route that only reads; writes go through `ConsoleDeps.work`."""
-    async with deps_of(request).db.sessions() as session:
+    """A session for a route that only reads, all of it one snapshot (an activation, its
+    timeline and timers as of one moment); writes go through `ConsoleDeps.work`."""
+    async with deps_of(request).db.snapshot() as session:
         yield session
 
 
