@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy import Text, cast, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from schemas.activations import Level
@@ -84,7 +84,8 @@ async def _candidate_ids(
     window = policy.longest_window if grouped else policy.window
     # Countries are stored as a JSON list of ISO3 codes ([A-Z]{3}: nothing for LIKE to misread).
     shares_country = or_(
-        *(cast(IncidentRow.countries, Text).like(f'%"{iso3}"%') for iso3 in event.countries)
+        false(),  # nothing to share when the report names no country (or_() alone is deprecated)
+        *(cast(IncidentRow.countries, Text).like(f'%"{iso3}"%') for iso3 in event.countries),
     )
     span = event_span(event)
     if span is None or not event.countries:
