@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -36,15 +37,17 @@ def _prctl(option: int, value: int) -> bool:
         return False
 
 
-def _die_with_parent() -> None:
+def die_with_parent(parent: int | None = None) -> None:
+    """Be sent SIGTERM when the parent process dies; with `parent` (the pid forked from), end
+    at once if it is gone already."""
     # If the supervisor is killed outright (SIGKILL), the kernel still stops its children:
     # no orphaned broker or service keeps a port or a database open.
     _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def die_with_parent() -> None:
-    """Be sent SIGTERM when the parent process dies (a role forked by the spare, once adopted)."""
-    _die_with_parent()
+    # A parent that died between the fork and the line above sent no signal: the child would
+    # start as an orphan and retry a dead broker for ever (seen when the supervisor was killed
+    # while it started a role). Past the prctl, its death is signalled; before, it shows here.
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
 
 
 def adopt_orphans() -> bool:
@@ -99,8 +102,8 @@ def reap_orphans(known: set[int]) -> None:
                     os.waitpid(int(entry.name), os.WNOHANG)
 
 
-def _ignoring_sighup() -> None:
-    _die_with_parent()
+def _ignoring_sighup(parent: int) -> None:
+    die_with_parent(parent)
     # Inherited across exec until the child installs its own handler: a signal that comes
     # while it is still importing does not kill it.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
@@ -118,6 +121,7 @@ async def spawn(
     """Start a child in its own process group, its output appended to `log_path` (or inherited);
     with `stdin_pipe` the parent may write to its stdin (a spare waits there for its role), with
     `stdout_pipe` read its stdout (a spare answers there), its stderr still going to the log."""
+    parent = os.getpid()
     out = Path(log_path).open("ab") if log_path else None  # noqa: SIM115, ASYNC230 - handed to the child
     try:
         return await asyncio.create_subprocess_exec(
@@ -126,7 +130,7 @@ async def spawn(
             stdin=asyncio.subprocess.PIPE if stdin_pipe else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE if stdout_pipe else out,
             stderr=out if stdout_pipe else asyncio.subprocess.STDOUT if out else None,
-            preexec_fn=_ignoring_sighup if ignore_sighup else _die_with_parent,
+            preexec_fn=partial(_ignoring_sighup if ignore_sighup else die_with_parent, parent),
             start_new_session=True,
         )
     finally:

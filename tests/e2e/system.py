@@ -124,6 +124,18 @@ class System:
             out.append(msg)
         return out
 
+    def described(self) -> str:
+        """Each process of the system: pid, parent, state and command line (for a failure)."""
+        lines = []
+        for pid in self.processes():
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            lines.append(f"{pid} parent {stat[1]} state {stat[0]}: {argv.strip()}")
+        return "\n".join(lines)
+
     def logs(self) -> str:
         parts = []
         for path in sorted((self.var_dir / "logs").glob("*.log")):

@@ -47,7 +47,11 @@ def test_a_killed_supervisor_takes_its_children_with_it(tmp_path: Path) -> None:
     assert system.proc is not None
     system.proc.kill()
     system.proc.wait()
-    wait_for(lambda: system.processes() == [], timeout=20, what="children to exit")
+    try:
+        wait_for(lambda: system.processes() == [], timeout=20, what="children to exit")
+    except AssertionError:
+        print(system.described(), system.logs(), sep="\n")
+        raise
 
 
 def test_after_a_broker_restart_the_system_recovers_and_alerts_again(tmp_path: Path) -> None:
