@@ -262,7 +262,14 @@ def test_the_export_neutralises_every_hostile_cell_and_opens_as_utf8(system: Sys
     async def export() -> httpx.Response:
         async with httpx.AsyncClient(base_url=console(system), timeout=30) as officer:
             assert await _login(officer, "aoki", PASSWORD) == 303
-            return await officer.get(f"/rollcall/{incident}/export.csv")
+            # Answers sent before the response service has read the activation are held
+            # until its roll-call opens: until then there is no roll-call to export (404).
+            async with asyncio.timeout(60):
+                while (
+                    got := await officer.get(f"/rollcall/{incident}/export.csv")
+                ).status_code == 404:
+                    await asyncio.sleep(0.5)
+            return got
 
     exported = asyncio.run(export())
     assert exported.status_code == 200

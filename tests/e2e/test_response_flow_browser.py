@@ -14,6 +14,7 @@ One system for the whole test keeps its cost to one start-up.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -69,9 +70,12 @@ def answer_as_member(member: Any, url: str, answer: str, *, both_languages: bool
     readable(member, where)
     if both_languages:
         other = "en" if language == "ja" else "ja"
+        # Read once the other language's page has loaded, not the one being left.
         member.click(f"nav a[href*='lang={other}']")
+        member.wait_for_url(re.compile(f"lang={other}"))
         readable(member, f"answer form ({other})")
         member.click(f"nav a[href*='lang={language}']")
+        member.wait_for_url(re.compile(f"lang={language}"))
     assert member.is_checked(f"[data-testid=answer-{answer}]"), where
     member.fill("[data-testid=staff]", "7")
     member.click("[data-testid=send-answer]")
