@@ -458,9 +458,10 @@ async def serve(
         stop.set()
         if not started:
             task.cancel()
-        # A stop that cannot end (the broker died with a killed supervisor, and closing its
-        # clients waits on it) must not leave an orphan holding ports and a database: past the
-        # deadline the process ends as a crash would, which every message already survives.
+        # A stop that cannot end (closing clients that wait on a broker gone with a killed
+        # supervisor) must not leave an orphan holding ports and a database: past the deadline
+        # the process ends as a crash would, which every message already survives. (The orphan
+        # once seen was a child started as the supervisor died: `processes.die_with_parent`.)
         loop.call_later(_STOP_DEADLINE_S, _stop_overdue)
 
     loop = asyncio.get_running_loop()
