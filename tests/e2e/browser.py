@@ -136,6 +136,8 @@ SNAKE = re.compile(r"(?<![A-Za-z0-9_])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![A-Za-z0-9
 def readable(page: Any, where: str) -> None:
     """At 390 px and on the desktop: nothing scrolls sideways, no raw key is shown, and the
     page passes axe-core and the house audit of labels and contrast."""
+    # The page a click just asked for, loaded (a read during the swap finds no document).
+    page.wait_for_load_state()
     size = page.viewport_size
     for other in (PHONE, DESKTOP):
         page.set_viewport_size(other)

@@ -227,6 +227,7 @@ def test_roll_call_survey_and_launch_from_the_mail_links_to_the_export(
             assert not officer.is_checked("[data-testid=participant-beta-aid]")
             officer.fill("[data-testid=government-budget]", "100000000")
             officer.click("[data-testid=review-launch]")
+            officer.wait_for_selector("[data-testid=confirm-launch]")
             readable(officer, "launch review")
             officer.click("[data-testid=confirm-launch]")
             assert "Programme launched" in officer.inner_text("[data-testid=rollcall-status]")
