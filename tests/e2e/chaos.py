@@ -39,6 +39,7 @@ from schemas import ACKS
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import ScenarioEvent, gdacs_rss, red_earthquake
 from tests.e2e.system import System, child_pid, fed_system
+from tests.proc import alive
 
 SERVICES = ("ingester", "triage", "notifier", "duty", "response")
 ROLES = ("broker", *SERVICES)
@@ -519,11 +520,7 @@ def _gone(pid: int, timeout_s: float = 5.0) -> None:
     """Wait until a killed process is dead (a zombie or reaped): its port answers no more."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return
-        if state in ("Z", "X"):
+        if not alive(pid):
             return
         time.sleep(0.001)
 

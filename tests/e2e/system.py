@@ -19,6 +19,7 @@ from services.common.settings import SERVICES
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import ScenarioEvent, gdacs_rss
 from tests.conftest import free_port
+from tests.proc import alive, stat_fields
 from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -128,8 +129,10 @@ class System:
         """Each process of the system: pid, parent, state and command line (for a failure)."""
         lines = []
         for pid in self.processes():
+            stat = stat_fields(pid)
+            if stat is None:
+                continue
             try:
-                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 argv = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
             except OSError:
                 continue
@@ -167,9 +170,12 @@ def roles(system: System) -> dict[str, list[int]]:
     parents: dict[int, int] = {}
     playing: dict[int, str] | None = None
     for pid in system.processes():
+        stat = stat_fields(pid)
+        if stat is None:
+            continue
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            parents[pid] = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            parents[pid] = int(stat[1])
         except (OSError, IndexError, ValueError):
             continue
         if argv and b"tansu" in argv[0]:
@@ -185,18 +191,9 @@ def roles(system: System) -> dict[str, list[int]]:
     # reaped and its role handed to the spare before /health was read. Only processes still
     # alive once the scan is over count, so two pids of one role ran at one moment.
     return {
-        role: [pid for pid in pids if parents.get(pid) not in pids and _alive(pid)]
+        role: [pid for pid in pids if parents.get(pid) not in pids and alive(pid)]
         for role, pids in found.items()
     }
-
-
-def _alive(pid: int) -> bool:
-    """Whether the process still runs: neither gone nor a zombie waiting to be reaped."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 def _playing(system: System) -> dict[int, str]:

@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from services.runtime.processes import die_with_parent
+from tests.proc import alive
 
 
 async def test_a_child_whose_parent_is_already_gone_does_not_start() -> None:
@@ -55,15 +56,6 @@ def test_a_spawned_child_is_stopped_when_its_parent_is_killed() -> None:
     parent.kill()
     parent.wait()
     deadline = time.monotonic() + 10
-    while _alive(child) and time.monotonic() < deadline:
+    while alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(child)
-
-
-def _alive(pid: int) -> bool:
-    """Running, not a zombie waiting for whoever adopted it to reap it."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
+    assert not alive(child)
