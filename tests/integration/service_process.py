@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from services.runtime.processes import die_with_parent
 from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,6 +54,7 @@ class ServiceProcess:
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,  # a test run killed outright takes it along
         )
 
     @property

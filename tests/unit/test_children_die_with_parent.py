@@ -11,6 +11,8 @@ import time
 from functools import partial
 from pathlib import Path
 
+import pytest
+
 from services.runtime.processes import die_with_parent
 from tests.proc import alive
 
@@ -46,9 +48,20 @@ asyncio.run(main())
 """
 
 
-def test_a_spawned_child_is_stopped_when_its_parent_is_killed() -> None:
+# A test run or a benchmark holding the embedded broker, killed outright.
+BROKER_PARENT = """
+import time
+from services.runtime.embedded import EmbeddedBroker
+
+print(EmbeddedBroker().proc.pid, flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("code", [PARENT, BROKER_PARENT], ids=["spawned", "embedded-broker"])
+def test_a_child_is_stopped_when_its_parent_is_killed(code: str) -> None:
     parent = subprocess.Popen(
-        [sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True, cwd=Path.cwd()
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=Path.cwd()
     )
     assert parent.stdout is not None
     child = int(parent.stdout.readline())

@@ -19,6 +19,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from schemas.base import Message
+from services.runtime.processes import die_with_parent
 from tests.conftest import free_port
 from tests.waiting import wait_for
 
@@ -65,6 +66,7 @@ class DutyProcess:
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,  # a test run killed outright takes it along
         )
         return started
 
