@@ -29,7 +29,7 @@ from typing import Any
 
 from schemas.hazards import FoundBy, HazardEvent, Place
 from services.domain.geo import distance_km
-from services.ingester.trusted import laid, updated
+from services.ingester.trusted import FieldsSet, laid, updated
 
 #: How far from the nearest known place a point may lie and still belong to its country.
 MAX_OFFSHORE_KM = 300.0
@@ -248,7 +248,10 @@ def at_point(lat: float, lon: float, *, max_offshore_km: float = MAX_OFFSHORE_KM
         "text": f"{lat:.2f}, {lon:.2f}",
         "distance_km": round(nearest[1], 1),
     }
-    return [laid(Place, state)]
+    return [laid(Place, state, _PLACE_FIELDS)]
+
+
+_PLACE_FIELDS = FieldsSet({"iso3", "found_by", "text", "distance_km"})
 
 
 def prefetch_points(points: list[tuple[float, float]]) -> None:

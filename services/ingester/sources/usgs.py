@@ -38,7 +38,7 @@ from services.ingester.sources.base import (
     plausible_coordinate,
 )
 from services.ingester.sources.gdacs_rss import ItemMemo
-from services.ingester.trusted import laid
+from services.ingester.trusted import FieldsSet, laid
 
 KIND_SUMMARY = "usgs-summary"
 KIND_FDSN = "usgs-fdsn"
@@ -199,6 +199,7 @@ _V4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
 _V4_SET = (0x8000 << 48) | (4 << 76)
 _new = object.__new__
 _set = object.__setattr__
+_UNKNOWN = SafeUUID.unknown  # bound once: reading a member from its enum class is a call
 
 
 def _message_ids(count: int) -> list[UUID]:
@@ -208,7 +209,7 @@ def _message_ids(count: int) -> list[UUID]:
     for start in range(0, 16 * count, 16):
         uuid = _new(UUID)
         _set(uuid, "int", int.from_bytes(pool[start : start + 16]) & _V4_CLEAR | _V4_SET)
-        _set(uuid, "is_safe", SafeUUID.unknown)
+        _set(uuid, "is_safe", _UNKNOWN)
         ids.append(uuid)
     return ids
 
@@ -262,7 +263,7 @@ def normalise(
 
 
 # Every event's fields set, as `HazardEvent(...)` given the values of `event` would set them.
-_EVENT_FIELDS = frozenset(
+_EVENT_FIELDS = FieldsSet(
     {
         "id", "occurred_at", "produced_at", "source", "source_id", "version", "hazard_type",
         "title", "description", "countries", "lat", "lon", "severity", "status",
@@ -509,17 +510,18 @@ def losspager_versions(detail: dict[str, Any]) -> list[tuple[int, Pager]]:
 
 
 def links_of(url: Any, detail: Any) -> list[Link]:
-    """The event page and the detail document, when they are USGS's own."""
+    """The event page and the detail document, when they are USGS's own (each URL stripped
+    as Link's validation would strip it)."""
     links: list[Link] = []
-    for rel, value in (("details", url), ("usgs-detail", detail)):
-        if (
-            type(value) is str
-            and value.startswith("https://earthquake.usgs.gov/")
-            and len(value) < 500
-        ):
-            # Stripped as Link's validation would strip it.
-            links.append(laid(Link, {"rel": rel, "url": value.strip()}))
+    if type(url) is str and len(url) < 500 and url.startswith(_USGS_SITE):
+        links.append(laid(Link, {"rel": "details", "url": url.strip()}, _LINK_FIELDS))
+    if type(detail) is str and len(detail) < 500 and detail.startswith(_USGS_SITE):
+        links.append(laid(Link, {"rel": "usgs-detail", "url": detail.strip()}, _LINK_FIELDS))
     return links
+
+
+_USGS_SITE = "https://earthquake.usgs.gov/"
+_LINK_FIELDS = FieldsSet({"rel", "url"})
 
 
 def _id_list(
@@ -542,9 +544,9 @@ def _id_list(
 
 def entries(value: str) -> tuple[tuple[str, ...], bool]:
     """The ids a comma-wrapped list names, each once, and whether any entry was not an id."""
-    clean = _clean_list(value)
+    clean = clean_list(value)
     if clean is not None:
-        return clean, False
+        return tuple(clean), False
     parts = value.split(",")
     inner = parts[1:-1] if value.startswith(",") and value.endswith(",") else parts
     kept: list[str] = []
@@ -559,15 +561,15 @@ def entries(value: str) -> tuple[tuple[str, ...], bool]:
     return tuple(kept), bad
 
 
-def _clean_list(value: str) -> tuple[str, ...] | None:
+def clean_list(value: str) -> list[str] | None:
     """The entries of the usual list (every entry an id, none twice, not too many), or None
     when it needs the entry-by-entry reading."""
     if not _ID_LIST.fullmatch(value):
         return None
     listed = value[1:-1].split(",")
-    if len(listed) > _MAX_LIST or len(set(listed)) != len(listed):
+    if len(listed) > 1 and (len(listed) > _MAX_LIST or len(set(listed)) != len(listed)):
         return None
-    return tuple(listed)
+    return listed
 
 
 # A document repeats its few network and product lists (`,us,`, `,origin,phase-data,`) in

@@ -20,6 +20,7 @@ from services.ingester.sources.base import ParseResult
 from services.ingester.sources.gdacs_rss import ItemMemo
 from services.ingester.sources.usgs import (
     _EARLIEST_MS,
+    _EXACT,
     _ID,
     _LATEST_MS,
     _MAGNITUDE,
@@ -27,10 +28,9 @@ from services.ingester.sources.usgs import (
     EXTRA_SCALARS,
     _severity,
     _text,
+    clean_list,
     entries,
     event,
-    keep_depth_and_place,
-    keep_scalars,
     kind_of,
     links_of,
     pager_level,
@@ -88,84 +88,67 @@ class _Typed:
 def _plain(feature: Feature, now: datetime, message_id: UUID) -> HazardEvent | None:
     """The event of a feature every value of which is plain; None when one is not (which
     `usgs.normalise` reads, with the reason, the repair or the drop it calls for)."""
+    # Checked inline rather than by a helper a value: a call costs about what its check
+    # does (decision 0746).
     props = feature.properties
-    preferred = feature.id
-    if preferred is None or props.ids is None or not _ID.match(preferred):
+    preferred, listed = feature.id, props.ids
+    if preferred is None or listed is None or not _ID.match(preferred):
         return None
-    listed, bad_ids = entries(props.ids)
-    times = _plain_times(props.time, props.updated)
-    if times is None:
-        return None
-    origin_ms, updated_ms = times
-    magnitude = _bounded(props.mag, _MAGNITUDE)
-    mmi = _bounded(props.mmi, (0.0, 12.0))
-    sig = _bounded(props.sig, (0.0, 10_000.0))
-    alert = pager_level(props.alert) if props.alert is not None else None
-    point = _point(feature)
-    sources, bad_sources = shared_entries(props.sources) if props.sources is not None else _NONE
-    types, bad_types = shared_entries(props.types) if props.types is not None else _NONE
-    if (
-        magnitude is _OUT
-        or mmi is _OUT
-        or sig is _OUT
-        or (alert is None and props.alert is not None)
-        or point is None
-        or (props.status is not None and props.status not in _STATUSES)
-        or bad_ids
-        or bad_sources
-        or bad_types
+    origin_ms, updated_ms = props.time, props.updated
+    if not (type(origin_ms) is int and _EARLIEST_MS <= origin_ms <= _LATEST_MS) or (
+        updated_ms is not None
+        and not (type(updated_ms) is int and _EARLIEST_MS <= updated_ms <= _LATEST_MS)
     ):
+        return None
+    status = props.status
+    if status is not None and status not in _STATUSES:
+        return None
+    scalars = _scalars(props)
+    _, _, mag_type, felt, cdi, mmi, sig, tsunami, kind = scalars
+    magnitude = props.mag
+    if magnitude is not None:
+        # Compared before the conversion: an integer past a float's range compares exactly.
+        if not _MAGNITUDE[0] <= magnitude <= _MAGNITUDE[1]:
+            return None
+        magnitude = float(magnitude)
+    if (mmi is not None and not 0 <= mmi <= 12) or (sig is not None and not 0 <= sig <= 10_000):
+        return None
+    # A number kept as an extra is kept as read, but an integer past a float's exact range
+    # is the other path's to judge (msgspec's floats are finite: it declines the rest).
+    if (
+        (type(felt) is int and not -_EXACT <= felt <= _EXACT)
+        or (type(cdi) is int and not -_EXACT <= cdi <= _EXACT)
+        or (type(tsunami) is int and not -_EXACT <= tsunami <= _EXACT)
+    ):
+        return None
+    level = pager_level(props.alert) if props.alert is not None else None
+    point = _point(feature)
+    lists = _lists(preferred, listed, props.sources, props.types)
+    if point is None or lists is None or (level is None and props.alert is not None):
         return None
     lat, lon, depth = point
     place = _text(props.place, 200)
-    extras: dict[str, Any] = {}
-    keep_scalars(_scalars(props), extras)
-    ids = list(listed)
-    if preferred not in listed:
-        ids.insert(0, preferred)
-    extras["ids"] = ids
-    extras["sources"] = list(sources)
-    extras["types"] = list(types)
-    keep_depth_and_place(depth, place, extras)
     return event(
         message_id,
         now,
         preferred,
         origin_ms,
         updated_ms,
-        props.type,
+        kind,
         title_of(props.title, magnitude, place, preferred),
         place,
         lat,
         lon,
-        _severity(magnitude, _text(props.magType, 10)),
-        props.status,
+        _severity(magnitude, _text(mag_type, 10)),
+        status,
         links_of(props.url, props.detail),
-        pager_of(alert, mmi, props.tsunami, sig, None),
-        extras,
+        pager_of(level, _float(mmi), tsunami, _float(sig), None),
+        _extras(scalars, lists, depth, place),
     )
 
 
-def _plain_times(origin: Any, updated: Any) -> tuple[int, int | None] | None:
-    """(origin, updated) when each is an integer epoch in ms within the years the reader
-    takes (or no update time); None otherwise."""
-    if not (type(origin) is int and _EARLIEST_MS <= origin <= _LATEST_MS):
-        return None
-    if updated is not None and not (type(updated) is int and _EARLIEST_MS <= updated <= _LATEST_MS):
-        return None
-    return origin, updated
-
-
-_NONE: tuple[tuple[str, ...], bool] = ((), False)
-_OUT: Any = object()  # a number out of its bounds (`usgs.normalise` drops it)
-
-
-def _bounded(value: float | None, bounds: tuple[float, float]) -> Any:
-    """A number within bounds as a float, None for none, `_OUT` for any other."""
-    if value is None:
-        return None
-    # Compared before the conversion: an integer past a float's range compares exactly.
-    return float(value) if bounds[0] <= value <= bounds[1] else _OUT
+def _float(value: float | None) -> float | None:
+    return None if value is None else float(value)
 
 
 _Point = tuple[float | None, float | None, float | None]
@@ -183,5 +166,72 @@ def _point(feature: Feature) -> _Point | None:
     lon, lat = coordinates[0], coordinates[1]
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         return None
-    depth = _bounded(coordinates[2], (-15.0, 1000.0)) if len(coordinates) > 2 else None
-    return None if depth is _OUT else (float(lat), float(lon), depth)
+    if len(coordinates) < 3:
+        return float(lat), float(lon), None
+    depth = coordinates[2]
+    # Compared before the conversion, as the magnitude.
+    return (float(lat), float(lon), float(depth)) if -15 <= depth <= 1000 else None
+
+
+_Lists = tuple[list[str], tuple[str, ...], tuple[str, ...]]
+_NONE: tuple[tuple[str, ...], bool] = ((), False)
+
+
+def _lists(
+    preferred: str, listed: str, networks: str | None, products: str | None
+) -> _Lists | None:
+    """The event's ids (the preferred one first when `ids` leaves it out), networks and
+    products; None when a list needs repairing."""
+    # An event's own ids are its own: the usual list read as a list, with no copy; any
+    # other entry by entry, as `usgs.normalise` reads it.
+    ids = clean_list(listed)
+    if ids is None:
+        kept, bad = entries(listed)
+        if bad:
+            return None
+        ids = list(kept)
+    if preferred not in ids:
+        ids.insert(0, preferred)
+    sources, bad = shared_entries(networks) if networks is not None else _NONE
+    if bad:
+        return None
+    types, bad = shared_entries(products) if products is not None else _NONE
+    if bad:
+        return None
+    return ids, sources, types
+
+
+def _extras(
+    scalars: tuple[Any, ...], lists: _Lists, depth: float | None, place: str | None
+) -> dict[str, Any]:
+    """The extras, as `usgs.normalise` keeps them: the scalars in their order (text cut as
+    `usgs.keep_scalars` cuts it; the numbers were checked), the lists, depth and place."""
+    net, code, mag_type, felt, cdi, mmi, sig, tsunami, kind = scalars
+    extras: dict[str, Any] = {}
+    if net is not None:
+        extras["net"] = net[:100]
+    if code is not None:
+        extras["code"] = code[:100]
+    if mag_type is not None:
+        extras["magType"] = mag_type[:100]
+    if felt is not None:
+        extras["felt"] = felt
+    if cdi is not None:
+        extras["cdi"] = cdi
+    if mmi is not None:
+        extras["mmi"] = mmi
+    if sig is not None:
+        extras["sig"] = sig
+    if tsunami is not None:
+        extras["tsunami"] = tsunami
+    if kind is not None:
+        extras["type"] = kind[:100]
+    ids, sources, types = lists
+    extras["ids"] = ids
+    extras["sources"] = list(sources)
+    extras["types"] = list(types)
+    if depth is not None:
+        extras["depth_km"] = depth
+    if place:
+        extras["place"] = place
+    return extras
