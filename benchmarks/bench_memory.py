@@ -1,11 +1,14 @@
-"""Idle memory of the embedded system: resident set of every process `standby run` starts.
+"""Memory of the embedded system: resident set of every process `standby run` starts, idle
+and after it has read a real USGS day.
 
 Starts the real system (`python -m services run`: supervisor, Tansu, SMTP sink, five
-services) on free ports in a throwaway folder, waits until every service answers on its
-metrics port and the console on /healthz, lets it settle, and reads each process's RSS (and
-PSS, which splits shared pages fairly) from /proc. The baseline is a bare interpreter
-(`python -c pass` held open) measured in the same run. Goals: ≤ 120 MB a service process,
-≤ 600 MB in all.
+services) on free ports in a throwaway folder, its USGS feed served locally with no feature
+in it; waits until every service answers on its metrics port and the console on /healthz,
+lets it settle, and reads each process's RSS (and PSS, which splits shared pages fairly) from
+/proc. Then it serves a real USGS day (tests/fixtures/usgs: every feature placed by its point,
+triaged, the members near them told), lets it settle again and reads them once more. The
+baseline is a bare interpreter (`python -c pass` held open) measured in the same run. Goals,
+at both moments: ≤ 120 MB a service process, ≤ 600 MB in all.
 """
 
 from __future__ import annotations
@@ -21,11 +24,16 @@ from pathlib import Path
 
 from benchmarks.support import REPO
 from services.runtime.embedded import free_port
+from services.runtime.feed_server import FeedServer
 
 SETTLE_S = 15.0
 SERVICE_GOAL_MB = 120.0
 TOTAL_GOAL_MB = 600.0
 _SERVICES = ("ingester", "triage", "notifier", "duty", "response")
+_USGS = "/usgs.geojson"
+_EMPTY_USGS = b'{"type": "FeatureCollection", "metadata": {"title": "USGS"}, "features": []}'
+_A_DAY = REPO / "tests/fixtures/usgs/usgs_summary_all-day_2025-05-04T1352Z_Sudo-Ivan-usgs-data.json"
+Row = tuple[str, int, int]
 
 
 def memory_kb(pid: int) -> tuple[int, int]:
@@ -100,7 +108,11 @@ def main() -> None:
     bare_rss, _ = bare_interpreter_kb()
     metrics = {name: free_port() for name in _SERVICES}
     console = free_port()
-    with tempfile.TemporaryDirectory(prefix="standby-memory-") as var:
+    with (
+        tempfile.TemporaryDirectory(prefix="standby-memory-") as var,
+        FeedServer() as feeds,
+    ):
+        feeds.put(_USGS, _EMPTY_USGS, "application/json")
         env = {
             **os.environ,
             "STANDBY_VAR_DIR": var,
@@ -110,9 +122,10 @@ def main() -> None:
             "STANDBY_RESPONSE__WEB_PORT": str(free_port()),
             "STANDBY_NOTIFIER__PREFERENCES_PORT": str(free_port()),
             "STANDBY_RUNTIME__HEALTH_PORT": str(free_port()),
-            # Nothing to poll: idle means idle, not parsing the live GDACS feed.
+            # Only the local feed: idle means idle, not parsing the live GDACS feed.
             "STANDBY_INGESTER__GDACS_RSS_URL": "",
-            "STANDBY_INGESTER__USGS_URL": "",
+            "STANDBY_INGESTER__USGS_URL": feeds.base_url + _USGS,
+            "STANDBY_INGESTER__USGS_INTERVAL_S": "1",
             "STANDBY_INGESTER__USGS_SAFETY_NET_URL": "",
             **{f"STANDBY_{n.upper()}__METRICS_PORT": str(p) for n, p in metrics.items()},
         }
@@ -127,8 +140,11 @@ def main() -> None:
         try:
             wait_until_up(metrics, console, proc)
             time.sleep(SETTLE_S)
-            rows = [("supervisor (standby run)", *memory_kb(proc.pid))]
-            rows += sorted((role(pid), *memory_kb(pid)) for pid in descendants(proc.pid))
+            idle = _sample(proc.pid)
+            day = feeds.put(_USGS, _A_DAY.read_bytes(), "application/json")
+            _wait_served(feeds, day)
+            time.sleep(SETTLE_S)
+            busy = _sample(proc.pid)
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -136,11 +152,28 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-    _report(rows, bare_rss)
-
-
-def _report(rows: list[tuple[str, int, int]], bare_rss: int) -> None:
     print(f"bare interpreter (baseline): RSS {bare_rss / 1024:.1f} MB")
+    print("idle:")
+    _report(idle, bare_rss)
+    print(f"after reading a real USGS day ({_A_DAY.name}):")
+    _report(busy, bare_rss)
+
+
+def _sample(supervisor: int) -> list[Row]:
+    rows = [("supervisor (standby run)", *memory_kb(supervisor))]
+    return rows + sorted((role(pid), *memory_kb(pid)) for pid in descendants(supervisor))
+
+
+def _wait_served(feeds: FeedServer, url: str) -> None:
+    etag = feeds.etag(url.removeprefix(feeds.base_url))
+    deadline = time.monotonic() + 60
+    while etag not in feeds.first_served:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the ingester did not fetch the USGS day within 60 s")
+        time.sleep(0.2)
+
+
+def _report(rows: list[Row], bare_rss: int) -> None:
     print(f"{'process':<26} {'RSS MB':>8} {'PSS MB':>8} {'× bare':>7}")
     for name, rss, pss in rows:
         flag = ""
