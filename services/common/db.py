@@ -68,8 +68,13 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.migrated = False
         # The hot write paths (the notifier's delivery log, the outbox relay's marks) commit on
-        # this one connection, in turn.
+        # this one connection, in turn; on PostgreSQL the notifier's send marks commit on one of
+        # their own, beside the deliveries being recorded (SQLite's file takes one writer at a
+        # time whatever the connections).
         self.direct = DirectConnection(self.engine, self.sqlite_path)
+        self.direct_marks = (
+            self.direct if self.is_sqlite else DirectConnection(self.engine, self.sqlite_path)
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -173,6 +178,7 @@ class Database:
 
     async def dispose(self) -> None:
         await self.direct.close()
+        await self.direct_marks.close()
         await self.engine.dispose()
 
 

@@ -67,28 +67,41 @@ class DirectConnection:
 
         return convert
 
-    async def write(self, statements: Sequence[tuple[str, Sequence[tuple[Any, ...]]]]) -> None:
-        """Run each statement over its rows (executemany) and commit them as one transaction."""
+    async def write(
+        self,
+        statements: Sequence[tuple[str, Sequence[tuple[Any, ...]]]],
+        *,
+        then: tuple[str, Sequence[Any]] | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Run each statement over its rows (executemany) and commit them as one transaction;
+        with `then`, a query run last in the same transaction, whose rows are returned."""
         async with self._turn:
             try:
                 if self.sqlite_path is not None:
                     if self._thread is None:
                         self._thread = ThreadPoolExecutor(1, thread_name_prefix="direct-sqlite")
-                    await asyncio.get_running_loop().run_in_executor(
-                        self._thread, self._write_sqlite, statements
+                    return await asyncio.get_running_loop().run_in_executor(
+                        self._thread, self._write_sqlite, statements, then
                     )
-                    return
                 driver = await self._open()
                 async with driver.transaction():
                     for sql, rows in statements:
                         if rows:
                             await driver.executemany(_numbered(sql), rows)
+                    if then is None:
+                        return []
+                    query, args = then
+                    return [tuple(row) for row in await driver.fetch(_numbered(query), *args)]
             except BaseException:
                 # A broken connection is replaced on the next write rather than reused.
                 await self.close()
                 raise
 
-    def _write_sqlite(self, statements: Sequence[tuple[str, Sequence[tuple[Any, ...]]]]) -> None:
+    def _write_sqlite(
+        self,
+        statements: Sequence[tuple[str, Sequence[tuple[Any, ...]]]],
+        then: tuple[str, Sequence[Any]] | None,
+    ) -> list[tuple[Any, ...]]:
         """In the connection's thread: the whole transaction, start to commit."""
         if self._sqlite is None:
             assert self.sqlite_path is not None
@@ -110,7 +123,9 @@ class DirectConnection:
             for sql, rows in statements:
                 if rows:
                     conn.executemany(sql, rows)
+            read = [] if then is None else [tuple(row) for row in conn.execute(*then).fetchall()]
             conn.execute("COMMIT")
+            return read
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 
 from schemas.base import Message, utcnow
 from schemas.deliveries import DeliveryStatus
@@ -63,6 +63,7 @@ _MARK_SQL = (
     "UPDATE deliveries SET status = ?, attempts = ?, error = ?, updated_at = ?,"
     " next_attempt_at = ?, sent_at = ? WHERE key = ?"
 )
+_OURS_SQL = "SELECT key FROM deliveries WHERE key = ANY(?) AND owner = ? AND attempts = 0"
 _PIECE_BYTES = 64 * 1024
 
 Bodies = Mapping[str, tuple[str, bytes]]
@@ -96,45 +97,31 @@ class DeliveryLog:
         A job whose key is in `held` is due only at that time (a contact's quiet hours): no
         scan takes it before, even once its owner is gone.
 
-        The rows go a few dozen kilobytes a transaction: a mark waits behind one piece at
-        most, never behind a whole chunk of personal bodies (20 ms under load). A crash
-        between pieces leaves the message unclaimed; its redelivery skips the keys stored.
-        Keys a replica stores at the same moment are skipped too (the insert ignores
-        conflicts and only rows that came out `owner`'s are returned).
+        On SQLite the rows go a few dozen kilobytes a transaction: a send mark shares the
+        connection and waits behind one piece at most, never behind a whole chunk of personal
+        bodies (20 ms under load). On PostgreSQL the marks commit on a connection of their
+        own, so a chunk goes as one transaction, which also reads back the keys that came out
+        `owner`'s: a replica may store the same keys at the same moment (the insert ignores
+        conflicts), and SQLite has but one process. A crash between pieces leaves the message
+        unclaimed; its redelivery skips the keys stored.
         """
         fresh = [job for job in jobs if job.key not in stored]
-        for piece, piece_bodies in _pieces(fresh, bodies):
-            await self._direct.write(
-                self._new_rows(piece, piece_bodies, owner=owner, lease=lease, held=held or {})
-            )
-        if fresh and not self._db.is_sqlite:
-            # Only PostgreSQL can see a replica's concurrent insert; SQLite has one process.
-            fresh = await self._still_ours(fresh, owner)
-        return fresh
+        sqlite = self._db.is_sqlite
+        ours: set[str] = set()
+        for piece, piece_bodies in _pieces(fresh, bodies, _PIECE_BYTES if sqlite else None):
+            rows = self._new_rows(piece, piece_bodies, owner=owner, lease=lease, held=held or {})
+            then = None if sqlite else (_OURS_SQL, ([job.key for job in piece], owner))
+            ours.update(key for (key,) in await self._direct.write(rows, then=then))
+        return fresh if sqlite else [job for job in fresh if job.key in ours]
 
     async def mark(self, outcomes: Sequence[Attempt], messages: Sequence[Message]) -> None:
         """Store the outcomes of sends and the messages they publish, as one transaction."""
-        await self._direct.write(
+        await self._db.direct_marks.write(
             [
                 (_MARK_SQL, self._outcome_rows(outcomes)),
                 (OUTBOX_SQL, outbox_rows(self._direct, messages)),
             ]
         )
-
-    async def _still_ours(self, jobs: list[Job], owner: int) -> list[Job]:
-        async with self._db.sessions() as session:
-            ours = set(
-                (
-                    await session.execute(
-                        select(DeliveryRow.key).where(
-                            DeliveryRow.key.in_([j.key for j in jobs]),
-                            DeliveryRow.owner == owner,
-                            DeliveryRow.attempts == 0,
-                        )
-                    )
-                ).scalars()
-            )
-        return [job for job in jobs if job.key in ours]
 
     def _new_rows(
         self,
@@ -197,8 +184,11 @@ class DeliveryLog:
         ]
 
 
-def _pieces(jobs: Sequence[Job], bodies: Bodies) -> Iterator[tuple[list[Job], dict[str, Any]]]:
-    """Split jobs into pieces of about `_PIECE_BYTES`, each with the bodies it first uses."""
+def _pieces(
+    jobs: Sequence[Job], bodies: Bodies, max_bytes: int | None
+) -> Iterator[tuple[list[Job], dict[str, Any]]]:
+    """Split jobs into pieces of about `max_bytes` (None: one piece), each with the bodies it
+    first uses."""
     piece: list[Job] = []
     piece_bodies: dict[str, tuple[str, bytes]] = {}
     size = 0
@@ -212,7 +202,7 @@ def _pieces(jobs: Sequence[Job], bodies: Bodies) -> Iterator[tuple[list[Job], di
             size += len(body[1])
         piece.append(job)
         size += len(job.headers) + 200
-        if size >= _PIECE_BYTES:
+        if max_bytes is not None and size >= max_bytes:
             yield piece, piece_bodies
             piece, piece_bodies, size = [], {}, 0
     if piece:
