@@ -53,3 +53,34 @@ def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_yaml_model(tmp_path / "absent.yaml", MemberDirectory)
+
+
+# YAML 1.1's corners: every scalar the resolvers tell apart, flow and block styles, anchors.
+_CORNERS = """\
+plain: [yes, no, on, off, ~, null, 0o17, 0x1F, 017, 1_000, 1e3, .inf, -.inf, .nan, 12:30]
+dates: [2026-12-08, 2026-12-08T10:00:00+09:00]
+quoted: ["yes", '0x1F', "a\\tb", "\\u3042"]
+base: &base {min_level: standby, regions: [Asia, Eastern Africa]}
+merged: {<<: *base, quiet_hours: "22:00-07:00"}
+folded: >
+  one
+  two
+literal: |
+  日本語
+   indented
+empty:
+"""
+
+
+@pytest.mark.parametrize(
+    "name", ["deploy/members.example.yaml", "deploy/rota.example.yaml", "deploy/criteria.yaml"]
+)
+def test_libyaml_reads_every_file_as_the_python_reader_does(name: str) -> None:
+    import yaml
+
+    from services.common import config_files
+
+    text = (Path(__file__).resolve().parents[3] / name).read_text(encoding="utf-8")
+    for document in (text, _CORNERS):
+        fast = yaml.load(document, Loader=config_files._FAST_LOADER)
+        assert repr(fast) == repr(yaml.safe_load(document))
