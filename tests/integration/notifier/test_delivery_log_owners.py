@@ -9,31 +9,13 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from schemas.deliveries import Channel, DeliveryKind
 from services.common.db import Database
 from services.notifier.delivery_log import DeliveryLog
-from services.notifier.jobs import Job
 from services.notifier.models import DeliveryRow
 from tests.conftest import PG_URL, postgres_available
+from tests.integration.notifier.delivery_jobs import job
 
 SERVICE = "notifier"
-
-
-def _job(n: int, body: str) -> Job:
-    return Job(
-        key=f"alert:a:org/c{n:04d}:email",
-        kind=DeliveryKind.MEMBER_ALERT,
-        channel=Channel.EMAIL,
-        activation_id="a",
-        incident_id="i",
-        organisation_id="org",
-        contact_id=f"c{n:04d}",
-        recipient=f"c{n:04d}@example.org",
-        message_id=f"<c{n:04d}@standby.local>",
-        headers=b"To: x\r\n",
-        body_id=body,
-        body=b"hello",
-    )
 
 
 @pytest.mark.postgres
@@ -47,7 +29,7 @@ async def test_replicas_recording_the_same_keys_each_get_the_ones_they_own() -> 
         for round_ in range(5):
             # Personal bodies of ~40 KB: a chunk spans several of SQLite's pieces.
             bodies = {f"b{round_}-{n}": ("subject", b"x" * 40_000) for n in range(30)}
-            jobs = [_job(round_ * 100 + n, f"b{round_}-{n}") for n in range(30)]
+            jobs = [job(f"c{round_ * 100 + n:04d}", f"b{round_}-{n}") for n in range(30)]
             # Each replica's chunk overlaps the other's: the middle ten are asked of both.
             first, second = await asyncio.gather(
                 DeliveryLog(one).record(jobs[:20], bodies, stored=set(), owner=1),
@@ -74,7 +56,7 @@ async def test_a_chunk_is_recorded_whole_and_what_was_stored_is_left_out(
     database: Database,
 ) -> None:
     bodies = {f"b{n}": ("subject", b"x" * 40_000) for n in range(12)}
-    jobs = [_job(n, f"b{n}") for n in range(12)]
+    jobs = [job(f"c{n:04d}", f"b{n}") for n in range(12)]
     log = DeliveryLog(database)
     got = await log.record(jobs, bodies, stored={jobs[0].key}, owner=7)
     assert [j.key for j in got] == [j.key for j in jobs[1:]]

@@ -5,31 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from schemas.base import utcnow
-from schemas.deliveries import Channel, DeliveryKind
 from services.common.db import Database
 from services.common.presence import ProcessPresence
 from services.notifier import store
 from services.notifier.delivery_log import DeliveryLog
-from services.notifier.jobs import Job
+from tests.integration.notifier.delivery_jobs import job
 
 SERVICE = "notifier"
-
-
-def job(contact: str) -> Job:
-    return Job(
-        key=f"alert:a:org/{contact}:email",
-        kind=DeliveryKind.MEMBER_ALERT,
-        channel=Channel.EMAIL,
-        activation_id="a",
-        incident_id="i",
-        organisation_id="org",
-        contact_id=contact,
-        recipient=f"{contact}@example.org",
-        message_id=f"<{contact}@standby.local>",
-        headers=b"To: x\r\n",
-        body_id="body",
-        body=b"hello",
-    )
 
 
 async def test_an_orphan_is_taken_at_once_but_a_held_one_only_when_its_hours_end(
