@@ -46,16 +46,16 @@ KIND_DETAIL = "usgs-detail"
 
 #: A USGS event id: network code and event code (`us7000ngi1`, `ci38457511`,
 #: `official20110311054624120_30`). Anything else is not an id this reader trusts.
-_ID = re.compile(r"^[A-Za-z0-9_\-]{2,64}$")
+EVENT_ID = re.compile(r"^[A-Za-z0-9_\-]{2,64}$")
 _ID_LIST = re.compile(r",(?:[A-Za-z0-9_\-]{2,64},)+")
 _isfinite = math.isfinite
-_EXACT = 2**53  # an integer a float holds exactly (one past a float's range does not convert)
-_STATUSES = frozenset({"automatic", "reviewed", "deleted"})
+EXACT_INT = 2**53  # an integer a float holds exactly (one past a float's range does not convert)
+STATUSES = frozenset({"automatic", "reviewed", "deleted"})
 _PAGER_LEVELS = {level.value: level for level in PagerLevel}
-_EARLIEST_MS = -2_208_988_800_000  # 1900-01-01
-_LATEST_MS = 7_258_118_400_000  # 2200-01-01
+EARLIEST_MS = -2_208_988_800_000  # 1900-01-01
+LATEST_MS = 7_258_118_400_000  # 2200-01-01
 # Magnitudes run from about -2 (tiny local events) to 9.5 (Chile 1960).
-_MAGNITUDE = (-5.0, 10.5)
+MAGNITUDE_RANGE = (-5.0, 10.5)
 # Products whose arrival makes the detail document worth fetching.
 DETAIL_TRIGGERS = ("losspager", "shakemap")
 _MAX_LIST = 64
@@ -233,9 +233,9 @@ def normalise(
     if preferred not in ids:
         ids.insert(0, preferred)
     origin_ms, updated_ms = _times(props.get("time"), props.get("updated"))
-    magnitude = _number("mag", props.get("mag"), _MAGNITUDE, extras, dropped)
-    mag_type = _text(props.get("magType"), 10)
-    place = _text(props.get("place"), 200)
+    magnitude = _number("mag", props.get("mag"), MAGNITUDE_RANGE, extras, dropped)
+    mag_type = clipped(props.get("magType"), 10)
+    place = clipped(props.get("place"), 200)
     lat, lon, depth = _point(feature.get("geometry"), extras, dropped)
     status = _status(props.get("status"), extras, dropped)
     keep_scalars([props.get(name) for name in EXTRA_SCALARS], extras)
@@ -254,7 +254,7 @@ def normalise(
         place,
         lat,
         lon,
-        _severity(magnitude, mag_type),
+        severity_of(magnitude, mag_type),
         status,
         links_of(props.get("url"), props.get("detail")),
         _pager(props, extras, dropped),
@@ -299,7 +299,7 @@ def event(
     # Placed here rather than after parsing: one event built, not built and copied.
     found = places.at_point(lat, lon) if lat is not None and lon is not None else []
     origin = _fromtimestamp(origin_ms / 1000, UTC)
-    kind = _text(kind, 40)
+    kind = clipped(kind, 40)
     state = {
         "id": message_id,
         "occurred_at": now,
@@ -340,13 +340,13 @@ def event(
 
 
 def title_of(value: Any, magnitude: float | None, place: str | None, preferred: str) -> str:
-    return _text(value, 300) or (
+    return clipped(value, 300) or (
         f"M {magnitude:g} - {place}" if magnitude is not None and place else f"USGS {preferred}"
     )
 
 
 @lru_cache(maxsize=2048)
-def _severity(magnitude: float | None, mag_type: str | None) -> Measure | None:
+def severity_of(magnitude: float | None, mag_type: str | None) -> Measure | None:
     """The magnitude as the event's severity, its type (mww, mb…) in the text."""
     if magnitude is None:
         return None
@@ -363,7 +363,7 @@ def keep_depth_and_place(depth: float | None, place: str | None, extras: dict[st
 
 
 def _preferred_id(value: Any) -> str:
-    if isinstance(value, str) and _ID.match(value):
+    if isinstance(value, str) and EVENT_ID.match(value):
         return value
     if value is None:
         raise ItemError(ItemReason.MISSING_FIELD, "no id")
@@ -390,7 +390,7 @@ def keep_scalars(values: Sequence[Any], extras: dict[str, Any]) -> None:
             extras[name] = value[:100]
         # The usual numbers told apart inline (a call of `_finite` each was most of the cost).
         elif (
-            (kind is int and -_EXACT <= value <= _EXACT)
+            (kind is int and -EXACT_INT <= value <= EXACT_INT)
             or (kind is float and _isfinite(value))
             or _finite(value) is not None
         ):
@@ -553,7 +553,7 @@ def entries(value: str) -> tuple[tuple[str, ...], bool]:
     bad = False
     for part in inner:
         text = part.strip()
-        if not text or not _ID.match(text):
+        if not text or not EVENT_ID.match(text):
             bad = True
             continue
         if text not in kept and len(kept) < _MAX_LIST:
@@ -581,7 +581,7 @@ def _status(value: Any, extras: dict[str, Any], dropped: list[str]) -> str | Non
     if value is None:
         return None
     text = str(value).strip().lower() if isinstance(value, str) else ""
-    if text in _STATUSES:
+    if text in STATUSES:
         return text
     drop_field("status", value, extras, dropped)
     return None
@@ -661,7 +661,7 @@ def _epoch_ms(value: Any) -> int | None:
         return None
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if not _EARLIEST_MS <= value <= _LATEST_MS:
+    if not EARLIEST_MS <= value <= LATEST_MS:
         return None
     return int(value)
 
@@ -670,7 +670,7 @@ def _epoch_ms(value: Any) -> int | None:
 _fromtimestamp = datetime.fromtimestamp
 
 
-def _text(value: Any, limit: int) -> str | None:
+def clipped(value: Any, limit: int) -> str | None:
     if not isinstance(value, str):
         return None
     text = value.strip()

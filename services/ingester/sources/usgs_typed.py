@@ -19,16 +19,15 @@ from schemas.hazards import HazardEvent
 from services.ingester.sources.base import ParseResult
 from services.ingester.sources.gdacs_rss import ItemMemo
 from services.ingester.sources.usgs import (
-    _EARLIEST_MS,
-    _EXACT,
-    _ID,
-    _LATEST_MS,
-    _MAGNITUDE,
-    _STATUSES,
+    EARLIEST_MS,
+    EVENT_ID,
+    EXACT_INT,
     EXTRA_SCALARS,
-    _severity,
-    _text,
+    LATEST_MS,
+    MAGNITUDE_RANGE,
+    STATUSES,
     clean_list,
+    clipped,
     entries,
     event,
     kind_of,
@@ -36,6 +35,7 @@ from services.ingester.sources.usgs import (
     pager_level,
     pager_of,
     read_features,
+    severity_of,
     shared_entries,
     title_of,
 )
@@ -92,23 +92,23 @@ def _plain(feature: Feature, now: datetime, message_id: UUID) -> HazardEvent | N
     # does (decision 0746).
     props = feature.properties
     preferred, listed = feature.id, props.ids
-    if preferred is None or listed is None or not _ID.match(preferred):
+    if preferred is None or listed is None or not EVENT_ID.match(preferred):
         return None
     origin_ms, updated_ms = props.time, props.updated
-    if not (type(origin_ms) is int and _EARLIEST_MS <= origin_ms <= _LATEST_MS) or (
+    if not (type(origin_ms) is int and EARLIEST_MS <= origin_ms <= LATEST_MS) or (
         updated_ms is not None
-        and not (type(updated_ms) is int and _EARLIEST_MS <= updated_ms <= _LATEST_MS)
+        and not (type(updated_ms) is int and EARLIEST_MS <= updated_ms <= LATEST_MS)
     ):
         return None
     status = props.status
-    if status is not None and status not in _STATUSES:
+    if status is not None and status not in STATUSES:
         return None
     scalars = _scalars(props)
     _, _, mag_type, felt, cdi, mmi, sig, tsunami, kind = scalars
     magnitude = props.mag
     if magnitude is not None:
         # Compared before the conversion: an integer past a float's range compares exactly.
-        if not _MAGNITUDE[0] <= magnitude <= _MAGNITUDE[1]:
+        if not MAGNITUDE_RANGE[0] <= magnitude <= MAGNITUDE_RANGE[1]:
             return None
         magnitude = float(magnitude)
     if (mmi is not None and not 0 <= mmi <= 12) or (sig is not None and not 0 <= sig <= 10_000):
@@ -116,9 +116,9 @@ def _plain(feature: Feature, now: datetime, message_id: UUID) -> HazardEvent | N
     # A number kept as an extra is kept as read, but an integer past a float's exact range
     # is the other path's to judge (msgspec's floats are finite: it declines the rest).
     if (
-        (type(felt) is int and not -_EXACT <= felt <= _EXACT)
-        or (type(cdi) is int and not -_EXACT <= cdi <= _EXACT)
-        or (type(tsunami) is int and not -_EXACT <= tsunami <= _EXACT)
+        (type(felt) is int and not -EXACT_INT <= felt <= EXACT_INT)
+        or (type(cdi) is int and not -EXACT_INT <= cdi <= EXACT_INT)
+        or (type(tsunami) is int and not -EXACT_INT <= tsunami <= EXACT_INT)
     ):
         return None
     level = pager_level(props.alert) if props.alert is not None else None
@@ -127,7 +127,7 @@ def _plain(feature: Feature, now: datetime, message_id: UUID) -> HazardEvent | N
     if point is None or lists is None or (level is None and props.alert is not None):
         return None
     lat, lon, depth = point
-    place = _text(props.place, 200)
+    place = clipped(props.place, 200)
     return event(
         message_id,
         now,
@@ -139,7 +139,7 @@ def _plain(feature: Feature, now: datetime, message_id: UUID) -> HazardEvent | N
         place,
         lat,
         lon,
-        _severity(magnitude, _text(mag_type, 10)),
+        severity_of(magnitude, clipped(mag_type, 10)),
         status,
         links_of(props.url, props.detail),
         pager_of(level, _float(mmi), tsunami, _float(sig), None),
