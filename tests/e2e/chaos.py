@@ -15,13 +15,13 @@ loss, on more than 5 repeats at a notifier kill, or on a role whose recovery p95
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import math
 import os
 import random
 import re
 import signal
-import sqlite3
 import sys
 import tempfile
 import threading
@@ -34,8 +34,11 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
 
 from schemas import ACKS
+from services.common.db import Database
+from services.common.settings import Settings
 from services.runtime.feed_server import FeedServer
 from services.runtime.scenario import ScenarioEvent, gdacs_rss, red_earthquake
 from tests.e2e.system import System, child_pid, fed_system
@@ -505,15 +508,31 @@ class Run:
 
     def _acks_kept(self, system: System) -> int:
         """Confirmed acknowledgements duty holds, less any it has not published."""
-        with sqlite3.connect(system.var_dir / "duty.db") as db:
-            rows = db.execute(
-                "SELECT title FROM duty_activations WHERE acknowledged_at IS NOT NULL"
-            ).fetchall()
-            unpublished = db.execute(
-                "SELECT count(*) FROM outbox WHERE topic = ? AND published_at IS NULL", (ACKS,)
-            ).fetchone()[0]
-        kept = {key for key in self.acked if any(key in title for (title,) in rows)}
-        return len(kept) - int(unpublished)
+        titles, unpublished = asyncio.run(_duty_acknowledged(system.var_dir))
+        kept = {key for key in self.acked if any(key in title for title in titles)}
+        return len(kept) - unpublished
+
+
+async def _duty_acknowledged(var_dir: Path) -> tuple[list[str], int]:
+    """The titles of the activations duty holds acknowledged, and its acknowledgements not yet
+    published: read from duty's database, SQLite or PostgreSQL as the run's settings say
+    (`STANDBY_DATABASE_URL`, `STANDBY_DATABASE_SCHEMA_PREFIX`)."""
+    settings = Settings(var_dir=var_dir)
+    db = Database(
+        settings.database_url_for("duty"), "duty", schema=settings.database_schema_for("duty")
+    )
+    try:
+        async with db.sessions() as session:
+            titles = await session.execute(
+                text("SELECT title FROM duty_activations WHERE acknowledged_at IS NOT NULL")
+            )
+            unpublished = await session.execute(
+                text("SELECT count(*) FROM outbox WHERE topic = :topic AND published_at IS NULL"),
+                {"topic": ACKS},
+            )
+            return list(titles.scalars()), int(unpublished.scalar_one())
+    finally:
+        await db.dispose()
 
 
 def _gone(pid: int, timeout_s: float = 5.0) -> None:
