@@ -141,8 +141,8 @@ def main() -> None:
             wait_until_up(metrics, console, proc)
             time.sleep(SETTLE_S)
             idle = _sample(proc.pid)
-            day = feeds.put(_USGS, _A_DAY.read_bytes(), "application/json")
-            _wait_served(feeds, day)
+            feeds.put(_USGS, _A_DAY.read_bytes(), "application/json")
+            _wait_served(feeds, _USGS)
             time.sleep(SETTLE_S)
             busy = _sample(proc.pid)
         finally:
@@ -164,8 +164,8 @@ def _sample(supervisor: int) -> list[Row]:
     return rows + sorted((role(pid), *memory_kb(pid)) for pid in descendants(supervisor))
 
 
-def _wait_served(feeds: FeedServer, url: str) -> None:
-    etag = feeds.etag(url.removeprefix(feeds.base_url))
+def _wait_served(feeds: FeedServer, path: str) -> None:
+    etag = feeds.etag(path)
     deadline = time.monotonic() + 60
     while etag not in feeds.first_served:
         if time.monotonic() > deadline:

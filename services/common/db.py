@@ -72,9 +72,7 @@ class Database:
         # their own, beside the deliveries being recorded (SQLite's file takes one writer at a
         # time whatever the connections).
         self.direct = DirectConnection(self.engine, self.sqlite_path)
-        self.direct_marks = (
-            self.direct if self.is_sqlite else DirectConnection(self.engine, self.sqlite_path)
-        )
+        self.direct_marks = self.direct if self.is_sqlite else DirectConnection(self.engine, None)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

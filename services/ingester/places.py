@@ -200,14 +200,14 @@ class _Geocoder:
         if self._tree is None:
             self._load()
         _, indices = self._tree.query(points, k=1)
+        # Gathered for the whole batch at once: an array indexed point by point costs a
+        # numpy scalar each time.
+        countries = self._country_of[indices].tolist()
+        nearest = self._coordinates[indices].tolist()
         answers: list[tuple[str, float] | None] = []
-        for (lat, lon), index in zip(points, indices.tolist(), strict=True):
-            iso3 = self._iso3[self._country_of[index]]
-            if iso3 is None:
-                answers.append(None)
-                continue
-            at_lat, at_lon = self._coordinates[index].tolist()
-            answers.append((iso3, distance_km(lat, lon, at_lat, at_lon)))
+        for (lat, lon), country, (at_lat, at_lon) in zip(points, countries, nearest, strict=True):
+            iso3 = self._iso3[country]
+            answers.append(None if iso3 is None else (iso3, distance_km(lat, lon, at_lat, at_lon)))
         return answers
 
     def prefetch(self, points: list[tuple[float, float]]) -> None:
