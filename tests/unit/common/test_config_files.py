@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from schemas.members import MemberDirectory
+from services.common import config_files
 from services.common.config_files import load_yaml_model
 from services.common.errors import ConfigError
 from tests.files import written
@@ -72,15 +74,12 @@ empty:
 """
 
 
-@pytest.mark.parametrize(
-    "name", ["deploy/members.example.yaml", "deploy/rota.example.yaml", "deploy/criteria.yaml"]
-)
+_SHIPPED = ("deploy/members.example.yaml", "deploy/rota.example.yaml", "deploy/criteria.yaml")
+
+
+@pytest.mark.parametrize("name", [*_SHIPPED, "corners"])
 def test_libyaml_reads_every_file_as_the_python_reader_does(name: str) -> None:
-    import yaml
-
-    from services.common import config_files
-
-    text = (Path(__file__).resolve().parents[3] / name).read_text(encoding="utf-8")
-    for document in (text, _CORNERS):
-        fast = yaml.load(document, Loader=config_files._FAST_LOADER)
-        assert repr(fast) == repr(yaml.safe_load(document))
+    repo = Path(__file__).resolve().parents[3]
+    document = _CORNERS if name == "corners" else (repo / name).read_text(encoding="utf-8")
+    fast = yaml.load(document, Loader=config_files._FAST_LOADER)
+    assert repr(fast) == repr(yaml.safe_load(document))
